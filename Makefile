@@ -1,0 +1,45 @@
+# One-command set-up: `make run` and `make test` install everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FEEL_BUNDLE := engine/feel/dist/feelin.js
+
+.PHONY: install run engine test lint typecheck pytest clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
+	mkdir -p $(dir $@)
+	npx --no-install esbuild engine/feel/entry.js --bundle --format=iife --platform=neutral \
+		--target=es2020 --log-level=warning --outfile=$@
+
+install: $(BIN)/.installed $(FEEL_BUNDLE)
+
+run: install
+	$(BIN)/pbj engine
+
+engine: run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules engine/feel/dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""An embedded, Zeebe-compatible BPMN engine that serves the Zeebe gateway gRPC protocol."""
