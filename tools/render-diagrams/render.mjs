@@ -72,7 +72,15 @@ try {
     }
 
     const stamp = `<!-- source: bpmn/${file} sha256: ${sha256} rendered by bpmn-js ${bpmnJsVersion} (tools/render-diagrams) -->`;
-    const stamped = svg.replace(/(<svg[\s>])/, `${stamp}\n$1`);
+    // bpmn-js names arrow-head markers randomly; number them so the file only changes with the diagram.
+    const markers = new Map();
+    const stable = svg.replace(/marker-[a-z0-9]+/g, id => {
+      if (!markers.has(id)) {
+        markers.set(id, `marker-${markers.size + 1}`);
+      }
+      return markers.get(id);
+    });
+    const stamped = stable.replace(/(<svg[\s>])/, `${stamp}\n$1`);
     const target = join(outDir, `${basename(file, '.bpmn')}.svg`);
     writeFileSync(target, stamped.endsWith('\n') ? stamped : `${stamped}\n`);
     console.log(`wrote ${target}`);
