@@ -1,0 +1,1875 @@
+"""The engine: commands (deploy, create, jobs, messages, incidents, user tasks) and the BPMN executor.
+
+Every command runs to completion synchronously on the event loop thread: it changes the state, follows
+the tokens until each waits (a job, a timer, a message, a user task) and records every transition.
+Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithResult) are woken after.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import heapq
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.clock import Clock
+from engine.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from engine.expressions import ExpressionError, Expressions
+from engine.feel import FeelEvaluator, default_evaluator
+from engine.model import EventType, FlowNode, Kind, ProcessModel, TimerType
+from engine.parser import BpmnParser
+from engine.state import (
+    ElementInstance,
+    ElementState,
+    Form,
+    Incident,
+    IncidentState,
+    Job,
+    JobState,
+    KeyGenerator,
+    Message,
+    MessageStartSubscription,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    Record,
+    Timer,
+    UserTask,
+    UserTaskState,
+)
+from engine.timing import TimerExpressionError, check_timer, first_due, next_cycle_due
+
+ACTIVE = "ACTIVE"
+COMPLETED = "COMPLETED"
+TERMINATED = "TERMINATED"
+
+
+@dataclass(frozen=True)
+class DeployedResource:
+    """What DeployResource answers for one resource."""
+
+    kind: str  # "process" | "form"
+    key: int
+    id: str
+    version: int
+    resource_name: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    key: int
+    resources: list[DeployedResource]
+
+
+@dataclass(frozen=True)
+class ActivatedJob:
+    """A job as handed to a worker, with the variables it may read."""
+
+    job: Job
+    variables: dict[str, Any]
+
+
+@dataclass
+class _JobStream:
+    job_type: str
+    worker: str
+    timeout_ms: int
+    fetch_variables: list[str]
+    queue: "asyncio.Queue[ActivatedJob]" = field(default_factory=asyncio.Queue)
+
+
+class _Interrupt(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside a step to stop it: an incident was created and the element waits for resolution."""
+
+
+def parse_variables(document: str, what: str = "variables") -> dict[str, Any]:
+    """A JSON object document as sent by clients; empty means no variables."""
+    if not document or not document.strip():
+        return {}
+    try:
+        value = json.loads(document)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(
+            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc.msg} "
+            f"(line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(
+            f"Property '{what}' is invalid: expected the document to be a root level object, "
+            f"but was '{type(value).__name__}'"
+        )
+    return value
+
+
+class Engine:
+    """A single-partition Zeebe-compatible process engine, in memory."""
+
+    def __init__(self, *, clock: Clock | None = None, feel: FeelEvaluator | None = None) -> None:
+        self.clock = clock or Clock()
+        self.expressions = Expressions(feel or default_evaluator())
+        self._parser = BpmnParser(self.expressions.check, check_timer)
+        self.keys = KeyGenerator()
+        self._positions = itertools.count(1)
+        # state
+        self.definitions: dict[int, ProcessDefinition] = {}
+        self.forms: dict[int, Form] = {}
+        self.process_instances: dict[int, ProcessInstance] = {}
+        self.element_instances: dict[int, ElementInstance] = {}
+        self.jobs: dict[int, Job] = {}
+        self.timers: dict[int, Timer] = {}
+        self.subscriptions: dict[int, MessageSubscription] = {}
+        self.message_starts: list[MessageStartSubscription] = []
+        self.messages: dict[int, Message] = {}
+        self.incidents: dict[int, Incident] = {}
+        self.user_tasks: dict[int, UserTask] = {}
+        self.records: list[Record] = []
+        # scheduling
+        self._due: list[tuple[datetime, int, str, int]] = []
+        self._due_seq = itertools.count()
+        self._steps: deque[Callable[[], None]] = deque()
+        self._running = False
+        # waiters
+        self._job_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._job_streams: dict[str, list[_JobStream]] = {}
+        self._result_waiters: dict[int, list[asyncio.Future[ProcessInstance]]] = {}
+        self._touched_job_types: set[str] = set()
+        self._finished_instances: list[int] = []
+        self._message_start_keys: dict[int, str] = {}  # instance → correlation key of its start message
+        self.on_change: Callable[[], None] | None = None  # the scheduler's wake-up
+        self.commands = 0
+        # what the gateway is doing, for wait_for_idle
+        self.inflight = 0
+        self.open_polls: dict[str, int] = {}
+        self.last_poll: dict[str, float] = {}
+
+    # ================================================================== helpers
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def _record(
+        self,
+        value_type: str,
+        intent: str,
+        key: int,
+        *,
+        pi: int | None = None,
+        element: ElementInstance | None = None,
+    ) -> None:
+        self.records.append(
+            Record(
+                position=next(self._positions),
+                value_type=value_type,
+                intent=intent,
+                key=key,
+                timestamp=self.now(),
+                process_instance_key=element.process_instance_key if element else pi,
+                element_id=element.element_id if element else None,
+                bpmn_element_type=element.bpmn_element_type if element else None,
+                flow_scope_key=element.flow_scope_key if element else None,
+            )
+        )
+
+    def _command(self, action: Callable[[], Any]) -> Any:
+        """Runs one command and every step it causes, then wakes whoever waits on the result."""
+        self.commands += 1
+        result = None
+        try:
+            result = action()
+        except _Interrupt:
+            pass  # an incident was raised; the element waits for its resolution
+        self._drain()
+        self._wake()
+        return result
+
+    def _drain(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        try:
+            while self._steps:
+                step = self._steps.popleft()
+                with contextlib.suppress(_Interrupt):
+                    step()
+        finally:
+            self._running = False
+
+    def _wake(self) -> None:
+        for job_type in self._touched_job_types:
+            self._offer_to_streams(job_type)
+            for fut in self._job_waiters.pop(job_type, []):
+                if not fut.done():
+                    fut.set_result(None)
+        self._touched_job_types.clear()
+        for pi_key in self._finished_instances:
+            pi = self.process_instances[pi_key]
+            for fut in self._result_waiters.pop(pi_key, []):
+                if not fut.done():
+                    fut.set_result(pi)
+        self._finished_instances.clear()
+        if self.on_change is not None:
+            self.on_change()
+
+    def _schedule_due(self, due: datetime, kind: str, key: int) -> None:
+        heapq.heappush(self._due, (due, next(self._due_seq), kind, key))
+
+    def definition(self, key: int) -> ProcessDefinition:
+        return self.definitions[key]
+
+    def model_of(self, inst: ElementInstance) -> ProcessModel:
+        return self.definitions[inst.process_definition_key].model
+
+    def node_of(self, inst: ElementInstance) -> FlowNode:
+        return self.model_of(inst).elements[inst.element_id]
+
+    # ================================================================== variables
+    def scope_chain(self, inst: ElementInstance) -> list[ElementInstance]:
+        """The instance and its flow scopes, innermost first."""
+        chain = [inst]
+        while chain[-1].flow_scope_key is not None:
+            chain.append(self.element_instances[chain[-1].flow_scope_key])
+        return chain
+
+    def visible_variables(self, inst: ElementInstance) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for scope in reversed(self.scope_chain(inst)):
+            merged.update(scope.variables)
+        return merged
+
+    def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None:
+        """Zeebe's rule: the nearest scope that already has the variable, else the process instance."""
+        chain = self.scope_chain(start)
+        for scope in chain:
+            if name in scope.variables:
+                scope.variables[name] = value
+                self._record("VARIABLE", "UPDATED", scope.key, element=scope)
+                return
+        chain[-1].variables[name] = value
+        self._record("VARIABLE", "CREATED", chain[-1].key, element=chain[-1])
+
+    def _merge_propagating(self, start: ElementInstance, variables: Mapping[str, Any]) -> None:
+        for name, value in variables.items():
+            self._set_propagating(start, name, value)
+
+    def _set_local(self, inst: ElementInstance, name: str, value: Any) -> None:
+        intent = "UPDATED" if name in inst.variables else "CREATED"
+        inst.variables[name] = value
+        self._record("VARIABLE", intent, inst.key, element=inst)
+
+    def _evaluate_mappings(
+        self, inst: ElementInstance, mappings: Iterable[Any], context: dict[str, Any]
+    ) -> list[tuple[str, Any]]:
+        results: list[tuple[str, Any]] = []
+        for mapping in mappings:
+            value = self.expressions.evaluate(mapping.source, context, self.now())
+            results.append((mapping.target, value))
+            _assign_path(context, mapping.target, value)
+        return results
+
+    # ================================================================== deployment
+    def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
+        return self._command(lambda: self._deploy(resources))  # type: ignore[no-any-return]
+
+    def _deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
+        if not resources:
+            raise InvalidArgumentError("Expected to deploy at least one resource, but none given")
+        parsed: list[tuple[str, bytes, list[ProcessModel] | None, tuple[str, str] | None]] = []
+        problems: list[str] = []
+        for name, content in resources:
+            if name.endswith((".bpmn", ".xml")):
+                try:
+                    parsed.append((name, content, self._parser.parse(name, content), None))
+                except InvalidArgumentError as exc:
+                    problems.append(str(exc).split("errors:\n", 1)[-1])
+            elif name.endswith(".form"):
+                try:
+                    schema = json.loads(content.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    problems.append(f"'{name}': the form is not valid JSON: {exc}")
+                    continue
+                if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
+                    problems.append(f"'{name}': a form needs a non-empty string 'id' at its root")
+                    continue
+                parsed.append((name, content, None, (schema["id"], content.decode("utf-8"))))
+            elif name.endswith(".dmn"):
+                problems.append(f"'{name}': DMN decisions are not supported by the embedded engine")
+            else:
+                problems.append(
+                    f"'{name}': expected a resource ending in .bpmn, .xml or .form, but the file type is unknown"
+                )
+        if problems:
+            raise InvalidArgumentError(
+                "Expected to deploy new resources, but encountered the following errors:\n"
+                + "\n".join(problems)
+            )
+        seen_ids: dict[str, str] = {}
+        for name, _, models, _form in parsed:
+            for model in models or []:
+                if model.bpmn_process_id in seen_ids:
+                    raise InvalidArgumentError(
+                        f"Expected the process ids to be unique within a deployment, but found a duplicated "
+                        f"process id '{model.bpmn_process_id}' in '{seen_ids[model.bpmn_process_id]}' and '{name}'"
+                    )
+                seen_ids[model.bpmn_process_id] = name
+        deployment_key = self.keys.next()
+        out: list[DeployedResource] = []
+        for name, content, models, form in parsed:
+            checksum = hashlib.sha256(content).hexdigest()
+            if form is not None:
+                out.append(self._deploy_form(name, checksum, form, deployment_key))
+                continue
+            for model in models or []:
+                out.append(self._deploy_process(name, content, checksum, model, deployment_key))
+        self._record("DEPLOYMENT", "CREATED", deployment_key)
+        return Deployment(deployment_key, out)
+
+    def _deploy_form(
+        self, name: str, checksum: str, form: tuple[str, str], deployment_key: int
+    ) -> DeployedResource:
+        form_id, schema = form
+        latest = self.latest_form(form_id)
+        if latest is not None and latest.checksum == checksum:
+            return DeployedResource("form", latest.key, form_id, latest.version, latest.resource_name)
+        version = latest.version + 1 if latest else 1
+        key = self.keys.next()
+        self.forms[key] = Form(key, form_id, version, name, checksum, schema, deployment_key)
+        self._record("FORM", "CREATED", key)
+        return DeployedResource("form", key, form_id, version, name)
+
+    def _deploy_process(
+        self, name: str, content: bytes, checksum: str, model: ProcessModel, deployment_key: int
+    ) -> DeployedResource:
+        pid = model.bpmn_process_id
+        latest = self.latest_definition(pid)
+        if latest is not None and latest.checksum == checksum and latest.resource_name == name:
+            return DeployedResource("process", latest.key, pid, latest.version, name)
+        version = latest.version + 1 if latest else 1
+        key = self.keys.next()
+        definition = ProcessDefinition(
+            key, pid, version, name, checksum, model, deployment_key, self.now(), content
+        )
+        self.definitions[key] = definition
+        self._record("PROCESS", "CREATED", key)
+        # a new version replaces the start subscriptions and start timers of the previous one
+        self.message_starts = [s for s in self.message_starts if s.bpmn_process_id != pid]
+        for timer in list(self.timers.values()):
+            if (
+                timer.process_instance_key is None
+                and self.definitions[timer.process_definition_key].bpmn_process_id == pid
+            ):
+                self._cancel_timer(timer.key)
+        for start_id in model.message_starts:
+            node = model.elements[start_id]
+            assert node.event is not None and node.event.message is not None
+            self.message_starts.append(MessageStartSubscription(key, pid, node.event.message.name, start_id))
+        for start_id in model.timer_starts:
+            node = model.elements[start_id]
+            self._create_timer(node, definition, None, None, {})
+        return DeployedResource("process", key, pid, version, name)
+
+    def latest_definition(self, bpmn_process_id: str) -> ProcessDefinition | None:
+        found = [d for d in self.definitions.values() if d.bpmn_process_id == bpmn_process_id]
+        return max(found, key=lambda d: d.version) if found else None
+
+    def latest_form(self, form_id: str) -> Form | None:
+        found = [f for f in self.forms.values() if f.form_id == form_id]
+        return max(found, key=lambda f: f.version) if found else None
+
+    # ================================================================== process instances
+    def create_process_instance(
+        self,
+        *,
+        bpmn_process_id: str = "",
+        version: int = -1,
+        process_definition_key: int = 0,
+        variables: Mapping[str, Any] | None = None,
+        start_element_ids: list[str] | None = None,
+    ) -> ProcessInstance:
+        def action() -> ProcessInstance:
+            definition = self._resolve_definition(bpmn_process_id, version, process_definition_key)
+            model = definition.model
+            if start_element_ids:
+                for element_id in start_element_ids:
+                    if element_id not in model.elements:
+                        raise InvalidArgumentError(
+                            f"Expected to create instance of process with start instructions but no element found "
+                            f"with id '{element_id}'."
+                        )
+                return self._start_instance(definition, dict(variables or {}), start_element_ids)
+            if model.root.none_start is None:
+                raise FailedPreconditionError(
+                    f"Expected to create instance of process with none start event, but there is no such event "
+                    f"in process '{definition.bpmn_process_id}'"
+                )
+            return self._start_instance(definition, dict(variables or {}), [model.root.none_start])
+
+        return self._command(action)  # type: ignore[no-any-return]
+
+    def _resolve_definition(self, bpmn_process_id: str, version: int, key: int) -> ProcessDefinition:
+        if key > 0:
+            if key not in self.definitions:
+                raise NotFoundError(f"Expected to find process definition with key '{key}', but none found")
+            return self.definitions[key]
+        if not bpmn_process_id:
+            raise InvalidArgumentError(
+                "Expected either a bpmnProcessId or a processDefinitionKey, but none given"
+            )
+        if version is None or version < 0:
+            latest = self.latest_definition(bpmn_process_id)
+            if latest is None:
+                raise NotFoundError(
+                    f"Expected to find process definition with process ID '{bpmn_process_id}', but none found"
+                )
+            return latest
+        for d in self.definitions.values():
+            if d.bpmn_process_id == bpmn_process_id and d.version == version:
+                return d
+        raise NotFoundError(
+            f"Expected to find process definition with process ID '{bpmn_process_id}' and version '{version}', "
+            "but none found"
+        )
+
+    def _start_instance(
+        self,
+        definition: ProcessDefinition,
+        variables: dict[str, Any],
+        start_ids: list[str],
+        *,
+        start_event_variables: dict[str, Any] | None = None,
+    ) -> ProcessInstance:
+        key = self.keys.next()
+        now = self.now()
+        pi = ProcessInstance(key, definition.bpmn_process_id, definition.version, definition.key, ACTIVE, now)
+        self.process_instances[key] = pi
+        root = ElementInstance(
+            key=key,
+            process_instance_key=key,
+            process_definition_key=definition.key,
+            bpmn_process_id=definition.bpmn_process_id,
+            element_id=definition.bpmn_process_id,
+            kind=Kind.PROCESS,
+            bpmn_element_type="PROCESS",
+            flow_scope_key=None,
+            state=ElementState.ACTIVATING,
+            started_at=now,
+        )
+        self.element_instances[key] = root
+        self._record("PROCESS_INSTANCE", root.state.value, key, element=root)
+        for name, value in variables.items():
+            self._set_local(root, name, value)
+        root.state = ElementState.ACTIVATED
+        self._record("PROCESS_INSTANCE", root.state.value, key, element=root)
+        self._open_event_sub_processes(root)
+        model = definition.model
+        for element_id in start_ids:
+            node = model.elements[element_id]
+            scope = root
+            if node.scope_id != model.bpmn_process_id:
+                # a start instruction inside a sub-process: activate the sub-process chain first
+                raise InvalidArgumentError(
+                    f"Expected to start at element '{element_id}', but only elements of the process itself "
+                    "can be start instructions in the embedded engine"
+                )
+            self._steps.append(
+                lambda node=node, scope=scope: self._activate(
+                    node, scope, event_variables=start_event_variables
+                )
+            )
+        return pi
+
+    def cancel_process_instance(self, key: int) -> None:
+        def action() -> None:
+            pi = self.process_instances.get(key)
+            if pi is None or pi.state != ACTIVE:
+                raise NotFoundError(
+                    f"Expected to cancel a process instance with key '{key}', but no such process was found"
+                )
+            root = self.element_instances[key]
+            self._terminate(root)
+
+        self._command(action)
+
+    # ================================================================== the executor: activation
+    def _new_instance(
+        self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None
+    ) -> ElementInstance:
+        inst = ElementInstance(
+            key=self.keys.next(),
+            process_instance_key=scope.process_instance_key,
+            process_definition_key=scope.process_definition_key,
+            bpmn_process_id=scope.bpmn_process_id,
+            element_id=node.id,
+            kind=kind or node.kind,
+            bpmn_element_type="MULTI_INSTANCE_BODY"
+            if kind is Kind.MULTI_INSTANCE_BODY
+            else node.bpmn_element_type,
+            flow_scope_key=scope.key,
+            state=ElementState.ACTIVATING,
+            started_at=self.now(),
+        )
+        self.element_instances[inst.key] = inst
+        scope.children.add(inst.key)
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        return inst
+
+    def _activate(
+        self,
+        node: FlowNode,
+        scope: ElementInstance,
+        *,
+        event_variables: dict[str, Any] | None = None,
+        event_locals: dict[str, Any] | None = None,
+        loop_counter: int | None = None,
+        loop_item: tuple[str | None, Any] | None = None,
+    ) -> None:
+        if not scope.state.is_active:
+            return
+        if node.loop is not None and loop_counter is None:
+            body = self._new_instance(node, scope, Kind.MULTI_INSTANCE_BODY)
+            self._activate_body(body, node)
+            return
+        inst = self._new_instance(node, scope)
+        inst.event_variables = event_variables
+        inst.event_locals = event_locals
+        if loop_counter is not None:
+            inst.loop_counter = loop_counter
+            assert loop_item is not None
+            name, item = loop_item
+            if name:
+                self._set_local(inst, name, item)
+            self._set_local(inst, "loopCounter", loop_counter)
+        self._run_activation(inst)
+
+    def _run_activation(self, inst: ElementInstance) -> None:
+        """The element's activation behaviour; re-run by resolving an incident raised here."""
+        node = self.node_of(inst)
+        try:
+            if node.inputs:
+                context = self.visible_variables(inst)
+                for target, value in self._evaluate_mappings(inst, node.inputs, context):
+                    self._set_local_path(inst, target, value)
+            handler = _ACTIVATION.get(node.kind, Engine._activate_pass_through)
+            handler(self, inst, node)
+        except ExpressionError as exc:
+            self._raise_incident(
+                inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), "activate"
+            )
+
+    def _set_local_path(self, inst: ElementInstance, target: str, value: Any) -> None:
+        head, _, rest = target.partition(".")
+        if not rest:
+            self._set_local(inst, head, value)
+            return
+        current = inst.variables.get(head)
+        container = dict(current) if isinstance(current, dict) else {}
+        _assign_path(container, rest, value)
+        self._set_local(inst, head, container)
+
+    def _mark_activated(self, inst: ElementInstance) -> None:
+        inst.state = ElementState.ACTIVATED
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+
+    def _activate_pass_through(self, inst: ElementInstance, node: FlowNode) -> None:
+        self._mark_activated(inst)
+        self._complete(inst)
+
+    def _activate_job_task(self, inst: ElementInstance, node: FlowNode) -> None:
+        assert node.job is not None
+        context = self.visible_variables(inst)
+        job_type = self.expressions.string(node.job.type, context, self.now())
+        retries = self.expressions.integer(node.job.retries, context, self.now())
+        self._open_boundary_events(inst, node, context)
+        self._mark_activated(inst)
+        key = self.keys.next()
+        job = Job(
+            key=key,
+            type=job_type,
+            process_instance_key=inst.process_instance_key,
+            element_instance_key=inst.key,
+            element_id=inst.element_id,
+            bpmn_process_id=inst.bpmn_process_id,
+            process_definition_key=inst.process_definition_key,
+            process_definition_version=self.definitions[inst.process_definition_key].version,
+            custom_headers=dict(node.headers),
+            retries=retries,
+            state=JobState.ACTIVATABLE,
+            created_at=self.now(),
+        )
+        self.jobs[key] = job
+        inst.job_key = key
+        self._record("JOB", "CREATED", key, element=inst)
+        self._touched_job_types.add(job_type)
+
+    def _activate_script(self, inst: ElementInstance, node: FlowNode) -> None:
+        assert node.script is not None
+        context = self.visible_variables(inst)
+        value = self.expressions.evaluate("=" + node.script.expression, context, self.now())
+        self._mark_activated(inst)
+        inst.event_variables = {node.script.result_variable: value}
+        self._complete(inst)
+
+    def _activate_user_task(self, inst: ElementInstance, node: FlowNode) -> None:
+        definition = node.user_task
+        assert definition is not None
+        context = self.visible_variables(inst)
+        now = self.now()
+
+        def opt_string(text: str | None) -> str | None:
+            return self.expressions.string(text, context, now) if text else None
+
+        assignee = opt_string(definition.assignee)
+        groups = (
+            self.expressions.string_list(definition.candidate_groups, context, now)
+            if (definition.candidate_groups)
+            else []
+        )
+        users = (
+            self.expressions.string_list(definition.candidate_users, context, now)
+            if (definition.candidate_users)
+            else []
+        )
+        due_date = opt_string(definition.due_date)
+        follow_up = opt_string(definition.follow_up_date)
+        priority = self.expressions.integer(definition.priority, context, now) if definition.priority else 50
+        form_key: int | None = None
+        if definition.form_id:
+            form_id = self.expressions.string(definition.form_id, context, now)
+            form = self.latest_form(form_id)
+            if form is None:
+                self._raise_incident(
+                    inst,
+                    "FORM_NOT_FOUND",
+                    f"Expected to find a form with id '{form_id}', but no form with this id is found, "
+                    "at least a form with this id should be available. To resolve the Incident please deploy "
+                    "a form with the same id",
+                    "activate",
+                )
+            assert form is not None
+            form_key = form.key
+        self._open_boundary_events(inst, node, context)
+        self._mark_activated(inst)
+        key = self.keys.next()
+        task = UserTask(
+            key=key,
+            element_instance_key=inst.key,
+            process_instance_key=inst.process_instance_key,
+            process_definition_key=inst.process_definition_key,
+            process_definition_version=self.definitions[inst.process_definition_key].version,
+            bpmn_process_id=inst.bpmn_process_id,
+            element_id=inst.element_id,
+            name=node.name,
+            state=UserTaskState.CREATED,
+            creation_date=now,
+            assignee=assignee or None,
+            candidate_groups=groups,
+            candidate_users=users,
+            due_date=due_date,
+            follow_up_date=follow_up,
+            form_key=form_key,
+            external_form_reference=opt_string(definition.external_form_reference),
+            priority=priority,
+            custom_headers=dict(node.headers),
+        )
+        self.user_tasks[key] = task
+        inst.user_task_key = key
+        self._record("USER_TASK", "CREATED", key, element=inst)
+
+    def _activate_message_catch(self, inst: ElementInstance, node: FlowNode) -> None:
+        assert node.event is not None and node.event.message is not None
+        context = self.visible_variables(inst)
+        name, key = self._subscription_target(node, context)
+        self._open_boundary_events(inst, node, context)
+        self._mark_activated(inst)
+        self._open_subscription(inst, node.id, name, key, interrupting=True)
+
+    def _activate_timer_catch(self, inst: ElementInstance, node: FlowNode) -> None:
+        context = self.visible_variables(inst)
+        due, repetitions, cycle = self._timer_schedule(node, context)
+        self._mark_activated(inst)
+        self._add_timer(node.id, inst, inst.process_definition_key, due, repetitions, cycle)
+
+    def _activate_catch_event(self, inst: ElementInstance, node: FlowNode) -> None:
+        assert node.event is not None
+        if node.event.type is EventType.TIMER:
+            self._activate_timer_catch(inst, node)
+        else:
+            self._activate_message_catch(inst, node)
+
+    def _activate_sub_process(self, inst: ElementInstance, node: FlowNode) -> None:
+        context = self.visible_variables(inst)
+        self._open_boundary_events(inst, node, context)
+        self._open_event_sub_processes(inst)
+        self._mark_activated(inst)
+        assert node.none_start is not None
+        start = self.model_of(inst).elements[node.none_start]
+        self._steps.append(lambda: self._activate(start, inst))
+
+    def _activate_event_sub_process(self, inst: ElementInstance, node: FlowNode) -> None:
+        self._mark_activated(inst)
+        assert node.none_start is not None
+        start = self.model_of(inst).elements[node.none_start]
+        variables, locals_ = inst.event_variables, inst.event_locals
+        inst.event_variables = inst.event_locals = None
+        self._steps.append(
+            lambda: self._activate(start, inst, event_variables=variables, event_locals=locals_)
+        )
+
+    def _activate_end_event(self, inst: ElementInstance, node: FlowNode) -> None:
+        assert node.event is not None
+        self._mark_activated(inst)
+        if node.event.type is EventType.ERROR:
+            assert node.event.error_code is not None
+            self._throw_error(inst, node.event.error_code, "", {}, from_end_event=True)
+            return
+        if node.event.type is EventType.TERMINATE:
+            scope = self.element_instances[inst.flow_scope_key or inst.process_instance_key]
+            for child_key in sorted(scope.children):
+                child = self.element_instances[child_key]
+                if child.key != inst.key and child.state.is_active:
+                    self._terminate(child, check_scope=False)
+            scope.join_tokens.clear()
+            self._complete(inst, take_flows=False)
+            return
+        self._complete(inst)
+
+    def _activate_gateway(self, inst: ElementInstance, node: FlowNode) -> None:
+        self._mark_activated(inst)
+        self._complete(inst)
+
+    # ---------------------------------------------------------------- multi-instance
+    def _activate_body(self, body: ElementInstance, node: FlowNode) -> None:
+        assert node.loop is not None
+        try:
+            context = self.visible_variables(body)
+            collection = self.expressions.array(node.loop.input_collection, context, self.now())
+            self._open_boundary_events(body, node, context)
+        except ExpressionError as exc:
+            self._raise_incident(body, "EXTRACT_VALUE_ERROR", str(exc), "activate")
+        body.mi_collection = collection
+        if node.loop.output_collection:
+            self._set_local(body, node.loop.output_collection, [None] * len(collection))
+        self._mark_activated(body)
+        if not collection:
+            self._complete(body)
+            return
+        if node.loop.sequential:
+            self._start_inner(body, node, 0)
+        else:
+            for index in range(len(collection)):
+                self._start_inner(body, node, index)
+
+    def _start_inner(self, body: ElementInstance, node: FlowNode, index: int) -> None:
+        assert node.loop is not None and body.mi_collection is not None
+        body.mi_next_index = index + 1
+        item = body.mi_collection[index]
+        self._steps.append(
+            lambda: self._activate(
+                node,
+                body,
+                loop_counter=index + 1,
+                loop_item=(node.loop.input_element if node.loop else None, item),
+            )
+        )
+
+    def _inner_finished(
+        self, body: ElementInstance, node: FlowNode, inner: ElementInstance, completed: bool
+    ) -> None:
+        assert node.loop is not None and body.mi_collection is not None
+        if completed:
+            body.mi_completed += 1
+        else:
+            body.mi_terminated += 1
+        if not body.state.is_active or body.interrupted:
+            return
+        total = len(body.mi_collection)
+        done = body.mi_completed + body.mi_terminated
+        active = len([k for k in body.children if self.element_instances[k].state.is_active])
+        if completed and node.loop.completion_condition:
+            context = self.visible_variables(inner)
+            context.update(
+                numberOfInstances=total,
+                numberOfActiveInstances=active,
+                numberOfCompletedInstances=body.mi_completed,
+                numberOfTerminatedInstances=body.mi_terminated,
+                loopCounter=inner.loop_counter,
+            )
+            try:
+                finished = self.expressions.boolean(node.loop.completion_condition, context, self.now())
+            except ExpressionError as exc:
+                self._raise_incident(body, "EXTRACT_VALUE_ERROR", str(exc), "complete")
+                return
+            if finished:
+                for key in sorted(body.children):
+                    child = self.element_instances[key]
+                    if child.state.is_active:
+                        self._terminate(child, check_scope=False)
+                self._complete(body)
+                return
+        if node.loop.sequential and body.mi_next_index < total:
+            self._start_inner(body, node, body.mi_next_index)
+        elif done >= total and active == 0:
+            self._complete(body)
+
+    # ================================================================== completion
+    def _complete(self, inst: ElementInstance, *, take_flows: bool = True) -> None:
+        """Completes an element: variables, output mappings, then the outgoing flows."""
+        node = self.node_of(inst)
+        inst.state = ElementState.COMPLETING
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        self._run_completion(inst, node, take_flows)
+
+    def _run_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool = True) -> None:
+        """The completing phase; re-run by resolving an incident raised here."""
+        scope = self.element_instances[inst.flow_scope_key] if inst.flow_scope_key is not None else None
+        try:
+            flows = (
+                self._select_flows(inst, node)
+                if take_flows and inst.kind is not Kind.MULTI_INSTANCE_BODY
+                else (list(node.outgoing) if take_flows else [])
+            )
+            output_values: list[tuple[str, Any]] = []
+            element_output: Any = None
+            if inst.kind is not Kind.MULTI_INSTANCE_BODY:
+                context = self.visible_variables(inst)
+                if inst.event_locals:
+                    context.update(inst.event_locals)
+                if inst.event_variables:
+                    context.update(inst.event_variables)
+                if node.outputs:
+                    output_values = self._evaluate_mappings(inst, node.outputs, dict(context))
+                if inst.loop_counter is not None and node.loop and node.loop.output_element:
+                    element_output = self.expressions.evaluate(node.loop.output_element, context, self.now())
+        except ExpressionError as exc:
+            self._raise_incident(
+                inst, "EXTRACT_VALUE_ERROR" if not node.outputs else "IO_MAPPING_ERROR", str(exc), "complete"
+            )
+            return
+        # side effects from here on
+        if inst.event_variables:
+            if node.outputs:
+                for name, value in inst.event_variables.items():
+                    self._set_local(inst, name, value)
+            elif scope is not None and inst.kind is not Kind.PROCESS:
+                self._merge_propagating(inst, inst.event_variables)
+        inst.event_variables = inst.event_locals = None
+        if scope is not None:
+            for target, value in output_values:
+                self._set_path_propagating(scope, target, value)
+        if inst.kind is Kind.MULTI_INSTANCE_BODY and node.loop and node.loop.output_collection and scope:
+            self._set_propagating(
+                scope, node.loop.output_collection, inst.variables.get(node.loop.output_collection)
+            )
+        if inst.loop_counter is not None and node.loop and node.loop.output_collection and scope is not None:
+            collection = list(scope.variables.get(node.loop.output_collection) or [])
+            if inst.loop_counter - 1 < len(collection):
+                collection[inst.loop_counter - 1] = element_output
+            self._set_local(scope, node.loop.output_collection, collection)
+        self._close_waits(inst)
+        inst.state = ElementState.COMPLETED
+        inst.ended_at = self.now()
+        if scope is not None:
+            scope.children.discard(inst.key)
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        if inst.kind is Kind.PROCESS:
+            self._finish_process_instance(inst, COMPLETED)
+            return
+        assert scope is not None
+        if inst.loop_counter is not None:
+            self._inner_finished(scope, node, inst, completed=True)
+            return
+        for flow_id in flows:
+            self._take_flow(scope, flow_id)
+        if node.kind is Kind.EVENT_SUB_PROCESS and node.interrupting:
+            self._complete_scope_if_done(scope, force=True)
+            return
+        self._complete_scope_if_done(scope)
+
+    def _set_path_propagating(self, scope: ElementInstance, target: str, value: Any) -> None:
+        head, _, rest = target.partition(".")
+        if not rest:
+            self._set_propagating(scope, head, value)
+            return
+        visible = self.visible_variables(scope).get(head)
+        container = json.loads(json.dumps(visible)) if isinstance(visible, dict) else {}
+        _assign_path(container, rest, value)
+        self._set_propagating(scope, head, container)
+
+    def _select_flows(self, inst: ElementInstance, node: FlowNode) -> list[str]:
+        if node.kind is not Kind.EXCLUSIVE_GATEWAY:
+            return list(node.outgoing)
+        if len(node.outgoing) <= 1 and not any(self.model_of(inst).flows[f].condition for f in node.outgoing):
+            return list(node.outgoing)
+        model = self.model_of(inst)
+        context = self.visible_variables(inst)
+        for flow_id in node.outgoing:
+            flow = model.flows[flow_id]
+            if flow_id == node.default_flow or flow.condition is None:
+                continue
+            if self.expressions.boolean(flow.condition, context, self.now()):
+                return [flow_id]
+        if node.default_flow:
+            return [node.default_flow]
+        self._raise_incident(
+            inst,
+            "CONDITION_ERROR",
+            "Expected at least one condition to evaluate to true, or to have a default flow",
+            "complete",
+        )
+        return []
+
+    def _take_flow(self, scope: ElementInstance, flow_id: str) -> None:
+        model = self.model_of(scope)
+        flow = model.flows[flow_id]
+        self._record(
+            "PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", self.keys.next(), pi=scope.process_instance_key
+        )
+        target = model.elements[flow.target]
+        if target.kind is Kind.PARALLEL_GATEWAY and len(target.incoming) > 1:
+            tokens = scope.join_tokens.setdefault(target.id, {})
+            tokens[flow_id] = tokens.get(flow_id, 0) + 1
+            if all(tokens.get(f, 0) > 0 for f in target.incoming):
+                for f in target.incoming:
+                    tokens[f] -= 1
+                    if tokens[f] == 0:
+                        del tokens[f]
+                if not tokens:
+                    del scope.join_tokens[target.id]
+                self._steps.append(lambda: self._activate(target, scope))
+            return
+        self._steps.append(lambda: self._activate(target, scope))
+
+    def _complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None:
+        def check() -> None:
+            if not scope.state.is_active or scope.state is ElementState.COMPLETING:
+                return
+            if scope.children:
+                return
+            if scope.join_tokens and not force:
+                return
+            if scope.kind is Kind.MULTI_INSTANCE_BODY:
+                return
+            if scope.state is ElementState.ACTIVATED:
+                self._complete(scope)
+
+        self._steps.append(check)
+
+    def _finish_process_instance(self, root: ElementInstance, state: str) -> None:
+        pi = self.process_instances[root.key]
+        pi.state = state
+        pi.ended_at = self.now()
+        pi.final_variables = dict(root.variables)
+        self._message_start_keys.pop(root.key, None)
+        for timer in [t for t in self.timers.values() if t.process_instance_key == root.key]:
+            self._cancel_timer(timer.key)
+        for sub in [s for s in self.subscriptions.values() if s.process_instance_key == root.key]:
+            self._close_subscription(sub.key)
+        self._finished_instances.append(root.key)
+
+    # ================================================================== termination
+    def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None:
+        if not inst.state.is_active:
+            return
+        inst.state = ElementState.TERMINATING
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        for child_key in sorted(inst.children, reverse=True):
+            self._terminate(self.element_instances[child_key], check_scope=False)
+        self._close_waits(inst)
+        if inst.incident_key is not None:
+            incident = self.incidents[inst.incident_key]
+            if incident.state is IncidentState.ACTIVE:
+                incident.state = IncidentState.RESOLVED
+                incident.resolved_at = self.now()
+                self._record("INCIDENT", "RESOLVED", incident.key, element=inst)
+            inst.incident_key = None
+        inst.state = ElementState.TERMINATED
+        inst.ended_at = self.now()
+        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        if inst.kind is Kind.PROCESS:
+            self._finish_process_instance(inst, TERMINATED)
+            return
+        scope = self.element_instances[inst.flow_scope_key] if inst.flow_scope_key is not None else None
+        if scope is None:
+            return
+        scope.children.discard(inst.key)
+        if inst.loop_counter is not None and scope.kind is Kind.MULTI_INSTANCE_BODY and check_scope:
+            self._inner_finished(scope, self.node_of(inst), inst, completed=False)
+        elif check_scope:
+            self._complete_scope_if_done(scope)
+
+    def _close_waits(self, inst: ElementInstance) -> None:
+        """Removes what the element waited on: its job, user task, timers and subscriptions."""
+        if inst.job_key is not None:
+            job = self.jobs.pop(inst.job_key, None)
+            if job is not None and job.state is not JobState.COMPLETED:
+                job.state = JobState.CANCELED
+                self._record("JOB", "CANCELED", job.key, element=inst)
+            inst.job_key = None
+        if inst.user_task_key is not None:
+            task = self.user_tasks.get(inst.user_task_key)
+            if task is not None and task.state is UserTaskState.CREATED:
+                task.state = UserTaskState.CANCELED
+                task.completion_date = self.now()
+                self._record("USER_TASK", "CANCELED", task.key, element=inst)
+        for timer_key in list(inst.timer_keys):
+            self._cancel_timer(timer_key)
+        for sub_key in list(inst.subscription_keys):
+            self._close_subscription(sub_key)
+
+    # ================================================================== boundary events and event sub-processes
+    def _open_boundary_events(self, inst: ElementInstance, node: FlowNode, context: dict[str, Any]) -> None:
+        """Opens the timers and subscriptions of the activity's boundary events (all evaluated first)."""
+        if inst.loop_counter is not None:
+            return  # the boundary events of a multi-instance activity belong to its body
+        model = self.model_of(inst)
+        timers: list[tuple[FlowNode, datetime, int | None, str | None]] = []
+        messages: list[tuple[FlowNode, str, str]] = []
+        for boundary_id in node.boundary_events:
+            boundary = model.elements[boundary_id]
+            assert boundary.event is not None
+            if boundary.event.type is EventType.TIMER:
+                due, repetitions, cycle = self._timer_schedule(boundary, context)
+                timers.append((boundary, due, repetitions, cycle))
+            elif boundary.event.type is EventType.MESSAGE:
+                name, key = self._subscription_target(boundary, context)
+                messages.append((boundary, name, key))
+        for boundary, due, repetitions, cycle in timers:
+            if boundary.cancel_activity:
+                repetitions = 1 if cycle is not None else repetitions
+            self._add_timer(boundary.id, inst, inst.process_definition_key, due, repetitions, cycle)
+        for boundary, name, key in messages:
+            self._open_subscription(inst, boundary.id, name, key, interrupting=boundary.cancel_activity)
+
+    def _open_event_sub_processes(self, scope: ElementInstance) -> None:
+        model = self.model_of(scope)
+        node = model.elements[scope.element_id]
+        if not node.event_sub_processes:
+            return
+        context = self.visible_variables(scope)
+        opens: list[Callable[[], None]] = []
+        try:
+            for esp_id in node.event_sub_processes:
+                esp = model.elements[esp_id]
+                assert esp.none_start is not None
+                start = model.elements[esp.none_start]
+                assert start.event is not None
+                if start.event.type is EventType.TIMER:
+                    due, repetitions, cycle = self._timer_schedule(start, context)
+                    if esp.interrupting:
+                        repetitions = 1 if cycle is not None else repetitions
+                    opens.append(
+                        lambda s=start, d=due, r=repetitions, c=cycle: self._add_timer(
+                            s.id, scope, scope.process_definition_key, d, r, c
+                        )
+                    )
+                elif start.event.type is EventType.MESSAGE:
+                    name, key = self._subscription_target(start, context)
+                    opens.append(
+                        lambda s=start, n=name, k=key, i=esp.interrupting: self._open_subscription(
+                            scope, s.id, n, k, interrupting=i
+                        )
+                    )
+        except ExpressionError as exc:
+            self._raise_incident(scope, "EXTRACT_VALUE_ERROR", str(exc), "activate")
+        for open_ in opens:
+            open_()
+
+    def _trigger_event(
+        self,
+        host: ElementInstance,
+        target_id: str,
+        variables: dict[str, Any],
+        locals_: dict[str, Any] | None = None,
+    ) -> None:
+        """A timer, message or error has arrived for `target_id` (boundary, catch event or event sub-process
+        start) hosted by `host`."""
+        model = self.model_of(host)
+        target = model.elements[target_id]
+        if target.kind is Kind.BOUNDARY_EVENT:
+            scope = self.element_instances[host.flow_scope_key] if host.flow_scope_key is not None else None
+            if scope is None or not host.state.is_active:
+                return
+            if target.cancel_activity:
+                host.interrupted = True
+                self._terminate(host, check_scope=False)
+            self._steps.append(
+                lambda: self._activate(target, scope, event_variables=variables, event_locals=locals_)
+            )
+            return
+        if (
+            target.kind is Kind.START_EVENT
+            and target.scope_id is not None
+            and (model.elements[target.scope_id].kind is Kind.EVENT_SUB_PROCESS)
+        ):
+            esp = model.elements[target.scope_id]
+            scope = host
+            if not scope.state.is_active:
+                return
+            if esp.interrupting:
+                for child_key in sorted(scope.children):
+                    child = self.element_instances[child_key]
+                    if child.state.is_active:
+                        self._terminate(child, check_scope=False)
+                # the scope's own boundary events stay; its event sub-process starts close
+                for timer_key in list(scope.timer_keys):
+                    if model.elements[self.timers[timer_key].target_element_id].kind is Kind.START_EVENT:
+                        self._cancel_timer(timer_key)
+                for sub_key in list(scope.subscription_keys):
+                    if model.elements[self.subscriptions[sub_key].target_element_id].kind is Kind.START_EVENT:
+                        self._close_subscription(sub_key)
+                scope.join_tokens.clear()
+            inst = self._new_instance(esp, scope)
+            inst.event_variables = variables
+            inst.event_locals = locals_
+            self._run_activation(inst)
+            return
+        # an intermediate catch event or a receive task completes
+        if host.state is ElementState.ACTIVATED:
+            host.event_variables = variables
+            host.event_locals = locals_
+            self._complete(host)
+
+    # ================================================================== errors
+    def _throw_error(
+        self,
+        thrower: ElementInstance,
+        code: str,
+        message: str,
+        variables: dict[str, Any],
+        *,
+        from_end_event: bool = False,
+    ) -> bool:
+        """Finds the nearest catching boundary or error event sub-process; returns False if none."""
+        found = self._find_error_catch(thrower, code, from_end_event)
+        if found is None:
+            self._raise_incident(
+                thrower,
+                "UNHANDLED_ERROR_EVENT",
+                f"Expected to throw an error event with the code '{code}' with message '{message}', "
+                "but it was not caught. No error events are available in the scope.",
+                "error",
+            )
+            return False
+        host, target_id = found
+        locals_ = {"errorCode": code, "errorMessage": message}
+        self._trigger_event(host, target_id, variables, locals_)
+        return True
+
+    def _find_error_catch(
+        self, thrower: ElementInstance, code: str, from_end_event: bool
+    ) -> tuple[ElementInstance, str] | None:
+        model = self.model_of(thrower)
+        current: ElementInstance | None = thrower
+        if from_end_event:
+            current = self.element_instances.get(thrower.flow_scope_key) if thrower.flow_scope_key else None
+        while current is not None:
+            node = model.elements[current.element_id]
+            candidates: list[tuple[str, str | None]] = []
+            if current.kind in (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS):
+                for esp_id in node.event_sub_processes:
+                    esp = model.elements[esp_id]
+                    start = model.elements[esp.none_start] if esp.none_start else None
+                    if start is not None and start.event is not None and start.event.type is EventType.ERROR:
+                        candidates.append((start.id, start.event.error_code))
+                match = _best_error_match(candidates, code)
+                if match is not None:
+                    return current, match
+                candidates = []
+            if current.loop_counter is None:
+                for boundary_id in node.boundary_events:
+                    boundary = model.elements[boundary_id]
+                    if boundary.event is not None and boundary.event.type is EventType.ERROR:
+                        candidates.append((boundary.id, boundary.event.error_code))
+                match = _best_error_match(candidates, code)
+                if match is not None:
+                    return current, match
+            current = self.element_instances.get(current.flow_scope_key) if current.flow_scope_key else None
+        return None
+
+    # ================================================================== incidents
+    def _raise_incident(
+        self, inst: ElementInstance, error_type: str, message: str, phase: str, job: Job | None = None
+    ) -> None:
+        key = self.keys.next()
+        incident = Incident(
+            key=key,
+            error_type=error_type,
+            error_message=message,
+            process_instance_key=inst.process_instance_key,
+            process_definition_key=inst.process_definition_key,
+            bpmn_process_id=inst.bpmn_process_id,
+            element_instance_key=inst.key,
+            element_id=inst.element_id,
+            job_key=job.key if job else None,
+            state=IncidentState.ACTIVE,
+            created_at=self.now(),
+            phase=phase,
+        )
+        self.incidents[key] = incident
+        inst.incident_key = key
+        self._record("INCIDENT", "CREATED", key, element=inst)
+        raise _Interrupt
+
+    def resolve_incident(self, key: int) -> None:
+        def action() -> None:
+            incident = self.incidents.get(key)
+            if incident is None or incident.state is not IncidentState.ACTIVE:
+                raise NotFoundError(
+                    f"Expected to resolve incident with key '{key}', but no such incident was found"
+                )
+            if incident.job_key is not None:
+                job = self.jobs.get(incident.job_key)
+                if job is not None and job.retries <= 0 and incident.phase == "job":
+                    raise FailedPreconditionError(
+                        f"Expected to resolve incident with key '{key}', but the job '{job.key}' has no retries "
+                        "left; update the job's retries first"
+                    )
+            incident.state = IncidentState.RESOLVED
+            incident.resolved_at = self.now()
+            inst = self.element_instances[incident.element_instance_key]
+            inst.incident_key = None
+            self._record("INCIDENT", "RESOLVED", key, element=inst)
+            if incident.job_key is not None:
+                job = self.jobs.get(incident.job_key)
+                if job is not None:
+                    job.state = JobState.ACTIVATABLE
+                    job.backoff_until = None
+                    self._touched_job_types.add(job.type)
+                return
+            if not inst.state.is_active:
+                return
+            node = self.node_of(inst)
+
+            def retry() -> None:
+                if incident.phase == "activate":
+                    if inst.kind is Kind.MULTI_INSTANCE_BODY:
+                        self._activate_body(inst, node)
+                    elif inst.kind is Kind.PROCESS or (inst.state is ElementState.ACTIVATED):
+                        self._open_event_sub_processes(inst)
+                    else:
+                        self._run_activation(inst)
+                elif incident.phase == "complete":
+                    if inst.kind is Kind.MULTI_INSTANCE_BODY and inst.state is ElementState.ACTIVATED:
+                        child = None
+                        self._inner_finished_retry(inst, node, child)
+                    else:
+                        self._run_completion(inst, node)
+
+            self._steps.append(retry)
+
+        self._command(action)
+
+    def _inner_finished_retry(
+        self, body: ElementInstance, node: FlowNode, child: ElementInstance | None
+    ) -> None:
+        assert node.loop is not None and body.mi_collection is not None
+        total = len(body.mi_collection)
+        active = len([k for k in body.children if self.element_instances[k].state.is_active])
+        if node.loop.sequential and body.mi_next_index < total:
+            self._start_inner(body, node, body.mi_next_index)
+        elif active == 0:
+            self._complete(body)
+
+    # ================================================================== jobs
+    def activate_jobs(
+        self, job_type: str, worker: str, timeout_ms: int, max_jobs: int, fetch_variables: list[str]
+    ) -> list[ActivatedJob]:
+        if not job_type.strip():
+            raise InvalidArgumentError("Expected to activate jobs of a type, but the type is blank")
+        if max_jobs < 1:
+            raise InvalidArgumentError(f"Expected maxJobsToActivate to be greater than 0, but was {max_jobs}")
+        if timeout_ms < 1:
+            raise InvalidArgumentError(
+                f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}"
+            )
+        return self._command(  # type: ignore[no-any-return]
+            lambda: self._activate_some(job_type, worker, timeout_ms, max_jobs, fetch_variables)
+        )
+
+    def _activatable(self, job_type: str) -> list[Job]:
+        now = self.now()
+        return [
+            j
+            for j in self.jobs.values()
+            if j.type == job_type
+            and j.state is JobState.ACTIVATABLE
+            and (j.backoff_until is None or j.backoff_until <= now)
+        ]
+
+    def _activate_some(
+        self, job_type: str, worker: str, timeout_ms: int, max_jobs: int, fetch_variables: list[str]
+    ) -> list[ActivatedJob]:
+        out: list[ActivatedJob] = []
+        for job in self._activatable(job_type)[:max_jobs]:
+            out.append(self._activate_job(job, worker, timeout_ms, fetch_variables))
+        return out
+
+    def _activate_job(
+        self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]
+    ) -> ActivatedJob:
+        job.state = JobState.ACTIVATED
+        job.worker = worker
+        job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+        self._schedule_due(job.deadline, "job-deadline", job.key)
+        inst = self.element_instances[job.element_instance_key]
+        variables = self.visible_variables(inst)
+        if fetch_variables:
+            variables = {k: v for k, v in variables.items() if k in fetch_variables}
+        self._record("JOB", "ACTIVATED", job.key, element=inst)
+        return ActivatedJob(job, variables)
+
+    def _job(self, key: int, verb: str) -> Job:
+        job = self.jobs.get(key)
+        if job is None:
+            raise NotFoundError(f"Expected to {verb} job with key '{key}', but no such job was found")
+        return job
+
+    def complete_job(self, key: int, variables: Mapping[str, Any]) -> None:
+        def action() -> None:
+            job = self._job(key, "complete")
+            if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
+                raise FailedPreconditionError(
+                    f"Expected to complete job with key '{key}', but it is in state '{job.state.value}'"
+                )
+            job.state = JobState.COMPLETED
+            self._record("JOB", "COMPLETED", key, pi=job.process_instance_key)
+            inst = self.element_instances[job.element_instance_key]
+            del self.jobs[key]
+            inst.job_key = None
+            inst.event_variables = dict(variables)
+            self._complete(inst)
+
+        self._command(action)
+
+    def fail_job(
+        self, key: int, retries: int, error_message: str, backoff_ms: int, variables: Mapping[str, Any]
+    ) -> None:
+        def action() -> None:
+            job = self._job(key, "fail")
+            if job.state is not JobState.ACTIVATED:
+                raise FailedPreconditionError(
+                    f"Expected to fail job with key '{key}', but it is in state '{job.state.value}'"
+                )
+            inst = self.element_instances[job.element_instance_key]
+            if variables:
+                for name, value in variables.items():
+                    self._set_local(inst, name, value)
+            job.retries = retries
+            job.error_message = error_message
+            job.worker = ""
+            job.deadline = None
+            self._record("JOB", "FAILED", key, element=inst)
+            if retries > 0:
+                job.state = JobState.ACTIVATABLE
+                if backoff_ms > 0:
+                    job.backoff_until = self.now() + timedelta(milliseconds=backoff_ms)
+                    self._schedule_due(job.backoff_until, "job-backoff", key)
+                else:
+                    self._touched_job_types.add(job.type)
+                return
+            job.state = JobState.FAILED
+            message = error_message or "No more retries left."
+            with contextlib.suppress(_Interrupt):
+                self._raise_incident(inst, "JOB_NO_RETRIES", message, "job", job)
+
+        self._command(action)
+
+    def throw_error(self, key: int, code: str, message: str, variables: Mapping[str, Any]) -> None:
+        def action() -> None:
+            job = self._job(key, "throw an error for")
+            if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
+                raise FailedPreconditionError(
+                    f"Expected to throw an error for job with key '{key}', but it is in state '{job.state.value}'"
+                )
+            if not code.strip():
+                raise InvalidArgumentError("Expected an error code, but it is blank")
+            inst = self.element_instances[job.element_instance_key]
+            job.state = JobState.ERROR_THROWN
+            job.error_code = code
+            job.error_message = message
+            self._record("JOB", "ERROR_THROWN", key, element=inst)
+            try:
+                caught = self._throw_error(inst, code, message, dict(variables))
+            except _Interrupt:
+                caught = False
+                incident = self.incidents[inst.incident_key] if inst.incident_key else None
+                if incident is not None:
+                    incident.job_key = job.key
+            if caught:
+                self.jobs.pop(key, None)
+
+        self._command(action)
+
+    def update_job_retries(self, key: int, retries: int) -> None:
+        def action() -> None:
+            job = self._job(key, "update retries of")
+            if retries < 1:
+                raise InvalidArgumentError(f"Expected retries to be greater than 0, but was {retries}")
+            job.retries = retries
+            self._record("JOB", "RETRIES_UPDATED", key, pi=job.process_instance_key)
+
+        self._command(action)
+
+    def update_job_timeout(self, key: int, timeout_ms: int) -> None:
+        def action() -> None:
+            job = self._job(key, "update the timeout of")
+            if job.state is not JobState.ACTIVATED:
+                raise FailedPreconditionError(
+                    f"Expected to update the timeout of job with key '{key}', but it is not activated"
+                )
+            job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+            self._schedule_due(job.deadline, "job-deadline", key)
+            self._record("JOB", "TIMEOUT_UPDATED", key, pi=job.process_instance_key)
+
+        self._command(action)
+
+    # ---------------------------------------------------------------- job streams and waiters
+    def poll_started(self, job_type: str) -> None:
+        self.open_polls[job_type] = self.open_polls.get(job_type, 0) + 1
+        self.last_poll[job_type] = time.monotonic()
+
+    def poll_ended(self, job_type: str) -> None:
+        self.open_polls[job_type] = max(0, self.open_polls.get(job_type, 0) - 1)
+        self.last_poll[job_type] = time.monotonic()
+
+    def job_types_with_workers(self, grace: float) -> set[str]:
+        """Job types that a worker polls now or polled within the last `grace` seconds."""
+        now = time.monotonic()
+        return {t for t, n in self.open_polls.items() if n > 0} | {
+            t for t, at in self.last_poll.items() if now - at <= grace
+        }
+
+    def add_job_waiter(self, job_type: str) -> "asyncio.Future[None]":
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._job_waiters.setdefault(job_type, []).append(fut)
+        return fut
+
+    def remove_job_waiter(self, job_type: str, fut: "asyncio.Future[None]") -> None:
+        waiters = self._job_waiters.get(job_type, [])
+        if fut in waiters:
+            waiters.remove(fut)
+
+    def open_job_stream(
+        self, job_type: str, worker: str, timeout_ms: int, fetch_variables: list[str]
+    ) -> _JobStream:
+        if not job_type.strip():
+            raise InvalidArgumentError("Expected to stream jobs of a type, but the type is blank")
+        if timeout_ms < 1:
+            raise InvalidArgumentError(
+                f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}"
+            )
+        stream = _JobStream(job_type, worker, timeout_ms, fetch_variables)
+        self._job_streams.setdefault(job_type, []).append(stream)
+        self._touched_job_types.add(job_type)
+        self._wake()
+        return stream
+
+    def close_job_stream(self, stream: _JobStream) -> None:
+        streams = self._job_streams.get(stream.job_type, [])
+        if stream in streams:
+            streams.remove(stream)
+
+    def _offer_to_streams(self, job_type: str) -> None:
+        streams = self._job_streams.get(job_type)
+        if not streams:
+            return
+        for job in self._activatable(job_type):
+            stream = streams[0]
+            streams.append(streams.pop(0))  # round robin
+            stream.queue.put_nowait(
+                self._activate_job(job, stream.worker, stream.timeout_ms, stream.fetch_variables)
+            )
+
+    def has_stream(self, job_type: str) -> bool:
+        return bool(self._job_streams.get(job_type))
+
+    # ================================================================== variables command
+    def set_variables(self, element_instance_key: int, variables: Mapping[str, Any], local: bool) -> int:
+        def action() -> int:
+            inst = self.element_instances.get(element_instance_key)
+            if inst is None or not inst.state.is_active:
+                raise NotFoundError(
+                    f"Expected to update variables for element with key '{element_instance_key}', "
+                    "but no such element was found"
+                )
+            for name, value in variables.items():
+                if local:
+                    self._set_local(inst, name, value)
+                else:
+                    self._set_propagating(inst, name, value)
+            key = self.keys.next()
+            self._record("VARIABLE_DOCUMENT", "UPDATED", key, element=inst)
+            return key
+
+        return self._command(action)  # type: ignore[no-any-return]
+
+    # ================================================================== messages
+    def _subscription_target(self, node: FlowNode, context: dict[str, Any]) -> tuple[str, str]:
+        assert node.event is not None and node.event.message is not None
+        name = self.expressions.string(node.event.message.name, context, self.now())
+        key_text = node.event.message.correlation_key or ""
+        key = self.expressions.string(key_text, context, self.now(), allow_number=True) if key_text else ""
+        return name, key
+
+    def _open_subscription(
+        self, host: ElementInstance, target_id: str, name: str, correlation_key: str, *, interrupting: bool
+    ) -> None:
+        key = self.keys.next()
+        sub = MessageSubscription(
+            key,
+            name,
+            correlation_key,
+            host.process_instance_key,
+            host.key,
+            target_id,
+            interrupting,
+            self.now(),
+        )
+        self.subscriptions[key] = sub
+        host.subscription_keys.add(key)
+        self._record("PROCESS_MESSAGE_SUBSCRIPTION", "CREATED", key, element=host)
+        # a buffered message may already be waiting for it
+        self._steps.append(lambda: self._correlate_buffered(sub))
+
+    def _correlate_buffered(self, sub: MessageSubscription) -> None:
+        if sub.key not in self.subscriptions:
+            return
+        now = self.now()
+        for message in sorted(self.messages.values(), key=lambda m: m.key):
+            if (
+                message.name == sub.message_name
+                and message.correlation_key == sub.correlation_key
+                and message.expires_at > now
+                and sub.process_instance_key not in message.correlated_process_instances
+            ):
+                self._correlate(message, sub)
+                return
+
+    def _close_subscription(self, key: int) -> None:
+        sub = self.subscriptions.pop(key, None)
+        if sub is None:
+            return
+        host = self.element_instances.get(sub.element_instance_key)
+        if host is not None:
+            host.subscription_keys.discard(key)
+        self._record("PROCESS_MESSAGE_SUBSCRIPTION", "DELETED", key, pi=sub.process_instance_key)
+
+    def _correlate(self, message: Message, sub: MessageSubscription) -> None:
+        host = self.element_instances[sub.element_instance_key]
+        message.correlated_process_instances.add(sub.process_instance_key)
+        self._record("PROCESS_MESSAGE_SUBSCRIPTION", "CORRELATED", sub.key, element=host)
+        if sub.interrupting:
+            self._close_subscription(sub.key)
+        variables = dict(message.variables)
+        self._steps.append(lambda: self._trigger_event(host, sub.target_element_id, variables))
+
+    def publish_message(
+        self, name: str, correlation_key: str, ttl_ms: int, message_id: str, variables: Mapping[str, Any]
+    ) -> int:
+        def action() -> int:
+            if not name.strip():
+                raise InvalidArgumentError("Expected a message name, but it is blank")
+            now = self.now()
+            if message_id:
+                for m in self.messages.values():
+                    if (
+                        m.message_id == message_id
+                        and m.name == name
+                        and m.correlation_key == correlation_key
+                        and m.expires_at > now
+                    ):
+                        raise AlreadyExistsError(
+                            f"Expected to publish a new message with id '{message_id}', but a message with that "
+                            "id was already published"
+                        )
+            key = self.keys.next()
+            message = Message(
+                key,
+                name,
+                correlation_key,
+                dict(variables),
+                message_id,
+                now,
+                now + timedelta(milliseconds=max(ttl_ms, 0)),
+            )
+            self._record("MESSAGE", "PUBLISHED", key)
+            # every waiting process instance, at most once each (the oldest subscription first)
+            by_instance: dict[int, MessageSubscription] = {}
+            for sub in sorted(self.subscriptions.values(), key=lambda s: s.key):
+                if sub.message_name == name and sub.correlation_key == correlation_key:
+                    by_instance.setdefault(sub.process_instance_key, sub)
+            for sub in by_instance.values():
+                self._correlate(message, sub)
+            self._start_by_message(message)
+            if ttl_ms > 0:
+                self.messages[key] = message
+                self._schedule_due(message.expires_at, "message-expiry", key)
+            else:
+                self._record("MESSAGE", "EXPIRED", key)
+            return key
+
+        return self._command(action)  # type: ignore[no-any-return]
+
+    def _start_by_message(self, message: Message) -> None:
+        for start in list(self.message_starts):
+            if start.message_name != message.name or start.bpmn_process_id in message.correlated_process_ids:
+                continue
+            if message.correlation_key and any(
+                self.process_instances[pi_key].bpmn_process_id == start.bpmn_process_id
+                and key == message.correlation_key
+                for pi_key, key in self._message_start_keys.items()
+            ):
+                continue
+            definition = self.definitions[start.process_definition_key]
+            message.correlated_process_ids.add(start.bpmn_process_id)
+            pi = self._start_instance(
+                definition, {}, [start.start_event_id], start_event_variables=dict(message.variables)
+            )
+            message.correlated_process_instances.add(pi.key)
+            if message.correlation_key:
+                # one active instance per correlation key and process, as in Zeebe
+                self._message_start_keys[pi.key] = message.correlation_key
+
+    # ================================================================== timers
+    def _timer_schedule(
+        self, node: FlowNode, context: dict[str, Any]
+    ) -> tuple[datetime, int | None, str | None]:
+        assert node.event is not None and node.event.timer is not None
+        timer = node.event.timer
+        text = self.expressions.string(timer.expression, context, self.now())
+        try:
+            return first_due(timer.type, text, self.now())
+        except TimerExpressionError as exc:
+            raise ExpressionError(str(exc)) from None
+
+    def _create_timer(
+        self,
+        node: FlowNode,
+        definition: ProcessDefinition,
+        host: ElementInstance | None,
+        pi_key: int | None,
+        context: dict[str, Any],
+    ) -> None:
+        try:
+            due, repetitions, cycle = self._timer_schedule(node, context)
+        except ExpressionError:
+            return  # a start timer whose expression needs variables cannot be scheduled (refused at deploy)
+        self._add_timer(node.id, host, definition.key, due, repetitions, cycle)
+
+    def _add_timer(
+        self,
+        target_id: str,
+        host: ElementInstance | None,
+        definition_key: int,
+        due: datetime,
+        repetitions: int | None,
+        cycle: str | None,
+    ) -> None:
+        key = self.keys.next()
+        timer = Timer(
+            key,
+            definition_key,
+            host.process_instance_key if host else None,
+            host.key if host else None,
+            target_id,
+            due,
+            repetitions,
+            cycle,
+        )
+        self.timers[key] = timer
+        if host is not None:
+            host.timer_keys.add(key)
+        self._schedule_due(due, "timer", key)
+        self._record("TIMER", "CREATED", key, pi=timer.process_instance_key)
+
+    def _cancel_timer(self, key: int) -> None:
+        timer = self.timers.pop(key, None)
+        if timer is None:
+            return
+        if timer.element_instance_key is not None:
+            host = self.element_instances.get(timer.element_instance_key)
+            if host is not None:
+                host.timer_keys.discard(key)
+        self._record("TIMER", "CANCELED", key, pi=timer.process_instance_key)
+
+    def _fire_timer(self, timer: Timer) -> None:
+        self._record("TIMER", "TRIGGERED", timer.key, pi=timer.process_instance_key)
+        remaining = None if timer.repetitions is None else timer.repetitions - 1
+        next_due = None
+        if timer.cycle is not None and (remaining is None or remaining > 0):
+            next_due = next_cycle_due(timer.cycle, timer.due, self.now())
+        host = self.element_instances.get(timer.element_instance_key) if timer.element_instance_key else None
+        if next_due is not None:
+            timer.due = next_due
+            timer.repetitions = remaining
+            self._schedule_due(next_due, "timer", timer.key)
+        else:
+            self.timers.pop(timer.key, None)
+            if host is not None:
+                host.timer_keys.discard(timer.key)
+        if host is None:
+            definition = self.definitions[timer.process_definition_key]
+            self._start_instance(definition, {}, [timer.target_element_id])
+            return
+        self._trigger_event(host, timer.target_element_id, {})
+
+    # ================================================================== time
+    def next_due(self) -> datetime | None:
+        while self._due:
+            due, _, kind, key = self._due[0]
+            if self._is_live(kind, key, due):
+                return due
+            heapq.heappop(self._due)
+        return None
+
+    def _is_live(self, kind: str, key: int, due: datetime) -> bool:
+        if kind == "timer":
+            timer = self.timers.get(key)
+            return timer is not None and timer.due == due
+        if kind == "job-deadline":
+            job = self.jobs.get(key)
+            return job is not None and job.state is JobState.ACTIVATED and job.deadline == due
+        if kind == "job-backoff":
+            job = self.jobs.get(key)
+            return job is not None and job.state is JobState.ACTIVATABLE and job.backoff_until == due
+        if kind == "message-expiry":
+            return key in self.messages
+        return False
+
+    def process_due(self) -> int:
+        """Fires everything due by the clock's now (timers in due order); returns how many fired."""
+        fired = 0
+
+        def action() -> None:
+            nonlocal fired
+            now = self.now()
+            while self._due and self._due[0][0] <= now:
+                due, _, kind, key = heapq.heappop(self._due)
+                if not self._is_live(kind, key, due):
+                    continue
+                fired += 1
+                if kind == "timer":
+                    timer = self.timers[key]
+                    self._steps.append(lambda timer=timer: self._fire_timer(timer))
+                elif kind == "job-deadline":
+                    job = self.jobs[key]
+                    job.state = JobState.ACTIVATABLE
+                    job.worker = ""
+                    job.deadline = None
+                    self._record("JOB", "TIMED_OUT", key, pi=job.process_instance_key)
+                    self._touched_job_types.add(job.type)
+                elif kind == "job-backoff":
+                    job = self.jobs[key]
+                    job.backoff_until = None
+                    self._record("JOB", "RECURRED_AFTER_BACKOFF", key, pi=job.process_instance_key)
+                    self._touched_job_types.add(job.type)
+                elif kind == "message-expiry":
+                    self.messages.pop(key, None)
+                    self._record("MESSAGE", "EXPIRED", key)
+                self._drain()
+
+        self._command(action)
+        return fired
+
+    # ================================================================== user tasks
+    def complete_user_task(self, key: int, variables: Mapping[str, Any]) -> None:
+        def action() -> None:
+            task = self.user_tasks.get(key)
+            if task is None:
+                raise NotFoundError(
+                    f"Expected to complete user task with key '{key}', but no such task was found"
+                )
+            if task.state is not UserTaskState.CREATED:
+                raise FailedPreconditionError(
+                    f"Expected to complete user task with key '{key}', but it is in state '{task.state.value}'"
+                )
+            task.state = UserTaskState.COMPLETED
+            task.completion_date = self.now()
+            inst = self.element_instances[task.element_instance_key]
+            self._record("USER_TASK", "COMPLETED", key, element=inst)
+            inst.user_task_key = None
+            inst.event_variables = dict(variables)
+            self._complete(inst)
+
+        self._command(action)
+
+    def assign_user_task(self, key: int, assignee: str | None, allow_override: bool = True) -> None:
+        def action() -> None:
+            task = self.user_tasks.get(key)
+            if task is None:
+                raise NotFoundError(
+                    f"Expected to assign user task with key '{key}', but no such task was found"
+                )
+            if task.state is not UserTaskState.CREATED:
+                raise FailedPreconditionError(
+                    f"Expected to assign user task with key '{key}', but it is in state '{task.state.value}'"
+                )
+            if not allow_override and task.assignee and task.assignee != assignee:
+                raise FailedPreconditionError(
+                    f"Expected to assign user task with key '{key}', but it is already assigned to "
+                    f"'{task.assignee}'"
+                )
+            task.assignee = assignee or None
+            self._record("USER_TASK", "ASSIGNED", key, pi=task.process_instance_key)
+
+        self._command(action)
+
+    # ================================================================== results
+    async def wait_for_result(self, key: int, timeout: float | None) -> ProcessInstance:
+        pi = self.process_instances[key]
+        if pi.state != ACTIVE:
+            return pi
+        fut: asyncio.Future[ProcessInstance] = asyncio.get_running_loop().create_future()
+        self._result_waiters.setdefault(key, []).append(fut)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            waiters = self._result_waiters.get(key, [])
+            if fut in waiters:
+                waiters.remove(fut)
+
+
+def _assign_path(container: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        nxt = container.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            container[part] = nxt
+        container = nxt
+    container[parts[-1]] = value
+
+
+def _best_error_match(candidates: list[tuple[str, str | None]], code: str) -> str | None:
+    for element_id, candidate in candidates:
+        if candidate == code:
+            return element_id
+    for element_id, candidate in candidates:
+        if candidate is None:
+            return element_id
+    return None
+
+
+_ACTIVATION: dict[Kind, Callable[[Engine, ElementInstance, FlowNode], None]] = {
+    Kind.JOB_TASK: Engine._activate_job_task,
+    Kind.SCRIPT_TASK: Engine._activate_script,
+    Kind.USER_TASK: Engine._activate_user_task,
+    Kind.RECEIVE_TASK: Engine._activate_message_catch,
+    Kind.INTERMEDIATE_CATCH_EVENT: Engine._activate_catch_event,
+    Kind.SUB_PROCESS: Engine._activate_sub_process,
+    Kind.EVENT_SUB_PROCESS: Engine._activate_event_sub_process,
+    Kind.END_EVENT: Engine._activate_end_event,
+    Kind.EXCLUSIVE_GATEWAY: Engine._activate_gateway,
+    Kind.PARALLEL_GATEWAY: Engine._activate_gateway,
+}
+
+_ = TimerType  # re-exported for callers that build timer definitions

@@ -1,0 +1,198 @@
+"""Parse-time specs of a BPMN process: what the diagram says, separate from any running instance."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The behaviour an element has at run time (several BPMN tags may share one)."""
+
+    PROCESS = "PROCESS"
+    SUB_PROCESS = "SUB_PROCESS"
+    EVENT_SUB_PROCESS = "EVENT_SUB_PROCESS"
+    START_EVENT = "START_EVENT"
+    END_EVENT = "END_EVENT"
+    INTERMEDIATE_CATCH_EVENT = "INTERMEDIATE_CATCH_EVENT"
+    INTERMEDIATE_THROW_EVENT = "INTERMEDIATE_THROW_EVENT"
+    BOUNDARY_EVENT = "BOUNDARY_EVENT"
+    JOB_TASK = "JOB_TASK"
+    SCRIPT_TASK = "SCRIPT_TASK"
+    RECEIVE_TASK = "RECEIVE_TASK"
+    USER_TASK = "USER_TASK"
+    PASS_THROUGH_TASK = "PASS_THROUGH_TASK"
+    EXCLUSIVE_GATEWAY = "EXCLUSIVE_GATEWAY"
+    PARALLEL_GATEWAY = "PARALLEL_GATEWAY"
+    MULTI_INSTANCE_BODY = "MULTI_INSTANCE_BODY"
+
+
+class EventType(StrEnum):
+    """The event definition of an event element."""
+
+    NONE = "NONE"
+    TIMER = "TIMER"
+    MESSAGE = "MESSAGE"
+    ERROR = "ERROR"
+    TERMINATE = "TERMINATE"
+
+
+class TimerType(StrEnum):
+    """Which child of bpmn:timerEventDefinition defines the timer."""
+
+    DURATION = "timeDuration"
+    DATE = "timeDate"
+    CYCLE = "timeCycle"
+
+
+# The BPMN element type names that Zeebe reports (Operate, REST API) for each BPMN tag.
+BPMN_ELEMENT_TYPES = {
+    "process": "PROCESS",
+    "subProcess": "SUB_PROCESS",
+    "startEvent": "START_EVENT",
+    "endEvent": "END_EVENT",
+    "intermediateCatchEvent": "INTERMEDIATE_CATCH_EVENT",
+    "intermediateThrowEvent": "INTERMEDIATE_THROW_EVENT",
+    "boundaryEvent": "BOUNDARY_EVENT",
+    "serviceTask": "SERVICE_TASK",
+    "sendTask": "SEND_TASK",
+    "scriptTask": "SCRIPT_TASK",
+    "businessRuleTask": "BUSINESS_RULE_TASK",
+    "receiveTask": "RECEIVE_TASK",
+    "userTask": "USER_TASK",
+    "manualTask": "MANUAL_TASK",
+    "task": "TASK",
+    "exclusiveGateway": "EXCLUSIVE_GATEWAY",
+    "parallelGateway": "PARALLEL_GATEWAY",
+}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One zeebe:input or zeebe:output: a FEEL or static source and a (possibly dotted) target."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class TimerDefinition:
+    type: TimerType
+    expression: str
+
+
+@dataclass(frozen=True)
+class MessageDefinition:
+    name: str
+    correlation_key: str | None
+
+
+@dataclass(frozen=True)
+class EventDefinition:
+    type: EventType
+    timer: TimerDefinition | None = None
+    message: MessageDefinition | None = None
+    error_code: str | None = None  # None on a catch event means "catch every error"
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    type: str
+    retries: str
+
+
+@dataclass(frozen=True)
+class UserTaskDefinition:
+    form_id: str | None
+    external_form_reference: str | None
+    assignee: str | None
+    candidate_groups: str | None
+    candidate_users: str | None
+    due_date: str | None
+    follow_up_date: str | None
+    priority: str | None
+
+
+@dataclass(frozen=True)
+class ScriptDefinition:
+    expression: str
+    result_variable: str
+
+
+@dataclass(frozen=True)
+class LoopDefinition:
+    sequential: bool
+    input_collection: str
+    input_element: str | None
+    output_collection: str | None
+    output_element: str | None
+    completion_condition: str | None
+
+
+@dataclass
+class FlowNode:
+    """One flow node (or the process itself) as the diagram defines it."""
+
+    id: str
+    tag: str
+    kind: Kind
+    name: str | None = None
+    scope_id: str | None = None  # the process or sub-process that contains it
+    line: int | None = None
+    incoming: list[str] = field(default_factory=list)
+    outgoing: list[str] = field(default_factory=list)
+    inputs: list[Mapping] = field(default_factory=list)
+    outputs: list[Mapping] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    event: EventDefinition | None = None
+    job: JobDefinition | None = None
+    user_task: UserTaskDefinition | None = None
+    script: ScriptDefinition | None = None
+    loop: LoopDefinition | None = None
+    attached_to: str | None = None
+    cancel_activity: bool = True
+    interrupting: bool = True  # for start events of event sub-processes
+    default_flow: str | None = None
+    boundary_events: list[str] = field(default_factory=list)
+    # scopes (process, sub-process, event sub-process)
+    children: list[str] = field(default_factory=list)
+    none_start: str | None = None
+    event_sub_processes: list[str] = field(default_factory=list)
+
+    @property
+    def bpmn_element_type(self) -> str:
+        if self.kind is Kind.EVENT_SUB_PROCESS:
+            return "EVENT_SUB_PROCESS"
+        if self.kind is Kind.MULTI_INSTANCE_BODY:
+            return "MULTI_INSTANCE_BODY"
+        return BPMN_ELEMENT_TYPES.get(self.tag, self.tag.upper())
+
+    @property
+    def is_scope(self) -> bool:
+        return self.kind in (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS)
+
+
+@dataclass(frozen=True)
+class SequenceFlow:
+    id: str
+    source: str
+    target: str
+    condition: str | None  # FEEL, without the leading "="
+
+
+@dataclass
+class ProcessModel:
+    """One executable process of a deployed resource."""
+
+    bpmn_process_id: str
+    name: str | None
+    resource_name: str
+    elements: dict[str, FlowNode]
+    flows: dict[str, SequenceFlow]
+    message_starts: list[str] = field(default_factory=list)
+    timer_starts: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> FlowNode:
+        return self.elements[self.bpmn_process_id]
+
+    def element(self, element_id: str) -> FlowNode:
+        return self.elements[element_id]

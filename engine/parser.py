@@ -1,0 +1,691 @@
+"""BPMN XML → ProcessModel: a table from BPMN tag to builder, and validation that refuses at deploy
+whatever the engine could not run, naming the file, the element, its type, the line and the reason."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+
+from engine.errors import InvalidArgumentError
+from engine.model import (
+    EventDefinition,
+    EventType,
+    FlowNode,
+    JobDefinition,
+    Kind,
+    LoopDefinition,
+    Mapping,
+    MessageDefinition,
+    ProcessModel,
+    ScriptDefinition,
+    SequenceFlow,
+    TimerDefinition,
+    TimerType,
+    UserTaskDefinition,
+)
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+JOB_USER_TASK_TYPE = "io.camunda.zeebe:userTask"
+
+# Validates a FEEL expression (without "="); returns an error sentence or None.
+ExpressionCheck = Callable[[str], str | None]
+# Validates a static timer value; returns an error sentence or None.
+TimerCheck = Callable[[TimerType, str], str | None]
+
+_TASK_TAGS = {"serviceTask", "sendTask", "scriptTask", "businessRuleTask", "receiveTask", "userTask"}
+_PASS_TAGS = {"task", "manualTask"}
+_EVENT_TAGS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+_GATEWAY_TAGS = {"exclusiveGateway", "parallelGateway"}
+_IGNORED_TAGS = {
+    "laneSet",
+    "textAnnotation",
+    "association",
+    "group",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+    "documentation",
+    "extensionElements",
+    "ioSpecification",
+    "property",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+    "incoming",
+    "outgoing",
+    "multiInstanceLoopCharacteristics",
+    "sequenceFlow",
+}
+_PART_TWO = {
+    "callActivity": "call activities are not supported by the embedded engine yet",
+    "inclusiveGateway": "inclusive gateways are not supported by the embedded engine yet",
+    "eventBasedGateway": "event-based gateways are not supported by the embedded engine yet",
+    "complexGateway": "complex gateways are not supported by Zeebe",
+    "transaction": "transactions are not supported by Zeebe",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported by the embedded engine",
+}
+_EVENT_DEFINITIONS = {
+    "timerEventDefinition": EventType.TIMER,
+    "messageEventDefinition": EventType.MESSAGE,
+    "errorEventDefinition": EventType.ERROR,
+    "terminateEventDefinition": EventType.TERMINATE,
+}
+_KNOWN_ZEEBE_EXTENSIONS = {
+    "taskDefinition",
+    "ioMapping",
+    "taskHeaders",
+    "loopCharacteristics",
+    "formDefinition",
+    "userTask",
+    "assignmentDefinition",
+    "taskSchedule",
+    "priorityDefinition",
+    "script",
+    "properties",
+    "versionTag",
+    "subscription",
+}
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _ns(tag: object) -> str:
+    return etree.QName(tag).namespace or "" if isinstance(tag, str) else ""
+
+
+@dataclass
+class _Problem:
+    element_id: str
+    element_type: str
+    line: int | None
+    reason: str
+
+    def render(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"- Element '{self.element_id}' (bpmn:{self.element_type}){where}: {self.reason}"
+
+
+class BpmnParser:
+    """Parses one BPMN resource into its executable processes, or refuses it with every problem found."""
+
+    def __init__(self, check_expression: ExpressionCheck, check_timer: TimerCheck) -> None:
+        self._check_expression = check_expression
+        self._check_timer = check_timer
+
+    def parse(self, resource_name: str, content: bytes) -> list[ProcessModel]:
+        try:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            root = etree.fromstring(content, parser)
+        except etree.XMLSyntaxError as exc:
+            raise InvalidArgumentError(
+                f"Expected to deploy new resources, but encountered the following errors:\n"
+                f"'{resource_name}': the XML is not well-formed: {exc}"
+            ) from None
+        if _ns(root.tag) != BPMN or _local(root.tag) != "definitions":
+            raise InvalidArgumentError(
+                f"Expected to deploy new resources, but encountered the following errors:\n"
+                f"'{resource_name}': not a BPMN 2.0 document (the root element must be bpmn:definitions)"
+            )
+        run = _ParseRun(resource_name, root, self._check_expression, self._check_timer)
+        models = run.parse()
+        if run.problems:
+            lines = "\n".join(p.render() for p in run.problems)
+            raise InvalidArgumentError(
+                "Expected to deploy new resources, but encountered the following errors:\n"
+                f"'{resource_name}':\n{lines}"
+            )
+        if not models:
+            raise InvalidArgumentError(
+                "Expected to deploy new resources, but encountered the following errors:\n"
+                f"'{resource_name}': the document contains no executable process (isExecutable=\"true\")"
+            )
+        return models
+
+
+class _ParseRun:
+    def __init__(
+        self,
+        resource_name: str,
+        root: etree._Element,
+        check_expression: ExpressionCheck,
+        check_timer: TimerCheck,
+    ) -> None:
+        self.resource_name = resource_name
+        self.root = root
+        self.check_expression = check_expression
+        self.check_timer = check_timer
+        self.problems: list[_Problem] = []
+        self.messages: dict[str, etree._Element] = {}
+        self.errors: dict[str, etree._Element] = {}
+
+    # ---------------------------------------------------------------- helpers
+    def problem(self, el: etree._Element, reason: str) -> None:
+        self.problems.append(_Problem(el.get("id") or "?", _local(el.tag), el.sourceline, reason))
+
+    def expression(self, el: etree._Element, text: str | None, what: str, *, required: bool = True) -> None:
+        """Checks that a Zeebe expression attribute is present and, if it is FEEL, parses."""
+        if text is None or not text.strip():
+            if required:
+                self.problem(el, f"{what} must not be empty")
+            return
+        if text.startswith("="):
+            error = self.check_expression(text[1:])
+            if error:
+                self.problem(el, f"{what} is not a valid FEEL expression: {error}")
+
+    def zeebe(self, el: etree._Element, name: str) -> etree._Element | None:
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        if ext is None:
+            return None
+        return ext.find(f"{{{ZEEBE}}}{name}")
+
+    def check_extensions(self, el: etree._Element) -> None:
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        if ext is None:
+            return
+        for child in ext:
+            if _ns(child.tag) == ZEEBE and _local(child.tag) not in _KNOWN_ZEEBE_EXTENSIONS:
+                self.problem(
+                    el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine"
+                )
+
+    # ---------------------------------------------------------------- document level
+    def parse(self) -> list[ProcessModel]:
+        for el in self.root:
+            if _local(el.tag) == "message" and el.get("id"):
+                self.messages[el.get("id", "")] = el
+            elif _local(el.tag) == "error" and el.get("id"):
+                self.errors[el.get("id", "")] = el
+        models: list[ProcessModel] = []
+        for el in self.root.iterchildren(f"{{{BPMN}}}process"):
+            if el.get("isExecutable", "false").lower() != "true":
+                continue
+            model = self.process(el)
+            if model is not None:
+                models.append(model)
+        return models
+
+    def process(self, el: etree._Element) -> ProcessModel | None:
+        process_id = el.get("id")
+        if not process_id:
+            self.problem(el, "a process must have an id")
+            return None
+        node = FlowNode(
+            id=process_id, tag="process", kind=Kind.PROCESS, name=el.get("name"), line=el.sourceline
+        )
+        model = ProcessModel(
+            bpmn_process_id=process_id,
+            name=el.get("name"),
+            resource_name=self.resource_name,
+            elements={process_id: node},
+            flows={},
+        )
+        self.scope(el, node, model)
+        starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
+        if not starts:
+            self.problem(el, "a process must have at least one start event")
+        none_starts = [s for s in starts if s.event is None or s.event.type is EventType.NONE]
+        if len(none_starts) > 1:
+            self.problem(el, "a process can have at most one none start event")
+        for s in starts:
+            if s.event is not None and s.event.type is EventType.MESSAGE:
+                model.message_starts.append(s.id)
+            elif s.event is not None and s.event.type is EventType.TIMER:
+                model.timer_starts.append(s.id)
+            elif s.event is not None and s.event.type is not EventType.NONE:
+                self.problem(
+                    el, f"start event '{s.id}': a {s.event.type.lower()} start event is not supported here"
+                )
+        self.flows_and_links(model)
+        return model
+
+    def scope(self, el: etree._Element, node: FlowNode, model: ProcessModel) -> None:
+        """Parses the flow elements directly inside a process or sub-process."""
+        self.check_extensions(el)
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            tag = _local(child.tag)
+            if _ns(child.tag) != BPMN:
+                continue
+            if tag in _IGNORED_TAGS and tag != "sequenceFlow":
+                continue
+            if tag == "sequenceFlow":
+                self.sequence_flow(child, model)
+                continue
+            if tag in _PART_TWO:
+                self.problem(child, _PART_TWO[tag])
+                continue
+            builder = _BUILDERS.get(tag)
+            if builder is None:
+                self.problem(child, f"the element type bpmn:{tag} is not supported by the embedded engine")
+                continue
+            child_id = child.get("id")
+            if not child_id:
+                self.problem(child, "the element has no id")
+                continue
+            if child_id in model.elements:
+                self.problem(child, "the id is used by another element of the process")
+                continue
+            flow_node = builder(self, child, model)
+            if flow_node is None:
+                continue
+            flow_node.scope_id = node.id
+            flow_node.line = child.sourceline
+            model.elements[child_id] = flow_node
+            node.children.append(child_id)
+            if flow_node.kind is Kind.START_EVENT and (
+                flow_node.event is None or flow_node.event.type is EventType.NONE
+            ):
+                node.none_start = child_id
+            if flow_node.kind is Kind.EVENT_SUB_PROCESS:
+                node.event_sub_processes.append(child_id)
+
+    def sequence_flow(self, el: etree._Element, model: ProcessModel) -> None:
+        flow_id = el.get("id")
+        source, target = el.get("sourceRef"), el.get("targetRef")
+        if not flow_id or not source or not target:
+            self.problem(el, "a sequence flow needs an id, a sourceRef and a targetRef")
+            return
+        condition = None
+        cond_el = el.find(f"{{{BPMN}}}conditionExpression")
+        if cond_el is not None:
+            text = (cond_el.text or "").strip()
+            if not text.startswith("="):
+                self.problem(el, "a condition must be a FEEL expression starting with '='")
+            else:
+                condition = text[1:]
+                self.expression(el, text, "the condition")
+        model.flows[flow_id] = SequenceFlow(flow_id, source, target, condition)
+
+    def flows_and_links(self, model: ProcessModel) -> None:
+        """Connects flows to their nodes and checks the cross-references of the whole process."""
+        for flow in model.flows.values():
+            src, tgt = model.elements.get(flow.source), model.elements.get(flow.target)
+            fake = etree.Element(f"{{{BPMN}}}sequenceFlow", id=flow.id)
+            if src is None or tgt is None:
+                missing = flow.source if src is None else flow.target
+                self.problem(fake, f"refers to '{missing}', which is not a flow node of this process")
+                continue
+            if src.scope_id != tgt.scope_id:
+                self.problem(fake, "a sequence flow cannot cross the border of a sub-process")
+                continue
+            src.outgoing.append(flow.id)
+            tgt.incoming.append(flow.id)
+        for node in list(model.elements.values()):
+            self.check_node(node, model)
+
+    def check_node(self, node: FlowNode, model: ProcessModel) -> None:
+        fake = etree.Element(f"{{{BPMN}}}{node.tag}", id=node.id)
+        fake.sourceline = node.line  # type: ignore[misc]
+        conditional = [f for f in node.outgoing if model.flows[f].condition is not None]
+        if node.kind is Kind.EXCLUSIVE_GATEWAY:
+            if node.default_flow and node.default_flow not in node.outgoing:
+                self.problem(
+                    fake, f"the default flow '{node.default_flow}' is not an outgoing flow of the gateway"
+                )
+            if len(node.outgoing) > 1:
+                for f in node.outgoing:
+                    if f != node.default_flow and model.flows[f].condition is None:
+                        self.problem(
+                            fake, f"the outgoing flow '{f}' needs a condition or must be the default flow"
+                        )
+            if node.default_flow and model.flows.get(node.default_flow, None) is not None:
+                if model.flows[node.default_flow].condition is not None:
+                    self.problem(fake, "the default flow must not have a condition")
+        elif conditional:
+            self.problem(fake, "conditional sequence flows are only supported after an exclusive gateway")
+        if node.kind is Kind.START_EVENT and node.incoming:
+            self.problem(fake, "a start event cannot have incoming sequence flows")
+        if node.kind is Kind.BOUNDARY_EVENT:
+            host = model.elements.get(node.attached_to or "")
+            if host is None or host.kind in (
+                Kind.START_EVENT,
+                Kind.END_EVENT,
+                Kind.BOUNDARY_EVENT,
+                Kind.EXCLUSIVE_GATEWAY,
+                Kind.PARALLEL_GATEWAY,
+                Kind.INTERMEDIATE_CATCH_EVENT,
+                Kind.INTERMEDIATE_THROW_EVENT,
+            ):
+                self.problem(fake, f"attachedToRef '{node.attached_to}' is not an activity of this process")
+            else:
+                host.boundary_events.append(node.id)
+                if host.scope_id != node.scope_id:
+                    self.problem(fake, "a boundary event must be in the same scope as its activity")
+            if node.incoming:
+                self.problem(fake, "a boundary event cannot have incoming sequence flows")
+            if node.event is not None and node.event.type is EventType.ERROR and not node.cancel_activity:
+                self.problem(fake, "an error boundary event must be interrupting")
+        if node.kind is Kind.SUB_PROCESS and node.none_start is None:
+            self.problem(fake, "an embedded sub-process must have exactly one none start event")
+        if node.kind is Kind.SUB_PROCESS:
+            others = [
+                c
+                for c in node.children
+                if model.elements[c].kind is Kind.START_EVENT and c != node.none_start
+            ]
+            if others:
+                self.problem(fake, "an embedded sub-process can only have a none start event")
+        if node.kind is Kind.EVENT_SUB_PROCESS:
+            starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
+            if (
+                len(starts) != 1
+                or starts[0].event is None
+                or starts[0].event.type
+                not in (
+                    EventType.TIMER,
+                    EventType.MESSAGE,
+                    EventType.ERROR,
+                )
+            ):
+                self.problem(
+                    fake, "an event sub-process needs exactly one timer, message or error start event"
+                )
+            else:
+                start = starts[0]
+                node.none_start = start.id
+                node.interrupting = start.interrupting
+                if node.incoming or node.outgoing:
+                    self.problem(fake, "an event sub-process cannot have sequence flows")
+        if node.kind is Kind.PROCESS:
+            for c in node.children:
+                start = model.elements[c]
+                if (
+                    start.kind is Kind.START_EVENT
+                    and start.event is not None
+                    and (start.event.type is EventType.ERROR)
+                ):
+                    self.problem(fake, f"'{c}': an error start event is only allowed in an event sub-process")
+
+    # ---------------------------------------------------------------- element builders
+    def common(self, el: etree._Element, kind: Kind) -> FlowNode:
+        self.check_extensions(el)
+        node = FlowNode(id=el.get("id", ""), tag=_local(el.tag), kind=kind, name=el.get("name"))
+        io = self.zeebe(el, "ioMapping")
+        if io is not None:
+            for m in io:
+                if not isinstance(m.tag, str):
+                    continue
+                source, target = m.get("source"), m.get("target")
+                if not target:
+                    self.problem(el, f"a zeebe:{_local(m.tag)} mapping needs a target")
+                    continue
+                self.expression(el, source, f"the source of the mapping to '{target}'", required=False)
+                mapping = Mapping(source or "=null", target)
+                (node.inputs if _local(m.tag) == "input" else node.outputs).append(mapping)
+        headers = self.zeebe(el, "taskHeaders")
+        if headers is not None:
+            for h in headers:
+                if isinstance(h.tag, str) and h.get("key"):
+                    node.headers[h.get("key", "")] = h.get("value", "")
+        loop_el = el.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics")
+        if loop_el is not None:
+            node.loop = self.loop(el, loop_el)
+        if el.find(f"{{{BPMN}}}standardLoopCharacteristics") is not None:
+            self.problem(el, "standard loops are not supported by Zeebe; use multi-instance")
+        return node
+
+    def loop(self, el: etree._Element, loop_el: etree._Element) -> LoopDefinition | None:
+        zl = self.zeebe(loop_el, "loopCharacteristics")
+        if zl is None or not zl.get("inputCollection"):
+            self.problem(
+                el, "a multi-instance activity needs zeebe:loopCharacteristics with an inputCollection"
+            )
+            return None
+        self.expression(el, zl.get("inputCollection"), "the inputCollection")
+        if zl.get("outputElement"):
+            self.expression(el, zl.get("outputElement"), "the outputElement")
+        if bool(zl.get("outputCollection")) != bool(zl.get("outputElement")):
+            self.problem(el, "outputCollection and outputElement must be set together")
+        cond_el = loop_el.find(f"{{{BPMN}}}completionCondition")
+        condition = None
+        if cond_el is not None and (cond_el.text or "").strip():
+            text = (cond_el.text or "").strip()
+            self.expression(el, text, "the completionCondition")
+            condition = text[1:] if text.startswith("=") else text
+        return LoopDefinition(
+            sequential=loop_el.get("isSequential", "false").lower() == "true",
+            input_collection=zl.get("inputCollection", ""),
+            input_element=zl.get("inputElement") or None,
+            output_collection=zl.get("outputCollection") or None,
+            output_element=zl.get("outputElement") or None,
+            completion_condition=condition,
+        )
+
+    def event_definition(self, el: etree._Element) -> EventDefinition | None:
+        defs = [c for c in el if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
+        if not defs:
+            return EventDefinition(EventType.NONE)
+        if len(defs) > 1:
+            self.problem(el, "an event with several event definitions is not supported")
+            return None
+        d = defs[0]
+        etype = _EVENT_DEFINITIONS.get(_local(d.tag))
+        if etype is None:
+            kind = _local(d.tag).removesuffix("EventDefinition")
+            self.problem(el, f"{kind} events are not supported by the embedded engine yet")
+            return None
+        if etype is EventType.TIMER:
+            parts = [c for c in d if isinstance(c.tag, str) and _local(c.tag) in {t.value for t in TimerType}]
+            if len(parts) != 1 or not (parts[0].text or "").strip():
+                self.problem(el, "a timer needs exactly one of timeDuration, timeDate or timeCycle")
+                return None
+            ttype = TimerType(_local(parts[0].tag))
+            text = (parts[0].text or "").strip()
+            if text.startswith("="):
+                self.expression(el, text, f"the {ttype.value}")
+            else:
+                error = self.check_timer(ttype, text)
+                if error:
+                    self.problem(el, f"the {ttype.value} '{text}' is invalid: {error}")
+            return EventDefinition(etype, timer=TimerDefinition(ttype, text))
+        if etype is EventType.MESSAGE:
+            ref = d.get("messageRef")
+            msg = self.messages.get(ref or "")
+            if msg is None or not (msg.get("name") or "").strip():
+                self.problem(el, "a message event needs a messageRef to a bpmn:message with a name")
+                return None
+            name = msg.get("name", "")
+            self.expression(el, name, "the message name")
+            sub = self.zeebe(msg, "subscription")
+            key = sub.get("correlationKey") if sub is not None else None
+            if key:
+                self.expression(el, key, "the correlation key")
+            return EventDefinition(etype, message=MessageDefinition(name, key or None))
+        if etype is EventType.ERROR:
+            ref = d.get("errorRef")
+            if ref is None:
+                return EventDefinition(etype, error_code=None)
+            err = self.errors.get(ref)
+            if err is None:
+                self.problem(el, f"errorRef '{ref}' does not refer to a bpmn:error of this document")
+                return None
+            code = err.get("errorCode") or None
+            if code and code.startswith("="):
+                self.problem(el, "error codes given as expressions are not supported by the embedded engine")
+            return EventDefinition(etype, error_code=code)
+        return EventDefinition(etype)
+
+    def job_definition(self, el: etree._Element, *, required: bool = True) -> JobDefinition | None:
+        td = self.zeebe(el, "taskDefinition")
+        if td is None:
+            if required:
+                self.problem(el, "must have a zeebe:taskDefinition with a job type")
+            return None
+        job_type = td.get("type", "")
+        if not job_type.strip():
+            self.problem(el, "the job type of zeebe:taskDefinition must not be blank")
+            return None
+        self.expression(el, job_type, "the job type")
+        retries = td.get("retries") or "3"
+        self.expression(el, retries, "the retries")
+        if not retries.startswith("=") and not retries.strip().isdigit():
+            self.problem(el, f"retries must be a whole number or an expression, not '{retries}'")
+        return JobDefinition(job_type, retries)
+
+    def build_task(self, el: etree._Element, model: ProcessModel) -> FlowNode | None:
+        tag = _local(el.tag)
+        if tag == "receiveTask":
+            node = self.common(el, Kind.RECEIVE_TASK)
+            ref = el.get("messageRef")
+            msg = self.messages.get(ref or "")
+            if msg is None or not (msg.get("name") or "").strip():
+                self.problem(el, "a receive task needs a messageRef to a bpmn:message with a name")
+                return node
+            sub = self.zeebe(msg, "subscription")
+            key = sub.get("correlationKey") if sub is not None else None
+            self.expression(el, key, "the correlation key of the message")
+            self.expression(el, msg.get("name"), "the message name")
+            node.event = EventDefinition(
+                EventType.MESSAGE, message=MessageDefinition(msg.get("name", ""), key)
+            )
+            return node
+        if tag == "scriptTask" and self.zeebe(el, "script") is not None:
+            node = self.common(el, Kind.SCRIPT_TASK)
+            script = self.zeebe(el, "script")
+            assert script is not None
+            expr, result = script.get("expression"), script.get("resultVariable")
+            self.expression(el, expr, "the script expression")
+            if not expr or not expr.startswith("=") or not result:
+                self.problem(el, "zeebe:script needs an expression starting with '=' and a resultVariable")
+                return node
+            node.script = ScriptDefinition(expr[1:], result)
+            return node
+        if tag == "businessRuleTask" and self.zeebe(el, "calledDecision") is not None:
+            self.problem(el, "DMN decisions are not supported by the embedded engine")
+            return None
+        if tag == "userTask":
+            return self.user_task(el)
+        node = self.common(el, Kind.JOB_TASK)
+        node.job = self.job_definition(el)
+        return node
+
+    def user_task(self, el: etree._Element) -> FlowNode:
+        camunda = self.zeebe(el, "userTask") is not None
+        node = self.common(el, Kind.USER_TASK if camunda else Kind.JOB_TASK)
+        form = self.zeebe(el, "formDefinition")
+        assignment = self.zeebe(el, "assignmentDefinition")
+        schedule = self.zeebe(el, "taskSchedule")
+        priority = self.zeebe(el, "priorityDefinition")
+
+        def attr(source: etree._Element | None, name: str) -> str | None:
+            value = source.get(name) if source is not None else None
+            if value:
+                self.expression(el, value, f"the {name}", required=False)
+            return value or None
+
+        definition = UserTaskDefinition(
+            form_id=attr(form, "formId"),
+            external_form_reference=attr(form, "externalReference") or attr(form, "formKey"),
+            assignee=attr(assignment, "assignee"),
+            candidate_groups=attr(assignment, "candidateGroups"),
+            candidate_users=attr(assignment, "candidateUsers"),
+            due_date=attr(schedule, "dueDate"),
+            follow_up_date=attr(schedule, "followUpDate"),
+            priority=attr(priority, "priority"),
+        )
+        if camunda:
+            node.user_task = definition
+        else:
+            node.job = JobDefinition(JOB_USER_TASK_TYPE, "1")
+            for header, value in (
+                ("io.camunda.zeebe:formKey", definition.external_form_reference),
+                ("io.camunda.zeebe:assignee", definition.assignee),
+                ("io.camunda.zeebe:candidateGroups", definition.candidate_groups),
+                ("io.camunda.zeebe:candidateUsers", definition.candidate_users),
+                ("io.camunda.zeebe:dueDate", definition.due_date),
+                ("io.camunda.zeebe:followUpDate", definition.follow_up_date),
+            ):
+                if value is not None:
+                    node.headers[header] = value
+        return node
+
+    def build_pass_task(self, el: etree._Element, model: ProcessModel) -> FlowNode:
+        return self.common(el, Kind.PASS_THROUGH_TASK)
+
+    def build_gateway(self, el: etree._Element, model: ProcessModel) -> FlowNode:
+        tag = _local(el.tag)
+        node = self.common(el, Kind.EXCLUSIVE_GATEWAY if tag == "exclusiveGateway" else Kind.PARALLEL_GATEWAY)
+        node.default_flow = el.get("default") or None
+        return node
+
+    def build_sub_process(self, el: etree._Element, model: ProcessModel) -> FlowNode:
+        event_triggered = el.get("triggeredByEvent", "false").lower() == "true"
+        node = self.common(el, Kind.EVENT_SUB_PROCESS if event_triggered else Kind.SUB_PROCESS)
+        node.id = el.get("id", "")
+        model.elements[node.id] = node  # children refer to it while it is being parsed
+        self.scope(el, node, model)
+        del model.elements[node.id]
+        return node
+
+    def build_event(self, el: etree._Element, model: ProcessModel) -> FlowNode | None:
+        tag = _local(el.tag)
+        kind = {
+            "startEvent": Kind.START_EVENT,
+            "endEvent": Kind.END_EVENT,
+            "intermediateCatchEvent": Kind.INTERMEDIATE_CATCH_EVENT,
+            "intermediateThrowEvent": Kind.INTERMEDIATE_THROW_EVENT,
+            "boundaryEvent": Kind.BOUNDARY_EVENT,
+        }[tag]
+        node = self.common(el, kind)
+        event = self.event_definition(el)
+        if event is None:
+            return node
+        node.event = event
+        etype = event.type
+        if kind is Kind.START_EVENT:
+            node.interrupting = el.get("isInterrupting", "true").lower() != "false"
+            if etype is EventType.ERROR and not node.interrupting:
+                self.problem(el, "an error start event must be interrupting")
+        elif kind is Kind.END_EVENT:
+            if etype is EventType.MESSAGE:
+                node.kind = Kind.JOB_TASK
+                node.job = self.job_definition(el)
+            elif etype is EventType.ERROR and not event.error_code:
+                self.problem(el, "an error end event must refer to a bpmn:error with an errorCode")
+            elif etype not in (EventType.NONE, EventType.ERROR, EventType.TERMINATE):
+                self.problem(el, f"a {etype.lower()} end event is not supported")
+        elif kind is Kind.INTERMEDIATE_CATCH_EVENT:
+            if etype not in (EventType.TIMER, EventType.MESSAGE):
+                self.problem(el, "an intermediate catch event needs a timer or message definition")
+            elif (etype is EventType.MESSAGE and not event.message) or (
+                event.message is not None and not event.message.correlation_key
+            ):
+                self.problem(el, "a message catch event needs a correlation key (zeebe:subscription)")
+        elif kind is Kind.INTERMEDIATE_THROW_EVENT:
+            if etype is EventType.MESSAGE:
+                node.kind = Kind.JOB_TASK
+                node.job = self.job_definition(el)
+            elif etype is not EventType.NONE:
+                self.problem(el, f"a {etype.lower()} intermediate throw event is not supported")
+        elif kind is Kind.BOUNDARY_EVENT:
+            node.attached_to = el.get("attachedToRef")
+            node.cancel_activity = el.get("cancelActivity", "true").lower() != "false"
+            if etype not in (EventType.TIMER, EventType.MESSAGE, EventType.ERROR):
+                self.problem(el, "a boundary event needs a timer, message or error definition")
+            elif (
+                etype is EventType.MESSAGE and event.message is not None and not event.message.correlation_key
+            ):
+                self.problem(el, "a message boundary event needs a correlation key (zeebe:subscription)")
+            elif (
+                etype is EventType.TIMER
+                and event.timer is not None
+                and (event.timer.type is TimerType.CYCLE and node.cancel_activity)
+            ):
+                pass  # an interrupting cycle fires once, as in Zeebe
+        return node
+
+
+_Builder = Callable[[_ParseRun, etree._Element, ProcessModel], FlowNode | None]
+_BUILDERS: dict[str, _Builder] = {
+    **dict.fromkeys(_TASK_TAGS, _ParseRun.build_task),
+    **dict.fromkeys(_PASS_TAGS, _ParseRun.build_pass_task),
+    **dict.fromkeys(_EVENT_TAGS, _ParseRun.build_event),
+    **dict.fromkeys(_GATEWAY_TAGS, _ParseRun.build_gateway),
+    "subProcess": _ParseRun.build_sub_process,
+}

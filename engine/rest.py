@@ -1,0 +1,288 @@
+"""The subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) that human steps need, with Camunda's
+request and response shapes: keys as strings, ISO 8601 dates, RFC 9457 problem details on errors."""
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from engine.engine import Engine
+from engine.errors import (
+    AlreadyExistsError,
+    EngineError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from engine.gateway import GATEWAY_VERSION, TENANT
+from engine.state import UserTask
+
+_HTTP_STATUS: list[tuple[type[EngineError], int, str]] = [
+    (InvalidArgumentError, 400, "INVALID_ARGUMENT"),
+    (NotFoundError, 404, "NOT_FOUND"),
+    (FailedPreconditionError, 409, "INVALID_STATE"),
+    (AlreadyExistsError, 409, "ALREADY_EXISTS"),
+]
+
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _problem(status: int, title: str, detail: str, instance: str) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance}
+    return web.json_response(body, status=status, content_type="application/problem+json")
+
+
+def _errors(handler: RouteHandler) -> RouteHandler:
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except EngineError as exc:
+            for cls, status, title in _HTTP_STATUS:
+                if isinstance(exc, cls):
+                    return _problem(status, title, str(exc), request.path)
+            return _problem(500, "INTERNAL_ERROR", str(exc), request.path)
+
+    return wrapper
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(f"The request body is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgumentError("The request body must be a JSON object")
+    return value
+
+
+def _key(request: web.Request, name: str = "key") -> int:
+    raw = request.match_info[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidArgumentError(f"The key '{raw}' is not a number") from None
+    if value <= 0:
+        raise InvalidArgumentError(f"The key '{raw}' must be a positive number")
+    return value
+
+
+class RestApi:
+    """Serves `/v2/user-tasks/*` and `/v2/topology` over the engine."""
+
+    def __init__(self, engine: Engine, host: str, port: int) -> None:
+        self.engine = engine
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+        self.app = web.Application()
+        self.app.add_routes(
+            [
+                web.get("/v2/topology", _errors(self.topology)),
+                web.post("/v2/user-tasks/search", _errors(self.search_user_tasks)),
+                web.get("/v2/user-tasks/{key}", _errors(self.get_user_task)),
+                web.get("/v2/user-tasks/{key}/form", _errors(self.get_user_task_form)),
+                web.post("/v2/user-tasks/{key}/variables/search", _errors(self.search_user_task_variables)),
+                web.post("/v2/user-tasks/{key}/assignment", _errors(self.assign_user_task)),
+                web.delete("/v2/user-tasks/{key}/assignee", _errors(self.unassign_user_task)),
+                web.post("/v2/user-tasks/{key}/completion", _errors(self.complete_user_task)),
+            ]
+        )
+
+    async def start(self) -> int:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ------------------------------------------------------------------ topology
+    async def topology(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "brokers": [
+                    {
+                        "nodeId": 0,
+                        "host": self.host,
+                        "port": 26501,
+                        "version": GATEWAY_VERSION,
+                        "partitions": [{"partitionId": 1, "role": "leader", "health": "healthy"}],
+                    }
+                ],
+                "clusterSize": 1,
+                "partitionsCount": 1,
+                "replicationFactor": 1,
+                "gatewayVersion": GATEWAY_VERSION,
+            }
+        )
+
+    # ------------------------------------------------------------------ user tasks
+    def _task(self, key: int) -> UserTask:
+        task = self.engine.user_tasks.get(key)
+        if task is None:
+            raise NotFoundError(f"User task with key '{key}' not found")
+        return task
+
+    def user_task_json(self, task: UserTask) -> dict[str, Any]:
+        definition = self.engine.definitions.get(task.process_definition_key)
+        return {
+            "userTaskKey": str(task.key),
+            "name": task.name or task.element_id,
+            "state": task.state.value,
+            "assignee": task.assignee,
+            "elementId": task.element_id,
+            "elementInstanceKey": str(task.element_instance_key),
+            "candidateGroups": list(task.candidate_groups),
+            "candidateUsers": list(task.candidate_users),
+            "processDefinitionId": task.bpmn_process_id,
+            "processDefinitionKey": str(task.process_definition_key),
+            "processDefinitionVersion": task.process_definition_version,
+            "processName": definition.model.name if definition else None,
+            "processInstanceKey": str(task.process_instance_key),
+            "formKey": str(task.form_key) if task.form_key is not None else None,
+            "externalFormReference": task.external_form_reference,
+            "creationDate": _iso(task.creation_date),
+            "completionDate": _iso(task.completion_date),
+            "dueDate": task.due_date,
+            "followUpDate": task.follow_up_date,
+            "priority": task.priority,
+            "customHeaders": dict(task.custom_headers),
+            "tenantId": TENANT,
+        }
+
+    async def search_user_tasks(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        filters = body.get("filter") or {}
+        if not isinstance(filters, dict):
+            raise InvalidArgumentError("'filter' must be an object")
+        page = body.get("page") or {}
+        limit = int(page.get("limit", 100))
+        start = int(page.get("from", 0))
+        if limit < 1 or start < 0:
+            raise InvalidArgumentError("'page.limit' must be at least 1 and 'page.from' not negative")
+        tasks = [t for t in self.engine.user_tasks.values() if _matches(self.user_task_json(t), filters)]
+        sort = body.get("sort") or [{"field": "creationDate", "order": "ASC"}]
+        for rule in reversed(sort):
+            field = rule.get("field", "creationDate")
+            reverse = str(rule.get("order", "ASC")).upper() == "DESC"
+            tasks.sort(key=lambda t, f=field: _sort_key(self.user_task_json(t).get(f)), reverse=reverse)
+        items = [self.user_task_json(t) for t in tasks[start : start + limit]]
+        return web.json_response(
+            {
+                "items": items,
+                "page": {
+                    "totalItems": len(tasks),
+                    "startCursor": items[0]["userTaskKey"] if items else None,
+                    "endCursor": items[-1]["userTaskKey"] if items else None,
+                },
+            }
+        )
+
+    async def get_user_task(self, request: web.Request) -> web.Response:
+        return web.json_response(self.user_task_json(self._task(_key(request))))
+
+    async def get_user_task_form(self, request: web.Request) -> web.Response:
+        task = self._task(_key(request))
+        if task.form_key is None:
+            return web.Response(status=204)
+        form = self.engine.forms[task.form_key]
+        return web.json_response(
+            {
+                "formKey": str(form.key),
+                "formId": form.form_id,
+                "version": form.version,
+                "schema": form.schema,
+                "tenantId": TENANT,
+            }
+        )
+
+    async def search_user_task_variables(self, request: web.Request) -> web.Response:
+        task = self._task(_key(request))
+        body = await _body(request)
+        names = (body.get("filter") or {}).get("name")
+        inst = self.engine.element_instances[task.element_instance_key]
+        variables = self.engine.visible_variables(inst)
+        items = [
+            {
+                "name": name,
+                "value": json.dumps(value, ensure_ascii=False),
+                "isTruncated": False,
+                "processInstanceKey": str(task.process_instance_key),
+                "tenantId": TENANT,
+            }
+            for name, value in sorted(variables.items())
+            if names is None or name == names or (isinstance(names, dict) and name in names.get("$in", []))
+        ]
+        return web.json_response({"items": items, "page": {"totalItems": len(items)}})
+
+    async def assign_user_task(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        body = await _body(request)
+        assignee = body.get("assignee")
+        if not isinstance(assignee, str) or not assignee.strip():
+            raise InvalidArgumentError("No assignee provided: 'assignee' must be a non-empty string")
+        self.engine.assign_user_task(key, assignee, bool(body.get("allowOverride", True)))
+        return web.Response(status=204)
+
+    async def unassign_user_task(self, request: web.Request) -> web.Response:
+        self.engine.assign_user_task(_key(request), None)
+        return web.Response(status=204)
+
+    async def complete_user_task(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        body = await _body(request)
+        variables = body.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise InvalidArgumentError("'variables' must be a JSON object")
+        self.engine.complete_user_task(key, variables)
+        return web.Response(status=204)
+
+
+def _matches(item: dict[str, Any], filters: dict[str, Any]) -> bool:
+    for name, wanted in filters.items():
+        if name == "candidateGroup":
+            if wanted not in item["candidateGroups"]:
+                return False
+            continue
+        if name == "candidateUser":
+            if wanted not in item["candidateUsers"]:
+                return False
+            continue
+        if name not in item:
+            raise InvalidArgumentError(f"Unknown filter property '{name}'")
+        actual = item[name]
+        if isinstance(wanted, dict):
+            if "$in" in wanted and actual not in [
+                str(v) if isinstance(actual, str) else v for v in wanted["$in"]
+            ]:
+                return False
+            if "$eq" in wanted and actual != wanted["$eq"]:
+                return False
+            continue
+        if isinstance(actual, str) and not isinstance(wanted, str):
+            wanted = str(wanted)
+        if actual != wanted:
+            return False
+    return True
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, "") if value is None else (1, value)

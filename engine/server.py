@@ -1,0 +1,109 @@
+"""Runs an Engine behind its ports: the Zeebe gateway gRPC API, the gRPC health service, the REST API,
+and the scheduler that fires timers, job time-outs, back-offs and message expiries by the engine clock."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
+
+from engine.engine import Engine
+from engine.gateway import GatewayService
+from engine.rest import RestApi
+
+GATEWAY_SERVICE = "gateway_protocol.Gateway"
+MAX_SLEEP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Ports:
+    grpc: int
+    rest: int | None
+
+
+class EngineServer:
+    """One engine served on `host`; port 0 picks a free port."""
+
+    def __init__(
+        self, engine: Engine, *, host: str = "127.0.0.1", port: int = 26500, rest_port: int | None = 8080
+    ) -> None:
+        self.engine = engine
+        self.host = host
+        self._requested_port = port
+        self._requested_rest_port = rest_port
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        self._rest: RestApi | None = None
+        self._wake = asyncio.Event()
+        self._scheduler: asyncio.Task[None] | None = None
+        self.ports = Ports(port, rest_port)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.ports.grpc}"
+
+    @property
+    def rest_url(self) -> str | None:
+        return f"http://{self.host}:{self.ports.rest}" if self.ports.rest is not None else None
+
+    async def start(self) -> None:
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        grpc_port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+        if grpc_port == 0:
+            raise OSError(
+                f"cannot listen on {self.host}:{self._requested_port}: the port is in use or not allowed"
+            )
+        pb_grpc.add_GatewayServicer_to_server(GatewayService(self.engine, self.host, grpc_port), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        await server.start()
+        self._server = server
+        rest_port: int | None = None
+        if self._requested_rest_port is not None:
+            self._rest = RestApi(self.engine, self.host, self._requested_rest_port)
+            rest_port = await self._rest.start()
+        self.ports = Ports(grpc_port, rest_port)
+        for service in ("", GATEWAY_SERVICE):
+            await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.SERVING))
+        self.engine.on_change = self._wake.set
+        self._scheduler = asyncio.create_task(self._run_scheduler(), name="engine-scheduler")
+
+    async def stop(self, grace: float = 1.0) -> None:
+        for service in ("", GATEWAY_SERVICE):
+            await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING))
+        if self._scheduler is not None:
+            self._scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduler
+        if self._server is not None:
+            await self._server.stop(grace)
+        if self._rest is not None:
+            await self._rest.stop()
+        self.engine.on_change = None
+
+    def wake(self) -> None:
+        """Makes the scheduler look at the clock again (after the clock moved or a timer was added)."""
+        self._wake.set()
+
+    async def _run_scheduler(self) -> None:
+        engine = self.engine
+        while True:
+            self._wake.clear()
+            due = engine.next_due()
+            if due is not None and due <= engine.now():
+                engine.process_due()
+                continue
+            timeout = MAX_SLEEP_SECONDS if due is None else _seconds_until(due, engine.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+
+def _seconds_until(due: datetime, now: datetime) -> float:
+    return max(0.0, min(MAX_SLEEP_SECONDS, (due - now).total_seconds()))
+
+
+async def _maybe_await(value: object) -> None:
+    if asyncio.iscoroutine(value):
+        await value

@@ -1,0 +1,253 @@
+"""Runtime state of the engine: plain records, addressed by key, that the executor mutates."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from engine.model import Kind, ProcessModel
+
+# Zeebe keys carry the partition id in their top bits: (partition << 51) + counter.
+KEY_BASE = 1 << 51
+
+
+class KeyGenerator:
+    """Positive int64 keys, unique and increasing, shaped like partition 1's keys in Zeebe."""
+
+    def __init__(self, last: int = KEY_BASE) -> None:
+        self._last = last
+
+    def next(self) -> int:
+        self._last += 1
+        return self._last
+
+    @property
+    def last(self) -> int:
+        return self._last
+
+
+class ElementState(StrEnum):
+    ACTIVATING = "ELEMENT_ACTIVATING"
+    ACTIVATED = "ELEMENT_ACTIVATED"
+    COMPLETING = "ELEMENT_COMPLETING"
+    COMPLETED = "ELEMENT_COMPLETED"
+    TERMINATING = "ELEMENT_TERMINATING"
+    TERMINATED = "ELEMENT_TERMINATED"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (ElementState.ACTIVATING, ElementState.ACTIVATED, ElementState.COMPLETING)
+
+
+class JobState(StrEnum):
+    ACTIVATABLE = "ACTIVATABLE"
+    ACTIVATED = "ACTIVATED"
+    FAILED = "FAILED"
+    ERROR_THROWN = "ERROR_THROWN"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+class IncidentState(StrEnum):
+    ACTIVE = "ACTIVE"
+    RESOLVED = "RESOLVED"
+
+
+class UserTaskState(StrEnum):
+    CREATED = "CREATED"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+@dataclass
+class ProcessDefinition:
+    key: int
+    bpmn_process_id: str
+    version: int
+    resource_name: str
+    checksum: str
+    model: ProcessModel
+    deployment_key: int
+    deployed_at: datetime
+    resource: bytes
+
+
+@dataclass
+class Form:
+    key: int
+    form_id: str
+    version: int
+    resource_name: str
+    checksum: str
+    schema: str
+    deployment_key: int
+
+
+@dataclass
+class ElementInstance:
+    key: int
+    process_instance_key: int
+    process_definition_key: int
+    bpmn_process_id: str
+    element_id: str
+    kind: Kind
+    bpmn_element_type: str
+    flow_scope_key: int | None
+    state: ElementState
+    started_at: datetime
+    ended_at: datetime | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    children: set[int] = field(default_factory=set)
+    join_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+    job_key: int | None = None
+    user_task_key: int | None = None
+    timer_keys: set[int] = field(default_factory=set)
+    subscription_keys: set[int] = field(default_factory=set)
+    incident_key: int | None = None
+    # multi-instance
+    loop_counter: int | None = None
+    mi_collection: list[Any] | None = None
+    mi_next_index: int = 0
+    mi_completed: int = 0
+    mi_terminated: int = 0
+    # what a job, message, error or user task delivered, applied when the element completes
+    event_variables: dict[str, Any] | None = None
+    event_locals: dict[str, Any] | None = None
+    # an interrupting event waiting for this instance to be terminated
+    interrupted: bool = False
+
+
+@dataclass
+class ProcessInstance:
+    key: int
+    bpmn_process_id: str
+    version: int
+    process_definition_key: int
+    state: str  # ACTIVE, COMPLETED, TERMINATED
+    started_at: datetime
+    ended_at: datetime | None = None
+    final_variables: dict[str, Any] | None = None
+
+
+@dataclass
+class Job:
+    key: int
+    type: str
+    process_instance_key: int
+    element_instance_key: int
+    element_id: str
+    bpmn_process_id: str
+    process_definition_key: int
+    process_definition_version: int
+    custom_headers: dict[str, str]
+    retries: int
+    state: JobState
+    created_at: datetime
+    worker: str = ""
+    deadline: datetime | None = None
+    backoff_until: datetime | None = None
+    error_message: str = ""
+    error_code: str = ""
+
+
+@dataclass
+class Timer:
+    key: int
+    process_definition_key: int
+    process_instance_key: int | None
+    element_instance_key: (
+        int | None
+    )  # the host: catch event, activity (boundary) or scope (event sub-process)
+    target_element_id: str
+    due: datetime
+    repetitions: int | None  # remaining firings; None = unbounded
+    cycle: str | None  # the evaluated timeCycle text, to compute the next due
+
+
+@dataclass
+class MessageSubscription:
+    key: int
+    message_name: str
+    correlation_key: str
+    process_instance_key: int
+    element_instance_key: int  # the host: catch event, receive task, activity (boundary) or scope
+    target_element_id: str
+    interrupting: bool
+    opened_at: datetime
+
+
+@dataclass
+class MessageStartSubscription:
+    process_definition_key: int
+    bpmn_process_id: str
+    message_name: str
+    start_event_id: str
+
+
+@dataclass
+class Message:
+    key: int
+    name: str
+    correlation_key: str
+    variables: dict[str, Any]
+    message_id: str
+    published_at: datetime
+    expires_at: datetime
+    correlated_process_instances: set[int] = field(default_factory=set)
+    correlated_process_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Incident:
+    key: int
+    error_type: str
+    error_message: str
+    process_instance_key: int
+    process_definition_key: int
+    bpmn_process_id: str
+    element_instance_key: int
+    element_id: str
+    job_key: int | None
+    state: IncidentState
+    created_at: datetime
+    phase: str  # "activate" | "complete" | "job" | "error" – what resolving retries
+    resolved_at: datetime | None = None
+
+
+@dataclass
+class UserTask:
+    key: int
+    element_instance_key: int
+    process_instance_key: int
+    process_definition_key: int
+    process_definition_version: int
+    bpmn_process_id: str
+    element_id: str
+    name: str | None
+    state: UserTaskState
+    creation_date: datetime
+    assignee: str | None
+    candidate_groups: list[str]
+    candidate_users: list[str]
+    due_date: str | None
+    follow_up_date: str | None
+    form_key: int | None
+    external_form_reference: str | None
+    priority: int
+    custom_headers: dict[str, str]
+    completion_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of the engine's history: what happened to which key, and when."""
+
+    position: int
+    value_type: str
+    intent: str
+    key: int
+    timestamp: datetime
+    process_instance_key: int | None = None
+    element_id: str | None = None
+    bpmn_element_type: str | None = None
+    flow_scope_key: int | None = None
