@@ -7,6 +7,7 @@ Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithRes
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import heapq
 import itertools
@@ -184,10 +185,8 @@ class Engine:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""
         self.commands += 1
         result = None
-        try:
+        with contextlib.suppress(_Interrupt):  # an incident was raised; the element waits for its resolution
             result = action()
-        except _Interrupt:
-            pass  # an incident was raised; the element waits for its resolution
         self._drain()
         self._wake()
         return result
@@ -207,9 +206,9 @@ class Engine:
     def _wake(self) -> None:
         for job_type in self._touched_job_types:
             self._offer_to_streams(job_type)
-            for fut in self._job_waiters.pop(job_type, []):
-                if not fut.done():
-                    fut.set_result(None)
+            for waiter in self._job_waiters.pop(job_type, []):
+                if not waiter.done():
+                    waiter.set_result(None)
         self._touched_job_types.clear()
         for pi_key in self._finished_instances:
             pi = self.process_instances[pi_key]
@@ -475,15 +474,12 @@ class Engine:
             node = model.elements[element_id]
             scope = root
             if node.scope_id != model.bpmn_process_id:
-                # a start instruction inside a sub-process: activate the sub-process chain first
                 raise InvalidArgumentError(
                     f"Expected to start at element '{element_id}', but only elements of the process itself "
                     "can be start instructions in the embedded engine"
                 )
             self._steps.append(
-                lambda node=node, scope=scope: self._activate(
-                    node, scope, event_variables=start_event_variables
-                )
+                functools.partial(self._activate, node, scope, event_variables=start_event_variables)
             )
         return pi
 
@@ -1043,9 +1039,8 @@ class Engine:
                 name, key = self._subscription_target(boundary, context)
                 messages.append((boundary, name, key))
         for boundary, due, repetitions, cycle in timers:
-            if boundary.cancel_activity:
-                repetitions = 1 if cycle is not None else repetitions
-            self._add_timer(boundary.id, inst, inst.process_definition_key, due, repetitions, cycle)
+            once = boundary.cancel_activity and cycle is not None  # an interrupting cycle fires once
+            self._add_timer(boundary.id, inst, inst.process_definition_key, due, 1 if once else repetitions, cycle)
         for boundary, name, key in messages:
             self._open_subscription(inst, boundary.id, name, key, interrupting=boundary.cancel_activity)
 
@@ -1067,15 +1062,21 @@ class Engine:
                     if esp.interrupting:
                         repetitions = 1 if cycle is not None else repetitions
                     opens.append(
-                        lambda s=start, d=due, r=repetitions, c=cycle: self._add_timer(
-                            s.id, scope, scope.process_definition_key, d, r, c
+                        functools.partial(
+                            self._add_timer,
+                            start.id,
+                            scope,
+                            scope.process_definition_key,
+                            due,
+                            repetitions,
+                            cycle,
                         )
                     )
                 elif start.event.type is EventType.MESSAGE:
                     name, key = self._subscription_target(start, context)
                     opens.append(
-                        lambda s=start, n=name, k=key, i=esp.interrupting: self._open_subscription(
-                            scope, s.id, n, k, interrupting=i
+                        functools.partial(
+                            self._open_subscription, scope, start.id, name, key, interrupting=esp.interrupting
                         )
                     )
         except ExpressionError as exc:
@@ -1102,7 +1103,9 @@ class Engine:
                 host.interrupted = True
                 self._terminate(host, check_scope=False)
             self._steps.append(
-                lambda: self._activate(target, scope, event_variables=variables, event_locals=locals_)
+                functools.partial(
+                    self._activate, target, scope, event_variables=variables, event_locals=locals_
+                )
             )
             return
         if (
@@ -1759,7 +1762,7 @@ class Engine:
                 fired += 1
                 if kind == "timer":
                     timer = self.timers[key]
-                    self._steps.append(lambda timer=timer: self._fire_timer(timer))
+                    self._steps.append(functools.partial(self._fire_timer, timer))
                 elif kind == "job-deadline":
                     job = self.jobs[key]
                     job.state = JobState.ACTIVATABLE

@@ -98,7 +98,7 @@ def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
     )
 
 
-class GatewayService(pb_grpc.GatewayServicer):  # type: ignore[misc]
+class GatewayService(pb_grpc.GatewayServicer):
     """Implements every RPC the SOP workers and clients need; the rest answer UNIMPLEMENTED."""
 
     def __init__(self, engine: Engine, host: str, port: int) -> None:

@@ -3,6 +3,7 @@ whatever the engine could not run, naming the file, the element, its type, the l
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -93,6 +94,11 @@ def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
+def _line(el: etree._Element) -> int | None:
+    line: Any = getattr(el, "sourceline", None)
+    return int(line) if isinstance(line, int) else None
+
+
 def _ns(tag: object) -> str:
     return etree.QName(tag).namespace or "" if isinstance(tag, str) else ""
 
@@ -164,7 +170,7 @@ class _ParseRun:
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
-        self.problems.append(_Problem(el.get("id") or "?", _local(el.tag), el.sourceline, reason))
+        self.problems.append(_Problem(el.get("id") or "?", _local(el.tag), _line(el), reason))
 
     def expression(self, el: etree._Element, text: str | None, what: str, *, required: bool = True) -> None:
         """Checks that a Zeebe expression attribute is present and, if it is FEEL, parses."""
@@ -214,9 +220,7 @@ class _ParseRun:
         if not process_id:
             self.problem(el, "a process must have an id")
             return None
-        node = FlowNode(
-            id=process_id, tag="process", kind=Kind.PROCESS, name=el.get("name"), line=el.sourceline
-        )
+        node = FlowNode(id=process_id, tag="process", kind=Kind.PROCESS, name=el.get("name"), line=_line(el))
         model = ProcessModel(
             bpmn_process_id=process_id,
             name=el.get("name"),
@@ -275,7 +279,7 @@ class _ParseRun:
             if flow_node is None:
                 continue
             flow_node.scope_id = node.id
-            flow_node.line = child.sourceline
+            flow_node.line = _line(child)
             model.elements[child_id] = flow_node
             node.children.append(child_id)
             if flow_node.kind is Kind.START_EVENT and (
@@ -321,7 +325,7 @@ class _ParseRun:
 
     def check_node(self, node: FlowNode, model: ProcessModel) -> None:
         fake = etree.Element(f"{{{BPMN}}}{node.tag}", id=node.id)
-        fake.sourceline = node.line  # type: ignore[misc]
+        fake.sourceline = node.line  # type: ignore[assignment]
         conditional = [f for f in node.outgoing if model.flows[f].condition is not None]
         if node.kind is Kind.EXCLUSIVE_GATEWAY:
             if node.default_flow and node.default_flow not in node.outgoing:
@@ -334,9 +338,9 @@ class _ParseRun:
                         self.problem(
                             fake, f"the outgoing flow '{f}' needs a condition or must be the default flow"
                         )
-            if node.default_flow and model.flows.get(node.default_flow, None) is not None:
-                if model.flows[node.default_flow].condition is not None:
-                    self.problem(fake, "the default flow must not have a condition")
+            default = model.flows.get(node.default_flow or "")
+            if default is not None and default.condition is not None:
+                self.problem(fake, "the default flow must not have a condition")
         elif conditional:
             self.problem(fake, "conditional sequence flows are only supported after an exclusive gateway")
         if node.kind is Kind.START_EVENT and node.incoming:

@@ -1,6 +1,7 @@
 """The subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) that human steps need, with Camunda's
 request and response shapes: keys as strings, ISO 8601 dates, RFC 9457 problem details on errors."""
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -183,7 +184,7 @@ class RestApi:
         for rule in reversed(sort):
             field = rule.get("field", "creationDate")
             reverse = str(rule.get("order", "ASC")).upper() == "DESC"
-            tasks.sort(key=lambda t, f=field: _sort_key(self.user_task_json(t).get(f)), reverse=reverse)
+            tasks.sort(key=functools.partial(self._sort_value, field), reverse=reverse)
         items = [self.user_task_json(t) for t in tasks[start : start + limit]]
         return web.json_response(
             {
@@ -195,6 +196,9 @@ class RestApi:
                 },
             }
         )
+
+    def _sort_value(self, field: str, task: UserTask) -> tuple[int, Any]:
+        return _sort_key(self.user_task_json(task).get(field))
 
     async def get_user_task(self, request: web.Request) -> web.Response:
         return web.json_response(self.user_task_json(self._task(_key(request))))
@@ -277,9 +281,8 @@ def _matches(item: dict[str, Any], filters: dict[str, Any]) -> bool:
             if "$eq" in wanted and actual != wanted["$eq"]:
                 return False
             continue
-        if isinstance(actual, str) and not isinstance(wanted, str):
-            wanted = str(wanted)
-        if actual != wanted:
+        expected = str(wanted) if isinstance(actual, str) and not isinstance(wanted, str) else wanted
+        if actual != expected:
             return False
     return True
 

@@ -23,7 +23,7 @@ async def engine() -> AsyncIterator[EmbeddedEngine]:
 async def zeebe_channel(engine: EmbeddedEngine) -> AsyncIterator[grpc.aio.Channel]:
     channel = create_insecure_channel(grpc_address=engine.address)
     yield channel
-    await channel.close()
+    await channel.close(grace=None)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Builds small BPMN documents for the conformance tests, so each test shows the diagram it runs."""
 
+import itertools
+
 BPMN_HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -27,7 +29,9 @@ def flow(flow_id: str, source: str, target: str, condition: str | None = None) -
     )
 
 
-def service_task(task_id: str, job_type: str, *, retries: int = 3, extensions: str = "", attrs: str = "") -> str:
+def service_task(
+    task_id: str, job_type: str, *, retries: int = 3, extensions: str = "", attrs: str = ""
+) -> str:
     return (
         f'<bpmn:serviceTask id="{task_id}" {attrs}><bpmn:extensionElements>'
         f'<zeebe:taskDefinition type="{job_type}" retries="{retries}" />{extensions}'
@@ -37,7 +41,7 @@ def service_task(task_id: str, job_type: str, *, retries: int = 3, extensions: s
 
 def chain(*element_ids: str) -> str:
     """Sequence flows joining the given elements in order."""
-    return "\n".join(flow(f"Flow_{a}_{b}", a, b) for a, b in zip(element_ids, element_ids[1:], strict=False))
+    return "\n".join(flow(f"Flow_{a}_{b}", a, b) for a, b in itertools.pairwise(element_ids))
 
 
 def simple_service_process(process_id: str = "simple", job_type: str = "do-work") -> bytes:
