@@ -51,11 +51,12 @@ class EngineServer:
 
     async def start(self) -> None:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        grpc_port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+        try:
+            grpc_port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+        except RuntimeError:  # grpcio raises where older versions returned 0
+            grpc_port = 0
         if grpc_port == 0:
-            raise OSError(
-                f"cannot listen on {self.host}:{self._requested_port}: the port is in use or not allowed"
-            )
+            raise OSError(f"cannot listen on {self.host}:{self._requested_port}: the port is in use or not allowed")
         pb_grpc.add_GatewayServicer_to_server(GatewayService(self.engine, self.host, grpc_port), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         await server.start()
@@ -63,7 +64,11 @@ class EngineServer:
         rest_port: int | None = None
         if self._requested_rest_port is not None:
             self._rest = RestApi(self.engine, self.host, self._requested_rest_port)
-            rest_port = await self._rest.start()
+            try:
+                rest_port = await self._rest.start()
+            except OSError:
+                await server.stop(None)
+                raise
         self.ports = Ports(grpc_port, rest_port)
         for service in ("", GATEWAY_SERVICE):
             await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.SERVING))
