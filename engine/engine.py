@@ -308,8 +308,7 @@ class Engine:
                 )
         if problems:
             raise InvalidArgumentError(
-                "Expected to deploy new resources, but encountered the following errors:\n"
-                + "\n".join(problems)
+                "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
             )
         seen_ids: dict[str, str] = {}
         for name, _, models, _form in parsed:
@@ -332,9 +331,7 @@ class Engine:
         self._record("DEPLOYMENT", "CREATED", deployment_key)
         return Deployment(deployment_key, out)
 
-    def _deploy_form(
-        self, name: str, checksum: str, form: tuple[str, str], deployment_key: int
-    ) -> DeployedResource:
+    def _deploy_form(self, name: str, checksum: str, form: tuple[str, str], deployment_key: int) -> DeployedResource:
         form_id, schema = form
         latest = self.latest_form(form_id)
         if latest is not None and latest.checksum == checksum:
@@ -354,9 +351,7 @@ class Engine:
             return DeployedResource("process", latest.key, pid, latest.version, name)
         version = latest.version + 1 if latest else 1
         key = self.keys.next()
-        definition = ProcessDefinition(
-            key, pid, version, name, checksum, model, deployment_key, self.now(), content
-        )
+        definition = ProcessDefinition(key, pid, version, name, checksum, model, deployment_key, self.now(), content)
         self.definitions[key] = definition
         self._record("PROCESS", "CREATED", key)
         # a new version replaces the start subscriptions and start timers of the previous one
@@ -420,9 +415,7 @@ class Engine:
                 raise NotFoundError(f"Expected to find process definition with key '{key}', but none found")
             return self.definitions[key]
         if not bpmn_process_id:
-            raise InvalidArgumentError(
-                "Expected either a bpmnProcessId or a processDefinitionKey, but none given"
-            )
+            raise InvalidArgumentError("Expected either a bpmnProcessId or a processDefinitionKey, but none given")
         if version is None or version < 0:
             latest = self.latest_definition(bpmn_process_id)
             if latest is None:
@@ -478,9 +471,7 @@ class Engine:
                     f"Expected to start at element '{element_id}', but only elements of the process itself "
                     "can be start instructions in the embedded engine"
                 )
-            self._steps.append(
-                functools.partial(self._activate, node, scope, event_variables=start_event_variables)
-            )
+            self._schedule_activation(node, scope, event_variables=start_event_variables)
         return pi
 
     def cancel_process_instance(self, key: int) -> None:
@@ -496,9 +487,7 @@ class Engine:
         self._command(action)
 
     # ================================================================== the executor: activation
-    def _new_instance(
-        self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None
-    ) -> ElementInstance:
+    def _new_instance(self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None) -> ElementInstance:
         inst = ElementInstance(
             key=self.keys.next(),
             process_instance_key=scope.process_instance_key,
@@ -506,9 +495,7 @@ class Engine:
             bpmn_process_id=scope.bpmn_process_id,
             element_id=node.id,
             kind=kind or node.kind,
-            bpmn_element_type="MULTI_INSTANCE_BODY"
-            if kind is Kind.MULTI_INSTANCE_BODY
-            else node.bpmn_element_type,
+            bpmn_element_type="MULTI_INSTANCE_BODY" if kind is Kind.MULTI_INSTANCE_BODY else node.bpmn_element_type,
             flow_scope_key=scope.key,
             state=ElementState.ACTIVATING,
             started_at=self.now(),
@@ -517,6 +504,17 @@ class Engine:
         scope.children.add(inst.key)
         self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
         return inst
+
+    def _schedule_activation(self, node: FlowNode, scope: ElementInstance, **options: Any) -> None:
+        """Queues the activation of `node` in `scope`; until it runs, the scope counts it as a token, so the
+        scope cannot complete between an element completing and its successor being activated."""
+        scope.pending_activations += 1
+
+        def step() -> None:
+            scope.pending_activations -= 1
+            self._activate(node, scope, **options)
+
+        self._steps.append(step)
 
     def _activate(
         self,
@@ -544,6 +542,11 @@ class Engine:
             if name:
                 self._set_local(inst, name, item)
             self._set_local(inst, "loopCounter", loop_counter)
+            output = node.loop.output_element if node.loop else None
+            if output and output.startswith("=") and output[1:].strip().isidentifier():
+                # Zeebe creates the output element as a local variable of each inner instance, so that
+                # parallel instances do not overwrite each other's result
+                self._set_local(inst, output[1:].strip(), None)
         self._run_activation(inst)
 
     def _run_activation(self, inst: ElementInstance) -> None:
@@ -708,7 +711,7 @@ class Engine:
         self._mark_activated(inst)
         assert node.none_start is not None
         start = self.model_of(inst).elements[node.none_start]
-        self._steps.append(lambda: self._activate(start, inst))
+        self._schedule_activation(start, inst)
 
     def _activate_event_sub_process(self, inst: ElementInstance, node: FlowNode) -> None:
         self._mark_activated(inst)
@@ -716,9 +719,7 @@ class Engine:
         start = self.model_of(inst).elements[node.none_start]
         variables, locals_ = inst.event_variables, inst.event_locals
         inst.event_variables = inst.event_locals = None
-        self._steps.append(
-            lambda: self._activate(start, inst, event_variables=variables, event_locals=locals_)
-        )
+        self._schedule_activation(start, inst, event_variables=variables, event_locals=locals_)
 
     def _activate_end_event(self, inst: ElementInstance, node: FlowNode) -> None:
         assert node.event is not None
@@ -768,18 +769,9 @@ class Engine:
         assert node.loop is not None and body.mi_collection is not None
         body.mi_next_index = index + 1
         item = body.mi_collection[index]
-        self._steps.append(
-            lambda: self._activate(
-                node,
-                body,
-                loop_counter=index + 1,
-                loop_item=(node.loop.input_element if node.loop else None, item),
-            )
-        )
+        self._schedule_activation(node, body, loop_counter=index + 1, loop_item=(node.loop.input_element, item))
 
-    def _inner_finished(
-        self, body: ElementInstance, node: FlowNode, inner: ElementInstance, completed: bool
-    ) -> None:
+    def _inner_finished(self, body: ElementInstance, node: FlowNode, inner: ElementInstance, completed: bool) -> None:
         assert node.loop is not None and body.mi_collection is not None
         if completed:
             body.mi_completed += 1
@@ -862,9 +854,7 @@ class Engine:
             for target, value in output_values:
                 self._set_path_propagating(scope, target, value)
         if inst.kind is Kind.MULTI_INSTANCE_BODY and node.loop and node.loop.output_collection and scope:
-            self._set_propagating(
-                scope, node.loop.output_collection, inst.variables.get(node.loop.output_collection)
-            )
+            self._set_propagating(scope, node.loop.output_collection, inst.variables.get(node.loop.output_collection))
         if inst.loop_counter is not None and node.loop and node.loop.output_collection and scope is not None:
             collection = list(scope.variables.get(node.loop.output_collection) or [])
             if inst.loop_counter - 1 < len(collection):
@@ -926,9 +916,7 @@ class Engine:
     def _take_flow(self, scope: ElementInstance, flow_id: str) -> None:
         model = self.model_of(scope)
         flow = model.flows[flow_id]
-        self._record(
-            "PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", self.keys.next(), pi=scope.process_instance_key
-        )
+        self._record("PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", self.keys.next(), pi=scope.process_instance_key)
         target = model.elements[flow.target]
         if target.kind is Kind.PARALLEL_GATEWAY and len(target.incoming) > 1:
             tokens = scope.join_tokens.setdefault(target.id, {})
@@ -940,15 +928,15 @@ class Engine:
                         del tokens[f]
                 if not tokens:
                     del scope.join_tokens[target.id]
-                self._steps.append(lambda: self._activate(target, scope))
+                self._schedule_activation(target, scope)
             return
-        self._steps.append(lambda: self._activate(target, scope))
+        self._schedule_activation(target, scope)
 
     def _complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None:
         def check() -> None:
             if not scope.state.is_active or scope.state is ElementState.COMPLETING:
                 return
-            if scope.children:
+            if scope.children or scope.pending_activations:
                 return
             if scope.join_tokens and not force:
                 return
@@ -1102,11 +1090,7 @@ class Engine:
             if target.cancel_activity:
                 host.interrupted = True
                 self._terminate(host, check_scope=False)
-            self._steps.append(
-                functools.partial(
-                    self._activate, target, scope, event_variables=variables, event_locals=locals_
-                )
-            )
+            self._schedule_activation(target, scope, event_variables=variables, event_locals=locals_)
             return
         if (
             target.kind is Kind.START_EVENT
@@ -1226,9 +1210,7 @@ class Engine:
         def action() -> None:
             incident = self.incidents.get(key)
             if incident is None or incident.state is not IncidentState.ACTIVE:
-                raise NotFoundError(
-                    f"Expected to resolve incident with key '{key}', but no such incident was found"
-                )
+                raise NotFoundError(f"Expected to resolve incident with key '{key}', but no such incident was found")
             if incident.job_key is not None:
                 job = self.jobs.get(incident.job_key)
                 if job is not None and job.retries <= 0 and incident.phase == "job":
@@ -1271,9 +1253,7 @@ class Engine:
 
         self._command(action)
 
-    def _inner_finished_retry(
-        self, body: ElementInstance, node: FlowNode, child: ElementInstance | None
-    ) -> None:
+    def _inner_finished_retry(self, body: ElementInstance, node: FlowNode, child: ElementInstance | None) -> None:
         assert node.loop is not None and body.mi_collection is not None
         total = len(body.mi_collection)
         active = len([k for k in body.children if self.element_instances[k].state.is_active])
@@ -1291,9 +1271,7 @@ class Engine:
         if max_jobs < 1:
             raise InvalidArgumentError(f"Expected maxJobsToActivate to be greater than 0, but was {max_jobs}")
         if timeout_ms < 1:
-            raise InvalidArgumentError(
-                f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}"
-            )
+            raise InvalidArgumentError(f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}")
         return self._command(  # type: ignore[no-any-return]
             lambda: self._activate_some(job_type, worker, timeout_ms, max_jobs, fetch_variables)
         )
@@ -1316,9 +1294,7 @@ class Engine:
             out.append(self._activate_job(job, worker, timeout_ms, fetch_variables))
         return out
 
-    def _activate_job(
-        self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]
-    ) -> ActivatedJob:
+    def _activate_job(self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]) -> ActivatedJob:
         job.state = JobState.ACTIVATED
         job.worker = worker
         job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
@@ -1461,15 +1437,11 @@ class Engine:
         if fut in waiters:
             waiters.remove(fut)
 
-    def open_job_stream(
-        self, job_type: str, worker: str, timeout_ms: int, fetch_variables: list[str]
-    ) -> _JobStream:
+    def open_job_stream(self, job_type: str, worker: str, timeout_ms: int, fetch_variables: list[str]) -> _JobStream:
         if not job_type.strip():
             raise InvalidArgumentError("Expected to stream jobs of a type, but the type is blank")
         if timeout_ms < 1:
-            raise InvalidArgumentError(
-                f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}"
-            )
+            raise InvalidArgumentError(f"Expected the job timeout to be greater than 0 ms, but was {timeout_ms}")
         stream = _JobStream(job_type, worker, timeout_ms, fetch_variables)
         self._job_streams.setdefault(job_type, []).append(stream)
         self._touched_job_types.add(job_type)
@@ -1488,9 +1460,7 @@ class Engine:
         for job in self._activatable(job_type):
             stream = streams[0]
             streams.append(streams.pop(0))  # round robin
-            stream.queue.put_nowait(
-                self._activate_job(job, stream.worker, stream.timeout_ms, stream.fetch_variables)
-            )
+            stream.queue.put_nowait(self._activate_job(job, stream.worker, stream.timeout_ms, stream.fetch_variables))
 
     def has_stream(self, job_type: str) -> bool:
         return bool(self._job_streams.get(job_type))
@@ -1643,9 +1613,7 @@ class Engine:
                 self._message_start_keys[pi.key] = message.correlation_key
 
     # ================================================================== timers
-    def _timer_schedule(
-        self, node: FlowNode, context: dict[str, Any]
-    ) -> tuple[datetime, int | None, str | None]:
+    def _timer_schedule(self, node: FlowNode, context: dict[str, Any]) -> tuple[datetime, int | None, str | None]:
         assert node.event is not None and node.event.timer is not None
         timer = node.event.timer
         text = self.expressions.string(timer.expression, context, self.now())
@@ -1788,9 +1756,7 @@ class Engine:
         def action() -> None:
             task = self.user_tasks.get(key)
             if task is None:
-                raise NotFoundError(
-                    f"Expected to complete user task with key '{key}', but no such task was found"
-                )
+                raise NotFoundError(f"Expected to complete user task with key '{key}', but no such task was found")
             if task.state is not UserTaskState.CREATED:
                 raise FailedPreconditionError(
                     f"Expected to complete user task with key '{key}', but it is in state '{task.state.value}'"
@@ -1809,17 +1775,14 @@ class Engine:
         def action() -> None:
             task = self.user_tasks.get(key)
             if task is None:
-                raise NotFoundError(
-                    f"Expected to assign user task with key '{key}', but no such task was found"
-                )
+                raise NotFoundError(f"Expected to assign user task with key '{key}', but no such task was found")
             if task.state is not UserTaskState.CREATED:
                 raise FailedPreconditionError(
                     f"Expected to assign user task with key '{key}', but it is in state '{task.state.value}'"
                 )
             if not allow_override and task.assignee and task.assignee != assignee:
                 raise FailedPreconditionError(
-                    f"Expected to assign user task with key '{key}', but it is already assigned to "
-                    f"'{task.assignee}'"
+                    f"Expected to assign user task with key '{key}', but it is already assigned to '{task.assignee}'"
                 )
             task.assignee = assignee or None
             self._record("USER_TASK", "ASSIGNED", key, pi=task.process_instance_key)

@@ -99,6 +99,7 @@ class ElementInstance:
     variables: dict[str, Any] = field(default_factory=dict)
     children: set[int] = field(default_factory=set)
     join_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
+    pending_activations: int = 0  # activations queued in this scope that have not run yet
     job_key: int | None = None
     user_task_key: int | None = None
     timer_keys: set[int] = field(default_factory=set)
@@ -155,9 +156,7 @@ class Timer:
     key: int
     process_definition_key: int
     process_instance_key: int | None
-    element_instance_key: (
-        int | None
-    )  # the host: catch event, activity (boundary) or scope (event sub-process)
+    element_instance_key: int | None  # the host: catch event, activity (boundary) or scope (event sub-process)
     target_element_id: str
     due: datetime
     repetitions: int | None  # remaining firings; None = unbounded
