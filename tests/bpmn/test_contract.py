@@ -1,6 +1,6 @@
-"""The diagrams in bpmn/ against the contract in docs/processes.md, row by row.
+"""The diagrams in bpmn/ against the contract in shared/docs/processes.md, row by row.
 
-The tables below are transcribed from docs/processes.md (process ids, element ids, kinds, task
+The tables below are transcribed from shared/docs/processes.md (process ids, element ids, kinds, task
 types, messages, correlation keys, SLA) plus the lanes and headers that docs/processes-design.md
 assigns. Change them only together with those documents.
 """
@@ -51,7 +51,7 @@ ADMIN_PPE = "Admin PPE"
 
 @dataclass(frozen=True)
 class Row:
-    """One row of a table in docs/processes.md."""
+    """One row of a table in shared/docs/processes.md."""
 
     sop_row: str
     element_id: str
