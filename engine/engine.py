@@ -952,7 +952,10 @@ class Engine:
         pi.state = state
         pi.ended_at = self.now()
         pi.final_variables = dict(root.variables)
-        self._message_start_keys.pop(root.key, None)
+        start_key = self._message_start_keys.pop(root.key, None)
+        if start_key:
+            # a buffered message held back by this instance may start the next one now, as in Zeebe
+            self._steps.append(functools.partial(self._start_buffered, pi.bpmn_process_id, start_key))
         for timer in [t for t in self.timers.values() if t.process_instance_key == root.key]:
             self._cancel_timer(timer.key)
         for sub in [s for s in self.subscriptions.values() if s.process_instance_key == root.key]:
@@ -1592,9 +1595,25 @@ class Engine:
 
         return self._command(action)  # type: ignore[no-any-return]
 
-    def _start_by_message(self, message: Message) -> None:
+    def _start_buffered(self, bpmn_process_id: str, correlation_key: str) -> None:
+        """The oldest live buffered message with this key that a message start event of the process takes."""
+        now = self.now()
+        names = {s.message_name for s in self.message_starts if s.bpmn_process_id == bpmn_process_id}
+        for message in sorted(self.messages.values(), key=lambda m: m.key):
+            if (
+                message.correlation_key == correlation_key
+                and message.name in names
+                and message.expires_at > now
+                and bpmn_process_id not in message.correlated_process_ids
+            ):
+                self._start_by_message(message, only=bpmn_process_id)
+                return
+
+    def _start_by_message(self, message: Message, only: str | None = None) -> None:
         for start in list(self.message_starts):
             if start.message_name != message.name or start.bpmn_process_id in message.correlated_process_ids:
+                continue
+            if only is not None and start.bpmn_process_id != only:
                 continue
             if message.correlation_key and any(
                 self.process_instances[pi_key].bpmn_process_id == start.bpmn_process_id
