@@ -319,22 +319,42 @@ class Engine:
                         f"process id '{model.bpmn_process_id}' in '{seen_ids[model.bpmn_process_id]}' and '{name}'"
                     )
                 seen_ids[model.bpmn_process_id] = name
+        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _ in parsed]
+        # Zeebe versions the resources of one deployment together: unless every one is a duplicate of its
+        # latest version (same checksum and resource name), every one of them becomes a new version
+        fresh = not all(
+            self._is_duplicate(name, checksum, models, form)
+            for (name, _, models, form), checksum in zip(parsed, checksums, strict=True)
+        )
         deployment_key = self.keys.next()
         out: list[DeployedResource] = []
-        for name, content, models, form in parsed:
-            checksum = hashlib.sha256(content).hexdigest()
+        for (name, content, models, form), checksum in zip(parsed, checksums, strict=True):
             if form is not None:
-                out.append(self._deploy_form(name, checksum, form, deployment_key))
+                out.append(self._deploy_form(name, checksum, form, deployment_key, fresh))
                 continue
             for model in models or []:
-                out.append(self._deploy_process(name, content, checksum, model, deployment_key))
+                out.append(self._deploy_process(name, content, checksum, model, deployment_key, fresh))
         self._record("DEPLOYMENT", "CREATED", deployment_key)
         return Deployment(deployment_key, out)
 
-    def _deploy_form(self, name: str, checksum: str, form: tuple[str, str], deployment_key: int) -> DeployedResource:
+    def _is_duplicate(
+        self, name: str, checksum: str, models: list[ProcessModel] | None, form: tuple[str, str] | None
+    ) -> bool:
+        if form is not None:
+            latest_form = self.latest_form(form[0])
+            return latest_form is not None and (latest_form.checksum, latest_form.resource_name) == (checksum, name)
+        for model in models or []:
+            latest = self.latest_definition(model.bpmn_process_id)
+            if latest is None or (latest.checksum, latest.resource_name) != (checksum, name):
+                return False
+        return True
+
+    def _deploy_form(
+        self, name: str, checksum: str, form: tuple[str, str], deployment_key: int, fresh: bool
+    ) -> DeployedResource:
         form_id, schema = form
         latest = self.latest_form(form_id)
-        if latest is not None and latest.checksum == checksum:
+        if not fresh and latest is not None:
             return DeployedResource("form", latest.key, form_id, latest.version, latest.resource_name)
         version = latest.version + 1 if latest else 1
         key = self.keys.next()
@@ -343,11 +363,11 @@ class Engine:
         return DeployedResource("form", key, form_id, version, name)
 
     def _deploy_process(
-        self, name: str, content: bytes, checksum: str, model: ProcessModel, deployment_key: int
+        self, name: str, content: bytes, checksum: str, model: ProcessModel, deployment_key: int, fresh: bool
     ) -> DeployedResource:
         pid = model.bpmn_process_id
         latest = self.latest_definition(pid)
-        if latest is not None and latest.checksum == checksum and latest.resource_name == name:
+        if not fresh and latest is not None:
             return DeployedResource("process", latest.key, pid, latest.version, name)
         version = latest.version + 1 if latest else 1
         key = self.keys.next()
