@@ -1,0 +1,228 @@
+"""FEEL through bpmn.io's feelin (npm), running in an embedded V8 (mini-racer).
+
+The bundle engine/feel/dist/feelin.js is built from engine/feel/entry.js by `make install` (esbuild,
+from the pinned package-lock.json) and never committed; entry.js documents the JavaScript half:
+the engine clock behind now() / today(), the cache of compiled expressions and the conversion of
+results. This module is the Python half: it answers trivial expressions without V8 (fastpath.py),
+passes everything else to V8 as JSON and turns the answer into a FeelResult or a FeelError.
+
+The V8 isolate gets its own thread and event loop (mini-racer would otherwise bind it to whatever
+asyncio loop is running when it is created, and break once that loop is gone). Every call is a
+cross-thread hand-off, which is most of its cost; it also makes a time limit possible: an
+expression that runs longer than `timeout` seconds is stopped and reported as a FeelError instead
+of hanging the engine.
+"""
+
+import functools
+import json
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+
+from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult
+from engine.feel.fastpath import fast_evaluate, json_number
+
+DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
+DEFAULT_TIMEOUT: Final = 10.0
+DEFAULT_MEMORY_LIMIT: Final = 512 * 1024 * 1024
+DEFAULT_SOFT_MEMORY_LIMIT: Final = 32 * 1024 * 1024
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def _offset_zone(offset: timedelta) -> str:
+    """A fixed UTC offset as a Temporal time zone: "UTC" or "+07:00" (Temporal knows whole minutes)."""
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def _clock_zones(now: datetime) -> tuple[str, str]:
+    """The zone now() reports for `now`, plus a fixed-offset fallback should V8 not know the name.
+
+    A zoneinfo zone keeps its name (FEEL prints ``...@Asia/Jakarta``); any other tzinfo becomes its
+    offset at that instant, and an offset of zero becomes "UTC" (FEEL prints ``...Z``).
+    """
+    offset = now.utcoffset()
+    if offset is None:
+        raise ValueError(f"now must be a timezone-aware datetime, got {now!r}")
+    fallback = _offset_zone(offset)
+    key = getattr(now.tzinfo, "key", None)
+    if isinstance(key, str) and key:
+        return key, fallback
+    return fallback, fallback
+
+
+def _start_racer(source: str, memory_limit: int, soft_memory_limit: int) -> MiniRacer:
+    """A V8 isolate with the bundle loaded, owning its event loop thread.
+
+    Created in a short-lived thread so that no running asyncio loop is there for mini-racer to bind
+    the isolate to.
+    """
+    outcome: list[MiniRacer | BaseException] = []
+
+    def start() -> None:
+        try:
+            racer = MiniRacer()
+            racer.set_hard_memory_limit(memory_limit)
+            # V8 lets old garbage pile up (100 MB after 100k evaluations) before a full collection;
+            # past the soft limit mini-racer makes it collect, so the heap stays well below the hard one.
+            racer.set_soft_memory_limit(soft_memory_limit)
+            racer.eval(source)
+            outcome.append(racer)
+        except BaseException as exc:  # handed over to the calling thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=start, name="feel-v8-start", daemon=True)
+    thread.start()
+    thread.join()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise FeelError(f"the FEEL bundle could not be loaded into V8: {result}") from result
+    return result
+
+
+class FeelinEvaluator:
+    """The FeelEvaluator over feelin in mini-racer.
+
+    `bundle_path` defaults to engine/feel/dist/feelin.js next to this module. `fast_path` answers
+    trivial expressions in Python (fastpath.py) and `cache` keeps compiled expressions in V8; both
+    only exist for speed and can be switched off to compare. `timeout` (seconds) and `memory_limit`
+    (bytes) stop runaway evaluations; above `soft_memory_limit` V8 is made to collect its garbage.
+    Not thread-safe: use one instance from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        bundle_path: str | Path | None = None,
+        *,
+        fast_path: bool = True,
+        cache: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        soft_memory_limit: int = DEFAULT_SOFT_MEMORY_LIMIT,
+    ) -> None:
+        self.bundle_path = Path(bundle_path) if bundle_path is not None else DEFAULT_BUNDLE
+        if not self.bundle_path.is_file():
+            raise FeelBundleMissingError(
+                f"the FEEL bundle {self.bundle_path} is missing: run `make install`, which builds it from "
+                "engine/feel/entry.js with esbuild (npm ci first)"
+            )
+        self._source = self.bundle_path.read_text(encoding="utf-8")
+        self._fast_path = fast_path
+        self._cache = cache
+        self._timeout = timeout
+        self._memory_limit = memory_limit
+        self._soft_memory_limit = soft_memory_limit
+        self._racer: MiniRacer | None = None
+        self._closed = False
+        self._v8()  # load now: a broken bundle should fail at start-up, not at the first expression
+
+    # -- the FeelEvaluator protocol ------------------------------------------------------------
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
+        """Evaluates `expression` (FEEL without the leading "=") against `context` at time `now`."""
+        zone, fallback_zone = _clock_zones(now)
+        if self._fast_path:
+            result = fast_evaluate(expression, context)
+            if result is not None:
+                return result
+        return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
+
+    # -- the rest ------------------------------------------------------------------------------
+
+    def cache_size(self) -> int:
+        """How many compiled expressions the V8 side holds (bounded; for tests and diagnostics)."""
+        size = self._call("__pbjFeel.cacheSize()")
+        return size if isinstance(size, int) else 0
+
+    def caching_active(self) -> bool:
+        """Whether the V8 side caches compiled expressions (off if asked, or if its self-test failed)."""
+        return self._call("__pbjFeel.cachingEnabled()") is True
+
+    def heap_used(self) -> int:
+        """Bytes of V8 heap in use (for leak checks)."""
+        stats = self._v8().heap_stats()
+        return int(stats["used_heap_size"]) if isinstance(stats, dict) else 0
+
+    def close(self) -> None:
+        """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards."""
+        self._closed = True
+        racer, self._racer = self._racer, None
+        if racer is not None:
+            racer.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _v8(self) -> MiniRacer:
+        if self._closed:
+            raise FeelError("the FEEL evaluator is closed")
+        if self._racer is None:
+            racer = _start_racer(self._source, self._memory_limit, self._soft_memory_limit)
+            if not self._cache:
+                racer.eval("__pbjFeel.setCaching(false)")
+            self._racer = racer
+        return self._racer
+
+    def _call(self, code: str) -> Any:
+        return self._v8().eval(code, timeout_sec=self._timeout)
+
+    def _evaluate_in_v8(
+        self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
+    ) -> FeelResult:
+        try:
+            variables = json.dumps(
+                context if isinstance(context, dict) else dict(context),
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+            )
+        except (TypeError, ValueError) as exc:
+            raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
+        epoch_micros = (now - _EPOCH) // _MICROSECOND
+        code = (
+            f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{epoch_micros},"
+            f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
+        )
+        racer = self._v8()
+        try:
+            answer = racer.eval(code, timeout_sec=self._timeout)
+        except JSTimeoutException:
+            raise FeelError.failed(
+                expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
+            ) from None
+        except JSOOMException:
+            racer.low_memory_notification()  # the isolate stays usable; give the garbage back now
+            raise FeelError.failed(
+                expression,
+                f"the evaluation needed more than {self._memory_limit // (1024 * 1024)} MB and was stopped",
+            ) from None
+        except JSEvalException as exc:
+            raise FeelError.failed(expression, f"the FEEL bundle failed ({exc})") from exc
+        if not isinstance(answer, str):
+            raise FeelError.failed(expression, f"the FEEL bundle answered {answer!r} instead of JSON")
+        outcome = json.loads(answer, parse_float=json_number)
+        if outcome["ok"]:
+            return FeelResult(outcome["value"], tuple(outcome["warnings"]))
+        raise FeelError.failed(expression, outcome["reason"])
+
+
+@functools.cache
+def default_evaluator() -> FeelEvaluator:
+    """The process-wide evaluator, created at first use (loading V8 and the bundle takes ~0.1 s)."""
+    return FeelinEvaluator()
