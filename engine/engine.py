@@ -28,7 +28,7 @@ from engine.errors import (
 )
 from engine.expressions import ExpressionError, Expressions
 from engine.feel import FeelEvaluator, default_evaluator
-from engine.model import EventType, FlowNode, Kind, ProcessModel, TimerType
+from engine.model import EventType, FlowNode, Kind, ProcessModel, TimerType, UserTaskDefinition
 from engine.parser import BpmnParser
 from engine.state import (
     ElementInstance,
@@ -607,6 +607,9 @@ class Engine:
         context = self.visible_variables(inst)
         job_type = self.expressions.string(node.job.type, context, self.now())
         retries = self.expressions.integer(node.job.retries, context, self.now())
+        headers = dict(node.headers)
+        if node.user_task is not None:  # a job-based user task
+            headers.update(self._job_user_task_headers(inst, node.user_task, context))
         self._open_boundary_events(inst, node, context)
         self._mark_activated(inst)
         key = self.keys.next()
@@ -619,7 +622,7 @@ class Engine:
             bpmn_process_id=inst.bpmn_process_id,
             process_definition_key=inst.process_definition_key,
             process_definition_version=self.definitions[inst.process_definition_key].version,
-            custom_headers=dict(node.headers),
+            custom_headers=headers,
             retries=retries,
             state=JobState.ACTIVATABLE,
             created_at=self.now(),
@@ -636,6 +639,52 @@ class Engine:
         self._mark_activated(inst)
         inst.event_variables = {node.script.result_variable: value}
         self._complete(inst)
+
+    def _linked_form_key(self, inst: ElementInstance, form_id_text: str, context: dict[str, Any]) -> int:
+        """The key of the latest deployed form with the (evaluated) id; FORM_NOT_FOUND if there is none."""
+        form_id = self.expressions.string(form_id_text, context, self.now())
+        form = self.latest_form(form_id)
+        if form is None:
+            self._raise_incident(
+                inst,
+                "FORM_NOT_FOUND",
+                f"Expected to find a form with id '{form_id}', but no form with this id is found, "
+                "at least a form with this id should be available. To resolve the Incident please deploy "
+                "a form with the same id",
+                "activate",
+            )
+        assert form is not None
+        return form.key
+
+    def _job_user_task_headers(
+        self, inst: ElementInstance, definition: UserTaskDefinition, context: dict[str, Any]
+    ) -> dict[str, str]:
+        """The io.camunda.zeebe:* headers of a job-based user task, evaluated on activation as Zeebe does:
+        candidate groups and users as a JSON list literal, a linked form (formId) as its form key."""
+        now = self.now()
+        headers: dict[str, str] = {}
+        for header, text in (
+            ("io.camunda.zeebe:assignee", definition.assignee),
+            ("io.camunda.zeebe:dueDate", definition.due_date),
+            ("io.camunda.zeebe:followUpDate", definition.follow_up_date),
+        ):
+            value = self.expressions.string(text, context, now) if text else ""
+            if value:
+                headers[header] = value
+        for header, text in (
+            ("io.camunda.zeebe:candidateGroups", definition.candidate_groups),
+            ("io.camunda.zeebe:candidateUsers", definition.candidate_users),
+        ):
+            if text:
+                values = self.expressions.string_list(text, context, now)
+                headers[header] = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+        if definition.form_id:
+            headers["io.camunda.zeebe:formKey"] = str(self._linked_form_key(inst, definition.form_id, context))
+        elif definition.external_form_reference:
+            headers["io.camunda.zeebe:formKey"] = self.expressions.string(
+                definition.external_form_reference, context, now
+            )
+        return headers
 
     def _activate_user_task(self, inst: ElementInstance, node: FlowNode) -> None:
         definition = node.user_task
@@ -662,19 +711,7 @@ class Engine:
         priority = self.expressions.integer(definition.priority, context, now) if definition.priority else 50
         form_key: int | None = None
         if definition.form_id:
-            form_id = self.expressions.string(definition.form_id, context, now)
-            form = self.latest_form(form_id)
-            if form is None:
-                self._raise_incident(
-                    inst,
-                    "FORM_NOT_FOUND",
-                    f"Expected to find a form with id '{form_id}', but no form with this id is found, "
-                    "at least a form with this id should be available. To resolve the Incident please deploy "
-                    "a form with the same id",
-                    "activate",
-                )
-            assert form is not None
-            form_key = form.key
+            form_key = self._linked_form_key(inst, definition.form_id, context)
         self._open_boundary_events(inst, node, context)
         self._mark_activated(inst)
         key = self.keys.next()

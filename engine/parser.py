@@ -593,20 +593,10 @@ class _ParseRun:
             follow_up_date=attr(schedule, "followUpDate"),
             priority=attr(priority, "priority"),
         )
-        if camunda:
-            node.user_task = definition
-        else:
+        node.user_task = definition
+        if not camunda:
+            # a job-based user task: the engine evaluates the definition into io.camunda.zeebe:* job headers
             node.job = JobDefinition(JOB_USER_TASK_TYPE, "1")
-            for header, value in (
-                ("io.camunda.zeebe:formKey", definition.external_form_reference),
-                ("io.camunda.zeebe:assignee", definition.assignee),
-                ("io.camunda.zeebe:candidateGroups", definition.candidate_groups),
-                ("io.camunda.zeebe:candidateUsers", definition.candidate_users),
-                ("io.camunda.zeebe:dueDate", definition.due_date),
-                ("io.camunda.zeebe:followUpDate", definition.follow_up_date),
-            ):
-                if value is not None:
-                    node.headers[header] = value
         return node
 
     def build_pass_task(self, el: etree._Element, model: ProcessModel) -> FlowNode:
