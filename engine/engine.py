@@ -1394,7 +1394,7 @@ class Engine:
     ) -> None:
         def action() -> None:
             job = self._job(key, "fail")
-            if job.state is not JobState.ACTIVATED:
+            if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
                 raise FailedPreconditionError(
                     f"Expected to fail job with key '{key}', but it is in state '{job.state.value}'"
                 )
@@ -1406,6 +1406,7 @@ class Engine:
             job.error_message = error_message
             job.worker = ""
             job.deadline = None
+            job.backoff_until = None  # a job failed again while backing off follows the new back-off
             self._record("JOB", "FAILED", key, element=inst)
             if retries > 0:
                 job.state = JobState.ACTIVATABLE
