@@ -1453,7 +1453,10 @@ class Engine:
         def action() -> None:
             job = self._job(key, "update retries of")
             if retries < 1:
-                raise InvalidArgumentError(f"Expected retries to be greater than 0, but was {retries}")
+                raise InvalidArgumentError(
+                    f"Expected to update retries for job with key '{key}' with a positive amount of retries, "
+                    f"but the amount given was '{retries}'"
+                )
             job.retries = retries
             self._record("JOB", "RETRIES_UPDATED", key, pi=job.process_instance_key)
 
