@@ -1,0 +1,1 @@
+"""pyzeebe job workers: the automation of every service task of the two SOP processes."""
