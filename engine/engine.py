@@ -1581,12 +1581,13 @@ class Engine:
         if sub.key not in self.subscriptions:
             return
         now = self.now()
+        bpmn_process_id = self.process_instances[sub.process_instance_key].bpmn_process_id
         for message in sorted(self.messages.values(), key=lambda m: m.key):
             if (
                 message.name == sub.message_name
                 and message.correlation_key == sub.correlation_key
                 and message.expires_at > now
-                and sub.process_instance_key not in message.correlated_process_instances
+                and bpmn_process_id not in message.correlated_process_ids  # once per process, as in Zeebe
             ):
                 self._correlate(message, sub)
                 return
@@ -1603,6 +1604,7 @@ class Engine:
     def _correlate(self, message: Message, sub: MessageSubscription) -> None:
         host = self.element_instances[sub.element_instance_key]
         message.correlated_process_instances.add(sub.process_instance_key)
+        message.correlated_process_ids.add(host.bpmn_process_id)
         self._record("PROCESS_MESSAGE_SUBSCRIPTION", "CORRELATED", sub.key, element=host)
         if sub.interrupting:
             self._close_subscription(sub.key)
@@ -1639,12 +1641,14 @@ class Engine:
                 now + timedelta(milliseconds=max(ttl_ms, 0)),
             )
             self._record("MESSAGE", "PUBLISHED", key)
-            # every waiting process instance, at most once each (the oldest subscription first)
-            by_instance: dict[int, MessageSubscription] = {}
+            # Zeebe correlates a message only once per process (BPMN process id, across versions): of all the
+            # instances of one process waiting for it, only the oldest subscription gets it
+            by_process: dict[str, MessageSubscription] = {}
             for sub in sorted(self.subscriptions.values(), key=lambda s: s.key):
                 if sub.message_name == name and sub.correlation_key == correlation_key:
-                    by_instance.setdefault(sub.process_instance_key, sub)
-            for sub in by_instance.values():
+                    pid = self.process_instances[sub.process_instance_key].bpmn_process_id
+                    by_process.setdefault(pid, sub)
+            for sub in by_process.values():
                 self._correlate(message, sub)
             self._start_by_message(message)
             if ttl_ms > 0:
