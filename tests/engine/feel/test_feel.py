@@ -1,7 +1,9 @@
 """The FEEL evaluator: feelin in V8 behind engine.feel, its clock, conversions, cache and fast path."""
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -643,6 +645,33 @@ def test_default_evaluator_is_shared(bundle: Path) -> None:
     assert first is default_evaluator()
     assert isinstance(first, FeelinEvaluator)
     assert first.evaluate("amount * 2", {"amount": 21}, NOW) == FeelResult(42, ())
+
+
+EXIT_SCRIPT = """
+from datetime import UTC, datetime
+from engine.feel import FeelinEvaluator, default_evaluator
+evaluator = FeelinEvaluator(fast_path=False)
+for number in range(300):
+    evaluator.evaluate(f"a + {number}", {"a": 1}, datetime.now(UTC))
+default_evaluator().evaluate("a + 1", {"a": 1}, datetime.now(UTC))
+print("evaluated")
+"""
+
+
+def test_interpreter_exits_with_evaluators_left_open(bundle: Path) -> None:
+    """A process that never closes its evaluators still exits promptly (unfixed, it hung every other run)."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    for _ in range(2):
+        finished = subprocess.run(
+            [sys.executable, "-c", EXIT_SCRIPT],
+            check=False,
+            cwd=REPO,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (finished.returncode, finished.stdout) == (0, "evaluated\n"), finished.stderr
 
 
 async def test_usable_from_asyncio(feel: FeelinEvaluator) -> None:
