@@ -335,8 +335,11 @@ class _ParseRun:
             if len(node.outgoing) > 1:
                 for f in node.outgoing:
                     if f != node.default_flow and model.flows[f].condition is None:
+                        # reported on the flow, as Zeebe's SequenceFlowValidator does
                         self.problem(
-                            fake, f"the outgoing flow '{f}' needs a condition or must be the default flow"
+                            etree.Element(f"{{{BPMN}}}sequenceFlow", id=f),
+                            f"an outgoing flow of the exclusive gateway '{node.id}' must have a condition "
+                            "or be the default flow",
                         )
             default = model.flows.get(node.default_flow or "")
             if default is not None and default.condition is not None:
