@@ -69,9 +69,7 @@ async def activate_one(gateway: Any, job_type: str, **options: Any) -> pb.Activa
 async def create(gateway: Any, process_id: str, variables: dict[str, Any] | None = None) -> int:
     """Creates an instance of the latest version; returns its key."""
     response = await gateway.CreateProcessInstance(
-        pb.CreateProcessInstanceRequest(
-            bpmnProcessId=process_id, version=-1, variables=json.dumps(variables or {})
-        )
+        pb.CreateProcessInstanceRequest(bpmnProcessId=process_id, version=-1, variables=json.dumps(variables or {}))
     )
     return int(response.processInstanceKey)
 

@@ -29,7 +29,8 @@ def request(*resources: tuple[str, bytes]) -> pb.DeployResourceRequest:
 
 
 async def deploy(gateway: Any, *resources: tuple[str, bytes]) -> pb.DeployResourceResponse:
-    return await gateway.DeployResource(request(*resources))
+    response: pb.DeployResourceResponse = await gateway.DeployResource(request(*resources))
+    return response
 
 
 async def deploy_error(gateway: Any, *resources: tuple[str, bytes]) -> grpc.aio.AioRpcError:
@@ -55,9 +56,7 @@ async def test_pyzeebe_deploys_a_bpmn_file_and_a_form_file(
     assert engine.engine.definitions[proc.process_definition_key].bpmn_process_id == "simple"
 
 
-async def test_a_deployed_process_can_be_instantiated(
-    engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
-) -> None:
+async def test_a_deployed_process_can_be_instantiated(engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel) -> None:
     """A process is instantiable right after DeployResource answered."""
     gateway = stub(zeebe_channel)
     await deploy(gateway, ("simple.bpmn", simple_service_process()))
@@ -94,9 +93,7 @@ async def test_changed_content_makes_a_new_version_that_new_instances_use(
     assert [j.type for j in engine.jobs()] == ["new-work"]
 
 
-async def test_a_changed_form_makes_a_new_form_version(
-    engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
-) -> None:
+async def test_a_changed_form_makes_a_new_form_version(engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel) -> None:
     """A form with the same id but different content becomes version 2 with a new form key."""
     gateway = stub(zeebe_channel)
     v1 = (await deploy(gateway, ("review.form", form(label="Approved?")))).deployments[0].form
@@ -184,9 +181,7 @@ async def test_a_service_task_without_job_type_is_refused_with_element_and_reaso
 async def test_a_failed_deployment_deploys_nothing(engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel) -> None:
     """A deployment with one bad resource is refused whole: its good resources are not deployed either."""
     gateway = stub(zeebe_channel)
-    error = await deploy_error(
-        gateway, ("good.bpmn", simple_service_process("good")), ("bad.bpmn", b"not xml at all")
-    )
+    error = await deploy_error(gateway, ("good.bpmn", simple_service_process("good")), ("bad.bpmn", b"not xml at all"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "'bad.bpmn'" in (error.details() or "")
     assert engine.engine.definitions == {}

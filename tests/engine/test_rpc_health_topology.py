@@ -4,6 +4,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe import ZeebeClient
+from pyzeebe.grpc_internals.types import TopologyResponse
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.testing import EmbeddedEngine
@@ -23,8 +24,9 @@ async def test_topology_describes_one_healthy_leader_partition(
     assert broker.node_id == 0
     [partition] = broker.partitions
     assert partition.partition_id == 1
-    assert partition.role == pb.Partition.LEADER
-    assert partition.health == pb.Partition.HEALTHY
+    partition_info = TopologyResponse.BrokerInfo.Partition
+    assert partition.role == partition_info.PartitionBrokerRole.LEADER
+    assert partition.health == partition_info.PartitionBrokerHealth.HEALTHY
 
 
 async def test_topology_over_a_raw_stub_names_the_broker_address(

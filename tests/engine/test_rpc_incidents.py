@@ -57,7 +57,7 @@ async def test_a_job_incident_is_resolved_by_retries_and_resolve_then_the_worker
     worker = ZeebeWorker(zeebe_channel, name="partner-caller")
     calls: list[int] = []
 
-    @worker.task(task_type="call-partner")
+    @worker.task(task_type="call-partner")  # type: ignore[arg-type]  # pyzeebe's decorator typing rejects typed handlers
     async def call_partner() -> dict[str, Any]:
         calls.append(len(calls) + 1)
         if len(calls) == 1:
@@ -102,9 +102,7 @@ async def test_resolving_a_job_incident_without_retries_is_failed_precondition(
     assert incident.state is IncidentState.ACTIVE
 
 
-async def test_resolving_an_unknown_or_resolved_incident_is_not_found(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_resolving_an_unknown_or_resolved_incident_is_not_found(engine: EmbeddedEngine, gateway: Any) -> None:
     """ResolveIncident with an unknown key, or an incident already resolved, is NOT_FOUND naming the key."""
     unknown = await rpc_error(gateway.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=4242)))
     assert unknown.code() == grpc.StatusCode.NOT_FOUND

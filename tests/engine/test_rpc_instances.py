@@ -29,9 +29,7 @@ def message_start_only(process_id: str = "onlyByMessage") -> bytes:
 
 
 # ---------------------------------------------------------------------- CreateProcessInstance
-async def test_create_by_process_id_uses_the_latest_version(
-    engine: EmbeddedEngine, zeebe_client: ZeebeClient
-) -> None:
+async def test_create_by_process_id_uses_the_latest_version(engine: EmbeddedEngine, zeebe_client: ZeebeClient) -> None:
     """CreateProcessInstance by process id (version -1) starts the latest version with the variables given."""
     engine.engine.deploy([("simple.bpmn", simple_service_process(job_type="v1"))])
     latest = engine.engine.deploy([("simple.bpmn", simple_service_process(job_type="v2"))]).resources[0]

@@ -170,7 +170,7 @@ async def test_a_pyzeebe_worker_sees_its_name_headers_and_variables(
     worker = ZeebeWorker(zeebe_channel, name="clerk-7")
     seen: list[tuple[str, dict[str, str], dict[str, Any]]] = []
 
-    @worker.task(task_type="notify")
+    @worker.task(task_type="notify")  # type: ignore[arg-type]  # pyzeebe's decorator typing rejects typed handlers
     async def notify(job: Job) -> dict[str, Any]:
         seen.append((job.worker, dict(job.custom_headers), dict(job.variables)))
         return {"sent": True}
@@ -239,9 +239,7 @@ async def test_a_job_stream_with_a_blank_type_is_invalid_argument(engine: Embedd
 
 
 # ---------------------------------------------------------------------- CompleteJob
-async def test_complete_job_merges_variables_and_moves_the_token_on(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_complete_job_merges_variables_and_moves_the_token_on(engine: EmbeddedEngine, gateway: Any) -> None:
     """CompleteJob's variables reach the process instance and the next job sees them."""
     engine.engine.deploy([("two.bpmn", two_tasks())])
     pi_key = await create(gateway, "twoTasks", {"count": 1})
@@ -363,9 +361,7 @@ async def test_fail_job_variables_are_set_locally_on_the_task(
     assert json.loads(again.variables) == {"attempt": 1}
 
 
-async def test_a_late_worker_may_fail_a_job_that_timed_out(
-    engine: EmbeddedEngine, gateway: Any, simple: None
-) -> None:
+async def test_a_late_worker_may_fail_a_job_that_timed_out(engine: EmbeddedEngine, gateway: Any, simple: None) -> None:
     """FailJob is accepted for a job that timed out and is activatable again, as Zeebe accepts it."""
     await create(gateway, "simple")
     job = await activate_one(gateway, "do-work", timeout_ms=1_000)
@@ -375,9 +371,7 @@ async def test_a_late_worker_may_fail_a_job_that_timed_out(
     assert (again.key, again.retries) == (job.key, 2)
 
 
-async def test_fail_of_an_unknown_or_failed_job_is_refused(
-    engine: EmbeddedEngine, gateway: Any, simple: None
-) -> None:
+async def test_fail_of_an_unknown_or_failed_job_is_refused(engine: EmbeddedEngine, gateway: Any, simple: None) -> None:
     """FailJob with an unknown key is NOT_FOUND; failing an already failed job is FAILED_PRECONDITION."""
     unknown = await rpc_error(gateway.FailJob(pb.FailJobRequest(jobKey=55555, retries=1)))
     assert unknown.code() == grpc.StatusCode.NOT_FOUND

@@ -34,7 +34,7 @@ async def publish(
     message_id: str = "",
     variables: dict[str, Any] | None = None,
 ) -> pb.PublishMessageResponse:
-    return await gateway.PublishMessage(
+    response: pb.PublishMessageResponse = await gateway.PublishMessage(
         pb.PublishMessageRequest(
             name=name,
             correlationKey=correlation_key,
@@ -43,6 +43,7 @@ async def publish(
             variables=json.dumps(variables or {}),
         )
     )
+    return response
 
 
 async def test_a_message_completes_the_waiting_receive_task_with_its_variables(
@@ -133,13 +134,9 @@ async def test_a_buffered_message_is_not_correlated_twice_to_one_process(
     engine.assert_that(second).is_active().is_waiting_at("WaitForPayment")
 
 
-async def test_one_message_reaches_one_instance_of_each_waiting_process(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_one_message_reaches_one_instance_of_each_waiting_process(engine: EmbeddedEngine, gateway: Any) -> None:
     """The cardinality is per process: instances of two different processes waiting for the message both get it."""
-    engine.engine.deploy(
-        [("a.bpmn", receive_task_process("processA")), ("b.bpmn", receive_task_process("processB"))]
-    )
+    engine.engine.deploy([("a.bpmn", receive_task_process("processA")), ("b.bpmn", receive_task_process("processB"))])
     a = await create(gateway, "processA", {"orderId": "X"})
     b = await create(gateway, "processB", {"orderId": "X"})
     await publish(gateway, "X")
@@ -161,9 +158,7 @@ async def test_a_duplicate_message_id_is_already_exists(
     assert len(engine.messages()) == 1
 
 
-async def test_the_message_id_is_unique_per_name_and_correlation_key(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_the_message_id_is_unique_per_name_and_correlation_key(engine: EmbeddedEngine, gateway: Any) -> None:
     """The same message id under another correlation key or another name is a different message."""
     await publish(gateway, "ORD-12", ttl_ms=60_000, message_id="m-1")
     await publish(gateway, "ORD-13", ttl_ms=60_000, message_id="m-1")

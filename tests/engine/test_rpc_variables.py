@@ -99,9 +99,7 @@ async def test_set_variables_local_keeps_them_in_the_scope(engine: EmbeddedEngin
     assert json.loads(archive.variables) == {}
 
 
-async def test_set_variables_local_on_the_task_shadows_the_outer_variable(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_set_variables_local_on_the_task_shadows_the_outer_variable(engine: EmbeddedEngine, gateway: Any) -> None:
     """A local variable on the task's scope shadows the process variable of the same name for its job only."""
     engine.engine.deploy([("simple.bpmn", simple_service_process())])
     pi_key = await create(gateway, "simple", {"status": "new"})
@@ -158,9 +156,7 @@ async def test_set_variables_on_the_process_instance_reaches_the_waiting_job_on_
     assert json.loads(job.variables) == {"amount": 25, "currency": "IDR"}
 
 
-async def test_set_variables_on_an_unknown_or_finished_scope_is_not_found(
-    engine: EmbeddedEngine, gateway: Any
-) -> None:
+async def test_set_variables_on_an_unknown_or_finished_scope_is_not_found(engine: EmbeddedEngine, gateway: Any) -> None:
     """SetVariables on a key that is no active element instance is NOT_FOUND naming the key."""
     unknown = await rpc_error(gateway.SetVariables(pb.SetVariablesRequest(elementInstanceKey=99, variables="{}")))
     assert unknown.code() == grpc.StatusCode.NOT_FOUND
