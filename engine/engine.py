@@ -1839,12 +1839,9 @@ class Engine:
     def complete_user_task(self, key: int, variables: Mapping[str, Any]) -> None:
         def action() -> None:
             task = self.user_tasks.get(key)
-            if task is None:
-                raise NotFoundError(f"Expected to complete user task with key '{key}', but no such task was found")
-            if task.state is not UserTaskState.CREATED:
-                raise FailedPreconditionError(
-                    f"Expected to complete user task with key '{key}', but it is in state '{task.state.value}'"
-                )
+            # Zeebe removes a completed or canceled user task from its state: commands on it are NOT_FOUND
+            if task is None or task.state is not UserTaskState.CREATED:
+                raise NotFoundError(f"Expected to complete user task with key '{key}', but no such user task was found")
             task.state = UserTaskState.COMPLETED
             task.completion_date = self.now()
             inst = self.element_instances[task.element_instance_key]
@@ -1858,12 +1855,8 @@ class Engine:
     def assign_user_task(self, key: int, assignee: str | None, allow_override: bool = True) -> None:
         def action() -> None:
             task = self.user_tasks.get(key)
-            if task is None:
-                raise NotFoundError(f"Expected to assign user task with key '{key}', but no such task was found")
-            if task.state is not UserTaskState.CREATED:
-                raise FailedPreconditionError(
-                    f"Expected to assign user task with key '{key}', but it is in state '{task.state.value}'"
-                )
+            if task is None or task.state is not UserTaskState.CREATED:
+                raise NotFoundError(f"Expected to assign user task with key '{key}', but no such user task was found")
             if not allow_override and task.assignee and task.assignee != assignee:
                 raise FailedPreconditionError(
                     f"Expected to assign user task with key '{key}', but it is already assigned to '{task.assignee}'"
