@@ -1,0 +1,144 @@
+"""Sending the rendered e-mails over SMTP with aiosmtplib.
+
+One message per recipient, multipart/alternative (plain text first, then HTML). The Message-ID is derived from an
+idempotency key the caller gives (e.g. request number + template + recipient role), so a retried job sends the
+same logical mail with the same Message-ID. Every SMTP or connection failure becomes a `MailDeliveryError`: a
+transient error, the job fails and Zeebe retries it. Its message is in English for operators and never names the
+recipient or quotes the body; the underlying exception is not chained because SMTP errors often echo the address.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+
+from workers.mail_templates import RenderedMessage
+
+__all__ = ["MailDeliveryError", "MailError", "Mailer", "SmtpConfig", "message_id_for"]
+
+
+class MailError(Exception):
+    """Base of the mailer's errors (to be re-parented onto the workers' common base)."""
+
+    transient: bool = False
+
+
+class MailDeliveryError(MailError):
+    """The SMTP server could not be reached or refused the message; retrying later may succeed."""
+
+    transient = True
+
+    def __init__(self, message: str, *, smtp_code: int | None = None) -> None:
+        """Keep the SMTP reply code (if any) for the caller; the message carries no personal data."""
+        super().__init__(message)
+        self.smtp_code = smtp_code
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Outgoing mail server: STARTTLS or implicit TLS (not both), optional credentials, the sender (`From`)."""
+
+    host: str
+    port: int
+    starttls: bool
+    use_tls: bool
+    username: str | None
+    password: str | None = field(repr=False)
+    sender: str
+    timeout: float = 30.0
+    ca_file: str | None = None
+
+    def __post_init__(self) -> None:
+        """Reject contradictory or incomplete settings early, naming the field."""
+        if self.starttls and self.use_tls:
+            raise ValueError("SmtpConfig: choose STARTTLS or implicit TLS, not both")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"SmtpConfig: port {self.port} is out of range")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("SmtpConfig: username and password must be given together")
+        if "@" not in parseaddr(self.sender)[1]:
+            raise ValueError("SmtpConfig: sender must contain an e-mail address")
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain of the sender address, used on the right of every Message-ID."""
+        return parseaddr(self.sender)[1].rpartition("@")[2].lower()
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """The Message-ID for a logical mail: a hash of the key (no personal data) at the sender's domain."""
+    if not idempotency_key.strip():
+        raise ValueError("an idempotency key is required to derive the Message-ID")
+    digest = hashlib.sha256(f"pbj-mail:{idempotency_key}".encode()).hexdigest()[:40]
+    return f"<{digest}@{domain}>"
+
+
+class Mailer:
+    """Builds and sends one message per call over a fresh SMTP connection."""
+
+    def __init__(self, config: SmtpConfig, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """Keep the configuration and the clock used for the `Date` header."""
+        self.config = config
+        self._clock = clock
+
+    def build(self, *, to: str, message: RenderedMessage, idempotency_key: str) -> EmailMessage:
+        """The MIME message: headers, a text/plain part and a text/html alternative."""
+        if "\r" in to or "\n" in to or "@" not in parseaddr(to)[1]:
+            raise ValueError("the recipient is not a single e-mail address")
+        mail = EmailMessage()
+        mail["From"] = self.config.sender
+        mail["To"] = to
+        mail["Subject"] = message.subject
+        mail["Date"] = format_datetime(self._clock().astimezone(UTC))
+        mail["Message-ID"] = message_id_for(idempotency_key, self.config.sender_domain)
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail.set_content(message.text, subtype="plain", charset="utf-8")
+        mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        mail["Content-Language"] = "id"  # after the content: set_content() clears Content-* headers
+        return mail
+
+    async def send(self, *, to: str, message: RenderedMessage, idempotency_key: str) -> str:
+        """Send one message to one recipient; return its Message-ID or raise MailDeliveryError."""
+        mail = self.build(to=to, message=message, idempotency_key=idempotency_key)
+        message_id = str(mail["Message-ID"])
+        config = self.config
+        where = f"{config.host}:{config.port}"
+        client = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            use_tls=config.use_tls,
+            start_tls=config.starttls,
+            username=config.username,
+            password=config.password,
+            timeout=config.timeout,
+            cert_bundle=config.ca_file,
+        )
+        failure: MailDeliveryError
+        try:
+            async with client:
+                await client.send_message(mail)
+        except aiosmtplib.SMTPRecipientsRefused:
+            failure = MailDeliveryError(f"SMTP server {where} refused the recipient of e-mail {message_id}")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            failure = MailDeliveryError(
+                f"SMTP server {where} refused the login (reply {exc.code}); e-mail {message_id} not sent",
+                smtp_code=exc.code,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            failure = MailDeliveryError(
+                f"SMTP server {where} answered {exc.code}; e-mail {message_id} not sent", smtp_code=exc.code
+            )
+        except aiosmtplib.SMTPTimeoutError:
+            failure = MailDeliveryError(f"SMTP server {where} timed out; e-mail {message_id} not sent")
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            failure = MailDeliveryError(
+                f"could not deliver e-mail {message_id} via SMTP server {where}: {type(exc).__name__}"
+            )
+        else:
+            return message_id
+        raise failure from None
