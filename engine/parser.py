@@ -399,6 +399,9 @@ class _ParseRun:
                 node.interrupting = start.interrupting
                 if node.incoming or node.outgoing:
                     self.problem(fake, "an event sub-process cannot have sequence flows")
+                timer = start.event.timer if start.event is not None else None
+                if start.interrupting and timer is not None and timer.type is TimerType.CYCLE:
+                    self.problem(fake, "an interrupting timer event cannot have a timeCycle (Zeebe refuses it)")
         if node.kind is Kind.PROCESS:
             for c in node.children:
                 start = model.elements[c]
@@ -654,6 +657,8 @@ class _ParseRun:
                 event.message is not None and not event.message.correlation_key
             ):
                 self.problem(el, "a message catch event needs a correlation key (zeebe:subscription)")
+            elif event.timer is not None and event.timer.type is TimerType.CYCLE:
+                self.problem(el, "an intermediate timer catch event must have a timeDuration or a timeDate")
         elif kind is Kind.INTERMEDIATE_THROW_EVENT:
             if etype is EventType.MESSAGE:
                 node.kind = Kind.JOB_TASK
@@ -674,7 +679,7 @@ class _ParseRun:
                 and event.timer is not None
                 and (event.timer.type is TimerType.CYCLE and node.cancel_activity)
             ):
-                pass  # an interrupting cycle fires once, as in Zeebe
+                self.problem(el, "an interrupting timer event cannot have a timeCycle (Zeebe refuses it)")
         return node
 
 
