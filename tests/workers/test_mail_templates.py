@@ -33,7 +33,7 @@ TEMPLATE_NAMES = {
     "pendaftaran-kedaluwarsa",
     "pengingat-sla",
 }
-ALL_SOURCES = sorted(p for p in DEFAULT_TEMPLATE_DIR.rglob("*") if p.is_file())
+ALL_SOURCES = sorted(p for p in DEFAULT_TEMPLATE_DIR.rglob("*") if p.suffix in {".txt", ".html"})
 SECRET_NAME = re.compile(r"password|passwd|sandi|secret|rahasia|otp|token|pin$", re.IGNORECASE)
 
 
@@ -41,6 +41,15 @@ def test_the_templates_are_exactly_the_ones_the_diagrams_name() -> None:
     """templates/ holds one folder per message named in processes-design.md, and the examples cover each."""
     assert set(MailTemplates().names) == TEMPLATE_NAMES
     assert set(CONTEXTS) == TEMPLATE_NAMES
+    assert len(ALL_SOURCES) == 3 * len(TEMPLATE_NAMES) + 3
+
+
+def test_the_diagrams_use_exactly_these_templates() -> None:
+    """Every `template` task header in bpmn/ names a template folder, and every folder is used by a diagram."""
+    headers: set[str] = set()
+    for diagram in (DEFAULT_TEMPLATE_DIR.parent / "bpmn").glob("*.bpmn"):
+        headers |= set(re.findall(r'key="template" value="([^"]+)"', diagram.read_text(encoding="utf-8")))
+    assert headers == TEMPLATE_NAMES
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATE_NAMES))
