@@ -175,7 +175,7 @@ class GatewayService(pb_grpc.GatewayServicer):
     def _create(self, request: pb.CreateProcessInstanceRequest) -> Any:
         return self.engine.create_process_instance(
             bpmn_process_id=request.bpmnProcessId,
-            version=request.version if request.version > 0 else -1,
+            version=request.version,  # as in Zeebe: -1 is the latest, any other number that version (0: none)
             process_definition_key=request.processDefinitionKey,
             variables=_variables(request.variables),
             start_element_ids=[i.elementId for i in request.startInstructions],
