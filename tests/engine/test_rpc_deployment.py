@@ -185,7 +185,9 @@ async def test_a_failed_deployment_deploys_nothing(engine: EmbeddedEngine, zeebe
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "'bad.bpmn'" in (error.details() or "")
     assert engine.engine.definitions == {}
-    not_found = await rpc_error(gateway.CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="good")))
+    not_found = await rpc_error(
+        gateway.CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="good", version=-1))
+    )
     assert not_found.code() == grpc.StatusCode.NOT_FOUND
 
 

@@ -35,9 +35,7 @@ async def test_topology_over_a_raw_stub_names_the_broker_address(
     """The raw TopologyResponse carries the broker's host and the gateway version on every broker."""
     response = await stub(zeebe_channel).Topology(pb.TopologyRequest())
     [broker] = response.brokers
-    host, _, port = engine.address.rpartition(":")
-    assert broker.host == host
-    assert broker.port == int(port)
+    assert broker.host == engine.address.rpartition(":")[0]
     assert broker.version == response.gatewayVersion
 
 

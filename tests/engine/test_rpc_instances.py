@@ -85,7 +85,9 @@ async def test_create_with_a_start_instruction_starts_at_that_element(
     )
     response = await stub(zeebe_channel).CreateProcessInstance(
         pb.CreateProcessInstanceRequest(
-            bpmnProcessId="two", startInstructions=[pb.ProcessInstanceCreationStartInstruction(elementId="Second")]
+            bpmnProcessId="two",
+            version=-1,
+            startInstructions=[pb.ProcessInstanceCreationStartInstruction(elementId="Second")],
         )
     )
     engine.assert_that(response.processInstanceKey).is_waiting_exactly_at("Second")
@@ -96,7 +98,9 @@ async def test_create_of_an_unknown_process_id_is_not_found(
 ) -> None:
     """An unknown process id is NOT_FOUND naming the id; pyzeebe turns it into ProcessDefinitionNotFoundError."""
     error = await rpc_error(
-        stub(zeebe_channel).CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="noSuchProcess"))
+        stub(zeebe_channel).CreateProcessInstance(
+            pb.CreateProcessInstanceRequest(bpmnProcessId="noSuchProcess", version=-1)
+        )
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert "'noSuchProcess'" in (error.details() or "")
@@ -118,6 +122,20 @@ async def test_create_of_an_unknown_version_is_not_found(
     assert "'9'" in details
 
 
+async def test_version_zero_is_not_the_latest_but_a_version_that_never_exists(
+    engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
+) -> None:
+    """As in Zeebe only -1 means the latest version: an unset version (0) is NOT_FOUND naming version '0'."""
+    engine.engine.deploy([("simple.bpmn", simple_service_process())])
+    error = await rpc_error(
+        stub(zeebe_channel).CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="simple"))
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert "'simple'" in (error.details() or "")
+    assert "'0'" in (error.details() or "")
+    assert engine.process_instances() == []
+
+
 async def test_create_of_an_unknown_definition_key_is_not_found(
     engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
 ) -> None:
@@ -135,7 +153,9 @@ async def test_create_of_a_process_without_none_start_event_is_failed_preconditi
     """A process that only starts by message cannot be created by command: FAILED_PRECONDITION."""
     engine.engine.deploy([("msg.bpmn", message_start_only())])
     error = await rpc_error(
-        stub(zeebe_channel).CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="onlyByMessage"))
+        stub(zeebe_channel).CreateProcessInstance(
+            pb.CreateProcessInstanceRequest(bpmnProcessId="onlyByMessage", version=-1)
+        )
     )
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     details = error.details() or ""
@@ -155,7 +175,7 @@ async def test_create_with_invalid_json_variables_is_invalid_argument(
     engine.engine.deploy([("simple.bpmn", simple_service_process())])
     error = await rpc_error(
         stub(zeebe_channel).CreateProcessInstance(
-            pb.CreateProcessInstanceRequest(bpmnProcessId="simple", variables=variables)
+            pb.CreateProcessInstanceRequest(bpmnProcessId="simple", version=-1, variables=variables)
         )
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -194,7 +214,7 @@ async def test_create_with_result_waits_for_the_job_and_returns_its_output(
     call = asyncio.ensure_future(
         gateway.CreateProcessInstanceWithResult(
             pb.CreateProcessInstanceWithResultRequest(
-                request=pb.CreateProcessInstanceRequest(bpmnProcessId="simple", variables='{"input": 1}'),
+                request=pb.CreateProcessInstanceRequest(bpmnProcessId="simple", version=-1, variables='{"input": 1}'),
                 fetchVariables=["output"],
             )
         )
@@ -214,7 +234,7 @@ async def test_create_with_result_times_out_with_deadline_exceeded(
     error = await rpc_error(
         stub(zeebe_channel).CreateProcessInstanceWithResult(
             pb.CreateProcessInstanceWithResultRequest(
-                request=pb.CreateProcessInstanceRequest(bpmnProcessId="simple"), requestTimeout=50
+                request=pb.CreateProcessInstanceRequest(bpmnProcessId="simple", version=-1), requestTimeout=50
             )
         )
     )
@@ -230,7 +250,9 @@ async def test_create_with_result_of_an_unknown_process_is_not_found(
     """CreateProcessInstanceWithResult of an unknown process id is NOT_FOUND, like the plain create."""
     error = await rpc_error(
         stub(zeebe_channel).CreateProcessInstanceWithResult(
-            pb.CreateProcessInstanceWithResultRequest(request=pb.CreateProcessInstanceRequest(bpmnProcessId="nope"))
+            pb.CreateProcessInstanceWithResultRequest(
+                request=pb.CreateProcessInstanceRequest(bpmnProcessId="nope", version=-1)
+            )
         )
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND

@@ -459,3 +459,35 @@ async def test_update_job_timeout_refuses_unknown_and_inactive_jobs(
     inactive = await rpc_error(gateway.UpdateJobTimeout(pb.UpdateJobTimeoutRequest(jobKey=job.key, timeout=1000)))
     assert inactive.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert f"'{job.key}'" in (inactive.details() or "")
+
+
+# ---------------------------------------------------------------------- timers and jobs
+def deadline_process() -> bytes:
+    """start → Work (job do-work) with an interrupting one-hour timer boundary → TimedOut end; Work → Done end."""
+    return process(
+        "deadline",
+        '<bpmn:startEvent id="Start" />'
+        + service_task("Work", "do-work")
+        + '<bpmn:boundaryEvent id="OneHour" attachedToRef="Work" cancelActivity="true">'
+        "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        "</bpmn:boundaryEvent>"
+        '<bpmn:endEvent id="Done" /><bpmn:endEvent id="TimedOut" />'
+        + chain("Start", "Work", "Done")
+        + chain("OneHour", "TimedOut"),
+    )
+
+
+async def test_a_timer_boundary_under_the_controlled_clock_cancels_the_job(
+    engine: EmbeddedEngine, gateway: Any
+) -> None:
+    """The boundary timer fires only when the controlled clock reaches it; its job is then gone (NOT_FOUND)."""
+    engine.engine.deploy([("deadline.bpmn", deadline_process())])
+    pi_key = await create(gateway, "deadline")
+    job = await activate_one(gateway, "do-work", timeout_ms=24 * 3_600_000)
+    await engine.increase_time(timedelta(minutes=59))
+    engine.assert_that(pi_key).is_waiting_at("Work")
+    await engine.increase_time(timedelta(minutes=1))
+    engine.assert_that(pi_key).is_completed().has_passed("OneHour", "TimedOut")
+    error = await rpc_error(gateway.CompleteJob(pb.CompleteJobRequest(jobKey=job.key)))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert f"'{job.key}'" in (error.details() or "")
