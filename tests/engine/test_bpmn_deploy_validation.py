@@ -1,0 +1,274 @@
+"""BPMN conformance, deploy-time refusals: a diagram the engine could not run is refused by DeployResource
+with INVALID_ARGUMENT naming the file, the element id, its type and the reason – never accepted and then
+stuck at run time."""
+
+import grpc
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    bpmn,
+    catch,
+    end,
+    flow,
+    gw_fixture,  # noqa: F401
+    message,
+    message_ref,
+    service,
+    start,
+    sub_process,
+    timer,
+    xor,
+)
+
+SIGNAL = '<bpmn:signal id="Signal_Go" name="go" />'
+
+# (case id, diagram elements, extra definitions, element id, element type, a fragment of the reason)
+REFUSALS = [
+    (
+        "service task without taskDefinition",
+        (start("Start"), '<bpmn:serviceTask id="Work" />', end("End"), chain("Start", "Work", "End")),
+        "",
+        "Work",
+        "serviceTask",
+        "zeebe:taskDefinition",
+    ),
+    (
+        "inclusive gateway",
+        (
+            start("Start"),
+            '<bpmn:inclusiveGateway id="Split" />',
+            end("End"),
+            chain("Start", "Split", "End"),
+        ),
+        "",
+        "Split",
+        "inclusiveGateway",
+        "inclusive gateways are not supported",
+    ),
+    (
+        "call activity",
+        (
+            start("Start"),
+            '<bpmn:callActivity id="CallChild"><bpmn:extensionElements>'
+            '<zeebe:calledElement processId="child" /></bpmn:extensionElements></bpmn:callActivity>',
+            end("End"),
+            chain("Start", "CallChild", "End"),
+        ),
+        "",
+        "CallChild",
+        "callActivity",
+        "call activities are not supported",
+    ),
+    (
+        "signal catch event",
+        (
+            start("Start"),
+            catch("WaitSignal", '<bpmn:signalEventDefinition signalRef="Signal_Go" />'),
+            end("End"),
+            chain("Start", "WaitSignal", "End"),
+        ),
+        SIGNAL,
+        "WaitSignal",
+        "intermediateCatchEvent",
+        "signal events are not supported",
+    ),
+    (
+        "signal start event",
+        (
+            start("Start", '<bpmn:signalEventDefinition signalRef="Signal_Go" />'),
+            end("End"),
+            chain("Start", "End"),
+        ),
+        SIGNAL,
+        "Start",
+        "startEvent",
+        "signal events are not supported",
+    ),
+    (
+        "exclusive gateway flow without condition",
+        (
+            start("Start"),
+            xor("Decide"),
+            end("Yes"),
+            end("No"),
+            chain("Start", "Decide"),
+            flow("Flow_Yes", "Decide", "Yes", "=approved"),
+            flow("Flow_No", "Decide", "No"),
+        ),
+        "",
+        "Flow_No",
+        "sequenceFlow",
+        "an outgoing flow of the exclusive gateway 'Decide' must have a condition or be the default flow",
+    ),
+    (
+        "FEEL syntax error in a condition",
+        (
+            start("Start"),
+            xor("Decide", default="Flow_No"),
+            end("Yes"),
+            end("No"),
+            chain("Start", "Decide"),
+            flow("Flow_Yes", "Decide", "Yes", "=amount >"),
+            flow("Flow_No", "Decide", "No"),
+        ),
+        "",
+        "Flow_Yes",
+        "sequenceFlow",
+        "the condition is not a valid FEEL expression",
+    ),
+    (
+        "invalid static timer",
+        (
+            start("Start"),
+            catch("Wait", timer("timeDuration", "PTX")),
+            end("End"),
+            chain("Start", "Wait", "End"),
+        ),
+        "",
+        "Wait",
+        "intermediateCatchEvent",
+        "the timeDuration 'PTX' is invalid",
+    ),
+    (
+        "interrupting timer boundary with a cycle",
+        (
+            start("Start"),
+            service("Work", "work"),
+            boundary("Every", "Work", timer("timeCycle", "R3/PT10M")),
+            end("End"),
+            end("Late"),
+            chain("Start", "Work", "End"),
+            chain("Every", "Late"),
+        ),
+        "",
+        "Every",
+        "boundaryEvent",
+        "an interrupting timer event cannot have a timeCycle",
+    ),
+    (
+        "interrupting timer event sub-process with a cycle",
+        (
+            start("Start"),
+            service("Work", "work"),
+            chain("Start", "Work"),
+            sub_process(
+                "Every",
+                start("EveryStart", timer("timeCycle", "R/PT1H"))
+                + end("EveryEnd")
+                + chain("EveryStart", "EveryEnd"),
+                event=True,
+            ),
+        ),
+        "",
+        "Every",
+        "subProcess",
+        "an interrupting timer event cannot have a timeCycle",
+    ),
+    (
+        "timer catch event with a cycle",
+        (
+            start("Start"),
+            catch("Wait", timer("timeCycle", "R2/PT1H")),
+            end("End"),
+            chain("Start", "Wait", "End"),
+        ),
+        "",
+        "Wait",
+        "intermediateCatchEvent",
+        "an intermediate timer catch event must have a timeDuration or a timeDate",
+    ),
+    (
+        "message catch without correlation key",
+        (
+            start("Start"),
+            catch("WaitMsg", message_ref("Msg_Paid")),
+            end("End"),
+            chain("Start", "WaitMsg", "End"),
+        ),
+        message("Msg_Paid", "paid"),
+        "WaitMsg",
+        "intermediateCatchEvent",
+        "correlation key",
+    ),
+    (
+        "receive task without correlation key",
+        (
+            start("Start"),
+            '<bpmn:receiveTask id="WaitDocs" messageRef="Msg_Paid" />',
+            end("End"),
+            chain("Start", "WaitDocs", "End"),
+        ),
+        message("Msg_Paid", "paid"),
+        "WaitDocs",
+        "receiveTask",
+        "correlation key",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("elements", "extra", "element_id", "element_type", "reason"),
+    [pytest.param(*case[1:], id=case[0]) for case in REFUSALS],
+)
+async def test_unsupported_or_broken_diagrams_are_refused_at_deploy(
+    gw: Driver,
+    engine: EmbeddedEngine,
+    elements: tuple[str, ...],
+    extra: str,
+    element_id: str,
+    element_type: str,
+    reason: str,
+) -> None:
+    """DeployResource refuses the diagram with INVALID_ARGUMENT naming file, element, type and reason;
+    nothing is deployed, so no instance can be created from it."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy(("refused.bpmn", bpmn("refused", *elements, extra=extra)))
+
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = raised.value.details() or ""
+    assert "'refused.bpmn'" in details
+    assert f"'{element_id}' (bpmn:{element_type})" in details
+    assert reason in details
+    assert engine.engine.definitions == {}
+    with pytest.raises(grpc.aio.AioRpcError) as not_found:
+        await gw.stub.CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="refused"))
+    assert not_found.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_every_problem_of_a_diagram_is_reported_at_once(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A diagram with several problems is refused listing every one of them with its line."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy_bpmn(
+            "manyProblems",
+            start("Start"),
+            '<bpmn:serviceTask id="NoType" />',
+            catch("BadTimer", timer("timeDuration", "PTX")),
+            '<bpmn:inclusiveGateway id="Split" />',
+            end("End"),
+            chain("Start", "NoType", "BadTimer", "Split", "End"),
+        )
+
+    details = raised.value.details() or ""
+    for fragment in ("'NoType' (bpmn:serviceTask)", "'BadTimer' (bpmn:intermediateCatchEvent)", "'Split'"):
+        assert fragment in details
+    assert details.count("(line ") >= 3
+
+
+async def test_a_valid_diagram_deploys_next_to_a_refused_one_only_when_sent_alone(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A deployment is all or nothing: with one refused resource the good one is not deployed either."""
+    good = ("good.bpmn", bpmn("good", start("Start"), service("Work", "w"), chain("Start", "Work")))
+    bad = ("bad.bpmn", bpmn("bad", start("Start"), '<bpmn:serviceTask id="Work" />', chain("Start", "Work")))
+
+    with pytest.raises(grpc.aio.AioRpcError):
+        await gw.deploy(good, bad)
+    assert engine.engine.definitions == {}
+
+    deployed = await gw.deploy(good)
+    assert [d.process.bpmnProcessId for d in deployed.deployments] == ["good"]

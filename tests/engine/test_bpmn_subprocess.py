@@ -1,0 +1,220 @@
+"""BPMN conformance, embedded and event sub-processes: variable scopes, boundary events on a sub-process,
+error event sub-processes catching before the enclosing boundary, timer and message event sub-processes."""
+
+import json
+from datetime import timedelta
+
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    end,
+    error,
+    error_ref,
+    gw_fixture,  # noqa: F401
+    io,
+    message,
+    message_ref,
+    service,
+    start,
+    sub_process,
+    timer,
+)
+
+
+async def test_sub_process_input_mapping_locals_vanish_after_it_completes(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An input mapping on a sub-process makes a local its job sees and updates; the local is gone after,
+    while a new variable from the job lands in the process instance."""
+    await gw.deploy_bpmn(
+        "subScope",
+        start("Start"),
+        sub_process(
+            "Sub",
+            start("SubStart")
+            + service("Inner", "inner")
+            + end("SubEnd")
+            + chain("SubStart", "Inner", "SubEnd"),
+            io(inputs=(("=amount * 2", "doubled"),)),
+        ),
+        service("After", "after"),
+        end("End"),
+        chain("Start", "Sub", "After", "End"),
+    )
+    pi = await gw.start("subScope", {"amount": 21})
+
+    inner = await gw.job("inner")
+    assert json.loads(inner.variables) == {"amount": 21, "doubled": 42}
+    [sub_key] = gw.element_keys(pi, "Sub")
+    await gw.complete(inner, {"doubled": 43, "verdict": "ok"})
+    assert engine.variables(sub_key) == {"doubled": 43}
+
+    after = await gw.job("after")
+    assert json.loads(after.variables) == {"amount": 21, "verdict": "ok"}
+    await gw.complete(after)
+    engine.assert_that(pi).is_completed().has_no_variable("doubled").has_variable("verdict", "ok")
+
+
+async def test_interrupting_boundary_on_a_sub_process_terminates_its_children(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A timer boundary on a sub-process terminates the sub-process and every element inside it."""
+    await gw.deploy_bpmn(
+        "subBoundary",
+        start("Start"),
+        sub_process(
+            "Sub",
+            start("SubStart")
+            + '<bpmn:parallelGateway id="Fork" />'
+            + service("InnerA", "inner-a")
+            + service("InnerB", "inner-b")
+            + chain("SubStart", "Fork", "InnerA")
+            + chain("Fork", "InnerB"),
+        ),
+        boundary("Timeout", "Sub", timer("timeDuration", "P1D")),
+        end("Done"),
+        end("TimedOut"),
+        chain("Start", "Sub", "Done"),
+        chain("Timeout", "TimedOut"),
+    )
+    pi = await gw.start("subBoundary")
+    engine.assert_that(pi).is_waiting_exactly_at("InnerA", "InnerB")
+
+    await engine.increase_time(timedelta(days=1))
+
+    engine.assert_that(pi).is_completed().has_terminated("Sub", "InnerA", "InnerB").has_passed("TimedOut")
+    assert engine.jobs() == []
+
+
+async def test_error_event_sub_process_inside_a_sub_process_catches_before_its_boundary(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An error thrown inside a sub-process is caught by the sub-process's own error event sub-process, not
+    by the error boundary on the sub-process; the sub-process then completes normally."""
+    await gw.deploy_bpmn(
+        "subErrorEsp",
+        start("Start"),
+        sub_process(
+            "Sub",
+            start("SubStart")
+            + service("Inner", "inner")
+            + end("SubEnd")
+            + chain("SubStart", "Inner", "SubEnd")
+            + sub_process(
+                "InnerOnError",
+                start("InnerErrStart", error_ref("Err_Failed"))
+                + service("Repair", "repair")
+                + end("InnerErrEnd")
+                + chain("InnerErrStart", "Repair", "InnerErrEnd"),
+                event=True,
+            ),
+        ),
+        boundary("CatchOnSub", "Sub", error_ref("Err_Failed")),
+        end("Done"),
+        end("FailedEnd"),
+        chain("Start", "Sub", "Done"),
+        chain("CatchOnSub", "FailedEnd"),
+        extra=error("Err_Failed", "FAILED"),
+    )
+    pi = await gw.start("subErrorEsp")
+
+    await gw.throw_error(await gw.job("inner"), "FAILED", "inner failure")
+    engine.assert_that(pi).has_terminated("Inner").is_waiting_exactly_at("Repair").has_not_passed(
+        "CatchOnSub"
+    )
+    await gw.complete(await gw.job("repair"))
+
+    engine.assert_that(pi).is_completed().has_passed("InnerOnError", "Sub", "Done").has_not_passed(
+        "CatchOnSub", "FailedEnd", "SubEnd"
+    )
+
+
+async def test_error_from_a_sub_process_without_its_own_handler_reaches_the_boundary(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An error thrown in a nested sub-process propagates outwards to the first scope that catches it."""
+    await gw.deploy_bpmn(
+        "subErrorOuter",
+        start("Start"),
+        sub_process(
+            "Outer",
+            start("OuterStart")
+            + sub_process(
+                "Inner",
+                start("InnerStart") + service("Work", "work") + chain("InnerStart", "Work"),
+            )
+            + chain("OuterStart", "Inner"),
+        ),
+        boundary("CatchOnOuter", "Outer", error_ref("Err_Failed")),
+        end("FailedEnd"),
+        chain("Start", "Outer"),
+        chain("CatchOnOuter", "FailedEnd"),
+        extra=error("Err_Failed", "FAILED"),
+    )
+    pi = await gw.start("subErrorOuter")
+
+    await gw.throw_error(await gw.job("work"), "FAILED")
+
+    engine.assert_that(pi).is_completed().has_terminated("Outer", "Inner", "Work").has_passed("FailedEnd")
+
+
+async def test_non_interrupting_timer_event_sub_process_runs_beside_the_main_flow(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A non-interrupting timer event sub-process starts when due while the main flow keeps waiting."""
+    await gw.deploy_bpmn(
+        "espTimer",
+        start("Start"),
+        service("Work", "work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        sub_process(
+            "Reminder",
+            start("RemindStart", timer("timeDuration", "PT2H"), attrs='isInterrupting="false"')
+            + service("Remind", "remind")
+            + end("RemindEnd")
+            + chain("RemindStart", "Remind", "RemindEnd"),
+            event=True,
+        ),
+    )
+    pi = await gw.start("espTimer")
+
+    await engine.increase_time(timedelta(hours=2))
+    engine.assert_that(pi).is_waiting_exactly_at("Work", "Remind")
+    await gw.complete(await gw.job("remind"))
+    await gw.complete(await gw.job("work"))
+
+    engine.assert_that(pi).is_completed().has_passed("RemindEnd", "End")
+
+
+async def test_interrupting_message_event_sub_process_cancels_the_main_flow(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An interrupting message event sub-process terminates the main flow and finishes the instance."""
+    await gw.deploy_bpmn(
+        "espMessage",
+        start("Start"),
+        service("Work", "work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        sub_process(
+            "OnCancel",
+            start("CancelStart", message_ref("Msg_Cancel"))
+            + service("Cleanup", "cleanup")
+            + end("CancelEnd")
+            + chain("CancelStart", "Cleanup", "CancelEnd"),
+            event=True,
+        ),
+        extra=message("Msg_Cancel", "cancel", "=id"),
+    )
+    pi = await gw.start("espMessage", {"id": "X"})
+
+    await gw.publish("cancel", "X", {"why": "duplicate"})
+
+    engine.assert_that(pi).has_terminated("Work").is_waiting_exactly_at("Cleanup").has_variable(
+        "why", "duplicate"
+    )
+    await gw.complete(await gw.job("cleanup"))
+    engine.assert_that(pi).is_completed().has_passed("CancelEnd").has_not_passed("End")
