@@ -188,9 +188,12 @@ async def test_create_with_invalid_json_variables_is_invalid_argument(
 async def test_create_without_process_id_or_key_is_invalid_argument(
     engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
 ) -> None:
-    """A request naming neither a process id nor a definition key is INVALID_ARGUMENT."""
-    error = await rpc_error(stub(zeebe_channel).CreateProcessInstance(pb.CreateProcessInstanceRequest()))
+    """A request with no process id and definition key -1 names no process: INVALID_ARGUMENT, as in Zeebe."""
+    error = await rpc_error(
+        stub(zeebe_channel).CreateProcessInstance(pb.CreateProcessInstanceRequest(processDefinitionKey=-1))
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "bpmnProcessId" in (error.details() or "")
 
 
 # ---------------------------------------------------------------------- CreateProcessInstanceWithResult
