@@ -562,11 +562,11 @@ class Engine:
             if name:
                 self._set_local(inst, name, item)
             self._set_local(inst, "loopCounter", loop_counter)
-            output = node.loop.output_element if node.loop else None
-            if output and output.startswith("=") and output[1:].strip().isidentifier():
-                # Zeebe creates the output element as a local variable of each inner instance, so that
-                # parallel instances do not overwrite each other's result
-                self._set_local(inst, output[1:].strip(), None)
+            output = _path_root(node.loop.output_element) if node.loop else None
+            if output:
+                # Zeebe creates the output element's variable (the root of `=x` or `=x.y`) as a local
+                # variable of each inner instance, so that parallel instances do not overwrite each other
+                self._set_local(inst, output, None)
         self._run_activation(inst)
 
     def _run_activation(self, inst: ElementInstance) -> None:
@@ -1890,6 +1890,14 @@ def _assign_path(container: dict[str, Any], path: str, value: Any) -> None:
             container[part] = nxt
         container = nxt
     container[parts[-1]] = value
+
+
+def _path_root(expression: str | None) -> str | None:
+    """The variable a FEEL expression `=x` or `=x.y.z` refers to (x), or None for any other expression."""
+    if not expression or not expression.startswith("="):
+        return None
+    parts = [part.strip() for part in expression[1:].split(".")]
+    return parts[0] if all(part.isidentifier() for part in parts) else None
 
 
 def _best_error_match(candidates: list[tuple[str, str | None]], code: str) -> str | None:

@@ -338,3 +338,20 @@ async def test_error_boundary_on_a_multi_instance_task_catches_an_error_of_any_i
 
     engine.assert_that(pi).is_completed().has_passed("Failed", "FailedEnd").has_not_passed("End")
     assert engine.jobs() == []
+
+
+async def test_timer_date_computed_with_feel_now_fires_on_the_engine_clock(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A timeDate `=now() + duration("P1D")` is due one engine-clock day after the task is entered."""
+    await engine.increase_time(timedelta(days=100))
+    await gw.deploy_bpmn(
+        *task_with_boundary("timerNow", timer("timeDate", '=now() + duration("P1D")'), interrupting=False)
+    )
+    pi = await gw.start("timerNow")
+
+    await engine.increase_time(timedelta(hours=23, minutes=59))
+    engine.assert_that(pi).has_not_passed("Boundary")
+    await engine.increase_time(timedelta(minutes=1))
+
+    engine.assert_that(pi).has_passed("Boundary", times=1).is_waiting_at("Work", "Escalate")

@@ -390,3 +390,24 @@ async def test_timer_catch_event_with_a_date_in_the_past_fires_at_once(
     await engine.wait_for_idle()
 
     engine.assert_that(pi).is_completed().has_passed("Wait")
+
+
+async def test_a_new_version_replaces_the_timer_start_of_the_previous_one(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Redeploying the same diagram keeps one start timer; a new version without the timer cancels it."""
+    timed = (
+        "timerStartVersions",
+        start("Start", timer("timeCycle", "R/PT1H")),
+        end("End"),
+        chain("Start", "End"),
+    )
+    await gw.deploy_bpmn(*timed)
+    await gw.deploy_bpmn(*timed)  # unchanged: still version 1, still one timer
+    await engine.increase_time(timedelta(hours=1))
+    assert len(engine.process_instances("timerStartVersions")) == 1
+
+    await gw.deploy_bpmn("timerStartVersions", start("Start"), end("End"), chain("Start", "End"))
+    await engine.increase_time(timedelta(hours=5))
+
+    assert len(engine.process_instances("timerStartVersions")) == 1

@@ -245,3 +245,25 @@ async def test_an_input_collection_that_is_not_a_list_raises_an_incident_until_f
 
     assert await gw.complete_all("review", {"verdict": "ok"}) == 2
     engine.assert_that(pi).is_completed().has_no_incidents().has_variable("verdicts", ["ok", "ok"])
+
+
+async def test_an_output_element_path_is_local_to_each_inner_instance(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """outputElement `=result.status` makes `result` local to each inner instance (as Zeebe does for a
+    variable or a path of one): the statuses are collected and no `result` leaks into the process."""
+    await gw.deploy_bpmn(
+        *mi_task_process(
+            "miOutputPath",
+            multi_instance("=[1, 2]", "n", output_collection="statuses", output_element="=result.status"),
+        )
+    )
+    pi = await gw.start("miOutputPath")
+
+    jobs = await gw.activate("review")
+    for job in jobs:
+        n = json.loads(job.variables)["n"]
+        await gw.complete(job, {"result": {"status": f"done-{n}", "log": "..."}})
+
+    engine.assert_that(pi).is_completed().has_variable("statuses", ["done-1", "done-2"])
+    engine.assert_that(pi).has_no_variable("result")
