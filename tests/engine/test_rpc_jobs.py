@@ -162,6 +162,13 @@ async def test_max_jobs_to_activate_below_one_is_invalid_argument(engine: Embedd
     assert "maxJobsToActivate" in (error.details() or "")
 
 
+async def test_a_job_timeout_below_one_ms_is_invalid_argument(engine: EmbeddedEngine, gateway: Any) -> None:
+    """ActivateJobs with timeout 0 is INVALID_ARGUMENT naming the timeout, as Zeebe refuses it."""
+    error = await rpc_error(activate(gateway, "do-work", timeout_ms=0))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "timeout" in (error.details() or "")
+
+
 async def test_a_pyzeebe_worker_sees_its_name_headers_and_variables(
     engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel, gateway: Any
 ) -> None:
