@@ -1308,6 +1308,9 @@ class Engine:
                         self._inner_finished_retry(inst, node, child)
                     else:
                         self._run_completion(inst, node)
+                elif incident.phase == "error" and node.event is not None and node.event.error_code:
+                    # an error end event throws again, as Zeebe re-activates it: caught now, or a new incident
+                    self._throw_error(inst, node.event.error_code, "", {}, from_end_event=True)
 
             self._steps.append(retry)
 

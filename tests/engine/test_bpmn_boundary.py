@@ -265,7 +265,7 @@ async def test_variables_of_a_thrown_error_land_in_the_process_without_output_ma
 async def test_a_thrown_error_nobody_catches_raises_an_unhandled_error_incident(
     gw: Driver, engine: EmbeddedEngine
 ) -> None:
-    """An error code no boundary or event sub-process catches raises UNHANDLED_ERROR_EVENT at the task."""
+    """An error code nobody catches raises UNHANDLED_ERROR_EVENT at the task; resolving it frees the job."""
     await gw.deploy_bpmn(
         *error_process(
             "errorUncaught",
@@ -282,7 +282,11 @@ async def test_a_thrown_error_nobody_catches_raises_an_unhandled_error_incident(
     engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Work").has_not_passed(
         "CatchRejected"
     )
-    assert "UNKNOWN" in gw.incident(pi, "UNHANDLED_ERROR_EVENT").error_message
+    incident = gw.incident(pi, "UNHANDLED_ERROR_EVENT")
+    assert "UNKNOWN" in incident.error_message
+    await gw.resolve(incident.key)
+    await gw.complete(await gw.job("work"))  # the job is activatable again
+    engine.assert_that(pi).is_completed().has_no_incidents().has_passed("End")
 
 
 async def test_timer_boundary_on_a_camunda_user_task_cancels_the_user_task(

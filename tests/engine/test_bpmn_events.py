@@ -411,3 +411,25 @@ async def test_a_new_version_replaces_the_timer_start_of_the_previous_one(
     await engine.increase_time(timedelta(hours=5))
 
     assert len(engine.process_instances("timerStartVersions")) == 1
+
+
+async def test_resolving_an_unhandled_error_end_event_throws_it_again(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Resolving UNHANDLED_ERROR_EVENT at an error end event re-runs it: still nobody catches the error, so
+    a new incident is raised instead of the instance waiting silently."""
+    await gw.deploy_bpmn(
+        "errorEndAgain",
+        start("Start"),
+        end("Fail", error_ref("Err_Rejected")),
+        chain("Start", "Fail"),
+        extra=error("Err_Rejected", "REJECTED"),
+    )
+    pi = await gw.start("errorEndAgain")
+    first = gw.incident(pi, "UNHANDLED_ERROR_EVENT")
+
+    await gw.resolve(first.key)
+
+    second = gw.incident(pi, "UNHANDLED_ERROR_EVENT")
+    assert second.key != first.key
+    engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Fail")
