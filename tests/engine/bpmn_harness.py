@@ -181,13 +181,15 @@ class Driver:
         self, engine: EmbeddedEngine, channel: grpc.aio.Channel, http: aiohttp.ClientSession
     ) -> None:
         self.engine = engine
-        self.stub = GatewayStub(channel)
+        # the generated stub is typed for sync channels; on an aio channel its calls are awaitable
+        self.stub: Any = GatewayStub(channel)
         self.http = http
 
     # ------------------------------------------------------------------ deployment and instances
     async def deploy(self, *resources: tuple[str, bytes]) -> pb.DeployResourceResponse:
         request = pb.DeployResourceRequest(resources=[pb.Resource(name=n, content=c) for n, c in resources])
-        return await self.stub.DeployResource(request)
+        response: pb.DeployResourceResponse = await self.stub.DeployResource(request)
+        return response
 
     async def deploy_bpmn(
         self, process_id: str, *elements: str, extra: str = ""

@@ -16,6 +16,7 @@ from tests.engine.bpmn_harness import (
     end,
     flow,
     gw_fixture,  # noqa: F401
+    io,
     message,
     message_ref,
     service,
@@ -120,6 +121,19 @@ REFUSALS = [
         "Flow_Yes",
         "sequenceFlow",
         "the condition is not a valid FEEL expression",
+    ),
+    (
+        "FEEL syntax error in an input mapping",
+        (
+            start("Start"),
+            service("Work", "work", io(inputs=(("=amount *", "total"),))),
+            end("End"),
+            chain("Start", "Work", "End"),
+        ),
+        "",
+        "Work",
+        "serviceTask",
+        "the source of the mapping to 'total' is not a valid FEEL expression",
     ),
     (
         "invalid static timer",

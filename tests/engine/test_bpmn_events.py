@@ -433,3 +433,26 @@ async def test_resolving_an_unhandled_error_end_event_throws_it_again(
     second = gw.incident(pi, "UNHANDLED_ERROR_EVENT")
     assert second.key != first.key
     engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Fail")
+
+
+async def test_a_subscription_keeps_the_correlation_key_it_opened_with(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The correlation key is evaluated when the catch event is entered; changing the variable later does
+    not move the subscription."""
+    await gw.deploy_bpmn(
+        "keyFixed",
+        start("Start"),
+        catch("WaitPayment", message_ref("Msg_Paid")),
+        end("End"),
+        chain("Start", "WaitPayment", "End"),
+        extra=message("Msg_Paid", "payment-received", "=orderId"),
+    )
+    pi = await gw.start("keyFixed", {"orderId": "first"})
+    await gw.set_variables(pi, {"orderId": "second"})
+
+    await gw.publish("payment-received", "second")
+    engine.assert_that(pi).is_waiting_exactly_at("WaitPayment")
+    await gw.publish("payment-received", "first")
+
+    engine.assert_that(pi).is_completed()

@@ -11,6 +11,7 @@ from tests.engine.bpmn_harness import (
     Driver,
     boundary,
     end,
+    error_ref,
     gw_fixture,  # noqa: F401
     multi_instance,
     service,
@@ -267,3 +268,39 @@ async def test_an_output_element_path_is_local_to_each_inner_instance(
 
     engine.assert_that(pi).is_completed().has_variable("statuses", ["done-1", "done-2"])
     engine.assert_that(pi).has_no_variable("result")
+
+
+async def test_an_error_event_sub_process_in_a_multi_instance_sub_process_handles_one_item(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An error inside one inner instance of an MI sub-process is handled by that instance's own error
+    event sub-process; the other instances carry on and the body completes."""
+    await gw.deploy_bpmn(
+        "miSubError",
+        start("Start"),
+        sub_process(
+            "PerItem",
+            start("SubStart")
+            + service("Process", "process")
+            + chain("SubStart", "Process")
+            + sub_process(
+                "OnError",
+                start("ErrStart", error_ref()) + service("Repair", "repair") + chain("ErrStart", "Repair"),
+                event=True,
+            ),
+            loop=multi_instance("=[1, 2]", "item"),
+        ),
+        end("End"),
+        chain("Start", "PerItem", "End"),
+    )
+    pi = await gw.start("miSubError")
+    jobs = {json.loads(j.variables)["item"]: j for j in await gw.activate("process")}
+
+    await gw.throw_error(jobs[1], "BROKEN")
+    repair = await gw.job("repair")
+    assert json.loads(repair.variables)["item"] == 1
+    engine.assert_that(pi).is_waiting_exactly_at("Process", "Repair")
+    await gw.complete(repair)
+    await gw.complete(jobs[2])
+
+    engine.assert_that(pi).is_completed().has_passed("PerItem", times=3).has_passed("End")

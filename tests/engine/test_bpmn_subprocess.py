@@ -218,3 +218,52 @@ async def test_interrupting_message_event_sub_process_cancels_the_main_flow(
     )
     await gw.complete(await gw.job("cleanup"))
     engine.assert_that(pi).is_completed().has_passed("CancelEnd").has_not_passed("End")
+
+
+async def test_sub_process_output_mappings_lift_chosen_locals_to_the_parent(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Output mappings of a sub-process read its scope when it completes; only mapped values reach the
+    process, its locals vanish."""
+    await gw.deploy_bpmn(
+        "subOutputs",
+        start("Start"),
+        sub_process(
+            "Sub",
+            start("SubStart") + service("Inner", "inner") + chain("SubStart", "Inner"),
+            io(inputs=(("=[]", "notes"),), outputs=(("=count(notes)", "noteCount"),)),
+        ),
+        end("End"),
+        chain("Start", "Sub", "End"),
+    )
+    pi = await gw.start("subOutputs")
+
+    await gw.complete(await gw.job("inner"), {"notes": ["a", "b", "c"]})
+
+    engine.assert_that(pi).is_completed().has_variable("noteCount", 3).has_no_variable("notes")
+
+
+async def test_non_interrupting_timer_cycle_event_sub_process_starts_once_per_repetition(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A non-interrupting timer event sub-process with R3/PT1H starts an instance each hour, three in all."""
+    await gw.deploy_bpmn(
+        "espCycle",
+        start("Start"),
+        service("Work", "work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        sub_process(
+            "Remind",
+            start("RemindStart", timer("timeCycle", "R3/PT1H"), attrs='isInterrupting="false"')
+            + end("RemindEnd")
+            + chain("RemindStart", "RemindEnd"),
+            event=True,
+        ),
+    )
+    pi = await gw.start("espCycle")
+
+    for _ in range(5):
+        await engine.increase_time(timedelta(hours=1))
+
+    engine.assert_that(pi).has_passed("Remind", times=3).is_waiting_exactly_at("Work")
