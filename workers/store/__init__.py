@@ -1,0 +1,35 @@
+"""The application store (claim-check): a SQLAlchemy database migrated by Alembic, SQLite by default.
+
+`Store.open(settings.database_url)` applies pending migrations and returns the store; `upgrade(url)` only migrates.
+"""
+
+from workers.store.database import create_store_engine, current_revision, head_revision, upgrade
+from workers.store.records import (
+    AccountRecord,
+    ArchiveRecord,
+    AuditRecord,
+    DocumentRecord,
+    IdentityMatch,
+    MailRecord,
+    PersonRecord,
+    RequestRecord,
+)
+from workers.store.repository import STATUS_SUBMITTED, Clock, Store
+
+__all__ = [
+    "STATUS_SUBMITTED",
+    "AccountRecord",
+    "ArchiveRecord",
+    "AuditRecord",
+    "Clock",
+    "DocumentRecord",
+    "IdentityMatch",
+    "MailRecord",
+    "PersonRecord",
+    "RequestRecord",
+    "Store",
+    "create_store_engine",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]

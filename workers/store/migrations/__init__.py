@@ -1,0 +1,1 @@
+"""Alembic migrations of the application store (applied by `workers.store.upgrade`)."""
