@@ -402,6 +402,15 @@ class _ParseRun:
                 timer = start.event.timer if start.event is not None else None
                 if start.interrupting and timer is not None and timer.type is TimerType.CYCLE:
                     self.problem(fake, "an interrupting timer event cannot have a timeCycle (Zeebe refuses it)")
+                message = start.event.message if start.event is not None else None
+                if message is not None and not message.correlation_key:
+                    # its subscription belongs to one process instance, so it needs a key
+                    start_el = etree.Element(f"{{{BPMN}}}startEvent", id=start.id)
+                    start_el.sourceline = start.line  # type: ignore[assignment]
+                    self.problem(
+                        start_el,
+                        "a message start event of an event sub-process needs a correlation key (zeebe:subscription)",
+                    )
         if node.kind is Kind.PROCESS:
             for c in node.children:
                 start = model.elements[c]

@@ -210,6 +210,25 @@ REFUSALS = [
         "correlation key",
     ),
     (
+        "message event sub-process without correlation key",
+        (
+            start("Start"),
+            service("Work", "work"),
+            chain("Start", "Work"),
+            sub_process(
+                "OnCancel",
+                start("CancelStart", message_ref("Msg_Paid"))
+                + end("CancelEnd")
+                + chain("CancelStart", "CancelEnd"),
+                event=True,
+            ),
+        ),
+        message("Msg_Paid", "paid"),
+        "CancelStart",
+        "startEvent",
+        "a message start event of an event sub-process needs a correlation key",
+    ),
+    (
         "receive task without correlation key",
         (
             start("Start"),
