@@ -12,6 +12,7 @@ from tests.engine.bpmn_harness import (
     end,
     error,
     error_ref,
+    ext,
     gw_fixture,  # noqa: F401
     io,
     message,
@@ -267,3 +268,32 @@ async def test_non_interrupting_timer_cycle_event_sub_process_starts_once_per_re
         await engine.increase_time(timedelta(hours=1))
 
     engine.assert_that(pi).has_passed("Remind", times=3).is_waiting_exactly_at("Work")
+
+
+async def test_error_event_sub_process_start_maps_error_code_and_message(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The error start event of an event sub-process can map errorCode and errorMessage in its outputs."""
+    await gw.deploy_bpmn(
+        "espErrorMapping",
+        start("Start"),
+        service("Work", "work"),
+        chain("Start", "Work"),
+        sub_process(
+            "OnError",
+            '<bpmn:startEvent id="ErrStart">'
+            + ext(io(outputs=(("=errorCode", "kode"), ("=errorMessage", "pesan"))))
+            + error_ref()
+            + "</bpmn:startEvent>"
+            + end("ErrEnd")
+            + chain("ErrStart", "ErrEnd"),
+            event=True,
+        ),
+    )
+    pi = await gw.start("espErrorMapping")
+
+    await gw.throw_error(await gw.job("work"), "DITOLAK", "berkas palsu")
+
+    engine.assert_that(pi).is_completed().has_variable("kode", "DITOLAK").has_variable(
+        "pesan", "berkas palsu"
+    )
