@@ -1087,8 +1087,7 @@ class Engine:
                 name, key = self._subscription_target(boundary, context)
                 messages.append((boundary, name, key))
         for boundary, due, repetitions, cycle in timers:
-            once = boundary.cancel_activity and cycle is not None  # an interrupting cycle fires once
-            self._add_timer(boundary.id, inst, inst.process_definition_key, due, 1 if once else repetitions, cycle)
+            self._add_timer(boundary.id, inst, inst.process_definition_key, due, repetitions, cycle)
         for boundary, name, key in messages:
             self._open_subscription(inst, boundary.id, name, key, interrupting=boundary.cancel_activity)
 
@@ -1107,8 +1106,6 @@ class Engine:
                 assert start.event is not None
                 if start.event.type is EventType.TIMER:
                     due, repetitions, cycle = self._timer_schedule(start, context)
-                    if esp.interrupting:
-                        repetitions = 1 if cycle is not None else repetitions
                     opens.append(
                         functools.partial(
                             self._add_timer,
@@ -1304,8 +1301,7 @@ class Engine:
                         self._run_activation(inst)
                 elif incident.phase == "complete":
                     if inst.kind is Kind.MULTI_INSTANCE_BODY and inst.state is ElementState.ACTIVATED:
-                        child = None
-                        self._inner_finished_retry(inst, node, child)
+                        self._inner_finished_retry(inst, node)
                     else:
                         self._run_completion(inst, node)
                 elif incident.phase == "error" and node.event is not None and node.event.error_code:
@@ -1316,7 +1312,7 @@ class Engine:
 
         self._command(action)
 
-    def _inner_finished_retry(self, body: ElementInstance, node: FlowNode, child: ElementInstance | None) -> None:
+    def _inner_finished_retry(self, body: ElementInstance, node: FlowNode) -> None:
         assert node.loop is not None and body.mi_collection is not None
         total = len(body.mi_collection)
         active = len([k for k in body.children if self.element_instances[k].state.is_active])
@@ -1516,9 +1512,22 @@ class Engine:
         return stream
 
     def close_job_stream(self, stream: _JobStream) -> None:
+        """Closes a stream; jobs pushed to it but never sent are given back (activatable again at once)."""
         streams = self._job_streams.get(stream.job_type, [])
         if stream in streams:
             streams.remove(stream)
+
+        def give_back() -> None:
+            while not stream.queue.empty():
+                job = self.jobs.get(stream.queue.get_nowait().job.key)
+                if job is not None and job.state is JobState.ACTIVATED:
+                    job.state = JobState.ACTIVATABLE
+                    job.worker = ""
+                    job.deadline = None
+                    self._record("JOB", "YIELDED", job.key, pi=job.process_instance_key)
+                    self._touched_job_types.add(job.type)
+
+        self._command(give_back)
 
     def _offer_to_streams(self, job_type: str) -> None:
         streams = self._job_streams.get(job_type)

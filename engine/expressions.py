@@ -43,9 +43,7 @@ class Expressions:
             raise ExpressionError(str(exc)) from None
         return result.value, result.warnings
 
-    def string(
-        self, text: str, context: Mapping[str, Any], now: datetime, *, allow_number: bool = False
-    ) -> str:
+    def string(self, text: str, context: Mapping[str, Any], now: datetime, *, allow_number: bool = False) -> str:
         if not text.startswith("="):
             return text
         value, warnings = self._typed(text, context, now)

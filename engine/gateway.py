@@ -123,9 +123,7 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     # ------------------------------------------------------------------ deployment
     @_unary
-    async def DeployResource(
-        self, request: pb.DeployResourceRequest, context: Any
-    ) -> pb.DeployResourceResponse:
+    async def DeployResource(self, request: pb.DeployResourceRequest, context: Any) -> pb.DeployResourceResponse:
         deployment = self.engine.deploy([(r.name, bytes(r.content)) for r in request.resources])
         out = []
         for res in deployment.resources:
@@ -231,23 +229,17 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     @_unary
     async def SetVariables(self, request: pb.SetVariablesRequest, context: Any) -> pb.SetVariablesResponse:
-        key = self.engine.set_variables(
-            request.elementInstanceKey, _variables(request.variables), request.local
-        )
+        key = self.engine.set_variables(request.elementInstanceKey, _variables(request.variables), request.local)
         return pb.SetVariablesResponse(key=key)
 
     @_unary
-    async def ResolveIncident(
-        self, request: pb.ResolveIncidentRequest, context: Any
-    ) -> pb.ResolveIncidentResponse:
+    async def ResolveIncident(self, request: pb.ResolveIncidentRequest, context: Any) -> pb.ResolveIncidentResponse:
         self.engine.resolve_incident(request.incidentKey)
         return pb.ResolveIncidentResponse()
 
     # ------------------------------------------------------------------ messages
     @_unary
-    async def PublishMessage(
-        self, request: pb.PublishMessageRequest, context: Any
-    ) -> pb.PublishMessageResponse:
+    async def PublishMessage(self, request: pb.PublishMessageRequest, context: Any) -> pb.PublishMessageResponse:
         key = self.engine.publish_message(
             request.name,
             request.correlationKey,
@@ -331,22 +323,16 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     @_unary
     async def ThrowError(self, request: pb.ThrowErrorRequest, context: Any) -> pb.ThrowErrorResponse:
-        self.engine.throw_error(
-            request.jobKey, request.errorCode, request.errorMessage, _variables(request.variables)
-        )
+        self.engine.throw_error(request.jobKey, request.errorCode, request.errorMessage, _variables(request.variables))
         return pb.ThrowErrorResponse()
 
     @_unary
-    async def UpdateJobRetries(
-        self, request: pb.UpdateJobRetriesRequest, context: Any
-    ) -> pb.UpdateJobRetriesResponse:
+    async def UpdateJobRetries(self, request: pb.UpdateJobRetriesRequest, context: Any) -> pb.UpdateJobRetriesResponse:
         self.engine.update_job_retries(request.jobKey, request.retries)
         return pb.UpdateJobRetriesResponse()
 
     @_unary
-    async def UpdateJobTimeout(
-        self, request: pb.UpdateJobTimeoutRequest, context: Any
-    ) -> pb.UpdateJobTimeoutResponse:
+    async def UpdateJobTimeout(self, request: pb.UpdateJobTimeoutRequest, context: Any) -> pb.UpdateJobTimeoutResponse:
         self.engine.update_job_timeout(request.jobKey, request.timeout)
         return pb.UpdateJobTimeoutResponse()
 

@@ -141,8 +141,7 @@ class BpmnParser:
         if run.problems:
             lines = "\n".join(p.render() for p in run.problems)
             raise InvalidArgumentError(
-                "Expected to deploy new resources, but encountered the following errors:\n"
-                f"'{resource_name}':\n{lines}"
+                f"Expected to deploy new resources, but encountered the following errors:\n'{resource_name}':\n{lines}"
             )
         if not models:
             raise InvalidArgumentError(
@@ -195,9 +194,7 @@ class _ParseRun:
             return
         for child in ext:
             if _ns(child.tag) == ZEEBE and _local(child.tag) not in _KNOWN_ZEEBE_EXTENSIONS:
-                self.problem(
-                    el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine"
-                )
+                self.problem(el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine")
 
     # ---------------------------------------------------------------- document level
     def parse(self) -> list[ProcessModel]:
@@ -241,9 +238,7 @@ class _ParseRun:
             elif s.event is not None and s.event.type is EventType.TIMER:
                 model.timer_starts.append(s.id)
             elif s.event is not None and s.event.type is not EventType.NONE:
-                self.problem(
-                    el, f"start event '{s.id}': a {s.event.type.lower()} start event is not supported here"
-                )
+                self.problem(el, f"start event '{s.id}': a {s.event.type.lower()} start event is not supported here")
         self.flows_and_links(model)
         return model
 
@@ -329,9 +324,7 @@ class _ParseRun:
         conditional = [f for f in node.outgoing if model.flows[f].condition is not None]
         if node.kind is Kind.EXCLUSIVE_GATEWAY:
             if node.default_flow and node.default_flow not in node.outgoing:
-                self.problem(
-                    fake, f"the default flow '{node.default_flow}' is not an outgoing flow of the gateway"
-                )
+                self.problem(fake, f"the default flow '{node.default_flow}' is not an outgoing flow of the gateway")
             if len(node.outgoing) > 1:
                 for f in node.outgoing:
                     if f != node.default_flow and model.flows[f].condition is None:
@@ -371,11 +364,7 @@ class _ParseRun:
         if node.kind is Kind.SUB_PROCESS and node.none_start is None:
             self.problem(fake, "an embedded sub-process must have exactly one none start event")
         if node.kind is Kind.SUB_PROCESS:
-            others = [
-                c
-                for c in node.children
-                if model.elements[c].kind is Kind.START_EVENT and c != node.none_start
-            ]
+            others = [c for c in node.children if model.elements[c].kind is Kind.START_EVENT and c != node.none_start]
             if others:
                 self.problem(fake, "an embedded sub-process can only have a none start event")
         if node.kind is Kind.EVENT_SUB_PROCESS:
@@ -390,9 +379,7 @@ class _ParseRun:
                     EventType.ERROR,
                 )
             ):
-                self.problem(
-                    fake, "an event sub-process needs exactly one timer, message or error start event"
-                )
+                self.problem(fake, "an event sub-process needs exactly one timer, message or error start event")
             else:
                 start = starts[0]
                 node.none_start = start.id
@@ -414,11 +401,7 @@ class _ParseRun:
         if node.kind is Kind.PROCESS:
             for c in node.children:
                 start = model.elements[c]
-                if (
-                    start.kind is Kind.START_EVENT
-                    and start.event is not None
-                    and (start.event.type is EventType.ERROR)
-                ):
+                if start.kind is Kind.START_EVENT and start.event is not None and (start.event.type is EventType.ERROR):
                     self.problem(fake, f"'{c}': an error start event is only allowed in an event sub-process")
 
     # ---------------------------------------------------------------- element builders
@@ -452,9 +435,7 @@ class _ParseRun:
     def loop(self, el: etree._Element, loop_el: etree._Element) -> LoopDefinition | None:
         zl = self.zeebe(loop_el, "loopCharacteristics")
         if zl is None or not zl.get("inputCollection"):
-            self.problem(
-                el, "a multi-instance activity needs zeebe:loopCharacteristics with an inputCollection"
-            )
+            self.problem(el, "a multi-instance activity needs zeebe:loopCharacteristics with an inputCollection")
             return None
         self.expression(el, zl.get("inputCollection"), "the inputCollection")
         if zl.get("outputElement"):
@@ -560,9 +541,7 @@ class _ParseRun:
             key = sub.get("correlationKey") if sub is not None else None
             self.expression(el, key, "the correlation key of the message")
             self.expression(el, msg.get("name"), "the message name")
-            node.event = EventDefinition(
-                EventType.MESSAGE, message=MessageDefinition(msg.get("name", ""), key)
-            )
+            node.event = EventDefinition(EventType.MESSAGE, message=MessageDefinition(msg.get("name", ""), key))
             return node
         if tag == "scriptTask" and self.zeebe(el, "script") is not None:
             node = self.common(el, Kind.SCRIPT_TASK)
@@ -679,9 +658,7 @@ class _ParseRun:
             node.cancel_activity = el.get("cancelActivity", "true").lower() != "false"
             if etype not in (EventType.TIMER, EventType.MESSAGE, EventType.ERROR):
                 self.problem(el, "a boundary event needs a timer, message or error definition")
-            elif (
-                etype is EventType.MESSAGE and event.message is not None and not event.message.correlation_key
-            ):
+            elif etype is EventType.MESSAGE and event.message is not None and not event.message.correlation_key:
                 self.problem(el, "a message boundary event needs a correlation key (zeebe:subscription)")
             elif (
                 etype is EventType.TIMER

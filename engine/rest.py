@@ -83,8 +83,9 @@ def _key(request: web.Request, name: str = "key") -> int:
 class RestApi:
     """Serves `/v2/user-tasks/*` and `/v2/topology` over the engine."""
 
-    def __init__(self, engine: Engine, host: str, port: int) -> None:
+    def __init__(self, engine: Engine, host: str, port: int, grpc_port: int) -> None:
         self.engine = engine
+        self.grpc_port = grpc_port
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -123,7 +124,7 @@ class RestApi:
                     {
                         "nodeId": 0,
                         "host": self.host,
-                        "port": 26501,
+                        "port": self.grpc_port,
                         "version": GATEWAY_VERSION,
                         "partitions": [{"partitionId": 1, "role": "leader", "health": "healthy"}],
                     }
@@ -274,9 +275,7 @@ def _matches(item: dict[str, Any], filters: dict[str, Any]) -> bool:
             raise InvalidArgumentError(f"Unknown filter property '{name}'")
         actual = item[name]
         if isinstance(wanted, dict):
-            if "$in" in wanted and actual not in [
-                str(v) if isinstance(actual, str) else v for v in wanted["$in"]
-            ]:
+            if "$in" in wanted and actual not in [str(v) if isinstance(actual, str) else v for v in wanted["$in"]]:
                 return False
             if "$eq" in wanted and actual != wanted["$eq"]:
                 return False

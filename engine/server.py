@@ -63,7 +63,7 @@ class EngineServer:
         self._server = server
         rest_port: int | None = None
         if self._requested_rest_port is not None:
-            self._rest = RestApi(self.engine, self.host, self._requested_rest_port)
+            self._rest = RestApi(self.engine, self.host, self._requested_rest_port, grpc_port)
             try:
                 rest_port = await self._rest.start()
             except OSError:

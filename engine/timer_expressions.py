@@ -146,9 +146,7 @@ def parse_duration(text: str) -> Duration:
         raise _fail("duration", text, _DURATION_HINT)
     if match.group("time") and not any(match.group(name) for name in ("hours", "minutes", "seconds")):
         raise _fail("duration", text, f"'T' must be followed by hours, minutes or seconds; {_DURATION_HINT}")
-    number = {
-        name: int(match.group(name) or 0) for name in ("years", "months", "weeks", "days", "hours", "minutes")
-    }
+    number = {name: int(match.group(name) or 0) for name in ("years", "months", "weeks", "days", "hours", "minutes")}
     seconds_text = match.group("seconds") or "0"
     micros = int((match.group("fraction") or "").ljust(6, "0")[:6])
     try:
@@ -321,9 +319,7 @@ class CronCycle(Cycle):
         _require_aware(now, "now")
         due = self._after(now)
         if due is None:
-            raise TimerExpressionError(
-                f"The cron expression {self.text!r} has no occurrence after {now.isoformat()}"
-            )
+            raise TimerExpressionError(f"The cron expression {self.text!r} has no occurrence after {now.isoformat()}")
         return due
 
     def next_due(self, previous_due: datetime, now: datetime) -> datetime | None:
@@ -529,9 +525,7 @@ def _day_of_month_rule(text: str) -> _DaysFn:
     if text.endswith("W"):
         day = _field_number(text[:-1], 1, 31, {})
         return lambda year, month: (
-            frozenset({_nearest_weekday(year, month, day)})
-            if day <= _month_length(year, month)
-            else frozenset()
+            frozenset({_nearest_weekday(year, month, day)}) if day <= _month_length(year, month) else frozenset()
         )
     allowed = _field_values(text, 1, 31, {}, question=True)
     return lambda year, month: frozenset(day for day in allowed if day <= _month_length(year, month))
@@ -565,9 +559,7 @@ def _month_length(year: int, month: int) -> int:
 
 def _weekday_dates(year: int, month: int, weekday: int) -> list[int]:
     """Return the days of a month that fall on the given Python weekday."""
-    return [
-        day for day in range(1, _month_length(year, month) + 1) if date(year, month, day).weekday() == weekday
-    ]
+    return [day for day in range(1, _month_length(year, month) + 1) if date(year, month, day).weekday() == weekday]
 
 
 def _nearest_weekday(year: int, month: int, day: int) -> int:

@@ -52,9 +52,7 @@ async def run_engine(host: str, port: int, rest_port: int, controlled_clock: boo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe)."
-    )
+    parser = argparse.ArgumentParser(prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
     _engine_parser(sub)
     args = parser.parse_args(argv)

@@ -147,9 +147,7 @@ def task_headers(headers: dict[str, str]) -> etree._Element:
     return element
 
 
-def io_mapping(
-    inputs: Sequence[tuple[str, str]] = (), outputs: Sequence[tuple[str, str]] = ()
-) -> etree._Element:
+def io_mapping(inputs: Sequence[tuple[str, str]] = (), outputs: Sequence[tuple[str, str]] = ()) -> etree._Element:
     """``zeebe:ioMapping`` from (target, source-expression) pairs."""
     element = extension("ioMapping")
     for target, source in inputs:
@@ -302,9 +300,7 @@ class Diagram:
         top = min(lane.top for lane in self.lanes)
         bottom = max(lane.top + lane.height for lane in self.lanes)
         lane_x = self.pool_x + POOL_LABEL_WIDTH
-        self._shape(
-            plane, self.participant_id, self.pool_x, top, self.pool_right - self.pool_x, bottom - top, True
-        )
+        self._shape(plane, self.participant_id, self.pool_x, top, self.pool_right - self.pool_x, bottom - top, True)
         for lane in self.lanes:
             self._shape(plane, lane.id, lane_x, lane.top, self.pool_right - lane_x, lane.height, True)
         for node in self.nodes.values():
@@ -336,14 +332,10 @@ class Diagram:
         height: float,
         horizontal: bool | None,
     ) -> etree._Element:
-        shape = etree.SubElement(
-            plane, _q(BPMNDI, "BPMNShape"), id=f"{element_id}_di", bpmnElement=element_id
-        )
+        shape = etree.SubElement(plane, _q(BPMNDI, "BPMNShape"), id=f"{element_id}_di", bpmnElement=element_id)
         if horizontal is not None:
             shape.set("isHorizontal", "true" if horizontal else "false")
-        etree.SubElement(
-            shape, _q(DC, "Bounds"), x=_num(x), y=_num(y), width=_num(width), height=_num(height)
-        )
+        etree.SubElement(shape, _q(DC, "Bounds"), x=_num(x), y=_num(y), width=_num(width), height=_num(height))
         return shape
 
     @staticmethod

@@ -108,9 +108,7 @@ def event(
     return d.add(Node(node_id, kind, name, lane, cx, cy, documentation, label=bounds))
 
 
-def gateway(
-    d: Diagram, node_id: str, name: str, lane: str, at: Point, documentation: str | None = None
-) -> Node:
+def gateway(d: Diagram, node_id: str, name: str, lane: str, at: Point, documentation: str | None = None) -> Node:
     cx, cy = at
     bounds = label_below(name, cx, cy + 25) if name else None
     return d.add(Node(node_id, "exclusiveGateway", name, lane, cx, cy, documentation, label=bounds))
@@ -159,9 +157,7 @@ def email(
     )
 
 
-def receive(
-    d: Diagram, node_id: str, name: str, lane: str, at: Point, message_id: str, documentation: str
-) -> Node:
+def receive(d: Diagram, node_id: str, name: str, lane: str, at: Point, message_id: str, documentation: str) -> Node:
     return d.add(
         Node(
             node_id,
@@ -176,9 +172,7 @@ def receive(
     )
 
 
-def timer_definition(
-    node_id: str, *, duration: str | None = None, cycle: str | None = None
-) -> etree._Element:
+def timer_definition(node_id: str, *, duration: str | None = None, cycle: str | None = None) -> etree._Element:
     definition = etree.Element(_q(BPMN, "timerEventDefinition"), id=f"{node_id}Definition")
     tag, value = ("timeDuration", duration) if duration else ("timeCycle", cycle)
     expression = etree.SubElement(definition, _q(BPMN, tag))
@@ -265,9 +259,7 @@ def sla_timer(
     )
 
 
-def sla_path(
-    d: Diagram, lane: str, bus_y: float, gateway_x: float, timers: Sequence[Node], pelaksana_doc: str
-) -> None:
+def sla_path(d: Diagram, lane: str, bus_y: float, gateway_x: float, timers: Sequence[Node], pelaksana_doc: str) -> None:
     """All SLA timers of a diagram -> one joining gateway -> one notification task -> end."""
     gateway(
         d,
@@ -368,8 +360,7 @@ def registrasi_admin_ppe() -> Diagram:
         (240, y_a),
         sop_doc(
             1,
-            "Menyampaikan berkas permohonan pembuatan akun kepada Program Manager Direktorat "
-            "e-Procurement LKPP.",
+            "Menyampaikan berkas permohonan pembuatan akun kepada Program Manager Direktorat e-Procurement LKPP.",
             kepala_name,
             "1. Surat Keputusan/SK Pembentukan dan Penunjukan Personil LPSE; 2. Data Profil LPSE; "
             "3. Data Personil Admin PPE; 4. KTP Admin PPE",
@@ -387,10 +378,7 @@ def registrasi_admin_ppe() -> Diagram:
         "",
         pm,
         (350, y_b1),
-        helper_doc(
-            "Menggabungkan berkas baru (baris 1) dan berkas yang telah dilengkapi (baris 4) "
-            "sebelum diperiksa."
-        ),
+        helper_doc("Menggabungkan berkas baru (baris 1) dan berkas yang telah dilengkapi (baris 4) sebelum diperiksa."),
     )
     service(
         d,
@@ -468,8 +456,7 @@ def registrasi_admin_ppe() -> Diagram:
             5,
             "Membuat akun Admin PPE pada aplikasi SPSE.",
             pm_name,
-            "Tata cara pembuatan akun pada aplikasi SPSE mengacu pada panduan pengguna (user guide) "
-            "aplikasi SPSE",
+            "Tata cara pembuatan akun pada aplikasi SPSE mengacu pada panduan pengguna (user guide) aplikasi SPSE",
             "PT30M",
             "Akun Admin PPE",
             "tugas layanan buat-akun (header sistem=SPSE, peran=ADMIN_PPE) melalui adaptor penyediaan "
@@ -543,8 +530,7 @@ def registrasi_admin_ppe() -> Diagram:
         "Akun Admin PPE terdaftar",
         pm,
         (1590, y_b1),
-        "Akhir proses (simbol Selesai pada SOP baris 8): akun Admin PPE telah dibuat, diinformasikan "
-        "dan diarsipkan.",
+        "Akhir proses (simbol Selesai pada SOP baris 8): akun Admin PPE telah dibuat, diinformasikan dan diarsipkan.",
     )
 
     # Reminder and expiry of row 4, in the Kepala LPSE lane under the waiting step.
@@ -621,17 +607,11 @@ def registrasi_admin_ppe() -> Diagram:
         sla_timer(d, "PeriksaKelengkapanBerkasTask", "PT10M", 2, "Memeriksa kelengkapan berkas", "pm-lkpp"),
         sla_timer(d, "MintaKelengkapanBerkasTask", "PT5M", 3, "Meminta kelengkapan berkas", "pm-lkpp"),
         sla_timer(d, "BuatAkunAdminPpeTask", "PT30M", 5, "Membuat akun Admin PPE pada SPSE", "pm-lkpp"),
-        sla_timer(
-            d, "KirimInformasiAkunTask", "PT10M", 6, "Menginformasikan akun kepada Kepala LPSE", "pm-lkpp"
-        ),
-        sla_timer(
-            d, "SampaikanAkunKeAdminPpeTask", "PT5M", 7, "Memberitahukan akun kepada Admin PPE", "pm-lkpp"
-        ),
+        sla_timer(d, "KirimInformasiAkunTask", "PT10M", 6, "Menginformasikan akun kepada Kepala LPSE", "pm-lkpp"),
+        sla_timer(d, "SampaikanAkunKeAdminPpeTask", "PT5M", 7, "Memberitahukan akun kepada Admin PPE", "pm-lkpp"),
         sla_timer(d, "ArsipkanDokumenTask", "PT10M", 8, "Mengarsipkan dokumen", "pm-lkpp"),
     ]
-    sla_path(
-        d, pm, bus, 1590, timers, "pm-lkpp (PM Direktorat e-Procurement LKPP), kepala-lpse (Kepala LPSE)"
-    )
+    sla_path(d, pm, bus, 1590, timers, "pm-lkpp (PM Direktorat e-Procurement LKPP), kepala-lpse (Kepala LPSE)")
 
     # Sequence flows.
     start, merge = d["PermohonanDiajukanStartEvent"], d["BerkasMasukGateway"]
@@ -769,9 +749,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
         "",
         ppbj,
         (670, y_a),
-        helper_doc(
-            "Menggabungkan pengisian pertama dan pengisian ulang identitas (setelah verifikasi tidak valid)."
-        ),
+        helper_doc("Menggabungkan pengisian pertama dan pengisian ulang identitas (setelah verifikasi tidak valid)."),
     )
     receive(
         d,
@@ -838,9 +816,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
         "",
         ppbj,
         (1460, y_a),
-        helper_doc(
-            "Menggabungkan pengisian pertama dan pelengkapan ulang informasi PPBJ (setelah pemeriksaan)."
-        ),
+        helper_doc("Menggabungkan pengisian pertama dan pelengkapan ulang informasi PPBJ (setelah pemeriksaan)."),
     )
     receive(
         d,
@@ -871,8 +847,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
             y_b1,
             sop_doc(
                 6,
-                "Memeriksa informasi PPBJ. Jika lengkap, akun PPBJ diaktifkan. Jika tidak, lengkapi "
-                "informasi PPBJ.",
+                "Memeriksa informasi PPBJ. Jika lengkap, akun PPBJ diaktifkan. Jika tidak, lengkapi informasi PPBJ.",
                 admin_name,
                 "Informasi PPBJ",
                 "PT15M",
@@ -905,8 +880,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
         "Informasi PPBJ lengkap?",
         admin,
         (2140, y_b1),
-        'SOP baris 6 – keputusan "Lengkap?". Ya: baris 7. Tidak: PPBJ diminta melengkapi informasi '
-        "(baris 5).",
+        'SOP baris 6 – keputusan "Lengkap?". Ya: baris 7. Tidak: PPBJ diminta melengkapi informasi (baris 5).',
     )
     email(
         d,
@@ -1088,9 +1062,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
             offset=25,
             label_side="left",
         ),
-        sla_timer(
-            d, "PeriksaInformasiPpbjUserTask", "PT15M", 6, "Memeriksa informasi PPBJ", "admin-ppe", offset=25
-        ),
+        sla_timer(d, "PeriksaInformasiPpbjUserTask", "PT15M", 6, "Memeriksa informasi PPBJ", "admin-ppe", offset=25),
         sla_timer(d, "AktifkanAkunPpbjTask", "PT5M", 7, "Mengaktifkan akun PPBJ", "admin-ppe", offset=25),
     ]
     sla_path(d, admin, bus, 2600, timers, "ppbj (PPBJ), admin-ppe (Admin PPE)")
@@ -1121,9 +1093,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
         condition="=identitasValid = false",
         label=yes_no_label("Tidak", valid.cx + 6, valid.cy - 52),
     )
-    d.flow(
-        perbaikan.id, merge_3.id, [perbaikan.top, (perbaikan.cx, loop_y), (merge_3.cx, loop_y), merge_3.top]
-    )
+    d.flow(perbaikan.id, merge_3.id, [perbaikan.top, (perbaikan.cx, loop_y), (merge_3.cx, loop_y), merge_3.top])
     merge_5, lengkapi = d["InformasiPpbjGateway"], d["LengkapiInformasiPpbjReceiveTask"]
     d.flow(
         valid.id,

@@ -137,9 +137,7 @@ class ProcessInstanceAssert:
             raise AssertionError(f"expected no variable '{name}', but it is {self.variables()[name]!r}")
         return self
 
-    def has_incident(
-        self, error_type: str | None = None, element_id: str | None = None
-    ) -> "ProcessInstanceAssert":
+    def has_incident(self, error_type: str | None = None, element_id: str | None = None) -> "ProcessInstanceAssert":
         found = [
             i
             for i in self.engine.incidents.values()

@@ -81,9 +81,7 @@ class EmbeddedEngine:
                 calm_since = None
                 commands = self.engine.commands
             if loop.time() >= give_up:
-                raise TimeoutError(
-                    f"the engine did not become idle within {timeout} s: {reason or 'still busy'}"
-                )
+                raise TimeoutError(f"the engine did not become idle within {timeout} s: {reason or 'still busy'}")
             await asyncio.sleep(0.005)
 
     def busy_reason(self) -> str | None:
@@ -112,11 +110,7 @@ class EmbeddedEngine:
         resources: list[tuple[str, bytes]] = []
         for raw in paths:
             path = Path(raw)
-            files = (
-                sorted(p for p in path.rglob("*") if p.suffix in {".bpmn", ".form"})
-                if path.is_dir()
-                else [path]
-            )
+            files = sorted(p for p in path.rglob("*") if p.suffix in {".bpmn", ".form"}) if path.is_dir() else [path]
             resources.extend((f.name, f.read_bytes()) for f in files)
         return self.engine.deploy(resources)
 
@@ -131,15 +125,12 @@ class EmbeddedEngine:
     def process_instance(self, key: int) -> ProcessInstance:
         return self.engine.process_instances[key]
 
-    def element_instances(
-        self, process_instance_key: int, element_id: str | None = None
-    ) -> list[ElementInstance]:
+    def element_instances(self, process_instance_key: int, element_id: str | None = None) -> list[ElementInstance]:
         return sorted(
             (
                 e
                 for e in self.engine.element_instances.values()
-                if e.process_instance_key == process_instance_key
-                and (element_id is None or e.element_id == element_id)
+                if e.process_instance_key == process_instance_key and (element_id is None or e.element_id == element_id)
             ),
             key=lambda e: e.key,
         )
@@ -155,9 +146,7 @@ class EmbeddedEngine:
         """Every variable of every scope, live or finished: (scope key, name, value)."""
         out = [(e.key, n, v) for e in self.engine.element_instances.values() for n, v in e.variables.items()]
         out += [
-            (p.key, n, v)
-            for p in self.engine.process_instances.values()
-            for n, v in (p.final_variables or {}).items()
+            (p.key, n, v) for p in self.engine.process_instances.values() for n, v in (p.final_variables or {}).items()
         ]
         return out
 

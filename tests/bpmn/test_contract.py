@@ -492,8 +492,7 @@ def test_pendaftaran_no_emails_the_ppbj_and_goes_back(
     """SOP 2: a 'Tidak' at rows 4 and 6 e-mails the PPBJ what to fix and returns to rows 3 and 5."""
     process = PENDAFTARAN_AKUN_PPBJ
     flows = {
-        flow.get("name"): flow
-        for flow in xpath(process_element(process), f"bpmn:sequenceFlow[@sourceRef='{gateway}']")
+        flow.get("name"): flow for flow in xpath(process_element(process), f"bpmn:sequenceFlow[@sourceRef='{gateway}']")
     }
     assert set(flows) == {"Ya", "Tidak"}
     for flow in flows.values():

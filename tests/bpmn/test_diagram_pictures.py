@@ -47,9 +47,6 @@ def test_picture_draws_every_element(diagram: Path) -> None:
         if isinstance(node.tag, str)
         and etree.QName(node).namespace == BPMN_NS
         and node.get("id")
-        and (
-            etree.QName(node).localname in DRAWN
-            or etree.QName(node).localname.endswith(("Event", "Task", "Gateway"))
-        )
+        and (etree.QName(node).localname in DRAWN or etree.QName(node).localname.endswith(("Event", "Task", "Gateway")))
     }
     assert expected - drawn == set(), f"not in the picture; re-render it: {RENDER}"

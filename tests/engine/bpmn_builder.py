@@ -29,9 +29,7 @@ def flow(flow_id: str, source: str, target: str, condition: str | None = None) -
     )
 
 
-def service_task(
-    task_id: str, job_type: str, *, retries: int = 3, extensions: str = "", attrs: str = ""
-) -> str:
+def service_task(task_id: str, job_type: str, *, retries: int = 3, extensions: str = "", attrs: str = "") -> str:
     return (
         f'<bpmn:serviceTask id="{task_id}" {attrs}><bpmn:extensionElements>'
         f'<zeebe:taskDefinition type="{job_type}" retries="{retries}" />{extensions}'

@@ -122,9 +122,7 @@ def error(error_id: str, code: str) -> str:
     return f'<bpmn:error id="{error_id}" errorCode={quoteattr(code)} />'
 
 
-def boundary(
-    element_id: str, attached_to: str, definition: str, *extensions: str, interrupting: bool = True
-) -> str:
+def boundary(element_id: str, attached_to: str, definition: str, *extensions: str, interrupting: bool = True) -> str:
     cancel = "" if interrupting else ' cancelActivity="false"'
     extension = ext(*extensions) if extensions else ""
     return (
@@ -135,10 +133,7 @@ def boundary(
 
 def catch(element_id: str, definition: str, *extensions: str) -> str:
     extension = ext(*extensions) if extensions else ""
-    return (
-        f'<bpmn:intermediateCatchEvent id="{element_id}">{extension}{definition}'
-        "</bpmn:intermediateCatchEvent>"
-    )
+    return f'<bpmn:intermediateCatchEvent id="{element_id}">{extension}{definition}</bpmn:intermediateCatchEvent>'
 
 
 def sub_process(element_id: str, body: str, *extensions: str, event: bool = False, loop: str = "") -> str:
@@ -177,9 +172,7 @@ def bpmn(process_id: str, *elements: str, extra: str = "") -> bytes:
 class Driver:
     """One test's hands on the engine: gRPC for commands, REST for user tasks, read API for assertions."""
 
-    def __init__(
-        self, engine: EmbeddedEngine, channel: grpc.aio.Channel, http: aiohttp.ClientSession
-    ) -> None:
+    def __init__(self, engine: EmbeddedEngine, channel: grpc.aio.Channel, http: aiohttp.ClientSession) -> None:
         self.engine = engine
         # the generated stub is typed for sync channels; on an aio channel its calls are awaitable
         self.stub: Any = GatewayStub(channel)
@@ -191,9 +184,7 @@ class Driver:
         response: pb.DeployResourceResponse = await self.stub.DeployResource(request)
         return response
 
-    async def deploy_bpmn(
-        self, process_id: str, *elements: str, extra: str = ""
-    ) -> pb.DeployResourceResponse:
+    async def deploy_bpmn(self, process_id: str, *elements: str, extra: str = "") -> pb.DeployResourceResponse:
         return await self.deploy((f"{process_id}.bpmn", bpmn(process_id, *elements, extra=extra)))
 
     async def start(self, process_id: str, variables: dict[str, Any] | None = None) -> int:
@@ -240,9 +231,7 @@ class Driver:
         self, job: pb.ActivatedJob, code: str, message: str = "", variables: dict[str, Any] | None = None
     ) -> None:
         await self.stub.ThrowError(
-            pb.ThrowErrorRequest(
-                jobKey=job.key, errorCode=code, errorMessage=message, variables=_json(variables)
-            )
+            pb.ThrowErrorRequest(jobKey=job.key, errorCode=code, errorMessage=message, variables=_json(variables))
         )
 
     # ------------------------------------------------------------------ messages, variables, incidents
@@ -266,13 +255,9 @@ class Driver:
         )
         return int(response.key)
 
-    async def set_variables(
-        self, element_instance_key: int, variables: dict[str, Any], *, local: bool = False
-    ) -> None:
+    async def set_variables(self, element_instance_key: int, variables: dict[str, Any], *, local: bool = False) -> None:
         await self.stub.SetVariables(
-            pb.SetVariablesRequest(
-                elementInstanceKey=element_instance_key, variables=_json(variables), local=local
-            )
+            pb.SetVariablesRequest(elementInstanceKey=element_instance_key, variables=_json(variables), local=local)
         )
 
     async def resolve(self, incident_key: int) -> None:
@@ -281,13 +266,9 @@ class Driver:
     def incident(self, pi_key: int, error_type: str) -> Incident:
         """The one active incident of this type on the instance."""
         found = [
-            i
-            for i in self.engine.incidents(pi_key)
-            if i.error_type == error_type and i.state is IncidentState.ACTIVE
+            i for i in self.engine.incidents(pi_key) if i.error_type == error_type and i.state is IncidentState.ACTIVE
         ]
-        assert len(found) == 1, (
-            f"expected one active {error_type} incident, found {self.engine.incidents(pi_key)}"
-        )
+        assert len(found) == 1, f"expected one active {error_type} incident, found {self.engine.incidents(pi_key)}"
         return found[0]
 
     def element_keys(self, pi_key: int, element_id: str) -> list[int]:
@@ -295,9 +276,7 @@ class Driver:
 
     # ------------------------------------------------------------------ REST: user tasks
     async def search_user_tasks(self, **filters: Any) -> list[dict[str, Any]]:
-        async with self.http.post(
-            f"{self.engine.rest_url}/v2/user-tasks/search", json={"filter": filters}
-        ) as response:
+        async with self.http.post(f"{self.engine.rest_url}/v2/user-tasks/search", json={"filter": filters}) as response:
             assert response.status == 200, await response.text()
             body: dict[str, Any] = await response.json()
         return list(body["items"])

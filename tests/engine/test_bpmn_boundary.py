@@ -64,9 +64,7 @@ async def test_non_interrupting_timer_boundary_fires_once_and_the_task_keeps_wai
     gw: Driver, engine: EmbeddedEngine
 ) -> None:
     """A non-interrupting timeDuration boundary fires once; the task and its job stay and complete later."""
-    await gw.deploy_bpmn(
-        *task_with_boundary("timerNonInt", timer("timeDuration", "PT10M"), interrupting=False)
-    )
+    await gw.deploy_bpmn(*task_with_boundary("timerNonInt", timer("timeDuration", "PT10M"), interrupting=False))
     pi = await gw.start("timerNonInt")
     job = await gw.job("work")
 
@@ -97,9 +95,7 @@ async def test_non_interrupting_cycle_boundary_fires_each_repetition_then_stops(
     gw: Driver, engine: EmbeddedEngine
 ) -> None:
     """R3/PT10M non-interrupting: over the next hour it fires exactly 3 times (10, 20, 30 min), no more."""
-    await gw.deploy_bpmn(
-        *task_with_boundary("timerCycle", timer("timeCycle", "R3/PT10M"), interrupting=False)
-    )
+    await gw.deploy_bpmn(*task_with_boundary("timerCycle", timer("timeCycle", "R3/PT10M"), interrupting=False))
     pi = await gw.start("timerCycle")
 
     fired = []
@@ -148,15 +144,11 @@ async def test_interrupting_message_boundary_cancels_the_task(gw: Driver, engine
     engine.assert_that(pi).is_waiting_exactly_at("Work")
     await gw.publish("cancel-request", "R-1", {"reason": "withdrawn"})
 
-    engine.assert_that(pi).has_terminated("Work").is_waiting_exactly_at("Escalate").has_variable(
-        "reason", "withdrawn"
-    )
+    engine.assert_that(pi).has_terminated("Work").is_waiting_exactly_at("Escalate").has_variable("reason", "withdrawn")
     assert await gw.activate("work") == []
 
 
-async def test_non_interrupting_message_boundary_fires_for_every_message(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_non_interrupting_message_boundary_fires_for_every_message(gw: Driver, engine: EmbeddedEngine) -> None:
     """A non-interrupting message boundary triggers once per published message; the task stays active."""
     await gw.deploy_bpmn(
         *task_with_boundary("msgNonInt", message_ref("Msg_Cancel"), interrupting=False), extra=CANCEL_MESSAGE
@@ -184,9 +176,7 @@ def error_process(process_id: str, *boundaries: str) -> tuple[str, ...]:
     )
 
 
-async def test_error_boundary_catches_a_thrown_error_with_its_code(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_error_boundary_catches_a_thrown_error_with_its_code(gw: Driver, engine: EmbeddedEngine) -> None:
     """ThrowError with a code is caught by the boundary with that code, not by the catch-all."""
     await gw.deploy_bpmn(
         *error_process(
@@ -279,9 +269,7 @@ async def test_a_thrown_error_nobody_catches_raises_an_unhandled_error_incident(
 
     await gw.throw_error(await gw.job("work"), "UNKNOWN", "surprise")
 
-    engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Work").has_not_passed(
-        "CatchRejected"
-    )
+    engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Work").has_not_passed("CatchRejected")
     incident = gw.incident(pi, "UNHANDLED_ERROR_EVENT")
     assert "UNKNOWN" in incident.error_message
     await gw.resolve(incident.key)
@@ -289,9 +277,7 @@ async def test_a_thrown_error_nobody_catches_raises_an_unhandled_error_incident(
     engine.assert_that(pi).is_completed().has_no_incidents().has_passed("End")
 
 
-async def test_timer_boundary_on_a_camunda_user_task_cancels_the_user_task(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_timer_boundary_on_a_camunda_user_task_cancels_the_user_task(gw: Driver, engine: EmbeddedEngine) -> None:
     """An interrupting timer on a zeebe:userTask cancels the user task: REST shows it CANCELED, and
     completing it afterwards finds no such task (404)."""
     await gw.deploy_bpmn(
@@ -312,9 +298,7 @@ async def test_timer_boundary_on_a_camunda_user_task_cancels_the_user_task(
     engine.assert_that(pi).is_completed().has_terminated("Approve").has_passed("TimedOut")
     [canceled] = await gw.search_user_tasks(processInstanceKey=str(pi))
     assert (canceled["userTaskKey"], canceled["state"]) == (task["userTaskKey"], "CANCELED")
-    async with gw.http.post(
-        f"{engine.rest_url}/v2/user-tasks/{task['userTaskKey']}/completion", json={}
-    ) as response:
+    async with gw.http.post(f"{engine.rest_url}/v2/user-tasks/{task['userTaskKey']}/completion", json={}) as response:
         assert response.status == 404, await response.text()
 
 
@@ -344,9 +328,7 @@ async def test_error_boundary_on_a_multi_instance_task_catches_an_error_of_any_i
     assert engine.jobs() == []
 
 
-async def test_timer_date_computed_with_feel_now_fires_on_the_engine_clock(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_timer_date_computed_with_feel_now_fires_on_the_engine_clock(gw: Driver, engine: EmbeddedEngine) -> None:
     """A timeDate `=now() + duration("P1D")` is due one engine-clock day after the task is entered."""
     await engine.increase_time(timedelta(days=100))
     await gw.deploy_bpmn(

@@ -172,9 +172,7 @@ REFUSALS = [
             chain("Start", "Work"),
             sub_process(
                 "Every",
-                start("EveryStart", timer("timeCycle", "R/PT1H"))
-                + end("EveryEnd")
-                + chain("EveryStart", "EveryEnd"),
+                start("EveryStart", timer("timeCycle", "R/PT1H")) + end("EveryEnd") + chain("EveryStart", "EveryEnd"),
                 event=True,
             ),
         ),
@@ -217,9 +215,7 @@ REFUSALS = [
             chain("Start", "Work"),
             sub_process(
                 "OnCancel",
-                start("CancelStart", message_ref("Msg_Paid"))
-                + end("CancelEnd")
-                + chain("CancelStart", "CancelEnd"),
+                start("CancelStart", message_ref("Msg_Paid")) + end("CancelEnd") + chain("CancelStart", "CancelEnd"),
                 event=True,
             ),
         ),

@@ -57,9 +57,7 @@ async def test_message_start_event_creates_an_instance_with_the_message_variable
     assert job.processInstanceKey == instance.key
 
 
-async def test_message_start_allows_one_active_instance_per_correlation_key(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_message_start_allows_one_active_instance_per_correlation_key(gw: Driver, engine: EmbeddedEngine) -> None:
     """While an instance started by key K is active, another message with K starts none; other keys do."""
     await gw.deploy_bpmn(*MESSAGE_START, extra=ORDER_MESSAGE)
 
@@ -153,14 +151,10 @@ async def test_error_end_event_is_caught_by_a_boundary_event_of_the_enclosing_su
 
     pi = await gw.start("errorEndBoundary")
 
-    engine.assert_that(pi).is_completed().has_terminated("Sub").has_passed(
-        "Caught", "Handled"
-    ).has_not_passed("Done")
+    engine.assert_that(pi).is_completed().has_terminated("Sub").has_passed("Caught", "Handled").has_not_passed("Done")
 
 
-async def test_error_end_event_is_caught_by_an_error_event_sub_process(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_error_end_event_is_caught_by_an_error_event_sub_process(gw: Driver, engine: EmbeddedEngine) -> None:
     """An error end event is caught by the process's error event sub-process; errorCode is visible there."""
     await gw.deploy_bpmn(
         "errorEndEsp",
@@ -188,9 +182,7 @@ async def test_error_end_event_is_caught_by_an_error_event_sub_process(
     engine.assert_that(pi).is_completed().has_passed("ErrStart", "Compensate", "ErrEnd", "OnError")
 
 
-async def test_uncaught_error_end_event_raises_an_unhandled_error_incident(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_uncaught_error_end_event_raises_an_unhandled_error_incident(gw: Driver, engine: EmbeddedEngine) -> None:
     """An error end event nobody catches raises an UNHANDLED_ERROR_EVENT incident at the end event."""
     await gw.deploy_bpmn(
         "errorEndUncaught",
@@ -206,9 +198,7 @@ async def test_uncaught_error_end_event_raises_an_unhandled_error_incident(
     assert "REJECTED" in gw.incident(pi, "UNHANDLED_ERROR_EVENT").error_message
 
 
-async def test_terminate_end_event_kills_parallel_branches_and_completes(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_terminate_end_event_kills_parallel_branches_and_completes(gw: Driver, engine: EmbeddedEngine) -> None:
     """A terminate end event terminates the other parallel branches; the instance is completed."""
     await gw.deploy_bpmn(
         "terminateEnd",
@@ -228,18 +218,14 @@ async def test_terminate_end_event_kills_parallel_branches_and_completes(
 
     await gw.complete(await gw.job("fast"))
 
-    engine.assert_that(pi).is_completed().has_passed("Kill").has_terminated("Slow", "Wait").has_not_passed(
-        "SlowEnd"
-    )
+    engine.assert_that(pi).is_completed().has_passed("Kill").has_terminated("Slow", "Wait").has_not_passed("SlowEnd")
     assert engine.jobs() == []
     assert not [t for t in engine.engine.timers.values() if t.process_instance_key == pi]
     del slow
 
 
 # ---------------------------------------------------------------------------- intermediate catch events
-async def test_timer_intermediate_catch_event_waits_for_its_duration(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_timer_intermediate_catch_event_waits_for_its_duration(gw: Driver, engine: EmbeddedEngine) -> None:
     """A timer catch event (duration from a FEEL expression) holds the token until the clock passes it."""
     await gw.deploy_bpmn(
         "timerCatch",
@@ -322,9 +308,7 @@ async def test_feel_now_follows_the_engine_clock(gw: Driver, engine: EmbeddedEng
     assert stamp - datetime.now(UTC) > timedelta(days=9)
 
 
-async def test_an_element_without_outgoing_flows_ends_its_path_implicitly(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_an_element_without_outgoing_flows_ends_its_path_implicitly(gw: Driver, engine: EmbeddedEngine) -> None:
     """A task with no outgoing flow is an implicit end: the instance completes when the last token stops."""
     await gw.deploy_bpmn(
         "implicitEnd",
@@ -368,15 +352,11 @@ async def test_terminate_end_event_in_a_sub_process_ends_only_the_sub_process(
 
     pi = await gw.start("terminateSub")
 
-    engine.assert_that(pi).is_active().has_terminated("Slow").has_passed("Kill", "Sub").is_waiting_exactly_at(
-        "After"
-    )
+    engine.assert_that(pi).is_active().has_terminated("Slow").has_passed("Kill", "Sub").is_waiting_exactly_at("After")
     assert await gw.activate("slow") == []
 
 
-async def test_timer_catch_event_with_a_date_in_the_past_fires_at_once(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_timer_catch_event_with_a_date_in_the_past_fires_at_once(gw: Driver, engine: EmbeddedEngine) -> None:
     """A timeDate that has already passed fires as soon as the catch event is entered."""
     await gw.deploy_bpmn(
         "timerPast",
@@ -392,9 +372,7 @@ async def test_timer_catch_event_with_a_date_in_the_past_fires_at_once(
     engine.assert_that(pi).is_completed().has_passed("Wait")
 
 
-async def test_a_new_version_replaces_the_timer_start_of_the_previous_one(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_a_new_version_replaces_the_timer_start_of_the_previous_one(gw: Driver, engine: EmbeddedEngine) -> None:
     """Redeploying the same diagram keeps one start timer; a new version without the timer cancels it."""
     timed = (
         "timerStartVersions",
@@ -413,9 +391,7 @@ async def test_a_new_version_replaces_the_timer_start_of_the_previous_one(
     assert len(engine.process_instances("timerStartVersions")) == 1
 
 
-async def test_resolving_an_unhandled_error_end_event_throws_it_again(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_resolving_an_unhandled_error_end_event_throws_it_again(gw: Driver, engine: EmbeddedEngine) -> None:
     """Resolving UNHANDLED_ERROR_EVENT at an error end event re-runs it: still nobody catches the error, so
     a new incident is raised instead of the instance waiting silently."""
     await gw.deploy_bpmn(
@@ -435,9 +411,7 @@ async def test_resolving_an_unhandled_error_end_event_throws_it_again(
     engine.assert_that(pi).is_active().has_incident("UNHANDLED_ERROR_EVENT", "Fail")
 
 
-async def test_a_subscription_keeps_the_correlation_key_it_opened_with(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_a_subscription_keeps_the_correlation_key_it_opened_with(gw: Driver, engine: EmbeddedEngine) -> None:
     """The correlation key is evaluated when the catch event is entered; changing the variable later does
     not move the subscription."""
     await gw.deploy_bpmn(

@@ -73,9 +73,7 @@ async def test_exclusive_gateway_without_a_match_raises_condition_error_until_re
 
     engine.assert_that(pi).is_active().has_incident("CONDITION_ERROR", "Approved")
     incident = gw.incident(pi, "CONDITION_ERROR")
-    assert incident.error_message == (
-        "Expected at least one condition to evaluate to true, or to have a default flow"
-    )
+    assert incident.error_message == ("Expected at least one condition to evaluate to true, or to have a default flow")
     assert await gw.activate("publish") == [] and await gw.activate("reject") == []
 
     await gw.set_variables(pi, {"reason": "incomplete"})
@@ -84,9 +82,7 @@ async def test_exclusive_gateway_without_a_match_raises_condition_error_until_re
     engine.assert_that(pi).has_no_incidents().is_waiting_exactly_at("Reject").has_passed("Approved")
 
 
-async def test_parallel_gateway_forks_and_the_join_waits_for_every_branch(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_parallel_gateway_forks_and_the_join_waits_for_every_branch(gw: Driver, engine: EmbeddedEngine) -> None:
     """A parallel fork activates every branch; the join fires once, only after the last branch arrives."""
     await gw.deploy_bpmn(
         "parallel",
@@ -118,9 +114,7 @@ async def test_parallel_gateway_forks_and_the_join_waits_for_every_branch(
     ).has_variable("c", 3)
 
 
-async def test_a_condition_that_is_not_a_boolean_raises_extract_value_error(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_a_condition_that_is_not_a_boolean_raises_extract_value_error(gw: Driver, engine: EmbeddedEngine) -> None:
     """A script's FEEL null (a failed computation is null, not an error) stored as a variable makes the next
     condition non-boolean: EXTRACT_VALUE_ERROR at the gateway; SetVariables + ResolveIncident continue."""
     await gw.deploy_bpmn(

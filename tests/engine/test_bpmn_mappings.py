@@ -24,9 +24,7 @@ def one_task(process_id: str, task: str) -> tuple[str, ...]:
     return (process_id, start("Start"), task, end("End"), chain("Start", "Work", "End"))
 
 
-async def test_input_mappings_are_local_to_the_task_and_visible_to_its_job(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_input_mappings_are_local_to_the_task_and_visible_to_its_job(gw: Driver, engine: EmbeddedEngine) -> None:
     """Inputs (evaluated in order, a later one reading an earlier one, dotted targets nest) are the task's
     locals: its job sees them, the process never does."""
     await gw.deploy_bpmn(
@@ -62,9 +60,7 @@ async def test_input_mappings_are_local_to_the_task_and_visible_to_its_job(
     engine.assert_that(pi).is_completed().has_no_variable("amount").has_no_variable("money")
 
 
-async def test_output_mappings_write_to_the_parent_and_merge_dotted_targets(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_output_mappings_write_to_the_parent_and_merge_dotted_targets(gw: Driver, engine: EmbeddedEngine) -> None:
     """Outputs map job results into the process (a dotted target merges into the existing object); job
     variables that no output maps do not leave the task."""
     await gw.deploy_bpmn(
@@ -87,20 +83,14 @@ async def test_output_mappings_write_to_the_parent_and_merge_dotted_targets(
 
     await gw.complete(await gw.job("work"), {"result": {"score": 7}, "noise": True})
 
-    engine.assert_that(pi).is_completed().has_variable(
-        "report", {"title": "Q1", "status": "checked", "score": 7}
-    )
-    engine.assert_that(pi).has_variable("raw", {"score": 7}).has_no_variable("result").has_no_variable(
-        "noise"
-    )
+    engine.assert_that(pi).is_completed().has_variable("report", {"title": "Q1", "status": "checked", "score": 7})
+    engine.assert_that(pi).has_variable("raw", {"score": 7}).has_no_variable("result").has_no_variable("noise")
 
 
 async def test_task_headers_reach_the_job_custom_headers(gw: Driver, engine: EmbeddedEngine) -> None:
     """zeebe:taskHeaders arrive unchanged (static strings) in the activated job's customHeaders."""
     await gw.deploy_bpmn(
-        *one_task(
-            "taskHeaders", service("Work", "kirim-email", headers(template="undangan", penerima="=notFeel"))
-        )
+        *one_task("taskHeaders", service("Work", "kirim-email", headers(template="undangan", penerima="=notFeel")))
     )
     await gw.start("taskHeaders")
 
@@ -109,9 +99,7 @@ async def test_task_headers_reach_the_job_custom_headers(gw: Driver, engine: Emb
     assert json.loads(job.customHeaders) == {"template": "undangan", "penerima": "=notFeel"}
 
 
-async def test_task_definition_retries_reach_the_job_static_and_feel(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_task_definition_retries_reach_the_job_static_and_feel(gw: Driver, engine: EmbeddedEngine) -> None:
     """zeebe:taskDefinition retries, static or a FEEL expression, become the job's retries; FEEL job types
     are evaluated too."""
     await gw.deploy_bpmn(
@@ -143,9 +131,7 @@ async def test_job_variables_without_outputs_go_to_the_nearest_scope_that_has_th
         start("Start"),
         sub_process(
             "Sub",
-            start("SubStart")
-            + service("Work", "work", io(inputs=(("=1", "taskLocal"),)))
-            + chain("SubStart", "Work"),
+            start("SubStart") + service("Work", "work", io(inputs=(("=1", "taskLocal"),))) + chain("SubStart", "Work"),
             io(inputs=(("=0", "subCounter"),)),
         ),
         service("After", "after"),
@@ -156,9 +142,7 @@ async def test_job_variables_without_outputs_go_to_the_nearest_scope_that_has_th
     [sub_key] = gw.element_keys(pi, "Sub")
     [work_key] = gw.element_keys(pi, "Work")
 
-    await gw.complete(
-        await gw.job("work"), {"taskLocal": 99, "subCounter": 5, "existing": "new", "fresh": [1, 2]}
-    )
+    await gw.complete(await gw.job("work"), {"taskLocal": 99, "subCounter": 5, "existing": "new", "fresh": [1, 2]})
 
     assert engine.variables(work_key) == {"taskLocal": 99}
     assert engine.variables(sub_key) == {"subCounter": 5}

@@ -57,9 +57,7 @@ async def test_parallel_multi_instance_task_runs_one_job_per_item_and_collects_o
     engine.assert_that(pi).has_no_variable("reviewer").has_no_variable("loopCounter")
 
 
-async def test_sequential_multi_instance_task_runs_one_item_after_the_other(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_sequential_multi_instance_task_runs_one_item_after_the_other(gw: Driver, engine: EmbeddedEngine) -> None:
     """Sequential MI has one active instance at a time, in collection order."""
     await gw.deploy_bpmn(
         *mi_task_process(
@@ -87,9 +85,7 @@ async def test_sequential_multi_instance_task_runs_one_item_after_the_other(
     engine.assert_that(pi).is_completed().has_variable("verdicts", [0, 10, 20])
 
 
-async def test_completion_condition_terminates_the_remaining_instances(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_completion_condition_terminates_the_remaining_instances(gw: Driver, engine: EmbeddedEngine) -> None:
     """completionCondition numberOfCompletedInstances >= 2 completes the body, terminating the rest."""
     await gw.deploy_bpmn(
         *mi_task_process(
@@ -146,12 +142,8 @@ async def test_boundary_timer_on_a_multi_instance_activity_interrupts_every_inst
 
     await engine.increase_time(timedelta(minutes=30))
 
-    engine.assert_that(pi).is_completed().has_passed("TooLate", times=1).has_passed("LateEnd").has_not_passed(
-        "End"
-    )
-    assert (
-        len([e for e in engine.element_instances(pi, "Review") if e.state.value == "ELEMENT_TERMINATED"]) == 3
-    )
+    engine.assert_that(pi).is_completed().has_passed("TooLate", times=1).has_passed("LateEnd").has_not_passed("End")
+    assert len([e for e in engine.element_instances(pi, "Review") if e.state.value == "ELEMENT_TERMINATED"]) == 3
     assert engine.jobs() == []
 
 
@@ -190,9 +182,7 @@ async def test_multi_instance_sub_process_scopes_each_item(gw: Driver, engine: E
     for job in verifications:
         await gw.complete(job)
 
-    engine.assert_that(pi).is_completed().has_variable(
-        "status", ["aktif-SiRUP", "aktif-SPSE", "aktif-SiPRAJA"]
-    )
+    engine.assert_that(pi).is_completed().has_variable("status", ["aktif-SiRUP", "aktif-SPSE", "aktif-SiPRAJA"])
     engine.assert_that(pi).has_no_variable("hasil").has_no_variable("sistem")
 
 
@@ -248,9 +238,7 @@ async def test_an_input_collection_that_is_not_a_list_raises_an_incident_until_f
     engine.assert_that(pi).is_completed().has_no_incidents().has_variable("verdicts", ["ok", "ok"])
 
 
-async def test_an_output_element_path_is_local_to_each_inner_instance(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_an_output_element_path_is_local_to_each_inner_instance(gw: Driver, engine: EmbeddedEngine) -> None:
     """outputElement `=result.status` makes `result` local to each inner instance (as Zeebe does for a
     variable or a path of one): the statuses are collected and no `result` leaks into the process."""
     await gw.deploy_bpmn(

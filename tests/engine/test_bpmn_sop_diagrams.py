@@ -80,9 +80,7 @@ SOP1_START: dict[str, Any] = {
             "ukuran": 1024,
             "tipe": "application/pdf",
         }
-        for n, jenis in enumerate(
-            ["SK_PEMBENTUKAN_LPSE", "PROFIL_LPSE", "DATA_PERSONIL_ADMIN_PPE", "KTP_ADMIN_PPE"]
-        )
+        for n, jenis in enumerate(["SK_PEMBENTUKAN_LPSE", "PROFIL_LPSE", "DATA_PERSONIL_ADMIN_PPE", "KTP_ADMIN_PPE"])
     ],
 }
 
@@ -141,12 +139,8 @@ async def test_registrasi_admin_ppe_incomplete_files_loop_back_after_the_message
         )
         await engine.wait_for_idle()
 
-    engine.assert_that(pi).is_completed().has_passed(
-        "MintaKelengkapanBerkasTask", "LengkapiBerkasReceiveTask"
-    )
-    engine.assert_that(pi).has_passed("PeriksaKelengkapanBerkasTask", times=2).has_variable(
-        "kekuranganBerkas", []
-    )
+    engine.assert_that(pi).is_completed().has_passed("MintaKelengkapanBerkasTask", "LengkapiBerkasReceiveTask")
+    engine.assert_that(pi).has_passed("PeriksaKelengkapanBerkasTask", times=2).has_variable("kekuranganBerkas", [])
     assert workers.jobs("kirim-email")[0].custom_headers["template"] == "permintaan-kelengkapan-berkas"
 
 

@@ -24,9 +24,7 @@ from tests.engine.bpmn_harness import (
 )
 
 
-async def test_sub_process_input_mapping_locals_vanish_after_it_completes(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_sub_process_input_mapping_locals_vanish_after_it_completes(gw: Driver, engine: EmbeddedEngine) -> None:
     """An input mapping on a sub-process makes a local its job sees and updates; the local is gone after,
     while a new variable from the job lands in the process instance."""
     await gw.deploy_bpmn(
@@ -34,10 +32,7 @@ async def test_sub_process_input_mapping_locals_vanish_after_it_completes(
         start("Start"),
         sub_process(
             "Sub",
-            start("SubStart")
-            + service("Inner", "inner")
-            + end("SubEnd")
-            + chain("SubStart", "Inner", "SubEnd"),
+            start("SubStart") + service("Inner", "inner") + end("SubEnd") + chain("SubStart", "Inner", "SubEnd"),
             io(inputs=(("=amount * 2", "doubled"),)),
         ),
         service("After", "after"),
@@ -122,9 +117,7 @@ async def test_error_event_sub_process_inside_a_sub_process_catches_before_its_b
     pi = await gw.start("subErrorEsp")
 
     await gw.throw_error(await gw.job("inner"), "FAILED", "inner failure")
-    engine.assert_that(pi).has_terminated("Inner").is_waiting_exactly_at("Repair").has_not_passed(
-        "CatchOnSub"
-    )
+    engine.assert_that(pi).has_terminated("Inner").is_waiting_exactly_at("Repair").has_not_passed("CatchOnSub")
     await gw.complete(await gw.job("repair"))
 
     engine.assert_that(pi).is_completed().has_passed("InnerOnError", "Sub", "Done").has_not_passed(
@@ -190,9 +183,7 @@ async def test_non_interrupting_timer_event_sub_process_runs_beside_the_main_flo
     engine.assert_that(pi).is_completed().has_passed("RemindEnd", "End")
 
 
-async def test_interrupting_message_event_sub_process_cancels_the_main_flow(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_interrupting_message_event_sub_process_cancels_the_main_flow(gw: Driver, engine: EmbeddedEngine) -> None:
     """An interrupting message event sub-process terminates the main flow and finishes the instance."""
     await gw.deploy_bpmn(
         "espMessage",
@@ -214,16 +205,12 @@ async def test_interrupting_message_event_sub_process_cancels_the_main_flow(
 
     await gw.publish("cancel", "X", {"why": "duplicate"})
 
-    engine.assert_that(pi).has_terminated("Work").is_waiting_exactly_at("Cleanup").has_variable(
-        "why", "duplicate"
-    )
+    engine.assert_that(pi).has_terminated("Work").is_waiting_exactly_at("Cleanup").has_variable("why", "duplicate")
     await gw.complete(await gw.job("cleanup"))
     engine.assert_that(pi).is_completed().has_passed("CancelEnd").has_not_passed("End")
 
 
-async def test_sub_process_output_mappings_lift_chosen_locals_to_the_parent(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_sub_process_output_mappings_lift_chosen_locals_to_the_parent(gw: Driver, engine: EmbeddedEngine) -> None:
     """Output mappings of a sub-process read its scope when it completes; only mapped values reach the
     process, its locals vanish."""
     await gw.deploy_bpmn(
@@ -270,9 +257,7 @@ async def test_non_interrupting_timer_cycle_event_sub_process_starts_once_per_re
     engine.assert_that(pi).has_passed("Remind", times=3).is_waiting_exactly_at("Work")
 
 
-async def test_error_event_sub_process_start_maps_error_code_and_message(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_error_event_sub_process_start_maps_error_code_and_message(gw: Driver, engine: EmbeddedEngine) -> None:
     """The error start event of an event sub-process can map errorCode and errorMessage in its outputs."""
     await gw.deploy_bpmn(
         "espErrorMapping",
@@ -294,6 +279,4 @@ async def test_error_event_sub_process_start_maps_error_code_and_message(
 
     await gw.throw_error(await gw.job("work"), "DITOLAK", "berkas palsu")
 
-    engine.assert_that(pi).is_completed().has_variable("kode", "DITOLAK").has_variable(
-        "pesan", "berkas palsu"
-    )
+    engine.assert_that(pi).is_completed().has_variable("kode", "DITOLAK").has_variable("pesan", "berkas palsu")

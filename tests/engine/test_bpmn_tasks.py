@@ -34,9 +34,7 @@ def user_task(element_id: str, *extensions: str) -> str:
     return f'<bpmn:userTask id="{element_id}" name="Review it">{ext(*extensions)}</bpmn:userTask>'
 
 
-async def test_service_task_creates_a_job_and_completes_with_its_variables(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_service_task_creates_a_job_and_completes_with_its_variables(gw: Driver, engine: EmbeddedEngine) -> None:
     """A service task waits for a job of its type; completing it merges the variables into the process."""
     await gw.deploy_bpmn(
         "serviceTask", start("Start"), service("Work", "do-work"), end("End"), chain("Start", "Work", "End")
@@ -70,9 +68,7 @@ async def test_send_task_is_a_job_like_a_service_task(gw: Driver, engine: Embedd
     engine.assert_that(pi).is_completed().has_passed("Notify")
 
 
-async def test_script_task_stores_the_feel_result_in_its_result_variable(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_script_task_stores_the_feel_result_in_its_result_variable(gw: Driver, engine: EmbeddedEngine) -> None:
     """A script task with zeebe:script evaluates FEEL and stores the result in resultVariable, no job."""
     await gw.deploy_bpmn(
         "scriptTask",
@@ -162,9 +158,7 @@ async def test_user_task_with_a_missing_form_raises_form_not_found_until_the_for
     engine.assert_that(pi).is_completed().has_variable("approved", False)
 
 
-async def test_job_based_user_task_is_a_job_with_the_user_task_headers(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_job_based_user_task_is_a_job_with_the_user_task_headers(gw: Driver, engine: EmbeddedEngine) -> None:
     """A user task without zeebe:userTask is a job of type io.camunda.zeebe:userTask whose headers carry
     the evaluated assignee, candidate groups (a JSON list) and the linked form's key."""
     deployed = await gw.deploy(
@@ -201,9 +195,7 @@ async def test_job_based_user_task_is_a_job_with_the_user_task_headers(
     engine.assert_that(pi).is_completed().has_variable("approved", True)
 
 
-async def test_completing_a_job_of_a_camunda_user_task_is_impossible(
-    gw: Driver, engine: EmbeddedEngine
-) -> None:
+async def test_completing_a_job_of_a_camunda_user_task_is_impossible(gw: Driver, engine: EmbeddedEngine) -> None:
     """A Camunda user task creates no job: no worker can activate or complete it in place of a person."""
     await gw.deploy(("camundaUserTask.bpmn", bpmn(*CAMUNDA_USER_TASK)), form("review-form"))
     pi = await gw.start("camundaUserTask", {"reviewer": "budi"})

@@ -16,7 +16,7 @@ async def test_pyzeebe_worker_completes_a_service_task(
     worker = ZeebeWorker(zeebe_channel)  # type: ignore[arg-type]
     seen: list[int] = []
 
-    @worker.task(task_type="do-work")
+    @worker.task(task_type="do-work")  # type: ignore[arg-type]  # pyzeebe's decorator typing rejects typed handlers
     async def do_work(nomor: int) -> dict[str, int]:
         seen.append(nomor)
         return {"hasil": nomor * 2}
@@ -25,9 +25,7 @@ async def test_pyzeebe_worker_completes_a_service_task(
     try:
         result = await zeebe_client.run_process("simple", {"nomor": 21})
         await engine.wait_for_idle()
-        engine.assert_that(result.process_instance_key).is_completed().has_passed("Work").has_variable(
-            "hasil", 42
-        )
+        engine.assert_that(result.process_instance_key).is_completed().has_passed("Work").has_variable("hasil", 42)
         assert seen == [21]
     finally:
         await worker.stop()

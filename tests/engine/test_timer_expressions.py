@@ -168,9 +168,7 @@ def test_duration_add_to_reports_leaving_the_date_range() -> None:
         (" 2026-11-21T10:00:00Z\n", _utc(2026, 11, 21, 10), 0),
     ],
 )
-def test_parse_date_time_accepts_zeebe_and_feel_forms(
-    text: str, expected_utc: datetime, offset_hours: int
-) -> None:
+def test_parse_date_time_accepts_zeebe_and_feel_forms(text: str, expected_utc: datetime, offset_hours: int) -> None:
     """Offsets, Z, [zone], FEEL's @zone and offset-less text (read as UTC) give the right aware instant."""
     parsed = parse_date_time(text)
     assert parsed == expected_utc
@@ -264,9 +262,7 @@ def test_late_firing_reschedules_one_interval_after_now() -> None:
     cycle = parse_cycle("R/PT10M")
     late_now = NOW + timedelta(minutes=35)
     assert cycle.next_due(NOW + timedelta(minutes=10), late_now) == late_now + timedelta(minutes=10)
-    assert cycle.next_due(NOW + timedelta(minutes=10), NOW + timedelta(minutes=12)) == NOW + timedelta(
-        minutes=20
-    )
+    assert cycle.next_due(NOW + timedelta(minutes=10), NOW + timedelta(minutes=12)) == NOW + timedelta(minutes=20)
 
 
 def test_cycle_with_future_start_fires_at_the_start_first() -> None:
@@ -285,9 +281,7 @@ def test_cycle_with_zoned_start_adds_months_on_that_zones_calendar() -> None:
     """R/<Jan 31 in Asia/Makassar>/P1M steps Jan 31, Feb 28, then Mar 28 (each step from the previous due)."""
     cycle = parse_cycle("R/2026-01-31T09:00:00[Asia/Makassar]/P1M")
     dues = list(islice(cycle.due_times(NOW), 3))
-    assert dues == [
-        datetime(2026, month, day, 9, tzinfo=MAKASSAR) for month, day in ((1, 31), (2, 28), (3, 28))
-    ]
+    assert dues == [datetime(2026, month, day, 9, tzinfo=MAKASSAR) for month, day in ((1, 31), (2, 28), (3, 28))]
     assert all(due.tzinfo == MAKASSAR for due in dues)
 
 
