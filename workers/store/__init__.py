@@ -14,7 +14,7 @@ from workers.store.records import (
     PersonRecord,
     RequestRecord,
 )
-from workers.store.repository import STATUS_SUBMITTED, Clock, Store
+from workers.store.repository import STATUS_SUBMITTED, Clock, Store, mail_idempotency_key
 
 __all__ = [
     "STATUS_SUBMITTED",
@@ -31,5 +31,6 @@ __all__ = [
     "create_store_engine",
     "current_revision",
     "head_revision",
+    "mail_idempotency_key",
     "upgrade",
 ]

@@ -63,6 +63,11 @@ _USER_ID_PREFIXES = {AccountRole.ADMIN_PPE: "adminppe", AccountRole.PPBJ: "ppbj"
 _IDENTITY_FIELDS = ("nik", "nip", "email", "whatsapp")
 
 
+def mail_idempotency_key(element_instance_key: int, template: str, recipient_role: str) -> str:
+    """The mail-log key of one e-mail of one job: stable across retries, new for every pass through a loop."""
+    return f"{element_instance_key}:{template}:{recipient_role}"
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
