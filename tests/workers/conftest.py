@@ -1,10 +1,19 @@
-"""Fixtures of the workers' foundation tests: a controllable clock and a migrated SQLite store under tmp_path."""
+"""Fixtures of the workers' foundation tests: a controllable clock and a migrated store.
 
+The store is a SQLite file under tmp_path. With `PBJ_TEST_POSTGRES_URL` set to a PostgreSQL server URL
+(e.g. `postgresql+psycopg://pbj@127.0.0.1:5432/postgres`, needs the `postgres` extra), every test gets a
+fresh database on that server instead, and the SQLite-only checks are skipped.
+"""
+
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from workers.domain import AdminPpeRequestData, PersonData
 from workers.store import Store
@@ -33,10 +42,27 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
 
 
+POSTGRES_SERVER = os.environ.get("PBJ_TEST_POSTGRES_URL", "")
+
+sqlite_only = pytest.mark.skipif(bool(POSTGRES_SERVER), reason="checks SQLite files or locks")
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A SQLite file in the test's directory (created by the migrations)."""
-    return f"sqlite:///{tmp_path / 'data' / 'pbj.sqlite3'}"
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A SQLite file in the test's directory (created by the migrations), or a fresh PostgreSQL database."""
+    if not POSTGRES_SERVER:
+        yield f"sqlite:///{tmp_path / 'data' / 'pbj.sqlite3'}"
+        return
+    name = f"pbj_test_{uuid.uuid4().hex[:12]}"
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        server.dispose()
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def admin_request(number: str, status: AccountStatus = AccountStatus.ACTIVE) -> 
 
 
 def database_bytes(tmp_path: Path) -> bytes:
-    """Everything SQLite wrote: the database file and its write-ahead log."""
+    """Everything SQLite wrote: the database file and its write-ahead log (nothing on PostgreSQL)."""
     return b"".join(path.read_bytes() for path in (tmp_path / "data").glob("pbj.sqlite3*"))
 
 

@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from tests.workers.conftest import NIK, NIP, FakeClock, admin_ppe_request_data
+from tests.workers.conftest import NIK, NIP, FakeClock, admin_ppe_request_data, sqlite_only
 from workers.domain import AccountRole, AccountStatus, PersonData, PersonRole, PpbjIdentityData, RequestKind, System
 from workers.errors import NotFoundError, StoreUnavailableError, is_transient
-from workers.store import Store, create_store_engine, current_revision, head_revision, upgrade
+from workers.store import Store, create_store_engine, current_revision, head_revision, mail_idempotency_key, upgrade
 from workers.store.models import Base
 
 TABLES = {
@@ -29,11 +29,10 @@ TABLES = {
 }
 
 
-def test_migrations_create_the_schema_at_head(database_url: str, tmp_path: Path) -> None:
-    """`upgrade()` creates the SQLite file and every table at the newest revision; running it again is a no-op."""
+def test_migrations_create_the_schema_at_head(database_url: str) -> None:
+    """`upgrade()` creates every table at the newest revision; running it again is a no-op."""
     upgrade(database_url)
     upgrade(database_url)
-    assert (tmp_path / "data" / "pbj.sqlite3").is_file()
     engine = create_store_engine(database_url)
     try:
         assert set(inspect(engine).get_table_names()) >= TABLES
@@ -164,7 +163,8 @@ def test_pending_account_is_activated_once(store: Store, clock: FakeClock) -> No
 def test_mail_log_records_each_key_once(store: Store) -> None:
     """A second record of the same idempotency key is refused as not new, and the first entry is returned."""
     number = store.create_admin_ppe_request(admin_ppe_request_data()).number
-    key = "2251799813685301:undangan-admin-ppe:admin-ppe"
+    key = mail_idempotency_key(2251799813685301, "undangan-admin-ppe", "admin-ppe")
+    assert key == "2251799813685301:undangan-admin-ppe:admin-ppe"
     assert store.find_mail(key) is None
     fields = {
         "request_number": number,
@@ -220,6 +220,14 @@ def test_unknown_things_are_not_found(store: Store) -> None:
     assert not is_transient(caught.value)
 
 
+@sqlite_only
+def test_sqlite_file_and_directory_are_created(database_url: str, tmp_path: Path) -> None:
+    """The default SQLite database is created with its directory on first start."""
+    upgrade(database_url)
+    assert (tmp_path / "data" / "pbj.sqlite3").is_file()
+
+
+@sqlite_only
 def test_locked_database_is_a_transient_error(database_url: str, tmp_path: Path) -> None:
     """When another process holds the write lock past the busy timeout, the store reports a retryable error."""
     upgrade(database_url)
