@@ -5,7 +5,7 @@ decision trail (the request's audit trail) and the archive's retention date: the
 (`DOCUMENT_RETENTION`, `DOCUMENT_RETENTION_DEFAULT`). Documents are read through the document store, so a
 tampered document stops the archiving instead of being archived. Archiving is idempotent: a request that has an
 archive gets the recorded one back (after checking the file is intact), and two concurrent runs leave one record
-and one file, because each writes a file named after its own content and the loser removes its file.
+and one file: each writes a file named after its own content, and files other than the recorded one are removed.
 """
 
 import json
@@ -71,7 +71,7 @@ class Archiver:
         digest = sha256_hex(temporary.read_bytes())
         final = directory / f"{archive_number_for(request_number)}-{digest[:16]}.zip"
         os.replace(temporary, final)
-        record, created = self._store.record_archive(
+        record, _ = self._store.record_archive(
             request_number,
             archive_number=archive_number_for(request_number),
             location=final.relative_to(self._archive_dir).as_posix(),
@@ -80,8 +80,9 @@ class Archiver:
             document_count=len(documents),
             retention_until=retention_until,
         )
-        if not created and self.path_of(record) != final:
-            final.unlink(missing_ok=True)
+        for leftover in directory.glob(f"{archive_number_for(request_number)}-*.zip"):
+            if leftover != self.path_of(record):  # lost a race, or left by a run that died before recording
+                leftover.unlink(missing_ok=True)
         return record
 
     def verify(self, request_number: str) -> ArchiveRecord:

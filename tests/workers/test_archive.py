@@ -153,3 +153,15 @@ def test_tampered_archive_is_reported(
     archiver.path_of(record).unlink()
     with pytest.raises(ArchiveError, match="tidak ditemukan"):
         archiver.verify(number)
+
+
+def test_leftover_from_a_dead_run_is_removed(
+    archiver: Archiver, tmp_path: Path, request_with_documents: tuple[str, list[DocumentRecord]]
+) -> None:
+    """A zip written by a run that died before recording it does not stay next to the recorded archive."""
+    number, _ = request_with_documents
+    leftover = tmp_path / "arsip" / "2026" / f"{archive_number_for(number)}-0123456789abcdef.zip"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"setengah jadi")
+    record = archiver.archive(number)
+    assert [path for path in (tmp_path / "arsip").rglob("*") if path.is_file()] == [archiver.path_of(record)]
