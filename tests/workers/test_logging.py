@@ -1,5 +1,6 @@
 """Structured logging: request numbers and Zeebe keys stay readable, personal data and secrets never appear."""
 
+import hashlib
 import io
 import json
 import logging
@@ -13,7 +14,7 @@ from workers.logging import REDACTED, configure_logging, get_logger, redact_text
 NIK = "6471014505900001"
 EMAIL = "sari.wulandari@kaltimprov.go.id"
 PHONE = "0812-3456-7890"
-TOKEN = "Zx9-kT3qLm8Vb2Rw7Yp4Nc6Hd1Jf5Gs0"
+TOKEN = hashlib.sha256(b"token uji").hexdigest()  # a made-up set-password token
 ZEEBE_KEY = 2251799813685249
 
 
