@@ -143,11 +143,3 @@ class PpbjIdentityData:
     nip: str
     institution: str
     position: str
-
-
-def _mask_nik(nik: str) -> str:
-    """Mask a NIK as `6471**********01` (private stand-in for `workers.validation.mask_nik`)."""
-    digits = "".join(ch for ch in nik if ch.isdigit())
-    if len(digits) != 16:
-        return "*" * len(digits)
-    return digits[:4] + "*" * 10 + digits[-2:]

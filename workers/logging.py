@@ -17,7 +17,7 @@ from typing import Any, Literal, TextIO
 import structlog
 from structlog.types import EventDict, ExcInfo, Processor, WrappedLogger
 
-from workers.domain import _mask_nik
+from workers.validation import mask_nik
 
 REDACTED = "[disembunyikan]"
 
@@ -34,6 +34,7 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+62[ .-]?|62|0)8\d(?:[ .-]?\d){6,11}(?!\d)")
 _INLINE_SECRET = re.compile(
     r"(?i)\b(password|passwd|token|secret|kata_?sandi|api[_-]?key)([\"']?\s*[=:]\s*[\"']?)([^\s&,;\"']+)"
 )
+_NON_DIGIT = re.compile(r"\D")
 _AUTH_HEADER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 
@@ -42,7 +43,7 @@ def redact_text(text: str) -> str:
     text = _INLINE_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _EMAIL.sub(lambda m: f"***@{m.group(1)}", text)
-    text = _NIK.sub(lambda m: _mask_nik(m.group(1)), text)
+    text = _NIK.sub(lambda m: mask_nik(_NON_DIGIT.sub("", m.group(1))), text)
     text = _NIP.sub("[NIP]", text)
     return _PHONE.sub("[nomor telepon]", text)
 

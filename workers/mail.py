@@ -1,10 +1,12 @@
 """Sending the rendered e-mails over SMTP with aiosmtplib.
 
 One message per recipient, multipart/alternative (plain text first, then HTML). The Message-ID is derived from an
-idempotency key the caller gives (e.g. request number + template + recipient role), so a retried job sends the
-same logical mail with the same Message-ID. Every SMTP or connection failure becomes a `MailDeliveryError`: a
-transient error, the job fails and Zeebe retries it. Its message is in English for operators and never names the
-recipient or quotes the body; the underlying exception is not chained because SMTP errors often echo the address.
+idempotency key the caller gives (`workers.store.mail_idempotency_key`: element instance, template, recipient
+role), so a retried job sends the same logical mail with the same Message-ID. Every SMTP or connection failure
+becomes a `MailDeliveryError`: a transient `WorkersError`, the job fails and Zeebe retries it. Its message is in
+formal Indonesian for operators (Operate shows it) and never names the recipient or quotes the body; the
+underlying exception is not chained because SMTP errors often echo the address. `SmtpConfig.from_settings` is the
+one place where the workers' settings (`SMTP_*`, `MAIL_FROM`) become a mailer configuration.
 """
 
 import hashlib
@@ -16,21 +18,23 @@ from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 
+from workers.errors import TransientError, WorkersError
 from workers.mail_templates import RenderedMessage
+from workers.settings import SmtpSettings
 
-__all__ = ["MailDeliveryError", "MailError", "Mailer", "SmtpConfig", "message_id_for"]
-
-
-class MailError(Exception):
-    """Base of the mailer's errors (to be re-parented onto the workers' common base)."""
-
-    transient: bool = False
+__all__ = ["MailAddressError", "MailDeliveryError", "MailError", "Mailer", "SmtpConfig", "message_id_for"]
 
 
-class MailDeliveryError(MailError):
+class MailError(WorkersError):
+    """Base of the mailer's errors."""
+
+
+class MailAddressError(MailError, ValueError):
+    """The recipient is not exactly one e-mail address (bad data: retrying cannot help)."""
+
+
+class MailDeliveryError(MailError, TransientError):
     """The SMTP server could not be reached or refused the message; retrying later may succeed."""
-
-    transient = True
 
     def __init__(self, message: str, *, smtp_code: int | None = None) -> None:
         """Keep the SMTP reply code (if any) for the caller; the message carries no personal data."""
@@ -55,13 +59,27 @@ class SmtpConfig:
     def __post_init__(self) -> None:
         """Reject contradictory or incomplete settings early, naming the field."""
         if self.starttls and self.use_tls:
-            raise ValueError("SmtpConfig: choose STARTTLS or implicit TLS, not both")
+            raise ValueError("SmtpConfig: pilih STARTTLS atau TLS langsung, tidak keduanya bersamaan.")
         if not 0 < self.port < 65536:
-            raise ValueError(f"SmtpConfig: port {self.port} is out of range")
+            raise ValueError(f"SmtpConfig: port {self.port} di luar rentang 1–65535.")
         if (self.username is None) != (self.password is None):
-            raise ValueError("SmtpConfig: username and password must be given together")
+            raise ValueError("SmtpConfig: nama pengguna dan kata sandi harus diisi bersama-sama.")
         if "@" not in parseaddr(self.sender)[1]:
-            raise ValueError("SmtpConfig: sender must contain an e-mail address")
+            raise ValueError("SmtpConfig: pengirim (sender) harus memuat alamat e-mail.")
+
+    @classmethod
+    def from_settings(cls, settings: SmtpSettings) -> "SmtpConfig":
+        """The mailer configuration for the workers' SMTP settings (`SMTP_*`, `MAIL_FROM`)."""
+        return cls(
+            host=settings.host,
+            port=settings.port,
+            starttls=settings.starttls,
+            use_tls=settings.tls,
+            username=settings.username,
+            password=settings.password,
+            sender=settings.mail_from,
+            timeout=settings.timeout,
+        )
 
     @property
     def sender_domain(self) -> str:
@@ -72,7 +90,7 @@ class SmtpConfig:
 def message_id_for(idempotency_key: str, domain: str) -> str:
     """The Message-ID for a logical mail: a hash of the key (no personal data) at the sender's domain."""
     if not idempotency_key.strip():
-        raise ValueError("an idempotency key is required to derive the Message-ID")
+        raise ValueError("Message-ID memerlukan kunci idempotensi yang tidak kosong.")
     digest = hashlib.sha256(f"pbj-mail:{idempotency_key}".encode()).hexdigest()[:40]
     return f"<{digest}@{domain}>"
 
@@ -88,7 +106,7 @@ class Mailer:
     def build(self, *, to: str, message: RenderedMessage, idempotency_key: str) -> EmailMessage:
         """The MIME message: headers, a text/plain part and a text/html alternative."""
         if "\r" in to or "\n" in to or "@" not in parseaddr(to)[1]:
-            raise ValueError("the recipient is not a single e-mail address")
+            raise MailAddressError("Alamat penerima bukan satu alamat e-mail yang sah; e-mail tidak dikirim.")
         mail = EmailMessage()
         mail["From"] = self.config.sender
         mail["To"] = to
@@ -123,21 +141,25 @@ class Mailer:
             async with client:
                 await client.send_message(mail)
         except aiosmtplib.SMTPRecipientsRefused:
-            failure = MailDeliveryError(f"SMTP server {where} refused the recipient of e-mail {message_id}")
+            failure = MailDeliveryError(f"Server SMTP {where} menolak penerima e-mail {message_id}.")
         except aiosmtplib.SMTPAuthenticationError as exc:
             failure = MailDeliveryError(
-                f"SMTP server {where} refused the login (reply {exc.code}); e-mail {message_id} not sent",
+                f"Server SMTP {where} menolak login (kode {exc.code}); e-mail {message_id} tidak terkirim. "
+                "Periksa SMTP_USERNAME dan SMTP_PASSWORD.",
                 smtp_code=exc.code,
             )
         except aiosmtplib.SMTPResponseException as exc:
             failure = MailDeliveryError(
-                f"SMTP server {where} answered {exc.code}; e-mail {message_id} not sent", smtp_code=exc.code
+                f"Server SMTP {where} menjawab dengan kode {exc.code}; e-mail {message_id} tidak terkirim.",
+                smtp_code=exc.code,
             )
         except aiosmtplib.SMTPTimeoutError:
-            failure = MailDeliveryError(f"SMTP server {where} timed out; e-mail {message_id} not sent")
+            failure = MailDeliveryError(
+                f"Server SMTP {where} tidak menjawab dalam batas waktu; e-mail {message_id} tidak terkirim."
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             failure = MailDeliveryError(
-                f"could not deliver e-mail {message_id} via SMTP server {where}: {type(exc).__name__}"
+                f"E-mail {message_id} tidak dapat dikirim melalui server SMTP {where} ({type(exc).__name__})."
             )
         else:
             return message_id

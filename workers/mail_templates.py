@@ -4,7 +4,8 @@ Each message is a folder `templates/<name>/` with `subject.txt`, `body.txt` and 
 shared layouts in `templates/_layout/` (salutation, closing, signature, footer). HTML is autoescaped, text is not;
 every variable must be given (`StrictUndefined`). Filters for the templates: `waktu` (an aware datetime in the
 reader's zone with its abbreviation), `durasi` (an ISO-8601 duration in Indonesian), `nama_dokumen`,
-`nama_sistem` and `status_akun` (codes to Indonesian labels).
+`nama_sistem` and `status_akun` (codes to Indonesian labels). Errors are `WorkersError`s with messages in formal
+Indonesian (operators read them in Operate's incidents); they name variables, never their values.
 """
 
 import re
@@ -15,6 +16,8 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+
+from workers.errors import WorkersError
 
 __all__ = [
     "DEFAULT_TEMPLATE_DIR",
@@ -80,8 +83,8 @@ _LAYOUT_DIR = "_layout"
 _PARTS = ("subject.txt", "body.txt", "body.html")
 
 
-class MailTemplateError(Exception):
-    """Base of the template errors (to be re-parented onto the workers' common base)."""
+class MailTemplateError(WorkersError):
+    """Base of the template errors: a bad template name or context is a defect, so retrying cannot help."""
 
 
 class UnknownTemplateError(MailTemplateError):
@@ -108,7 +111,7 @@ def zone_for_province(province_code: str) -> str:
     try:
         return _ZONE_BY_PROVINCE_PREFIX[province_code[:1]]
     except KeyError:
-        raise ValueError(f"unknown province code {province_code!r}") from None
+        raise ValueError(f"kode provinsi {province_code!r} tidak dikenal") from None
 
 
 def _zone(zona: str) -> timezone:
@@ -116,14 +119,16 @@ def _zone(zona: str) -> timezone:
     try:
         return TIME_ZONES[zona]
     except KeyError:
-        raise ValueError(f"unknown time zone {zona!r}; expected one of {', '.join(TIME_ZONES)}") from None
+        raise ValueError(
+            f"zona waktu {zona!r} tidak dikenal; gunakan salah satu dari {', '.join(TIME_ZONES)}"
+        ) from None
 
 
 def format_time(value: datetime | str, zona: str) -> str:
     """`Jumat, 21 November 2025 pukul 14.30 WIB`: an aware datetime (or ISO-8601 string) in the reader's zone."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("a time shown in an e-mail must be timezone-aware (naive datetimes are ambiguous)")
+        raise ValueError("waktu dalam e-mail harus memuat zona waktu (timezone-aware); waktu tanpa zona bermakna ganda")
     local = moment.astimezone(_zone(zona))
     return (
         f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
@@ -136,7 +141,7 @@ def format_duration(value: str) -> str:
     match = _DURATION.fullmatch(value.strip())
     parts = [f"{int(n)} {unit}" for unit, n in match.groupdict().items() if n is not None] if match else []
     if not parts or value.strip().endswith("T"):
-        raise ValueError(f"not an ISO-8601 duration: {value!r}")
+        raise ValueError(f"{value!r} bukan durasi ISO-8601")
     return " ".join(parts)
 
 
@@ -156,7 +161,7 @@ class MailTemplates:
         """Load templates from `directory` (default: `templates/` at the repository root)."""
         self.directory = directory or DEFAULT_TEMPLATE_DIR
         if not self.directory.is_dir():
-            raise MailTemplateError(f"template directory {self.directory} does not exist")
+            raise MailTemplateError(f"Direktori templat e-mail {self.directory} tidak ada.")
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.directory),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -189,7 +194,7 @@ class MailTemplates:
         known = self.names
         if template_name not in known:
             raise UnknownTemplateError(
-                f"unknown e-mail template {template_name!r}; known templates: {', '.join(known)}"
+                f"Templat e-mail {template_name!r} tidak dikenal; templat yang tersedia: {', '.join(known)}."
             )
         try:
             subject = " ".join(self._render(template_name, "subject.txt", context).split())
@@ -197,14 +202,26 @@ class MailTemplates:
             text = _tidy_text(self._render(template_name, "body.txt", variables))
             html = self._render(template_name, "body.html", variables)
         except jinja2.UndefinedError as exc:
-            raise TemplateRenderError(f"e-mail template {template_name!r}: {exc.message}") from exc
+            raise TemplateRenderError(f"Templat e-mail {template_name!r}: {_undefined(exc)}.") from exc
         except (ValueError, TypeError, jinja2.TemplateError) as exc:
-            raise TemplateRenderError(f"e-mail template {template_name!r}: {exc}") from exc
+            raise TemplateRenderError(f"Templat e-mail {template_name!r} tidak dapat disusun: {exc}.") from exc
         return RenderedMessage(subject=subject, text=text, html=html)
 
     def _render(self, template_name: str, part: str, context: Mapping[str, object]) -> str:
         """Render one part of a message."""
         return self.environment.get_template(f"{template_name}/{part}").render(context)
+
+
+def _undefined(exc: jinja2.UndefinedError) -> str:
+    """Jinja's "'x' is undefined" / "'dict object' has no attribute 'x'" in Indonesian."""
+    message = exc.message or ""
+    match = re.fullmatch(r"'([^']+)' is undefined", message)
+    if match:
+        return f"variabel '{match.group(1)}' tidak tersedia"
+    match = re.fullmatch(r"'[^']+' has no attribute '([^']+)'", message)
+    if match:
+        return f"atribut '{match.group(1)}' tidak tersedia"
+    return f"variabel tidak tersedia ({message})"
 
 
 def _tidy_text(text: str) -> str:

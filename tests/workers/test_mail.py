@@ -17,8 +17,10 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.workers.mail_examples import CONTEXTS
-from workers.mail import MailDeliveryError, Mailer, SmtpConfig, message_id_for
+from workers.errors import WorkersError, is_transient
+from workers.mail import MailAddressError, MailDeliveryError, Mailer, SmtpConfig, message_id_for
 from workers.mail_templates import RenderedMessage, render
+from workers.settings import Settings
 
 SENDER = "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>"
 RECIPIENT = "siti.rahmawati@kaltimprov.go.id"
@@ -203,6 +205,8 @@ async def test_server_down_is_a_transient_error_without_personal_data() -> None:
         await mailer.send(to=RECIPIENT, message=message, idempotency_key=KEY)
     error = caught.value
     assert error.transient
+    assert isinstance(error, WorkersError)
+    assert is_transient(error)
     assert f"127.0.0.1:{port}" in str(error)
     assert RECIPIENT not in str(error)
     assert "adminppe.kaltim01" not in str(error)
@@ -215,7 +219,7 @@ async def test_refused_recipient_is_reported_without_the_address(smtp_server: Se
     server = await smtp_server(inbox=Inbox(refuse_recipients=True))
     with pytest.raises(MailDeliveryError) as caught:
         await Mailer(config(server.port)).send(to=RECIPIENT, message=account_created(), idempotency_key=KEY)
-    assert "refused the recipient" in str(caught.value)
+    assert "menolak penerima" in str(caught.value)
     assert RECIPIENT not in str(caught.value)
     assert "siti.rahmawati" not in repr(caught.value)
     assert server.inbox.messages == []
@@ -282,11 +286,11 @@ async def test_untrusted_certificate_is_a_delivery_error(
 
 def test_config_rejects_both_tls_modes_and_hides_the_password() -> None:
     """SmtpConfig refuses STARTTLS together with implicit TLS, half credentials, no sender; repr hides the password."""
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="tidak keduanya"):
         config(25, starttls=True, use_tls=True)
-    with pytest.raises(ValueError, match="together"):
+    with pytest.raises(ValueError, match="bersama-sama"):
         config(25, username=USER)
-    with pytest.raises(ValueError, match="sender"):
+    with pytest.raises(ValueError, match="pengirim"):
         config(25, sender="Biro PBJ")
     with pytest.raises(ValueError, match="port"):
         config(0)
@@ -297,12 +301,38 @@ def test_build_refuses_a_header_injection_without_echoing_it() -> None:
     """A recipient with a line break (or no address) is refused before any connection, without repeating it."""
     mailer = Mailer(config(25))
     for bad in (RECIPIENT + "\r\nBcc: x@example.org", "Siti Rahmawati"):
-        with pytest.raises(ValueError, match="recipient") as caught:
+        with pytest.raises(MailAddressError, match="Alamat penerima") as caught:
             mailer.build(to=bad, message=account_created(), idempotency_key=KEY)
         assert bad not in str(caught.value)
 
 
 def test_empty_idempotency_key_is_refused() -> None:
     """A Message-ID needs a key: an empty one is a ValueError."""
-    with pytest.raises(ValueError, match="idempotency key"):
+    with pytest.raises(ValueError, match="kunci idempotensi"):
         message_id_for(" ", "kaltimprov.go.id")
+
+
+def test_a_bad_recipient_is_a_permanent_workers_error() -> None:
+    """A malformed recipient is a MailError the workers treat as permanent (retrying cannot fix the address)."""
+    with pytest.raises(MailAddressError) as caught:
+        Mailer(config(25)).build(to="bukan alamat", message=account_created(), idempotency_key=KEY)
+    assert isinstance(caught.value, WorkersError)
+    assert not is_transient(caught.value)
+
+
+def test_smtp_config_from_settings() -> None:
+    """The workers' SMTP settings map onto SmtpConfig in one place: TLS mode, credentials, sender, timeout."""
+    settings = Settings.from_env(
+        {
+            "SMTP_HOST": "mail.kaltimprov.go.id",
+            "SMTP_TLS": "true",
+            "SMTP_USERNAME": USER,
+            "SMTP_PASSWORD": PASSWORD,
+            "SMTP_TIMEOUT": "7",
+            "MAIL_FROM": SENDER,
+        }
+    )
+    smtp = SmtpConfig.from_settings(settings.smtp)
+    assert (smtp.host, smtp.port, smtp.use_tls, smtp.starttls) == ("mail.kaltimprov.go.id", 465, True, False)
+    assert (smtp.username, smtp.password, smtp.sender, smtp.timeout) == (USER, PASSWORD, SENDER, 7.0)
+    assert smtp.sender_domain == "kaltimprov.go.id"

@@ -83,7 +83,7 @@ def test_every_template_renders_both_parts_in_the_formal_tone(name: str) -> None
 def test_every_context_variable_is_required(name: str, variable: str) -> None:
     """Leaving out any variable a template needs is an error that names the variable."""
     context = {k: v for k, v in CONTEXTS[name].items() if k != variable}
-    with pytest.raises(TemplateRenderError, match=re.escape(f"'{variable}' is undefined")):
+    with pytest.raises(TemplateRenderError, match=re.escape(f"variabel '{variable}' tidak tersedia")):
         render(name, context)
 
 
@@ -250,7 +250,7 @@ def test_sla_reminder_names_step_row_standard_time_and_since_when() -> None:
 def test_naive_time_and_unknown_zone_are_errors() -> None:
     """A naive datetime or an unknown zone cannot be shown: rendering fails with the reason."""
     context = CONTEXTS["formulir-registrasi-ppbj"]
-    with pytest.raises(TemplateRenderError, match="timezone-aware"):
+    with pytest.raises(TemplateRenderError, match="zona waktu"):
         render("formulir-registrasi-ppbj", {**context, "kedaluwarsaTautan": datetime(2025, 11, 21, 10, 30)})
     with pytest.raises(TemplateRenderError, match="WIB, WITA, WIT"):
         render("formulir-registrasi-ppbj", {**context, "zona": "CET"})
@@ -297,7 +297,7 @@ def test_zone_for_province() -> None:
     assert zone_for_province("31") == "WIB"
     assert zone_for_province("73") == "WITA"
     assert zone_for_province("91") == "WIT"
-    with pytest.raises(ValueError, match="province"):
+    with pytest.raises(ValueError, match="kode provinsi"):
         zone_for_province("00")
 
 

@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workers.domain import AccountRole, AccountStatus, DocumentType, PersonRole, RequestKind, System, _mask_nik
+from workers.domain import AccountRole, AccountStatus, DocumentType, PersonRole, RequestKind, System
+from workers.validation import mask_nik
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class PersonRecord:
     @property
     def nik_masked(self) -> str | None:
         """The NIK masked for process variables (`6471**********01`)."""
-        return None if self.nik is None else _mask_nik(self.nik)
+        return None if self.nik is None else mask_nik(self.nik)
 
     @property
     def ref(self) -> str:

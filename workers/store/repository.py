@@ -28,7 +28,6 @@ from workers.domain import (
     PpbjIdentityData,
     RequestKind,
     System,
-    _mask_nik,
 )
 from workers.errors import NotFoundError, StoreError, StoreUnavailableError, TokenError
 from workers.store.database import create_store_engine, upgrade
@@ -53,6 +52,7 @@ from workers.store.records import (
     PersonRecord,
     RequestRecord,
 )
+from workers.validation import mask_nik
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -224,7 +224,7 @@ class Store:
             person.revision += 1
             person.updated_at = self.now()
             request = self._request(session, number)
-            detail = {"revisi": person.revision, "nikTersamar": _mask_nik(identity.nik)}
+            detail = {"revisi": person.revision, "nikTersamar": mask_nik(identity.nik)}
             self._audit(session, request, "identitas.diisi", actor, detail)
             return _person_record(number, person)
 
