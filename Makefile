@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FEEL_BUNDLE := engine/feel/dist/feelin.js
 
-.PHONY: install run engine test lint typecheck pytest clean
+.PHONY: install run engine test lint typecheck pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# figures, not a test: instances/s, push latency, memory (see README, "Performance"); BENCH_ARGS=--quick
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(BIN)/.bench-installed
+	$(BIN)/python bench/engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules engine/feel/dist .mypy_cache .ruff_cache .pytest_cache
