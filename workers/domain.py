@@ -34,6 +34,11 @@ class RequestKind(StrEnum):
         return _NUMBER_VARIABLES[self]
 
     @property
+    def sop_name(self) -> str:
+        """The SOP's name as e-mails show it."""
+        return _SOP_NAMES[self]
+
+    @property
     def timezone(self) -> timezone:
         """Local time zone of the province that runs the SOP; the request number's year is counted in it."""
         return _TIMEZONES[self]
@@ -43,6 +48,10 @@ _PREFIXES = {RequestKind.ADMIN_PPE: "ADM", RequestKind.PPBJ: "PPBJ"}
 _PROCESS_IDS = {RequestKind.ADMIN_PPE: "registrasiAdminPpe", RequestKind.PPBJ: "pendaftaranAkunPpbj"}
 _NUMBER_VARIABLES = {RequestKind.ADMIN_PPE: "nomorPermohonan", RequestKind.PPBJ: "nomorPendaftaran"}
 _TIMEZONES = {RequestKind.ADMIN_PPE: WITA, RequestKind.PPBJ: WIB}
+_SOP_NAMES = {
+    RequestKind.ADMIN_PPE: "Registrasi Admin PPE",
+    RequestKind.PPBJ: "Pendaftaran Akun Pengelola Pengadaan Barang/Jasa",
+}
 
 
 class PersonRole(StrEnum):

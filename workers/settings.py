@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,6 +30,10 @@ DEFAULT_ZEEBE_ADDRESS = "localhost:26500"
 DEFAULT_MAIL_FROM = "Biro Pengadaan Barang/Jasa <no-reply@pbj.localhost>"
 DEFAULT_SET_PASSWORD_URL = "http://localhost:8000/atur-kata-sandi"
 DEFAULT_REGISTRATION_FORM_URL = "http://localhost:8000/pendaftaran-ppbj"
+DEFAULT_APP_URL = "http://localhost:8000"
+DEFAULT_SPSE_LOGIN_URL = "https://spse.inaproc.id"
+DEFAULT_SIGNATURE_ADMIN_PPE = "PM Direktorat e-Procurement LKPP"
+DEFAULT_SIGNATURE_PPBJ = "Admin PPE LPSE Provinsi Kalimantan Barat"
 DEFAULT_DOCUMENT_MAX_SIZE = 10 * 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -145,6 +149,12 @@ class Settings:
     smtp: SmtpSettings = SmtpSettings()
     provisioning: ProvisioningSettings = ProvisioningSettings()
     registration_form_url: str = DEFAULT_REGISTRATION_FORM_URL
+    app_url: str = DEFAULT_APP_URL
+    spse_login_url: str = DEFAULT_SPSE_LOGIN_URL
+    mail_signature_admin_ppe: str = DEFAULT_SIGNATURE_ADMIN_PPE
+    mail_signature_ppbj: str = DEFAULT_SIGNATURE_PPBJ
+    pm_lkpp_email: str | None = None
+    lpse_admin_ppe_email: str | None = None
     document_max_size: int = DEFAULT_DOCUMENT_MAX_SIZE
     retention: RetentionPolicy = RetentionPolicy()
     bureau_head_email: str | None = None
@@ -175,6 +185,10 @@ class Settings:
         """The one-time link to a PPBJ's registration form."""
         return _add_query(self.registration_form_url, nomor=request_number, token=token)
 
+    def app_link(self, *segments: str) -> str:
+        """A page of the bureau's web application (`APP_URL`), e.g. `app_link("permohonan", nomor)`."""
+        return "/".join([self.app_url.rstrip("/"), *(quote(segment, safe="") for segment in segments)])
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Read and check every setting; raise `SettingsError` naming the first bad one."""
@@ -187,6 +201,14 @@ class Settings:
             smtp=_smtp(env),
             provisioning=_provisioning(env),
             registration_form_url=env.parse("REGISTRATION_FORM_URL", _http_url, default=DEFAULT_REGISTRATION_FORM_URL),
+            app_url=env.parse("APP_URL", _http_url, default=DEFAULT_APP_URL),
+            spse_login_url=env.parse("SPSE_LOGIN_URL", _http_url, default=DEFAULT_SPSE_LOGIN_URL),
+            mail_signature_admin_ppe=env.parse(
+                "MAIL_SIGNATURE_ADMIN_PPE", _signature, default=DEFAULT_SIGNATURE_ADMIN_PPE
+            ),
+            mail_signature_ppbj=env.parse("MAIL_SIGNATURE_PPBJ", _signature, default=DEFAULT_SIGNATURE_PPBJ),
+            pm_lkpp_email=env.parse("PM_LKPP_EMAIL", _mail_from, default=None),
+            lpse_admin_ppe_email=env.parse("LPSE_ADMIN_PPE_EMAIL", _mail_from, default=None),
             document_max_size=env.parse("DOCUMENT_MAX_SIZE", _size, default=DEFAULT_DOCUMENT_MAX_SIZE),
             retention=RetentionPolicy(
                 default=env.parse("DOCUMENT_RETENTION_DEFAULT", _period, default=Period(years=5)),
@@ -339,6 +361,12 @@ def _email(raw: str) -> str:
 
 def _mail_from(raw: str) -> str:
     _email(raw)
+    return raw
+
+
+def _signature(raw: str) -> str:
+    if len(raw) > 200 or any(ch in raw for ch in "\r\n<>"):
+        raise ValueError("harus satu baris teks tanpa tanda < atau >, paling panjang 200 karakter.")
     return raw
 
 

@@ -64,6 +64,9 @@ def test_defaults_work_without_any_environment(tmp_path: Path, monkeypatch: pyte
     assert settings.retention.period_for(DocumentType.KTP_ADMIN_PPE) == Period(years=5)
     assert settings.official_email_domains == ("go.id",)
     assert settings.bureau_head_email is None
+    assert (settings.pm_lkpp_email, settings.lpse_admin_ppe_email) == (None, None)
+    assert settings.app_link("permohonan", "ADM-2026-000001") == "http://localhost:8000/permohonan/ADM-2026-000001"
+    assert settings.mail_signature_admin_ppe == "PM Direktorat e-Procurement LKPP"
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
 
 
@@ -99,6 +102,12 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
             "DOCUMENT_RETENTION": "ktp_admin_ppe=P2Y, SK=P1Y6M",
             "LOG_LEVEL": "debug",
             "LOG_FORMAT": "JSON",
+            "APP_URL": "https://pbj.kalbarprov.go.id/layanan/",
+            "SPSE_LOGIN_URL": "https://spse.inaproc.id/kalbarprov",
+            "MAIL_SIGNATURE_ADMIN_PPE": "Direktorat Pengembangan Sistem Pengadaan Secara Elektronik LKPP",
+            "MAIL_SIGNATURE_PPBJ": "Admin PPE LPSE Provinsi Kalimantan Barat",
+            "PM_LKPP_EMAIL": "PM e-Procurement <pm.eproc@lkpp.go.id>",
+            "LPSE_ADMIN_PPE_EMAIL": "admin.ppe@kalbarprov.go.id",
         }
     )
     assert settings.data_dir == tmp_path / "d"
@@ -119,6 +128,13 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert settings.retention.period_for(DocumentType.PROFIL_LPSE) == Period(years=10)
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
     assert settings.set_password_link("a b") == "https://pbj.example.id/atur-kata-sandi?bahasa=id&token=a+b"
+    assert settings.app_link("pendaftaran", "PPBJ-2026-000001") == (
+        "https://pbj.kalbarprov.go.id/layanan/pendaftaran/PPBJ-2026-000001"
+    )
+    assert settings.spse_login_url == "https://spse.inaproc.id/kalbarprov"
+    assert settings.mail_signature_admin_ppe.startswith("Direktorat Pengembangan")
+    assert settings.pm_lkpp_email == "PM e-Procurement <pm.eproc@lkpp.go.id>"
+    assert settings.lpse_admin_ppe_email == "admin.ppe@kalbarprov.go.id"
 
 
 def test_camunda_names_win_over_zeebe_names() -> None:
@@ -179,6 +195,11 @@ def test_empty_values_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("DOCUMENT_RETENTION", "KTP_ADMIN_PPE=selamanya"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
+        ("APP_URL", "pbj.kalbarprov.go.id"),
+        ("SPSE_LOGIN_URL", "spse"),
+        ("MAIL_SIGNATURE_PPBJ", "Admin <PPE>"),
+        ("PM_LKPP_EMAIL", "PM LKPP"),
+        ("LPSE_ADMIN_PPE_EMAIL", "admin.ppe"),
     ],
 )
 def test_malformed_value_names_the_setting(name: str, value: str) -> None:
