@@ -4,7 +4,7 @@ No public API creates accounts in SPSE, SiRUP or INAPROC, so `buat-akun` and `ak
 `ProvisioningAdapter`. `AccountDirectory` (the default) keeps accounts in the application store; the
 `HttpProvisioningAdapter` calls a real integration service with this contract (JSON bodies, HTTP Basic auth):
 
-    PUT  {base}/accounts/{requestNumber}/{system}/{role}   {status, displayName, email} -> 200/201 account
+    PUT  {base}/accounts/{requestNumber}/{system}/{role}   {status, displayName, email[, userId]} -> 200/201 account
     GET  {base}/accounts/{requestNumber}/{system}/{role}   -> 200 account | 404
     POST {base}/accounts/{accountId}/activate               -> 200 account
     POST {base}/accounts/{accountId}/set-password-tokens    -> 201 {token, expiresAt}
@@ -54,6 +54,8 @@ class AccountRequest:
     display_name: str = field(repr=False)
     email: str | None = field(default=None, repr=False)
     status: AccountStatus = AccountStatus.ACTIVE
+    user_id: str | None = None
+    """The user id to give the account (e.g. the holder's directory account's); None: the adapter chooses one."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class AccountDirectory:
             status=request.status,
             display_name=request.display_name,
             email=request.email,
+            user_id=request.user_id,
         )
         return _provisioned(record)
 
@@ -277,6 +280,8 @@ class HttpProvisioningAdapter:
     async def create_account(self, request: AccountRequest) -> ProvisionedAccount:
         """Create the account, or return the existing one of (request number, system, role)."""
         body = {"status": request.status.value, "displayName": request.display_name, "email": request.email}
+        if request.user_id is not None:
+            body["userId"] = request.user_id
         path = _account_path(request.request_number, request.system, request.role)
         return _parse_account(await self._call("PUT", path, body))
 

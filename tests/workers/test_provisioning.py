@@ -224,7 +224,7 @@ class FakeIntegration:
                 "system": key[1],
                 "role": key[2],
                 "status": body["status"],
-                "userId": f"u{len(self.accounts) + 1}",
+                "userId": body.get("userId") or f"u{len(self.accounts) + 1}",
                 "mustChangePassword": True,
             }
         return web.json_response(self.accounts[key], status=201 if created else 200)
@@ -361,3 +361,11 @@ async def test_http_garbage_answer_is_permanent(
     with pytest.raises(ProvisioningError, match="bukan JSON") as caught:
         await adapter.activate_account("akun-1")
     assert not is_transient(caught.value)
+
+
+async def test_http_adapter_passes_a_chosen_user_id(adapter: HttpProvisioningAdapter) -> None:
+    """An AccountRequest with a user id asks the service to give the account that user id."""
+    request = AccountRequest(
+        "PPBJ-2026-000045", System.SPSE, AccountRole.PPBJ, "Ani", None, AccountStatus.ACTIVE, user_id="ppbj.k7m2q9xa"
+    )
+    assert (await adapter.create_account(request)).user_id == "ppbj.k7m2q9xa"

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from tests.workers.conftest import NIK, NIP, FakeClock, admin_ppe_request_data, sqlite_only
 from workers.domain import AccountRole, AccountStatus, PersonData, PersonRole, PpbjIdentityData, RequestKind, System
-from workers.errors import NotFoundError, StoreUnavailableError, is_transient
+from workers.errors import NotFoundError, StoreError, StoreUnavailableError, is_transient
 from workers.store import Store, create_store_engine, current_revision, head_revision, mail_idempotency_key, upgrade
 from workers.store.models import Base
 
@@ -158,6 +158,38 @@ def test_pending_account_is_activated_once(store: Store, clock: FakeClock) -> No
     assert [e.action for e in store.audit_trail(number)].count("akun.diaktifkan") == 1
     assert store.find_account(number, System.DIREKTORI, AccountRole.PPBJ) == active
     assert store.find_account(number, System.SPSE, AccountRole.PPBJ) is None
+
+
+def test_an_account_can_take_a_given_user_id_once_per_system(store: Store) -> None:
+    """One person keeps one user id on every system: a given user id is used, but not twice within a system."""
+    number = store.create_ppbj_registration(PersonData(name="Ani")).number
+    kwargs = {"status": AccountStatus.ACTIVE, "display_name": "Ani", "email": None}
+    directory = store.create_account(number, System.DIREKTORI, AccountRole.PPBJ, **kwargs)  # type: ignore[arg-type]
+    spse = store.create_account(
+        number,
+        System.SPSE,
+        AccountRole.PPBJ,
+        user_id=directory.user_id,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert spse.user_id == directory.user_id
+    again = store.create_account(
+        number,
+        System.SPSE,
+        AccountRole.PPBJ,
+        user_id=directory.user_id,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert again == spse
+    other = store.create_ppbj_registration(PersonData(name="Budi")).number
+    with pytest.raises(StoreError, match="sudah dipakai"):
+        store.create_account(
+            other,
+            System.SPSE,
+            AccountRole.PPBJ,
+            user_id=directory.user_id,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def test_mail_log_records_each_key_once(store: Store) -> None:

@@ -370,9 +370,14 @@ class Store:
         status: AccountStatus,
         display_name: str,
         email: str | None,
+        user_id: str | None = None,
         actor: str = "sistem",
     ) -> AccountRecord:
-        """Create the account of (request, system, role) with a generated user id, or return the existing one."""
+        """Create the account of (request, system, role), or return the existing one.
+
+        The user id is generated, or `user_id` when given (one person keeps one user id on every system); a
+        `user_id` another account of the system already has is refused with `StoreError`.
+        """
         with self._transaction() as session:
             request = self._request(session, number)
 
@@ -384,6 +389,8 @@ class Store:
                 ).one_or_none()
 
             now = self.now()
+            if user_id is not None and find() is None:
+                self._check_user_id_free(session, system, user_id)
             account, created = _insert_or_get(
                 session,
                 lambda: Account(
@@ -392,7 +399,7 @@ class Store:
                     system=system.value,
                     role=role.value,
                     status=status.value,
-                    user_id=self._new_user_id(session, system, role),
+                    user_id=user_id or self._new_user_id(session, system, role),
                     display_name=display_name,
                     email=email,
                     must_change_password=True,
@@ -405,6 +412,11 @@ class Store:
                 detail = {"idAkun": account.id, "sistem": system.value, "peran": role.value, "status": status.value}
                 self._audit(session, request, "akun.dibuat", actor, detail)
             return _account_record(number, account)
+
+    def _check_user_id_free(self, session: Session, system: System, user_id: str) -> None:
+        taken = session.scalars(select(Account.id).where(Account.system == system.value, Account.user_id == user_id))
+        if taken.first() is not None:
+            raise StoreError(f"ID pengguna {user_id} sudah dipakai akun lain pada sistem {system.value}.")
 
     def get_account(self, account_id: str) -> AccountRecord:
         """An account by id; `NotFoundError` if there is none."""
