@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.model import Kind, ProcessModel
 
@@ -237,9 +237,11 @@ class UserTask:
     completion_date: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Record:
-    """One entry of the engine's history: what happened to which key, and when."""
+class Record(NamedTuple):
+    """One entry of the engine's history: what happened to which key, and when.
+
+    A named tuple rather than a frozen dataclass: one object instead of two (no __dict__) and about three times
+    cheaper to make; the executor makes several per element and keeps them all."""
 
     position: int
     value_type: str
