@@ -149,6 +149,7 @@ class Engine:
         self._message_start_keys: dict[int, str] = {}  # instance → correlation key of its start message
         self.on_change: Callable[[], None] | None = None  # the scheduler's wake-up
         self.commands = 0
+        self._command_time: datetime | None = None  # the instant of the command running now
         # what the gateway is doing, for wait_for_idle
         self.inflight = 0
         self.open_polls: dict[str, int] = {}
@@ -156,7 +157,9 @@ class Engine:
 
     # ================================================================== helpers
     def now(self) -> datetime:
-        return self.clock.now()
+        """The clock's time; while a command runs, the instant it started: one command is one instant, so all
+        its records carry one timestamp (and the clock is read once, not for every record)."""
+        return self._command_time or self.clock.now()
 
     def _record(
         self,
@@ -184,12 +187,19 @@ class Engine:
     def _command(self, action: Callable[[], Any]) -> Any:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""
         self.commands += 1
-        result = None
-        with contextlib.suppress(_Interrupt):  # an incident was raised; the element waits for its resolution
-            result = action()
-        self._drain()
-        self._wake()
-        return result
+        outermost = self._command_time is None
+        if outermost:
+            self._command_time = self.clock.now()
+        try:
+            result = None
+            with contextlib.suppress(_Interrupt):  # an incident was raised; the element waits for its resolution
+                result = action()
+            self._drain()
+            self._wake()
+            return result
+        finally:
+            if outermost:
+                self._command_time = None
 
     def _drain(self) -> None:
         if self._running:
