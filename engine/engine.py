@@ -170,19 +170,22 @@ class Engine:
         pi: int | None = None,
         element: ElementInstance | None = None,
     ) -> None:
-        self.records.append(
-            Record(
-                position=next(self._positions),
-                value_type=value_type,
-                intent=intent,
-                key=key,
-                timestamp=self.now(),
-                process_instance_key=element.process_instance_key if element else pi,
-                element_id=element.element_id if element else None,
-                bpmn_element_type=element.bpmn_element_type if element else None,
-                flow_scope_key=element.flow_scope_key if element else None,
+        # positional arguments: the executor records every transition, and keywords cost more here
+        if element is None:
+            record = Record(next(self._positions), value_type, intent, key, self.now(), pi)
+        else:
+            record = Record(
+                next(self._positions),
+                value_type,
+                intent,
+                key,
+                self.now(),
+                element.process_instance_key,
+                element.element_id,
+                element.bpmn_element_type,
+                element.flow_scope_key,
             )
-        )
+        self.records.append(record)
 
     def _command(self, action: Callable[[], Any]) -> Any:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""
