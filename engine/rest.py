@@ -1,5 +1,6 @@
-"""The subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) that human steps need, with Camunda's
-request and response shapes: keys as strings, ISO 8601 dates, RFC 9457 problem details on errors."""
+"""The subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) that human steps and tests need, with Camunda's
+request and response shapes: keys as strings, ISO 8601 dates, RFC 9457 problem details on errors. User tasks, the
+topology, and the clock (pin and reset) when the engine runs with a controlled clock."""
 
 import functools
 import json
@@ -9,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from engine.clock import from_millis
 from engine.engine import Engine
 from engine.errors import (
     AlreadyExistsError,
@@ -20,8 +22,14 @@ from engine.errors import (
 from engine.gateway import GATEWAY_VERSION, TENANT
 from engine.state import UserTask
 
+
+class ForbiddenError(EngineError):
+    """The request is valid but this engine does not allow it (the clock of an engine not in test mode)."""
+
+
 _HTTP_STATUS: list[tuple[type[EngineError], int, str]] = [
     (InvalidArgumentError, 400, "INVALID_ARGUMENT"),
+    (ForbiddenError, 403, "FORBIDDEN"),
     (NotFoundError, 404, "NOT_FOUND"),
     (FailedPreconditionError, 409, "INVALID_STATE"),
     (AlreadyExistsError, 409, "ALREADY_EXISTS"),
@@ -81,7 +89,7 @@ def _key(request: web.Request, name: str = "key") -> int:
 
 
 class RestApi:
-    """Serves `/v2/user-tasks/*` and `/v2/topology` over the engine."""
+    """Serves the `/v2` subset over the engine (the routes are listed in `__init__`)."""
 
     def __init__(self, engine: Engine, host: str, port: int, grpc_port: int) -> None:
         self.engine = engine
@@ -100,6 +108,8 @@ class RestApi:
                 web.post("/v2/user-tasks/{key}/assignment", _errors(self.assign_user_task)),
                 web.delete("/v2/user-tasks/{key}/assignee", _errors(self.unassign_user_task)),
                 web.post("/v2/user-tasks/{key}/completion", _errors(self.complete_user_task)),
+                web.put("/v2/clock", _errors(self.pin_clock)),
+                web.post("/v2/clock/reset", _errors(self.reset_clock)),
             ]
         )
 
@@ -259,6 +269,48 @@ class RestApi:
             raise InvalidArgumentError("'variables' must be a JSON object")
         self.engine.complete_user_task(key, variables)
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ clock
+    def _controlled_clock(self) -> None:
+        if not self.engine.clock.controlled:
+            raise ForbiddenError(
+                "The engine clock is not controlled: pinning and resetting it is for tests only; start the engine "
+                "with a controlled clock (EmbeddedEngine(), or pbj engine --controlled-clock)"
+            )
+
+    async def pin_clock(self, request: web.Request) -> web.Response:
+        self._controlled_clock()
+        body = await _body(request)
+        if body.get("timestamp") is None:
+            raise InvalidArgumentError("No timestamp provided: 'timestamp' must be the time in epoch milliseconds")
+        timestamp = _optional(body, "timestamp", int, 0)
+        if timestamp < 0:
+            raise InvalidArgumentError(f"The value for timestamp is '{timestamp}' but must be non-negative")
+        self.engine.clock.pin(from_millis(timestamp))
+        self._clock_moved()
+        return web.Response(status=204)
+
+    async def reset_clock(self, request: web.Request) -> web.Response:
+        self._controlled_clock()
+        self.engine.clock.reset()
+        self._clock_moved()
+        return web.Response(status=204)
+
+    def _clock_moved(self) -> None:
+        """Fires what fell due at the new time; the engine's change hook then wakes the server's scheduler, which
+        plans its next wake-up by the new time."""
+        self.engine.process_due()
+
+
+def _optional(body: dict[str, Any], name: str, kind: type[Any], default: Any) -> Any:
+    """`body[name]` if it is a `kind` (JSON null or absent: `default`), else a 400 naming the property."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        what = {str: "a string", int: "an integer", dict: "a JSON object"}.get(kind, kind.__name__)
+        raise InvalidArgumentError(f"'{name}' must be {what}, not {value!r}")
+    return value
 
 
 def _matches(item: dict[str, Any], filters: dict[str, Any]) -> bool:
