@@ -1,15 +1,16 @@
-"""The subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) that human steps and tests need, with Camunda's
-request and response shapes: keys as strings, ISO 8601 dates, RFC 9457 problem details on errors. User tasks, the
-topology, and the clock (pin and reset) when the engine runs with a controlled clock."""
+"""A subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) with Camunda's request and response shapes:
+keys as strings, ISO 8601 dates, `filter`/`sort`/`page` searches (engine/queries.py), RFC 9457 problem details on
+errors. User tasks for the human steps; process instances, element instances, incidents and process definitions for
+tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
 
 import functools
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from engine import queries
 from engine.clock import from_millis
 from engine.engine import Engine
 from engine.errors import (
@@ -20,6 +21,7 @@ from engine.errors import (
     NotFoundError,
 )
 from engine.gateway import GATEWAY_VERSION, TENANT
+from engine.queries import iso as _iso
 from engine.state import UserTask
 
 
@@ -36,12 +38,6 @@ _HTTP_STATUS: list[tuple[type[EngineError], int, str]] = [
 ]
 
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _problem(status: int, title: str, detail: str, instance: str) -> web.Response:
@@ -108,6 +104,16 @@ class RestApi:
                 web.post("/v2/user-tasks/{key}/assignment", _errors(self.assign_user_task)),
                 web.delete("/v2/user-tasks/{key}/assignee", _errors(self.unassign_user_task)),
                 web.post("/v2/user-tasks/{key}/completion", _errors(self.complete_user_task)),
+                web.post("/v2/process-instances/search", _errors(self.search_process_instances)),
+                web.get("/v2/process-instances/{key}", _errors(self.get_process_instance)),
+                web.post("/v2/element-instances/search", _errors(self.search_element_instances)),
+                web.get("/v2/element-instances/{key}", _errors(self.get_element_instance)),
+                web.post("/v2/incidents/search", _errors(self.search_incidents)),
+                web.get("/v2/incidents/{key}", _errors(self.get_incident)),
+                web.post("/v2/incidents/{key}/resolution", _errors(self.resolve_incident)),
+                web.post("/v2/process-definitions/search", _errors(self.search_process_definitions)),
+                web.get("/v2/process-definitions/{key}", _errors(self.get_process_definition)),
+                web.get("/v2/process-definitions/{key}/xml", _errors(self.get_process_definition_xml)),
                 web.put("/v2/clock", _errors(self.pin_clock)),
                 web.post("/v2/clock/reset", _errors(self.reset_clock)),
             ]
@@ -269,6 +275,71 @@ class RestApi:
             raise InvalidArgumentError("'variables' must be a JSON object")
         self.engine.complete_user_task(key, variables)
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ process instances
+    async def search_process_instances(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        rows = queries.process_instance_rows(self.engine)
+        return web.json_response(queries.search(queries.PROCESS_INSTANCES, rows, body))
+
+    async def get_process_instance(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        row = queries.find_process_instance(self.engine, key)
+        if row is None:
+            raise NotFoundError(f"Process instance with key '{key}' not found")
+        return web.json_response(queries.PROCESS_INSTANCES.to_json(row))
+
+    # ------------------------------------------------------------------ element instances
+    async def search_element_instances(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        rows = queries.element_instance_rows(self.engine)
+        return web.json_response(queries.search(queries.ELEMENT_INSTANCES, rows, body))
+
+    async def get_element_instance(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        row = queries.find_element_instance(self.engine, key)
+        if row is None:
+            raise NotFoundError(f"Element instance with key '{key}' not found")
+        return web.json_response(queries.ELEMENT_INSTANCES.to_json(row))
+
+    # ------------------------------------------------------------------ incidents
+    async def search_incidents(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        return web.json_response(queries.search(queries.INCIDENTS, queries.incident_rows(self.engine), body))
+
+    async def get_incident(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        incident = self.engine.incidents.get(key)
+        if incident is None:
+            raise NotFoundError(f"Incident with key '{key}' not found")
+        return web.json_response(queries.INCIDENTS.to_json(queries.incident_row(incident)))
+
+    async def resolve_incident(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        await _body(request)  # an optional operationReference; the embedded engine has no use for it
+        self.engine.resolve_incident(key)
+        return web.Response(status=204)
+
+    # ------------------------------------------------------------------ process definitions
+    async def search_process_definitions(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        rows = queries.process_definition_rows(self.engine)
+        return web.json_response(queries.search(queries.PROCESS_DEFINITIONS, rows, body))
+
+    def _definition_row(self, key: int) -> queries.Row:
+        for row in queries.process_definition_rows(self.engine):
+            if row["processDefinitionKey"] == key:
+                return row
+        raise NotFoundError(f"Process definition with key '{key}' not found")
+
+    async def get_process_definition(self, request: web.Request) -> web.Response:
+        row = self._definition_row(_key(request))
+        return web.json_response(queries.PROCESS_DEFINITIONS.to_json(row))
+
+    async def get_process_definition_xml(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        self._definition_row(key)
+        return web.Response(body=self.engine.definitions[key].resource, content_type="text/xml", charset="utf-8")
 
     # ------------------------------------------------------------------ clock
     def _controlled_clock(self) -> None:
