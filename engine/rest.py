@@ -1,7 +1,7 @@
 """A subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) with Camunda's request and response shapes:
 keys as strings, ISO 8601 dates, `filter`/`sort`/`page` searches (engine/queries.py), RFC 9457 problem details on
-errors. User tasks for the human steps; process instances, element instances, incidents and process definitions for
-tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
+errors. User tasks for the human steps; process instances, element instances, incidents, process definitions and
+messages for tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
 
 import functools
 import json
@@ -114,6 +114,7 @@ class RestApi:
                 web.post("/v2/process-definitions/search", _errors(self.search_process_definitions)),
                 web.get("/v2/process-definitions/{key}", _errors(self.get_process_definition)),
                 web.get("/v2/process-definitions/{key}/xml", _errors(self.get_process_definition_xml)),
+                web.post("/v2/messages/publication", _errors(self.publish_message)),
                 web.put("/v2/clock", _errors(self.pin_clock)),
                 web.post("/v2/clock/reset", _errors(self.reset_clock)),
             ]
@@ -340,6 +341,27 @@ class RestApi:
         key = _key(request)
         self._definition_row(key)
         return web.Response(body=self.engine.definitions[key].resource, content_type="text/xml", charset="utf-8")
+
+    # ------------------------------------------------------------------ messages
+    async def publish_message(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        name = body.get("name")
+        if not isinstance(name, str):
+            raise InvalidArgumentError("No name provided: 'name' must be the message name (a string)")
+        correlation_key = _optional(body, "correlationKey", str, "")
+        ttl = _optional(body, "timeToLive", int, 0)
+        if ttl < 0:
+            raise InvalidArgumentError(f"The value for timeToLive is '{ttl}' but must be non-negative")
+        message_id = _optional(body, "messageId", str, "")
+        variables = _optional(body, "variables", dict, {})
+        tenant = _optional(body, "tenantId", str, TENANT)
+        if tenant != TENANT:
+            raise InvalidArgumentError(
+                f"Expected to publish a message for tenant '{tenant}', but multi-tenancy is disabled: the only "
+                f"tenant is '{TENANT}'"
+            )
+        key = self.engine.publish_message(name, correlation_key, ttl, message_id, variables)
+        return web.json_response({"tenantId": TENANT, "messageKey": str(key)})
 
     # ------------------------------------------------------------------ clock
     def _controlled_clock(self) -> None:

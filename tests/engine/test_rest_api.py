@@ -1,5 +1,5 @@
 """Conformance: the Orchestration Cluster REST API beyond user tasks – process instances, element instances,
-incidents, process definitions and the clock – with Camunda 8.8's shapes (string keys,
+incidents, process definitions, message publication and the clock – with Camunda 8.8's shapes (string keys,
 ISO 8601 dates, `filter`/`sort`/`page` searches, RFC 9457 problems), driven with aiohttp's client against
 processes run through the gRPC gateway."""
 
@@ -522,3 +522,48 @@ async def test_process_definition_search_get_and_xml(engine: EmbeddedEngine, htt
         async with http.get(path) as response:
             assert UNKNOWN_KEY in (await problem(response, 404))["detail"]
     assert "'bpmnProcessId'" in await bad_search(http, "process-definitions", {"filter": {"bpmnProcessId": "x"}})
+
+
+# ---------------------------------------------------------------------- messages
+async def test_publication_correlates_to_the_waiting_instance(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession, gateway: Any
+) -> None:
+    """POST /v2/messages/publication answers the message key; the message reaches the instance waiting with that
+    correlation key, with its variables."""
+    waiting = await create(gateway, "waitForPayment", {"orderId": "O-7"})
+    body = {"name": "payment-received", "correlationKey": "O-7", "variables": {"amount": 120}}
+    async with http.post("/v2/messages/publication", json=body) as response:
+        published = await ok(response)
+    assert published["tenantId"] == "<default>"
+    assert published["messageKey"].isdigit()
+    engine.assert_that(waiting).is_completed().has_variable("amount", 120)
+
+
+async def test_publication_buffers_for_its_time_to_live_and_refuses_a_duplicate_id(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession, gateway: Any
+) -> None:
+    """A message with timeToLive waits for an instance that subscribes later; a second one with the same messageId
+    while it lives is a 409 problem."""
+    body = {"name": "payment-received", "correlationKey": "O-8", "timeToLive": 60_000, "messageId": "pay-O-8"}
+    async with http.post("/v2/messages/publication", json=body) as response:
+        published = await ok(response)
+    async with http.post("/v2/messages/publication", json=body) as response:
+        assert "pay-O-8" in (await problem(response, 409))["detail"]
+    late = await create(gateway, "waitForPayment", {"orderId": "O-8"})
+    engine.assert_that(late).is_completed()
+    assert [str(m.key) for m in engine.messages()] == [published["messageKey"]]
+
+
+async def test_bad_publications_are_400_problems(http: aiohttp.ClientSession) -> None:
+    """A missing or blank name, a negative timeToLive, variables that are no object, a correlation key that is no
+    string and another tenant answer 400 problems naming the property."""
+    for body, word in (
+        ({"correlationKey": "O-1"}, "name"),
+        ({"name": " "}, "name"),
+        ({"name": "m", "timeToLive": -1}, "timeToLive"),
+        ({"name": "m", "variables": [1]}, "variables"),
+        ({"name": "m", "correlationKey": 7}, "correlationKey"),
+        ({"name": "m", "tenantId": "other"}, "tenant"),
+    ):
+        async with http.post("/v2/messages/publication", json=body) as response:
+            assert word in (await problem(response, 400))["detail"], body
