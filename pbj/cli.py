@@ -51,12 +51,27 @@ async def run_engine(host: str, port: int, rest_port: int, controlled_clock: boo
     return 0
 
 
+def _workers_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    sub.add_parser(
+        "workers",
+        help="menjalankan pekerja tugas layanan (job worker) kedua SOP",
+        description="Menjalankan pekerja tugas layanan untuk semua tipe tugas pada diagram di bpmn/. "
+        "Pengaturan dibaca dari variabel lingkungan (lihat .env.example); SIGTERM atau Ctrl-C menghentikan "
+        "pengambilan tugas baru dan menunggu tugas yang sedang berjalan selesai.",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
     _engine_parser(sub)
+    _workers_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "engine":
         return asyncio.run(run_engine(args.host, args.port, args.rest_port, args.controlled_clock))
+    if args.command == "workers":
+        from workers.__main__ import run as run_workers
+
+        return run_workers()
     parser.error(f"perintah tidak dikenal: {args.command}")
     return 2

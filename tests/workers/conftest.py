@@ -7,7 +7,7 @@ fresh database on that server instead, and the SQLite-only checks are skipped.
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from tests.workers.harness import MailSink, settings_environ
 from workers.domain import AdminPpeRequestData, PersonData
+from workers.services import Services
+from workers.settings import Settings
 from workers.store import Store
 
 NIK = "6471014505900001"
@@ -85,3 +88,29 @@ def admin_ppe_request_data() -> AdminPpeRequestData:
             nip=NIP,
         ),
     )
+
+
+# --- the job workers (issue 4) -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def mail_sink() -> AsyncIterator[MailSink]:
+    """A running loopback SMTP server that keeps every message."""
+    sink = MailSink()
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+@pytest.fixture
+def worker_settings(tmp_path: Path, database_url: str, mail_sink: MailSink) -> Settings:
+    """Settings of the workers: the test database, data under tmp_path, the loopback SMTP server."""
+    return Settings.from_env(settings_environ(tmp_path / "data", database_url, mail_sink.port))
+
+
+@pytest.fixture
+async def services(worker_settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
+    """The workers' services on the fake clock (store migrated)."""
+    built = Services.from_settings(worker_settings, clock=clock)
+    yield built
+    await built.aclose()

@@ -1,0 +1,311 @@
+"""Helpers of the worker tests: a loopback SMTP server that keeps every message, realistic requests in the store,
+documents with real file signatures, the worker running against the embedded engine, and a job delivery whose
+completion is lost (a worker that dies right after its side effects)."""
+
+import asyncio
+import struct
+import zlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import grpc
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from pyzeebe import Job, JobController, ZeebeWorker
+from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
+from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
+
+from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PersonRole, PpbjIdentityData
+from workers.services import Services
+from workers.store import PersonRecord, RequestRecord
+from workers.worker import create_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN_DIR = ROOT / "bpmn"
+
+ADMIN_NIK = "6471014505900001"
+ADMIN_NIP = "199005052015032001"
+ADMIN_EMAIL = "sari.wulandari@kaltimprov.go.id"
+ADMIN_WHATSAPP = "0812-3456-7890"
+KEPALA_EMAIL = "muhammad.ridwan@kaltimprov.go.id"
+PPBJ_NIK = "6171011204850003"
+PPBJ_NIP = "19850412 201001 1 003"
+PPBJ_EMAIL = "rudi.hartono@kalbarprov.go.id"
+PPBJ_WHATSAPP = "0813-5200-1234"
+PM_LKPP_EMAIL = "pm.eproc@lkpp.go.id"
+LPSE_ADMIN_EMAIL = "admin.ppe@kalbarprov.go.id"
+BUREAU_HEAD_EMAIL = "kepala.biro.pbj@kaltimprov.go.id"
+
+
+# --- SMTP ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MailSink:
+    """An aiosmtpd server on loopback keeping every accepted message; it can be stopped and started again on the
+    same port, and told to hold DATA until released (a slow server)."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    port: int = 0
+    envelopes: list[Envelope] = field(default_factory=list)
+    hold: asyncio.Event | None = None
+    receiving: asyncio.Event = field(default_factory=asyncio.Event)
+    _server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        """Listen (again) on 127.0.0.1, on the same port as before if there was one."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="localhost", **self.options), host="127.0.0.1", port=self.port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening: connections are refused until `start()`."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        """Keep the message (after the hold, if any, is released)."""
+        self.receiving.set()
+        if self.hold is not None:
+            await self.hold.wait()
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        """Every received message, parsed."""
+        parsed = []
+        for envelope in self.envelopes:
+            content = envelope.content
+            assert isinstance(content, bytes)
+            message = message_from_bytes(content, policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            parsed.append(message)
+        return parsed
+
+    def subjects(self) -> list[str]:
+        """The subjects of the received messages, in order."""
+        return [str(message["Subject"]) for message in self.messages()]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages delivered to `address`."""
+        return [m for m, e in zip(self.messages(), self.envelopes, strict=True) if address in e.rcpt_tos]
+
+    def raw(self) -> str:
+        """Every received message as one text (headers and bodies)."""
+        return "\n".join(
+            e.content.decode("utf-8", "replace") if isinstance(e.content, bytes) else str(e.content)
+            for e in self.envelopes
+        )
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text part of a received message."""
+    part = message.get_body(preferencelist=("plain",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content())
+
+
+def settings_environ(data_dir: Path, database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
+    """The environment of the worker tests: the loopback SMTP server, a small document limit, staff addresses."""
+    return {
+        "PBJ_DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TIMEOUT": "5",
+        "MAIL_FROM": "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>",
+        "APP_URL": "https://pbj.kaltimprov.go.id",
+        "SET_PASSWORD_URL": "https://pbj.kaltimprov.go.id/atur-kata-sandi",
+        "REGISTRATION_FORM_URL": "https://pbj.kalbarprov.go.id/formulir-ppbj",
+        "SPSE_LOGIN_URL": "https://spse.inaproc.id/kaltimprov",
+        "PM_LKPP_EMAIL": f"PM Direktorat e-Procurement LKPP <{PM_LKPP_EMAIL}>",
+        "LPSE_ADMIN_PPE_EMAIL": LPSE_ADMIN_EMAIL,
+        "DOCUMENT_MAX_SIZE": "1MiB",
+        **extra,
+    }
+
+
+# --- documents -------------------------------------------------------------------------------------------------
+
+
+def pdf_document(title: str) -> bytes:
+    """A small but well-formed one-page PDF (header, objects, cross-reference table, trailer, end marker)."""
+    text = f"BT /F1 14 Tf 72 770 Td ({title}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    body = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(body)
+
+
+def png_image(width: int = 64, height: int = 40) -> bytes:
+    """A real PNG (grey gradient): signature, IHDR, IDAT, IEND with their CRCs."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes((x * 4 + y) % 256 for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+DOCUMENT_FILES: dict[DocumentType, tuple[str, str]] = {
+    DocumentType.SK_PEMBENTUKAN_LPSE: ("SK-Gubernur-Pembentukan-LPSE-2023.pdf", "application/pdf"),
+    DocumentType.PROFIL_LPSE: ("Profil-LPSE-Kaltim.pdf", "application/pdf"),
+    DocumentType.DATA_PERSONIL_ADMIN_PPE: ("Data-Personil-Admin-PPE.pdf", "application/pdf"),
+    DocumentType.KTP_ADMIN_PPE: ("KTP-Admin-PPE.png", "image/png"),
+}
+
+
+def upload(
+    services: Services, number: str, document_type: DocumentType, content: bytes | None = None
+) -> dict[str, Any]:
+    """Store one document of the request as the application would; its reference as the diagrams carry it."""
+    file_name, media_type = DOCUMENT_FILES[document_type]
+    if content is None:
+        content = png_image() if media_type == "image/png" else pdf_document(document_type.label)
+    record = services.documents.put(number, document_type, file_name=file_name, media_type=media_type, content=content)
+    return record.as_variable()
+
+
+# --- requests --------------------------------------------------------------------------------------------------
+
+
+def seed_admin_ppe_request(
+    services: Services, *, without: Iterable[DocumentType] = (), verified: bool = True, **admin: Any
+) -> tuple[RequestRecord, list[dict[str, Any]]]:
+    """An SOP 1 request of LPSE Kalimantan Timur with its documents (but those `without`) and their references."""
+    admin_data = {
+        "name": "Sari Wulandari, S.Kom.",
+        "email": ADMIN_EMAIL,
+        "whatsapp": ADMIN_WHATSAPP,
+        "nik": ADMIN_NIK,
+        "nip": ADMIN_NIP,
+        "institution": "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur",
+        "position": "Pranata Komputer Ahli Pertama",
+        **admin,
+    }
+    request = services.store.create_admin_ppe_request(
+        AdminPpeRequestData(
+            lpse_name="LPSE Provinsi Kalimantan Timur",
+            kepala_lpse=PersonData(name="Dr. H. Muhammad Ridwan, M.Si.", email=KEPALA_EMAIL),
+            admin_ppe=PersonData(**admin_data),
+        )
+    )
+    if verified and admin_data["email"]:
+        services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE)
+    skipped = set(without)
+    references = [
+        upload(services, request.number, document_type)
+        for document_type in DOCUMENT_FILES
+        if document_type not in skipped
+    ]
+    return request, references
+
+
+def seed_ppbj_registration(
+    services: Services, *, email: str = PPBJ_EMAIL, whatsapp: str = PPBJ_WHATSAPP
+) -> RequestRecord:
+    """An SOP 2 registration in Kalimantan Barat (name, e-mail and WhatsApp number)."""
+    return services.store.create_ppbj_registration(
+        PersonData(name="Rudi Hartono, S.E.", email=email, whatsapp=whatsapp)
+    )
+
+
+def fill_identity(services: Services, number: str, *, nik: str = PPBJ_NIK, nip: str = PPBJ_NIP) -> PersonRecord:
+    """The PPBJ fills in the registration form (SOP 2 row 3)."""
+    return services.store.update_ppbj_identity(
+        number,
+        PpbjIdentityData(
+            nik=nik,
+            nip=nip,
+            institution="Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Barat",
+            position="Pengelola Pengadaan Barang/Jasa Ahli Pertama",
+        ),
+    )
+
+
+def identity_message(person: PersonRecord) -> dict[str, Any]:
+    """The `identitas-ppbj-diisi` payload: the masked NIK and the reference, never the NIK."""
+    return {"nikTersamar": person.nik_masked, "identitasRef": person.ref}
+
+
+# --- running the workers -------------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def running_worker(
+    channel: grpc.aio.Channel, services: Services, *, without: Iterable[str] = ()
+) -> AsyncIterator[ZeebeWorker]:
+    """The real worker (every router, or all but the task types `without`) working until the block ends."""
+    worker = create_worker(channel, services, name="pekerja-uji")
+    for task_type in without:
+        worker.remove_task(task_type)
+    work = asyncio.create_task(worker.work())
+    try:
+        yield worker
+    finally:
+        await asyncio.wait_for(worker.stop(), timeout=10)
+        await asyncio.wait_for(work, timeout=10)
+
+
+class LostCompletion(JobController):
+    """A job controller whose CompleteJob never reaches the gateway: the worker died right after the handler."""
+
+    lost: dict[str, Any] | None = None
+
+    async def set_success_status(self, variables: Mapping[str, Any] | None = None) -> None:
+        """Drop the completion (the process was killed before sending it)."""
+        self.lost = dict(variables or {})
+
+
+async def deliver_and_die(channel: grpc.aio.Channel, services: Services, job_type: str) -> tuple[Job, LostCompletion]:
+    """Activate one job over gRPC as a worker would and run the real handler on it; its completion is lost."""
+    worker = create_worker(channel, services, name="pekerja-yang-mati")
+    task = worker.get_task(job_type)
+    adapter = ZeebeAdapter(channel)
+    jobs = [
+        job
+        async for job in adapter.activate_jobs(
+            task_type=job_type,
+            worker=worker.name,
+            timeout=task.config.timeout_ms,
+            max_jobs_to_activate=1,
+            variables_to_fetch=task.config.variables_to_fetch or [],
+            request_timeout=2000,
+        )
+    ]
+    assert len(jobs) == 1, f"expected one {job_type} job, got {len(jobs)}"
+    controller = LostCompletion(jobs[0], adapter)
+    await task.job_handler(jobs[0], controller)
+    assert controller.lost is not None, "the handler failed instead of finishing its side effects"
+    return jobs[0], controller
+
+
+async def resolve_incident_with_retries(channel: grpc.aio.Channel, job_key: int, incident_key: int) -> None:
+    """What an operator does in Operate: give the job a retry and resolve the incident."""
+    gateway: Any = GatewayStub(channel)
+    await gateway.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job_key, retries=1))
+    await gateway.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=incident_key))

@@ -1,0 +1,86 @@
+"""`python -m workers` (and `pbj workers`): run every job worker until SIGTERM or SIGINT.
+
+Start-up: the settings are read from the environment (a missing or malformed setting is named and the exit code
+is 2), logging is configured (only here), the application store is migrated, and one ZeebeWorker with every router
+connects to `ZEEBE_ADDRESS` – with OAuth client credentials when they are set. On SIGTERM or SIGINT the worker
+stops activating jobs, finishes the jobs it is running and the process exits 0; a second signal stops at once
+(exit 1, the unfinished jobs time out in Zeebe and are handed out again).
+"""
+
+import asyncio
+import signal
+import sys
+from collections.abc import Mapping
+
+from workers.errors import SettingsError, WorkersError
+from workers.logging import configure_logging, get_logger
+from workers.services import Services
+from workers.settings import Settings
+from workers.worker import create_channel, create_worker
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_SETTINGS = 2
+
+
+async def main(settings: Settings) -> int:
+    """Run the workers with these settings until a signal stops them; the exit code."""
+    log = get_logger("workers")
+    services = await asyncio.to_thread(Services.from_settings, settings)
+    channel = create_channel(settings.zeebe)
+    worker = create_worker(channel, services)
+    work = asyncio.create_task(worker.work())
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stopping:
+            log.warning("Sinyal kedua diterima; pekerja dihentikan segera", sinyal=signum.name)
+            work.cancel()
+            return
+        log.info("Pekerja berhenti menerima tugas dan menyelesaikan tugas yang sedang berjalan", sinyal=signum.name)
+        stopping.append(asyncio.create_task(worker.stop()))
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    log.info(
+        "Pekerja siap",
+        zeebe=settings.zeebe.address,
+        oauth=settings.zeebe.uses_oauth,
+        basis_data=settings.database_url_for_display,
+        tugas=sorted(task.type for task in worker.tasks),
+    )
+    code = EXIT_OK
+    try:
+        await work
+    except asyncio.CancelledError:
+        code = EXIT_FAILED
+    except Exception:
+        log.exception("Pekerja berhenti karena kesalahan")
+        code = EXIT_FAILED
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await channel.close(grace=None)
+        await services.aclose()
+    log.info("Pekerja berhenti", kode_keluar=code)
+    return code
+
+
+def run(environ: Mapping[str, str] | None = None) -> int:
+    """Read the settings, set up logging and run the workers; the process exit code."""
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as exc:
+        print(f"Pekerja tidak dapat dijalankan: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        return asyncio.run(main(settings))
+    except WorkersError as exc:
+        get_logger("workers").error("Pekerja tidak dapat dijalankan", pesan=str(exc))
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

@@ -1,0 +1,109 @@
+"""`kirim-notifikasi-sla` (both diagrams): a step overran its standard time – record it, remind its performer.
+
+The breach is written to the request's audit trail once per notification (event key: the notification task's
+element instance), with the step, its SOP row, its standard time and the performer role. The `pengingat-sla`
+e-mail goes to the performer (`slaPelaksana`: a person of the request – Kepala LPSE, PPBJ – or configured staff –
+`PM_LKPP_EMAIL`, `LPSE_ADMIN_PPE_EMAIL`) and, when `BUREAU_HEAD_EMAIL` is set, to the bureau head; each copy is
+sent once (`Outbox`), so a retry after one copy failed sends only the missing one. A performer without an address
+fails the job – after the other copy went out – so the operator sees an incident naming the setting to fill in.
+"""
+
+import asyncio
+from typing import Any
+
+from pyzeebe import Job, ZeebeTaskRouter
+
+from workers.constants import Performer, TaskType, Template, Var
+from workers.logging import get_logger
+from workers.outbox import (
+    Outbox,
+    Recipient,
+    RecipientError,
+    bureau_signature,
+    performer_recipient,
+    staff_recipient,
+    staff_setting,
+)
+from workers.services import Services
+from workers.store import mail_idempotency_key
+from workers.tasks.common import JobDataError, load_request, new_router, number_of, require, task
+
+log = get_logger(__name__)
+
+
+def create_router(services: Services) -> ZeebeTaskRouter:
+    """The router of `kirim-notifikasi-sla`."""
+    router = new_router()
+    outbox = Outbox(services)
+
+    @task(router, TaskType.KIRIM_NOTIFIKASI_SLA)
+    async def kirim_notifikasi_sla(
+        job: Job,
+        nomorPermohonan: str | None = None,
+        nomorPendaftaran: str | None = None,
+        slaLangkah: str | None = None,
+        slaKegiatan: str | None = None,
+        slaBarisSop: int | None = None,
+        slaBatasWaktu: str | None = None,
+        slaPelaksana: str | None = None,
+    ) -> dict[str, Any]:
+        request = await load_request(services, number_of(job.type, nomorPermohonan, nomorPendaftaran))
+        step = require(slaLangkah, Var.SLA_LANGKAH, job.type)
+        performer_name = require(slaPelaksana, Var.SLA_PELAKSANA, job.type)
+        try:
+            performer = Performer(performer_name)
+        except ValueError:
+            raise JobDataError(f"Variabel {Var.SLA_PELAKSANA} tidak dikenal: {performer_name!r}.") from None
+        breach = {
+            "langkah": step,
+            "kegiatan": require(slaKegiatan, Var.SLA_KEGIATAN, job.type),
+            "barisSop": require(slaBarisSop, Var.SLA_BARIS_SOP, job.type),
+            "batasWaktu": require(slaBatasWaktu, Var.SLA_BATAS_WAKTU, job.type),
+            "pelaksana": performer.value,
+        }
+        audit = await asyncio.to_thread(
+            services.store.record_audit,
+            request.number,
+            "sla.terlampaui",
+            detail=breach,
+            event_key=f"sla-terlampaui:{job.element_instance_key}",
+        )
+        log.info("Batas waktu langkah terlampaui", langkah=step, pelaksana=performer)
+
+        async def context() -> dict[str, object]:
+            return {
+                "nomor": request.number,
+                "namaSop": request.kind.sop_name,
+                Var.SLA_KEGIATAN: breach["kegiatan"],
+                Var.SLA_BARIS_SOP: breach["barisSop"],
+                Var.SLA_LANGKAH: step,
+                Var.SLA_BATAS_WAKTU: breach["batasWaktu"],
+                "slaTerlampauiPada": audit.at,
+            }
+
+        recipients: list[Recipient] = []
+        performer_recipient_ = await performer_recipient(services, request, performer)
+        if performer_recipient_ is not None:
+            recipients.append(performer_recipient_)
+        bureau_head = staff_recipient(services, request, Performer.KEPALA_BIRO)
+        if bureau_head is not None:
+            recipients.append(bureau_head)
+        for recipient in recipients:
+            await outbox.send_once(
+                key=mail_idempotency_key(job.element_instance_key, Template.PENGINGAT_SLA.value, recipient.role),
+                request=request,
+                template=Template.PENGINGAT_SLA,
+                recipient=recipient,
+                context=context,
+                signature=bureau_signature(services),
+            )
+        if performer_recipient_ is None:
+            setting = staff_setting(performer)
+            where = f" (atur {setting})" if setting else ""
+            raise RecipientError(
+                f"Alamat e-mail pelaksana {performer.value} belum diatur{where}; pengingat batas waktu langkah "
+                f"{step} permohonan {request.number} belum terkirim kepadanya."
+            )
+        return {}
+
+    return router
