@@ -7,6 +7,7 @@ Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithRes
 
 import asyncio
 import contextlib
+import copy
 import functools
 import hashlib
 import heapq
@@ -28,7 +29,7 @@ from engine.errors import (
 )
 from engine.expressions import ExpressionError, Expressions
 from engine.feel import FeelEvaluator, default_evaluator
-from engine.model import EventType, FlowNode, Kind, ProcessModel, TimerType, UserTaskDefinition
+from engine.model import BindingType, EventType, FlowNode, Kind, ProcessModel, TimerType, UserTaskDefinition
 from engine.parser import BpmnParser
 from engine.state import (
     ElementInstance,
@@ -45,6 +46,7 @@ from engine.state import (
     ProcessDefinition,
     ProcessInstance,
     Record,
+    SignalSubscription,
     Timer,
     UserTask,
     UserTaskState,
@@ -54,6 +56,10 @@ from engine.timing import TimerExpressionError, check_timer, first_due, next_cyc
 ACTIVE = "ACTIVE"
 COMPLETED = "COMPLETED"
 TERMINATED = "TERMINATED"
+
+# Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
+# raises an incident at the call activity instead of creating instances forever)
+MAX_PROCESS_DEPTH = 1000
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,7 @@ class Engine:
         self.timers: dict[int, Timer] = {}
         self.subscriptions: dict[int, MessageSubscription] = {}
         self.message_starts: list[MessageStartSubscription] = []
+        self.signal_subscriptions: dict[int, SignalSubscription] = {}
         self.messages: dict[int, Message] = {}
         self.incidents: dict[int, Incident] = {}
         self.user_tasks: dict[int, UserTask] = {}
@@ -332,6 +339,24 @@ class Engine:
                         f"process id '{model.bpmn_process_id}' in '{seen_ids[model.bpmn_process_id]}' and '{name}'"
                     )
                 seen_ids[model.bpmn_process_id] = name
+        # the names of signal start events are evaluated at deploy (without variables), as in Zeebe
+        signal_start_names: dict[tuple[str, str], str] = {}
+        for name, _, models, _form in parsed:
+            for model in models or []:
+                for start_id in model.signal_starts:
+                    try:
+                        signal_start_names[(model.bpmn_process_id, start_id)] = self._signal_name(
+                            model.elements[start_id], {}
+                        )
+                    except ExpressionError as exc:
+                        problems.append(
+                            f"'{name}': the signal name of the start event '{start_id}' could not be evaluated "
+                            f"without variables: {exc}"
+                        )
+        if problems:
+            raise InvalidArgumentError(
+                "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
+            )
         checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _ in parsed]
         # Zeebe versions the resources of one deployment together: unless every one is a duplicate of its
         # latest version (same checksum and resource name), every one of them becomes a new version
@@ -346,7 +371,9 @@ class Engine:
                 out.append(self._deploy_form(name, checksum, form, deployment_key, fresh))
                 continue
             for model in models or []:
-                out.append(self._deploy_process(name, content, checksum, model, deployment_key, fresh))
+                out.append(
+                    self._deploy_process(name, content, checksum, model, deployment_key, fresh, signal_start_names)
+                )
         self._record("DEPLOYMENT", "CREATED", deployment_key)
         return Deployment(deployment_key, out)
 
@@ -376,7 +403,14 @@ class Engine:
         return DeployedResource("form", key, form_id, version, name)
 
     def _deploy_process(
-        self, name: str, content: bytes, checksum: str, model: ProcessModel, deployment_key: int, fresh: bool
+        self,
+        name: str,
+        content: bytes,
+        checksum: str,
+        model: ProcessModel,
+        deployment_key: int,
+        fresh: bool,
+        signal_start_names: Mapping[tuple[str, str], str],
     ) -> DeployedResource:
         pid = model.bpmn_process_id
         latest = self.latest_definition(pid)
@@ -395,6 +429,13 @@ class Engine:
                 and self.definitions[timer.process_definition_key].bpmn_process_id == pid
             ):
                 self._cancel_timer(timer.key)
+        for sub in list(self.signal_subscriptions.values()):
+            if sub.element_instance_key is None and sub.bpmn_process_id == pid:
+                self._close_signal_subscription(sub.key)
+        for start_id in model.signal_starts:
+            self._open_signal_subscription(
+                None, start_id, signal_start_names[(pid, start_id)], interrupting=True, definition=definition
+            )
         for start_id in model.message_starts:
             node = model.elements[start_id]
             assert node.event is not None and node.event.message is not None
@@ -471,10 +512,15 @@ class Engine:
         start_ids: list[str],
         *,
         start_event_variables: dict[str, Any] | None = None,
+        parent: ElementInstance | None = None,
     ) -> ProcessInstance:
         key = self.keys.next()
         now = self.now()
         pi = ProcessInstance(key, definition.bpmn_process_id, definition.version, definition.key, ACTIVE, now)
+        if parent is not None:  # created by a call activity
+            pi.parent_process_instance_key = parent.process_instance_key
+            pi.parent_element_instance_key = parent.key
+            parent.called_instance_key = key
         self.process_instances[key] = pi
         root = ElementInstance(
             key=key,
@@ -514,6 +560,14 @@ class Engine:
                 raise NotFoundError(
                     f"Expected to cancel a process instance with key '{key}', but no such process was found"
                 )
+            if pi.parent_process_instance_key is not None:
+                top = pi
+                while top.parent_process_instance_key is not None:
+                    top = self.process_instances[top.parent_process_instance_key]
+                raise FailedPreconditionError(
+                    f"Expected to cancel a process instance with key '{key}', but it is created by a parent process "
+                    f"instance. Cancel the root process instance '{top.key}' instead."
+                )
             root = self.element_instances[key]
             self._terminate(root)
 
@@ -542,9 +596,13 @@ class Engine:
         """Queues the activation of `node` in `scope`; until it runs, the scope counts it as a token, so the
         scope cannot complete between an element completing and its successor being activated."""
         scope.pending_activations += 1
+        scope.pending_targets[node.id] = scope.pending_targets.get(node.id, 0) + 1
 
         def step() -> None:
             scope.pending_activations -= 1
+            scope.pending_targets[node.id] -= 1
+            if not scope.pending_targets[node.id]:
+                del scope.pending_targets[node.id]
             self._activate(node, scope, **options)
 
         self._steps.append(step)
@@ -558,8 +616,12 @@ class Engine:
         event_locals: dict[str, Any] | None = None,
         loop_counter: int | None = None,
         loop_item: tuple[str | None, Any] | None = None,
+        triggered: bool = False,
+        join: bool = False,
     ) -> None:
         if not scope.state.is_active:
+            return
+        if join and not self._inclusive_join_ready(node, scope):
             return
         if node.loop is not None and loop_counter is None:
             body = self._new_instance(node, scope, Kind.MULTI_INSTANCE_BODY)
@@ -568,6 +630,7 @@ class Engine:
         inst = self._new_instance(node, scope)
         inst.event_variables = event_variables
         inst.event_locals = event_locals
+        inst.triggered = triggered
         if loop_counter is not None:
             inst.loop_counter = loop_counter
             assert loop_item is not None
@@ -769,10 +832,163 @@ class Engine:
 
     def _activate_catch_event(self, inst: ElementInstance, node: FlowNode) -> None:
         assert node.event is not None
-        if node.event.type is EventType.TIMER:
+        if inst.triggered or node.event.type is EventType.LINK:
+            # its event already occurred (it follows an event-based gateway), or a link throw event led here
+            self._mark_activated(inst)
+            self._complete(inst)
+        elif node.event.type is EventType.TIMER:
             self._activate_timer_catch(inst, node)
+        elif node.event.type is EventType.SIGNAL:
+            name = self._signal_name(node, self.visible_variables(inst))
+            self._mark_activated(inst)
+            self._open_signal_subscription(inst, node.id, name, interrupting=True)
         else:
             self._activate_message_catch(inst, node)
+
+    def _activate_throw_event(self, inst: ElementInstance, node: FlowNode) -> None:
+        """Intermediate throw events: none and link (the link's catch event follows), signal, escalation."""
+        assert node.event is not None
+        if node.event.type is EventType.SIGNAL:
+            self._throw_signal(inst, node)
+        elif node.event.type is EventType.ESCALATION:
+            code = self._escalation_code(inst, node)
+            self._mark_activated(inst)
+            if not self._throw_escalation(inst, code):
+                return  # an interrupting catch event terminates the thrower's scope
+        else:
+            self._mark_activated(inst)
+        self._complete(inst)
+
+    def _throw_signal(self, inst: ElementInstance, node: FlowNode) -> None:
+        """Broadcasts the signal of a throw or end event with its local variables (its input mappings), as a
+        follow-up of its activation, as Zeebe writes a BROADCAST command."""
+        name = self._signal_name(node, self.visible_variables(inst))
+        variables = copy.deepcopy(inst.variables)
+        self._steps.append(functools.partial(self._broadcast_step, name, variables))
+        self._mark_activated(inst)
+
+    def _escalation_code(self, inst: ElementInstance, node: FlowNode) -> str:
+        assert node.event is not None and node.event.escalation_code is not None
+        return self.expressions.string(node.event.escalation_code, self.visible_variables(inst), self.now())
+
+    def _activate_call_activity(self, inst: ElementInstance, node: FlowNode) -> None:
+        """Creates an instance of the called process at its none start event (input mappings were applied)."""
+        called = node.called
+        assert called is not None
+        context = self.visible_variables(inst)
+        process_id = self.expressions.string(called.process_id, context, self.now())
+        definition = self._called_definition(inst, process_id, called.binding_type, called.version_tag)
+        if definition.model.root.none_start is None:
+            self._raise_incident(
+                inst,
+                "CALLED_ELEMENT_ERROR",
+                f"Expected process with BPMN process id '{process_id}' to have a none start event, but not found.",
+                "activate",
+            )
+        depth = 1
+        pi = self.process_instances[inst.process_instance_key]
+        while pi.parent_process_instance_key is not None:
+            depth += 1
+            pi = self.process_instances[pi.parent_process_instance_key]
+        if depth >= MAX_PROCESS_DEPTH:
+            self._raise_incident(
+                inst,
+                "CALLED_ELEMENT_ERROR",
+                f"The call activity has reached the maximum depth of {MAX_PROCESS_DEPTH}. This is likely due to a "
+                "recursive call. Cancel the root process instance if this was unintentional. Otherwise, consider "
+                "increasing the maximum depth, or use process instance modification to adjust the process instance.",
+                "activate",
+            )
+        self._open_boundary_events(inst, node, context)
+        self._mark_activated(inst)
+        if called.propagate_all_parent_variables:
+            variables = copy.deepcopy(context)
+        else:  # only the call activity's locals, i.e. what its input mappings created
+            variables = copy.deepcopy(inst.variables) if node.inputs else {}
+        root = definition.model.root
+        assert root.none_start is not None
+        self._start_instance(definition, variables, [root.none_start], parent=inst)
+
+    def _called_definition(
+        self, inst: ElementInstance, process_id: str, binding: BindingType, version_tag: str | None
+    ) -> ProcessDefinition:
+        """The process definition a call activity creates an instance of; CALLED_ELEMENT_ERROR if there is none."""
+        found: ProcessDefinition | None
+        if binding is BindingType.DEPLOYMENT:
+            deployment_key = self.definitions[inst.process_definition_key].deployment_key
+            found = next(
+                (
+                    d
+                    for d in self.definitions.values()
+                    if d.bpmn_process_id == process_id and d.deployment_key == deployment_key
+                ),
+                None,
+            )
+            message = (
+                f"Expected to call process with BPMN process id '{process_id}' with binding type 'deployment', but "
+                f"no such process found in the deployment with key {deployment_key} which contained the current "
+                "process. To resolve this incident, migrate the process instance to a process definition that is "
+                "deployed together with the intended process definition to call."
+            )
+        elif binding is BindingType.VERSION_TAG:
+            tagged = [
+                d
+                for d in self.definitions.values()
+                if d.bpmn_process_id == process_id and d.model.version_tag == version_tag
+            ]
+            found = max(tagged, key=lambda d: d.version) if tagged else None
+            message = (
+                f"Expected to call process with BPMN process id '{process_id}' and version tag '{version_tag}', but no "
+                "such process found. To resolve this incident, deploy a process with the given process id and "
+                "version tag."
+            )
+        else:
+            found = self.latest_definition(process_id)
+            message = f"Expected process with BPMN process id '{process_id}' to be deployed, but not found."
+        if found is None:
+            self._raise_incident(inst, "CALLED_ELEMENT_ERROR", message, "activate")
+        assert found is not None
+        return found
+
+    def _called_process_completed(self, call_key: int, variables: dict[str, Any]) -> None:
+        """The instance a call activity created has completed: the call activity completes with its variables,
+        unless propagateAllChildVariables is off and there are no output mappings (then they are dropped)."""
+        call = self.element_instances.get(call_key)
+        if call is None or call.state is not ElementState.ACTIVATED:
+            return
+        node = self.node_of(call)
+        assert node.called is not None
+        call.called_instance_key = None
+        if node.outputs or node.called.propagate_all_child_variables:
+            call.event_variables = variables
+        self._complete(call)
+
+    def _activate_event_gateway(self, inst: ElementInstance, node: FlowNode) -> None:
+        """Waits for the first of the events after it: opens a timer, message or signal subscription for each."""
+        model = self.model_of(inst)
+        context = self.visible_variables(inst)
+        opens: list[Callable[[], None]] = []
+        for flow_id in node.outgoing:
+            target = model.elements[model.flows[flow_id].target]
+            assert target.event is not None
+            if target.event.type is EventType.TIMER:
+                due, repetitions, cycle = self._timer_schedule(target, context)
+                opens.append(
+                    functools.partial(
+                        self._add_timer, target.id, inst, inst.process_definition_key, due, repetitions, cycle
+                    )
+                )
+            elif target.event.type is EventType.MESSAGE:
+                name, key = self._subscription_target(target, context)
+                opens.append(functools.partial(self._open_subscription, inst, target.id, name, key, interrupting=True))
+            else:
+                signal = self._signal_name(target, context)
+                opens.append(
+                    functools.partial(self._open_signal_subscription, inst, target.id, signal, interrupting=True)
+                )
+        self._mark_activated(inst)
+        for open_ in opens:
+            open_()
 
     def _activate_sub_process(self, inst: ElementInstance, node: FlowNode) -> None:
         context = self.visible_variables(inst)
@@ -793,6 +1009,16 @@ class Engine:
 
     def _activate_end_event(self, inst: ElementInstance, node: FlowNode) -> None:
         assert node.event is not None
+        if node.event.type is EventType.SIGNAL:
+            self._throw_signal(inst, node)
+            self._complete(inst)
+            return
+        if node.event.type is EventType.ESCALATION:
+            code = self._escalation_code(inst, node)
+            self._mark_activated(inst)
+            if self._throw_escalation(inst, code):
+                self._complete(inst)
+            return
         self._mark_activated(inst)
         if node.event.type is EventType.ERROR:
             assert node.event.error_code is not None
@@ -945,6 +1171,9 @@ class Engine:
             return
         for flow_id in flows:
             self._take_flow(scope, flow_id)
+        if take_flows and node.link_target is not None:
+            # a link throw event continues at its catch event; no sequence flow is taken
+            self._schedule_activation(self.model_of(inst).elements[node.link_target], scope)
         if node.kind is Kind.EVENT_SUB_PROCESS and node.interrupting:
             self._complete_scope_if_done(scope, force=True)
             return
@@ -961,6 +1190,10 @@ class Engine:
         self._set_propagating(scope, head, container)
 
     def _select_flows(self, inst: ElementInstance, node: FlowNode) -> list[str]:
+        if node.link_target is not None:
+            return []  # a link throw event goes on at its catch event only
+        if node.kind is Kind.INCLUSIVE_GATEWAY:
+            return self._select_inclusive_flows(inst, node)
         if node.kind is not Kind.EXCLUSIVE_GATEWAY:
             return list(node.outgoing)
         if len(node.outgoing) <= 1 and not any(self.model_of(inst).flows[f].condition for f in node.outgoing):
@@ -983,6 +1216,75 @@ class Engine:
         )
         return []
 
+    def _select_inclusive_flows(self, inst: ElementInstance, node: FlowNode) -> list[str]:
+        """Every flow whose condition holds; else the default flow (whose condition is never evaluated); else an
+        incident. One flow without a condition is simply taken; no flow at all ends the path."""
+        model = self.model_of(inst)
+        if not node.outgoing:
+            return []
+        if len(node.outgoing) == 1 and model.flows[node.outgoing[0]].condition is None:
+            return list(node.outgoing)
+        context = self.visible_variables(inst)
+        chosen = [
+            flow_id
+            for flow_id in node.outgoing
+            if flow_id != node.default_flow
+            and (condition := model.flows[flow_id].condition) is not None
+            and self.expressions.boolean(condition, context, self.now())
+        ]
+        if chosen:
+            return chosen
+        if node.default_flow:
+            return [node.default_flow]
+        self._raise_incident(
+            inst,
+            "CONDITION_ERROR",
+            "Expected at least one condition to evaluate to true, or to have a default flow",
+            "complete",
+        )
+        return []
+
+    def _inclusive_join_ready(self, node: FlowNode, scope: ElementInstance) -> bool:
+        """Zeebe 8.8's joining inclusive gateway, evaluated when a token arrives (and only then): it activates if
+        every incoming flow has a token, or if no active element or pending token of the scope has a path to it
+        other than through incoming flows that already have one. Activating takes one token from each flow."""
+        tokens = scope.join_tokens.get(node.id)
+        if not tokens:
+            return False  # an earlier arrival activated the gateway and took this token with it
+        taken = {flow_id for flow_id, count in tokens.items() if count > 0}
+        if len(taken) < len(node.incoming) and self._has_active_path(scope, node, taken):
+            return False
+        for flow_id in list(tokens):
+            tokens[flow_id] -= 1
+            if tokens[flow_id] <= 0:
+                del tokens[flow_id]
+        if not tokens:
+            del scope.join_tokens[node.id]
+        return True
+
+    def _has_active_path(self, scope: ElementInstance, gateway: FlowNode, taken: set[str]) -> bool:
+        model = self.model_of(scope)
+        sources = {self.element_instances[k].element_id for k in scope.children}
+        sources.update(scope.pending_targets)
+        sources.discard(gateway.id)
+        for source in sources:
+            seen: set[str] = set()
+            queue = deque([source])
+            while queue:
+                current = queue.popleft()
+                if current == gateway.id:
+                    return True
+                if current in seen or current not in model.elements:
+                    continue
+                seen.add(current)
+                node = model.elements[current]
+                if node.link_target is not None:
+                    queue.append(node.link_target)
+                else:
+                    queue.extend(model.flows[f].target for f in node.outgoing if f not in taken)
+                queue.extend(node.boundary_events)
+        return False
+
     def _take_flow(self, scope: ElementInstance, flow_id: str) -> None:
         model = self.model_of(scope)
         flow = model.flows[flow_id]
@@ -999,6 +1301,11 @@ class Engine:
                 if not tokens:
                     del scope.join_tokens[target.id]
                 self._schedule_activation(target, scope)
+            return
+        if target.kind is Kind.INCLUSIVE_GATEWAY and len(target.incoming) > 1:
+            tokens = scope.join_tokens.setdefault(target.id, {})
+            tokens[flow_id] = tokens.get(flow_id, 0) + 1
+            self._schedule_activation(target, scope, join=True)
             return
         self._schedule_activation(target, scope)
 
@@ -1030,7 +1337,14 @@ class Engine:
             self._cancel_timer(timer.key)
         for sub in [s for s in self.subscriptions.values() if s.process_instance_key == root.key]:
             self._close_subscription(sub.key)
+        for signal_sub in [s for s in self.signal_subscriptions.values() if s.process_instance_key == root.key]:
+            self._close_signal_subscription(signal_sub.key)
         self._finished_instances.append(root.key)
+        if state == COMPLETED and pi.parent_element_instance_key is not None:
+            variables = copy.deepcopy(root.variables)
+            self._steps.append(
+                functools.partial(self._called_process_completed, pi.parent_element_instance_key, variables)
+            )
 
     # ================================================================== termination
     def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None:
@@ -1040,6 +1354,11 @@ class Engine:
         self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
         for child_key in sorted(inst.children, reverse=True):
             self._terminate(self.element_instances[child_key], check_scope=False)
+        if inst.called_instance_key is not None:  # a call activity takes the instance it created with it
+            called = self.element_instances.get(inst.called_instance_key)
+            inst.called_instance_key = None
+            if called is not None:
+                self._terminate(called, check_scope=False)
         self._close_waits(inst)
         if inst.incident_key is not None:
             incident = self.incidents[inst.incident_key]
@@ -1081,6 +1400,8 @@ class Engine:
             self._cancel_timer(timer_key)
         for sub_key in list(inst.subscription_keys):
             self._close_subscription(sub_key)
+        for signal_key in list(inst.signal_subscription_keys):
+            self._close_signal_subscription(signal_key)
 
     # ================================================================== boundary events and event sub-processes
     def _open_boundary_events(self, inst: ElementInstance, node: FlowNode, context: dict[str, Any]) -> None:
@@ -1090,6 +1411,7 @@ class Engine:
         model = self.model_of(inst)
         timers: list[tuple[FlowNode, datetime, int | None, str | None]] = []
         messages: list[tuple[FlowNode, str, str]] = []
+        signals: list[tuple[FlowNode, str]] = []
         for boundary_id in node.boundary_events:
             boundary = model.elements[boundary_id]
             assert boundary.event is not None
@@ -1099,10 +1421,14 @@ class Engine:
             elif boundary.event.type is EventType.MESSAGE:
                 name, key = self._subscription_target(boundary, context)
                 messages.append((boundary, name, key))
+            elif boundary.event.type is EventType.SIGNAL:
+                signals.append((boundary, self._signal_name(boundary, context)))
         for boundary, due, repetitions, cycle in timers:
             self._add_timer(boundary.id, inst, inst.process_definition_key, due, repetitions, cycle)
         for boundary, name, key in messages:
             self._open_subscription(inst, boundary.id, name, key, interrupting=boundary.cancel_activity)
+        for boundary, name in signals:
+            self._open_signal_subscription(inst, boundary.id, name, interrupting=boundary.cancel_activity)
 
     def _open_event_sub_processes(self, scope: ElementInstance) -> None:
         model = self.model_of(scope)
@@ -1137,6 +1463,13 @@ class Engine:
                             self._open_subscription, scope, start.id, name, key, interrupting=esp.interrupting
                         )
                     )
+                elif start.event.type is EventType.SIGNAL:
+                    signal = self._signal_name(start, context)
+                    opens.append(
+                        functools.partial(
+                            self._open_signal_subscription, scope, start.id, signal, interrupting=esp.interrupting
+                        )
+                    )
         except ExpressionError as exc:
             self._raise_incident(scope, "EXTRACT_VALUE_ERROR", str(exc), "activate")
         for open_ in opens:
@@ -1153,6 +1486,15 @@ class Engine:
         start) hosted by `host`."""
         model = self.model_of(host)
         target = model.elements[target_id]
+        if host.kind is Kind.EVENT_BASED_GATEWAY:
+            # the first event wins: the gateway completes (closing the other events' subscriptions) and the
+            # process continues at that event, without taking the sequence flow to it (as in BPMN and Zeebe)
+            scope = self.element_instances[host.flow_scope_key] if host.flow_scope_key is not None else None
+            if scope is None or host.state is not ElementState.ACTIVATED:
+                return
+            self._schedule_activation(target, scope, event_variables=variables, event_locals=locals_, triggered=True)
+            self._complete(host, take_flows=False)
+            return
         if target.kind is Kind.BOUNDARY_EVENT:
             scope = self.element_instances[host.flow_scope_key] if host.flow_scope_key is not None else None
             if scope is None or not host.state.is_active:
@@ -1183,6 +1525,10 @@ class Engine:
                 for sub_key in list(scope.subscription_keys):
                     if model.elements[self.subscriptions[sub_key].target_element_id].kind is Kind.START_EVENT:
                         self._close_subscription(sub_key)
+                for signal_key in list(scope.signal_subscription_keys):
+                    signal_target = self.signal_subscriptions[signal_key].target_element_id
+                    if model.elements[signal_target].kind is Kind.START_EVENT:
+                        self._close_signal_subscription(signal_key)
                 scope.join_tokens.clear()
             inst = self._new_instance(esp, scope)
             inst.event_variables = variables
@@ -1206,7 +1552,8 @@ class Engine:
         from_end_event: bool = False,
     ) -> bool:
         """Finds the nearest catching boundary or error event sub-process; returns False if none."""
-        found = self._find_error_catch(thrower, code, from_end_event)
+        start: ElementInstance | None = self._enclosing(thrower) if from_end_event else thrower
+        found = self._find_catch(start, EventType.ERROR, code)
         if found is None:
             self._raise_incident(
                 thrower,
@@ -1221,36 +1568,132 @@ class Engine:
         self._trigger_event(host, target_id, variables, locals_)
         return True
 
-    def _find_error_catch(
-        self, thrower: ElementInstance, code: str, from_end_event: bool
+    def _enclosing(self, inst: ElementInstance) -> ElementInstance | None:
+        """The flow scope of an element; for the root of an instance a call activity created, that call activity."""
+        if inst.flow_scope_key is not None:
+            return self.element_instances[inst.flow_scope_key]
+        parent_key = self.process_instances[inst.process_instance_key].parent_element_instance_key
+        return self.element_instances.get(parent_key) if parent_key is not None else None
+
+    def _find_catch(
+        self, start: ElementInstance | None, etype: EventType, code: str
     ) -> tuple[ElementInstance, str] | None:
-        model = self.model_of(thrower)
-        current: ElementInstance | None = thrower
-        if from_end_event:
-            current = self.element_instances.get(thrower.flow_scope_key) if thrower.flow_scope_key else None
-        while current is not None:
+        """The nearest error or escalation catch event for `code`, from `start` outwards, across call activities:
+        in each element, its event sub-process starts and its boundary events (a multi-instance activity's
+        belong to its body); one with the same code wins over a catch-all."""
+        current = start
+        while current is not None and current.state.is_active:
+            model = self.model_of(current)
             node = model.elements[current.element_id]
             candidates: list[tuple[str, str | None]] = []
             if current.kind in (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS):
                 for esp_id in node.event_sub_processes:
                     esp = model.elements[esp_id]
-                    start = model.elements[esp.none_start] if esp.none_start else None
-                    if start is not None and start.event is not None and start.event.type is EventType.ERROR:
-                        candidates.append((start.id, start.event.error_code))
-                match = _best_error_match(candidates, code)
-                if match is not None:
-                    return current, match
-                candidates = []
-            if current.loop_counter is None:
+                    esp_start = model.elements[esp.none_start] if esp.none_start else None
+                    if esp_start is not None and esp_start.event is not None and esp_start.event.type is etype:
+                        candidates.append((esp_start.id, _catch_code(esp_start)))
+            if current.loop_counter is None and current.kind is not Kind.PROCESS:
                 for boundary_id in node.boundary_events:
                     boundary = model.elements[boundary_id]
-                    if boundary.event is not None and boundary.event.type is EventType.ERROR:
-                        candidates.append((boundary.id, boundary.event.error_code))
-                match = _best_error_match(candidates, code)
-                if match is not None:
-                    return current, match
-            current = self.element_instances.get(current.flow_scope_key) if current.flow_scope_key else None
+                    if boundary.event is not None and boundary.event.type is etype:
+                        candidates.append((boundary.id, _catch_code(boundary)))
+            match = _best_error_match(candidates, code)
+            if match is not None:
+                return current, match
+            current = self._enclosing(current)
         return None
+
+    def _throw_escalation(self, thrower: ElementInstance, code: str) -> bool:
+        """Escalates to the nearest catching boundary or escalation event sub-process. Returns whether the thrower
+        goes on: yes unless an interrupting catch event caught it; an uncaught escalation is no incident."""
+        found = self._find_catch(self._enclosing(thrower), EventType.ESCALATION, code)
+        key = self.keys.next()
+        if found is None:
+            self._record("ESCALATION", "NOT_ESCALATED", key, element=thrower)
+            return True
+        host, target_id = found
+        model = self.model_of(host)
+        target = model.elements[target_id]
+        if target.kind is Kind.BOUNDARY_EVENT:
+            interrupting = target.cancel_activity
+        else:
+            interrupting = model.elements[target.scope_id or ""].interrupting
+        self._record("ESCALATION", "ESCALATED", key, element=thrower)
+        self._trigger_event(host, target_id, {})
+        return not interrupting
+
+    # ================================================================== signals
+    def _signal_name(self, node: FlowNode, context: dict[str, Any]) -> str:
+        assert node.event is not None and node.event.signal_name is not None
+        return self.expressions.string(node.event.signal_name, context, self.now())
+
+    def _open_signal_subscription(
+        self,
+        host: ElementInstance | None,
+        target_id: str,
+        name: str,
+        *,
+        interrupting: bool,
+        definition: ProcessDefinition | None = None,
+    ) -> None:
+        """A subscription of a waiting element (host), or of a signal start event of a process (no host)."""
+        key = self.keys.next()
+        definition_key = host.process_definition_key if host is not None else definition.key if definition else 0
+        sub = SignalSubscription(
+            key=key,
+            signal_name=name,
+            process_definition_key=definition_key,
+            bpmn_process_id=self.definitions[definition_key].bpmn_process_id,
+            process_instance_key=host.process_instance_key if host is not None else None,
+            element_instance_key=host.key if host is not None else None,
+            target_element_id=target_id,
+            interrupting=interrupting,
+        )
+        self.signal_subscriptions[key] = sub
+        if host is not None:
+            host.signal_subscription_keys.add(key)
+        self._record("SIGNAL_SUBSCRIPTION", "CREATED", key, pi=sub.process_instance_key)
+
+    def _close_signal_subscription(self, key: int) -> None:
+        sub = self.signal_subscriptions.pop(key, None)
+        if sub is None:
+            return
+        if sub.element_instance_key is not None:
+            host = self.element_instances.get(sub.element_instance_key)
+            if host is not None:
+                host.signal_subscription_keys.discard(key)
+        self._record("SIGNAL_SUBSCRIPTION", "DELETED", key, pi=sub.process_instance_key)
+
+    def broadcast_signal(self, name: str, variables: Mapping[str, Any]) -> int:
+        """BroadcastSignal: triggers every subscription open now with this name (signals are not buffered)."""
+        return self._command(lambda: self._broadcast(name, dict(variables)))  # type: ignore[no-any-return]
+
+    def _broadcast_step(self, name: str, variables: dict[str, Any]) -> None:
+        self._broadcast(name, variables)
+
+    def _broadcast(self, name: str, variables: dict[str, Any]) -> int:
+        key = self.keys.next()
+        subscriptions = sorted(
+            (s for s in self.signal_subscriptions.values() if s.signal_name == name), key=lambda s: s.key
+        )
+        self._record("SIGNAL", "BROADCASTED", key)
+        for sub in subscriptions:
+            if sub.key not in self.signal_subscriptions:
+                continue
+            if sub.element_instance_key is None:  # a signal start event: a new instance of that process
+                definition = self.definitions[sub.process_definition_key]
+                self._start_instance(
+                    definition, {}, [sub.target_element_id], start_event_variables=copy.deepcopy(variables)
+                )
+                continue
+            host = self.element_instances[sub.element_instance_key]
+            if sub.interrupting:
+                self._close_signal_subscription(sub.key)
+            self._record("SIGNAL_SUBSCRIPTION", "TRIGGERED", sub.key, element=host)
+            self._steps.append(
+                functools.partial(self._trigger_event, host, sub.target_element_id, copy.deepcopy(variables))
+            )
+        return key
 
     # ================================================================== incidents
     def _raise_incident(
@@ -1925,6 +2368,12 @@ def _path_root(expression: str | None) -> str | None:
     return parts[0] if all(part.isidentifier() for part in parts) else None
 
 
+def _catch_code(node: FlowNode) -> str | None:
+    """The error or escalation code an event catches; None catches every one."""
+    assert node.event is not None
+    return node.event.error_code if node.event.type is EventType.ERROR else node.event.escalation_code
+
+
 def _best_error_match(candidates: list[tuple[str, str | None]], code: str) -> str | None:
     for element_id, candidate in candidates:
         if candidate == code:
@@ -1946,6 +2395,10 @@ _ACTIVATION: dict[Kind, Callable[[Engine, ElementInstance, FlowNode], None]] = {
     Kind.END_EVENT: Engine._activate_end_event,
     Kind.EXCLUSIVE_GATEWAY: Engine._activate_gateway,
     Kind.PARALLEL_GATEWAY: Engine._activate_gateway,
+    Kind.INCLUSIVE_GATEWAY: Engine._activate_gateway,
+    Kind.EVENT_BASED_GATEWAY: Engine._activate_event_gateway,
+    Kind.INTERMEDIATE_THROW_EVENT: Engine._activate_throw_event,
+    Kind.CALL_ACTIVITY: Engine._activate_call_activity,
 }
 
 _ = TimerType  # re-exported for callers that build timer definitions

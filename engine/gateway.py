@@ -249,6 +249,11 @@ class GatewayService(pb_grpc.GatewayServicer):
         )
         return pb.PublishMessageResponse(key=key, tenantId=TENANT)
 
+    @_unary
+    async def BroadcastSignal(self, request: pb.BroadcastSignalRequest, context: Any) -> pb.BroadcastSignalResponse:
+        key = self.engine.broadcast_signal(request.signalName, _variables(request.variables))
+        return pb.BroadcastSignalResponse(key=key, tenantId=TENANT)
+
     # ------------------------------------------------------------------ jobs
     async def ActivateJobs(
         self, request: pb.ActivateJobsRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -354,6 +359,3 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     async def DeleteResource(self, request: Any, context: Any) -> Any:
         await self._unimplemented(context, "DeleteResource")
-
-    async def BroadcastSignal(self, request: Any, context: Any) -> Any:
-        await self._unimplemented(context, "BroadcastSignal (signal events)")

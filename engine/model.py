@@ -20,8 +20,11 @@ class Kind(StrEnum):
     RECEIVE_TASK = "RECEIVE_TASK"
     USER_TASK = "USER_TASK"
     PASS_THROUGH_TASK = "PASS_THROUGH_TASK"
+    CALL_ACTIVITY = "CALL_ACTIVITY"
     EXCLUSIVE_GATEWAY = "EXCLUSIVE_GATEWAY"
     PARALLEL_GATEWAY = "PARALLEL_GATEWAY"
+    INCLUSIVE_GATEWAY = "INCLUSIVE_GATEWAY"
+    EVENT_BASED_GATEWAY = "EVENT_BASED_GATEWAY"
     MULTI_INSTANCE_BODY = "MULTI_INSTANCE_BODY"
 
 
@@ -33,6 +36,9 @@ class EventType(StrEnum):
     MESSAGE = "MESSAGE"
     ERROR = "ERROR"
     TERMINATE = "TERMINATE"
+    SIGNAL = "SIGNAL"
+    ESCALATION = "ESCALATION"
+    LINK = "LINK"
 
 
 class TimerType(StrEnum):
@@ -60,8 +66,11 @@ BPMN_ELEMENT_TYPES = {
     "userTask": "USER_TASK",
     "manualTask": "MANUAL_TASK",
     "task": "TASK",
+    "callActivity": "CALL_ACTIVITY",
     "exclusiveGateway": "EXCLUSIVE_GATEWAY",
     "parallelGateway": "PARALLEL_GATEWAY",
+    "inclusiveGateway": "INCLUSIVE_GATEWAY",
+    "eventBasedGateway": "EVENT_BASED_GATEWAY",
 }
 
 
@@ -91,6 +100,28 @@ class EventDefinition:
     timer: TimerDefinition | None = None
     message: MessageDefinition | None = None
     error_code: str | None = None  # None on a catch event means "catch every error"
+    signal_name: str | None = None  # static or FEEL ("=...")
+    escalation_code: str | None = None  # None on a catch event means "catch every escalation"; FEEL on a throw
+    link_name: str | None = None
+
+
+class BindingType(StrEnum):
+    """Which version of the called process a call activity creates (zeebe:calledElement bindingType)."""
+
+    LATEST = "latest"
+    DEPLOYMENT = "deployment"
+    VERSION_TAG = "versionTag"
+
+
+@dataclass(frozen=True)
+class CalledElement:
+    """zeebe:calledElement of a call activity."""
+
+    process_id: str  # static or FEEL ("=...")
+    binding_type: BindingType = BindingType.LATEST
+    version_tag: str | None = None
+    propagate_all_child_variables: bool = True
+    propagate_all_parent_variables: bool = True
 
 
 @dataclass(frozen=True)
@@ -147,6 +178,8 @@ class FlowNode:
     user_task: UserTaskDefinition | None = None
     script: ScriptDefinition | None = None
     loop: LoopDefinition | None = None
+    called: CalledElement | None = None
+    link_target: str | None = None  # a link throw event: the link catch event it continues at
     attached_to: str | None = None
     cancel_activity: bool = True
     interrupting: bool = True  # for start events of event sub-processes
@@ -189,6 +222,8 @@ class ProcessModel:
     flows: dict[str, SequenceFlow]
     message_starts: list[str] = field(default_factory=list)
     timer_starts: list[str] = field(default_factory=list)
+    signal_starts: list[str] = field(default_factory=list)
+    version_tag: str | None = None
 
     @property
     def root(self) -> FlowNode:

@@ -9,6 +9,8 @@ from lxml import etree
 
 from engine.errors import InvalidArgumentError
 from engine.model import (
+    BindingType,
+    CalledElement,
     EventDefinition,
     EventType,
     FlowNode,
@@ -39,7 +41,7 @@ TimerCheck = Callable[[TimerType, str], str | None]
 _TASK_TAGS = {"serviceTask", "sendTask", "scriptTask", "businessRuleTask", "receiveTask", "userTask"}
 _PASS_TAGS = {"task", "manualTask"}
 _EVENT_TAGS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
-_GATEWAY_TAGS = {"exclusiveGateway", "parallelGateway"}
+_GATEWAY_TAGS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
 _IGNORED_TAGS = {
     "laneSet",
     "textAnnotation",
@@ -59,20 +61,30 @@ _IGNORED_TAGS = {
     "multiInstanceLoopCharacteristics",
     "sequenceFlow",
 }
-_PART_TWO = {
-    "callActivity": "call activities are not supported by the embedded engine yet",
-    "inclusiveGateway": "inclusive gateways are not supported by the embedded engine yet",
-    "eventBasedGateway": "event-based gateways are not supported by the embedded engine yet",
+# elements refused whatever their content: not in Zeebe 8.8, or in Zeebe 8.8 but not in the embedded engine
+_REFUSED_TAGS = {
     "complexGateway": "complex gateways are not supported by Zeebe",
     "transaction": "transactions are not supported by Zeebe",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported by the embedded engine",
+    "adHocSubProcess": "ad-hoc sub-processes are not supported by the embedded engine (Zeebe 8.8 runs them)",
 }
 _EVENT_DEFINITIONS = {
     "timerEventDefinition": EventType.TIMER,
     "messageEventDefinition": EventType.MESSAGE,
     "errorEventDefinition": EventType.ERROR,
     "terminateEventDefinition": EventType.TERMINATE,
+    "signalEventDefinition": EventType.SIGNAL,
+    "escalationEventDefinition": EventType.ESCALATION,
+    "linkEventDefinition": EventType.LINK,
 }
+_REFUSED_EVENT_DEFINITIONS = {
+    "compensateEventDefinition": "compensation events are not supported by the embedded engine (Zeebe 8.8 runs them)",
+    "conditionalEventDefinition": "conditional events are not supported by Zeebe 8.8",
+    "cancelEventDefinition": "cancel events are not supported by Zeebe (it has no transactions)",
+}
+# the activities an escalation boundary event may be attached to (Zeebe's BoundaryEventValidator)
+_ESCALATION_HOSTS = (Kind.SUB_PROCESS, Kind.CALL_ACTIVITY)
+# what may follow an event-based gateway
+_GATEWAY_EVENTS = (EventType.TIMER, EventType.MESSAGE, EventType.SIGNAL)
 _KNOWN_ZEEBE_EXTENSIONS = {
     "taskDefinition",
     "ioMapping",
@@ -87,6 +99,7 @@ _KNOWN_ZEEBE_EXTENSIONS = {
     "properties",
     "versionTag",
     "subscription",
+    "calledElement",
 }
 
 
@@ -166,6 +179,8 @@ class _ParseRun:
         self.problems: list[_Problem] = []
         self.messages: dict[str, etree._Element] = {}
         self.errors: dict[str, etree._Element] = {}
+        self.signals: dict[str, etree._Element] = {}
+        self.escalations: dict[str, etree._Element] = {}
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
@@ -203,6 +218,10 @@ class _ParseRun:
                 self.messages[el.get("id", "")] = el
             elif _local(el.tag) == "error" and el.get("id"):
                 self.errors[el.get("id", "")] = el
+            elif _local(el.tag) == "signal" and el.get("id"):
+                self.signals[el.get("id", "")] = el
+            elif _local(el.tag) == "escalation" and el.get("id"):
+                self.escalations[el.get("id", "")] = el
         models: list[ProcessModel] = []
         for el in self.root.iterchildren(f"{{{BPMN}}}process"):
             if el.get("isExecutable", "false").lower() != "true":
@@ -225,6 +244,9 @@ class _ParseRun:
             elements={process_id: node},
             flows={},
         )
+        version_tag = self.zeebe(el, "versionTag")
+        if version_tag is not None and version_tag.get("value"):
+            model.version_tag = version_tag.get("value")
         self.scope(el, node, model)
         starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
         if not starts:
@@ -237,6 +259,8 @@ class _ParseRun:
                 model.message_starts.append(s.id)
             elif s.event is not None and s.event.type is EventType.TIMER:
                 model.timer_starts.append(s.id)
+            elif s.event is not None and s.event.type is EventType.SIGNAL:
+                model.signal_starts.append(s.id)
             elif s.event is not None and s.event.type is not EventType.NONE:
                 self.problem(el, f"start event '{s.id}': a {s.event.type.lower()} start event is not supported here")
         self.flows_and_links(model)
@@ -256,8 +280,13 @@ class _ParseRun:
             if tag == "sequenceFlow":
                 self.sequence_flow(child, model)
                 continue
-            if tag in _PART_TWO:
-                self.problem(child, _PART_TWO[tag])
+            if tag in _REFUSED_TAGS:
+                self.problem(child, _REFUSED_TAGS[tag])
+                continue
+            if child.get("isForCompensation", "false").lower() == "true":
+                self.problem(
+                    child, "compensation handlers are not supported by the embedded engine (Zeebe 8.8 runs them)"
+                )
                 continue
             builder = _BUILDERS.get(tag)
             if builder is None:
@@ -317,12 +346,82 @@ class _ParseRun:
             tgt.incoming.append(flow.id)
         for node in list(model.elements.values()):
             self.check_node(node, model)
+        for node in list(model.elements.values()):
+            if node.is_scope:
+                self.check_scope(node, model)
+
+    @staticmethod
+    def _fake(node: FlowNode, tag: str | None = None) -> etree._Element:
+        """An element standing for a parsed node, to report a problem found after parsing."""
+        fake = etree.Element(f"{{{BPMN}}}{tag or node.tag}", id=node.id)
+        fake.sourceline = node.line  # type: ignore[assignment]
+        return fake
+
+    def check_scope(self, scope: FlowNode, model: ProcessModel) -> None:
+        """Checks what belongs to a scope as a whole: link pairs, and catch events that would compete."""
+        children = [model.elements[c] for c in scope.children]
+        catches: dict[str, list[FlowNode]] = {}
+        for node in children:
+            if node.kind is Kind.INTERMEDIATE_CATCH_EVENT and node.event is not None and node.event.link_name:
+                catches.setdefault(node.event.link_name, []).append(node)
+        for name, found in catches.items():
+            if len(found) > 1:
+                self.problem(
+                    self._fake(scope),
+                    f"multiple intermediate catch link events with the same name '{name}' are not allowed",
+                )
+        for node in children:
+            if node.kind is Kind.INTERMEDIATE_THROW_EVENT and node.event is not None and node.event.link_name:
+                targets = catches.get(node.event.link_name)
+                if not targets:
+                    self.problem(
+                        self._fake(node),
+                        f"there is no link catch event named '{node.event.link_name}' in the same scope",
+                    )
+                else:
+                    node.link_target = targets[0].id
+        # a process's own signal start events and the start events of its event sub-processes compete
+        starts = [c for c in children if c.kind is Kind.START_EVENT and scope.kind is Kind.PROCESS]
+        for esp_id in scope.event_sub_processes:
+            esp = model.elements[esp_id]
+            if esp.none_start is not None:
+                starts.append(model.elements[esp.none_start])
+        self.check_competing_catches(scope, starts)
+        for node in children:
+            if node.boundary_events:
+                self.check_competing_catches(node, [model.elements[b] for b in node.boundary_events])
+
+    def check_competing_catches(self, owner: FlowNode, events: list[FlowNode]) -> None:
+        """Catch events that compete in one scope (the boundary events of an activity, the start events of a
+        process and its event sub-processes, the events after an event-based gateway), as Zeebe checks: escalation
+        codes distinct with at most one catch-all, signal names distinct."""
+        codes: list[str | None] = [
+            e.event.escalation_code for e in events if e.event is not None and e.event.type is EventType.ESCALATION
+        ]
+        if codes.count(None) > 1:
+            self.problem(
+                self._fake(owner),
+                "the same scope can not contain more than one escalation catch event without escalation code",
+            )
+        for code in sorted({c for c in codes if c is not None}):
+            if codes.count(code) > 1:
+                self.problem(
+                    self._fake(owner),
+                    f"multiple escalation catch events with the same escalation code '{code}' are not supported "
+                    "on the same scope",
+                )
+        names = [e.event.signal_name for e in events if e.event is not None and e.event.type is EventType.SIGNAL]
+        for name in sorted({n for n in names if n is not None}):
+            if names.count(name) > 1:
+                self.problem(
+                    self._fake(owner), f"multiple signal event definitions with the same name '{name}' are not allowed"
+                )
 
     def check_node(self, node: FlowNode, model: ProcessModel) -> None:
-        fake = etree.Element(f"{{{BPMN}}}{node.tag}", id=node.id)
-        fake.sourceline = node.line  # type: ignore[assignment]
+        fake = self._fake(node)
         conditional = [f for f in node.outgoing if model.flows[f].condition is not None]
-        if node.kind is Kind.EXCLUSIVE_GATEWAY:
+        if node.kind in (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY):
+            what = "exclusive" if node.kind is Kind.EXCLUSIVE_GATEWAY else "inclusive"
             if node.default_flow and node.default_flow not in node.outgoing:
                 self.problem(fake, f"the default flow '{node.default_flow}' is not an outgoing flow of the gateway")
             if len(node.outgoing) > 1:
@@ -331,14 +430,17 @@ class _ParseRun:
                         # reported on the flow, as Zeebe's SequenceFlowValidator does
                         self.problem(
                             etree.Element(f"{{{BPMN}}}sequenceFlow", id=f),
-                            f"an outgoing flow of the exclusive gateway '{node.id}' must have a condition "
+                            f"an outgoing flow of the {what} gateway '{node.id}' must have a condition "
                             "or be the default flow",
                         )
             default = model.flows.get(node.default_flow or "")
-            if default is not None and default.condition is not None:
+            # Zeebe allows (and never evaluates) a condition on the default flow of an inclusive gateway
+            if default is not None and default.condition is not None and node.kind is Kind.EXCLUSIVE_GATEWAY:
                 self.problem(fake, "the default flow must not have a condition")
         elif conditional:
-            self.problem(fake, "conditional sequence flows are only supported after an exclusive gateway")
+            self.problem(fake, "conditional sequence flows are only supported after an exclusive or inclusive gateway")
+        if node.kind is Kind.EVENT_BASED_GATEWAY:
+            self.check_event_gateway(node, model)
         if node.kind is Kind.START_EVENT and node.incoming:
             self.problem(fake, "a start event cannot have incoming sequence flows")
         if node.kind is Kind.BOUNDARY_EVENT:
@@ -349,6 +451,8 @@ class _ParseRun:
                 Kind.BOUNDARY_EVENT,
                 Kind.EXCLUSIVE_GATEWAY,
                 Kind.PARALLEL_GATEWAY,
+                Kind.INCLUSIVE_GATEWAY,
+                Kind.EVENT_BASED_GATEWAY,
                 Kind.INTERMEDIATE_CATCH_EVENT,
                 Kind.INTERMEDIATE_THROW_EVENT,
             ):
@@ -357,6 +461,14 @@ class _ParseRun:
                 host.boundary_events.append(node.id)
                 if host.scope_id != node.scope_id:
                     self.problem(fake, "a boundary event must be in the same scope as its activity")
+                if (
+                    node.event is not None
+                    and node.event.type is EventType.ESCALATION
+                    and host.kind not in _ESCALATION_HOSTS
+                ):
+                    self.problem(
+                        fake, "an escalation boundary event should only be attached to a subprocess, or a call activity"
+                    )
             if node.incoming:
                 self.problem(fake, "a boundary event cannot have incoming sequence flows")
             if node.event is not None and node.event.type is EventType.ERROR and not node.cancel_activity:
@@ -377,9 +489,14 @@ class _ParseRun:
                     EventType.TIMER,
                     EventType.MESSAGE,
                     EventType.ERROR,
+                    EventType.SIGNAL,
+                    EventType.ESCALATION,
                 )
             ):
-                self.problem(fake, "an event sub-process needs exactly one timer, message or error start event")
+                self.problem(
+                    fake,
+                    "an event sub-process needs exactly one timer, message, error, signal or escalation start event",
+                )
             else:
                 start = starts[0]
                 node.none_start = start.id
@@ -403,6 +520,33 @@ class _ParseRun:
                 start = model.elements[c]
                 if start.kind is Kind.START_EVENT and start.event is not None and (start.event.type is EventType.ERROR):
                     self.problem(fake, f"'{c}': an error start event is only allowed in an event sub-process")
+
+    def check_event_gateway(self, node: FlowNode, model: ProcessModel) -> None:
+        """Zeebe's EventBasedGatewayValidator: two or more flows, each to a timer, message or signal intermediate
+        catch event that nothing else leads to; no two message catch events with the same name."""
+        fake = self._fake(node)
+        if len(node.outgoing) < 2:
+            self.problem(fake, "an event-based gateway must have at least 2 outgoing sequence flows")
+        targets = [model.elements[model.flows[f].target] for f in node.outgoing]
+        if any(
+            t.kind is not Kind.INTERMEDIATE_CATCH_EVENT or t.event is None or t.event.type not in _GATEWAY_EVENTS
+            for t in targets
+        ):
+            self.problem(
+                fake,
+                "an event-based gateway must not have an outgoing sequence flow to other elements than "
+                "message, timer or signal intermediate catch events",
+            )
+        if any(len(t.incoming) > 1 for t in targets):
+            self.problem(
+                fake,
+                "target elements of an event-based gateway must not have any additional incoming sequence flows "
+                "other than that from the event-based gateway",
+            )
+        names = [t.event.message.name for t in targets if t.event is not None and t.event.message is not None]
+        if len(names) != len(set(names)):
+            self.problem(fake, "multiple message catch events with the same name are not allowed after a gateway")
+        self.check_competing_catches(node, targets)
 
     # ---------------------------------------------------------------- element builders
     def common(self, el: etree._Element, kind: Kind) -> FlowNode:
@@ -457,19 +601,35 @@ class _ParseRun:
             completion_condition=condition,
         )
 
-    def event_definition(self, el: etree._Element) -> EventDefinition | None:
+    def event_definition(self, el: etree._Element, *, throw: bool = False) -> EventDefinition | None:
         defs = [c for c in el if isinstance(c.tag, str) and _local(c.tag).endswith("EventDefinition")]
         if not defs:
             return EventDefinition(EventType.NONE)
         if len(defs) > 1:
-            self.problem(el, "an event with several event definitions is not supported")
+            self.problem(el, "an event with several event definitions (a multiple event) is not supported by Zeebe")
             return None
         d = defs[0]
         etype = _EVENT_DEFINITIONS.get(_local(d.tag))
         if etype is None:
             kind = _local(d.tag).removesuffix("EventDefinition")
-            self.problem(el, f"{kind} events are not supported by the embedded engine yet")
+            self.problem(el, _REFUSED_EVENT_DEFINITIONS.get(_local(d.tag), f"{kind} events are not supported by Zeebe"))
             return None
+        if etype is EventType.SIGNAL:
+            signal = self.signals.get(d.get("signalRef") or "")
+            name = (signal.get("name") or "").strip() if signal is not None else ""
+            if not name:
+                self.problem(el, "a signal event needs a signalRef to a bpmn:signal with a name")
+                return None
+            self.expression(el, name, "the signal name")
+            return EventDefinition(etype, signal_name=name)
+        if etype is EventType.ESCALATION:
+            return self.escalation_definition(el, d, throw=throw)
+        if etype is EventType.LINK:
+            link_name = (d.get("name") or "").strip()
+            if not link_name:
+                self.problem(el, "a link name must be present and not empty")
+                return None
+            return EventDefinition(etype, link_name=link_name)
         if etype is EventType.TIMER:
             parts = [c for c in d if isinstance(c.tag, str) and _local(c.tag) in {t.value for t in TimerType}]
             if len(parts) != 1 or not (parts[0].text or "").strip():
@@ -510,6 +670,27 @@ class _ParseRun:
                 self.problem(el, "error codes given as expressions are not supported by the embedded engine")
             return EventDefinition(etype, error_code=code)
         return EventDefinition(etype)
+
+    def escalation_definition(self, el: etree._Element, d: etree._Element, *, throw: bool) -> EventDefinition | None:
+        """A throw event needs an escalation with a (static or FEEL) code; a catch event without one catches all."""
+        ref = d.get("escalationRef")
+        escalation = self.escalations.get(ref or "")
+        if ref is not None and escalation is None:
+            self.problem(el, f"escalationRef '{ref}' does not refer to a bpmn:escalation of this document")
+            return None
+        code = (escalation.get("escalationCode") or "").strip() if escalation is not None else ""
+        if throw:
+            if escalation is None:
+                self.problem(el, "an escalation throw event must reference an escalation")
+                return None
+            if not code:
+                self.problem(el, "the escalationCode must be present and not empty")
+                return None
+            self.expression(el, code, "the escalation code")
+        elif code.startswith("="):
+            self.problem(el, "the escalation code of a catch event must be a static value")
+            return None
+        return EventDefinition(EventType.ESCALATION, escalation_code=code or None)
 
     def job_definition(self, el: etree._Element, *, required: bool = True) -> JobDefinition | None:
         td = self.zeebe(el, "taskDefinition")
@@ -597,9 +778,41 @@ class _ParseRun:
         return self.common(el, Kind.PASS_THROUGH_TASK)
 
     def build_gateway(self, el: etree._Element, model: ProcessModel) -> FlowNode:
-        tag = _local(el.tag)
-        node = self.common(el, Kind.EXCLUSIVE_GATEWAY if tag == "exclusiveGateway" else Kind.PARALLEL_GATEWAY)
+        kind = {
+            "exclusiveGateway": Kind.EXCLUSIVE_GATEWAY,
+            "parallelGateway": Kind.PARALLEL_GATEWAY,
+            "inclusiveGateway": Kind.INCLUSIVE_GATEWAY,
+            "eventBasedGateway": Kind.EVENT_BASED_GATEWAY,
+        }[_local(el.tag)]
+        node = self.common(el, kind)
         node.default_flow = el.get("default") or None
+        if node.default_flow and kind not in (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY):
+            self.problem(el, "only an exclusive or inclusive gateway can have a default flow")
+        return node
+
+    def build_call_activity(self, el: etree._Element, model: ProcessModel) -> FlowNode:
+        node = self.common(el, Kind.CALL_ACTIVITY)
+        called = self.zeebe(el, "calledElement")
+        process_id = (called.get("processId") or "").strip() if called is not None else ""
+        if called is None or not process_id:
+            self.problem(el, "a call activity needs a zeebe:calledElement with a processId")
+            return node
+        self.expression(el, process_id, "the processId")
+        try:
+            binding = BindingType(called.get("bindingType") or "latest")
+        except ValueError:
+            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+            return node
+        version_tag = (called.get("versionTag") or "").strip() or None
+        if binding is BindingType.VERSION_TAG and version_tag is None:
+            self.problem(el, "a call activity with bindingType versionTag needs a versionTag")
+        node.called = CalledElement(
+            process_id=process_id,
+            binding_type=binding,
+            version_tag=version_tag,
+            propagate_all_child_variables=called.get("propagateAllChildVariables", "true").lower() != "false",
+            propagate_all_parent_variables=called.get("propagateAllParentVariables", "true").lower() != "false",
+        )
         return node
 
     def build_sub_process(self, el: etree._Element, model: ProcessModel) -> FlowNode:
@@ -621,7 +834,7 @@ class _ParseRun:
             "boundaryEvent": Kind.BOUNDARY_EVENT,
         }[tag]
         node = self.common(el, kind)
-        event = self.event_definition(el)
+        event = self.event_definition(el, throw=kind in (Kind.END_EVENT, Kind.INTERMEDIATE_THROW_EVENT))
         if event is None:
             return node
         node.event = event
@@ -630,17 +843,25 @@ class _ParseRun:
             node.interrupting = el.get("isInterrupting", "true").lower() != "false"
             if etype is EventType.ERROR and not node.interrupting:
                 self.problem(el, "an error start event must be interrupting")
+            if etype is EventType.LINK:
+                self.problem(el, "a link event can only be an intermediate throw or catch event")
         elif kind is Kind.END_EVENT:
             if etype is EventType.MESSAGE:
                 node.kind = Kind.JOB_TASK
                 node.job = self.job_definition(el)
             elif etype is EventType.ERROR and not event.error_code:
                 self.problem(el, "an error end event must refer to a bpmn:error with an errorCode")
-            elif etype not in (EventType.NONE, EventType.ERROR, EventType.TERMINATE):
+            elif etype not in (
+                EventType.NONE,
+                EventType.ERROR,
+                EventType.TERMINATE,
+                EventType.SIGNAL,
+                EventType.ESCALATION,
+            ):
                 self.problem(el, f"a {etype.lower()} end event is not supported")
         elif kind is Kind.INTERMEDIATE_CATCH_EVENT:
-            if etype not in (EventType.TIMER, EventType.MESSAGE):
-                self.problem(el, "an intermediate catch event needs a timer or message definition")
+            if etype not in (EventType.TIMER, EventType.MESSAGE, EventType.SIGNAL, EventType.LINK):
+                self.problem(el, "an intermediate catch event needs a timer, message, signal or link definition")
             elif (etype is EventType.MESSAGE and not event.message) or (
                 event.message is not None and not event.message.correlation_key
             ):
@@ -651,13 +872,19 @@ class _ParseRun:
             if etype is EventType.MESSAGE:
                 node.kind = Kind.JOB_TASK
                 node.job = self.job_definition(el)
-            elif etype is not EventType.NONE:
+            elif etype not in (EventType.NONE, EventType.SIGNAL, EventType.ESCALATION, EventType.LINK):
                 self.problem(el, f"a {etype.lower()} intermediate throw event is not supported")
         elif kind is Kind.BOUNDARY_EVENT:
             node.attached_to = el.get("attachedToRef")
             node.cancel_activity = el.get("cancelActivity", "true").lower() != "false"
-            if etype not in (EventType.TIMER, EventType.MESSAGE, EventType.ERROR):
-                self.problem(el, "a boundary event needs a timer, message or error definition")
+            if etype not in (
+                EventType.TIMER,
+                EventType.MESSAGE,
+                EventType.ERROR,
+                EventType.SIGNAL,
+                EventType.ESCALATION,
+            ):
+                self.problem(el, "a boundary event needs a timer, message, error, signal or escalation definition")
             elif etype is EventType.MESSAGE and event.message is not None and not event.message.correlation_key:
                 self.problem(el, "a message boundary event needs a correlation key (zeebe:subscription)")
             elif (
@@ -676,4 +903,5 @@ _BUILDERS: dict[str, _Builder] = {
     **dict.fromkeys(_EVENT_TAGS, _ParseRun.build_event),
     **dict.fromkeys(_GATEWAY_TAGS, _ParseRun.build_gateway),
     "subProcess": _ParseRun.build_sub_process,
+    "callActivity": _ParseRun.build_call_activity,
 }

@@ -100,11 +100,14 @@ class ElementInstance:
     children: set[int] = field(default_factory=set)
     join_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     pending_activations: int = 0  # activations queued in this scope that have not run yet
+    pending_targets: dict[str, int] = field(default_factory=dict)  # their element ids (inclusive joins look)
     job_key: int | None = None
     user_task_key: int | None = None
     timer_keys: set[int] = field(default_factory=set)
     subscription_keys: set[int] = field(default_factory=set)
+    signal_subscription_keys: set[int] = field(default_factory=set)
     incident_key: int | None = None
+    called_instance_key: int | None = None  # a call activity: the process instance it created
     # multi-instance
     loop_counter: int | None = None
     mi_collection: list[Any] | None = None
@@ -116,6 +119,8 @@ class ElementInstance:
     event_locals: dict[str, Any] | None = None
     # an interrupting event waiting for this instance to be terminated
     interrupted: bool = False
+    # a catch event entered because its event occurred (after an event-based gateway): it completes at once
+    triggered: bool = False
 
 
 @dataclass
@@ -128,6 +133,9 @@ class ProcessInstance:
     started_at: datetime
     ended_at: datetime | None = None
     final_variables: dict[str, Any] | None = None
+    # an instance created by a call activity: the parent instance and the call activity's element instance
+    parent_process_instance_key: int | None = None
+    parent_element_instance_key: int | None = None
 
 
 @dataclass
@@ -173,6 +181,21 @@ class MessageSubscription:
     target_element_id: str
     interrupting: bool
     opened_at: datetime
+
+
+@dataclass
+class SignalSubscription:
+    """A signal catch event, boundary event, event sub-process start or event-based gateway waiting for a
+    broadcast; for a signal start event of a process (the latest version) no instance is set."""
+
+    key: int
+    signal_name: str
+    process_definition_key: int
+    bpmn_process_id: str
+    process_instance_key: int | None
+    element_instance_key: int | None
+    target_element_id: str
+    interrupting: bool
 
 
 @dataclass

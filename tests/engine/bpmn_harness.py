@@ -14,7 +14,7 @@ import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
-from engine.state import Incident, IncidentState
+from engine.state import Incident, IncidentState, ProcessInstance
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import process
 
@@ -142,6 +142,50 @@ def sub_process(element_id: str, body: str, *extensions: str, event: bool = Fals
     return f'<bpmn:subProcess id="{element_id}"{triggered}>{extension}{loop}{body}</bpmn:subProcess>'
 
 
+def call_activity(element_id: str, process_id: str, *extensions: str, attrs: str = "", loop: str = "") -> str:
+    """A call activity; `attrs` adds zeebe:calledElement attributes (bindingType, propagate…)."""
+    called = f"<zeebe:calledElement processId={quoteattr(process_id)} {attrs} />"
+    return f'<bpmn:callActivity id="{element_id}">{ext(called, *extensions)}{loop}</bpmn:callActivity>'
+
+
+def signal(signal_id: str, name: str) -> str:
+    """A bpmn:signal for the `extra` part of the document."""
+    return f'<bpmn:signal id="{signal_id}" name={quoteattr(name)} />'
+
+
+def signal_ref(signal_id: str) -> str:
+    return f'<bpmn:signalEventDefinition signalRef="{signal_id}" />'
+
+
+def escalation(escalation_id: str, code: str) -> str:
+    """A bpmn:escalation for the `extra` part of the document."""
+    return f'<bpmn:escalation id="{escalation_id}" escalationCode={quoteattr(code)} />'
+
+
+def escalation_ref(escalation_id: str | None = None) -> str:
+    if escalation_id is None:
+        return "<bpmn:escalationEventDefinition />"
+    return f'<bpmn:escalationEventDefinition escalationRef="{escalation_id}" />'
+
+
+def throw(element_id: str, definition: str = "", *extensions: str) -> str:
+    extension = ext(*extensions) if extensions else ""
+    return f'<bpmn:intermediateThrowEvent id="{element_id}">{extension}{definition}</bpmn:intermediateThrowEvent>'
+
+
+def link(name: str) -> str:
+    return f"<bpmn:linkEventDefinition name={quoteattr(name)} />"
+
+
+def inclusive(element_id: str, default: str | None = None) -> str:
+    default_attr = f' default="{default}"' if default else ""
+    return f'<bpmn:inclusiveGateway id="{element_id}"{default_attr} />'
+
+
+def event_gateway(element_id: str) -> str:
+    return f'<bpmn:eventBasedGateway id="{element_id}" />'
+
+
 def xor(element_id: str, default: str | None = None) -> str:
     default_attr = f' default="{default}"' if default else ""
     return f'<bpmn:exclusiveGateway id="{element_id}"{default_attr} />'
@@ -255,6 +299,12 @@ class Driver:
         )
         return int(response.key)
 
+    async def broadcast(self, name: str, variables: dict[str, Any] | None = None) -> int:
+        response = await self.stub.BroadcastSignal(
+            pb.BroadcastSignalRequest(signalName=name, variables=_json(variables))
+        )
+        return int(response.key)
+
     async def set_variables(self, element_instance_key: int, variables: dict[str, Any], *, local: bool = False) -> None:
         await self.stub.SetVariables(
             pb.SetVariablesRequest(elementInstanceKey=element_instance_key, variables=_json(variables), local=local)
@@ -270,6 +320,11 @@ class Driver:
         ]
         assert len(found) == 1, f"expected one active {error_type} incident, found {self.engine.incidents(pi_key)}"
         return found[0]
+
+    def called(self, pi_key: int) -> list[ProcessInstance]:
+        """The instances the call activities of this instance created, oldest first."""
+        found = [p for p in self.engine.process_instances() if p.parent_process_instance_key == pi_key]
+        return sorted(found, key=lambda p: p.key)
 
     def element_keys(self, pi_key: int, element_id: str) -> list[int]:
         return [e.key for e in self.engine.element_instances(pi_key, element_id)]

@@ -149,15 +149,15 @@ async def test_an_unsupported_element_is_refused_with_file_id_type_and_reason(
     """An unsupported element is refused with the file, the element id, its BPMN type and the reason."""
     bpmn = process(
         "calls",
-        '<bpmn:startEvent id="Start" /><bpmn:callActivity id="CallChildActivity" />'
-        '<bpmn:endEvent id="End" />' + chain("Start", "CallChildActivity", "End"),
+        '<bpmn:startEvent id="Start" /><bpmn:complexGateway id="MergeGateway" />'
+        '<bpmn:endEvent id="End" />' + chain("Start", "MergeGateway", "End"),
     )
     error = await deploy_error(stub(zeebe_channel), ("calls.bpmn", bpmn))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     details = error.details() or ""
     assert "'calls.bpmn'" in details
-    assert "'CallChildActivity'" in details
-    assert "bpmn:callActivity" in details
+    assert "'MergeGateway'" in details
+    assert "bpmn:complexGateway" in details
     assert "not supported" in details
 
 

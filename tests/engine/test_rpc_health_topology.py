@@ -68,7 +68,6 @@ async def test_pyzeebe_healthcheck_reports_serving(engine: EmbeddedEngine, zeebe
     ("rpc", "request_message", "named"),
     [
         ("EvaluateDecision", pb.EvaluateDecisionRequest(decisionId="d"), "EvaluateDecision"),
-        ("BroadcastSignal", pb.BroadcastSignalRequest(signalName="s"), "BroadcastSignal"),
         ("ModifyProcessInstance", pb.ModifyProcessInstanceRequest(processInstanceKey=1), "ModifyProcessInstance"),
         (
             "MigrateProcessInstance",
