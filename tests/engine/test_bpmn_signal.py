@@ -2,7 +2,10 @@
 catch events across instances and processes, boundary and event sub-process starts (interrupting or not),
 intermediate throw and end events broadcasting their input-mapped variables, FEEL signal names, and no buffering."""
 
+import grpc
+import pytest
 from pyzeebe import ZeebeClient
+from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
@@ -233,3 +236,37 @@ async def test_a_signal_start_name_can_be_feel_evaluated_at_deploy(gw: Driver, e
 
     [started] = engine.process_instances("feelStart")
     engine.assert_that(started.key).is_completed()
+
+
+async def test_broadcast_signal_with_variables_that_are_not_a_json_object_is_invalid_argument(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """BroadcastSignal whose variables are not a JSON object answers INVALID_ARGUMENT and triggers nothing."""
+    await gw.deploy_bpmn(*waiting("strict"), extra=SIGNALS)
+    pi = await gw.start("strict")
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.stub.BroadcastSignal(pb.BroadcastSignalRequest(signalName="go", variables="[1, 2]"))
+
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    engine.assert_that(pi).is_waiting_exactly_at("WaitGo")
+
+
+async def test_a_signal_start_name_that_needs_variables_is_refused_at_deploy(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A signal start event's FEEL name is evaluated at deploy without variables; if that fails, the deployment
+    is refused with INVALID_ARGUMENT naming the file and the start event, and nothing is deployed."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy_bpmn(
+            "needsVars",
+            start("SignalStart", signal_ref("Sig_Named")),
+            end("End"),
+            chain("SignalStart", "End"),
+            extra=SIGNALS,
+        )
+
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = raised.value.details() or ""
+    assert "'needsVars.bpmn'" in details and "'SignalStart'" in details
+    assert engine.engine.definitions == {}
