@@ -141,7 +141,9 @@ class Engine:
         self.messages: dict[int, Message] = {}
         self.incidents: dict[int, Incident] = {}
         self.user_tasks: dict[int, UserTask] = {}
-        self.records: list[Record] = []
+        # the history, as plain tuples (fields of Record): unlike Record objects, tuples of ints, strings and
+        # datetimes drop out of the cyclic garbage collector, so the growing history does not slow every collection
+        self._history: list[tuple[Any, ...]] = []
         # scheduling
         self._due: list[tuple[datetime, int, str, int]] = []
         self._due_seq = itertools.count()
@@ -168,6 +170,11 @@ class Engine:
         its records carry one timestamp (and the clock is read once, not for every record)."""
         return self._command_time or self.clock.now()
 
+    @property
+    def records(self) -> list[Record]:
+        """The history: every transition so far, oldest first (a new list on every read)."""
+        return [Record._make(entry) for entry in self._history]
+
     def _record(
         self,
         value_type: str,
@@ -177,11 +184,10 @@ class Engine:
         pi: int | None = None,
         element: ElementInstance | None = None,
     ) -> None:
-        # positional arguments: the executor records every transition, and keywords cost more here
         if element is None:
-            record = Record(next(self._positions), value_type, intent, key, self.now(), pi)
+            entry: tuple[Any, ...] = (next(self._positions), value_type, intent, key, self.now(), pi, None, None, None)
         else:
-            record = Record(
+            entry = (
                 next(self._positions),
                 value_type,
                 intent,
@@ -192,7 +198,7 @@ class Engine:
                 element.bpmn_element_type,
                 element.flow_scope_key,
             )
-        self.records.append(record)
+        self._history.append(entry)
 
     def _command(self, action: Callable[[], Any]) -> Any:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""

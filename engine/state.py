@@ -263,8 +263,8 @@ class UserTask:
 class Record(NamedTuple):
     """One entry of the engine's history: what happened to which key, and when.
 
-    A named tuple rather than a frozen dataclass: one object instead of two (no __dict__) and about three times
-    cheaper to make; the executor makes several per element and keeps them all."""
+    A named tuple: the engine keeps its history as plain tuples of these fields (the executor records several
+    per element and keeps them all) and makes Records of them only when `Engine.records` is read."""
 
     position: int
     value_type: str
