@@ -22,7 +22,15 @@ from workers.errors import TransientError, WorkersError
 from workers.mail_templates import RenderedMessage
 from workers.settings import SmtpSettings
 
-__all__ = ["MailAddressError", "MailDeliveryError", "MailError", "Mailer", "SmtpConfig", "message_id_for"]
+__all__ = [
+    "MailAddressError",
+    "MailDeliveryError",
+    "MailError",
+    "Mailer",
+    "SmtpConfig",
+    "message_id_for",
+    "message_reference",
+]
 
 
 class MailError(WorkersError):
@@ -95,6 +103,11 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def message_reference(message_id: str) -> str:
+    """The hash part of a Message-ID (`<hash@domain>`): enough to find the mail, not shaped like an address."""
+    return message_id.strip("<>").partition("@")[0]
+
+
 class Mailer:
     """Builds and sends one message per call over a fresh SMTP connection."""
 
@@ -124,6 +137,7 @@ class Mailer:
         """Send one message to one recipient; return its Message-ID or raise MailDeliveryError."""
         mail = self.build(to=to, message=message, idempotency_key=idempotency_key)
         message_id = str(mail["Message-ID"])
+        reference = message_reference(message_id)
         config = self.config
         where = f"{config.host}:{config.port}"
         client = aiosmtplib.SMTP(
@@ -141,25 +155,25 @@ class Mailer:
             async with client:
                 await client.send_message(mail)
         except aiosmtplib.SMTPRecipientsRefused:
-            failure = MailDeliveryError(f"Server SMTP {where} menolak penerima e-mail {message_id}.")
+            failure = MailDeliveryError(f"Server SMTP {where} menolak penerima e-mail {reference}.")
         except aiosmtplib.SMTPAuthenticationError as exc:
             failure = MailDeliveryError(
-                f"Server SMTP {where} menolak login (kode {exc.code}); e-mail {message_id} tidak terkirim. "
+                f"Server SMTP {where} menolak login (kode {exc.code}); e-mail {reference} tidak terkirim. "
                 "Periksa SMTP_USERNAME dan SMTP_PASSWORD.",
                 smtp_code=exc.code,
             )
         except aiosmtplib.SMTPResponseException as exc:
             failure = MailDeliveryError(
-                f"Server SMTP {where} menjawab dengan kode {exc.code}; e-mail {message_id} tidak terkirim.",
+                f"Server SMTP {where} menjawab dengan kode {exc.code}; e-mail {reference} tidak terkirim.",
                 smtp_code=exc.code,
             )
         except aiosmtplib.SMTPTimeoutError:
             failure = MailDeliveryError(
-                f"Server SMTP {where} tidak menjawab dalam batas waktu; e-mail {message_id} tidak terkirim."
+                f"Server SMTP {where} tidak menjawab dalam batas waktu; e-mail {reference} tidak terkirim."
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             failure = MailDeliveryError(
-                f"E-mail {message_id} tidak dapat dikirim melalui server SMTP {where} ({type(exc).__name__})."
+                f"E-mail {reference} tidak dapat dikirim melalui server SMTP {where} ({type(exc).__name__})."
             )
         else:
             return message_id

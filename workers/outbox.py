@@ -22,6 +22,7 @@ from workers.constants import Performer, Template
 from workers.domain import PersonRole, RequestKind
 from workers.errors import NotFoundError, WorkersError
 from workers.logging import get_logger
+from workers.mail import message_reference
 from workers.services import Services
 from workers.store import PersonRecord, RequestRecord
 
@@ -169,5 +170,5 @@ class Outbox:
             subject=message.subject,
             message_id=message_id,
         )
-        log.info("E-mail terkirim", templat=template, penerima=recipient.role, message_id=message_id)
+        log.info("E-mail terkirim", templat=template, penerima=recipient.role, message_id=message_reference(message_id))
         return True
