@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import grpc
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyzeebe import Job, JobController, ZeebeWorker
@@ -55,6 +56,7 @@ class MailSink:
     envelopes: list[Envelope] = field(default_factory=list)
     hold: asyncio.Event | None = None
     receiving: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse: set[str] = field(default_factory=set)
     _server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -71,6 +73,15 @@ class MailSink:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Accept the recipient, or refuse it for now when it is in `refuse` (a full mailbox, greylisting)."""
+        if address in self.refuse:
+            return "451 4.2.2 Mailbox temporarily unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         """Keep the message (after the hold, if any, is released)."""
@@ -281,9 +292,8 @@ class LostCompletion(JobController):
         self.lost = dict(variables or {})
 
 
-async def deliver_and_die(channel: grpc.aio.Channel, services: Services, job_type: str) -> tuple[Job, LostCompletion]:
-    """Activate one job over gRPC as a worker would and run the real handler on it; its completion is lost."""
-    worker = create_worker(channel, services, name="pekerja-yang-mati")
+async def _activate_one(channel: grpc.aio.Channel, services: Services, job_type: str, name: str) -> tuple[Job, Any]:
+    worker = create_worker(channel, services, name=name)
     task = worker.get_task(job_type)
     adapter = ZeebeAdapter(channel)
     jobs = [
@@ -298,10 +308,23 @@ async def deliver_and_die(channel: grpc.aio.Channel, services: Services, job_typ
         )
     ]
     assert len(jobs) == 1, f"expected one {job_type} job, got {len(jobs)}"
-    controller = LostCompletion(jobs[0], adapter)
-    await task.job_handler(jobs[0], controller)
+    return jobs[0], (task, adapter)
+
+
+async def deliver_and_die(channel: grpc.aio.Channel, services: Services, job_type: str) -> tuple[Job, LostCompletion]:
+    """Activate one job over gRPC as a worker does and run the worker's own handler on it; its completion is lost."""
+    job, (task, adapter) = await _activate_one(channel, services, job_type, "pekerja-yang-mati")
+    controller = LostCompletion(job, adapter)
+    await task.job_handler(job, controller)
     assert controller.lost is not None, "the handler failed instead of finishing its side effects"
-    return jobs[0], controller
+    return job, controller
+
+
+async def deliver(channel: grpc.aio.Channel, services: Services, job_type: str) -> Job:
+    """Activate one job over gRPC and handle it exactly as the worker's executor does (completion included)."""
+    job, (task, adapter) = await _activate_one(channel, services, job_type, "pekerja-pengganti")
+    await task.job_handler(job, JobController(job, adapter))
+    return job
 
 
 async def resolve_incident_with_retries(channel: grpc.aio.Channel, job_key: int, incident_key: int) -> None:
@@ -309,3 +332,35 @@ async def resolve_incident_with_retries(channel: grpc.aio.Channel, job_key: int,
     gateway: Any = GatewayStub(channel)
     await gateway.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job_key, retries=1))
     await gateway.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=incident_key))
+
+
+# --- SOP 2: the application's side --------------------------------------------------------------------------------
+
+
+async def complete_review(rest_url: str, process_instance_key: int, variables: dict[str, Any]) -> None:
+    """The Admin PPE completes `PeriksaInformasiPpbjUserTask` through the Orchestration Cluster REST API."""
+    async with aiohttp.ClientSession() as session:
+        search = {"filter": {"processInstanceKey": str(process_instance_key), "state": "CREATED"}}
+        async with session.post(f"{rest_url}/v2/user-tasks/search", json=search) as response:
+            response.raise_for_status()
+            [task] = (await response.json())["items"]
+        assert task["elementId"] == "PeriksaInformasiPpbjUserTask"
+        async with session.post(
+            f"{rest_url}/v2/user-tasks/{task['userTaskKey']}/completion", json={"variables": variables}
+        ) as response:
+            response.raise_for_status()
+
+
+def appointment_message(services: Services, number: str) -> dict[str, Any]:
+    """The `informasi-ppbj-dilengkapi` payload after the PPBJ uploaded an SK (references and a review link only)."""
+    record = services.documents.put(
+        number,
+        DocumentType.SK,
+        file_name="SK-Penetapan-Pengelola-PBJ.pdf",
+        media_type="application/pdf",
+        content=pdf_document("SK Penetapan Pengelola Pengadaan Barang/Jasa"),
+    )
+    return {
+        "dokumenPenetapan": record.as_variable(),
+        "tautanPemeriksaan": services.settings.app_link("pemeriksaan", number),
+    }
