@@ -577,8 +577,8 @@ def process_instance_row(
         "processDefinitionVersion": pi.version,
         "processDefinitionVersionTag": None,
         "processDefinitionKey": pi.process_definition_key,
-        "parentProcessInstanceKey": None,  # no call activities: every instance is a root instance
-        "parentElementInstanceKey": None,
+        "parentProcessInstanceKey": pi.parent_process_instance_key,  # an instance a call activity created
+        "parentElementInstanceKey": pi.parent_element_instance_key,
         "startDate": pi.started_at,
         "endDate": pi.ended_at,
         "state": pi.state,

@@ -17,7 +17,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from engine.clock import to_millis
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain, process, service_task
-from tests.engine.bpmn_harness import catch, timer
+from tests.engine.bpmn_harness import call_activity, catch, timer
 from tests.engine.rpc_helpers import activate_one, complete, create, receive_task_process, stub, two_tasks
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
@@ -45,6 +45,17 @@ def sla_timer_process() -> bytes:
         + catch("WaitAnHour", timer("timeDuration", "PT1H"))
         + '<bpmn:endEvent id="End" />'
         + chain("Start", "WaitAnHour", "End"),
+    )
+
+
+def caller_process() -> bytes:
+    """start → CallTwoTasks (call activity of `twoTasks`) → end."""
+    return process(
+        "caller",
+        '<bpmn:startEvent id="Start" />'
+        + call_activity("CallTwoTasks", "twoTasks")
+        + '<bpmn:endEvent id="End" />'
+        + chain("Start", "CallTwoTasks", "End"),
     )
 
 
@@ -287,6 +298,22 @@ async def test_a_cursor_follows_the_sort_and_survives_a_changing_result(
     nxt = await search(http, "process-instances", {**body, "page": {"limit": 5, "after": first["page"]["endCursor"]}})
     assert [int(i["processInstanceKey"]) for i in nxt["items"]] == [other]
     assert (await get(http, f"/v2/process-instances/{stuck}"))["state"] == "TERMINATED"
+
+
+async def test_a_called_instance_answers_its_parent_keys(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession, gateway: Any
+) -> None:
+    """An instance a call activity created answers its parent instance and the call activity's element instance,
+    which a parentProcessInstanceKey filter finds; the call activity is a CALL_ACTIVITY element instance."""
+    engine.engine.deploy([("caller.bpmn", caller_process())])
+    parent = await create(gateway, "caller")
+    [call] = engine.element_instances(parent, "CallTwoTasks")
+    [child] = await items(http, "process-instances", {"filter": {"parentProcessInstanceKey": str(parent)}})
+    assert (child["processDefinitionId"], child["parentElementInstanceKey"]) == ("twoTasks", str(call.key))
+    [root] = await items(http, "process-instances", {"filter": {"parentProcessInstanceKey": {"$exists": False}}})
+    assert root["processInstanceKey"] == str(parent)
+    [found] = await items(http, "element-instances", {"filter": {"type": "CALL_ACTIVITY"}})
+    assert (found["elementInstanceKey"], found["state"]) == (str(call.key), "ACTIVE")
 
 
 async def test_get_process_instance_answers_the_searched_item_or_404(http: aiohttp.ClientSession, gateway: Any) -> None:
