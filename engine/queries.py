@@ -30,7 +30,15 @@ from engine.engine import Engine
 from engine.errors import InvalidArgumentError
 from engine.gateway import TENANT
 from engine.model import Kind
-from engine.state import ElementInstance, ElementState, Incident, IncidentState, ProcessDefinition, ProcessInstance
+from engine.state import (
+    ElementInstance,
+    ElementState,
+    Incident,
+    IncidentState,
+    ProcessDefinition,
+    ProcessInstance,
+    UserTask,
+)
 
 DEFAULT_LIMIT = 100
 
@@ -53,6 +61,8 @@ class FieldKind(StrEnum):
     BOOL = "boolean"
     DATE = "date-time"
     LIST = "list"  # answered, not searchable
+    OBJECT = "object"  # answered, not searchable
+    MEMBER = "member"  # a string filter that any element of a list (its source) may match
     VARIABLES = "variables"  # a filter on variable values: [{"name", "value": string filter on the JSON value}]
 
 
@@ -97,9 +107,11 @@ def _to_json(kind: FieldKind, value: Any) -> Any:
     if kind is FieldKind.KEY:
         return str(value)
     if kind is FieldKind.DATE:
-        return iso(value)
+        return iso(value) if isinstance(value, datetime) else value  # a user task's due date is kept as given
     if kind is FieldKind.LIST:
         return list(value)
+    if kind is FieldKind.OBJECT:
+        return dict(value)
     return value
 
 
@@ -166,6 +178,9 @@ def _reading(source: str, test: Callable[[Any], bool]) -> Predicate:
 def _property_test(name: str, spec: Field, wanted: Any) -> Callable[[Any], bool]:
     if spec.kind is FieldKind.VARIABLES:
         return _variables_test(name, wanted)
+    if spec.kind is FieldKind.MEMBER:
+        member = _property_test(name, Field(FieldKind.STRING), wanted)
+        return lambda actual: any(member(v) for v in actual or ())
     if spec.true_only:
         flag = _operand(f"'{name}'", spec, wanted)
         return bool if flag else (lambda actual: True)
@@ -317,7 +332,7 @@ def _sort_rules(resource: Resource, sort: Any) -> list[tuple[str, bool]]:
 
 
 def _sort_values(resource: Resource, rules: list[tuple[str, bool]], row: Row) -> list[Any]:
-    return [row.get(name) for name, _ in rules] + [row[resource.key]]
+    return [row.get(resource.fields[name].source or name) for name, _ in rules] + [row[resource.key]]
 
 
 def _compare(descending: list[bool], a: list[Any], b: list[Any]) -> int:
@@ -474,6 +489,62 @@ _STRING = Field(FieldKind.STRING)
 _DATE = Field(FieldKind.DATE)
 _TENANT = Field(FieldKind.STRING)
 
+USER_TASK_STATES = (
+    "CREATING",
+    "CREATED",
+    "ASSIGNING",
+    "UPDATING",
+    "COMPLETING",
+    "COMPLETED",
+    "CANCELING",
+    "CANCELED",
+    "FAILED",
+)
+
+
+def _answered(kind: FieldKind) -> Field:
+    return Field(kind, filterable=False, sortable=False)
+
+
+def _unsorted(kind: FieldKind) -> Field:
+    return Field(kind, sortable=False)
+
+
+USER_TASKS = Resource(
+    "user task",
+    "userTaskKey",
+    {
+        "userTaskKey": _unsorted(FieldKind.KEY),
+        "name": _STRING,
+        "state": Field(FieldKind.ENUM, USER_TASK_STATES, sortable=False),
+        "assignee": _unsorted(FieldKind.STRING),
+        "elementId": _unsorted(FieldKind.STRING),
+        "elementInstanceKey": _unsorted(FieldKind.KEY),
+        "candidateGroups": _answered(FieldKind.LIST),
+        "candidateUsers": _answered(FieldKind.LIST),
+        "processDefinitionId": _unsorted(FieldKind.STRING),
+        "processDefinitionKey": _unsorted(FieldKind.KEY),
+        "processDefinitionVersion": _answered(FieldKind.INT),
+        "processName": _answered(FieldKind.STRING),
+        "processInstanceKey": _unsorted(FieldKind.KEY),
+        "formKey": _answered(FieldKind.KEY),
+        "externalFormReference": _answered(FieldKind.STRING),
+        "creationDate": _DATE,
+        "completionDate": _DATE,
+        "dueDate": Field(FieldKind.DATE, source="_dueDate"),
+        "followUpDate": Field(FieldKind.DATE, source="_followUpDate"),
+        "priority": Field(FieldKind.INT),
+        "customHeaders": _answered(FieldKind.OBJECT),
+        "tenantId": _unsorted(FieldKind.STRING),
+        "candidateGroup": Field(FieldKind.MEMBER, sortable=False, output=False, source="candidateGroups"),
+        "candidateUser": Field(FieldKind.MEMBER, sortable=False, output=False, source="candidateUsers"),
+        "processInstanceVariables": Field(
+            FieldKind.VARIABLES, sortable=False, output=False, source="_processInstanceVariables"
+        ),
+        "localVariables": Field(FieldKind.VARIABLES, sortable=False, output=False, source="_localVariables"),
+    },
+)
+
 PROCESS_INSTANCES = Resource(
     "process instance",
     "processInstanceKey",
@@ -553,6 +624,52 @@ PROCESS_DEFINITIONS = Resource(
         ),
     },
 )
+
+
+def user_task_rows(engine: Engine) -> Iterator[Row]:
+    return (user_task_row(engine, t) for t in engine.user_tasks.values())
+
+
+def user_task_row(engine: Engine, task: UserTask) -> Row:
+    definition = engine.definitions.get(task.process_definition_key)
+    root = engine.element_instances.get(task.process_instance_key)
+    inst = engine.element_instances.get(task.element_instance_key)
+    return {
+        "userTaskKey": task.key,
+        "name": task.name or task.element_id,
+        "state": task.state.value,
+        "assignee": task.assignee,
+        "elementId": task.element_id,
+        "elementInstanceKey": task.element_instance_key,
+        "candidateGroups": task.candidate_groups,
+        "candidateUsers": task.candidate_users,
+        "processDefinitionId": task.bpmn_process_id,
+        "processDefinitionKey": task.process_definition_key,
+        "processDefinitionVersion": task.process_definition_version,
+        "processName": definition.model.name if definition else None,
+        "processInstanceKey": task.process_instance_key,
+        "formKey": task.form_key,
+        "externalFormReference": task.external_form_reference,
+        "creationDate": task.creation_date,
+        "completionDate": task.completion_date,
+        "dueDate": task.due_date,
+        "followUpDate": task.follow_up_date,
+        "priority": task.priority,
+        "customHeaders": task.custom_headers,
+        "tenantId": TENANT,
+        "_dueDate": _date_or_none(task.due_date),
+        "_followUpDate": _date_or_none(task.follow_up_date),
+        "_processInstanceVariables": [root.variables] if root is not None else [],
+        "_localVariables": [inst.variables] if inst is not None else [],
+    }
+
+
+def _date_or_none(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def process_instance_rows(engine: Engine) -> Iterator[Row]:

@@ -3,7 +3,6 @@ keys as strings, ISO 8601 dates, `filter`/`sort`/`page` searches (engine/queries
 errors. User tasks for the human steps; process instances, element instances, incidents, process definitions and
 messages for tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
 
-import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +20,6 @@ from engine.errors import (
     NotFoundError,
 )
 from engine.gateway import GATEWAY_VERSION, TENANT
-from engine.queries import iso as _iso
 from engine.state import UserTask
 
 
@@ -160,66 +158,13 @@ class RestApi:
             raise NotFoundError(f"User task with key '{key}' not found")
         return task
 
-    def user_task_json(self, task: UserTask) -> dict[str, Any]:
-        definition = self.engine.definitions.get(task.process_definition_key)
-        return {
-            "userTaskKey": str(task.key),
-            "name": task.name or task.element_id,
-            "state": task.state.value,
-            "assignee": task.assignee,
-            "elementId": task.element_id,
-            "elementInstanceKey": str(task.element_instance_key),
-            "candidateGroups": list(task.candidate_groups),
-            "candidateUsers": list(task.candidate_users),
-            "processDefinitionId": task.bpmn_process_id,
-            "processDefinitionKey": str(task.process_definition_key),
-            "processDefinitionVersion": task.process_definition_version,
-            "processName": definition.model.name if definition else None,
-            "processInstanceKey": str(task.process_instance_key),
-            "formKey": str(task.form_key) if task.form_key is not None else None,
-            "externalFormReference": task.external_form_reference,
-            "creationDate": _iso(task.creation_date),
-            "completionDate": _iso(task.completion_date),
-            "dueDate": task.due_date,
-            "followUpDate": task.follow_up_date,
-            "priority": task.priority,
-            "customHeaders": dict(task.custom_headers),
-            "tenantId": TENANT,
-        }
-
     async def search_user_tasks(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        filters = body.get("filter") or {}
-        if not isinstance(filters, dict):
-            raise InvalidArgumentError("'filter' must be an object")
-        page = body.get("page") or {}
-        limit = int(page.get("limit", 100))
-        start = int(page.get("from", 0))
-        if limit < 1 or start < 0:
-            raise InvalidArgumentError("'page.limit' must be at least 1 and 'page.from' not negative")
-        tasks = [t for t in self.engine.user_tasks.values() if _matches(self.user_task_json(t), filters)]
-        sort = body.get("sort") or [{"field": "creationDate", "order": "ASC"}]
-        for rule in reversed(sort):
-            field = rule.get("field", "creationDate")
-            reverse = str(rule.get("order", "ASC")).upper() == "DESC"
-            tasks.sort(key=functools.partial(self._sort_value, field), reverse=reverse)
-        items = [self.user_task_json(t) for t in tasks[start : start + limit]]
-        return web.json_response(
-            {
-                "items": items,
-                "page": {
-                    "totalItems": len(tasks),
-                    "startCursor": items[0]["userTaskKey"] if items else None,
-                    "endCursor": items[-1]["userTaskKey"] if items else None,
-                },
-            }
-        )
-
-    def _sort_value(self, field: str, task: UserTask) -> tuple[int, Any]:
-        return _sort_key(self.user_task_json(task).get(field))
+        return web.json_response(queries.search(queries.USER_TASKS, queries.user_task_rows(self.engine), body))
 
     async def get_user_task(self, request: web.Request) -> web.Response:
-        return web.json_response(self.user_task_json(self._task(_key(request))))
+        task = self._task(_key(request))
+        return web.json_response(queries.USER_TASKS.to_json(queries.user_task_row(self.engine, task)))
 
     async def get_user_task_form(self, request: web.Request) -> web.Response:
         task = self._task(_key(request))
@@ -404,32 +349,3 @@ def _optional(body: dict[str, Any], name: str, kind: type[Any], default: Any) ->
         what = {str: "a string", int: "an integer", dict: "a JSON object"}.get(kind, kind.__name__)
         raise InvalidArgumentError(f"'{name}' must be {what}, not {value!r}")
     return value
-
-
-def _matches(item: dict[str, Any], filters: dict[str, Any]) -> bool:
-    for name, wanted in filters.items():
-        if name == "candidateGroup":
-            if wanted not in item["candidateGroups"]:
-                return False
-            continue
-        if name == "candidateUser":
-            if wanted not in item["candidateUsers"]:
-                return False
-            continue
-        if name not in item:
-            raise InvalidArgumentError(f"Unknown filter property '{name}'")
-        actual = item[name]
-        if isinstance(wanted, dict):
-            if "$in" in wanted and actual not in [str(v) if isinstance(actual, str) else v for v in wanted["$in"]]:
-                return False
-            if "$eq" in wanted and actual != wanted["$eq"]:
-                return False
-            continue
-        expected = str(wanted) if isinstance(actual, str) and not isinstance(wanted, str) else wanted
-        if actual != expected:
-            return False
-    return True
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    return (0, "") if value is None else (1, value)

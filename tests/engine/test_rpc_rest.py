@@ -146,6 +146,67 @@ async def test_search_pages_with_limit_and_from(http: aiohttp.ClientSession, gat
     assert page["page"]["totalItems"] == 3
 
 
+def scheduled_process() -> bytes:
+    """start → Decide (user task for group `clerks`, due date `=due`, priority `=priority`) → end."""
+    return process(
+        "scheduled",
+        '<bpmn:startEvent id="Start" />'
+        + user_task(
+            "DecideTask",
+            "Decide",
+            '<zeebe:assignmentDefinition candidateGroups="clerks, heads" />'
+            '<zeebe:taskSchedule dueDate="=due" /><zeebe:priorityDefinition priority="=priority" />',
+        )
+        + '<bpmn:endEvent id="End" />'
+        + chain("Start", "DecideTask", "End"),
+    )
+
+
+async def test_search_filters_with_operators_dates_and_variables(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession, gateway: Any
+) -> None:
+    """Camunda's filter operators work on user tasks too: $in, $like on a candidate group, due-date ranges,
+    priority comparisons and process-instance variable values."""
+    engine.engine.deploy([("scheduled.bpmn", scheduled_process())])
+    soon = await create(gateway, "scheduled", {"due": "2025-03-03T08:00:00Z", "priority": 80, "case": "A-1"})
+    later = await create(gateway, "scheduled", {"due": "2025-03-10T08:00:00+07:00", "priority": 20, "case": "B-2"})
+    review = await create(gateway, "approval")
+
+    async def keys(filters: dict[str, Any]) -> list[str]:
+        return [t["processInstanceKey"] for t in (await search(http, {"filter": filters}))["items"]]
+
+    assert await keys({"state": {"$in": ["CREATED", "ASSIGNING"]}}) == [str(soon), str(later), str(review)]
+    assert await keys({"candidateGroup": {"$like": "hea*"}}) == [str(soon), str(later)]
+    assert await keys({"dueDate": {"$lt": "2025-03-05T00:00:00Z"}}) == [str(soon)]
+    assert await keys({"dueDate": {"$exists": False}}) == [str(review)]
+    assert await keys({"priority": {"$gte": 50}}) == [str(soon), str(review)]
+    assert await keys({"processInstanceVariables": [{"name": "case", "value": '"B-2"'}]}) == [str(later)]
+    [task] = (await search(http, {"filter": {"processInstanceKey": str(later)}}))["items"]
+    assert (task["dueDate"], task["priority"]) == ("2025-03-10T08:00:00+07:00", 20)
+
+
+async def test_search_sorts_and_pages_by_cursor(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession, gateway: Any
+) -> None:
+    """sort by Camunda's user-task fields (priority, dueDate, creationDate…); endCursor as page.after gives the next
+    page; other sort fields are refused naming the known ones."""
+    engine.engine.deploy([("scheduled.bpmn", scheduled_process())])
+    low = await create(gateway, "scheduled", {"due": "2025-03-03T08:00:00Z", "priority": 10})
+    high = await create(gateway, "scheduled", {"due": "2025-03-04T08:00:00Z", "priority": 90})
+    middle = await create(gateway, "scheduled", {"due": "2025-03-02T08:00:00Z", "priority": 50})
+    by_priority = {"sort": [{"field": "priority", "order": "DESC"}], "page": {"limit": 2}}
+    first = await search(http, by_priority)
+    assert [t["processInstanceKey"] for t in first["items"]] == [str(high), str(middle)]
+    rest = await search(http, {**by_priority, "page": {"after": first["page"]["endCursor"]}})
+    assert [t["processInstanceKey"] for t in rest["items"]] == [str(low)]
+    by_due = await search(http, {"sort": [{"field": "dueDate"}]})
+    assert [t["processInstanceKey"] for t in by_due["items"]] == [str(middle), str(low), str(high)]
+    async with http.post("/v2/user-tasks/search", json={"sort": [{"field": "assignee"}]}) as response:
+        details = await problem(response, 400)
+    assert "'assignee'" in details["detail"]
+    assert "'priority'" in details["detail"]
+
+
 async def test_get_user_task_answers_the_same_task(http: aiohttp.ClientSession, gateway: Any) -> None:
     """GET /v2/user-tasks/{key} answers the task the search found."""
     pi_key = await create(gateway, "approval")
