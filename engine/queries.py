@@ -401,8 +401,8 @@ class _Page:
             raise InvalidArgumentError(
                 f"Unknown page {_plural('property', 'properties', unknown)}: use from, limit, after or before"
             )
-        limit = page.get("limit", DEFAULT_LIMIT)
-        start = page.get("from", 0)
+        limit = DEFAULT_LIMIT if page.get("limit") is None else page["limit"]  # JSON null: unset, as in Camunda
+        start = 0 if page.get("from") is None else page["from"]
         for name, value, least in (("limit", limit, 1), ("from", start, 0)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise InvalidArgumentError(f"'page.{name}' must be an integer of at least {least}, not {value!r}")

@@ -281,6 +281,8 @@ async def test_process_instance_pages_by_offset_and_by_cursor(http: aiohttp.Clie
     assert [int(i["processInstanceKey"]) for i in back["items"]] == [other]
     offset = await search(http, "process-instances", {"page": {"from": 1, "limit": 1}})
     assert [int(i["processInstanceKey"]) for i in offset["items"]] == [other]
+    unset = await search(http, "process-instances", {"page": {"from": None, "limit": None, "after": None}})
+    assert len(unset["items"]) == 3
     empty = await search(http, "process-instances", {"page": {"from": 5}})
     assert (empty["items"], empty["page"]["totalItems"], empty["page"]["endCursor"]) == ([], 3, None)
 
