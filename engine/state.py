@@ -83,7 +83,9 @@ class Form:
     deployment_key: int
 
 
-@dataclass
+# slots: past 30 attributes CPython's instance dicts stop sharing their keys, and an element instance (the engine's
+# most numerous object) then carries a 1.5 KiB dict of its own
+@dataclass(slots=True)
 class ElementInstance:
     key: int
     process_instance_key: int
