@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# gRPC's C core logs a GOAWAY line at INFO when the engine subprocess stops; the table is what matters
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # run as a script, this folder comes first on sys.path, and `engine` would be this file: the project goes first
