@@ -585,7 +585,7 @@ def render(report: Report) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small counts and one round (about 30 s)")
+    parser.add_argument("--quick", action="store_true", help="small counts, one round: ~10 s (full run ~1 min)")
     parser.add_argument("--rounds", type=int, help="in-process rounds, best taken (default 3, quick 1)")
     parser.add_argument("--instances", type=int, help="in-process instances per round, ours (default 5000)")
     parser.add_argument("--spiff-instances", type=int, help="in-process instances per round, SpiffWorkflow")
