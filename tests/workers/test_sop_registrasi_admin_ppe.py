@@ -3,6 +3,7 @@ store, real documents and a real SMTP server on loopback: complete files at once
 through the `berkas-dilengkapi` message."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -15,13 +16,14 @@ from tests.workers.harness import (
     KEPALA_EMAIL,
     MailSink,
     pdf_document,
+    resolve_incident_with_retries,
     running_worker,
     seed_admin_ppe_request,
     text_of,
     upload,
 )
 from workers.constants import Message
-from workers.domain import AccountRole, DocumentType, System
+from workers.domain import AccountRole, DocumentType, PersonRole, System
 from workers.services import Services
 
 SOP1 = "registrasiAdminPpe"
@@ -136,3 +138,41 @@ async def test_incomplete_files_are_requested_then_completed_by_message(
 def services_references(services: Services, number: str) -> list[dict[str, Any]]:
     """The references of every document the request has in the store."""
     return [record.as_variable() for record in services.documents.list_documents(number)]
+
+
+async def test_invitation_is_not_sent_to_an_unverified_address(
+    engine: EmbeddedEngine,
+    zeebe_client: ZeebeClient,
+    zeebe_channel: grpc.aio.Channel,
+    services: Services,
+    mail_sink: MailSink,
+) -> None:
+    """Credentials go only to the holder's verified address: with the Admin PPE's address unverified, row 7 fails
+    without issuing a token until an incident says why; once the address is verified, the retry sends it."""
+    engine.deploy(BPMN_DIR)
+    request, references = seed_admin_ppe_request(services, verified=False)
+
+    async with running_worker(zeebe_channel, services):
+        pi = (
+            await zeebe_client.run_process(SOP1, {"nomorPermohonan": request.number, "dokumenPermohonan": references})
+        ).process_instance_key
+        for backoff in (0, 5, 10):
+            await engine.increase_time(timedelta(seconds=backoff))
+            await engine.wait_for_idle()
+        [incident] = engine.incidents(pi)
+        assert incident.element_id == "SampaikanAkunKeAdminPpeTask"
+        assert incident.error_message.startswith(
+            f"Alamat e-mail admin-ppe pada permohonan {request.number} belum terverifikasi; tautan sekali pakai hanya "
+            "dikirim ke alamat yang terverifikasi."
+        )
+        assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL]]
+        trail = [e.action for e in services.store.audit_trail(request.number)]
+        assert "akun.tautan-kata-sandi-diterbitkan" not in trail
+
+        services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE)
+        assert incident.job_key is not None
+        await resolve_incident_with_retries(zeebe_channel, incident.job_key, incident.key)
+        await engine.wait_for_idle()
+
+    engine.assert_that(pi).is_completed()
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL], [ADMIN_EMAIL]]

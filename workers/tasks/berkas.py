@@ -170,4 +170,7 @@ def _shortfall(document_type: DocumentType, reason: str) -> dict[str, str]:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    """A file size for people, with a decimal comma: `2,5 MB`, `0,3 KB`."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    return f"{size / 1024:.1f} KB".replace(".", ",")
