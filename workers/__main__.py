@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Mapping
 
+from workers.constants import JOB_TIMEOUT_MS
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger
 from workers.services import Services
@@ -43,6 +44,13 @@ async def main(settings: Settings) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
+    slowest = max(settings.smtp.timeout, settings.provisioning.timeout)
+    if slowest * 2 > JOB_TIMEOUT_MS / 1000:
+        log.warning(
+            "SMTP_TIMEOUT atau PROVISIONING_TIMEOUT terlalu dekat dengan batas waktu tugas; tugas yang lambat dapat "
+            "diserahkan Zeebe ke pekerja lain sebelum selesai",
+            batas_waktu_tugas_detik=JOB_TIMEOUT_MS / 1000,
+        )
     log.info(
         "Pekerja siap",
         zeebe=settings.zeebe.address,

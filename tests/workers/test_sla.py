@@ -121,8 +121,8 @@ async def test_missing_performer_address_is_an_incident_and_the_retry_sends_only
         [incident] = engine.incidents(pi)
         assert incident.error_message == (
             "Alamat e-mail pelaksana pm-lkpp belum diatur (atur PM_LKPP_EMAIL); pengingat batas waktu langkah "
-            f"PeriksaKelengkapanBerkasTask permohonan {request.number} belum terkirim kepadanya. Percobaan ulang tidak "
-            "akan berhasil sebelum penyebabnya diperbaiki."
+            f"PeriksaKelengkapanBerkasTask permohonan {request.number} belum terkirim kepada pelaksana. Percobaan "
+            "ulang tidak akan berhasil sebelum penyebabnya diperbaiki."
         )
         assert [e.rcpt_tos for e in mail_sink.envelopes] == [[BUREAU_HEAD_EMAIL]]
     finally:

@@ -9,7 +9,7 @@ from functools import cache
 from lxml import etree
 
 from tests.workers.harness import BPMN_DIR
-from workers.constants import ERROR_CODES, Header, Message, Performer, TaskType, Template, Var
+from workers.constants import ADMIN_PPE_ACCOUNT_SYSTEM, ERROR_CODES, Header, Message, Performer, TaskType, Template, Var
 from workers.domain import AccountRole, AccountStatus, PersonRole
 from workers.mail_templates import MailTemplates
 from workers.provisioning import parse_role, parse_status, parse_system
@@ -66,7 +66,9 @@ def test_headers_are_known_and_parse() -> None:
     for element_id, task_type, headers in service_tasks():
         assert set(headers) <= {h.value for h in Header}, element_id
         if task_type == TaskType.BUAT_AKUN:
-            parse_system(headers.get(Header.SISTEM))
+            system = parse_system(headers.get(Header.SISTEM))
+            if parse_role(headers.get(Header.PERAN)) is AccountRole.ADMIN_PPE:
+                assert system is ADMIN_PPE_ACCOUNT_SYSTEM  # where kirim-email looks the Admin PPE's account up
             assert parse_role(headers.get(Header.PERAN)) in set(AccountRole)
             assert parse_status(headers.get(Header.STATUS)) in set(AccountStatus)
         if task_type == TaskType.AKTIFKAN_AKUN:

@@ -447,9 +447,12 @@ class Store:
             return [_account_record(number, account) for account in accounts]
 
     def activate_account(self, account_id: str, *, actor: str = "sistem") -> AccountRecord:
-        """Make a pending account active (idempotent: an active account is returned unchanged)."""
+        """Make a pending account active (idempotent: an active account is returned unchanged).
+
+        The account row is locked, so concurrent activations (the parallel `aktifkan-akun` instances) record one.
+        """
         with self._transaction() as session:
-            account, number = self._account(session, account_id)
+            account, number = self._account(session, account_id, lock=True)
             if account.status != AccountStatus.ACTIVE:
                 account.status, account.activated_at = AccountStatus.ACTIVE.value, self.now()
                 detail = {"idAkun": account.id, "sistem": account.system, "peran": account.role}
@@ -510,12 +513,10 @@ class Store:
             raise TokenError("Tautan pengaturan kata sandi sudah kedaluwarsa.")
         return token
 
-    def _account(self, session: Session, account_id: str) -> tuple[Account, str]:
-        row = session.execute(
-            select(Account, Request.number)
-            .join(Request, Account.request_id == Request.id)
-            .where(Account.id == account_id)
-        ).one_or_none()
+    def _account(self, session: Session, account_id: str, *, lock: bool = False) -> tuple[Account, str]:
+        query = select(Account, Request.number).join(Request, Account.request_id == Request.id)
+        query = query.where(Account.id == account_id)
+        row = session.execute(query.with_for_update(of=Account) if lock else query).one_or_none()
         if row is None:
             raise NotFoundError(f"Akun {account_id} tidak ditemukan.")
         return row[0], row[1]

@@ -159,7 +159,7 @@ async def _account(mail: MailJob, system: System, role: AccountRole) -> Provisio
             "e-mail tentang akun tersebut belum dapat dikirim."
         )
     expected = mail.variables.get(Var.ID_AKUN)
-    if expected is not None and system is not System.DIREKTORI and expected != account.account_id:
+    if expected is not None and expected != account.account_id:
         raise JobDataError(
             f"Variabel {Var.ID_AKUN} tidak sama dengan akun {role.value} pada {system.value} permohonan "
             f"{mail.request.number}."

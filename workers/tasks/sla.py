@@ -82,9 +82,18 @@ def create_router(services: Services) -> ZeebeTaskRouter:
             }
 
         recipients: list[Recipient] = []
-        performer_recipient_ = await performer_recipient(services, request, performer)
-        if performer_recipient_ is not None:
-            recipients.append(performer_recipient_)
+        problem: str | None = None
+        try:
+            to_performer = await performer_recipient(services, request, performer)
+        except RecipientError as exc:
+            to_performer, problem = None, str(exc)
+        if to_performer is not None:
+            recipients.append(to_performer)
+        elif problem is None:
+            setting = staff_setting(performer)
+            problem = f"Alamat e-mail pelaksana {performer.value} belum diatur" + (
+                f" (atur {setting})" if setting else ""
+            )
         bureau_head = staff_recipient(services, request, Performer.KEPALA_BIRO)
         if bureau_head is not None:
             recipients.append(bureau_head)
@@ -97,12 +106,10 @@ def create_router(services: Services) -> ZeebeTaskRouter:
                 context=context,
                 signature=bureau_signature(services),
             )
-        if performer_recipient_ is None:
-            setting = staff_setting(performer)
-            where = f" (atur {setting})" if setting else ""
+        if problem is not None:  # after the bureau head's copy went out: the retry sends only the missing one
             raise RecipientError(
-                f"Alamat e-mail pelaksana {performer.value} belum diatur{where}; pengingat batas waktu langkah "
-                f"{step} permohonan {request.number} belum terkirim kepadanya."
+                f"{problem.rstrip('.')}; pengingat batas waktu langkah {step} permohonan {request.number} belum "
+                "terkirim kepada pelaksana."
             )
         return {}
 
