@@ -18,14 +18,19 @@ from tests.workers.harness import (
     BPMN_DIR,
     KEPALA_EMAIL,
     MailSink,
+    appointment_message,
+    complete_review,
     deliver,
     deliver_and_die,
+    fill_identity,
+    identity_message,
     resolve_incident_with_retries,
     running_worker,
     seed_admin_ppe_request,
+    seed_ppbj_registration,
     text_of,
 )
-from workers.constants import JOB_TIMEOUT_MS, TaskType
+from workers.constants import JOB_TIMEOUT_MS, Message, TaskType
 from workers.mail import message_id_for, message_reference
 from workers.services import Services
 from workers.store import mail_idempotency_key
@@ -173,3 +178,45 @@ async def test_invitation_retried_after_a_refusal_carries_the_only_working_link(
     assert (await services.provisioning.verify_set_password_token(token)).account_id == account.id
     assert [e.action for e in services.store.audit_trail(request.number)].count(TOKENS_ISSUED) == 2
     assert len(mail_sink.to(KEPALA_EMAIL)) == 1
+
+
+async def test_an_activation_delivered_twice_makes_one_account_per_system(
+    engine: EmbeddedEngine,
+    zeebe_client: ZeebeClient,
+    zeebe_channel: grpc.aio.Channel,
+    services: Services,
+    mail_sink: MailSink,
+) -> None:
+    """One of the three parallel `aktifkan-akun` jobs dies after activating its system's account; delivered again
+    after its time-out it returns the same statusAktivasi: three system accounts, hasilAktivasi complete."""
+    engine.deploy(BPMN_DIR)
+    number = seed_ppbj_registration(services).number
+    async with running_worker(zeebe_channel, services, without=[TaskType.AKTIFKAN_AKUN]):
+        pi = (await zeebe_client.run_process("pendaftaranAkunPpbj", {"nomorPendaftaran": number})).process_instance_key
+        await engine.wait_for_idle()
+        person = fill_identity(services, number)
+        await zeebe_client.publish_message(Message.IDENTITAS_PPBJ_DIISI, number, identity_message(person))
+        await engine.wait_for_idle()
+        await zeebe_client.publish_message(
+            Message.INFORMASI_PPBJ_DILENGKAPI, number, appointment_message(services, number)
+        )
+        await engine.wait_for_idle()
+        await complete_review(engine.rest_url, pi, {"hasilPemeriksaan": "lengkap"})
+        await engine.wait_for_idle()
+    assert len(engine.jobs(TaskType.AKTIFKAN_AKUN)) == 3
+
+    first, died = await deliver_and_die(zeebe_channel, services, TaskType.AKTIFKAN_AKUN)
+    system = first.variables["sistem"]
+    assert len(services.store.list_accounts(number)) == 2  # the directory account and the one just activated
+    await engine.increase_time(JOB_TIMEOUT + timedelta(seconds=1))
+    async with running_worker(zeebe_channel, services):
+        await engine.wait_for_idle()
+
+    engine.assert_that(pi).is_completed().has_no_incidents()
+    accounts = services.store.list_accounts(number)
+    assert sorted(a.system.value for a in accounts) == ["DIREKTORI", "SPSE", "SiPRAJA", "SiRUP"]
+    results = engine.assert_that(pi).variables()["hasilAktivasi"]
+    assert [r["sistem"] for r in results] == ["SiRUP", "SPSE", "SiPRAJA"]
+    assert (died.lost or {})["statusAktivasi"] in results
+    assert [r for r in results if r["sistem"] == system] == [(died.lost or {})["statusAktivasi"]]
+    assert [e.action for e in services.store.audit_trail(number)].count("akun.dibuat") == 4
