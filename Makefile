@@ -25,9 +25,10 @@ $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
 install: $(BIN)/.installed $(FEEL_BUNDLE)
 
 run: install
-	$(BIN)/pbj engine
+	$(BIN)/pbj up
 
-engine: run
+engine: install
+	$(BIN)/pbj engine
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from engine.clock import Clock
 from engine.engine import Engine
 from engine.server import EngineServer
+from pbj import up
 
 
 def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -64,9 +65,12 @@ def _workers_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
+    up.add_parser(sub)
     _engine_parser(sub)
     _workers_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "up":
+        return up.run(args)
     if args.command == "engine":
         return asyncio.run(run_engine(args.host, args.port, args.rest_port, args.controlled_clock))
     if args.command == "workers":
