@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from engine.clock import Clock
 from engine.engine import Engine
 from engine.server import EngineServer
-from pbj import up
+from pbj import deploy, up
 
 
 def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_parser(sub)
     _engine_parser(sub)
     _workers_parser(sub)
+    deploy.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "up":
         return up.run(args)
@@ -77,5 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workers.__main__ import run as run_workers
 
         return run_workers()
+    if args.command == "deploy":
+        return deploy.run(args.paths, timeout=args.timeout)
     parser.error(f"perintah tidak dikenal: {args.command}")
     return 2

@@ -2,9 +2,9 @@
 
 Start-up: the settings are read from the environment (a missing or malformed setting is named and the exit code
 is 2), logging is configured (only here), the application store is migrated, and one ZeebeWorker with every router
-connects to `ZEEBE_ADDRESS` – with OAuth client credentials when they are set. On SIGTERM or SIGINT the worker
-stops activating jobs, finishes the jobs it is running and the process exits 0; a second signal stops at once
-(exit 1, the unfinished jobs time out in Zeebe and are handed out again).
+connects to `ZEEBE_ADDRESS` (`workers.channel`: plain, TLS, or OAuth client credentials over TLS). On SIGTERM or
+SIGINT the worker stops activating jobs, finishes the jobs it is running and the process exits 0; a second signal
+stops at once (exit 1, the unfinished jobs time out in Zeebe and are handed out again).
 """
 
 import asyncio
@@ -12,12 +12,13 @@ import signal
 import sys
 from collections.abc import Mapping
 
+from workers.channel import create_channel
 from workers.constants import JOB_TIMEOUT_MS
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger
 from workers.services import Services
 from workers.settings import Settings
-from workers.worker import create_channel, create_worker
+from workers.worker import create_worker
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -54,6 +55,7 @@ async def main(settings: Settings) -> int:
     log.info(
         "Pekerja siap",
         zeebe=settings.zeebe.address,
+        tls=settings.zeebe.uses_tls,
         oauth=settings.zeebe.uses_oauth,
         basis_data=settings.database_url_for_display,
         tugas=sorted(task.type for task in worker.tasks),

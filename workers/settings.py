@@ -98,18 +98,31 @@ class RetentionPolicy:
 
 @dataclass(frozen=True)
 class ZeebeSettings:
-    """Where the Zeebe gateway is and, for Camunda SaaS or a secured cluster, the OAuth client credentials."""
+    """Where the Zeebe gateway is, whether it speaks TLS (and with which CA) and, for Camunda SaaS or a secured
+    cluster, the OAuth client credentials."""
 
     address: str = DEFAULT_ZEEBE_ADDRESS
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     authorization_server_url: str | None = None
     token_audience: str | None = None
+    tls: bool = False
+    ca_certificate_path: Path | None = None
 
     @property
     def uses_oauth(self) -> bool:
         """Whether to connect with OAuth client credentials (a secure channel) instead of a plain channel."""
         return self.client_id is not None
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the channel is encrypted: asked for with ZEEBE_TLS, and always with OAuth client credentials."""
+        return self.tls or self.uses_oauth
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "ZeebeSettings":
+        """Only the Zeebe settings (for `pbj deploy`), checked as `Settings.from_env` checks them."""
+        return _zeebe(_Env(os.environ if environ is None else environ))
 
 
 @dataclass(frozen=True)
@@ -404,6 +417,13 @@ def _zeebe_address(raw: str) -> str:
     return raw
 
 
+def _readable_file(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise ValueError(f"berkas {raw!r} tidak ditemukan atau tidak dapat dibaca.")
+    return path
+
+
 def _zeebe(env: _Env) -> ZeebeSettings:
     client_id = env.get("CAMUNDA_CLIENT_ID", "ZEEBE_CLIENT_ID")
     client_secret = env.get("CAMUNDA_CLIENT_SECRET", "ZEEBE_CLIENT_SECRET")
@@ -423,12 +443,20 @@ def _zeebe(env: _Env) -> ZeebeSettings:
                     "(ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL "
                     "atau padanan CAMUNDA_*).",
                 )
+    ca_path = env.parse("ZEEBE_CA_CERTIFICATE_PATH", _readable_file, default=None)
+    tls = env.parse("ZEEBE_TLS", _bool, default=bool(client_id or ca_path))
+    if not tls and client_id:
+        raise SettingsError("ZEEBE_TLS", "kredensial OAuth selalu dikirim melalui TLS; hapus ZEEBE_TLS=false.")
+    if not tls and ca_path:
+        raise SettingsError("ZEEBE_TLS", "ZEEBE_CA_CERTIFICATE_PATH hanya berlaku dengan TLS; hapus ZEEBE_TLS=false.")
     return ZeebeSettings(
         address=env.parse("ZEEBE_ADDRESS", _zeebe_address, default=DEFAULT_ZEEBE_ADDRESS),
         client_id=client_id,
         client_secret=client_secret,
         authorization_server_url=auth_url,
         token_audience=env.get("CAMUNDA_TOKEN_AUDIENCE", "ZEEBE_TOKEN_AUDIENCE"),
+        tls=tls,
+        ca_certificate_path=ca_path,
     )
 
 

@@ -1,10 +1,7 @@
-"""The Zeebe side of the workers: the gRPC channel from the settings and one ZeebeWorker with every router.
+"""The Zeebe side of the workers: one ZeebeWorker with every router (`create_channel` lives in `workers.channel`).
 
-`create_channel` opens a plain channel to `ZEEBE_ADDRESS` (the embedded engine, a local Zeebe), or – when OAuth
-client credentials are configured (Camunda SaaS, a secured self-managed cluster) – a TLS channel that fetches and
-renews its access token with pyzeebe's client-credentials plugin. `create_worker(channel, services)` combines the
-routers of `workers.tasks` into one worker whose failures go through `workers.failures.on_job_failure` and whose
-log lines carry the job's key, type, element and request number.
+`create_worker(channel, services)` combines the routers of `workers.tasks` into one worker whose failures go through
+`workers.failures.on_job_failure` and whose log lines carry the job's key, type, element and request number.
 """
 
 import socket
@@ -13,26 +10,16 @@ from typing import Any
 import anyio
 import grpc
 import structlog
-from pyzeebe import Job, ZeebeWorker, create_insecure_channel, create_oauth2_client_credentials_channel
+from pyzeebe import Job, ZeebeWorker
 
+from workers.channel import create_channel
 from workers.constants import Var
 from workers.failures import on_job_failure
 from workers.services import Services
-from workers.settings import ZeebeSettings
 from workers.tasks import ROUTER_FACTORIES
 
-
-def create_channel(settings: ZeebeSettings) -> grpc.aio.Channel:
-    """A channel to the Zeebe gateway: OAuth client credentials over TLS when configured, else plain."""
-    if settings.uses_oauth:
-        return create_oauth2_client_credentials_channel(
-            grpc_address=settings.address,
-            client_id=settings.client_id or "",
-            client_secret=settings.client_secret or "",
-            authorization_server=settings.authorization_server_url or "",
-            audience=settings.token_audience,
-        )
-    return create_insecure_channel(grpc_address=settings.address)
+# create_channel is re-exported for callers that import it from here; its home is workers.channel
+__all__ = ["DrainingZeebeWorker", "bind_job_log_context", "create_channel", "create_worker"]
 
 
 async def bind_job_log_context(job: Job) -> Job:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pyzeebe import ZeebeClient
 
-import workers.worker
+import workers.channel
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
 from pbj.cli import main as pbj_main
@@ -124,9 +124,9 @@ def test_channel_is_plain_without_oauth_and_oauth_with_client_credentials(monkey
 
         return create
 
-    monkeypatch.setattr(workers.worker, "create_insecure_channel", fake("plain"))
-    monkeypatch.setattr(workers.worker, "create_oauth2_client_credentials_channel", fake("oauth"))
-    assert workers.worker.create_channel(ZeebeSettings(address="zeebe:26500")) == "plain"  # type: ignore[comparison-overlap]
+    monkeypatch.setattr(workers.channel, "create_insecure_channel", fake("plain"))
+    monkeypatch.setattr(workers.channel, "create_oauth2_client_credentials_channel", fake("oauth"))
+    assert workers.channel.create_channel(ZeebeSettings(address="zeebe:26500")) == "plain"  # type: ignore[comparison-overlap]
     assert calls == {"plain": {"grpc_address": "zeebe:26500"}}
     settings = Settings.from_env(
         {
@@ -137,11 +137,12 @@ def test_channel_is_plain_without_oauth_and_oauth_with_client_credentials(monkey
             "CAMUNDA_TOKEN_AUDIENCE": "zeebe.camunda.io",
         }
     )
-    assert workers.worker.create_channel(settings.zeebe) == "oauth"  # type: ignore[comparison-overlap]
+    assert workers.channel.create_channel(settings.zeebe) == "oauth"  # type: ignore[comparison-overlap]
     assert calls["oauth"] == {
         "grpc_address": "abc.bru-2.zeebe.camunda.io:443",
         "client_id": "pekerja-pbj",
         "client_secret": "rahasia-klien",
         "authorization_server": "https://login.cloud.camunda.io/oauth/token",
         "audience": "zeebe.camunda.io",
+        "channel_credentials": None,
     }

@@ -1,0 +1,156 @@
+"""Backend-agnostic tests: the same checks against the embedded engine (default) and Camunda 8.8 (`--engine=zeebe`).
+
+They speak only through the `backend` protocol – gRPC for commands, the `/v2` searches for what happened – and ask
+with `eventually`, since Camunda's searches trail the engine by a moment."""
+
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import pytest
+from pyzeebe import ZeebeClient
+
+from pbj.deploy import DeploymentResult
+from tests.backends.backend import Backend, eventually
+from tests.workers.harness import ADMIN_EMAIL, BPMN_DIR, KEPALA_EMAIL, MailSink, running_worker, seed_admin_ppe_request
+from workers.constants import TaskType
+from workers.services import Services
+
+pytestmark = pytest.mark.zeebe
+
+SOP1 = "registrasiAdminPpe"
+SOP2 = "pendaftaranAkunPpbj"
+
+
+async def elements(backend: Backend, pi: int, element_id: str, state: str) -> list[dict[str, Any]]:
+    """The instances of one element of a process instance in a state, once there is at least one."""
+    return await eventually(
+        lambda: backend.search_element_instances(processInstanceKey=str(pi), elementId=element_id, state=state),
+        bool,
+        what=f"{element_id} {state} in {pi}",
+    )
+
+
+async def element_ids(backend: Backend, pi: int) -> set[str]:
+    """Every element the process instance has entered so far (REST element-instance search)."""
+    return {e["elementId"] for e in await backend.search_element_instances(processInstanceKey=str(pi))}
+
+
+async def start_sop1(client: ZeebeClient, number: str, documents: list[dict[str, Any]] | None = None) -> int:
+    """Start SOP 1 for request `number`; the process instance key."""
+    variables: dict[str, Any] = {"nomorPermohonan": number, "dokumenPermohonan": documents or []}
+    return (await client.run_process(SOP1, variables)).process_instance_key
+
+
+async def test_both_sop_diagrams_deploy_and_a_redeploy_keeps_their_versions(backend: Backend) -> None:
+    """bpmn/ deploys both SOP processes and the form; deploying it unchanged again keeps every version and key."""
+    first = await backend.deploy(BPMN_DIR)
+    assert {(r.kind, r.id) for r in first.resources} == {
+        ("proses", SOP1),
+        ("proses", SOP2),
+        ("formulir", "periksa-informasi-ppbj"),
+    }
+    again = await backend.deploy(BPMN_DIR)
+    assert sorted((r.id, r.version, r.key) for r in again.resources) == sorted(
+        (r.id, r.version, r.key) for r in first.resources
+    )
+    definitions = await eventually(
+        lambda: backend.rest("POST", "/v2/process-definitions/search", {"filter": {"processDefinitionId": SOP1}}),
+        lambda answer: any(int(d["processDefinitionKey"]) == _key(first, SOP1) for d in answer["items"]),
+        what="the SOP 1 definition in the process-definition search",
+    )
+    assert {d["processDefinitionId"] for d in definitions["items"]} == {SOP1}
+
+
+def _key(deployment: DeploymentResult, resource_id: str) -> int:
+    """The key a deployment gave to a resource id."""
+    return next(r.key for r in deployment.resources if r.id == resource_id)
+
+
+async def test_sop1_instance_waits_at_the_file_check(backend: Backend, backend_client: ZeebeClient) -> None:
+    """Without workers, a new SOP 1 request waits at PeriksaKelengkapanBerkasTask (seen through the REST search)."""
+    await backend.deploy(BPMN_DIR)
+    pi = await start_sop1(backend_client, "ADM-2026-900001")
+
+    [waiting] = await elements(backend, pi, "PeriksaKelengkapanBerkasTask", "ACTIVE")
+    assert waiting["type"] == "SERVICE_TASK"
+    [instance] = await backend.search_process_instances(processInstanceKey=str(pi))
+    assert (instance["processDefinitionId"], instance["state"]) == (SOP1, "ACTIVE")
+    assert await element_ids(backend, pi) >= {"PermohonanDiajukanStartEvent", "PeriksaKelengkapanBerkasTask"}
+
+
+async def test_sla_timer_fires_only_when_its_time_has_passed(backend: Backend, backend_client: ZeebeClient) -> None:
+    """The step's PT10M timer: 9 minutes on, nothing; 2 more and the SLA notice task waits while the step goes on."""
+    await backend.deploy(BPMN_DIR)
+    pi = await start_sop1(backend_client, "ADM-2026-900002")
+    await elements(backend, pi, "PeriksaKelengkapanBerkasTask", "ACTIVE")
+
+    await backend.increase_time(timedelta(minutes=9))
+    assert "KirimNotifikasiSlaTask" not in await element_ids(backend, pi)
+
+    await backend.increase_time(timedelta(minutes=2))
+    await elements(backend, pi, "KirimNotifikasiSlaTask", "ACTIVE")
+    await elements(backend, pi, "PeriksaKelengkapanBerkasSlaTimer", "COMPLETED")
+    assert await backend.search_element_instances(
+        processInstanceKey=str(pi), elementId="PeriksaKelengkapanBerkasTask", state="ACTIVE"
+    )
+
+
+async def test_sop1_runs_to_the_end_with_the_real_workers(
+    backend: Backend,
+    backend_client: ZeebeClient,
+    backend_channel: grpc.aio.Channel,
+    services: Services,
+    mail_sink: MailSink,
+) -> None:
+    """The real workers carry a complete SOP 1 request to its end: account, two e-mails, archive; no incident."""
+    await backend.deploy(BPMN_DIR)
+    request, references = seed_admin_ppe_request(services)
+
+    async with running_worker(backend_channel, services):
+        pi = await start_sop1(backend_client, request.number, references)
+        await eventually(
+            lambda: backend.search_process_instances(processInstanceKey=str(pi)),
+            lambda found: bool(found) and found[0]["state"] == "COMPLETED",
+            timeout=60,
+            what="SOP 1 completed",
+        )
+        await backend.wait_for_idle()
+
+    passed = await element_ids(backend, pi)
+    assert passed >= {
+        "PeriksaKelengkapanBerkasTask",
+        "BuatAkunAdminPpeTask",
+        "KirimInformasiAkunTask",
+        "SampaikanAkunKeAdminPpeTask",
+        "ArsipkanDokumenTask",
+        "AkunAdminPpeTerdaftarEndEvent",
+    }
+    assert "MintaKelengkapanBerkasTask" not in passed
+    assert await backend.search_incidents(processInstanceKey=str(pi)) == []
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL], [ADMIN_EMAIL]]
+    assert len(services.store.list_accounts(request.number)) == 1
+
+
+async def test_failing_job_becomes_an_incident_after_its_retries(
+    backend: Backend, backend_client: ZeebeClient, backend_channel: grpc.aio.Channel, services: Services
+) -> None:
+    """A request the store does not know: the file check fails three times with back-off, then an incident with the
+    worker's Indonesian message appears in the incident search."""
+    await backend.deploy(BPMN_DIR)
+
+    async with running_worker(backend_channel, services, without=[TaskType.KIRIM_NOTIFIKASI_SLA]):
+        pi = await start_sop1(backend_client, "ADM-2026-999999")
+        for _ in range(3):  # past the back-offs of 5 s and 10 s, well before the PT10M timer
+            await backend.wait_for_idle()
+            await backend.increase_time(timedelta(seconds=30))
+        [incident] = await eventually(
+            lambda: backend.search_incidents(processInstanceKey=str(pi)), bool, what="an incident", timeout=60
+        )
+
+    assert (incident["elementId"], incident["errorType"], incident["state"]) == (
+        "PeriksaKelengkapanBerkasTask",
+        "JOB_NO_RETRIES",
+        "ACTIVE",
+    )
+    assert "Percobaan ulang tidak akan berhasil" in incident["errorMessage"]

@@ -1,0 +1,128 @@
+"""The Zeebe backend's own logic without Docker: its REST calls (clock pinning, searches, idleness, cancelling what a
+test left active) against the embedded engine, which serves the same `/v2` endpoints and, like Camunda with
+`ZEEBE_CLOCK_CONTROLLED=true`, a clock that runs in real time until `PUT /v2/clock` pins it; plus how the containers
+are chosen and how a missing Docker engine is reported."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from pyzeebe import ZeebeClient
+
+from engine.testing import EmbeddedEngine
+from tests.backends.backend import (
+    COMPOSE_ENV,
+    CamundaContainers,
+    ZeebeBackend,
+    _partition_healthy,
+    compose_versions,
+    docker_problem,
+    eventually,
+)
+from tests.workers.harness import BPMN_DIR
+
+
+@dataclass
+class StandIn:
+    """The embedded engine standing in for the Camunda containers: its gateway, its REST API, the pinned time."""
+
+    engine: EmbeddedEngine
+    pinned: datetime | None = None
+
+    @property
+    def address(self) -> str:
+        """The embedded gateway."""
+        return self.engine.address
+
+    @property
+    def rest_url(self) -> str:
+        """The embedded REST API."""
+        return self.engine.rest_url
+
+
+@pytest.fixture
+async def zeebe_backend(engine: EmbeddedEngine) -> AsyncIterator[ZeebeBackend]:
+    """A ZeebeBackend whose 'cluster' is the embedded engine (quiet period shortened)."""
+    async with ZeebeBackend(StandIn(engine), quiet=0.3) as backend:
+        yield backend
+
+
+async def test_time_moves_by_pinning_the_clock_through_rest(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """increase_time pins the clock `delta` after now, then after the last pin; the SLA timer fires at 10 minutes."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    pi = (
+        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900003"})
+    ).process_instance_key
+    before = datetime.now(UTC)
+    await zeebe_backend.increase_time(timedelta(minutes=9))
+    first_pin = zeebe_backend.containers.pinned
+    assert first_pin is not None
+    assert (
+        before + timedelta(minutes=9) - timedelta(milliseconds=1)
+        <= first_pin
+        <= datetime.now(UTC) + timedelta(minutes=9)
+    )
+    assert engine.current_time == first_pin
+    assert not await zeebe_backend.search_element_instances(
+        processInstanceKey=str(pi), elementId="KirimNotifikasiSlaTask"
+    )
+
+    await zeebe_backend.increase_time(timedelta(minutes=2))
+    assert engine.current_time == first_pin + timedelta(minutes=2)
+    [notice] = await eventually(
+        lambda: zeebe_backend.search_element_instances(processInstanceKey=str(pi), elementId="KirimNotifikasiSlaTask"),
+        bool,
+    )
+    assert notice["state"] == "ACTIVE"
+
+
+async def test_leaving_cancels_the_instances_still_active(engine: EmbeddedEngine, zeebe_client: ZeebeClient) -> None:
+    """When a test's backend closes, every root instance still active is cancelled: the next test starts clean."""
+    async with ZeebeBackend(StandIn(engine), quiet=0.3) as backend:
+        await backend.deploy(BPMN_DIR)
+        for number in ("ADM-2026-900004", "ADM-2026-900005"):
+            await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": number})
+        assert len(await backend.search_process_instances(state="ACTIVE")) == 2
+    assert {p.state for p in engine.process_instances()} == {"TERMINATED"}
+
+
+async def test_idle_means_the_searches_stay_unchanged_for_the_quiet_period(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """wait_for_idle returns once the element-instance and incident searches stop changing, not before."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900006"})
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await zeebe_backend.wait_for_idle()
+    assert loop.time() - started >= zeebe_backend.quiet
+
+
+def test_containers_use_the_image_tags_of_compose_env() -> None:
+    """The Camunda and Elasticsearch tags are compose.env's, so tests and the production stack run the same 8.8."""
+    versions = compose_versions(COMPOSE_ENV)
+    containers = CamundaContainers.from_compose_env()
+    assert containers.camunda_version == versions["CAMUNDA_VERSION"]
+    assert containers.camunda_version.startswith("8.8.")
+    assert containers.elasticsearch_version == versions["ELASTICSEARCH_VERSION"]
+
+
+async def test_readiness_reads_a_healthy_leader_of_partition_1(engine: EmbeddedEngine) -> None:
+    """The topology predicate accepts a healthy leader of partition 1 (the embedded answer) and nothing less."""
+    async with aiohttp.ClientSession() as http, http.get(f"{engine.rest_url}/v2/topology") as response:
+        assert _partition_healthy(await response.text())
+    assert not _partition_healthy('{"brokers": [{"partitions": [{"partitionId": 1, "role": "follower"}]}]}')
+    assert not _partition_healthy("not json")
+
+
+def test_a_missing_docker_engine_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With DOCKER_HOST pointing nowhere, the reason the zeebe tests give is a single line."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    problem = docker_problem()
+    assert problem is not None
+    assert "\n" not in problem
