@@ -135,8 +135,7 @@ async def test_sop1_runs_to_the_end_with_the_real_workers(
 async def test_failing_job_becomes_an_incident_after_its_retries(
     backend: Backend, backend_client: ZeebeClient, backend_channel: grpc.aio.Channel, services: Services
 ) -> None:
-    """A request the store does not know: the file check fails three times with back-off, then an incident with the
-    worker's Indonesian message appears in the incident search."""
+    """An unknown request: the file check fails three times with back-off, then the incident search shows it."""
     await backend.deploy(BPMN_DIR)
 
     async with running_worker(backend_channel, services, without=[TaskType.KIRIM_NOTIFIKASI_SLA]):

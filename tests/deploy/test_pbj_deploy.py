@@ -88,8 +88,7 @@ async def test_deploys_bpmn_folder_by_default_and_prints_each_resource(
 async def test_redeploy_keeps_versions_and_a_changed_diagram_gets_the_next(
     gateway: EmbeddedEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Unchanged files deployed again keep versions and keys; after one diagram changes, the whole deployment is
-    version 2 (Zeebe versions the resources of one deployment together)."""
+    """Unchanged files keep versions and keys; once one diagram changes, the whole deployment is version 2."""
     copy = shutil.copytree(BPMN_DIR, tmp_path / "bpmn")
     assert await pbj_deploy(str(copy)) == 0
     first = deployed_lines(capsys.readouterr().out)
@@ -377,8 +376,7 @@ async def test_tls_gateway_is_reached_with_its_ca_and_refused_without(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """ZEEBE_TLS against a TLS gateway: the self-signed certificate fails the system CAs (exit 1), passes with
-    ZEEBE_CA_CERTIFICATE_PATH (exit 0, deployed)."""
+    """A self-signed TLS gateway: refused against the system CAs (exit 1), deployed with its CA file (exit 0)."""
     monkeypatch.setenv("ZEEBE_ADDRESS", f"localhost:{tls_port}")
     monkeypatch.setenv("ZEEBE_TLS", "true")
     assert await pbj_deploy(str(BPMN_DIR)) == 1
@@ -423,8 +421,7 @@ async def test_oauth_client_credentials_fetch_a_token_and_send_it(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """With client credentials, a token is fetched from the authorization server and sent as a bearer token over
-    TLS to a gateway that refuses calls without it; the deployment goes through."""
+    """Client credentials: a token is fetched and sent over TLS to a gateway that demands it; deployed."""
     url, token_requests = token_endpoint
     check = BearerCheck("token-uji")
     server, port = await tls_gateway(gateway, pem(certificate), check)
