@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from engine.clock import Clock
 from engine.engine import Engine
 from engine.server import EngineServer
-from pbj import deploy, up
+from pbj import commands, deploy, up
 
 
 def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _engine_parser(sub)
     _workers_parser(sub)
     deploy.add_parser(sub)
+    commands.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "up":
         return up.run(args)
@@ -80,5 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_workers()
     if args.command == "deploy":
         return deploy.run(args.paths, timeout=args.timeout)
+    if args.command in commands.COMMANDS:
+        return commands.run(args)
     parser.error(f"perintah tidak dikenal: {args.command}")
     return 2

@@ -8,16 +8,17 @@ The methods are synchronous; async job handlers call them through `asyncio.to_th
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import CursorResult, Engine, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from workers.constants import STATUS_EXPIRED
 from workers.domain import (
     AccountRole,
     AccountStatus,
@@ -200,6 +201,136 @@ class Store:
         if request is None:
             raise NotFoundError(f"Permohonan {number} tidak ditemukan.")
         return request
+
+    def link_process_instance(self, number: str, process_instance_key: int) -> tuple[RequestRecord, bool]:
+        """Link the request to its process instance unless it already has one; returns the request and whether
+        this call linked it (False: another instance was linked first, the record names that one)."""
+        with self._transaction() as session:
+            linked = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    update(Request)
+                    .where(Request.number == number, Request.process_instance_key.is_(None))
+                    .values(process_instance_key=process_instance_key, updated_at=self.now())
+                    .execution_options(synchronize_session=False)
+                ),
+            )
+            request = self._request(session, number)
+            session.refresh(request)
+            return _request_record(request), linked.rowcount == 1
+
+    def find_requests_by_process_instance(self, keys: Iterable[int]) -> dict[int, RequestRecord]:
+        """The requests linked to these process instances, by process instance key (unknown keys are left out)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        with self._transaction() as session:
+            requests = session.scalars(select(Request).where(Request.process_instance_key.in_(wanted)))
+            return {
+                request.process_instance_key: _request_record(request)
+                for request in requests
+                if request.process_instance_key
+            }
+
+    def find_requests_by_person(self, role: PersonRole, **identifiers: str) -> list[RequestRecord]:
+        """Requests whose person in `role` has any of the given identifiers (`nik`, `nip`, `email`, `whatsapp`),
+        oldest first."""
+        unknown = sorted(set(identifiers) - set(_IDENTITY_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown identifiers: {', '.join(unknown)}")
+        conditions = [getattr(Person, name) == value for name, value in identifiers.items() if value]
+        if not conditions:
+            return []
+        with self._transaction() as session:
+            requests = session.scalars(
+                select(Request)
+                .join(Person, Person.request_id == Request.id)
+                .where(Person.role == role.value, or_(*conditions))
+                .order_by(Request.id)
+                .distinct()
+            )
+            return [_request_record(request) for request in requests]
+
+    # --- submissions ------------------------------------------------------------------------------------------
+    # An application submitted twice must not become two requests. The caller derives a submission key from what
+    # identifies the application (the applicant and the content of the documents); the request created for it
+    # records the key as the unique event key of its first audit entry, in the same transaction. A second
+    # submission with the key finds that request – also when both run at once: the unique key lets one insert win,
+    # the other retries and finds it. Once the request is closed (`KEDALUWARSA`) the key is free again: the next
+    # request records `<key>:<number of the closed request>`, so the chain of keys stays unique.
+
+    def find_submission(self, submission_key: str) -> RequestRecord | None:
+        """The request that is not closed and was created for this submission key, if any."""
+        with self._transaction() as session:
+            request, _ = self._submission(session, submission_key)
+            return None if request is None else _request_record(request)
+
+    def submit_admin_ppe_request(
+        self, data: AdminPpeRequestData, *, submission_key: str, actor: str = "aplikasi"
+    ) -> tuple[RequestRecord, bool]:
+        """Register an SOP 1 request once per submission key; returns it and whether it is new (False: the open
+        request of an earlier submission with the same key, unchanged)."""
+        persons = [(PersonRole.KEPALA_LPSE, data.kepala_lpse), (PersonRole.ADMIN_PPE, data.admin_ppe)]
+        return self._submit(
+            RequestKind.ADMIN_PPE, submission_key, data.lpse_name, persons, "permohonan.diajukan", actor
+        )
+
+    def submit_ppbj_registration(
+        self, applicant: PersonData, *, submission_key: str, actor: str = "aplikasi"
+    ) -> tuple[RequestRecord, bool]:
+        """Register an SOP 2 registration once per submission key; returns it and whether it is new."""
+        persons = [(PersonRole.PPBJ, applicant)]
+        return self._submit(RequestKind.PPBJ, submission_key, None, persons, "pendaftaran.dimulai", actor)
+
+    def _submit(
+        self,
+        kind: RequestKind,
+        submission_key: str,
+        lpse_name: str | None,
+        persons: list[tuple[PersonRole, PersonData]],
+        action: str,
+        actor: str,
+    ) -> tuple[RequestRecord, bool]:
+        for attempt in (1, 2):
+            try:
+                with self._transaction() as session:
+                    existing, event_key = self._submission(session, submission_key)
+                    if existing is not None:
+                        return _request_record(existing), False
+                    request = self._new_request(session, kind, lpse_name=lpse_name)
+                    for role, data in persons:
+                        self._add_person(session, request, role, data)
+                    session.add(
+                        AuditEvent(
+                            request_id=request.id,
+                            event_key=event_key,
+                            at=self.now(),
+                            actor=actor,
+                            action=action,
+                            detail={"jenis": kind.value},
+                        )
+                    )
+                    session.flush()
+                    return _request_record(request), True
+            except StoreError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
+                    raise  # a concurrent submission with the same key won: the retry finds its request
+        raise AssertionError("unreachable")
+
+    def _submission(self, session: Session, submission_key: str) -> tuple[Request | None, str]:
+        """The open request of the submission key (or None) and the event key a new request would record."""
+        event_key = f"pengajuan:{submission_key}"
+        while True:
+            request = session.scalars(
+                select(Request)
+                .join(AuditEvent, AuditEvent.request_id == Request.id)
+                .where(AuditEvent.event_key == event_key)
+            ).one_or_none()
+            if request is None:
+                return None, event_key
+            if request.status != STATUS_EXPIRED:
+                return request, event_key
+            event_key = f"pengajuan:{submission_key}:{request.number}"
 
     # --- persons ----------------------------------------------------------------------------------------------
 
@@ -600,6 +731,37 @@ class Store:
             request = None if request_number is None else self._request(session, request_number)
             event = self._audit(session, request, action, actor, detail or {}, event_key=event_key)
             return _audit_record(request_number, event)
+
+    def record_audit_once(
+        self,
+        request_number: str | None,
+        action: str,
+        *,
+        event_key: str,
+        actor: str = "sistem",
+        detail: dict[str, Any] | None = None,
+    ) -> tuple[AuditRecord, bool]:
+        """Append an entry under a unique `event_key`; returns the entry and whether this call wrote it (False: the
+        entry recorded earlier under the key). A claim that only one of several concurrent callers wins."""
+        with self._transaction() as session:
+            request = None if request_number is None else self._request(session, request_number)
+
+            def find() -> AuditEvent | None:
+                return session.scalars(select(AuditEvent).where(AuditEvent.event_key == event_key)).one_or_none()
+
+            event, created = _insert_or_get(
+                session,
+                lambda: AuditEvent(
+                    request_id=None if request is None else request.id,
+                    event_key=event_key,
+                    at=self.now(),
+                    actor=actor,
+                    action=action,
+                    detail=detail or {},
+                ),
+                find,
+            )
+            return _audit_record(request_number, event), created
 
     def audit_trail(self, number: str) -> list[AuditRecord]:
         """The request's audit trail, oldest first."""

@@ -1,0 +1,111 @@
+"""The SOP's standard times (*Mutu Baku – Waktu*), read from the deployed diagram rather than repeated here.
+
+Every timed step carries a non-interrupting timer boundary event `<Step>SlaTimer` with the standard time as a
+literal `timeDuration` (processes.md); its output mappings name the SOP row (`slaBarisSop`) and the performer role
+(`slaPelaksana`). A step waiting on an outside person may also carry an interrupting timer: the request's expiry.
+`read_standards(xml)` returns, per step (the element the timers are attached to), what the process owner set in
+the Modeler – so a changed diagram changes what `pbj status` and `pbj terlambat` measure against.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import isodate
+from lxml import etree
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+_NS = {"bpmn": BPMN, "zeebe": ZEEBE}
+
+PERFORMERS = {
+    "kepala-lpse": "Kepala LPSE",
+    "pm-lkpp": "PM LKPP",
+    "ppbj": "PPBJ",
+    "admin-ppe": "Admin PPE",
+}
+"""Performer roles (`slaPelaksana`) as people read them."""
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A step's standard time and who performs it, from its SLA timer; its expiry, if it has one."""
+
+    element_id: str
+    name: str | None
+    sla_timer_id: str | None = None
+    duration: str | None = None
+    row: int | None = None
+    performer: str | None = None
+    expiry: str | None = None
+
+    @property
+    def performer_label(self) -> str | None:
+        """The performer role as people read it."""
+        return None if self.performer is None else PERFORMERS.get(self.performer, self.performer)
+
+    def deadline(self, started: datetime) -> datetime | None:
+        """When the step, started at `started`, breaches its standard time (None without one)."""
+        delta = parse_duration(self.duration)
+        return None if delta is None else started + delta
+
+
+def parse_duration(duration: str | None) -> timedelta | None:
+    """An ISO 8601 duration as a timedelta (days, hours, minutes, seconds), or None."""
+    if not duration:
+        return None
+    try:
+        value = isodate.parse_duration(duration)
+    except (isodate.ISO8601Error, ValueError):
+        return None
+    return value if isinstance(value, timedelta) else None
+
+
+def read_standards(xml: bytes | str) -> dict[str, Standard]:
+    """The standards of every step of the diagram's processes that has an SLA timer or an expiry, by element id."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml, parser)
+    names = {
+        element.get("id"): element.get("name")
+        for element in root.iter()
+        if isinstance(element.tag, str) and element.get("id")
+    }
+    found: dict[str, Standard] = {}
+    for event in root.iterfind(".//bpmn:boundaryEvent", _NS):
+        duration = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=_NS)
+        attached = event.get("attachedToRef")
+        if duration is None or not attached:
+            continue
+        step = found.get(attached) or Standard(element_id=attached, name=names.get(attached))
+        timer_id = event.get("id") or ""
+        if event.get("cancelActivity") == "false" and timer_id.endswith("SlaTimer"):
+            outputs = _outputs(event)
+            row = outputs.get("slaBarisSop")
+            performer = outputs.get("slaPelaksana")
+            step = Standard(
+                element_id=attached,
+                name=step.name,
+                sla_timer_id=timer_id,
+                duration=duration.strip(),
+                row=row if isinstance(row, int) else None,
+                performer=performer if isinstance(performer, str) else None,
+                expiry=step.expiry,
+            )
+        elif event.get("cancelActivity") != "false":
+            step = Standard(**{**step.__dict__, "expiry": duration.strip()})
+        found[attached] = step
+    return found
+
+
+def _outputs(event: etree._Element) -> dict[str, object]:
+    """The literal values of a timer's output mappings (`=6`, `="pm-lkpp"`), by target."""
+    values: dict[str, object] = {}
+    for output in event.iterfind("bpmn:extensionElements/zeebe:ioMapping/zeebe:output", _NS):
+        source, target = (output.get("source") or "").strip(), output.get("target")
+        if not target or not source.startswith("="):
+            continue
+        try:
+            values[target] = json.loads(source[1:].strip())
+        except ValueError:
+            continue  # an expression, not a literal
+    return values

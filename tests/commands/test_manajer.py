@@ -1,0 +1,97 @@
+"""The managers' commands: `pbj status` and `pbj terlambat` after the engine's clock passed a step's standard time
+(read from the deployed diagram) while the step's worker was stopped – in WITA for SOP 1, WIB for SOP 2."""
+
+from datetime import datetime, timedelta
+
+import grpc
+
+from engine.testing import EmbeddedEngine
+from tests.commands.harness import Cli, Files, ajukan_args, register_until_review
+from tests.workers.harness import MailSink, running_worker
+from workers.constants import TaskType
+from workers.domain import PersonRole
+from workers.services import Services
+
+
+async def test_a_step_past_its_standard_time_is_late_in_status_and_in_the_overdue_list(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """Row 2 unworked past 10 minutes: late in `status` and `terlambat` (WITA); once done, only in the history."""
+    async with running_worker(zeebe_channel, services, without=[TaskType.PERIKSA_KELENGKAPAN_BERKAS]):
+        submitted = await cli(*ajukan_args(files.admin_ppe_documents()), "--json")
+        number = submitted.json()["nomorPermohonan"]
+        await deployed.wait_for_idle()
+
+        waiting = await cli("status", number)
+        assert waiting.code == 0, waiting.err
+        assert "Memeriksa kelengkapan berkas" in waiting.out and "10 menit" in waiting.out and "PM LKPP" in waiting.out
+        assert "WITA" in waiting.out and "TERLAMBAT" not in waiting.out
+        assert (await cli("terlambat")).out.startswith("Tidak ada langkah")
+
+        await deployed.increase_time(timedelta(minutes=11))
+        await deployed.wait_for_idle()
+
+        late = await cli("status", number, "--json")
+        overdue = await cli("terlambat")
+        overdue_json = await cli("terlambat", "--json")
+        only_ppbj = await cli("terlambat", "--sop", "ppbj")
+
+    assert late.code == 0, late.err
+    [step] = late.json()["proses"]["menungguDi"]
+    assert (step["elementId"], step["barisSop"], step["pelaksana"], step["standarWaktu"], step["terlambat"]) == (
+        "PeriksaKelengkapanBerkasTask",
+        2,
+        "pm-lkpp",
+        "PT10M",
+        True,
+    )
+    started, deadline = datetime.fromisoformat(step["sejak"]), datetime.fromisoformat(step["batasWaktu"])
+    assert deadline - started == timedelta(minutes=10)
+    assert started.utcoffset() == timedelta(hours=8)
+    assert late.json()["zonaWaktu"] == "WITA"
+    assert overdue.code == 0, overdue.err
+    assert number in overdue.out and "Memeriksa kelengkapan berkas" in overdue.out and "WITA" in overdue.out
+    assert "1 langkah melewati standar waktu." in overdue.out
+    assert [(row["nomor"], row["elementId"]) for row in overdue_json.json()] == [
+        (number, "PeriksaKelengkapanBerkasTask")
+    ]
+    assert only_ppbj.out.startswith("Tidak ada langkah")
+
+    services.store.mark_email_verified(number, PersonRole.ADMIN_PPE)
+    async with running_worker(zeebe_channel, services):
+        await deployed.wait_for_idle()
+    after = await cli("status", number)
+    assert "selesai" in after.out and "Akun Admin PPE terdaftar" in after.out
+    assert "Batas waktu yang pernah terlampaui" in after.out and "Memeriksa kelengkapan berkas" in after.out
+    assert (await cli("terlambat")).out.startswith("Tidak ada langkah")
+
+
+async def test_a_review_past_its_standard_time_is_late_for_the_staff_and_the_managers_in_wib(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """The review left open past its 15 minutes is late in the task list and the only overdue SOP 2 step (WIB)."""
+    async with running_worker(zeebe_channel, services):
+        number = await register_until_review(cli, files, deployed)
+        await deployed.increase_time(timedelta(minutes=16))
+        await deployed.wait_for_idle()
+
+        tasks = await cli("tugas", "daftar", "--grup", "admin-ppe", "--json")
+        overdue = await cli("terlambat", "--sop", "ppbj", "--json")
+        status = await cli("status", number)
+
+    [task] = tasks.json()
+    assert (task["nomor"], task["terlambat"], task["standarWaktu"]) == (number, True, "PT15M")
+    assert task["batasWaktu"].endswith("+07:00")
+    [row] = overdue.json()
+    assert (row["nomor"], row["elementId"], row["pelaksana"]) == (number, "PeriksaInformasiPpbjUserTask", "admin-ppe")
+    assert "Memeriksa informasi PPBJ" in status.out and "TERLAMBAT" in status.out and "WIB" in status.out
