@@ -1,0 +1,109 @@
+"""Every SLA timer of both diagrams, end to end: the step overruns its standard time, the performer is reminded.
+
+The timers are read from bpmn/ (every `*SlaTimer` boundary event), so a timer added in the Modeler is covered
+without touching this file. For each one an instance is driven to the timed step – with the step's worker stopped
+(a service task; jobs of the same type at earlier steps are handled one by one by the real handler) or simply not
+answered (a receive or user task) – and the clock is moved one second short of the standard time (nothing fires),
+then past it. The reminder goes to the performer role's address and to the bureau head, the breach enters the audit
+trail, the step still waits; then the worker comes back (or the person answers) and the instance finishes. SOP 1
+instances start without the KTP, so that their route passes every row.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from engine.state import JobState
+from tests.e2e.harness import (
+    PERFORMER_ADDRESSES,
+    SOP1,
+    WIB,
+    WITA,
+    SlaTimer,
+    SystemUnderTest,
+    local_time,
+    sla_timers,
+)
+from tests.workers.harness import BUREAU_HEAD_EMAIL
+from workers.constants import DEFAULT_JOB_RETRIES, Performer
+from workers.domain import DocumentType
+
+pytestmark = pytest.mark.e2e
+
+TIMERS = sla_timers()
+SECOND = timedelta(seconds=1)
+
+
+def zone_of(timer: SlaTimer, performer: Performer | None) -> tuple[timedelta, str]:
+    """The zone a reader sees times in: LKPP in Jakarta (WIB), Kalimantan Timur (WITA), Kalimantan Barat (WIB)."""
+    if performer is Performer.PM_LKPP or timer.process_id != SOP1:
+        return WIB, "WIB"
+    return WITA, "WITA"
+
+
+@pytest.mark.parametrize("timer", TIMERS, ids=lambda t: t.timer_id)
+async def test_sla_timer_reminds_the_performer_while_the_step_waits(system: SystemUnderTest, timer: SlaTimer) -> None:
+    """Past its standard time (not a second before) the step's performer and the bureau head are reminded once."""
+    assert (timer.outputs["slaLangkah"], timer.outputs["slaBatasWaktu"]) == (timer.step, timer.duration)
+    performer = PERFORMER_ADDRESSES[timer.performer]
+    held = timer.task_type if timer.step_kind == "serviceTask" else None
+    async with system.workers(without=[held] if held else []):
+        if timer.process_id == SOP1:
+            number, pi = await system.submit_admin_ppe_request(without=[DocumentType.KTP_ADMIN_PPE])
+        else:
+            number, pi = await system.register_ppbj()
+        await system.drive(pi, until=timer.step, held=held)
+        reached = len(system.mails())
+
+        await system.advance(timer.standard_time - SECOND)
+        system.engine.assert_that(pi).has_not_passed(timer.timer_id)
+        assert len(system.mails()) == reached
+        await system.advance(SECOND)
+        fired = system.engine.current_time
+
+        system.engine.assert_that(pi).is_waiting_at(timer.step).has_no_incidents().has_passed(
+            timer.timer_id, "KirimNotifikasiSlaTask", "NotifikasiSlaTerkirimEndEvent"
+        )
+        if held:
+            waiting = [j for j in system.engine.jobs(held) if j.element_id == timer.step]
+            assert waiting and all(
+                j.retries == DEFAULT_JOB_RETRIES and j.state is JobState.ACTIVATABLE for j in waiting
+            )
+        if timer.step_kind == "userTask":
+            assert (await system.review_task(pi))["state"] == "CREATED"
+
+        reminders = system.mails()[reached:]
+        assert sorted(m.to for m in reminders) == sorted([(performer,), (BUREAU_HEAD_EMAIL,)])
+        expected_subject = f'[Pengingat] Batas Waktu Tugas "{timer.kegiatan}" – Permohonan No. {number}'
+        assert {m.subject for m in reminders} == {expected_subject}
+        for mail in reminders:
+            offset, zone = zone_of(timer, timer.performer if mail.to == (performer,) else None)
+            assert f"Nomor Permohonan    : {number}" in mail.text
+            assert f"Baris SOP           : {timer.outputs['slaBarisSop']}" in mail.text
+            assert f"Langkah proses      : {timer.step}" in mail.text
+            assert f"Waktu standar       : {timer.standard_time // timedelta(minutes=1)} menit" in mail.text
+            assert f"{local_time(fired, offset)} {zone}" in mail.text
+            assert "Tugas tersebut belum selesai dan tetap dapat diselesaikan." in mail.text
+
+        [breach] = [e for e in system.services.store.audit_trail(number) if e.action == "sla.terlampaui"]
+        assert breach.at == fired
+        assert breach.detail == {
+            "langkah": timer.step,
+            "kegiatan": timer.kegiatan,
+            "barisSop": timer.outputs["slaBarisSop"],
+            "batasWaktu": timer.duration,
+            "pelaksana": timer.performer.value,
+        }
+
+    async with system.workers():
+        await system.drive(pi)
+
+    system.engine.assert_that(pi).is_completed().has_no_incidents().has_passed(timer.step).has_passed(
+        "KirimNotifikasiSlaTask", times=1
+    )
+    assert system.path(pi)[-1] in ("AkunAdminPpeTerdaftarEndEvent", "AkunPpbjAktifEndEvent")
+    trail = [e.action for e in system.services.store.audit_trail(number)]
+    assert trail.count("sla.terlampaui") == 1
+    for address in (performer, BUREAU_HEAD_EMAIL):
+        assert [m.subject for m in system.mails_to(address)].count(expected_subject) == 1
+    await system.assert_privacy()
