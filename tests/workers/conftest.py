@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from tests.workers.harness import MailSink, settings_environ
+from engine.testing import EmbeddedEngine
+from tests.workers.harness import MailSink, settings_environ, watch_engine
 from workers.domain import AdminPpeRequestData, PersonData
 from workers.services import Services
 from workers.settings import Settings
@@ -114,3 +115,11 @@ async def services(worker_settings: Settings, clock: FakeClock) -> AsyncIterator
     built = Services.from_settings(worker_settings, clock=clock)
     yield built
     await built.aclose()
+
+
+@pytest.fixture
+def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
+    """The suite's embedded engine, named for `running_worker` so a started worker has polled before it is used."""
+    watch_engine(engine)
+    yield engine
+    watch_engine(None)

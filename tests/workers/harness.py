@@ -3,8 +3,6 @@ documents with real file signatures, the worker running against the embedded eng
 completion is lost (a worker that dies right after its side effects)."""
 
 import asyncio
-import struct
-import zlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +19,9 @@ from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
+from engine.testing import EmbeddedEngine
+from engine.testing.embedded import POLL_GRACE_SECONDS
+from pbj.sample_documents import pdf_document, png_image
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PersonRole, PpbjIdentityData
 from workers.services import Services
 from workers.store import PersonRecord, RequestRecord
@@ -148,40 +149,6 @@ def settings_environ(data_dir: Path, database_url: str, smtp_port: int, **extra:
 # --- documents -------------------------------------------------------------------------------------------------
 
 
-def pdf_document(title: str) -> bytes:
-    """A small but well-formed one-page PDF (header, objects, cross-reference table, trailer, end marker)."""
-    text = f"BT /F1 14 Tf 72 770 Td ({title}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    body = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(body)
-
-
-def png_image(width: int = 64, height: int = 40) -> bytes:
-    """A real PNG (grey gradient): signature, IHDR, IDAT, IEND with their CRCs."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + bytes((x * 4 + y) % 256 for x in range(width)) for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
 DOCUMENT_FILES: dict[DocumentType, tuple[str, str]] = {
     DocumentType.SK_PEMBENTUKAN_LPSE: ("SK-Gubernur-Pembentukan-LPSE-2023.pdf", "application/pdf"),
     DocumentType.PROFIL_LPSE: ("Profil-LPSE-Kaltim.pdf", "application/pdf"),
@@ -270,16 +237,39 @@ def identity_message(person: PersonRecord) -> dict[str, Any]:
 async def running_worker(
     channel: grpc.aio.Channel, services: Services, *, without: Iterable[str] = ()
 ) -> AsyncIterator[ZeebeWorker]:
-    """The real worker (every router, or all but the task types `without`) working until the block ends."""
+    """The real worker (every router, or all but the task types `without`) working until the block ends.
+
+    With an embedded engine under test (see `watch_engine`), the block starts only once the engine has seen a poll
+    for every task type the worker serves: until then `wait_for_idle` could not know a worker is coming."""
     worker = create_worker(channel, services, name="pekerja-uji")
     for task_type in without:
         worker.remove_task(task_type)
     work = asyncio.create_task(worker.work())
     try:
+        if _watched_engine is not None:
+            await _until_polled(_watched_engine, {task.type for task in worker.tasks})
         yield worker
     finally:
         await asyncio.wait_for(worker.stop(), timeout=10)
         await asyncio.wait_for(work, timeout=10)
+
+
+_watched_engine: EmbeddedEngine | None = None
+
+
+def watch_engine(engine: EmbeddedEngine | None) -> None:
+    """Names the embedded engine of the running test (None: none), for `running_worker` to wait on."""
+    global _watched_engine  # noqa: PLW0603 - one engine per test, set and cleared by a fixture
+    _watched_engine = engine
+
+
+async def _until_polled(engine: EmbeddedEngine, task_types: set[str], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while not task_types <= engine.engine.job_types_with_workers(POLL_GRACE_SECONDS):
+        if loop.time() >= give_up:
+            raise TimeoutError(f"the worker did not poll {sorted(task_types)} within {timeout} s")
+        await asyncio.sleep(0.005)
 
 
 class LostCompletion(JobController):
