@@ -18,9 +18,7 @@ Scenario:
 """
 
 import asyncio
-import struct
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +30,7 @@ from sqlalchemy import select
 
 from engine.state import IncidentState
 from engine.testing.embedded import POLL_GRACE_SECONDS
+from pbj.sample_documents import pdf_document, png_image
 from workers.constants import Message
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PersonRole, PpbjIdentityData
 from workers.services import Services
@@ -144,40 +143,6 @@ DEMO_PERSONAL_DATA: tuple[str, ...] = tuple(
 
 
 # --- documents with real file signatures -------------------------------------------------------------------------
-
-
-def pdf_document(title: str) -> bytes:
-    """A small well-formed one-page PDF."""
-    text = f"BT /F1 14 Tf 72 770 Td ({title}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    body = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(body)
-
-
-def png_image(width: int = 48, height: int = 30) -> bytes:
-    """A small real PNG (a grey gradient standing in for a KTP scan)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + bytes((x * 5 + y) % 256 for x in range(width)) for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 DOCUMENT_FILES = {

@@ -14,18 +14,8 @@ from sqlalchemy import func, select
 
 from engine.testing import EmbeddedEngine
 from pbj.cli import main as pbj_main
-from tests.workers.harness import (
-    ADMIN_EMAIL,
-    ADMIN_NIK,
-    ADMIN_NIP,
-    KEPALA_EMAIL,
-    PPBJ_EMAIL,
-    PPBJ_NIK,
-    PPBJ_NIP,
-    ROOT,
-    pdf_document,
-    png_image,
-)
+from pbj.sample_documents import pdf_document, png_image
+from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, ADMIN_NIP, KEPALA_EMAIL, PPBJ_EMAIL, PPBJ_NIK, PPBJ_NIP, ROOT
 from workers.services import Services
 from workers.store.models import AuditEvent, Document, Person, Request
 

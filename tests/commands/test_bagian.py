@@ -10,7 +10,8 @@ from pbj.commands.files import read_document
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import DEFAULT_REST_ADDRESS, CommandSettings
 from pbj.commands.standar import read_standards
-from tests.workers.harness import BPMN_DIR, pdf_document
+from pbj.sample_documents import pdf_document
+from tests.workers.harness import BPMN_DIR
 from workers.domain import DocumentType
 
 

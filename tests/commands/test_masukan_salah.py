@@ -7,8 +7,9 @@ import grpc
 import pytest
 
 from engine.testing import EmbeddedEngine
+from pbj.sample_documents import pdf_document, png_image
 from tests.commands.harness import IDENTITY, Cli, Files, Result, ajukan_args, register_until_review, snapshot
-from tests.workers.harness import MailSink, pdf_document, png_image, running_worker
+from tests.workers.harness import MailSink, running_worker
 from workers.constants import TaskType
 from workers.services import Services
 

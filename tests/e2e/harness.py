@@ -34,6 +34,7 @@ from engine.engine import COMPLETED
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
+from pbj.sample_documents import pdf_document
 from tests.workers.harness import (
     ADMIN_EMAIL,
     ADMIN_NIK,
@@ -52,7 +53,6 @@ from tests.workers.harness import (
     deliver,
     fill_identity,
     identity_message,
-    pdf_document,
     running_worker,
     seed_admin_ppe_request,
     seed_ppbj_registration,

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from pbj.sample_documents import png_image
 from tests.e2e.harness import START, SystemUnderTest
-from tests.workers.harness import ADMIN_EMAIL, KEPALA_EMAIL, png_image
+from tests.workers.harness import ADMIN_EMAIL, KEPALA_EMAIL
 from workers.constants import STATUS_EXPIRED, Message
 from workers.domain import AccountRole, AccountStatus, DocumentType, System
 from workers.errors import TokenError

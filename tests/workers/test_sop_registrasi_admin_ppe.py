@@ -10,12 +10,12 @@ import grpc
 from pyzeebe import ZeebeClient
 
 from engine.testing import EmbeddedEngine
+from pbj.sample_documents import pdf_document
 from tests.workers.harness import (
     ADMIN_EMAIL,
     BPMN_DIR,
     KEPALA_EMAIL,
     MailSink,
-    pdf_document,
     resolve_incident_with_retries,
     running_worker,
     seed_admin_ppe_request,

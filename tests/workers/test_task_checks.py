@@ -6,15 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.workers.harness import (
-    PPBJ_NIK,
-    fill_identity,
-    pdf_document,
-    png_image,
-    seed_admin_ppe_request,
-    seed_ppbj_registration,
-    upload,
-)
+from pbj.sample_documents import pdf_document, png_image
+from tests.workers.harness import PPBJ_NIK, fill_identity, seed_admin_ppe_request, seed_ppbj_registration, upload
 from workers.constants import STATUS_EXPIRED
 from workers.domain import DocumentType, PersonRole
 from workers.errors import NotFoundError
