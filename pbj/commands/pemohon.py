@@ -178,7 +178,9 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
             for r in store.find_requests_by_person(PersonRole.ADMIN_PPE, nik=data.admin_ppe.nik)
             if r.kind is RequestKind.ADMIN_PPE and r.status != STATUS_EXPIRED
         ]
-        if open_requests:
+        # the open request may be this very submission, stored by a twin command since the look-up above
+        # (request and submission key are stored in one transaction, so it is found now if it is ours)
+        if open_requests and store.find_submission(key) is None:
             raise CommandError(
                 "Admin PPE dengan NIK ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai; "
                 "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan `pbj permohonan lengkapi` "
