@@ -211,11 +211,21 @@ async def test_workers_run_sop_2_and_mail_the_form_link_into_the_folder(up: Up) 
     rows = await wait_for_index_row(up.data_dir / "surat" / "indeks.csv", subject)
     assert rows[0]["kepada"] == "peserta.uji@contoh.kalbarprov.go.id"
     assert (up.data_dir / "surat" / rows[0]["berkas"]).is_file()
-    waiting = up.post(
-        "/element-instances/search",
-        {"filter": {"processInstanceKey": str(pi), "state": "ACTIVE", "type": "RECEIVE_TASK"}},
-    )
-    assert [e["elementId"] for e in waiting["items"]] == ["IsiIdentitasPpbjReceiveTask"]
+    # the mail lands before the worker's CompleteJob reaches the engine: wait for the process to move on
+    assert await waiting_at(up, pi) == ["IsiIdentitasPpbjReceiveTask"]
+
+
+async def waiting_at(up: Up, pi: int) -> list[str]:
+    """The receive tasks the instance waits at, once there is one (or [] when none came within WAIT)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + WAIT
+    query = {"filter": {"processInstanceKey": str(pi), "state": "ACTIVE", "type": "RECEIVE_TASK"}}
+    while True:
+        found = await asyncio.to_thread(up.post, "/element-instances/search", query)
+        ids = [e["elementId"] for e in found["items"]]
+        if ids or loop.time() >= give_up:
+            return ids
+        await asyncio.sleep(0.05)
 
 
 async def wait_for_index_row(index: Path, subject: str) -> list[dict[str, str]]:
