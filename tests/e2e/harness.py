@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -71,8 +72,8 @@ WIB = timedelta(hours=7)
 WITA = timedelta(hours=8)
 
 SMTP_USER = "robot-pbj"
-SMTP_PASSWORD = "Sandi-SMTP-E2E-Rahasia-2026"
-NEW_PASSWORD = "Kata-Sandi-Baru-Admin-PPE-2026!"
+SMTP_PASSWORD = "Sandi-SMTP-" + secrets.token_urlsafe(12)  # fresh each run
+NEW_PASSWORD = "Kata-Sandi-Baru-" + secrets.token_urlsafe(12)
 WRONG_NIK = "6171011204850000"  # serial 0000
 WRONG_NIP = "198504122010131003"  # month of appointment 13
 

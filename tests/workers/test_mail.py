@@ -1,6 +1,7 @@
 """Tests of workers.mail against a real aiosmtpd SMTP server on loopback (plain, STARTTLS, implicit TLS, login)."""
 
 import asyncio
+import secrets
 import shutil
 import socket
 import ssl
@@ -25,7 +26,7 @@ from workers.settings import Settings
 SENDER = "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>"
 RECIPIENT = "siti.rahmawati@kaltimprov.go.id"
 KEY = "ADM-2025-000123:akun-admin-ppe-dibuat:kepala-lpse"
-USER, PASSWORD = "mailer-pbj", "S4ndi-Uji-Coba!"
+USER, PASSWORD = "mailer-pbj", "S4ndi-" + secrets.token_urlsafe(12)  # fresh each run
 FIXED_NOW = datetime(2025, 11, 21, 3, 30, tzinfo=UTC)
 
 

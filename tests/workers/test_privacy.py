@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -43,8 +44,8 @@ from workers.logging import configure_logging
 from workers.services import Services
 from workers.settings import Settings
 
-SMTP_USER, SMTP_PASSWORD = "robot-pbj", "Sandi-SMTP-Rahasia-2026"
-NEW_PASSWORD = "Kata-Sandi-Baru-Admin-2026!"
+SMTP_USER, SMTP_PASSWORD = "robot-pbj", "Sandi-SMTP-" + secrets.token_urlsafe(12)  # fresh each run
+NEW_PASSWORD = "Kata-Sandi-Baru-" + secrets.token_urlsafe(12)
 WRONG_NIK = "6171011204850000"
 TOKEN = re.compile(r"token=([A-Za-z0-9_-]{20,})")
 
