@@ -72,8 +72,8 @@ WIB = timedelta(hours=7)
 WITA = timedelta(hours=8)
 
 SMTP_USER = "robot-pbj"
-SMTP_PASSWORD = "Sandi-SMTP-" + secrets.token_urlsafe(12)  # fresh each run
-NEW_PASSWORD = "Kata-Sandi-Baru-" + secrets.token_urlsafe(12)
+SMTP_PASSWORD = secrets.token_urlsafe(16)  # fresh each run
+NEW_PASSWORD = secrets.token_urlsafe(16)
 WRONG_NIK = "6171011204850000"  # serial 0000
 WRONG_NIP = "198504122010131003"  # month of appointment 13
 
