@@ -26,7 +26,8 @@ from workers.settings import Settings
 SENDER = "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>"
 RECIPIENT = "siti.rahmawati@kaltimprov.go.id"
 KEY = "ADM-2025-000123:akun-admin-ppe-dibuat:kepala-lpse"
-USER, PASSWORD = "mailer-pbj", secrets.token_urlsafe(16)  # fresh each run
+USER = "mailer-pbj"
+PASSWORD = secrets.token_urlsafe(16)  # fresh each run
 FIXED_NOW = datetime(2025, 11, 21, 3, 30, tzinfo=UTC)
 
 

@@ -44,7 +44,8 @@ from workers.logging import configure_logging
 from workers.services import Services
 from workers.settings import Settings
 
-SMTP_USER, SMTP_PASSWORD = "robot-pbj", secrets.token_urlsafe(16)  # fresh each run
+SMTP_USER = "robot-pbj"
+SMTP_PASSWORD = secrets.token_urlsafe(16)  # fresh each run
 NEW_PASSWORD = secrets.token_urlsafe(16)
 WRONG_NIK = "6171011204850000"
 TOKEN = re.compile(r"token=([A-Za-z0-9_-]{20,})")
