@@ -1402,11 +1402,11 @@ class Engine:
                 task.state = UserTaskState.CANCELED
                 task.completion_date = self.now()
                 self._record("USER_TASK", "CANCELED", task.key, element=inst)
-        for timer_key in list(inst.timer_keys):
+        for timer_key in sorted(inst.timer_keys):
             self._cancel_timer(timer_key)
-        for sub_key in list(inst.subscription_keys):
+        for sub_key in sorted(inst.subscription_keys):
             self._close_subscription(sub_key)
-        for signal_key in list(inst.signal_subscription_keys):
+        for signal_key in sorted(inst.signal_subscription_keys):
             self._close_signal_subscription(signal_key)
 
     # ================================================================== boundary events and event sub-processes
@@ -1525,13 +1525,13 @@ class Engine:
                     if child.state.is_active:
                         self._terminate(child, check_scope=False)
                 # the scope's own boundary events stay; its event sub-process starts close
-                for timer_key in list(scope.timer_keys):
+                for timer_key in sorted(scope.timer_keys):
                     if model.elements[self.timers[timer_key].target_element_id].kind is Kind.START_EVENT:
                         self._cancel_timer(timer_key)
-                for sub_key in list(scope.subscription_keys):
+                for sub_key in sorted(scope.subscription_keys):
                     if model.elements[self.subscriptions[sub_key].target_element_id].kind is Kind.START_EVENT:
                         self._close_subscription(sub_key)
-                for signal_key in list(scope.signal_subscription_keys):
+                for signal_key in sorted(scope.signal_subscription_keys):
                     signal_target = self.signal_subscriptions[signal_key].target_element_id
                     if model.elements[signal_target].kind is Kind.START_EVENT:
                         self._close_signal_subscription(signal_key)

@@ -1,11 +1,15 @@
 """Zeebe's expression conventions on top of FEEL: `=` marks FEEL, anything else is a static value."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import EngineError
 from engine.feel import FeelError, FeelEvaluator
+
+# the instant a deploy-time syntax check evaluates at: a fixed one, so that whether a deployment is accepted
+# never depends on when it runs (a durable engine replays deployments and must reach the same verdict)
+CHECK_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ExpressionError(EngineError):
@@ -21,7 +25,7 @@ class Expressions:
     def check(self, expression: str) -> str | None:
         """Returns why a FEEL expression (without "=") cannot be parsed, or None."""
         try:
-            self.feel.evaluate(expression, {}, datetime.now().astimezone())
+            self.feel.evaluate(expression, {}, CHECK_INSTANT)
         except FeelError as exc:
             return str(exc)
         return None

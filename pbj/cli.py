@@ -2,14 +2,22 @@
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from engine.clock import Clock
+from engine.durable import DurableEngine, DurableError, SyncMode, open_durable_engine
+from engine.durable.engine import DEFAULT_SNAPSHOT_EVERY
 from engine.engine import Engine
 from engine.server import EngineServer
 from pbj import commands, deploy, up
+from workers.settings import DEFAULT_DATA_DIR
+
+ENGINE_DIR_NAME = "mesin"
 
 
 def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -27,14 +35,73 @@ def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         action="store_true",
         help="jam mesin dapat dikendalikan (hanya untuk pengujian)",
     )
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--data-dir",
+        type=Path,
+        help="direktori tempat status mesin disimpan (bawaan: <PBJ_DATA_DIR>/mesin, yaitu .data/mesin)",
+    )
+    storage.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="status hanya disimpan di memori dan hilang saat mesin berhenti (untuk pengujian)",
+    )
+    parser.add_argument(
+        "--sync",
+        choices=[mode.value for mode in SyncMode],
+        default=SyncMode.NORMAL.value,
+        help="normal: setiap perintah tersimpan sebelum dijawab dan bertahan bila proses mesin mati mendadak; "
+        "full: juga bertahan bila listrik padam, tetapi lebih lambat (bawaan: normal)",
+    )
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=DEFAULT_SNAPSHOT_EVERY,
+        metavar="N",
+        help=f"simpan snapshot status setiap N perintah (bawaan: {DEFAULT_SNAPSHOT_EVERY})",
+    )
 
 
-async def run_engine(host: str, port: int, rest_port: int, controlled_clock: bool) -> int:
-    engine = Engine(clock=Clock(controlled=controlled_clock))
-    server = EngineServer(engine, host=host, port=port, rest_port=rest_port)
+@dataclass(frozen=True)
+class EngineOptions:
+    """`pbj engine`'s options."""
+
+    host: str = "127.0.0.1"
+    port: int = 26500
+    rest_port: int = 8080
+    controlled_clock: bool = False
+    data_dir: Path | None = None  # None: in memory
+    sync: SyncMode = SyncMode.NORMAL
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
+
+
+def default_engine_data_dir(environ: Mapping[str, str]) -> Path:
+    """`<PBJ_DATA_DIR>/mesin`: the engine's state next to the application's data."""
+    return Path(environ.get("PBJ_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve() / ENGINE_DIR_NAME
+
+
+async def run_engine(options: EngineOptions) -> int:
+    engine: Engine
+    if options.data_dir is None:
+        engine = Engine(clock=Clock(controlled=options.controlled_clock))
+        where = "status disimpan di memori dan hilang saat mesin berhenti"
+    else:
+        try:
+            engine = open_durable_engine(
+                options.data_dir,
+                controlled_clock=options.controlled_clock,
+                sync=options.sync,
+                snapshot_every=options.snapshot_every,
+            )
+        except DurableError as exc:
+            print(f"Mesin proses tidak dapat dijalankan: {exc}", file=sys.stderr)
+            return 1
+        where = f"status disimpan di {options.data_dir} dan dilanjutkan saat mesin dijalankan lagi"
+    server = EngineServer(engine, host=options.host, port=options.port, rest_port=options.rest_port)
     try:
         await server.start()
     except OSError as exc:
+        _close(engine)
         print(f"Mesin proses tidak dapat dijalankan: {exc}", file=sys.stderr)
         return 1
     stop = asyncio.Event()
@@ -42,14 +109,19 @@ async def run_engine(host: str, port: int, rest_port: int, controlled_clock: boo
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     print(
-        f"Mesin proses siap: gRPC Zeebe di {server.address}, REST API di {server.rest_url}/v2 "
-        "(status disimpan di memori dan hilang saat mesin berhenti).",
+        f"Mesin proses siap: gRPC Zeebe di {server.address}, REST API di {server.rest_url}/v2 ({where}).",
         flush=True,
     )
     await stop.wait()
     await server.stop()
+    _close(engine)
     print("Mesin proses dihentikan.", flush=True)
     return 0
+
+
+def _close(engine: Engine) -> None:
+    if isinstance(engine, DurableEngine):
+        engine.close()
 
 
 def _workers_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -74,7 +146,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         return up.run(args)
     if args.command == "engine":
-        return asyncio.run(run_engine(args.host, args.port, args.rest_port, args.controlled_clock))
+        if args.snapshot_every < 1:
+            parser.error("--snapshot-every harus 1 atau lebih")
+        data_dir = None if args.in_memory else (args.data_dir or default_engine_data_dir(os.environ))
+        options = EngineOptions(
+            args.host,
+            args.port,
+            args.rest_port,
+            args.controlled_clock,
+            data_dir,
+            SyncMode(args.sync),
+            args.snapshot_every,
+        )
+        return asyncio.run(run_engine(options))
     if args.command == "workers":
         from workers.__main__ import run as run_workers
 

@@ -5,6 +5,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,9 +20,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def engine_process() -> AsyncIterator[tuple[asyncio.subprocess.Process, int, str]]:
+@pytest.fixture(params=["durable", "in-memory"])
+async def engine_process(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, str]]:
     port, rest_port = _free_port(), _free_port()
+    storage = ["--in-memory"] if request.param == "in-memory" else ["--data-dir", str(tmp_path / "mesin")]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -31,6 +35,7 @@ async def engine_process() -> AsyncIterator[tuple[asyncio.subprocess.Process, in
         str(port),
         "--rest-port",
         str(rest_port),
+        *storage,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -87,6 +92,7 @@ async def test_engine_refuses_a_port_in_use() -> None:
             str(port),
             "--rest-port",
             str(_free_port()),
+            "--in-memory",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

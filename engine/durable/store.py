@@ -1,0 +1,196 @@
+"""The data directory of a durable engine: one SQLite database (WAL mode) and a lock file.
+
+Layout of `DIR`:
+
+    engine.sqlite3        the database: `meta` (the clock's pin and offset), `log` (the commands since the
+                          snapshot, one row each), `snapshot` (the engine state at one log position) and
+                          `history` (the element-instance history, appended in chunks at each snapshot)
+    engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
+    engine.lock           held (flock) by the running engine; its pid is written in it
+
+The file format is versioned by SQLite's `user_version` (FORMAT_VERSION) and marked as ours by its
+`application_id`; anything else is refused rather than guessed at.
+"""
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from engine.durable.errors import DataDirLockedError, IncompatibleDataDirError, StorageError
+
+DATABASE_NAME = "engine.sqlite3"
+LOCK_NAME = "engine.lock"
+# "PBJE" – marks a database as an engine data directory's
+APPLICATION_ID = 0x50424A45
+# bump when the tables or the pickled shapes in them change incompatibly
+FORMAT_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE log (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, state BLOB NOT NULL);
+CREATE TABLE history (start INTEGER PRIMARY KEY, rows BLOB NOT NULL);
+"""
+
+
+class SyncMode(StrEnum):
+    """SQLite's `synchronous` setting in WAL mode.
+
+    NORMAL: a commit is written to the WAL file but not fsynced; it survives the engine process being killed
+    (SIGKILL, a crash), not the machine losing power. FULL: every commit is fsynced; it also survives power loss,
+    at the cost of one fsync per command."""
+
+    NORMAL = "normal"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int  # the last log position the state includes
+    state: bytes
+
+
+class Store:
+    """The SQLite file of one data directory, opened and locked for one engine."""
+
+    def __init__(self, data_dir: Path, *, sync: SyncMode = SyncMode.NORMAL) -> None:
+        self.data_dir = data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Direktori data mesin {data_dir} tidak dapat dibuat: {exc.strerror}.") from None
+        self._lock_fd = _lock(data_dir / LOCK_NAME)
+        try:
+            self._db = self._open(data_dir / DATABASE_NAME, sync)
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
+        row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM log").fetchone()
+        snap = self._db.execute("SELECT seq FROM snapshot").fetchone()
+        self.last_seq: int = max(int(row[0]), int(snap[0]) if snap else 0)
+        self.snapshot_seq: int = int(snap[0]) if snap else 0
+
+    def _open(self, path: Path, sync: SyncMode) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError:
+            raise IncompatibleDataDirError(
+                f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain."
+            ) from None
+        fresh = application_id == 0 and version == 0 and tables == 0
+        if fresh:
+            application_id, version = APPLICATION_ID, FORMAT_VERSION
+        if application_id != APPLICATION_ID:
+            db.close()
+            raise IncompatibleDataDirError(f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain.")
+        if version != FORMAT_VERSION:
+            db.close()
+            raise IncompatibleDataDirError(
+                f"Direktori data {path.parent} memakai format versi {version}, sedangkan mesin ini hanya dapat "
+                f"membuka format versi {FORMAT_VERSION}; gunakan versi pbj yang membuatnya atau direktori data lain."
+            )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={sync.value.upper()}")
+        if fresh:
+            db.executescript(
+                f"BEGIN; {_SCHEMA} PRAGMA application_id={APPLICATION_ID}; "
+                f"PRAGMA user_version={FORMAT_VERSION}; COMMIT;"
+            )
+        return db
+
+    # ------------------------------------------------------------------ the command log
+    def append(self, entry: bytes) -> int:
+        """Appends one command and commits it; returns its log position."""
+        seq = self.last_seq + 1
+        try:
+            self._db.execute("INSERT INTO log (seq, entry) VALUES (?, ?)", (seq, entry))
+        except sqlite3.Error as exc:
+            raise StorageError(f"Perintah tidak dapat disimpan ke direktori data {self.data_dir}: {exc}.") from None
+        self.last_seq = seq
+        return seq
+
+    def log_after(self, seq: int) -> list[tuple[int, bytes]]:
+        rows = self._db.execute("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", (seq,)).fetchall()
+        return [(int(s), bytes(e)) for s, e in rows]
+
+    # ------------------------------------------------------------------ snapshots
+    def load_snapshot(self) -> Snapshot | None:
+        row = self._db.execute("SELECT seq, state FROM snapshot").fetchone()
+        return Snapshot(int(row[0]), bytes(row[1])) if row else None
+
+    def history_chunks(self) -> list[tuple[int, bytes]]:
+        rows = self._db.execute("SELECT start, rows FROM history ORDER BY start").fetchall()
+        return [(int(s), bytes(r)) for s, r in rows]
+
+    def save_snapshot(self, state: bytes, history_start: int, history_rows: bytes | None) -> None:
+        """Stores the state as of the last appended command, with the history rows recorded since the previous
+        snapshot, and drops the log it includes: one transaction."""
+        seq = self.last_seq
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if history_rows is not None:
+                    self._db.execute("INSERT INTO history (start, rows) VALUES (?, ?)", (history_start, history_rows))
+                self._db.execute("INSERT OR REPLACE INTO snapshot (id, seq, state) VALUES (1, ?, ?)", (seq, state))
+                self._db.execute("DELETE FROM log WHERE seq <= ?", (seq,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StorageError(f"Snapshot tidak dapat disimpan ke direktori data {self.data_dir}: {exc}.") from None
+        self.snapshot_seq = seq
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # ------------------------------------------------------------------ meta
+    def get_meta(self, name: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def set_meta(self, name: str, value: bytes) -> None:
+        try:
+            self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+        except sqlite3.Error as exc:
+            raise StorageError(f"Data mesin tidak dapat disimpan ke direktori data {self.data_dir}: {exc}.") from None
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        with contextlib.suppress(OSError):
+            os.close(self._lock_fd)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _lock(path: Path) -> int:
+    """Takes the data directory's lock (released by the kernel when the process ends, however it ends)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"Berkas kunci {path} tidak dapat dibuka: {exc.strerror}.") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        who = f" (pid {holder})" if holder.isdigit() else ""
+        raise DataDirLockedError(
+            f"Direktori data {path.parent} sedang dipakai oleh mesin proses lain yang masih berjalan{who}; "
+            "hentikan mesin itu atau gunakan direktori data lain."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+    return fd
