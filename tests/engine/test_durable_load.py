@@ -5,6 +5,7 @@ each completes exactly once."""
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +60,18 @@ async def test_two_thousand_instances_complete_once_across_a_sigkill(tmp_path: P
     # retry for ever (pyzeebe gives up after 10 failed calls by default: fewer than the completions a crash fails)
     worker = ZeebeWorker(worker_channel, name="load-worker", poll_retry_delay=1, max_connection_retries=-1)
 
-    @worker.task("load-first", timeout_ms=JOB_TIMEOUT_MS, max_jobs_to_activate=64, max_running_jobs=128)
     async def first(job: Job) -> dict[str, Any]:
         return {"first": job.key}
 
-    @worker.task("load-second", timeout_ms=JOB_TIMEOUT_MS, max_jobs_to_activate=64, max_running_jobs=128)
     async def second(job: Job) -> dict[str, Any]:
         second_done[job.process_instance_key] += 1
         if len(second_done) >= KILL_AFTER:
             enough.set()
         return {}
+
+    handlers: dict[str, Callable[[Job], Any]] = {"load-first": first, "load-second": second}
+    for task_type, handler in handlers.items():
+        worker.task(task_type, timeout_ms=JOB_TIMEOUT_MS, max_jobs_to_activate=64, max_running_jobs=128)(handler)
 
     created: list[int] = []
     working: asyncio.Task[None] | None = None
