@@ -15,9 +15,8 @@ from engine.durable.engine import DEFAULT_SNAPSHOT_EVERY
 from engine.engine import Engine
 from engine.server import EngineServer
 from pbj import commands, deploy, up
+from pbj.up import ENGINE_DIR_NAME
 from workers.settings import DEFAULT_DATA_DIR
-
-ENGINE_DIR_NAME = "mesin"
 
 
 def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

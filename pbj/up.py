@@ -29,6 +29,7 @@ from pathlib import Path
 import grpc
 from pyzeebe import ZeebeWorker, create_insecure_channel
 
+from engine.durable import DurableError
 from engine.errors import EngineError
 from engine.testing.embedded import EmbeddedEngine
 from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BPMN_DIR = ROOT / "bpmn"
 MAIL_DIR_NAME = "surat"
 DEMO_DIR_NAME = "demo"
+ENGINE_DIR_NAME = "mesin"  # the embedded engine's data directory (pbj engine's default too)
 DEMO_MARKER = ".pbj-demo"
 # Staff who get SLA reminders: on one machine every e-mail stays in the mail folder, so local placeholders will do
 # when the environment names nobody (otherwise a breach would end in an incident asking for the setting).
@@ -273,9 +275,17 @@ class LocalStack:
         """Nothing runs until `start()`."""
         self.options = options
         self.settings = settings
-        self.engine = EmbeddedEngine(
-            host=options.host, port=options.port, rest_port=options.rest_port, controlled_clock=options.demo
-        )
+        self.engine_dir = settings.data_dir / ENGINE_DIR_NAME
+        try:
+            self.engine = EmbeddedEngine(
+                host=options.host,
+                port=options.port,
+                rest_port=options.rest_port,
+                controlled_clock=options.demo,
+                data_dir=self.engine_dir,
+            )
+        except DurableError as exc:
+            raise StartError(f"Mesin proses tidak dapat dijalankan: {exc}") from None
         self.mail = LocalSmtpServer(
             MailFolder(settings.data_dir / MAIL_DIR_NAME), host=SMTP_HOST, port=options.smtp_port
         )
@@ -389,6 +399,7 @@ class LocalStack:
         if self._engine_started:
             await self.engine.server.stop(grace=1.0)
             self._engine_started = False
+        self.engine.close()
         await self.mail.stop()
         return drained
 
@@ -415,13 +426,16 @@ def ready_text(stack: LocalStack) -> str:
         f"  Pekerja tugas layanan            berjalan, {len(stack.worker.tasks) if stack.worker else 0} tipe tugas",
         f"  Server surel lokal (SMTP)        {stack.mail.address} – surel disimpan, tidak ada yang dikirim keluar",
         f"  Folder surel                     {mail_dir} (daftar surel: {mail_dir / INDEX_NAME})",
-        f"  Direktori data                   {settings.data_dir} (dokumen/, arsip/, surat/)",
+        f"  Direktori data                   {settings.data_dir} (dokumen/, arsip/, surat/, mesin/)",
         f"  Basis data aplikasi              {store}",
+        f"  Status mesin proses              {stack.engine_dir}",
         "",
-        "PERHATIAN: status proses (diagram terpasang, instance yang berjalan, timer) hanya disimpan di memori mesin",
-        "proses dan HILANG saat pbj up dihentikan; setelah dijalankan lagi, diagram dipasang ulang dan permohonan yang",
-        "belum selesai perlu dimulai ulang. Data aplikasi (permohonan, dokumen, akun, catatan surel, arsip) di basis",
-        "data tetap tersimpan." + (" Data demo ini dihapus saat pbj up --demo dijalankan lagi." if demo else ""),
+        "Status proses (diagram terpasang, instance yang berjalan, tugas, timer, pesan, insiden) disimpan di folder",
+        "status mesin proses sebelum setiap perintah dijawab, sehingga tidak hilang saat pbj up dihentikan atau mati",
+        "mendadak. Setelah pbj up dijalankan lagi, proses dilanjutkan dari keadaan terakhir; diagram yang tidak",
+        "berubah tidak dipasang sebagai versi baru. Data aplikasi (permohonan, dokumen, akun, catatan surel, arsip)",
+        "tersimpan di basis data aplikasi."
+        + (" Data demo ini dihapus saat pbj up --demo dijalankan lagi." if demo else ""),
         "",
         "Langkah berikutnya:",
         "  pbj --help                      daftar perintah operator",
@@ -490,10 +504,10 @@ async def _up(options: UpOptions, environ: Mapping[str, str], signals: _Signals)
         print(f"pbj up tidak dapat dijalankan: {problem} Tidak ada yang dijalankan.", file=sys.stderr, flush=True)
         return EXIT_FAILED
     configure_logging(settings.log_level, settings.log_format)
-    stack = LocalStack(options, settings)
     try:
         if options.demo:
             prepare_demo_dir(settings.data_dir)
+        stack = LocalStack(options, settings)
         await stack.start()
     except StartError as exc:
         print(f"pbj up tidak dapat dijalankan: {exc} Tidak ada yang dibiarkan berjalan.", file=sys.stderr, flush=True)

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from engine.clock import Clock
+from engine.durable import DurableEngine, open_durable_engine
 from engine.engine import Deployment, Engine
 from engine.server import EngineServer
 from engine.state import ElementInstance, Incident, Job, JobState, Message, ProcessInstance, UserTask
@@ -25,8 +26,15 @@ class EmbeddedEngine:
         port: int = 0,
         rest_port: int | None = 0,
         controlled_clock: bool = True,
+        data_dir: Path | None = None,
     ) -> None:
-        self.engine = Engine(clock=Clock(controlled=controlled_clock))
+        """In memory unless `data_dir` is given: then durable, its state kept in (and recovered from) that directory
+        (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable)."""
+        self.engine: Engine = (
+            Engine(clock=Clock(controlled=controlled_clock))
+            if data_dir is None
+            else open_durable_engine(data_dir, controlled_clock=controlled_clock)
+        )
         self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port)
 
     async def __aenter__(self) -> "EmbeddedEngine":
@@ -37,6 +45,13 @@ class EmbeddedEngine:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.server.stop(grace=0.2)
+        self.close()
+
+    def close(self) -> None:
+        """Releases a durable engine's data directory after a last snapshot (nothing to do in memory); call it after
+        the server stopped."""
+        if isinstance(self.engine, DurableEngine):
+            self.engine.close()
 
     # ------------------------------------------------------------------ where it is
     @property

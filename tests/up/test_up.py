@@ -126,7 +126,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
 
 def test_ready_text_says_where_everything_is(up: Up) -> None:
     """The ready text names the gRPC and REST addresses, the deployed processes, the mail server and folder, the
-    data directory and database, says the process state is in memory and lost on stop, and points to `pbj --help`."""
+    data directory and database, says where the process state is kept across stops, and points to `pbj --help`."""
     data = up.data_dir.resolve()
     text = up.ready
     assert text.startswith("PBJ berjalan di mesin ini.")
@@ -136,11 +136,13 @@ def test_ready_text_says_where_everything_is(up: Up) -> None:
     assert f"127.0.0.1:{up.smtp_port} – surel disimpan, tidak ada yang dikirim keluar" in text
     assert f"{data / 'surat'} (daftar surel: {data / 'surat' / 'indeks.csv'})" in text
     assert f"berkas SQLite {data / 'pbj.sqlite3'}" in text
-    assert "hanya disimpan di memori mesin\nproses dan HILANG saat pbj up dihentikan" in text
-    assert "di basis\ndata tetap tersimpan" in text
+    assert f"Status mesin proses              {data / 'mesin'}\n" in text
+    assert "tidak hilang saat pbj up dihentikan atau mati\nmendadak" in text
+    assert "proses dilanjutkan dari keadaan terakhir" in text
     assert "pbj --help" in text
     assert "pbj up --demo" in text
     assert (data / "pbj.sqlite3").is_file()
+    assert (data / "mesin" / "engine.sqlite3").is_file()
 
 
 async def test_grpc_health_and_topology_answer(up: Up) -> None:
@@ -255,6 +257,43 @@ def test_sigterm_stops_everything_cleanly_with_exit_0(tmp_path: Path) -> None:
     assert rest.splitlines()[-1] == "Semua layanan dihentikan."
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
     assert all(can_bind(port) for port in (running.grpc_port, running.rest_port, running.smtp_port))
+
+
+def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) -> None:
+    """Started again on the same data directory after a stop, `pbj up` still has the instance started before (at the
+    same step) and its unchanged diagrams keep version 1; a second `pbj up` on a directory in use is refused."""
+    first = start_up(tmp_path / "data", tmp_path / "stderr.txt")
+    try:
+        channel = gateway_pb2_grpc.GatewayStub(grpc.insecure_channel(f"127.0.0.1:{first.grpc_port}"))
+        variables = json.dumps({"nomorPermohonan": "UJI-1"})
+        created = channel.CreateProcessInstance(
+            gateway_pb2.CreateProcessInstanceRequest(
+                bpmnProcessId="registrasiAdminPpe", version=-1, variables=variables
+            )
+        )
+        ports = ["--port", str(free_port()), "--rest-port", str(free_port()), "--smtp-port", str(free_port())]
+        refused = subprocess.run(
+            [sys.executable, "-m", "pbj", "up", *ports],
+            cwd=ROOT,
+            env=environ(tmp_path / "data"),
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=False,
+        )
+        assert refused.returncode == 1
+        assert "sedang dipakai oleh mesin proses lain" in refused.stderr
+    finally:
+        code, _ = first.stop()
+    assert code == 0
+    second = start_up(tmp_path / "data", tmp_path / "stderr2.txt")
+    try:
+        assert "pendaftaranAkunPpbj (versi 1), registrasiAdminPpe (versi 1)" in second.ready
+        found = second.post("/process-instances/search", {"filter": {"processInstanceKey": created.processInstanceKey}})
+        assert [item["processDefinitionId"] for item in found["items"]] == ["registrasiAdminPpe"]
+    finally:
+        code, _ = second.stop()
+    assert code == 0
 
 
 def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> None:
