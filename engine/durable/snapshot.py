@@ -9,18 +9,23 @@ anyone remembering to add it here; the replay test compares the whole state and 
 Process models are not pickled with the state: a snapshot stores each definition's resource bytes and re-parses
 them on load (a model is derived data, and its objects may hold what does not pickle). Objects of a model referenced
 from the state – the ProcessModel of a definition, a FlowNode in a cache – are written as references to the
-definition's key (pickle's persistent ids) and resolve to the re-parsed model's objects.
+definition's key and resolve to the re-parsed model's objects.
 
 pickle is used for speed and because the state holds datetimes, sets and enums; a data directory is trusted like
 the engine's own code (it is written by the engine, under the operator's account, and never received over the
 network).
 """
 
+import copyreg
+import dataclasses
 import io
 import itertools
+import operator
 import pickle
+from collections.abc import Callable
 from typing import Any
 
+from engine import state as state_module
 from engine.engine import Engine
 from engine.model import FlowNode, ProcessModel
 
@@ -61,51 +66,84 @@ def state_attributes(engine: Engine) -> dict[str, Any]:
     }
 
 
-class _StatePickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, engine: Engine) -> None:
-        super().__init__(file, _PROTOCOL)
-        self._refs: dict[int, tuple[Any, ...]] = {}
-        for key, definition in engine.definitions.items():
-            self._refs[id(definition.model)] = ("model", key)
-            for element_id, node in definition.model.elements.items():
-                self._refs[id(node)] = ("node", key, element_id)
+def _slotted_reducer(cls: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """Pickles an instance of a slotted dataclass as its constructor's positional arguments: the dataclass's own
+    __getstate__/__setstate__ for slots are Python loops over fields(), several times slower on the engine's most
+    numerous object."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
 
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, ProcessModel | FlowNode):
-            ref = self._refs.get(id(obj))
-            if ref is None:
-                raise pickle.PicklingError(f"a process model object outside the deployed definitions: {obj!r:.80}")
-            return ref
-        if type(obj) is itertools.count:
-            # pickling itertools.count is deprecated (gone in Python 3.14): its next value, from its repr "count(n)"
-            text = repr(obj)
-            if not (text.startswith("count(") and text.endswith(")") and "," not in text):
-                raise pickle.PicklingError(f"only a count with step 1 can be stored, not {text}")
-            return ("count", int(text[6:-1]))
-        return None
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        return (cls, values(obj))
+
+    return reduce
 
 
-class _StateUnpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, models: dict[int, ProcessModel]) -> None:
-        super().__init__(file)
-        self._models = models
+_SLOTTED_REDUCERS = {
+    cls: _slotted_reducer(cls)
+    for cls in vars(state_module).values()
+    if isinstance(cls, type)
+    and dataclasses.is_dataclass(cls)
+    and "__slots__" in vars(cls)
+    and len(dataclasses.fields(cls)) > 1
+}
 
-    def persistent_load(self, pid: Any) -> Any:
-        match pid:
-            case ("model", int(key)):
-                return self._models[key]
-            case ("node", int(key), str(element_id)):
-                return self._models[key].elements[element_id]
-            case ("count", int(start)):
-                return itertools.count(start)
-        raise pickle.UnpicklingError(f"unknown reference in a snapshot: {pid!r}")
+
+# the models of the snapshot being loaded, for _model_ref and _node_ref (unpickling calls them by name)
+_loading: dict[int, ProcessModel] = {}
+
+
+def _model_ref(key: int) -> ProcessModel:
+    return _loading[key]
+
+
+def _node_ref(key: int, element_id: str) -> FlowNode:
+    return _loading[key].elements[element_id]
+
+
+def _state_pickler(file: io.BytesIO, engine: Engine) -> pickle.Pickler:
+    """A pickler writing model objects as references (see the module doc) and counters as their next value.
+
+    Through a dispatch table, looked up by type in C: a persistent_id hook would be a Python call per object."""
+    models = {id(d.model): key for key, d in engine.definitions.items()}
+    nodes = {
+        id(node): (key, element_id)
+        for key, d in engine.definitions.items()
+        for element_id, node in d.model.elements.items()
+    }
+
+    def reduce_model(model: ProcessModel) -> tuple[Any, ...]:
+        if id(model) not in models:
+            raise pickle.PicklingError(f"a process model outside the deployed definitions: {model.bpmn_process_id}")
+        return (_model_ref, (models[id(model)],))
+
+    def reduce_node(node: FlowNode) -> tuple[Any, ...]:
+        if id(node) not in nodes:
+            raise pickle.PicklingError(f"a flow node outside the deployed definitions: {node.id}")
+        return (_node_ref, nodes[id(node)])
+
+    def reduce_count(counter: "itertools.count[int]") -> tuple[Any, ...]:
+        # pickling itertools.count is deprecated (gone in Python 3.14): its next value, from its repr "count(n)"
+        text = repr(counter)
+        if not (text.startswith("count(") and text.endswith(")") and "," not in text):
+            raise pickle.PicklingError(f"only a count with step 1 can be stored, not {text}")
+        return (itertools.count, (int(text[6:-1]),))
+
+    pickler = pickle.Pickler(file, _PROTOCOL)
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        **_SLOTTED_REDUCERS,
+        ProcessModel: reduce_model,
+        FlowNode: reduce_node,
+        itertools.count: reduce_count,
+    }
+    return pickler
 
 
 def dump_state(engine: Engine) -> bytes:
     """The engine's state (without its history) as bytes."""
     resources = {key: (d.resource_name, d.resource, d.bpmn_process_id) for key, d in engine.definitions.items()}
     body = io.BytesIO()
-    _StatePickler(body, engine).dump(state_attributes(engine))
+    _state_pickler(body, engine).dump(state_attributes(engine))
     return pickle.dumps((resources, body.getvalue()), _PROTOCOL)
 
 
@@ -118,7 +156,12 @@ def load_state(engine: Engine, data: bytes) -> None:
         if (resource_name, content) not in parsed:
             parsed[(resource_name, content)] = engine._parser.parse(resource_name, content)
         models[key] = next(m for m in parsed[(resource_name, content)] if m.bpmn_process_id == bpmn_process_id)
-    state = _StateUnpickler(io.BytesIO(body), models).load()
+    _loading.clear()
+    _loading.update(models)
+    try:
+        state = pickle.loads(body)
+    finally:
+        _loading.clear()
     vars(engine).update(state)
 
 

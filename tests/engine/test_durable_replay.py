@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine.durable import DurableEngine, open_durable_engine
+from engine.durable import DurableEngine, StorageError, open_durable_engine
 from engine.durable.snapshot import state_attributes
 from engine.engine import Engine
 from engine.errors import EngineError
@@ -219,3 +219,51 @@ async def test_commands_that_change_nothing_are_not_logged(tmp_path: Path) -> No
     finally:
         engine.close()
     await asyncio.sleep(0)
+
+
+async def test_a_command_that_cannot_be_written_stops_the_engine_taking_commands(tmp_path: Path) -> None:
+    """When the log cannot be written, that command fails and every later one is refused (the memory holds a
+    change the log lacks); opened again, the data directory has every command acknowledged before."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("child.bpmn", CHILD)])
+    acknowledged = engine.create_process_instance(bpmn_process_id="child", variables={"id": 1}).key
+    engine._durable_store._db.close()  # the disk is gone
+    with pytest.raises(StorageError, match="berhenti menerima perintah"):
+        engine.create_process_instance(bpmn_process_id="child", variables={"id": 2})
+    with pytest.raises(StorageError, match="berhenti menerima perintah"):
+        engine.activate_jobs("child-work", "w", 1000, 5, [])
+    engine.close()
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert list(recovered.process_instances) == [acknowledged]
+    finally:
+        recovered.close()
+
+
+async def test_snapshots_wait_for_a_quiet_moment_unless_the_log_grows_to_twice_the_interval(tmp_path: Path) -> None:
+    """Past `snapshot_every` commands a snapshot is taken once the engine is idle; at twice as many at once."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True, snapshot_every=5)
+    store = engine._durable_store
+    try:
+        engine.deploy([("child.bpmn", CHILD)])
+        for n in range(4):
+            engine.create_process_instance(bpmn_process_id="child", variables={"id": n})
+        assert (store.last_seq, store.snapshot_seq) == (5, 0)  # due, but commands keep coming
+        for n in range(5):
+            engine.create_process_instance(bpmn_process_id="child", variables={"id": n})
+        assert store.snapshot_seq == 10  # twice the interval: taken at once
+        for n in range(5):
+            engine.create_process_instance(bpmn_process_id="child", variables={"id": n})
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 30
+        while store.snapshot_seq != 15:
+            assert loop.time() < give_up, "no snapshot in a quiet moment"
+            await asyncio.sleep(0.05)
+        assert store.log_after(0) == []
+    finally:
+        engine.close()
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert len(recovered.process_instances) == 14
+    finally:
+        recovered.close()
