@@ -271,6 +271,8 @@ class DurableEngine(Engine):
         )
 
     def close_job_stream(self, stream: _JobStream) -> None:
+        if self._durable_closed:
+            return  # a stream's connection ending after the engine stopped: nothing left to give back
         queued: list[ActivatedJob] = []
         while not stream.queue.empty():
             queued.append(stream.queue.get_nowait())
