@@ -5,6 +5,7 @@ over a workload of timers, messages, incidents, user tasks, call activities, err
 import asyncio
 import dataclasses
 import enum
+import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from engine.durable import DurableEngine, StorageError, open_durable_engine
+from engine.durable.engine import COMMANDS
 from engine.durable.snapshot import state_attributes
 from engine.engine import Engine
 from engine.errors import EngineError
@@ -267,3 +269,16 @@ async def test_snapshots_wait_for_a_quiet_moment_unless_the_log_grows_to_twice_t
         assert len(recovered.process_instances) == 14
     finally:
         recovered.close()
+
+
+def test_every_public_engine_method_that_runs_a_command_is_logged() -> None:
+    """A public Engine method that runs a command (or wakes job streams) is one DurableEngine logs: a method added
+    to the engine later cannot change state unlogged without this failing."""
+    runs_commands = {
+        name
+        for name, function in inspect.getmembers(Engine, inspect.isfunction)
+        if not name.startswith("_")
+        and ("self._command(" in inspect.getsource(function) or "self._wake(" in inspect.getsource(function))
+    }
+    assert runs_commands
+    assert runs_commands <= set(COMMANDS) | {"open_job_stream", "close_job_stream"}
