@@ -46,7 +46,7 @@ from engine.durable.errors import DurableError, StorageError
 from engine.durable.store import Store, SyncMode
 from engine.engine import ActivatedJob, Engine, _JobStream
 from engine.feel import FeelEvaluator
-from engine.state import Record
+from engine.state import KeyGenerator, Record
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,9 @@ COMMANDS = (
     "complete_user_task",
     "assign_user_task",
 )
+# reads that hand out a key from the engine's sequence the first time (REST variable keys, where the engine has
+# them): a key taken unlogged would shift every later key on replay, so they are logged like commands
+KEY_TAKING_READS = tuple(name for name in ("variable_key",) if hasattr(Engine, name))
 _OPEN_STREAM = "open_job_stream"
 _CLOSE_STREAM = "close_job_stream"
 
@@ -131,6 +134,23 @@ class _PersistentClock(Clock):
         self._pinned, self._offset = pinned, offset
 
 
+class _GuardedKeys(KeyGenerator):
+    """The key sequence, refusing to hand out a key outside a logged command: that key would be given to something
+    else on replay. Raised, it points at an engine method DurableEngine must log (COMMANDS, KEY_TAKING_READS)."""
+
+    def __init__(self, engine: "DurableEngine", last: int) -> None:
+        super().__init__(last)
+        self._engine = engine
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (KeyGenerator, (self.last,))  # stored as the plain sequence, without the engine
+
+    def next(self) -> int:
+        if not self._engine._durable_depth:
+            raise DurableError("internal: a key was taken outside a logged command; the durable engine must log it")
+        return super().next()
+
+
 class DurableEngine(Engine):
     """An Engine whose state lives in a data directory (see the module doc). Open it with `open_durable_engine`."""
 
@@ -153,6 +173,7 @@ class DurableEngine(Engine):
         self._durable_last_append = time.monotonic()
         self._durable_idle_check: asyncio.TimerHandle | None = None
         self._recover()
+        self.keys = _GuardedKeys(self, self.keys.last)
         clock.on_change = self._save_clock
 
     # ------------------------------------------------------------------ recovery
@@ -343,7 +364,7 @@ def _logged_method(name: str) -> Callable[..., Any]:
     return method
 
 
-for _name in COMMANDS:
+for _name in COMMANDS + KEY_TAKING_READS:
     setattr(DurableEngine, _name, _logged_method(_name))
 
 

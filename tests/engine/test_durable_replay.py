@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from engine.durable import DurableEngine, StorageError, open_durable_engine
-from engine.durable.engine import COMMANDS
+from engine.durable import DurableEngine, DurableError, StorageError, open_durable_engine
+from engine.durable.engine import COMMANDS, KEY_TAKING_READS
 from engine.durable.snapshot import state_attributes
 from engine.engine import Engine
 from engine.errors import EngineError
-from engine.state import JobState
+from engine.state import JobState, KeyGenerator
 from tests.engine.bpmn_harness import (
     boundary,
     bpmn,
@@ -98,6 +98,8 @@ def normalized(value: Any) -> Any:
         return sorted(normalized(v) for v in value)
     if isinstance(value, list | tuple):
         return [normalized(v) for v in value]
+    if isinstance(value, KeyGenerator):
+        return ("KeyGenerator", value.last)
     if hasattr(value, "__next__"):  # a counter: its repr says where it is
         return repr(value)
     if hasattr(value, "__dict__") and not isinstance(value, type):
@@ -272,13 +274,25 @@ async def test_snapshots_wait_for_a_quiet_moment_unless_the_log_grows_to_twice_t
 
 
 def test_every_public_engine_method_that_runs_a_command_is_logged() -> None:
-    """A public Engine method that runs a command (or wakes job streams) is one DurableEngine logs: a method added
-    to the engine later cannot change state unlogged without this failing."""
+    """A public Engine method that runs a command, wakes job streams or takes a key is one DurableEngine logs: a
+    method added to the engine later cannot change state unlogged without this failing."""
     runs_commands = {
         name
         for name, function in inspect.getmembers(Engine, inspect.isfunction)
         if not name.startswith("_")
-        and ("self._command(" in inspect.getsource(function) or "self._wake(" in inspect.getsource(function))
+        and any(call in inspect.getsource(function) for call in ("self._command(", "self._wake(", "self.keys.next("))
     }
     assert runs_commands
-    assert runs_commands <= set(COMMANDS) | {"open_job_stream", "close_job_stream"}
+    assert runs_commands <= set(COMMANDS) | set(KEY_TAKING_READS) | {"open_job_stream", "close_job_stream"}
+
+
+async def test_a_key_taken_outside_a_logged_command_is_refused(tmp_path: Path) -> None:
+    """Handing out a key outside a logged command (which a replay would give to something else) raises, instead of
+    silently shifting every later key."""
+    engine = open_durable_engine(tmp_path)
+    try:
+        with pytest.raises(DurableError, match="outside a logged command"):
+            engine.keys.next()
+        engine.deploy([("child.bpmn", CHILD)])  # inside a command: fine
+    finally:
+        engine.close()
