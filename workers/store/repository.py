@@ -359,13 +359,15 @@ class Store:
             self._audit(session, request, "identitas.diisi", actor, detail)
             return _person_record(number, person)
 
-    def mark_email_verified(self, number: str, role: PersonRole) -> PersonRecord:
-        """Record that the person's e-mail address was verified (idempotent: the first time is kept)."""
+    def mark_email_verified(self, number: str, role: PersonRole, *, basis: str) -> PersonRecord:
+        """Record that the person's e-mail address was verified, and on what basis (`basis`, formal Indonesian, kept
+        in the audit trail). Idempotent: the first verification is kept."""
         with self._transaction() as session:
             person = self._person(session, number, role)
-            if person.email_verified_at is None:
+            if person.email_verified_at is None and person.email:
                 person.email_verified_at = self.now()
-                self._audit(session, self._request(session, number), "surel.terverifikasi", "sistem", {"peran": role})
+                detail = {"peran": role, "dasar": basis}
+                self._audit(session, self._request(session, number), "surel.terverifikasi", "sistem", detail)
             return _person_record(number, person)
 
     def find_identity_matches(self, number: str, role: PersonRole) -> list[IdentityMatch]:
