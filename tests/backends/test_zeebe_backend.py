@@ -81,6 +81,43 @@ async def test_time_moves_by_pinning_the_clock_through_rest(
     assert notice["state"] == "ACTIVE"
 
 
+async def test_pinning_the_clock_sets_the_time_the_tests_read(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine
+) -> None:
+    """pin_clock pins the engine over REST and current_time (the workers' clock in a test) follows, to the ms; time
+    then moves on from the pin, backwards included (a shared Camunda starts each test at the same moment)."""
+    moment = datetime(2026, 3, 2, 1, 0, 0, 123456, tzinfo=UTC)
+    await zeebe_backend.pin_clock(moment)
+    assert zeebe_backend.current_time == engine.current_time == moment.replace(microsecond=123000)
+    await zeebe_backend.increase_time(timedelta(days=14))
+    assert engine.current_time == zeebe_backend.current_time == datetime(2026, 3, 16, 1, 0, 0, 123000, tzinfo=UTC)
+    await zeebe_backend.pin_clock(moment.replace(microsecond=0))
+    assert engine.current_time == zeebe_backend.current_time == moment.replace(microsecond=0)
+
+
+async def test_the_instance_snapshot_reads_the_searches(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """instance(), variables() and active_element_ids() answer what the embedded engine's own assertions see."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    pi = (
+        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900007"})
+    ).process_instance_key
+    await zeebe_backend.wait_for_workers(["periksa-kelengkapan-berkas"])  # Camunda cannot tell: returns at once
+    await zeebe_backend.wait_for_idle()
+
+    state = await zeebe_backend.instance(pi)
+    state.is_active().is_waiting_exactly_at("PeriksaKelengkapanBerkasTask").has_passed(
+        "PermohonanDiajukanStartEvent"
+    ).has_variable("nomorPermohonan", "ADM-2026-900007").has_no_incidents()
+    own = engine.assert_that(pi)
+    assert state.active_elements() == own.active_elements() == await zeebe_backend.active_element_ids(pi)
+    assert state.passed_elements() == own.passed_elements()
+    assert state.variables == own.variables() == await zeebe_backend.variables(pi)
+    with pytest.raises(AssertionError, match="expected the instance to be completed, but process instance"):
+        state.is_completed()
+
+
 async def test_leaving_cancels_the_instances_still_active(engine: EmbeddedEngine, zeebe_client: ZeebeClient) -> None:
     """When a test's backend closes, every root instance still active is cancelled: the next test starts clean."""
     async with ZeebeBackend(StandIn(engine), quiet=0.3) as backend:
