@@ -1,11 +1,11 @@
 """pytest plugin: `--engine=embedded|zeebe` and the `backend` fixture that honours it.
 
 `--engine=embedded` (the default) gives each test a fresh embedded engine; `--engine=zeebe` gives the tests marked
-`zeebe` one Camunda 8.8 in Docker for the session (testcontainers; the image tags of compose.env, clock controlled).
-Where no Docker engine answers, those tests are skipped with one line: "Docker tidak tersedia: …". Only tests marked
-`zeebe` take the `backend` fixture, and every test so marked must take it, so that none passes silently on the
-embedded engine under `--engine=zeebe`. Tests that use the `engine` fixture directly always run on the embedded
-engine.
+`zeebe` or `e2e` (the end-to-end suite, tests/e2e) one Camunda 8.8 in Docker for the session (testcontainers; the
+image tags of compose.env, clock controlled). Where no Docker engine answers, those tests are skipped with one line:
+"Docker tidak tersedia: …". Only tests so marked take the `backend` fixture, and every test so marked must take it,
+so that none passes silently on the embedded engine under `--engine=zeebe`. Tests that use the `engine` fixture
+directly always run on the embedded engine.
 """
 
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +18,8 @@ from engine.testing import EmbeddedEngine
 from tests.backends.backend import Backend, CamundaContainers, EmbeddedBackend, ZeebeBackend, docker_problem
 
 ENGINES = ("embedded", "zeebe")
+BACKEND_MARKERS = ("zeebe", "e2e")
+"""The markers of the tests that run on the engine `--engine` chose."""
 ZEEBE_TEST_TIMEOUT_SECONDS = 900
 
 
@@ -27,24 +29,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--engine",
         choices=ENGINES,
         default="embedded",
-        help="engine of the tests marked 'zeebe': embedded (default) or zeebe (Camunda 8.8 in Docker, testcontainers)",
+        help=(
+            "engine of the tests marked 'zeebe' or 'e2e': embedded (default) or zeebe (Camunda 8.8 in Docker, "
+            "testcontainers)"
+        ),
     )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     """Say which engine the backend-agnostic tests use."""
-    return f"engine of the tests marked zeebe: {config.getoption('engine')}"
+    return f"engine of the tests marked zeebe or e2e: {config.getoption('engine')}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked `zeebe` must take the `backend` fixture, and only such a test may. Against Camunda in Docker
-    such a test gets a longer time limit: the first one also pulls the images and starts the containers."""
+    """A test marked `zeebe` or `e2e` must take the `backend` fixture, and only such a test may. Against Camunda in
+    Docker such a test gets a longer time limit: the first one also pulls the images and starts the containers."""
     for item in items:
-        marked = item.get_closest_marker("zeebe") is not None
+        marked = any(item.get_closest_marker(name) is not None for name in BACKEND_MARKERS)
         uses = "backend" in getattr(item, "fixturenames", ())
         if marked != uses:
             raise pytest.UsageError(
-                f"{item.nodeid}: a test marked 'zeebe' takes the 'backend' fixture, and only such a test does"
+                f"{item.nodeid}: a test marked 'zeebe' or 'e2e' takes the 'backend' fixture, and only such a test does"
             )
         if marked and config.getoption("engine") == "zeebe":
             item.add_marker(pytest.mark.timeout(ZEEBE_TEST_TIMEOUT_SECONDS))
