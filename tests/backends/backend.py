@@ -129,7 +129,7 @@ class Backend(Protocol):
         ...
 
     async def process_instance(self, key: int) -> dict[str, Any]:
-        """`GET /v2/process-instances/{key}`."""
+        """The instance from `POST /v2/process-instances/search`, waiting until the search has it."""
         ...
 
     async def search_element_instances(self, **filter: Any) -> list[dict[str, Any]]:
@@ -254,8 +254,11 @@ class _RestBackend:
         return await self._search("incidents", filter)
 
     async def process_instance(self, key: int) -> dict[str, Any]:
-        answer: dict[str, Any] = await self.rest("GET", f"/v2/process-instances/{key}")
-        return answer
+        """The instance as its search answers it, once the search has it (Camunda's trails a new instance)."""
+        [found] = await eventually(
+            lambda: self.search_process_instances(processInstanceKey=str(key)), bool, what=f"process instance {key}"
+        )
+        return found
 
     async def active_element_ids(self, process_instance_key: int) -> list[str]:
         active = await self.search_element_instances(processInstanceKey=str(process_instance_key), state="ACTIVE")

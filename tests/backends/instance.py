@@ -14,7 +14,7 @@ SCOPES = ("SUB_PROCESS", "EVENT_SUB_PROCESS")
 
 @dataclass(frozen=True)
 class InstanceState:
-    """One process instance: `GET /v2/process-instances/{key}`, its element instances in the order entered, its
+    """One process instance as the process-instance search answers it, its element instances in the order entered, its
     process-level variables (decoded) and its active incidents."""
 
     key: int
