@@ -43,6 +43,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 import aiohttp
+from lxml import etree
 from pyzeebe import ZeebeClient, create_insecure_channel
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
@@ -63,6 +64,10 @@ CAMUNDA_MANAGEMENT_PORT = 9600
 ELASTICSEARCH_PORT = 9200
 STARTUP_TIMEOUT_SECONDS = 300
 PAGE_LIMIT = 100
+BUSY_QUIET_FACTOR = 5
+"""On Camunda, how many times longer the searches must stay unchanged while a job of a type the test's workers serve
+is active (a worker may be at it)."""
+ZEEBE_TASK_DEFINITION = "{http://camunda.org/schema/zeebe/1.0}taskDefinition"
 
 
 class Backend(Protocol):
@@ -225,12 +230,17 @@ class _RestBackend:
 
     async def rest(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One REST call below `rest_url`; the JSON answer (None for 204). Raises on an HTTP error, with its body."""
+        text = await self.rest_text(method, path, body)
+        return json.loads(text) if text else None
+
+    async def rest_text(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> str:
+        """One REST call below `rest_url`; the answer's text. Raises on an HTTP error, with its body."""
         assert self._http is not None, "use the backend as an async context manager"
         async with self._http.request(method, f"{self.rest_url}{path}", json=body) as response:
             text = await response.text()
             if response.status >= 400:
                 raise AssertionError(f"{method} {path} answered {response.status}: {text}")
-            return json.loads(text) if text else None
+            return text
 
     async def _search(self, resource: str, filter: Mapping[str, Any], query: str = "") -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -578,6 +588,27 @@ class Cluster(Protocol):
         ...
 
 
+@dataclass
+class StandIn:
+    """An embedded engine standing in for the Camunda containers (`pytest --engine=zeebe-stand-in`, and the tests of
+    `ZeebeBackend` itself): its gateway, its REST API – the same `/v2` endpoints, a clock that `PUT /v2/clock` pins –
+    and the time last pinned. It tries the Camunda path of the suite without Docker; it proves nothing about Camunda
+    itself."""
+
+    engine: EmbeddedEngine
+    pinned: datetime | None = None
+
+    @property
+    def address(self) -> str:
+        """The embedded gateway."""
+        return self.engine.address
+
+    @property
+    def rest_url(self) -> str:
+        """The embedded REST API."""
+        return self.engine.rest_url
+
+
 class ZeebeBackend(_RestBackend):
     """Camunda 8.8 in Docker, shared by the tests of a session; each test leaves no instance active behind it."""
 
@@ -587,6 +618,7 @@ class ZeebeBackend(_RestBackend):
         super().__init__()
         self.containers = containers
         self.quiet = quiet
+        self._job_types: dict[str, dict[str, str]] = {}
 
     @property
     def address(self) -> str:
@@ -619,26 +651,52 @@ class ZeebeBackend(_RestBackend):
     async def wait_for_workers(self, task_types: Iterable[str], timeout: float = 10.0) -> None:
         """Nothing to wait for that Camunda could show: a worker's long poll takes a job as soon as it asks."""
 
-    async def _fingerprint(self) -> tuple[Any, ...]:
+    async def job_types(self, process_definition_key: str) -> dict[str, str]:
+        """The job type of every job-based element of a deployed process, by element id (read once from
+        `GET /v2/process-definitions/{key}/xml`)."""
+        types = self._job_types.get(process_definition_key)
+        if types is None:
+            xml = await self.rest_text("GET", f"/v2/process-definitions/{process_definition_key}/xml")
+            root = etree.fromstring(xml.encode())
+            types = {}
+            for definition in root.iter(ZEEBE_TASK_DEFINITION):
+                element = definition.getparent()
+                element = element.getparent() if element is not None else None  # extensionElements → the task
+                if element is not None and element.get("id") and definition.get("type"):
+                    types[str(element.get("id"))] = str(definition.get("type"))
+            self._job_types[process_definition_key] = types
+        return types
+
+    async def _fingerprint(self, served: frozenset[str]) -> tuple[tuple[Any, ...], bool]:
+        """What the searches show (element instances, the active ones, incidents), and whether an active element's
+        job is of a `served` type."""
         everything = await self.rest("POST", "/v2/element-instances/search", {"page": {"limit": 1}})
         active = await self.search_element_instances(state="ACTIVE")
         incidents = await self.rest("POST", "/v2/incidents/search", {"page": {"limit": 1}})
-        return (
+        busy = False
+        for element in active if served else []:
+            types = await self.job_types(str(element["processDefinitionKey"]))
+            busy = busy or types.get(element["elementId"]) in served
+        seen = (
             everything["page"]["totalItems"],
             tuple(e["elementInstanceKey"] for e in active),
             incidents["page"]["totalItems"],
         )
+        return seen, busy
 
     async def wait_for_idle(self, timeout: float = 30.0, *, served: Iterable[str] = ()) -> None:
         """Best effort: the searches give the same answer for `quiet` seconds in a row (the exporter has caught up
-        and nothing moves); TimeoutError if they keep changing. `served` cannot be checked on Camunda."""
+        and nothing moves) – BUSY_QUIET_FACTOR times longer while an active element's job is of a `served` type,
+        since Camunda does not tell whether a worker is at it or it backs off after a failure; TimeoutError if they
+        keep changing."""
+        wanted = frozenset(served)
         give_up = time.monotonic() + timeout
-        last = await self._fingerprint()
+        last, busy = await self._fingerprint(wanted)
         calm_since = time.monotonic()
-        while time.monotonic() - calm_since < self.quiet:
+        while time.monotonic() - calm_since < self.quiet * (BUSY_QUIET_FACTOR if busy else 1):
             if time.monotonic() >= give_up:
                 raise TimeoutError(f"Camunda did not become idle within {timeout} s")
             await asyncio.sleep(0.25)
-            now = await self._fingerprint()
+            now, busy = await self._fingerprint(wanted)
             if now != last:
                 last, calm_since = now, time.monotonic()

@@ -5,7 +5,6 @@ are chosen and how a missing Docker engine is reported."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -14,8 +13,10 @@ from pyzeebe import ZeebeClient
 
 from engine.testing import EmbeddedEngine
 from tests.backends.backend import (
+    BUSY_QUIET_FACTOR,
     COMPOSE_ENV,
     CamundaContainers,
+    StandIn,
     ZeebeBackend,
     _partition_healthy,
     compose_versions,
@@ -23,24 +24,6 @@ from tests.backends.backend import (
     eventually,
 )
 from tests.workers.harness import BPMN_DIR
-
-
-@dataclass
-class StandIn:
-    """The embedded engine standing in for the Camunda containers: its gateway, its REST API, the pinned time."""
-
-    engine: EmbeddedEngine
-    pinned: datetime | None = None
-
-    @property
-    def address(self) -> str:
-        """The embedded gateway."""
-        return self.engine.address
-
-    @property
-    def rest_url(self) -> str:
-        """The embedded REST API."""
-        return self.engine.rest_url
 
 
 @pytest.fixture
@@ -137,6 +120,30 @@ async def test_idle_means_the_searches_stay_unchanged_for_the_quiet_period(
     loop = asyncio.get_running_loop()
     started = loop.time()
     await zeebe_backend.wait_for_idle()
+    assert loop.time() - started >= zeebe_backend.quiet
+
+
+async def test_a_job_a_served_worker_may_be_at_keeps_it_busy_longer(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """The job types come from the deployed XML; while an active step's job is of a served type, idle takes five
+    quiet periods (a worker may be at it), and one when its type is not served."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    pi = (
+        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900008"})
+    ).process_instance_key
+    [step] = await eventually(
+        lambda: zeebe_backend.search_element_instances(processInstanceKey=str(pi), state="ACTIVE"), bool
+    )
+    types = await zeebe_backend.job_types(step["processDefinitionKey"])
+    assert types[step["elementId"]] == "periksa-kelengkapan-berkas"
+    assert types["KirimNotifikasiSlaTask"] == "kirim-notifikasi-sla"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await zeebe_backend.wait_for_idle(served=["periksa-kelengkapan-berkas"])
+    assert loop.time() - started >= BUSY_QUIET_FACTOR * zeebe_backend.quiet
+    started = loop.time()
+    await zeebe_backend.wait_for_idle(served=["kirim-email"])
     assert loop.time() - started >= zeebe_backend.quiet
 
 
