@@ -308,7 +308,9 @@ class _RestBackend:
         return InstanceState(
             key=process_instance_key,
             process=await self.process_instance(process_instance_key),
-            elements=await self.search_element_instances(processInstanceKey=key),
+            elements=[  # the process itself, should a search answer it, is no element the instance passes
+                e for e in await self.search_element_instances(processInstanceKey=key) if e["type"] != "PROCESS"
+            ],
             variables=await self.variables(process_instance_key),
             incidents=await self.search_incidents(processInstanceKey=key, state="ACTIVE"),
         )
