@@ -133,6 +133,8 @@ class Engine:
         self.forms: dict[int, Form] = {}
         self.process_instances: dict[int, ProcessInstance] = {}
         self.element_instances: dict[int, ElementInstance] = {}
+        self._variable_keys: dict[tuple[int, str], int] = {}
+        self._variables_by_key: dict[int, tuple[int, str]] = {}
         self.jobs: dict[int, Job] = {}
         self.timers: dict[int, Timer] = {}
         self.subscriptions: dict[int, MessageSubscription] = {}
@@ -270,6 +272,24 @@ class Engine:
         for scope in reversed(self.scope_chain(inst)):
             merged.update(scope.variables)
         return merged
+
+    def variable_key(self, scope_key: int, name: str) -> int:
+        """The key of the variable `name` of a scope, as the REST API answers it (`variableKey`): given from the
+        engine's key sequence the first time the variable is asked about, the same ever after."""
+        key = self._variable_keys.get((scope_key, name))
+        if key is None:
+            key = self.keys.next()
+            self._variable_keys[(scope_key, name)] = key
+            self._variables_by_key[key] = (scope_key, name)
+        return key
+
+    def variable_of_key(self, key: int) -> tuple[ElementInstance, str] | None:
+        """The scope and name of a variable key that `variable_key` gave, if the variable is still there."""
+        found = self._variables_by_key.get(key)
+        if found is None:
+            return None
+        inst = self.element_instances.get(found[0])
+        return (inst, found[1]) if inst is not None and found[1] in inst.variables else None
 
     def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None:
         """Zeebe's rule: the nearest scope that already has the variable, else the process instance."""

@@ -607,6 +607,23 @@ INCIDENTS = Resource(
     },
 )
 
+VARIABLES = Resource(
+    "variable",
+    "variableKey",
+    {
+        "variableKey": _KEY,
+        "name": _STRING,
+        "value": _STRING,  # the value as JSON text; a search filters and sorts on that text
+        "scopeKey": _KEY,
+        "processInstanceKey": _KEY,
+        "tenantId": _TENANT,
+        "isTruncated": Field(FieldKind.BOOL),
+    },
+)
+VARIABLE_VALUE_LIMIT = 8191
+"""Camunda's default size threshold: an answer holds at most this many characters of a value unless the search
+asks for `truncateValues=false`."""
+
 PROCESS_DEFINITIONS = Resource(
     "process definition",
     "processDefinitionKey",
@@ -773,6 +790,37 @@ def incident_row(incident: Incident) -> Row:
         "jobKey": incident.job_key,
         "tenantId": TENANT,
     }
+
+
+def variable_rows(engine: Engine, *, truncate: bool = True) -> Iterator[Row]:
+    """Every variable of every scope, live or finished, as Camunda keeps them: one row per scope and name, the value
+    as JSON text (cut at VARIABLE_VALUE_LIMIT characters when `truncate`)."""
+    for inst in list(engine.element_instances.values()):
+        for name, value in list(inst.variables.items()):
+            yield variable_row(engine, inst, name, value, truncate=truncate)
+
+
+def variable_row(engine: Engine, inst: ElementInstance, name: str, value: Any, *, truncate: bool = True) -> Row:
+    text = json.dumps(value, ensure_ascii=False)
+    cut = truncate and len(text) > VARIABLE_VALUE_LIMIT
+    return {
+        "variableKey": engine.variable_key(inst.key, name),
+        "name": name,
+        "value": text[:VARIABLE_VALUE_LIMIT] if cut else text,
+        "scopeKey": inst.key,
+        "processInstanceKey": inst.process_instance_key,
+        "tenantId": TENANT,
+        "isTruncated": cut,
+    }
+
+
+def find_variable(engine: Engine, key: int) -> Row | None:
+    """The variable with this key, its value whole (Camunda's GET answers the full value)."""
+    found = engine.variable_of_key(key)
+    if found is None:
+        return None
+    inst, name = found
+    return variable_row(engine, inst, name, inst.variables[name], truncate=False)
 
 
 def process_definition_rows(engine: Engine) -> Iterator[Row]:
