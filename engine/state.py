@@ -99,15 +99,16 @@ class ElementInstance:
     started_at: datetime
     ended_at: datetime | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    children: set[int] = field(default_factory=set)
+    # created on demand (most elements never have children or waits): fewer objects per element
+    children: set[int] | None = None
     join_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     pending_activations: int = 0  # activations queued in this scope that have not run yet
     pending_targets: dict[str, int] = field(default_factory=dict)  # their element ids (inclusive joins look)
     job_key: int | None = None
     user_task_key: int | None = None
-    timer_keys: set[int] = field(default_factory=set)
-    subscription_keys: set[int] = field(default_factory=set)
-    signal_subscription_keys: set[int] = field(default_factory=set)
+    timer_keys: set[int] | None = None
+    subscription_keys: set[int] | None = None
+    signal_subscription_keys: set[int] | None = None
     incident_key: int | None = None
     called_instance_key: int | None = None  # a call activity: the process instance it created
     # multi-instance
@@ -125,7 +126,7 @@ class ElementInstance:
     triggered: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessInstance:
     key: int
     bpmn_process_id: str
