@@ -15,7 +15,7 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from engine.parser import BpmnParser
 from engine.state import (
     ElementInstance,
     ElementState,
+    FinishedElement,
     Form,
     Incident,
     IncidentState,
@@ -61,6 +62,8 @@ TERMINATED = "TERMINATED"
 # `.value` and `in` a set go through Python-level descriptors and hashing
 _ACTIVATING: str = ElementState.ACTIVATING.value
 _LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.COMPLETING)
+_RECORD_WIDTH = len(Record._fields)
+_HISTORY_CHUNK = _RECORD_WIDTH * 4096  # fields per sealed chunk of the history
 
 # Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
 # raises an incident at the call activity instead of creating instances forever)
@@ -137,7 +140,11 @@ class Engine:
         self.definitions: dict[int, ProcessDefinition] = {}
         self.forms: dict[int, Form] = {}
         self.process_instances: dict[int, ProcessInstance] = {}
+        # the element instances of running process instances; when a process instance ends, its element
+        # instances move to _archive as plain tuples (FinishedElement fields): read them with element_instance()
+        # and all_element_instances()
         self.element_instances: dict[int, ElementInstance] = {}
+        self._archive: dict[int, tuple[Any, ...]] = {}
         self.jobs: dict[int, Job] = {}
         self.timers: dict[int, Timer] = {}
         self.subscriptions: dict[int, MessageSubscription] = {}
@@ -146,9 +153,11 @@ class Engine:
         self.messages: dict[int, Message] = {}
         self.incidents: dict[int, Incident] = {}
         self.user_tasks: dict[int, UserTask] = {}
-        # the history, as plain tuples (fields of Record): unlike Record objects, tuples of ints, strings and
-        # datetimes drop out of the cyclic garbage collector, so the growing history does not slow every collection
-        self._history: list[tuple[Any, ...]] = []
+        # the history: the fields of each Record one after another in a flat list (no object per record for the
+        # cyclic garbage collector to count and scan), sealed every _HISTORY_CHUNK fields into a tuple (of ints,
+        # strings and datetimes: the collector stops tracking it, and full collections skip it)
+        self._history: list[Any] = []
+        self._history_chunks: list[tuple[Any, ...]] = []
         # scheduling
         self._due: list[tuple[datetime, int, str, int]] = []
         self._due_seq = itertools.count()
@@ -178,7 +187,13 @@ class Engine:
     @property
     def records(self) -> list[Record]:
         """The history: every transition so far, oldest first (a new list on every read)."""
-        return [Record._make(entry) for entry in self._history]
+        return [Record._make(entry) for entry in self._history_entries()]
+
+    def _history_entries(self) -> Iterator[tuple[Any, ...]]:
+        """The history as tuples of Record's fields, oldest first."""
+        for chunk in [*self._history_chunks, self._history]:
+            for start in range(0, len(chunk), _RECORD_WIDTH):
+                yield tuple(chunk[start : start + _RECORD_WIDTH])
 
     def _record(
         self,
@@ -191,9 +206,9 @@ class Engine:
     ) -> None:
         now = self._command_time or self.clock.now()
         if element is None:
-            entry: tuple[Any, ...] = (next(self._positions), value_type, intent, key, now, pi, None, None, None)
+            self._history += (next(self._positions), value_type, intent, key, now, pi, None, None, None)
         else:
-            entry = (
+            self._history += (
                 next(self._positions),
                 value_type,
                 intent,
@@ -204,23 +219,25 @@ class Engine:
                 element.bpmn_element_type,
                 element.flow_scope_key,
             )
-        self._history.append(entry)
 
     def _record_element(self, intent: str, inst: ElementInstance) -> None:
         """A PROCESS_INSTANCE record of an element instance (the executor writes several per element)."""
-        self._history.append(
-            (
-                next(self._positions),
-                "PROCESS_INSTANCE",
-                intent,
-                inst.key,
-                self._command_time or self.clock.now(),
-                inst.process_instance_key,
-                inst.element_id,
-                inst.bpmn_element_type,
-                inst.flow_scope_key,
-            )
+        self._history += (
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            intent,
+            inst.key,
+            self._command_time or self.clock.now(),
+            inst.process_instance_key,
+            inst.element_id,
+            inst.bpmn_element_type,
+            inst.flow_scope_key,
         )
+
+    def _seal_history(self) -> None:
+        if len(self._history) >= _HISTORY_CHUNK:
+            self._history_chunks.append(tuple(self._history))
+            self._history = []
 
     def _transition(self, inst: ElementInstance, state: ElementState) -> None:
         inst.state = state
@@ -257,6 +274,7 @@ class Engine:
                     pass  # an incident was raised in that step; the element waits for its resolution
         finally:
             self._running = False
+            self._seal_history()
 
     def _wake(self) -> None:
         for job_type in self._touched_job_types:
@@ -290,15 +308,18 @@ class Engine:
     def scope_chain(self, inst: ElementInstance) -> list[ElementInstance]:
         """The instance and its flow scopes, innermost first."""
         chain = [inst]
-        while chain[-1].flow_scope_key is not None:
-            chain.append(self.element_instances[chain[-1].flow_scope_key])
+        while (scope_key := chain[-1].flow_scope_key) is not None:
+            scope = self.element_instances.get(scope_key) or self.element_instance(scope_key)
+            if scope is None:
+                raise KeyError(scope_key)
+            chain.append(scope)
         return chain
 
     def visible_variables(self, inst: ElementInstance) -> dict[str, Any]:
         if inst.flow_scope_key is None:
             return dict(inst.variables)
-        scope = self.element_instances[inst.flow_scope_key]
-        if scope.flow_scope_key is None:  # an element of the process itself, the common case
+        scope = self.element_instances.get(inst.flow_scope_key)
+        if scope is not None and scope.flow_scope_key is None:  # an element of the process itself, the common case
             merged = dict(scope.variables)
             if inst.variables:
                 merged.update(inst.variables)
@@ -578,6 +599,7 @@ class Engine:
             started_at=now,
         )
         self.element_instances[key] = root
+        pi.element_keys.append(key)
         self._record_element(_ACTIVATING, root)
         for name, value in variables.items():
             self._set_local(root, name, value)
@@ -631,6 +653,7 @@ class Engine:
             self._command_time or self.clock.now(),
         )
         self.element_instances[key] = inst
+        self.process_instances[inst.process_instance_key].element_keys.append(key)
         if scope.children is None:
             scope.children = {key}
         else:
@@ -1415,6 +1438,43 @@ class Engine:
             self._steps.append(
                 functools.partial(self._called_process_completed, pi.parent_element_instance_key, variables)
             )
+        self._archive_elements(pi)
+
+    def _archive_elements(self, pi: ProcessInstance) -> None:
+        """Moves the element instances of a process instance that has ended out of the live state into the
+        archive, as plain tuples: the live state stays as small as what runs, and finished instances leave no
+        objects behind for the cyclic garbage collector to traverse again and again."""
+        live = self.element_instances
+        archive = self._archive
+        for key in pi.element_keys:
+            inst = live.get(key)
+            if inst is not None and (inst.state is ElementState.COMPLETED or inst.state is ElementState.TERMINATED):
+                del live[key]
+                archive[key] = FinishedElement.of(inst)
+        pi.element_keys.clear()
+
+    # ================================================================== reading element instances
+    def element_instance(self, key: int) -> ElementInstance | None:
+        """The element instance with this key: a live one, or a detached copy of one of a finished instance."""
+        inst = self.element_instances.get(key)
+        if inst is not None:
+            return inst
+        entry = self._archive.get(key)
+        return self._restored(entry) if entry is not None else None
+
+    def all_element_instances(self) -> Iterator[ElementInstance]:
+        """Every element instance, live and finished (finished ones as detached copies); no particular order."""
+        yield from list(self.element_instances.values())
+        for entry in list(self._archive.values()):
+            yield self._restored(entry)
+
+    def _restored(self, entry: tuple[Any, ...]) -> ElementInstance:
+        finished = FinishedElement._make(entry)
+        root_variables = None
+        if finished.flow_scope_key is None:
+            pi = self.process_instances.get(finished.key)
+            root_variables = pi.final_variables if pi is not None else None
+        return finished.element_instance(root_variables)
 
     # ================================================================== termination
     def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None:

@@ -632,8 +632,8 @@ def user_task_rows(engine: Engine) -> Iterator[Row]:
 
 def user_task_row(engine: Engine, task: UserTask) -> Row:
     definition = engine.definitions.get(task.process_definition_key)
-    root = engine.element_instances.get(task.process_instance_key)
-    inst = engine.element_instances.get(task.element_instance_key)
+    root = engine.element_instance(task.process_instance_key)
+    inst = engine.element_instance(task.element_instance_key)
     return {
         "userTaskKey": task.key,
         "name": task.name or task.element_id,
@@ -675,7 +675,7 @@ def _date_or_none(text: str | None) -> datetime | None:
 def process_instance_rows(engine: Engine) -> Iterator[Row]:
     active_incidents = {i.process_instance_key for i in engine.incidents.values() if i.state is IncidentState.ACTIVE}
     scopes: dict[int, list[dict[str, Any]]] = {}
-    for inst in engine.element_instances.values():
+    for inst in engine.all_element_instances():
         if inst.variables:
             scopes.setdefault(inst.process_instance_key, []).append(inst.variables)
     for pi in engine.process_instances.values():
@@ -715,7 +715,7 @@ def find_process_instance(engine: Engine, key: int) -> Row | None:
 
 
 def element_instance_rows(engine: Engine) -> Iterator[Row]:
-    for inst in engine.element_instances.values():
+    for inst in engine.all_element_instances():
         if inst.kind is not Kind.PROCESS:  # the process itself is a process instance, not an element instance
             yield element_instance_row(engine, inst)
 
@@ -748,7 +748,7 @@ def element_instance_row(engine: Engine, inst: ElementInstance) -> Row:
 
 
 def find_element_instance(engine: Engine, key: int) -> Row | None:
-    inst = engine.element_instances.get(key)
+    inst = engine.element_instance(key)
     if inst is None or inst.kind is Kind.PROCESS:
         return None
     return element_instance_row(engine, inst)
