@@ -62,6 +62,7 @@ TERMINATED = "TERMINATED"
 # `.value` and `in` a set go through Python-level descriptors and hashing
 _ACTIVATING: str = ElementState.ACTIVATING.value
 _LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.COMPLETING)
+_CHOOSING_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY)  # gateways that evaluate their flows
 _RECORD_WIDTH = len(Record._fields)
 _HISTORY_CHUNK = _RECORD_WIDTH * 4096  # fields per sealed chunk of the history
 
@@ -240,8 +241,19 @@ class Engine:
             self._history = []
 
     def _transition(self, inst: ElementInstance, state: ElementState) -> None:
+        """The element enters `state`, recorded (as _record_element does, inlined: the executor's hottest call)."""
         inst.state = state
-        self._record_element(state._value_, inst)
+        self._history += (
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            state._value_,
+            inst.key,
+            self._command_time or self.clock.now(),
+            inst.process_instance_key,
+            inst.element_id,
+            inst.bpmn_element_type,
+            inst.flow_scope_key,
+        )
 
     def _command(self, action: Callable[[], Any]) -> Any:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""
@@ -700,6 +712,7 @@ class Engine:
         if scope.state not in _LIVE_STATES:
             return
         if join and not self._inclusive_join_ready(node, scope):
+            self._complete_scope_if_done(scope)  # this token is gone without an element
             return
         if node.loop is not None and loop_counter is None:
             body = self._new_instance(node, scope, Kind.MULTI_INSTANCE_BODY)
@@ -1200,8 +1213,8 @@ class Engine:
         try:
             if not take_flows:
                 flows: list[str] = []
-            elif is_body:
-                flows = list(node.outgoing)
+            elif is_body or (node.kind not in _CHOOSING_KINDS and node.link_target is None):
+                flows = list(node.outgoing)  # every outgoing flow, as _select_flows would say
             else:
                 flows = self._select_flows(inst, node)
             output_values: list[tuple[str, Any]] = []
@@ -1242,7 +1255,14 @@ class Engine:
                 if inst.loop_counter - 1 < len(collection):
                     collection[inst.loop_counter - 1] = element_output
                 self._set_local(scope, loop.output_collection, collection)
-        self._close_waits(inst)
+        if (
+            inst.job_key is not None
+            or inst.user_task_key is not None
+            or inst.timer_keys
+            or inst.subscription_keys
+            or inst.signal_subscription_keys
+        ):
+            self._close_waits(inst)
         inst.ended_at = self._command_time or self.clock.now()
         if scope is not None and scope.children:
             scope.children.discard(inst.key)
@@ -1401,7 +1421,13 @@ class Engine:
         self._schedule_activation(target, scope)
 
     def _complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None:
-        """Queues the check whether the scope has nothing left to do (then it completes)."""
+        """Queues the check whether the scope has nothing left to do (then it completes).
+
+        Not while activations queued in the scope are pending: each of them, when it runs, either creates an
+        element (whose end queues this check again), finds the scope ended, or, as an inclusive join not ready
+        yet, queues the check itself – a check queued now would find the scope busy."""
+        if scope.pending_activations and not force:
+            return
         self._steps.append(functools.partial(self._check_scope_done, scope, force))
 
     def _check_scope_done(self, scope: ElementInstance, force: bool) -> None:
