@@ -171,7 +171,10 @@ class Engine:
         self._touched_job_types: set[str] = set()
         self._finished_instances: list[int] = []
         self._message_start_keys: dict[int, str] = {}  # instance → correlation key of its start message
-        self.on_change: Callable[[], None] | None = None  # the scheduler's wake-up
+        # the scheduler's wake-up: called after a command that made something due earlier than before, or that
+        # fired what was due (the clock may have moved); not after every command – it would wake for nothing
+        self.on_change: Callable[[], None] | None = None
+        self._due_moved = False
         self.commands = 0
         self._command_time: datetime | None = None  # the instant of the command running now
         # what the gateway is doing, for wait_for_idle
@@ -301,11 +304,16 @@ class Engine:
                 if not fut.done():
                     fut.set_result(pi)
         self._finished_instances.clear()
-        if self.on_change is not None:
-            self.on_change()
+        if self._due_moved:
+            self._due_moved = False
+            if self.on_change is not None:
+                self.on_change()
 
     def _schedule_due(self, due: datetime, kind: str, key: int) -> None:
-        heapq.heappush(self._due, (due, next(self._due_seq), kind, key))
+        entry = (due, next(self._due_seq), kind, key)
+        heapq.heappush(self._due, entry)
+        if self._due[0] is entry:  # earlier than anything the scheduler sleeps towards
+            self._due_moved = True
 
     def definition(self, key: int) -> ProcessDefinition:
         return self.definitions[key]
@@ -2431,6 +2439,7 @@ class Engine:
 
         def action() -> None:
             nonlocal fired
+            self._due_moved = True  # the scheduler plans its next wake-up anew
             now = self.now()
             while self._due and self._due[0][0] <= now:
                 due, _, kind, key = heapq.heappop(self._due)
