@@ -351,6 +351,13 @@ class Engine:
 
     def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None:
         """Zeebe's rule: the nearest scope that already has the variable, else the process instance."""
+        if start.flow_scope_key is not None and name not in start.variables:
+            root = self.element_instances.get(start.flow_scope_key)
+            if root is not None and root.flow_scope_key is None:  # an element of the process itself: its root
+                intent = "UPDATED" if name in root.variables else "CREATED"
+                root.variables[name] = value
+                self._record("VARIABLE", intent, root.key, element=root)
+                return
         chain = self.scope_chain(start)
         for scope in chain:
             if name in scope.variables:
