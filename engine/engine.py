@@ -1467,12 +1467,18 @@ class Engine:
         if start_key:
             # a buffered message held back by this instance may start the next one now, as in Zeebe
             self._steps.append(functools.partial(self._start_buffered, pi.bpmn_process_id, start_key))
-        for timer in [t for t in self.timers.values() if t.process_instance_key == root.key]:
-            self._cancel_timer(timer.key)
-        for sub in [s for s in self.subscriptions.values() if s.process_instance_key == root.key]:
-            self._close_subscription(sub.key)
-        for signal_sub in [s for s in self.signal_subscriptions.values() if s.process_instance_key == root.key]:
-            self._close_signal_subscription(signal_sub.key)
+        # whatever its element instances still wait on (each one's own keys: not a scan of every timer and
+        # subscription of the engine, thousands of which may be waiting in other instances)
+        for key in pi.element_keys:
+            inst = self.element_instances.get(key)
+            if inst is None:
+                continue
+            for timer_key in list(inst.timer_keys or ()):
+                self._cancel_timer(timer_key)
+            for sub_key in list(inst.subscription_keys or ()):
+                self._close_subscription(sub_key)
+            for signal_key in list(inst.signal_subscription_keys or ()):
+                self._close_signal_subscription(signal_key)
         self._finished_instances.append(root.key)
         if state == COMPLETED and pi.parent_element_instance_key is not None:
             variables = copy.deepcopy(root.variables)
