@@ -1411,7 +1411,17 @@ class Engine:
         if model is None:
             model = self.model_of(scope)
         flow = model.flows[flow_id]
-        self._record("PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", self.keys.next(), pi=scope.process_instance_key)
+        self._history += (  # as _record would, inlined (once per flow)
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            "SEQUENCE_FLOW_TAKEN",
+            self.keys.next(),
+            self._command_time or self.clock.now(),
+            scope.process_instance_key,
+            None,
+            None,
+            None,
+        )
         target = model.elements[flow.target]
         if len(target.incoming) > 1:
             if target.kind is Kind.PARALLEL_GATEWAY:

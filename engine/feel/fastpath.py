@@ -201,7 +201,8 @@ def _split_comparison(text: str) -> tuple[str, str, str] | None:
 
 # The shape of an expression depends on its text only: a literal's value, a path's names, a comparison's
 # parts. It is worked out once per text (a bounded cache); only the variables are read per evaluation.
-_Shape = tuple[str, Any, Any, Any]  # ("literal", value, -, -) | ("path", names, -, -) | ("compare", names, op, value)
+# ("literal", its FeelResult, -, -) | ("path", names, -, -) | ("compare", names, operator, literal value)
+_Shape = tuple[str, Any, Any, Any]
 _SHAPES: dict[str, _Shape | None] = {}
 _MAX_SHAPES: Final = 4096
 
@@ -213,9 +214,9 @@ def _shape(expression: str) -> _Shape | None:
     try:
         first = text[0]
         if first in '"-' or first.isdigit():
-            return ("literal", _literal(text), None, None)
+            return ("literal", FeelResult(_literal(text), ()), None, None)
         if text in _LITERALS:
-            return ("literal", _LITERALS[text], None, None)
+            return ("literal", FeelResult(_LITERALS[text], ()), None, None)
         comparison = _split_comparison(text)
         if comparison is None:
             return ("path", _segments(text), None, None)
@@ -236,10 +237,11 @@ def fast_evaluate(expression: str, context: Mapping[str, Any]) -> FeelResult | N
     if shape is None:
         return None
     form, first, operator, literal = shape
+    if form == "literal":
+        literal_result: FeelResult = first  # the one (frozen) result of this literal: its value is immutable too
+        return literal_result
     try:
-        if form == "literal":
-            value = first
-        elif form == "path":
+        if form == "path":
             value = _value(_walk(first, context))
         else:
             value = _compare(_value(_walk(first, context)), operator, literal)
