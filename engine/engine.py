@@ -1525,6 +1525,12 @@ class Engine:
         for entry in list(self._archive.values()):
             yield self._restored(entry)
 
+    def finished_elements(self) -> Iterator[FinishedElement]:
+        """The element instances of finished process instances as archived (a root's variables are its process
+        instance's final_variables); for readers that need their fields only, not ElementInstance objects."""
+        for entry in list(self._archive.values()):
+            yield FinishedElement._make(entry)
+
     def _restored(self, entry: tuple[Any, ...]) -> ElementInstance:
         finished = FinishedElement._make(entry)
         root_variables = None

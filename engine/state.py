@@ -166,7 +166,7 @@ class FinishedElement(NamedTuple):
 
     @classmethod
     def of(cls, inst: ElementInstance) -> tuple[Any, ...]:
-        """The bare tuple for an element instance that has ended."""
+        """The bare tuple of an element instance (archived once it has ended; a live one's for a REST row)."""
         return (
             inst.key,
             inst.process_instance_key,
