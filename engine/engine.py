@@ -195,9 +195,9 @@ class Engine:
 
     def _history_entries(self) -> Iterator[tuple[Any, ...]]:
         """The history as tuples of Record's fields, oldest first."""
-        for chunk in [*self._history_chunks, self._history]:
-            for start in range(0, len(chunk), _RECORD_WIDTH):
-                yield tuple(chunk[start : start + _RECORD_WIDTH])
+        for chunk in [*self._history_chunks, list(self._history)]:
+            fields = iter(chunk)
+            yield from zip(*[fields] * _RECORD_WIDTH, strict=False)  # consecutive groups of a record's fields
 
     def _record(
         self,
