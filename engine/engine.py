@@ -65,6 +65,7 @@ _LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.CO
 _CHOOSING_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY)  # gateways that evaluate their flows
 _RECORD_WIDTH = len(Record._fields)
 _HISTORY_CHUNK = _RECORD_WIDTH * 4096  # fields per sealed chunk of the history
+_DUE_COMPACT_MIN = 1024  # entries of the due heap before its dead ones are first dropped
 
 # Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
 # raises an incident at the call activity instead of creating instances forever)
@@ -162,6 +163,7 @@ class Engine:
         # scheduling
         self._due: list[tuple[datetime, int, str, int]] = []
         self._due_seq = itertools.count()
+        self._due_compact_at = _DUE_COMPACT_MIN
         self._steps: deque[Callable[[], None]] = deque()
         self._running = False
         # waiters
@@ -314,6 +316,16 @@ class Engine:
         heapq.heappush(self._due, entry)
         if self._due[0] is entry:  # earlier than anything the scheduler sleeps towards
             self._due_moved = True
+        if len(self._due) >= self._due_compact_at:
+            self._compact_due()
+
+    def _compact_due(self) -> None:
+        """Drops the entries that no longer count (the deadline of a job completed long before it, a cancelled
+        timer): each would be skipped when it came due, but until then it stays in the heap – for a job, as long
+        as its time-out, thousands a minute under load. Done when the heap has doubled since the last time."""
+        self._due = [entry for entry in self._due if self._is_live(entry[2], entry[3], entry[0])]
+        heapq.heapify(self._due)
+        self._due_compact_at = max(_DUE_COMPACT_MIN, 2 * len(self._due))
 
     def definition(self, key: int) -> ProcessDefinition:
         return self.definitions[key]
