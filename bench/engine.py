@@ -61,6 +61,7 @@ PROCESS_ID = "benchPlain"
 E2E_PROCESS_ID = "benchServiceTasks"
 TIMER_PROCESS_ID = "benchTimer"
 E2E_TASKS = 5
+E2E_WARM_UP = 10  # instances run end to end before anything is measured
 
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -434,6 +435,13 @@ class _EngineProcess:
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the engine process has used so far: unlike a rate, not slowed by other
+        work on the machine."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> dict[int, float]:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=60)
@@ -482,7 +490,7 @@ async def _e2e(
         assert response.process_instance_key > 0
 
     try:
-        for _ in range(10):  # warm-up: connections, streams, first polls
+        for _ in range(E2E_WARM_UP):  # connections, streams, first polls
             await one()
         await asyncio.sleep(0.2)
         seen = set(entered)
@@ -522,10 +530,12 @@ def bench_end_to_end(
         profile_out = profile / f"e2e-engine-{label.replace(' ', '-')}.prof" if profile else None
         engine_process = _EngineProcess(profile_out)
         try:
+            cpu_before = engine_process.cpu_seconds()
             with _profiled(profile / f"e2e-workers-{label.replace(' ', '-')}.prof" if profile else None):
                 rate, entered, light_keys, loaded_keys = asyncio.run(
                     _e2e(engine_process.port, count, light, in_flight, workers, stream)
                 )
+            cpu = engine_process.cpu_seconds() - cpu_before
         finally:
             created = engine_process.stop()
 
@@ -544,13 +554,16 @@ def bench_end_to_end(
             f"{what}: push latency under full load, p50 / p99",
             f"{statistics.median(loaded_ms):.2f} / {_percentile(loaded_ms, 99):.2f} ms ({len(loaded_ms)} jobs)",
         )
+        instances = count + light + E2E_WARM_UP
+        report.add(f"{what}: engine process CPU per instance", f"{1000 * cpu / instances:.2f} ms")
     report.notes.append(
         f"End to end: the engine runs in a subprocess (as `pbj engine`: in memory, real clock), the {workers} "
         f"pyzeebe worker(s) (one poller per job type, up to 32 jobs per activation, 64 running) and the client "
         f"in this process; {count:,} instances under load through CreateProcessInstanceWithResult from "
         f"{in_flight} concurrent callers, {light} instances one at a time for the light-load latency. Push "
         "latency = handler entered (time.time() in the worker) - the engine's JOB CREATED record timestamp "
-        "(same system clock)."
+        "(same system clock). Engine CPU per instance: the engine process's user + system time over the whole run "
+        "(warm-up, light and full load) divided by its instances."
     )
 
 
@@ -618,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     report = Report()
     started = time.perf_counter()
+    load_before = os.getloadavg()
     if "in-process" in only:
         bench_in_process(report, ours, spiff, rounds, args.profile)
     if "e2e" in only:
@@ -626,7 +640,11 @@ def main(argv: list[str] | None = None) -> int:
         bench_modes(report, ours, rounds)
     if "memory" in only:
         bench_memory(report, timer)
-    print(f"\nMachine: {machine_info()}; SpiffWorkflow {spiff_version()}; took {time.perf_counter() - started:.0f} s\n")
+    load = f"load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print(
+        f"\nMachine: {machine_info()}; SpiffWorkflow {spiff_version()}; took {time.perf_counter() - started:.0f} s; "
+        f"{load} (other work on the machine slows both engines)\n"
+    )
     print(render(report))
     for note in report.notes:
         print(f"\n- {note}")

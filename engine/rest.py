@@ -187,8 +187,8 @@ class RestApi:
         task = self._task(_key(request))
         body = await _body(request)
         names = (body.get("filter") or {}).get("name")
-        inst = self.engine.element_instances[task.element_instance_key]
-        variables = self.engine.visible_variables(inst)
+        inst = self.engine.element_instance(task.element_instance_key)
+        variables = self.engine.visible_variables(inst) if inst is not None else {}
         items = [
             {
                 "name": name,
