@@ -15,7 +15,7 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from engine.parser import BpmnParser
 from engine.state import (
     ElementInstance,
     ElementState,
+    FinishedElement,
     Form,
     Incident,
     IncidentState,
@@ -56,6 +57,15 @@ from engine.timing import TimerExpressionError, check_timer, first_due, next_cyc
 ACTIVE = "ACTIVE"
 COMPLETED = "COMPLETED"
 TERMINATED = "TERMINATED"
+
+# the executor's hot paths compare element states by identity and record plain strings: an Enum member's
+# `.value` and `in` a set go through Python-level descriptors and hashing
+_ACTIVATING: str = ElementState.ACTIVATING.value
+_LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.COMPLETING)
+_CHOOSING_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY)  # gateways that evaluate their flows
+_RECORD_WIDTH = len(Record._fields)
+_HISTORY_CHUNK = _RECORD_WIDTH * 4096  # fields per sealed chunk of the history
+_DUE_COMPACT_MIN = 1024  # entries of the due heap before its dead ones are first dropped
 
 # Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
 # raises an incident at the call activity instead of creating instances forever)
@@ -132,7 +142,13 @@ class Engine:
         self.definitions: dict[int, ProcessDefinition] = {}
         self.forms: dict[int, Form] = {}
         self.process_instances: dict[int, ProcessInstance] = {}
+        # the element instances of running process instances; when a process instance ends, its element
+        # instances move to _archive as plain tuples (FinishedElement fields): read them with element_instance()
+        # and all_element_instances()
         self.element_instances: dict[int, ElementInstance] = {}
+        self._archive: dict[int, tuple[Any, ...]] = {}
+        self._variable_keys: dict[tuple[int, str], int] = {}
+        self._variables_by_key: dict[int, tuple[int, str]] = {}
         self.jobs: dict[int, Job] = {}
         self.timers: dict[int, Timer] = {}
         self.subscriptions: dict[int, MessageSubscription] = {}
@@ -141,12 +157,15 @@ class Engine:
         self.messages: dict[int, Message] = {}
         self.incidents: dict[int, Incident] = {}
         self.user_tasks: dict[int, UserTask] = {}
-        # the history, as plain tuples (fields of Record): unlike Record objects, tuples of ints, strings and
-        # datetimes drop out of the cyclic garbage collector, so the growing history does not slow every collection
-        self._history: list[tuple[Any, ...]] = []
+        # the history: the fields of each Record one after another in a flat list (no object per record for the
+        # cyclic garbage collector to count and scan), sealed every _HISTORY_CHUNK fields into a tuple (of ints,
+        # strings and datetimes: the collector stops tracking it, and full collections skip it)
+        self._history: list[Any] = []
+        self._history_chunks: list[tuple[Any, ...]] = []
         # scheduling
         self._due: list[tuple[datetime, int, str, int]] = []
         self._due_seq = itertools.count()
+        self._due_compact_at = _DUE_COMPACT_MIN
         self._steps: deque[Callable[[], None]] = deque()
         self._running = False
         # waiters
@@ -156,7 +175,10 @@ class Engine:
         self._touched_job_types: set[str] = set()
         self._finished_instances: list[int] = []
         self._message_start_keys: dict[int, str] = {}  # instance → correlation key of its start message
-        self.on_change: Callable[[], None] | None = None  # the scheduler's wake-up
+        # the scheduler's wake-up: called after a command that made something due earlier than before, or that
+        # fired what was due (the clock may have moved); not after every command – it would wake for nothing
+        self.on_change: Callable[[], None] | None = None
+        self._due_moved = False
         self.commands = 0
         self._command_time: datetime | None = None  # the instant of the command running now
         # what the gateway is doing, for wait_for_idle
@@ -173,7 +195,13 @@ class Engine:
     @property
     def records(self) -> list[Record]:
         """The history: every transition so far, oldest first (a new list on every read)."""
-        return [Record._make(entry) for entry in self._history]
+        return [Record._make(entry) for entry in self._history_entries()]
+
+    def _history_entries(self) -> Iterator[tuple[Any, ...]]:
+        """The history as tuples of Record's fields, oldest first."""
+        for chunk in [*self._history_chunks, list(self._history)]:
+            fields = iter(chunk)
+            yield from zip(*[fields] * _RECORD_WIDTH, strict=False)  # consecutive groups of a record's fields
 
     def _record(
         self,
@@ -184,21 +212,55 @@ class Engine:
         pi: int | None = None,
         element: ElementInstance | None = None,
     ) -> None:
+        now = self._command_time or self.clock.now()
         if element is None:
-            entry: tuple[Any, ...] = (next(self._positions), value_type, intent, key, self.now(), pi, None, None, None)
+            self._history += (next(self._positions), value_type, intent, key, now, pi, None, None, None)
         else:
-            entry = (
+            self._history += (
                 next(self._positions),
                 value_type,
                 intent,
                 key,
-                self.now(),
+                now,
                 element.process_instance_key,
                 element.element_id,
                 element.bpmn_element_type,
                 element.flow_scope_key,
             )
-        self._history.append(entry)
+
+    def _record_element(self, intent: str, inst: ElementInstance) -> None:
+        """A PROCESS_INSTANCE record of an element instance (the executor writes several per element)."""
+        self._history += (
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            intent,
+            inst.key,
+            self._command_time or self.clock.now(),
+            inst.process_instance_key,
+            inst.element_id,
+            inst.bpmn_element_type,
+            inst.flow_scope_key,
+        )
+
+    def _seal_history(self) -> None:
+        if len(self._history) >= _HISTORY_CHUNK:
+            self._history_chunks.append(tuple(self._history))
+            self._history = []
+
+    def _transition(self, inst: ElementInstance, state: ElementState) -> None:
+        """The element enters `state`, recorded (as _record_element does, inlined: the executor's hottest call)."""
+        inst.state = state
+        self._history += (
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            state._value_,
+            inst.key,
+            self._command_time or self.clock.now(),
+            inst.process_instance_key,
+            inst.element_id,
+            inst.bpmn_element_type,
+            inst.flow_scope_key,
+        )
 
     def _command(self, action: Callable[[], Any]) -> Any:
         """Runs one command and every step it causes, then wakes whoever waits on the result."""
@@ -221,13 +283,17 @@ class Engine:
         if self._running:
             return
         self._running = True
+        steps = self._steps
         try:
-            while self._steps:
-                step = self._steps.popleft()
-                with contextlib.suppress(_Interrupt):
-                    step()
+            while steps:
+                try:
+                    while steps:
+                        steps.popleft()()
+                except _Interrupt:
+                    pass  # an incident was raised in that step; the element waits for its resolution
         finally:
             self._running = False
+            self._seal_history()
 
     def _wake(self) -> None:
         for job_type in self._touched_job_types:
@@ -242,11 +308,26 @@ class Engine:
                 if not fut.done():
                     fut.set_result(pi)
         self._finished_instances.clear()
-        if self.on_change is not None:
-            self.on_change()
+        if self._due_moved:
+            self._due_moved = False
+            if self.on_change is not None:
+                self.on_change()
 
     def _schedule_due(self, due: datetime, kind: str, key: int) -> None:
-        heapq.heappush(self._due, (due, next(self._due_seq), kind, key))
+        entry = (due, next(self._due_seq), kind, key)
+        heapq.heappush(self._due, entry)
+        if self._due[0] is entry:  # earlier than anything the scheduler sleeps towards
+            self._due_moved = True
+        if len(self._due) >= self._due_compact_at:
+            self._compact_due()
+
+    def _compact_due(self) -> None:
+        """Drops the entries that no longer count (the deadline of a job completed long before it, a cancelled
+        timer): each would be skipped when it came due, but until then it stays in the heap – for a job, as long
+        as its time-out, thousands a minute under load. Done when the heap has doubled since the last time."""
+        self._due = [entry for entry in self._due if self._is_live(entry[2], entry[3], entry[0])]
+        heapq.heapify(self._due)
+        self._due_compact_at = max(_DUE_COMPACT_MIN, 2 * len(self._due))
 
     def definition(self, key: int) -> ProcessDefinition:
         return self.definitions[key]
@@ -261,18 +342,54 @@ class Engine:
     def scope_chain(self, inst: ElementInstance) -> list[ElementInstance]:
         """The instance and its flow scopes, innermost first."""
         chain = [inst]
-        while chain[-1].flow_scope_key is not None:
-            chain.append(self.element_instances[chain[-1].flow_scope_key])
+        while (scope_key := chain[-1].flow_scope_key) is not None:
+            scope = self.element_instances.get(scope_key) or self.element_instance(scope_key)
+            if scope is None:
+                raise KeyError(scope_key)
+            chain.append(scope)
         return chain
 
     def visible_variables(self, inst: ElementInstance) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for scope in reversed(self.scope_chain(inst)):
-            merged.update(scope.variables)
+        if inst.flow_scope_key is None:
+            return dict(inst.variables)
+        scope = self.element_instances.get(inst.flow_scope_key)
+        if scope is not None and scope.flow_scope_key is None:  # an element of the process itself, the common case
+            merged = dict(scope.variables)
+            if inst.variables:
+                merged.update(inst.variables)
+            return merged
+        merged = {}
+        for outer in reversed(self.scope_chain(inst)):
+            merged.update(outer.variables)
         return merged
+
+    def variable_key(self, scope_key: int, name: str) -> int:
+        """The key of the variable `name` of a scope, as the REST API answers it (`variableKey`): given from the
+        engine's key sequence the first time the variable is asked about, the same ever after."""
+        key = self._variable_keys.get((scope_key, name))
+        if key is None:
+            key = self.keys.next()
+            self._variable_keys[(scope_key, name)] = key
+            self._variables_by_key[key] = (scope_key, name)
+        return key
+
+    def variable_of_key(self, key: int) -> tuple[ElementInstance, str] | None:
+        """The scope and name of a variable key that `variable_key` gave, if the variable is still there."""
+        found = self._variables_by_key.get(key)
+        if found is None:
+            return None
+        inst = self.element_instance(found[0])
+        return (inst, found[1]) if inst is not None and found[1] in inst.variables else None
 
     def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None:
         """Zeebe's rule: the nearest scope that already has the variable, else the process instance."""
+        if start.flow_scope_key is not None and name not in start.variables:
+            root = self.element_instances.get(start.flow_scope_key)
+            if root is not None and root.flow_scope_key is None:  # an element of the process itself: its root
+                intent = "UPDATED" if name in root.variables else "CREATED"
+                root.variables[name] = value
+                self._record("VARIABLE", intent, root.key, element=root)
+                return
         chain = self.scope_chain(start)
         for scope in chain:
             if name in scope.variables:
@@ -541,11 +658,11 @@ class Engine:
             started_at=now,
         )
         self.element_instances[key] = root
-        self._record("PROCESS_INSTANCE", root.state.value, key, element=root)
+        pi.element_keys.append(key)
+        self._record_element(_ACTIVATING, root)
         for name, value in variables.items():
             self._set_local(root, name, value)
-        root.state = ElementState.ACTIVATED
-        self._record("PROCESS_INSTANCE", root.state.value, key, element=root)
+        self._transition(root, ElementState.ACTIVATED)
         self._open_event_sub_processes(root)
         model = definition.model
         for element_id in start_ids:
@@ -581,37 +698,51 @@ class Engine:
 
     # ================================================================== the executor: activation
     def _new_instance(self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None) -> ElementInstance:
+        key = self.keys.next()
         inst = ElementInstance(
-            key=self.keys.next(),
-            process_instance_key=scope.process_instance_key,
-            process_definition_key=scope.process_definition_key,
-            bpmn_process_id=scope.bpmn_process_id,
-            element_id=node.id,
-            kind=kind or node.kind,
-            bpmn_element_type="MULTI_INSTANCE_BODY" if kind is Kind.MULTI_INSTANCE_BODY else node.bpmn_element_type,
-            flow_scope_key=scope.key,
-            state=ElementState.ACTIVATING,
-            started_at=self.now(),
+            key,
+            scope.process_instance_key,
+            scope.process_definition_key,
+            scope.bpmn_process_id,
+            node.id,
+            kind or node.kind,
+            "MULTI_INSTANCE_BODY" if kind is Kind.MULTI_INSTANCE_BODY else node.bpmn_element_type,
+            scope.key,
+            ElementState.ACTIVATING,
+            self._command_time or self.clock.now(),
         )
-        self.element_instances[inst.key] = inst
-        scope.children.add(inst.key)
-        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        self.element_instances[key] = inst
+        self.process_instances[inst.process_instance_key].element_keys.append(key)
+        if scope.children is None:
+            scope.children = {key}
+        else:
+            scope.children.add(key)
+        self._record_element(_ACTIVATING, inst)
         return inst
 
     def _schedule_activation(self, node: FlowNode, scope: ElementInstance, **options: Any) -> None:
         """Queues the activation of `node` in `scope`; until it runs, the scope counts it as a token, so the
         scope cannot complete between an element completing and its successor being activated."""
         scope.pending_activations += 1
-        scope.pending_targets[node.id] = scope.pending_targets.get(node.id, 0) + 1
+        targets = scope.pending_targets
+        targets[node.id] = targets.get(node.id, 0) + 1
+        if options:
+            self._steps.append(functools.partial(self._run_scheduled, node, scope, options))
+        else:
+            self._steps.append(functools.partial(self._run_scheduled, node, scope))
 
-        def step() -> None:
-            scope.pending_activations -= 1
-            scope.pending_targets[node.id] -= 1
-            if not scope.pending_targets[node.id]:
-                del scope.pending_targets[node.id]
+    def _run_scheduled(self, node: FlowNode, scope: ElementInstance, options: dict[str, Any] | None = None) -> None:
+        scope.pending_activations -= 1
+        targets = scope.pending_targets
+        left = targets[node.id] - 1
+        if left:
+            targets[node.id] = left
+        else:
+            del targets[node.id]
+        if options is None:
+            self._activate(node, scope)
+        else:
             self._activate(node, scope, **options)
-
-        self._steps.append(step)
 
     def _activate(
         self,
@@ -625,18 +756,22 @@ class Engine:
         triggered: bool = False,
         join: bool = False,
     ) -> None:
-        if not scope.state.is_active:
+        if scope.state not in _LIVE_STATES:
             return
         if join and not self._inclusive_join_ready(node, scope):
+            self._complete_scope_if_done(scope)  # this token is gone without an element
             return
         if node.loop is not None and loop_counter is None:
             body = self._new_instance(node, scope, Kind.MULTI_INSTANCE_BODY)
             self._activate_body(body, node)
             return
         inst = self._new_instance(node, scope)
-        inst.event_variables = event_variables
-        inst.event_locals = event_locals
-        inst.triggered = triggered
+        if event_variables is not None:
+            inst.event_variables = event_variables
+        if event_locals is not None:
+            inst.event_locals = event_locals
+        if triggered:
+            inst.triggered = True
         if loop_counter is not None:
             inst.loop_counter = loop_counter
             assert loop_item is not None
@@ -649,18 +784,18 @@ class Engine:
                 # Zeebe creates the output element's variable (the root of `=x` or `=x.y`) as a local
                 # variable of each inner instance, so that parallel instances do not overwrite each other
                 self._set_local(inst, output, None)
-        self._run_activation(inst)
+        self._run_activation(inst, node)
 
-    def _run_activation(self, inst: ElementInstance) -> None:
+    def _run_activation(self, inst: ElementInstance, node: FlowNode | None = None) -> None:
         """The element's activation behaviour; re-run by resolving an incident raised here."""
-        node = self.node_of(inst)
+        if node is None:
+            node = self.node_of(inst)
         try:
             if node.inputs:
                 context = self.visible_variables(inst)
                 for target, value in self._evaluate_mappings(inst, node.inputs, context):
                     self._set_local_path(inst, target, value)
-            handler = _ACTIVATION.get(node.kind, Engine._activate_pass_through)
-            handler(self, inst, node)
+            _ACTIVATION.get(node.kind._value_, Engine._activate_pass_through)(self, inst, node)
         except ExpressionError as exc:
             self._raise_incident(
                 inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), "activate"
@@ -677,12 +812,11 @@ class Engine:
         self._set_local(inst, head, container)
 
     def _mark_activated(self, inst: ElementInstance) -> None:
-        inst.state = ElementState.ACTIVATED
-        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        self._transition(inst, ElementState.ACTIVATED)
 
     def _activate_pass_through(self, inst: ElementInstance, node: FlowNode) -> None:
         self._mark_activated(inst)
-        self._complete(inst)
+        self._complete(inst, node=node)
 
     def _activate_job_task(self, inst: ElementInstance, node: FlowNode) -> None:
         assert node.job is not None
@@ -720,7 +854,7 @@ class Engine:
         value = self.expressions.evaluate("=" + node.script.expression, context, self.now())
         self._mark_activated(inst)
         inst.event_variables = {node.script.result_variable: value}
-        self._complete(inst)
+        self._complete(inst, node=node)
 
     def _linked_form_key(self, inst: ElementInstance, form_id_text: str, context: dict[str, Any]) -> int:
         """The key of the latest deployed form with the (evaluated) id; FORM_NOT_FOUND if there is none."""
@@ -1032,18 +1166,18 @@ class Engine:
             return
         if node.event.type is EventType.TERMINATE:
             scope = self.element_instances[inst.flow_scope_key or inst.process_instance_key]
-            for child_key in sorted(scope.children):
+            for child_key in sorted(scope.children or ()):
                 child = self.element_instances[child_key]
                 if child.key != inst.key and child.state.is_active:
                     self._terminate(child, check_scope=False)
             scope.join_tokens.clear()
             self._complete(inst, take_flows=False)
             return
-        self._complete(inst)
+        self._complete(inst, node=node)
 
     def _activate_gateway(self, inst: ElementInstance, node: FlowNode) -> None:
         self._mark_activated(inst)
-        self._complete(inst)
+        self._complete(inst, node=node)
 
     # ---------------------------------------------------------------- multi-instance
     def _activate_body(self, body: ElementInstance, node: FlowNode) -> None:
@@ -1083,7 +1217,7 @@ class Engine:
             return
         total = len(body.mi_collection)
         done = body.mi_completed + body.mi_terminated
-        active = len([k for k in body.children if self.element_instances[k].state.is_active])
+        active = len([k for k in body.children or () if self.element_instances[k].state.is_active])
         if completed and node.loop.completion_condition:
             context = self.visible_variables(inner)
             context.update(
@@ -1099,7 +1233,7 @@ class Engine:
                 self._raise_incident(body, "EXTRACT_VALUE_ERROR", str(exc), "complete")
                 return
             if finished:
-                for key in sorted(body.children):
+                for key in sorted(body.children or ()):
                     child = self.element_instances[key]
                     if child.state.is_active:
                         self._terminate(child, check_scope=False)
@@ -1111,25 +1245,29 @@ class Engine:
             self._complete(body)
 
     # ================================================================== completion
-    def _complete(self, inst: ElementInstance, *, take_flows: bool = True) -> None:
+    def _complete(self, inst: ElementInstance, *, take_flows: bool = True, node: FlowNode | None = None) -> None:
         """Completes an element: variables, output mappings, then the outgoing flows."""
-        node = self.node_of(inst)
-        inst.state = ElementState.COMPLETING
-        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        if node is None:
+            node = self.node_of(inst)
+        self._transition(inst, ElementState.COMPLETING)
         self._run_completion(inst, node, take_flows)
 
     def _run_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool = True) -> None:
         """The completing phase; re-run by resolving an incident raised here."""
         scope = self.element_instances[inst.flow_scope_key] if inst.flow_scope_key is not None else None
+        is_body = inst.kind is Kind.MULTI_INSTANCE_BODY
+        loop = node.loop
         try:
-            flows = (
-                self._select_flows(inst, node)
-                if take_flows and inst.kind is not Kind.MULTI_INSTANCE_BODY
-                else (list(node.outgoing) if take_flows else [])
-            )
+            if not take_flows:
+                flows: list[str] = []
+            elif is_body or (node.kind not in _CHOOSING_KINDS and node.link_target is None):
+                flows = list(node.outgoing)  # every outgoing flow, as _select_flows would say
+            else:
+                flows = self._select_flows(inst, node)
             output_values: list[tuple[str, Any]] = []
             element_output: Any = None
-            if inst.kind is not Kind.MULTI_INSTANCE_BODY:
+            wants_output = inst.loop_counter is not None and loop is not None and loop.output_element
+            if not is_body and (node.outputs or wants_output):
                 context = self.visible_variables(inst)
                 if inst.event_locals:
                     context.update(inst.event_locals)
@@ -1137,8 +1275,9 @@ class Engine:
                     context.update(inst.event_variables)
                 if node.outputs:
                     output_values = self._evaluate_mappings(inst, node.outputs, dict(context))
-                if inst.loop_counter is not None and node.loop and node.loop.output_element:
-                    element_output = self.expressions.evaluate(node.loop.output_element, context, self.now())
+                if wants_output:
+                    assert loop is not None and loop.output_element is not None
+                    element_output = self.expressions.evaluate(loop.output_element, context, self.now())
         except ExpressionError as exc:
             self._raise_incident(
                 inst, "EXTRACT_VALUE_ERROR" if not node.outputs else "IO_MAPPING_ERROR", str(exc), "complete"
@@ -1155,19 +1294,26 @@ class Engine:
         if scope is not None:
             for target, value in output_values:
                 self._set_path_propagating(scope, target, value)
-        if inst.kind is Kind.MULTI_INSTANCE_BODY and node.loop and node.loop.output_collection and scope:
-            self._set_propagating(scope, node.loop.output_collection, inst.variables.get(node.loop.output_collection))
-        if inst.loop_counter is not None and node.loop and node.loop.output_collection and scope is not None:
-            collection = list(scope.variables.get(node.loop.output_collection) or [])
-            if inst.loop_counter - 1 < len(collection):
-                collection[inst.loop_counter - 1] = element_output
-            self._set_local(scope, node.loop.output_collection, collection)
-        self._close_waits(inst)
-        inst.state = ElementState.COMPLETED
-        inst.ended_at = self.now()
-        if scope is not None:
+        if loop is not None and loop.output_collection and scope is not None:
+            if is_body:
+                self._set_propagating(scope, loop.output_collection, inst.variables.get(loop.output_collection))
+            if inst.loop_counter is not None:
+                collection = list(scope.variables.get(loop.output_collection) or [])
+                if inst.loop_counter - 1 < len(collection):
+                    collection[inst.loop_counter - 1] = element_output
+                self._set_local(scope, loop.output_collection, collection)
+        if (
+            inst.job_key is not None
+            or inst.user_task_key is not None
+            or inst.timer_keys
+            or inst.subscription_keys
+            or inst.signal_subscription_keys
+        ):
+            self._close_waits(inst)
+        inst.ended_at = self._command_time or self.clock.now()
+        if scope is not None and scope.children:
             scope.children.discard(inst.key)
-        self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
+        self._transition(inst, ElementState.COMPLETED)
         if inst.kind is Kind.PROCESS:
             self._finish_process_instance(inst, COMPLETED)
             return
@@ -1175,8 +1321,10 @@ class Engine:
         if inst.loop_counter is not None:
             self._inner_finished(scope, node, inst, completed=True)
             return
-        for flow_id in flows:
-            self._take_flow(scope, flow_id)
+        if flows:
+            model = self.definitions[inst.process_definition_key].model
+            for flow_id in flows:
+                self._take_flow(scope, flow_id, model)
         if take_flows and node.link_target is not None:
             # a link throw event continues at its catch event; no sequence flow is taken
             self._schedule_activation(self.model_of(inst).elements[node.link_target], scope)
@@ -1270,7 +1418,7 @@ class Engine:
 
     def _has_active_path(self, scope: ElementInstance, gateway: FlowNode, taken: set[str]) -> bool:
         model = self.model_of(scope)
-        sources = {self.element_instances[k].element_id for k in scope.children}
+        sources = {self.element_instances[k].element_id for k in scope.children or ()}
         sources.update(scope.pending_targets)
         sources.discard(gateway.id)
         for source in sources:
@@ -1291,15 +1439,29 @@ class Engine:
                 queue.extend(node.boundary_events)
         return False
 
-    def _take_flow(self, scope: ElementInstance, flow_id: str) -> None:
-        model = self.model_of(scope)
+    def _take_flow(self, scope: ElementInstance, flow_id: str, model: ProcessModel | None = None) -> None:
+        if model is None:
+            model = self.model_of(scope)
         flow = model.flows[flow_id]
-        self._record("PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", self.keys.next(), pi=scope.process_instance_key)
+        self._history += (  # as _record would, inlined (once per flow)
+            next(self._positions),
+            "PROCESS_INSTANCE",
+            "SEQUENCE_FLOW_TAKEN",
+            self.keys.next(),
+            self._command_time or self.clock.now(),
+            scope.process_instance_key,
+            None,
+            None,
+            None,
+        )
         target = model.elements[flow.target]
-        if target.kind is Kind.PARALLEL_GATEWAY and len(target.incoming) > 1:
-            tokens = scope.join_tokens.setdefault(target.id, {})
-            tokens[flow_id] = tokens.get(flow_id, 0) + 1
-            if all(tokens.get(f, 0) > 0 for f in target.incoming):
+        if len(target.incoming) > 1:
+            if target.kind is Kind.PARALLEL_GATEWAY:
+                tokens = scope.join_tokens.setdefault(target.id, {})
+                tokens[flow_id] = tokens.get(flow_id, 0) + 1
+                for f in target.incoming:
+                    if not tokens.get(f, 0) > 0:
+                        return
                 for f in target.incoming:
                     tokens[f] -= 1
                     if tokens[f] == 0:
@@ -1307,28 +1469,36 @@ class Engine:
                 if not tokens:
                     del scope.join_tokens[target.id]
                 self._schedule_activation(target, scope)
-            return
-        if target.kind is Kind.INCLUSIVE_GATEWAY and len(target.incoming) > 1:
-            tokens = scope.join_tokens.setdefault(target.id, {})
-            tokens[flow_id] = tokens.get(flow_id, 0) + 1
-            self._schedule_activation(target, scope, join=True)
-            return
+                return
+            if target.kind is Kind.INCLUSIVE_GATEWAY:
+                tokens = scope.join_tokens.setdefault(target.id, {})
+                tokens[flow_id] = tokens.get(flow_id, 0) + 1
+                self._schedule_activation(target, scope, join=True)
+                return
         self._schedule_activation(target, scope)
 
     def _complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None:
-        def check() -> None:
-            if not scope.state.is_active or scope.state is ElementState.COMPLETING:
-                return
-            if scope.children or scope.pending_activations:
-                return
-            if scope.join_tokens and not force:
-                return
-            if scope.kind is Kind.MULTI_INSTANCE_BODY:
-                return
-            if scope.state is ElementState.ACTIVATED:
-                self._complete(scope)
+        """Queues the check whether the scope has nothing left to do (then it completes).
 
-        self._steps.append(check)
+        Not while activations queued in the scope are pending: each of them, when it runs, either creates an
+        element (whose end queues this check again), finds the scope ended, or, as an inclusive join not ready
+        yet, queues the check itself – a check queued now would find the scope busy."""
+        if scope.pending_activations and not force:
+            return
+        self._steps.append(functools.partial(self._check_scope_done, scope, force))
+
+    def _check_scope_done(self, scope: ElementInstance, force: bool) -> None:
+        state = scope.state
+        if state is not ElementState.ACTIVATED and state is not ElementState.ACTIVATING:
+            return  # not active, or completing already
+        if scope.children or scope.pending_activations:
+            return
+        if scope.join_tokens and not force:
+            return
+        if scope.kind is Kind.MULTI_INSTANCE_BODY:
+            return
+        if state is ElementState.ACTIVATED:
+            self._complete(scope)
 
     def _finish_process_instance(self, root: ElementInstance, state: str) -> None:
         pi = self.process_instances[root.key]
@@ -1339,18 +1509,67 @@ class Engine:
         if start_key:
             # a buffered message held back by this instance may start the next one now, as in Zeebe
             self._steps.append(functools.partial(self._start_buffered, pi.bpmn_process_id, start_key))
-        for timer in [t for t in self.timers.values() if t.process_instance_key == root.key]:
-            self._cancel_timer(timer.key)
-        for sub in [s for s in self.subscriptions.values() if s.process_instance_key == root.key]:
-            self._close_subscription(sub.key)
-        for signal_sub in [s for s in self.signal_subscriptions.values() if s.process_instance_key == root.key]:
-            self._close_signal_subscription(signal_sub.key)
+        # whatever its element instances still wait on (each one's own keys: not a scan of every timer and
+        # subscription of the engine, thousands of which may be waiting in other instances)
+        for key in pi.element_keys:
+            inst = self.element_instances.get(key)
+            if inst is None:
+                continue
+            for timer_key in sorted(inst.timer_keys or ()):
+                self._cancel_timer(timer_key)
+            for sub_key in sorted(inst.subscription_keys or ()):
+                self._close_subscription(sub_key)
+            for signal_key in sorted(inst.signal_subscription_keys or ()):
+                self._close_signal_subscription(signal_key)
         self._finished_instances.append(root.key)
         if state == COMPLETED and pi.parent_element_instance_key is not None:
             variables = copy.deepcopy(root.variables)
             self._steps.append(
                 functools.partial(self._called_process_completed, pi.parent_element_instance_key, variables)
             )
+        self._archive_elements(pi)
+
+    def _archive_elements(self, pi: ProcessInstance) -> None:
+        """Moves the element instances of a process instance that has ended out of the live state into the
+        archive, as plain tuples: the live state stays as small as what runs, and finished instances leave no
+        objects behind for the cyclic garbage collector to traverse again and again."""
+        live = self.element_instances
+        archive = self._archive
+        for key in pi.element_keys:
+            inst = live.get(key)
+            if inst is not None and (inst.state is ElementState.COMPLETED or inst.state is ElementState.TERMINATED):
+                del live[key]
+                archive[key] = FinishedElement.of(inst)
+        pi.element_keys.clear()
+
+    # ================================================================== reading element instances
+    def element_instance(self, key: int) -> ElementInstance | None:
+        """The element instance with this key: a live one, or a detached copy of one of a finished instance."""
+        inst = self.element_instances.get(key)
+        if inst is not None:
+            return inst
+        entry = self._archive.get(key)
+        return self._restored(entry) if entry is not None else None
+
+    def all_element_instances(self) -> Iterator[ElementInstance]:
+        """Every element instance, live and finished (finished ones as detached copies); no particular order."""
+        yield from list(self.element_instances.values())
+        for entry in list(self._archive.values()):
+            yield self._restored(entry)
+
+    def finished_elements(self) -> Iterator[FinishedElement]:
+        """The element instances of finished process instances as archived (a root's variables are its process
+        instance's final_variables); for readers that need their fields only, not ElementInstance objects."""
+        for entry in list(self._archive.values()):
+            yield FinishedElement._make(entry)
+
+    def _restored(self, entry: tuple[Any, ...]) -> ElementInstance:
+        finished = FinishedElement._make(entry)
+        root_variables = None
+        if finished.flow_scope_key is None:
+            pi = self.process_instances.get(finished.key)
+            root_variables = pi.final_variables if pi is not None else None
+        return finished.element_instance(root_variables)
 
     # ================================================================== termination
     def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None:
@@ -1358,7 +1577,7 @@ class Engine:
             return
         inst.state = ElementState.TERMINATING
         self._record("PROCESS_INSTANCE", inst.state.value, inst.key, element=inst)
-        for child_key in sorted(inst.children, reverse=True):
+        for child_key in sorted(inst.children or (), reverse=True):
             self._terminate(self.element_instances[child_key], check_scope=False)
         if inst.called_instance_key is not None:  # a call activity takes the instance it created with it
             called = self.element_instances.get(inst.called_instance_key)
@@ -1382,7 +1601,8 @@ class Engine:
         scope = self.element_instances[inst.flow_scope_key] if inst.flow_scope_key is not None else None
         if scope is None:
             return
-        scope.children.discard(inst.key)
+        if scope.children:
+            scope.children.discard(inst.key)
         if inst.loop_counter is not None and scope.kind is Kind.MULTI_INSTANCE_BODY and check_scope:
             self._inner_finished(scope, self.node_of(inst), inst, completed=False)
         elif check_scope:
@@ -1402,11 +1622,11 @@ class Engine:
                 task.state = UserTaskState.CANCELED
                 task.completion_date = self.now()
                 self._record("USER_TASK", "CANCELED", task.key, element=inst)
-        for timer_key in sorted(inst.timer_keys):
+        for timer_key in sorted(inst.timer_keys or ()):
             self._cancel_timer(timer_key)
-        for sub_key in sorted(inst.subscription_keys):
+        for sub_key in sorted(inst.subscription_keys or ()):
             self._close_subscription(sub_key)
-        for signal_key in sorted(inst.signal_subscription_keys):
+        for signal_key in sorted(inst.signal_subscription_keys or ()):
             self._close_signal_subscription(signal_key)
 
     # ================================================================== boundary events and event sub-processes
@@ -1520,18 +1740,18 @@ class Engine:
             if not scope.state.is_active:
                 return
             if esp.interrupting:
-                for child_key in sorted(scope.children):
+                for child_key in sorted(scope.children or ()):
                     child = self.element_instances[child_key]
                     if child.state.is_active:
                         self._terminate(child, check_scope=False)
                 # the scope's own boundary events stay; its event sub-process starts close
-                for timer_key in sorted(scope.timer_keys):
+                for timer_key in sorted(scope.timer_keys or ()):
                     if model.elements[self.timers[timer_key].target_element_id].kind is Kind.START_EVENT:
                         self._cancel_timer(timer_key)
-                for sub_key in sorted(scope.subscription_keys):
+                for sub_key in sorted(scope.subscription_keys or ()):
                     if model.elements[self.subscriptions[sub_key].target_element_id].kind is Kind.START_EVENT:
                         self._close_subscription(sub_key)
-                for signal_key in sorted(scope.signal_subscription_keys):
+                for signal_key in sorted(scope.signal_subscription_keys or ()):
                     signal_target = self.signal_subscriptions[signal_key].target_element_id
                     if model.elements[signal_target].kind is Kind.START_EVENT:
                         self._close_signal_subscription(signal_key)
@@ -1657,7 +1877,7 @@ class Engine:
         )
         self.signal_subscriptions[key] = sub
         if host is not None:
-            host.signal_subscription_keys.add(key)
+            host.signal_subscription_keys = _added(host.signal_subscription_keys, key)
         self._record("SIGNAL_SUBSCRIPTION", "CREATED", key, pi=sub.process_instance_key)
 
     def _close_signal_subscription(self, key: int) -> None:
@@ -1666,7 +1886,7 @@ class Engine:
             return
         if sub.element_instance_key is not None:
             host = self.element_instances.get(sub.element_instance_key)
-            if host is not None:
+            if host is not None and host.signal_subscription_keys:
                 host.signal_subscription_keys.discard(key)
         self._record("SIGNAL_SUBSCRIPTION", "DELETED", key, pi=sub.process_instance_key)
 
@@ -1777,7 +1997,7 @@ class Engine:
     def _inner_finished_retry(self, body: ElementInstance, node: FlowNode) -> None:
         assert node.loop is not None and body.mi_collection is not None
         total = len(body.mi_collection)
-        active = len([k for k in body.children if self.element_instances[k].state.is_active])
+        active = len([k for k in body.children or () if self.element_instances[k].state.is_active])
         if node.loop.sequential and body.mi_next_index < total:
             self._start_inner(body, node, body.mi_next_index)
         elif active == 0:
@@ -2046,7 +2266,7 @@ class Engine:
             self.now(),
         )
         self.subscriptions[key] = sub
-        host.subscription_keys.add(key)
+        host.subscription_keys = _added(host.subscription_keys, key)
         self._record("PROCESS_MESSAGE_SUBSCRIPTION", "CREATED", key, element=host)
         # a buffered message may already be waiting for it
         self._steps.append(lambda: self._correlate_buffered(sub))
@@ -2071,7 +2291,7 @@ class Engine:
         if sub is None:
             return
         host = self.element_instances.get(sub.element_instance_key)
-        if host is not None:
+        if host is not None and host.subscription_keys:
             host.subscription_keys.discard(key)
         self._record("PROCESS_MESSAGE_SUBSCRIPTION", "DELETED", key, pi=sub.process_instance_key)
 
@@ -2216,7 +2436,7 @@ class Engine:
         )
         self.timers[key] = timer
         if host is not None:
-            host.timer_keys.add(key)
+            host.timer_keys = _added(host.timer_keys, key)
         self._schedule_due(due, "timer", key)
         self._record("TIMER", "CREATED", key, pi=timer.process_instance_key)
 
@@ -2226,7 +2446,7 @@ class Engine:
             return
         if timer.element_instance_key is not None:
             host = self.element_instances.get(timer.element_instance_key)
-            if host is not None:
+            if host is not None and host.timer_keys:
                 host.timer_keys.discard(key)
         self._record("TIMER", "CANCELED", key, pi=timer.process_instance_key)
 
@@ -2243,7 +2463,7 @@ class Engine:
             self._schedule_due(next_due, "timer", timer.key)
         else:
             self.timers.pop(timer.key, None)
-            if host is not None:
+            if host is not None and host.timer_keys:
                 host.timer_keys.discard(timer.key)
         if host is None:
             definition = self.definitions[timer.process_definition_key]
@@ -2280,6 +2500,7 @@ class Engine:
 
         def action() -> None:
             nonlocal fired
+            self._due_moved = True  # the scheduler plans its next wake-up anew
             now = self.now()
             while self._due and self._due[0][0] <= now:
                 due, _, kind, key = heapq.heappop(self._due)
@@ -2355,6 +2576,14 @@ class Engine:
                 waiters.remove(fut)
 
 
+def _added(keys: set[int] | None, key: int) -> set[int]:
+    """A key set created on demand: `keys` with `key` added."""
+    if keys is None:
+        return {key}
+    keys.add(key)
+    return keys
+
+
 def _assign_path(container: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     for part in parts[:-1]:
@@ -2390,21 +2619,22 @@ def _best_error_match(candidates: list[tuple[str, str | None]], code: str) -> st
     return None
 
 
-_ACTIVATION: dict[Kind, Callable[[Engine, ElementInstance, FlowNode], None]] = {
-    Kind.JOB_TASK: Engine._activate_job_task,
-    Kind.SCRIPT_TASK: Engine._activate_script,
-    Kind.USER_TASK: Engine._activate_user_task,
-    Kind.RECEIVE_TASK: Engine._activate_message_catch,
-    Kind.INTERMEDIATE_CATCH_EVENT: Engine._activate_catch_event,
-    Kind.SUB_PROCESS: Engine._activate_sub_process,
-    Kind.EVENT_SUB_PROCESS: Engine._activate_event_sub_process,
-    Kind.END_EVENT: Engine._activate_end_event,
-    Kind.EXCLUSIVE_GATEWAY: Engine._activate_gateway,
-    Kind.PARALLEL_GATEWAY: Engine._activate_gateway,
-    Kind.INCLUSIVE_GATEWAY: Engine._activate_gateway,
-    Kind.EVENT_BASED_GATEWAY: Engine._activate_event_gateway,
-    Kind.INTERMEDIATE_THROW_EVENT: Engine._activate_throw_event,
-    Kind.CALL_ACTIVITY: Engine._activate_call_activity,
+# by the Kind's plain string value: Enum members hash in Python, plain strings in C
+_ACTIVATION: dict[str, Callable[[Engine, ElementInstance, FlowNode], None]] = {
+    Kind.JOB_TASK.value: Engine._activate_job_task,
+    Kind.SCRIPT_TASK.value: Engine._activate_script,
+    Kind.USER_TASK.value: Engine._activate_user_task,
+    Kind.RECEIVE_TASK.value: Engine._activate_message_catch,
+    Kind.INTERMEDIATE_CATCH_EVENT.value: Engine._activate_catch_event,
+    Kind.SUB_PROCESS.value: Engine._activate_sub_process,
+    Kind.EVENT_SUB_PROCESS.value: Engine._activate_event_sub_process,
+    Kind.END_EVENT.value: Engine._activate_end_event,
+    Kind.EXCLUSIVE_GATEWAY.value: Engine._activate_gateway,
+    Kind.PARALLEL_GATEWAY.value: Engine._activate_gateway,
+    Kind.INCLUSIVE_GATEWAY.value: Engine._activate_gateway,
+    Kind.EVENT_BASED_GATEWAY.value: Engine._activate_event_gateway,
+    Kind.INTERMEDIATE_THROW_EVENT.value: Engine._activate_throw_event,
+    Kind.CALL_ACTIVITY.value: Engine._activate_call_activity,
 }
 
 _ = TimerType  # re-exported for callers that build timer definitions

@@ -1,5 +1,6 @@
 """Parse-time specs of a BPMN process: what the diagram says, separate from any running instance."""
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -190,7 +191,7 @@ class FlowNode:
     none_start: str | None = None
     event_sub_processes: list[str] = field(default_factory=list)
 
-    @property
+    @functools.cached_property  # read for every element instance; kind and tag are final once parsed
     def bpmn_element_type(self) -> str:
         if self.kind is Kind.EVENT_SUB_PROCESS:
             return "EVENT_SUB_PROCESS"

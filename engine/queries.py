@@ -33,6 +33,7 @@ from engine.model import Kind
 from engine.state import (
     ElementInstance,
     ElementState,
+    FinishedElement,
     Incident,
     IncidentState,
     ProcessDefinition,
@@ -607,6 +608,23 @@ INCIDENTS = Resource(
     },
 )
 
+VARIABLES = Resource(
+    "variable",
+    "variableKey",
+    {
+        "variableKey": _KEY,
+        "name": _STRING,
+        "value": _STRING,  # the value as JSON text; a search filters and sorts on that text
+        "scopeKey": _KEY,
+        "processInstanceKey": _KEY,
+        "tenantId": _TENANT,
+        "isTruncated": Field(FieldKind.BOOL),
+    },
+)
+VARIABLE_VALUE_LIMIT = 8191
+"""Camunda's default size threshold: an answer holds at most this many characters of a value unless the search
+asks for `truncateValues=false`."""
+
 PROCESS_DEFINITIONS = Resource(
     "process definition",
     "processDefinitionKey",
@@ -632,8 +650,8 @@ def user_task_rows(engine: Engine) -> Iterator[Row]:
 
 def user_task_row(engine: Engine, task: UserTask) -> Row:
     definition = engine.definitions.get(task.process_definition_key)
-    root = engine.element_instances.get(task.process_instance_key)
-    inst = engine.element_instances.get(task.element_instance_key)
+    root = engine.element_instance(task.process_instance_key)
+    inst = engine.element_instance(task.element_instance_key)
     return {
         "userTaskKey": task.key,
         "name": task.name or task.element_id,
@@ -675,9 +693,16 @@ def _date_or_none(text: str | None) -> datetime | None:
 def process_instance_rows(engine: Engine) -> Iterator[Row]:
     active_incidents = {i.process_instance_key for i in engine.incidents.values() if i.state is IncidentState.ACTIVE}
     scopes: dict[int, list[dict[str, Any]]] = {}
-    for inst in engine.element_instances.values():
+    for inst in list(engine.element_instances.values()):
         if inst.variables:
             scopes.setdefault(inst.process_instance_key, []).append(inst.variables)
+    for done in engine.finished_elements():
+        variables = done.variables
+        if done.flow_scope_key is None:  # a finished root: its variables are the instance's final ones
+            pi = engine.process_instances.get(done.key)
+            variables = pi.final_variables if pi is not None else None
+        if variables:
+            scopes.setdefault(done.process_instance_key, []).append(variables)
     for pi in engine.process_instances.values():
         yield process_instance_row(engine, pi, active_incidents, scopes.get(pi.key, []))
 
@@ -715,40 +740,46 @@ def find_process_instance(engine: Engine, key: int) -> Row | None:
 
 
 def element_instance_rows(engine: Engine) -> Iterator[Row]:
-    for inst in engine.element_instances.values():
+    for inst in list(engine.element_instances.values()):
         if inst.kind is not Kind.PROCESS:  # the process itself is a process instance, not an element instance
             yield element_instance_row(engine, inst)
+    for done in engine.finished_elements():
+        if done.kind != Kind.PROCESS.value:
+            yield finished_element_row(engine, done)
 
 
 def element_instance_row(engine: Engine, inst: ElementInstance) -> Row:
-    definition = engine.definitions.get(inst.process_definition_key)
-    node = definition.model.elements.get(inst.element_id) if definition is not None else None
-    if inst.state is ElementState.COMPLETED:
-        state = "COMPLETED"
-    elif inst.state is ElementState.TERMINATED:
-        state = "TERMINATED"
-    else:  # activating, activated, completing or terminating: still there
-        state = "ACTIVE"
+    return finished_element_row(engine, FinishedElement._make(FinishedElement.of(inst)))
+
+
+# activating, activated, completing or terminating: still there
+_ROW_STATES = {ElementState.COMPLETED.value: "COMPLETED", ElementState.TERMINATED.value: "TERMINATED"}
+
+
+def finished_element_row(engine: Engine, done: FinishedElement) -> Row:
+    """The row of an element instance from its archived fields (those of a live one: FinishedElement.of)."""
+    definition = engine.definitions.get(done.process_definition_key)
+    node = definition.model.elements.get(done.element_id) if definition is not None else None
     return {
-        "elementInstanceKey": inst.key,
-        "processInstanceKey": inst.process_instance_key,
-        "processDefinitionKey": inst.process_definition_key,
-        "processDefinitionId": inst.bpmn_process_id,
-        "startDate": inst.started_at,
-        "endDate": inst.ended_at,
-        "elementId": inst.element_id,
-        "elementName": (node.name if node is not None else None) or inst.element_id,
-        "type": inst.bpmn_element_type,
-        "state": state,
-        "hasIncident": inst.incident_key is not None,
-        "incidentKey": inst.incident_key,
+        "elementInstanceKey": done.key,
+        "processInstanceKey": done.process_instance_key,
+        "processDefinitionKey": done.process_definition_key,
+        "processDefinitionId": done.bpmn_process_id,
+        "startDate": done.started_at,
+        "endDate": done.ended_at,
+        "elementId": done.element_id,
+        "elementName": (node.name if node is not None else None) or done.element_id,
+        "type": done.bpmn_element_type,
+        "state": _ROW_STATES.get(done.state, "ACTIVE"),
+        "hasIncident": done.incident_key is not None,
+        "incidentKey": done.incident_key,
         "tenantId": TENANT,
-        "_flowScopeKey": inst.flow_scope_key,
+        "_flowScopeKey": done.flow_scope_key,
     }
 
 
 def find_element_instance(engine: Engine, key: int) -> Row | None:
-    inst = engine.element_instances.get(key)
+    inst = engine.element_instance(key)
     if inst is None or inst.kind is Kind.PROCESS:
         return None
     return element_instance_row(engine, inst)
@@ -773,6 +804,37 @@ def incident_row(incident: Incident) -> Row:
         "jobKey": incident.job_key,
         "tenantId": TENANT,
     }
+
+
+def variable_rows(engine: Engine, *, truncate: bool = True) -> Iterator[Row]:
+    """Every variable of every scope, live or finished, as Camunda keeps them: one row per scope and name, the value
+    as JSON text (cut at VARIABLE_VALUE_LIMIT characters when `truncate`)."""
+    for inst in engine.all_element_instances():
+        for name, value in list(inst.variables.items()):
+            yield variable_row(engine, inst, name, value, truncate=truncate)
+
+
+def variable_row(engine: Engine, inst: ElementInstance, name: str, value: Any, *, truncate: bool = True) -> Row:
+    text = json.dumps(value, ensure_ascii=False)
+    cut = truncate and len(text) > VARIABLE_VALUE_LIMIT
+    return {
+        "variableKey": engine.variable_key(inst.key, name),
+        "name": name,
+        "value": text[:VARIABLE_VALUE_LIMIT] if cut else text,
+        "scopeKey": inst.key,
+        "processInstanceKey": inst.process_instance_key,
+        "tenantId": TENANT,
+        "isTruncated": cut,
+    }
+
+
+def find_variable(engine: Engine, key: int) -> Row | None:
+    """The variable with this key, its value whole (Camunda's GET answers the full value)."""
+    found = engine.variable_of_key(key)
+    if found is None:
+        return None
+    inst, name = found
+    return variable_row(engine, inst, name, inst.variables[name], truncate=False)
 
 
 def process_definition_rows(engine: Engine) -> Iterator[Row]:

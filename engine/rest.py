@@ -1,7 +1,7 @@
 """A subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) with Camunda's request and response shapes:
 keys as strings, ISO 8601 dates, `filter`/`sort`/`page` searches (engine/queries.py), RFC 9457 problem details on
-errors. User tasks for the human steps; process instances, element instances, incidents, process definitions and
-messages for tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
+errors. User tasks for the human steps; process instances, element instances, incidents, variables, process
+definitions and messages for tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -109,6 +109,8 @@ class RestApi:
                 web.post("/v2/incidents/search", _errors(self.search_incidents)),
                 web.get("/v2/incidents/{key}", _errors(self.get_incident)),
                 web.post("/v2/incidents/{key}/resolution", _errors(self.resolve_incident)),
+                web.post("/v2/variables/search", _errors(self.search_variables)),
+                web.get("/v2/variables/{key}", _errors(self.get_variable)),
                 web.post("/v2/process-definitions/search", _errors(self.search_process_definitions)),
                 web.get("/v2/process-definitions/{key}", _errors(self.get_process_definition)),
                 web.get("/v2/process-definitions/{key}/xml", _errors(self.get_process_definition_xml)),
@@ -185,8 +187,8 @@ class RestApi:
         task = self._task(_key(request))
         body = await _body(request)
         names = (body.get("filter") or {}).get("name")
-        inst = self.engine.element_instances[task.element_instance_key]
-        variables = self.engine.visible_variables(inst)
+        inst = self.engine.element_instance(task.element_instance_key)
+        variables = self.engine.visible_variables(inst) if inst is not None else {}
         items = [
             {
                 "name": name,
@@ -265,6 +267,22 @@ class RestApi:
         await _body(request)  # an optional operationReference; the embedded engine has no use for it
         self.engine.resolve_incident(key)
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ variables
+    async def search_variables(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        raw = request.query.get("truncateValues", "true").lower()
+        if raw not in ("true", "false"):
+            raise InvalidArgumentError(f"The value for truncateValues is '{raw}' but must be true or false")
+        rows = queries.variable_rows(self.engine, truncate=raw == "true")
+        return web.json_response(queries.search(queries.VARIABLES, rows, body))
+
+    async def get_variable(self, request: web.Request) -> web.Response:
+        key = _key(request)
+        row = queries.find_variable(self.engine, key)
+        if row is None:
+            raise NotFoundError(f"Variable with key '{key}' not found")
+        return web.json_response(queries.VARIABLES.to_json(row))
 
     # ------------------------------------------------------------------ process definitions
     async def search_process_definitions(self, request: web.Request) -> web.Response:

@@ -99,15 +99,16 @@ class ElementInstance:
     started_at: datetime
     ended_at: datetime | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    children: set[int] = field(default_factory=set)
+    # created on demand (most elements never have children or waits): fewer objects per element
+    children: set[int] | None = None
     join_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     pending_activations: int = 0  # activations queued in this scope that have not run yet
     pending_targets: dict[str, int] = field(default_factory=dict)  # their element ids (inclusive joins look)
     job_key: int | None = None
     user_task_key: int | None = None
-    timer_keys: set[int] = field(default_factory=set)
-    subscription_keys: set[int] = field(default_factory=set)
-    signal_subscription_keys: set[int] = field(default_factory=set)
+    timer_keys: set[int] | None = None
+    subscription_keys: set[int] | None = None
+    signal_subscription_keys: set[int] | None = None
     incident_key: int | None = None
     called_instance_key: int | None = None  # a call activity: the process instance it created
     # multi-instance
@@ -125,7 +126,7 @@ class ElementInstance:
     triggered: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessInstance:
     key: int
     bpmn_process_id: str
@@ -138,6 +139,70 @@ class ProcessInstance:
     # an instance created by a call activity: the parent instance and the call activity's element instance
     parent_process_instance_key: int | None = None
     parent_element_instance_key: int | None = None
+    # while it runs, the keys of its element instances (its root too); when it ends they move from the live
+    # state to the engine's archive of finished element instances, and this list is emptied
+    element_keys: list[int] = field(default_factory=list)
+
+
+class FinishedElement(NamedTuple):
+    """An element instance of a finished process instance, as the engine archives it: what the read API and the
+    history need, as a plain tuple (the engine stores the bare tuples; like history entries, tuples of ints,
+    strings and datetimes drop out of the cyclic garbage collector, element instances would not)."""
+
+    key: int
+    process_instance_key: int
+    process_definition_key: int
+    bpmn_process_id: str
+    element_id: str
+    kind: str  # a Kind value
+    bpmn_element_type: str
+    flow_scope_key: int | None
+    state: str  # an ElementState value: ELEMENT_COMPLETED or ELEMENT_TERMINATED
+    started_at: datetime
+    ended_at: datetime | None
+    variables: dict[str, Any] | None  # None: none (the root's are the process instance's final_variables)
+    loop_counter: int | None
+    incident_key: int | None
+
+    @classmethod
+    def of(cls, inst: ElementInstance) -> tuple[Any, ...]:
+        """The bare tuple of an element instance (archived once it has ended; a live one's for a REST row)."""
+        return (
+            inst.key,
+            inst.process_instance_key,
+            inst.process_definition_key,
+            inst.bpmn_process_id,
+            inst.element_id,
+            inst.kind._value_,
+            inst.bpmn_element_type,
+            inst.flow_scope_key,
+            inst.state._value_,
+            inst.started_at,
+            inst.ended_at,
+            inst.variables if inst.variables and inst.flow_scope_key is not None else None,
+            inst.loop_counter,
+            inst.incident_key,
+        )
+
+    def element_instance(self, root_variables: dict[str, Any] | None) -> ElementInstance:
+        """A detached ElementInstance with these values, for readers (changing it changes nothing)."""
+        variables = root_variables if self.flow_scope_key is None else self.variables
+        return ElementInstance(
+            key=self.key,
+            process_instance_key=self.process_instance_key,
+            process_definition_key=self.process_definition_key,
+            bpmn_process_id=self.bpmn_process_id,
+            element_id=self.element_id,
+            kind=Kind(self.kind),
+            bpmn_element_type=self.bpmn_element_type,
+            flow_scope_key=self.flow_scope_key,
+            state=ElementState(self.state),
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            variables=dict(variables or {}),
+            loop_counter=self.loop_counter,
+            incident_key=self.incident_key,
+        )
 
 
 @dataclass

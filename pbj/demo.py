@@ -32,7 +32,7 @@ from engine.state import IncidentState
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from workers.constants import Message
-from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PersonRole, PpbjIdentityData
+from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.services import Services
 from workers.store.models import MailLog
 
@@ -266,12 +266,12 @@ class Demo:
     def seed_sop1(
         self, request: SopOneRequest, *, without: DocumentType | None = None
     ) -> tuple[str, list[dict[str, Any]]]:
-        """The request as the application stores it: people, a verified Admin PPE address, the documents."""
+        """The request as the application stores it: people and the documents (row 2 verifies the Admin PPE's address
+        when it accepts the complete file)."""
         store = self.services.store
         record = store.create_admin_ppe_request(
             AdminPpeRequestData(lpse_name=request.lpse, kepala_lpse=request.kepala, admin_ppe=request.admin)
         )
-        store.mark_email_verified(record.number, PersonRole.ADMIN_PPE)
         references = [
             self.upload(record.number, document_type)
             for document_type in (

@@ -861,15 +861,27 @@ def pendaftaran_akun_ppbj() -> Diagram:
                 extension("userTask"),
                 extension("formDefinition", {"formId": FORM_PERIKSA_INFORMASI_PPBJ}),
                 extension("assignmentDefinition", {"candidateGroups": "admin-ppe"}),
+                # Each review starts empty: without the local nulls a second review would show, and if left out of
+                # the completion inherit, the first review's answers. An answer other than the form's two values
+                # leaves informasiLengkap null, so the gateway raises an incident instead of guessing "Tidak".
                 io_mapping(
+                    inputs=[
+                        ("hasilPemeriksaan", "=null"),
+                        ("butirPemeriksaan", "=null"),
+                        ("catatanPemeriksaan", "=null"),
+                    ],
                     outputs=[
-                        ("informasiLengkap", '=hasilPemeriksaan = "lengkap"'),
+                        (
+                            "informasiLengkap",
+                            '=if hasilPemeriksaan = "lengkap" then true '
+                            'else if hasilPemeriksaan = "belum-lengkap" then false else null',
+                        ),
                         (
                             "catatanPemeriksaan",
                             '=if hasilPemeriksaan = "lengkap" then null else catatanPemeriksaan',
                         ),
                         ("butirPemeriksaan", "=butirPemeriksaan"),
-                    ]
+                    ],
                 ),
             ],
         )

@@ -36,6 +36,14 @@ class NotFoundError(StoreError):
     """A request, document, account or archive the caller named does not exist."""
 
 
+class PersonAlreadyApplyingError(StoreError):
+    """The person of a new submission already appears, in the same role, on another open request (`number`)."""
+
+    def __init__(self, message: str, number: str) -> None:
+        super().__init__(message)
+        self.number = number
+
+
 class StoreUnavailableError(StoreError, TransientError):
     """The database could not be reached or was busy; retrying later may succeed."""
 

@@ -124,6 +124,8 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Alembic narrates every migration step at INFO in English; the store logs the upgrade itself, once
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 _HANDLER_NAME = "pbj-workers"

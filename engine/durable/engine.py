@@ -46,7 +46,7 @@ from engine.durable.errors import DurableError, StorageError
 from engine.durable.store import Store, SyncMode
 from engine.engine import ActivatedJob, Engine, _JobStream
 from engine.feel import FeelEvaluator
-from engine.state import KeyGenerator, Record
+from engine.state import Job, KeyGenerator
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,14 @@ Activation = tuple[int, str, int]
 # the epoch when it is in UTC (pickling a datetime's tzinfo costs ten times the rest of a typical entry)
 Entry = tuple[int | datetime, str, tuple[Any, ...], dict[str, Any], list[Activation]]
 
-_VALUE_TYPE, _INTENT, _KEY = (Record._fields.index(f) for f in ("value_type", "intent", "key"))
-_MILLISECOND = timedelta(milliseconds=1)
 _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _next_position(engine: Engine) -> int:
+    """The position the next history record gets: moved by a command that recorded anything. Read from the
+    counter's repr ("count(n)"), which says it without taking a value."""
+    return int(repr(engine._positions)[6:-1])
 
 
 def _encode_instant(instant: datetime) -> int | datetime:
@@ -167,7 +171,8 @@ class DurableEngine(Engine):
         self._durable_store = store
         self._durable_snapshot_every = snapshot_every
         self._durable_depth = 0  # > 0 while a logged command runs
-        self._durable_history_saved = 0  # history rows already in the store
+        self._durable_chunks_saved = 0  # sealed history chunks already in the store
+        self._durable_activations: list[Activation] = []  # the jobs activated by the command running now
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
         self._durable_last_append = time.monotonic()
@@ -182,13 +187,13 @@ class DurableEngine(Engine):
         found = store.load_snapshot()
         if found is not None:
             snapshot.load_state(self, found.state)
-            history: list[tuple[Any, ...]] = []
-            for start, rows in store.history_chunks():
-                if start != len(history):
-                    raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (baris {start}).")
-                history.extend(snapshot.load_history(rows))
-            self._history = history
-            self._durable_history_saved = len(history)
+            chunks: list[tuple[Any, ...]] = []
+            for index, data in store.history_chunks():
+                if index != len(chunks):
+                    raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (bagian {index}).")
+                chunks.append(snapshot.load_history(data))
+            self._history_chunks = chunks
+            self._durable_chunks_saved = len(chunks)
         clock = store.get_meta(_CLOCK_META)
         # a controlled clock continues where it was (pinned or moved); an engine started on real time ignores it
         if clock is not None and self.clock.controlled and isinstance(self.clock, _PersistentClock):
@@ -238,14 +243,14 @@ class DurableEngine(Engine):
         self._durable_depth += 1
         instant = self.clock.now()
         self._command_time = instant
-        history_before, key_before = len(self._history), self.keys.last
+        position_before, key_before = _next_position(self), self.keys.last
+        activations = self._durable_activations = []
         try:
             return run()
         finally:
             self._command_time = None
             self._durable_depth -= 1
-            if len(self._history) != history_before or self.keys.last != key_before:
-                activations = self._activations_since(history_before, instant)
+            if activations or self.keys.last != key_before or _next_position(self) != position_before:
                 self._append((_encode_instant(instant), name, args, kwargs, activations))
 
     def _append(self, entry: Entry) -> None:
@@ -288,15 +293,10 @@ class DurableEngine(Engine):
             return
         self._durable_idle_check = loop.call_later(SNAPSHOT_IDLE_SECONDS - quiet, self._snapshot_when_idle)
 
-    def _activations_since(self, position: int, instant: datetime) -> list[Activation]:
-        """The jobs activated since history row `position` (by a long poll or pushed to a stream), as outcomes."""
-        out: list[Activation] = []
-        for row in self._history[position:]:
-            if row[_INTENT] == "ACTIVATED" and row[_VALUE_TYPE] == "JOB":
-                job = self.jobs[row[_KEY]]
-                assert job.deadline is not None
-                out.append((job.key, job.worker, (job.deadline - instant) // _MILLISECOND))
-        return out
+    def _activate_job(self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]) -> ActivatedJob:
+        """Every job activation (a long poll's, or a push to a job stream) noted as the outcome to log."""
+        self._durable_activations.append((job.key, worker, timeout_ms))
+        return super()._activate_job(job, worker, timeout_ms, fetch_variables)
 
     def open_job_stream(self, job_type: str, worker: str, timeout_ms: int, fetch_variables: list[str]) -> _JobStream:
         base = super().open_job_stream
@@ -317,13 +317,13 @@ class DurableEngine(Engine):
 
     # ------------------------------------------------------------------ snapshots, clock, closing
     def snapshot(self) -> None:
-        """Stores the whole state now and drops the log it includes."""
+        """Stores the whole state now and drops the log it includes; the history's sealed chunks (which never
+        change) are stored once, each with the first snapshot after it was sealed."""
         store = self._durable_store
-        start = self._durable_history_saved
-        new_rows = self._history[start:]
-        state = snapshot.dump_state(self)
-        store.save_snapshot(state, start, snapshot.dump_history(new_rows) if new_rows else None)
-        self._durable_history_saved = start + len(new_rows)
+        start = self._durable_chunks_saved
+        new_chunks = [snapshot.dump_history(chunk) for chunk in self._history_chunks[start:]]
+        store.save_snapshot(snapshot.dump_state(self), start, new_chunks)
+        self._durable_chunks_saved = start + len(new_chunks)
 
     def _save_clock(self) -> None:
         if isinstance(self.clock, _PersistentClock):

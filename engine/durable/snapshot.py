@@ -2,9 +2,9 @@
 
 The state is every attribute of the engine except the ones listed in RUNTIME_ATTRIBUTES (its clock, FEEL
 evaluator and parser, the waiting callers and job streams of the connections now open, the gateway's counters)
-and the history, which only grows and is stored apart in chunks (`history_rows`). Taking every other attribute,
-rather than a list of the state's, keeps an index or cache added to the executor later in the snapshot without
-anyone remembering to add it here; the replay test compares the whole state and fails if it is not.
+and the sealed chunks of the history, which never change once sealed and are stored apart, each once. Taking
+every other attribute, rather than a list of the state's, keeps an index or cache added to the executor later in
+the snapshot without anyone remembering to add it here; the replay test compares the whole state and fails if it is not.
 
 Process models are not pickled with the state: a snapshot stores each definition's resource bytes and re-parses
 them on load (a model is derived data, and its objects may hold what does not pickle). Objects of a model referenced
@@ -36,7 +36,8 @@ RUNTIME_ATTRIBUTES = frozenset(
         "clock",
         "expressions",
         "_parser",
-        "_history",  # stored apart (history_rows)
+        "_history_chunks",  # the sealed history, stored apart (each chunk once)
+        "_due_moved",
         "_steps",
         "_running",
         "_job_waiters",
@@ -165,10 +166,11 @@ def load_state(engine: Engine, data: bytes) -> None:
     vars(engine).update(state)
 
 
-def dump_history(rows: list[tuple[Any, ...]]) -> bytes:
-    return pickle.dumps(rows, _PROTOCOL)
+def dump_history(chunk: tuple[Any, ...]) -> bytes:
+    """A sealed chunk of the history (a tuple of records' fields)."""
+    return pickle.dumps(chunk, _PROTOCOL)
 
 
-def load_history(data: bytes) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = pickle.loads(data)
-    return rows
+def load_history(data: bytes) -> tuple[Any, ...]:
+    chunk: tuple[Any, ...] = pickle.loads(data)
+    return chunk

@@ -4,7 +4,7 @@ Layout of `DIR`:
 
     engine.sqlite3        the database: `meta` (the clock's pin and offset), `log` (the commands since the
                           snapshot, one row each), `snapshot` (the engine state at one log position) and
-                          `history` (the element-instance history, appended in chunks at each snapshot)
+                          `history` (the element-instance history's sealed chunks, each stored once)
     engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
     engine.lock           held (flock) by the running engine; its pid is written in it
 
@@ -35,7 +35,7 @@ _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE log (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, state BLOB NOT NULL);
-CREATE TABLE history (start INTEGER PRIMARY KEY, rows BLOB NOT NULL);
+CREATE TABLE history (chunk INTEGER PRIMARY KEY, rows BLOB NOT NULL);
 """
 
 
@@ -133,18 +133,20 @@ class Store:
         return Snapshot(int(row[0]), bytes(row[1])) if row else None
 
     def history_chunks(self) -> list[tuple[int, bytes]]:
-        rows = self._db.execute("SELECT start, rows FROM history ORDER BY start").fetchall()
+        rows = self._db.execute("SELECT chunk, rows FROM history ORDER BY chunk").fetchall()
         return [(int(s), bytes(r)) for s, r in rows]
 
-    def save_snapshot(self, state: bytes, history_start: int, history_rows: bytes | None) -> None:
-        """Stores the state as of the last appended command, with the history rows recorded since the previous
-        snapshot, and drops the log it includes: one transaction."""
+    def save_snapshot(self, state: bytes, first_chunk: int, history_chunks: list[bytes]) -> None:
+        """Stores the state as of the last appended command, with the history chunks sealed since the previous
+        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction."""
         seq = self.last_seq
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if history_rows is not None:
-                    self._db.execute("INSERT INTO history (start, rows) VALUES (?, ?)", (history_start, history_rows))
+                self._db.executemany(
+                    "INSERT INTO history (chunk, rows) VALUES (?, ?)",
+                    [(first_chunk + n, chunk) for n, chunk in enumerate(history_chunks)],
+                )
                 self._db.execute("INSERT OR REPLACE INTO snapshot (id, seq, state) VALUES (1, ?, ?)", (seq, state))
                 self._db.execute("DELETE FROM log WHERE seq <= ?", (seq,))
                 self._db.execute("COMMIT")

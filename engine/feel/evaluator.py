@@ -148,11 +148,11 @@ class FeelinEvaluator:
 
     def evaluate(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
         """Evaluates `expression` (FEEL without the leading "=") against `context` at time `now`."""
-        zone, fallback_zone = _clock_zones(now)
-        if self._fast_path:
+        if self._fast_path and now.utcoffset() is not None:  # a naive `now` is refused by _clock_zones below
             result = fast_evaluate(expression, context)
             if result is not None:
                 return result
+        zone, fallback_zone = _clock_zones(now)
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
     # -- the rest ------------------------------------------------------------------------------

@@ -121,12 +121,17 @@ def _literal(text: str) -> Any:
     raise _UNHANDLED
 
 
-def _path(text: str, context: Mapping[str, Any]) -> Any:
-    """The value of the variable or path `text` in `context`, if it certainly reads like in feelin."""
-    segments = text.split(".")
+def _segments(text: str) -> tuple[str, ...]:
+    """The names of the variable or path `text`, if each certainly reads as a plain name in feelin."""
+    segments = tuple(text.split("."))
     for segment in segments:
         if not _is_plain_name(segment) or segment in KEYWORDS:
             raise _UNHANDLED
+    return segments
+
+
+def _walk(segments: tuple[str, ...], context: Mapping[str, Any]) -> Any:
+    """The value at `segments` in `context`, if it certainly reads like in feelin."""
     container: Any = context
     last = len(segments) - 1
     for index, segment in enumerate(segments):
@@ -194,24 +199,52 @@ def _split_comparison(text: str) -> tuple[str, str, str] | None:
     return None
 
 
-def fast_evaluate(expression: str, context: Mapping[str, Any]) -> FeelResult | None:
-    """feelin's result for `expression` if it is one of the trivial forms above, else None."""
+# The shape of an expression depends on its text only: a literal's value, a path's names, a comparison's
+# parts. It is worked out once per text (a bounded cache); only the variables are read per evaluation.
+# ("literal", its FeelResult, -, -) | ("path", names, -, -) | ("compare", names, operator, literal value)
+_Shape = tuple[str, Any, Any, Any]
+_SHAPES: dict[str, _Shape | None] = {}
+_MAX_SHAPES: Final = 4096
+
+
+def _shape(expression: str) -> _Shape | None:
     text = expression.strip(_EDGE_BLANKS)
     if not text:
         return None
     try:
         first = text[0]
         if first in '"-' or first.isdigit():
-            value = _literal(text)
-        elif text in _LITERALS:
-            value = _LITERALS[text]
+            return ("literal", FeelResult(_literal(text), ()), None, None)
+        if text in _LITERALS:
+            return ("literal", FeelResult(_LITERALS[text], ()), None, None)
+        comparison = _split_comparison(text)
+        if comparison is None:
+            return ("path", _segments(text), None, None)
+        path, operator, literal = comparison
+        return ("compare", _segments(path), operator, _literal(literal))
+    except _UnhandledError:
+        return None
+
+
+def fast_evaluate(expression: str, context: Mapping[str, Any]) -> FeelResult | None:
+    """feelin's result for `expression` if it is one of the trivial forms above, else None."""
+    try:
+        shape = _SHAPES[expression]
+    except KeyError:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        shape = _SHAPES[expression] = _shape(expression)
+    if shape is None:
+        return None
+    form, first, operator, literal = shape
+    if form == "literal":
+        literal_result: FeelResult = first  # the one (frozen) result of this literal: its value is immutable too
+        return literal_result
+    try:
+        if form == "path":
+            value = _value(_walk(first, context))
         else:
-            comparison = _split_comparison(text)
-            if comparison is None:
-                value = _value(_path(text, context))
-            else:
-                path, operator, literal = comparison
-                value = _compare(_value(_path(path, context)), operator, _literal(literal))
+            value = _compare(_value(_walk(first, context)), operator, literal)
     except _UnhandledError:
         return None
     return FeelResult(value, ())

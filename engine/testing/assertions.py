@@ -22,7 +22,7 @@ class ProcessInstanceAssert:
         return sorted(
             (
                 e
-                for e in self.engine.element_instances.values()
+                for e in self.engine.all_element_instances()
                 if e.process_instance_key == self.key and e.key != self.key
             ),
             key=lambda e: e.key,

@@ -144,7 +144,7 @@ class EmbeddedEngine:
         return sorted(
             (
                 e
-                for e in self.engine.element_instances.values()
+                for e in self.engine.all_element_instances()
                 if e.process_instance_key == process_instance_key and (element_id is None or e.element_id == element_id)
             ),
             key=lambda e: e.key,
@@ -155,11 +155,14 @@ class EmbeddedEngine:
         pi = self.engine.process_instances.get(scope_key)
         if pi is not None and pi.final_variables is not None:
             return dict(pi.final_variables)
-        return dict(self.engine.element_instances[scope_key].variables)
+        inst = self.engine.element_instance(scope_key)
+        if inst is None:
+            raise KeyError(scope_key)
+        return dict(inst.variables)
 
     def all_variables(self) -> list[tuple[int, str, Any]]:
         """Every variable of every scope, live or finished: (scope key, name, value)."""
-        out = [(e.key, n, v) for e in self.engine.element_instances.values() for n, v in e.variables.items()]
+        out = [(e.key, n, v) for e in self.engine.all_element_instances() for n, v in e.variables.items()]
         out += [
             (p.key, n, v) for p in self.engine.process_instances.values() for n, v in (p.final_variables or {}).items()
         ]

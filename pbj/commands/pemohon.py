@@ -24,7 +24,7 @@ from pbj.commands.errors import CommandError, UsageError
 from pbj.commands.files import DocumentFile, human_size, read_documents
 from pbj.commands.output import short_time, warn, write, write_json
 from pbj.commands.output import table as text_table
-from workers.constants import STATUS_EXPIRED, Message, Var
+from workers.constants import Message, Var
 from workers.domain import (
     REQUIRED_ADMIN_PPE_DOCUMENTS,
     AdminPpeRequestData,
@@ -34,6 +34,7 @@ from workers.domain import (
     PpbjIdentityData,
     RequestKind,
 )
+from workers.errors import PersonAlreadyApplyingError
 from workers.settings import Settings
 from workers.store import DocumentRecord, RequestRecord
 from workers.validation import (
@@ -172,23 +173,16 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
     )
     store = ctx.store
     existing = store.find_submission(key)
-    if existing is None:
-        open_requests = [
-            r
-            for r in store.find_requests_by_person(PersonRole.ADMIN_PPE, nik=data.admin_ppe.nik)
-            if r.kind is RequestKind.ADMIN_PPE and r.status != STATUS_EXPIRED
-        ]
-        # the open request may be this very submission, stored by a twin command since the look-up above
-        # (request and submission key are stored in one transaction, so it is found now if it is ours)
-        if open_requests and store.find_submission(key) is None:
-            raise CommandError(
-                "Admin PPE dengan NIK ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai; "
-                "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan `pbj permohonan lengkapi` "
-                "dengan nomor permohonan tersebut."
-            )
     if existing is None or existing.process_instance_key is None:
         await ctx.require_deployed(RequestKind.ADMIN_PPE)
-    request, created = store.submit_admin_ppe_request(data, submission_key=key, actor=ACTOR)
+    try:
+        request, created = store.submit_admin_ppe_request(data, submission_key=key, actor=ACTOR)
+    except PersonAlreadyApplyingError as exc:
+        raise CommandError(
+            "Admin PPE dengan NIK ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai; "
+            "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan `pbj permohonan lengkapi` "
+            "dengan nomor permohonan tersebut."
+        ) from exc
     if created:
         for text in warnings:
             warn(text)

@@ -1,25 +1,41 @@
 """One test API over either engine: the embedded engine (the default) or a real Camunda 8.8 in Docker
 (`pytest --engine=zeebe`).
 
-`Backend` is what a backend-agnostic test may use: where the gateway is (`address`, `rest_url`), `deploy(paths)` (the
-code of `pbj deploy`, over gRPC), `increase_time(delta)`, `wait_for_idle()`, `rest(...)`, and searches through the
-Orchestration Cluster REST API – `/v2/process-instances/search`, `/v2/element-instances/search`,
-`/v2/incidents/search` – which the embedded engine and Camunda 8.8 both serve. Camunda's searches read its secondary
-storage (Elasticsearch), filled a moment after the engine acts, so a test asks with `eventually(...)` rather than
-once.
+`Backend` is what a backend-agnostic test may use, the end-to-end suite included:
+
+- where the gateway is (`address`, `rest_url`); `deploy(paths)` (the code of `pbj deploy`, over gRPC);
+- the application's commands: `start_instance` (gRPC `CreateProcessInstance`), `publish_message`
+  (`POST /v2/messages/publication`);
+- time: `current_time`, `pin_clock(moment)` (`PUT /v2/clock`), `increase_time(delta)`;
+- waiting: `wait_for_workers(task_types)`, `wait_for_idle(served=...)`, and `eventually(probe, until)` for any other
+  condition;
+- Tasklist: `search_user_tasks`, `user_task_form`, `user_task_variables`, `assign_user_task`, `complete_user_task`
+  (`/v2/user-tasks/…`, `/v2/user-tasks/{key}/completion`);
+- Operate: `search_process_instances`, `process_instance`, `search_element_instances`, `active_element_ids`,
+  `search_incidents`, `resolve_incident` (a job retry over gRPC, then `POST /v2/incidents/{key}/resolution`),
+  `search_variables`, `variables` (`POST /v2/variables/search`), `instance` (a snapshot to assert on, see
+  tests/backends/instance.py);
+- `rest(...)` for anything else below `/v2`; `embedded`, the `EmbeddedEngine` or None, for the few checks only the
+  embedded engine can make (a test names them so, see `SystemUnderTest.embedded_only` in the e2e harness).
+
+The embedded engine and Camunda 8.8 serve the same `/v2` endpoints with the same shapes. Camunda's searches read its
+secondary storage (Elasticsearch), filled a moment after the engine acts, so a test asks after `wait_for_idle` or
+with `eventually(...)` rather than once.
 
 - `EmbeddedBackend`: a fresh `EmbeddedEngine` per test; time moves with `EmbeddedEngine.increase_time`, idleness is
-  exact (`EmbeddedEngine.wait_for_idle`).
+  exact (`EmbeddedEngine.wait_for_idle`, and no job of a type the test's workers serve left waiting), the workers'
+  first polls are seen by the engine.
 - `ZeebeBackend`: one `CamundaContainers` per test session – Elasticsearch and `camunda/camunda` with the tags of
   compose.env, started with `ZEEBE_CLOCK_CONTROLLED=true` so that `PUT /v2/clock` can pin the engine's clock: time
   moves by pinning it `delta` after the last pinned time (or now), then waiting. Idleness is best effort: the searches
-  give the same answer for a while. Between tests every instance still active is cancelled.
+  give the same answer for a while (Camunda cannot say whether a worker has polled yet, nor whether a job waits for
+  one). Between tests every instance still active is cancelled.
 """
 
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,10 +43,16 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 import aiohttp
+from lxml import etree
 from pyzeebe import ZeebeClient, create_insecure_channel
+from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
+from engine.state import JobState
 from engine.testing import EmbeddedEngine
+from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.deploy import DeploymentResult, collect_resources, deploy_resources
+from tests.backends.instance import InstanceState
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_ENV = ROOT / "compose.env"
@@ -42,6 +64,10 @@ CAMUNDA_MANAGEMENT_PORT = 9600
 ELASTICSEARCH_PORT = 9200
 STARTUP_TIMEOUT_SECONDS = 300
 PAGE_LIMIT = 100
+BUSY_QUIET_FACTOR = 5
+"""On Camunda, how many times longer the searches must stay unchanged while a job of a type the test's workers serve
+is active (a worker may be at it)."""
+ZEEBE_TASK_DEFINITION = "{http://camunda.org/schema/zeebe/1.0}taskDefinition"
 
 
 class Backend(Protocol):
@@ -59,16 +85,44 @@ class Backend(Protocol):
         """Base URL of the REST API (`…/v2/…` below it)."""
         ...
 
+    @property
+    def embedded(self) -> EmbeddedEngine | None:
+        """The embedded engine itself, for checks only it can make; None on Camunda."""
+        ...
+
     async def deploy(self, *paths: str | Path) -> DeploymentResult:
         """Deploy the `.bpmn` and `.form` files of `paths` in one deployment, as `pbj deploy` does."""
+        ...
+
+    async def start_instance(self, process_id: str, variables: Mapping[str, Any]) -> int:
+        """Start the latest version of a process over gRPC, as the application does; the process instance key."""
+        ...
+
+    async def publish_message(self, name: str, correlation_key: str, variables: Mapping[str, Any]) -> None:
+        """`POST /v2/messages/publication` (no time to live: only a waiting subscription takes it)."""
+        ...
+
+    @property
+    def current_time(self) -> datetime:
+        """The engine's time: what its timers, and the workers' services of a test, read."""
+        ...
+
+    async def pin_clock(self, moment: datetime) -> None:
+        """Pin the engine's clock at `moment` (`PUT /v2/clock`); what falls due fires."""
         ...
 
     async def increase_time(self, delta: timedelta) -> None:
         """Move the engine's clock forward by `delta`; what falls due fires."""
         ...
 
-    async def wait_for_idle(self, timeout: float = 30.0) -> None:
-        """Wait until the engine has nothing left to do (embedded: exactly; Zeebe: best effort)."""
+    async def wait_for_workers(self, task_types: Iterable[str], timeout: float = 10.0) -> None:
+        """Wait until workers poll for these task types (embedded: the engine has seen the polls; Zeebe: returns at
+        once, Camunda does not tell – its long polls hand a job to a worker as soon as it asks)."""
+        ...
+
+    async def wait_for_idle(self, timeout: float = 30.0, *, served: Iterable[str] = ()) -> None:
+        """Wait until the engine has nothing left to do and no job of the `served` task types waits for a worker
+        (embedded: exactly; Zeebe: best effort, the searches stay unchanged for a while)."""
         ...
 
     async def rest(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
@@ -79,12 +133,57 @@ class Backend(Protocol):
         """`POST /v2/process-instances/search` with this filter, every page."""
         ...
 
+    async def process_instance(self, key: int) -> dict[str, Any]:
+        """The instance from `POST /v2/process-instances/search`, waiting until the search has it."""
+        ...
+
     async def search_element_instances(self, **filter: Any) -> list[dict[str, Any]]:
-        """`POST /v2/element-instances/search` with this filter, every page."""
+        """`POST /v2/element-instances/search` with this filter, every page, in the order they were entered."""
+        ...
+
+    async def active_element_ids(self, process_instance_key: int) -> list[str]:
+        """Where the instance waits: the element ids of its active element instances, in the order entered."""
         ...
 
     async def search_incidents(self, **filter: Any) -> list[dict[str, Any]]:
         """`POST /v2/incidents/search` with this filter, every page."""
+        ...
+
+    async def resolve_incident(self, incident: Mapping[str, Any]) -> None:
+        """What the operator does once the cause is fixed: a job incident's job gets one more retry (gRPC
+        `UpdateJobRetries`), then `POST /v2/incidents/{key}/resolution`."""
+        ...
+
+    async def search_variables(self, **filter: Any) -> list[dict[str, Any]]:
+        """`POST /v2/variables/search?truncateValues=false` with this filter, every page (values as JSON text)."""
+        ...
+
+    async def variables(self, process_instance_key: int) -> dict[str, Any]:
+        """The process-level variables of an instance, decoded."""
+        ...
+
+    async def search_user_tasks(self, **filter: Any) -> list[dict[str, Any]]:
+        """`POST /v2/user-tasks/search` with this filter, every page."""
+        ...
+
+    async def user_task_form(self, key: int | str) -> dict[str, Any]:
+        """`GET /v2/user-tasks/{key}/form`: the linked form (its schema a JSON string)."""
+        ...
+
+    async def user_task_variables(self, key: int | str) -> list[dict[str, Any]]:
+        """`POST /v2/user-tasks/{key}/variables/search`: what Tasklist shows of the task (values as JSON text)."""
+        ...
+
+    async def assign_user_task(self, key: int | str, assignee: str) -> None:
+        """`POST /v2/user-tasks/{key}/assignment`."""
+        ...
+
+    async def complete_user_task(self, key: int | str, variables: Mapping[str, Any]) -> None:
+        """`POST /v2/user-tasks/{key}/completion` with these variables."""
+        ...
+
+    async def instance(self, process_instance_key: int) -> InstanceState:
+        """The instance as the searches show it now: state, element instances, variables, active incidents."""
         ...
 
 
@@ -131,18 +230,24 @@ class _RestBackend:
 
     async def rest(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One REST call below `rest_url`; the JSON answer (None for 204). Raises on an HTTP error, with its body."""
+        text = await self.rest_text(method, path, body)
+        return json.loads(text) if text else None
+
+    async def rest_text(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> str:
+        """One REST call below `rest_url`; the answer's text. Raises on an HTTP error, with its body."""
         assert self._http is not None, "use the backend as an async context manager"
         async with self._http.request(method, f"{self.rest_url}{path}", json=body) as response:
             text = await response.text()
             if response.status >= 400:
                 raise AssertionError(f"{method} {path} answered {response.status}: {text}")
-            return json.loads(text) if text else None
+            return text
 
-    async def _search(self, resource: str, filter: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def _search(self, resource: str, filter: Mapping[str, Any], query: str = "") -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         page: dict[str, Any] = {"limit": PAGE_LIMIT}
         while True:
-            answer = await self.rest("POST", f"/v2/{resource}/search", {"filter": dict(filter), "page": page})
+            body = {"filter": dict(filter), "page": page}
+            answer = await self.rest("POST", f"/v2/{resource}/search{query}", body)
             items.extend(answer["items"])
             cursor = answer.get("page", {}).get("endCursor")
             if len(answer["items"]) < PAGE_LIMIT or not cursor:
@@ -158,12 +263,106 @@ class _RestBackend:
     async def search_incidents(self, **filter: Any) -> list[dict[str, Any]]:
         return await self._search("incidents", filter)
 
+    async def process_instance(self, key: int) -> dict[str, Any]:
+        """The instance as its search answers it, once the search has it (Camunda's trails a new instance)."""
+        [found] = await eventually(
+            lambda: self.search_process_instances(processInstanceKey=str(key)), bool, what=f"process instance {key}"
+        )
+        return found
+
+    async def active_element_ids(self, process_instance_key: int) -> list[str]:
+        active = await self.search_element_instances(processInstanceKey=str(process_instance_key), state="ACTIVE")
+        return [e["elementId"] for e in active]
+
+    async def search_variables(self, **filter: Any) -> list[dict[str, Any]]:
+        found = await self._search("variables", filter, "?truncateValues=false")
+        for variable in found:  # a Camunda that cuts values anyway answers the whole value by key
+            if variable.get("isTruncated"):
+                variable.update(await self.rest("GET", f"/v2/variables/{variable['variableKey']}"))
+        return found
+
+    async def variables(self, process_instance_key: int) -> dict[str, Any]:
+        key = str(process_instance_key)
+        found = await self.search_variables(processInstanceKey=key, scopeKey=key)
+        return {v["name"]: json.loads(v["value"]) for v in found}
+
+    async def search_user_tasks(self, **filter: Any) -> list[dict[str, Any]]:
+        return await self._search("user-tasks", filter)
+
+    async def user_task_form(self, key: int | str) -> dict[str, Any]:
+        answer: dict[str, Any] = await self.rest("GET", f"/v2/user-tasks/{key}/form")
+        return answer
+
+    async def user_task_variables(self, key: int | str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = (await self.rest("POST", f"/v2/user-tasks/{key}/variables/search", {}))["items"]
+        return items
+
+    async def assign_user_task(self, key: int | str, assignee: str) -> None:
+        await self.rest("POST", f"/v2/user-tasks/{key}/assignment", {"assignee": assignee})
+
+    async def complete_user_task(self, key: int | str, variables: Mapping[str, Any]) -> None:
+        await self.rest("POST", f"/v2/user-tasks/{key}/completion", {"variables": dict(variables)})
+
+    async def instance(self, process_instance_key: int) -> InstanceState:
+        key = str(process_instance_key)
+        return InstanceState(
+            key=process_instance_key,
+            process=await self.process_instance(process_instance_key),
+            elements=[  # the process itself, should a search answer it, is no element the instance passes
+                e for e in await self.search_element_instances(processInstanceKey=key) if e["type"] != "PROCESS"
+            ],
+            variables=await self.variables(process_instance_key),
+            incidents=await self.search_incidents(processInstanceKey=key, state="ACTIVE"),
+        )
+
     async def deploy(self, *paths: str | Path) -> DeploymentResult:
         channel = create_insecure_channel(grpc_address=self.address)
         try:
             return await deploy_resources(channel, collect_resources(paths))
         finally:
             await channel.close(grace=None)
+
+    async def start_instance(self, process_id: str, variables: Mapping[str, Any]) -> int:
+        channel = create_insecure_channel(grpc_address=self.address)
+        try:
+            created = await ZeebeClient(channel).run_process(process_id, dict(variables))
+            return created.process_instance_key
+        finally:
+            await channel.close(grace=None)
+
+    async def publish_message(self, name: str, correlation_key: str, variables: Mapping[str, Any]) -> None:
+        body = {"name": name, "correlationKey": correlation_key, "variables": dict(variables)}
+        await self.rest("POST", "/v2/messages/publication", body)
+
+    async def resolve_incident(self, incident: Mapping[str, Any]) -> None:
+        if incident.get("jobKey") is not None:
+            channel = create_insecure_channel(grpc_address=self.address)
+            try:
+                gateway: Any = GatewayStub(channel)
+                await gateway.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=int(incident["jobKey"]), retries=1))
+            finally:
+                await channel.close(grace=None)
+        await self.rest("POST", f"/v2/incidents/{incident['incidentKey']}/resolution", {})
+
+    async def pin_clock(self, moment: datetime) -> None:
+        millis = int(moment.timestamp() * 1000)
+        await self.rest("PUT", "/v2/clock", {"timestamp": millis})
+        self._pinned(datetime.fromtimestamp(millis / 1000, UTC))  # what the engine was told, to the ms
+        await self.wait_for_idle()
+
+    def _pinned(self, moment: datetime) -> None:
+        """Note the time the engine's clock was pinned to."""
+
+    @property
+    def embedded(self) -> EmbeddedEngine | None:
+        return None
+
+    @property
+    def current_time(self) -> datetime:
+        raise NotImplementedError
+
+    async def wait_for_idle(self, timeout: float = 30.0, *, served: Iterable[str] = ()) -> None:
+        raise NotImplementedError
 
     async def cancel_active_instances(self) -> None:
         """Cancel every process instance that is still active (a shared engine starts each test empty-handed)."""
@@ -195,12 +394,52 @@ class EmbeddedBackend(_RestBackend):
     def rest_url(self) -> str:
         return self.engine.rest_url
 
+    @property
+    def embedded(self) -> EmbeddedEngine:
+        return self.engine
+
+    @property
+    def current_time(self) -> datetime:
+        return self.engine.current_time
+
     async def increase_time(self, delta: timedelta) -> None:
         await self.engine.increase_time(delta)
         await self.engine.wait_for_idle()
 
-    async def wait_for_idle(self, timeout: float = 30.0) -> None:
-        await self.engine.wait_for_idle(timeout=timeout)
+    async def wait_for_workers(self, task_types: Iterable[str], timeout: float = 10.0) -> None:
+        wanted = frozenset(task_types)
+        await eventually(
+            lambda: _ready(wanted <= self.engine.engine.job_types_with_workers(POLL_GRACE_SECONDS)),
+            bool,
+            timeout=timeout,
+            what=f"the engine to see a poll for each of {sorted(wanted)}",
+        )
+
+    async def wait_for_idle(self, timeout: float = 30.0, *, served: Iterable[str] = ()) -> None:
+        """The engine is idle and no job of the `served` types waits: a worker's next poll may reach the engine a
+        moment after a job was created, so idleness alone could come too early."""
+        types = frozenset(served)
+
+        async def waiting_jobs() -> list[str]:
+            await self.engine.wait_for_idle(timeout=timeout)
+            return self.jobs_left_waiting(types)
+
+        await eventually(waiting_jobs, lambda jobs: not jobs, timeout=timeout, what="the jobs to be taken")
+
+    def jobs_left_waiting(self, served: frozenset[str]) -> list[str]:
+        """The jobs of these task types that a worker could take now (not backing off after a failure)."""
+        now = self.engine.current_time
+        return [
+            f"{j.element_id} ({j.type})"
+            for j in self.engine.jobs()
+            if j.type in served
+            and j.state is JobState.ACTIVATABLE
+            and (j.backoff_until is None or j.backoff_until <= now)
+        ]
+
+
+async def _ready(value: bool) -> bool:
+    return value
 
 
 # --- Camunda 8.8 in Docker -------------------------------------------------------------------------------------------
@@ -351,6 +590,27 @@ class Cluster(Protocol):
         ...
 
 
+@dataclass
+class StandIn:
+    """An embedded engine standing in for the Camunda containers (`pytest --engine=zeebe-stand-in`, and the tests of
+    `ZeebeBackend` itself): its gateway, its REST API – the same `/v2` endpoints, a clock that `PUT /v2/clock` pins –
+    and the time last pinned. It tries the Camunda path of the suite without Docker; it proves nothing about Camunda
+    itself."""
+
+    engine: EmbeddedEngine
+    pinned: datetime | None = None
+
+    @property
+    def address(self) -> str:
+        """The embedded gateway."""
+        return self.engine.address
+
+    @property
+    def rest_url(self) -> str:
+        """The embedded REST API."""
+        return self.engine.rest_url
+
+
 class ZeebeBackend(_RestBackend):
     """Camunda 8.8 in Docker, shared by the tests of a session; each test leaves no instance active behind it."""
 
@@ -360,6 +620,7 @@ class ZeebeBackend(_RestBackend):
         super().__init__()
         self.containers = containers
         self.quiet = quiet
+        self._job_types: dict[str, dict[str, str]] = {}
 
     @property
     def address(self) -> str:
@@ -377,33 +638,67 @@ class ZeebeBackend(_RestBackend):
         finally:
             await super().__aexit__(exc_type, exc, tb)
 
+    @property
+    def current_time(self) -> datetime:
+        """The time the clock was last pinned to (the session's pins), or now if it never was."""
+        return self.containers.pinned or datetime.now(UTC)
+
+    def _pinned(self, moment: datetime) -> None:
+        self.containers.pinned = moment
+
     async def increase_time(self, delta: timedelta) -> None:
         """Pin the engine's clock `delta` after the last pinned time (or now), then wait for what fell due."""
-        millis = int(((self.containers.pinned or datetime.now(UTC)) + delta).timestamp() * 1000)
-        await self.rest("PUT", "/v2/clock", {"timestamp": millis})
-        self.containers.pinned = datetime.fromtimestamp(millis / 1000, UTC)  # what the engine was told, to the ms
-        await self.wait_for_idle()
+        await self.pin_clock(self.current_time + delta)
 
-    async def _fingerprint(self) -> tuple[Any, ...]:
+    async def wait_for_workers(self, task_types: Iterable[str], timeout: float = 10.0) -> None:
+        """Nothing to wait for that Camunda could show: a worker's long poll takes a job as soon as it asks."""
+
+    async def job_types(self, process_definition_key: str) -> dict[str, str]:
+        """The job type of every job-based element of a deployed process, by element id (read once from
+        `GET /v2/process-definitions/{key}/xml`)."""
+        types = self._job_types.get(process_definition_key)
+        if types is None:
+            xml = await self.rest_text("GET", f"/v2/process-definitions/{process_definition_key}/xml")
+            root = etree.fromstring(xml.encode())
+            types = {}
+            for definition in root.iter(ZEEBE_TASK_DEFINITION):
+                element = definition.getparent()
+                element = element.getparent() if element is not None else None  # extensionElements → the task
+                if element is not None and element.get("id") and definition.get("type"):
+                    types[str(element.get("id"))] = str(definition.get("type"))
+            self._job_types[process_definition_key] = types
+        return types
+
+    async def _fingerprint(self, served: frozenset[str]) -> tuple[tuple[Any, ...], bool]:
+        """What the searches show (element instances, the active ones, incidents), and whether an active element's
+        job is of a `served` type."""
         everything = await self.rest("POST", "/v2/element-instances/search", {"page": {"limit": 1}})
         active = await self.search_element_instances(state="ACTIVE")
         incidents = await self.rest("POST", "/v2/incidents/search", {"page": {"limit": 1}})
-        return (
+        busy = False
+        for element in active if served else []:
+            types = await self.job_types(str(element["processDefinitionKey"]))
+            busy = busy or types.get(element["elementId"]) in served
+        seen = (
             everything["page"]["totalItems"],
             tuple(e["elementInstanceKey"] for e in active),
             incidents["page"]["totalItems"],
         )
+        return seen, busy
 
-    async def wait_for_idle(self, timeout: float = 30.0) -> None:
+    async def wait_for_idle(self, timeout: float = 30.0, *, served: Iterable[str] = ()) -> None:
         """Best effort: the searches give the same answer for `quiet` seconds in a row (the exporter has caught up
-        and nothing moves); TimeoutError if they keep changing."""
+        and nothing moves) – BUSY_QUIET_FACTOR times longer while an active element's job is of a `served` type,
+        since Camunda does not tell whether a worker is at it or it backs off after a failure; TimeoutError if they
+        keep changing."""
+        wanted = frozenset(served)
         give_up = time.monotonic() + timeout
-        last = await self._fingerprint()
+        last, busy = await self._fingerprint(wanted)
         calm_since = time.monotonic()
-        while time.monotonic() - calm_since < self.quiet:
+        while time.monotonic() - calm_since < self.quiet * (BUSY_QUIET_FACTOR if busy else 1):
             if time.monotonic() >= give_up:
                 raise TimeoutError(f"Camunda did not become idle within {timeout} s")
             await asyncio.sleep(0.25)
-            now = await self._fingerprint()
+            now, busy = await self._fingerprint(wanted)
             if now != last:
                 last, calm_since = now, time.monotonic()

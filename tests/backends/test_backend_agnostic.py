@@ -12,8 +12,20 @@ from pyzeebe import ZeebeClient
 
 from pbj.deploy import DeploymentResult
 from tests.backends.backend import Backend, eventually
-from tests.workers.harness import ADMIN_EMAIL, BPMN_DIR, KEPALA_EMAIL, MailSink, running_worker, seed_admin_ppe_request
-from workers.constants import TaskType
+from tests.workers.harness import (
+    ADMIN_EMAIL,
+    BPMN_DIR,
+    KEPALA_EMAIL,
+    PPBJ_EMAIL,
+    MailSink,
+    appointment_message,
+    fill_identity,
+    identity_message,
+    running_worker,
+    seed_admin_ppe_request,
+    seed_ppbj_registration,
+)
+from workers.constants import Message, TaskType
 from workers.services import Services
 
 pytestmark = pytest.mark.zeebe
@@ -153,3 +165,82 @@ async def test_failing_job_becomes_an_incident_after_its_retries(
         "ACTIVE",
     )
     assert "Percobaan ulang tidak akan berhasil" in incident["errorMessage"]
+
+
+async def waiting_at(backend: Backend, pi: int, element_id: str) -> None:
+    """Wait until the instance waits at `element_id` (the active element ids of the REST search)."""
+    await eventually(
+        lambda: backend.active_element_ids(pi), lambda ids: element_id in ids, timeout=60, what=f"{pi} at {element_id}"
+    )
+
+
+async def test_sop2_through_messages_and_tasklist_with_the_protocol_alone(
+    backend: Backend, backend_channel: grpc.aio.Channel, services: Services, mail_sink: MailSink
+) -> None:
+    """SOP 2 driven by the protocol only: start, two published messages, the review found, read and completed over
+    /v2/user-tasks; the variables and the instance's path read back through the searches."""
+    await backend.deploy(BPMN_DIR)
+    number = seed_ppbj_registration(services).number
+
+    async with running_worker(backend_channel, services):
+        await backend.wait_for_workers([TaskType.KIRIM_EMAIL])
+        pi = await backend.start_instance(SOP2, {"nomorPendaftaran": number})
+        await waiting_at(backend, pi, "IsiIdentitasPpbjReceiveTask")
+        await backend.publish_message(
+            Message.IDENTITAS_PPBJ_DIISI, number, identity_message(fill_identity(services, number))
+        )
+        await waiting_at(backend, pi, "LengkapiInformasiPpbjReceiveTask")
+        await backend.publish_message(Message.INFORMASI_PPBJ_DILENGKAPI, number, appointment_message(services, number))
+
+        [task] = await eventually(
+            lambda: backend.search_user_tasks(processInstanceKey=str(pi), state="CREATED"), bool, timeout=60
+        )
+        assert (task["elementId"], task["candidateGroups"]) == ("PeriksaInformasiPpbjUserTask", ["admin-ppe"])
+        form = await backend.user_task_form(task["userTaskKey"])
+        assert "hasilPemeriksaan" in form["schema"]
+        shown = {v["name"]: v["value"] for v in await backend.user_task_variables(task["userTaskKey"])}
+        assert shown["nomorPendaftaran"] == f'"{number}"'
+        await backend.assign_user_task(task["userTaskKey"], "admin.ppe.kalbar")
+        await backend.complete_user_task(
+            task["userTaskKey"], {"hasilPemeriksaan": "lengkap", "butirPemeriksaan": ["dokumen-terbaca"]}
+        )
+        await eventually(
+            lambda: backend.process_instance(pi), lambda p: p["state"] == "COMPLETED", timeout=60, what="completed"
+        )
+        await backend.wait_for_idle()
+
+    state = await backend.instance(pi)
+    state.is_completed().has_no_incidents().has_passed(
+        "IsiIdentitasPpbjReceiveTask", "PeriksaInformasiPpbjUserTask", "AkunPpbjAktifEndEvent"
+    ).has_passed("AktifkanAkunPpbjTask").has_variable("informasiLengkap", True).has_variable("nikTersamar")
+    assert (await backend.variables(pi))["nomorPendaftaran"] == number
+    [done] = await backend.search_user_tasks(processInstanceKey=str(pi))
+    assert (done["state"], done["assignee"]) == ("COMPLETED", "admin.ppe.kalbar")
+    scopes = {v["scopeKey"] for v in await backend.search_variables(processInstanceKey=str(pi))}
+    assert str(pi) in scopes
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PPBJ_EMAIL], [PPBJ_EMAIL]]
+
+
+async def test_a_resolved_incident_runs_its_job_again(
+    backend: Backend, backend_channel: grpc.aio.Channel, services: Services
+) -> None:
+    """resolve_incident gives the job a retry and resolves the incident: the job runs (and fails) once more."""
+    await backend.deploy(BPMN_DIR)
+    async with running_worker(backend_channel, services, without=[TaskType.KIRIM_NOTIFIKASI_SLA]):
+        pi = await backend.start_instance(SOP1, {"nomorPermohonan": "ADM-2026-999998", "dokumenPermohonan": []})
+        for _ in range(3):
+            await backend.wait_for_idle()
+            await backend.increase_time(timedelta(seconds=30))
+        [first] = await eventually(lambda: backend.search_incidents(processInstanceKey=str(pi)), bool, timeout=60)
+        await backend.resolve_incident(first)
+        incidents = await eventually(
+            lambda: backend.search_incidents(processInstanceKey=str(pi)),
+            lambda found: {i["state"] for i in found} == {"RESOLVED", "ACTIVE"},
+            timeout=60,
+            what="the first incident resolved, a second one",
+        )
+
+    [again] = [i for i in incidents if i["state"] == "ACTIVE"]
+    assert again["incidentKey"] != first["incidentKey"]
+    assert (again["elementId"], again["jobKey"]) == ("PeriksaKelengkapanBerkasTask", first["jobKey"])
+    (await backend.instance(pi)).is_active().is_waiting_exactly_at("PeriksaKelengkapanBerkasTask")

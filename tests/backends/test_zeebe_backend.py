@@ -5,7 +5,6 @@ are chosen and how a missing Docker engine is reported."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -14,8 +13,10 @@ from pyzeebe import ZeebeClient
 
 from engine.testing import EmbeddedEngine
 from tests.backends.backend import (
+    BUSY_QUIET_FACTOR,
     COMPOSE_ENV,
     CamundaContainers,
+    StandIn,
     ZeebeBackend,
     _partition_healthy,
     compose_versions,
@@ -23,24 +24,6 @@ from tests.backends.backend import (
     eventually,
 )
 from tests.workers.harness import BPMN_DIR
-
-
-@dataclass
-class StandIn:
-    """The embedded engine standing in for the Camunda containers: its gateway, its REST API, the pinned time."""
-
-    engine: EmbeddedEngine
-    pinned: datetime | None = None
-
-    @property
-    def address(self) -> str:
-        """The embedded gateway."""
-        return self.engine.address
-
-    @property
-    def rest_url(self) -> str:
-        """The embedded REST API."""
-        return self.engine.rest_url
 
 
 @pytest.fixture
@@ -81,6 +64,43 @@ async def test_time_moves_by_pinning_the_clock_through_rest(
     assert notice["state"] == "ACTIVE"
 
 
+async def test_pinning_the_clock_sets_the_time_the_tests_read(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine
+) -> None:
+    """pin_clock pins the engine over REST and current_time (the workers' clock in a test) follows, to the ms; time
+    then moves on from the pin, backwards included (a shared Camunda starts each test at the same moment)."""
+    moment = datetime(2026, 3, 2, 1, 0, 0, 123456, tzinfo=UTC)
+    await zeebe_backend.pin_clock(moment)
+    assert zeebe_backend.current_time == engine.current_time == moment.replace(microsecond=123000)
+    await zeebe_backend.increase_time(timedelta(days=14))
+    assert engine.current_time == zeebe_backend.current_time == datetime(2026, 3, 16, 1, 0, 0, 123000, tzinfo=UTC)
+    await zeebe_backend.pin_clock(moment.replace(microsecond=0))
+    assert engine.current_time == zeebe_backend.current_time == moment.replace(microsecond=0)
+
+
+async def test_the_instance_snapshot_reads_the_searches(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """instance(), variables() and active_element_ids() answer what the embedded engine's own assertions see."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    pi = (
+        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900007"})
+    ).process_instance_key
+    await zeebe_backend.wait_for_workers(["periksa-kelengkapan-berkas"])  # Camunda cannot tell: returns at once
+    await zeebe_backend.wait_for_idle()
+
+    state = await zeebe_backend.instance(pi)
+    state.is_active().is_waiting_exactly_at("PeriksaKelengkapanBerkasTask").has_passed(
+        "PermohonanDiajukanStartEvent"
+    ).has_variable("nomorPermohonan", "ADM-2026-900007").has_no_incidents()
+    own = engine.assert_that(pi)
+    assert state.active_elements() == own.active_elements() == await zeebe_backend.active_element_ids(pi)
+    assert state.passed_elements() == own.passed_elements()
+    assert state.variables == own.variables() == await zeebe_backend.variables(pi)
+    with pytest.raises(AssertionError, match="expected the instance to be completed, but process instance"):
+        state.is_completed()
+
+
 async def test_leaving_cancels_the_instances_still_active(engine: EmbeddedEngine, zeebe_client: ZeebeClient) -> None:
     """When a test's backend closes, every root instance still active is cancelled: the next test starts clean."""
     async with ZeebeBackend(StandIn(engine), quiet=0.3) as backend:
@@ -100,6 +120,30 @@ async def test_idle_means_the_searches_stay_unchanged_for_the_quiet_period(
     loop = asyncio.get_running_loop()
     started = loop.time()
     await zeebe_backend.wait_for_idle()
+    assert loop.time() - started >= zeebe_backend.quiet
+
+
+async def test_a_job_a_served_worker_may_be_at_keeps_it_busy_longer(
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+) -> None:
+    """The job types come from the deployed XML; while an active step's job is of a served type, idle takes five
+    quiet periods (a worker may be at it), and one when its type is not served."""
+    await zeebe_backend.deploy(BPMN_DIR)
+    pi = (
+        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900008"})
+    ).process_instance_key
+    [step] = await eventually(
+        lambda: zeebe_backend.search_element_instances(processInstanceKey=str(pi), state="ACTIVE"), bool
+    )
+    types = await zeebe_backend.job_types(step["processDefinitionKey"])
+    assert types[step["elementId"]] == "periksa-kelengkapan-berkas"
+    assert types["KirimNotifikasiSlaTask"] == "kirim-notifikasi-sla"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await zeebe_backend.wait_for_idle(served=["periksa-kelengkapan-berkas"])
+    assert loop.time() - started >= BUSY_QUIET_FACTOR * zeebe_backend.quiet
+    started = loop.time()
+    await zeebe_backend.wait_for_idle(served=["kirim-email"])
     assert loop.time() - started >= zeebe_backend.quiet
 
 

@@ -534,9 +534,16 @@ def test_pendaftaran_review_is_a_camunda_user_task_with_its_form() -> None:
     assert {"informasiLengkap", "catatanPemeriksaan"} <= set(outputs)
     keys = {component.get("key") for component in form["components"]}
     for source in outputs.values():
-        for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source):
-            if name not in {"if", "then", "else", "null", "lengkap"}:
+        for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r'"[^"]*"', "", source)):
+            if name not in {"if", "then", "else", "null", "true", "false"}:
                 assert name in keys, f"output mapping reads {name}, which the form does not set"
+    # each review starts empty: the form's answers are local nulls, not the previous review's values
+    inputs = {
+        mapping.get("target"): mapping.get("source")
+        for mapping in xpath(node, "bpmn:extensionElements/zeebe:ioMapping/zeebe:input")
+    }
+    answers = {c["key"] for c in form["components"] if c.get("key") and not c.get("readonly")}
+    assert inputs == dict.fromkeys(answers, "=null")
 
 
 # --- the SLA notification path -------------------------------------------------------------------

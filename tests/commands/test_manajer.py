@@ -9,7 +9,6 @@ from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files, ajukan_args, register_until_review
 from tests.workers.harness import MailSink, running_worker
 from workers.constants import TaskType
-from workers.domain import PersonRole
 from workers.services import Services
 
 
@@ -62,7 +61,6 @@ async def test_a_step_past_its_standard_time_is_late_in_status_and_in_the_overdu
     ]
     assert only_ppbj.out.startswith("Tidak ada langkah")
 
-    services.store.mark_email_verified(number, PersonRole.ADMIN_PPE)
     async with running_worker(zeebe_channel, services):
         await deployed.wait_for_idle()
     after = await cli("status", number)

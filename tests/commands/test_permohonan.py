@@ -59,7 +59,6 @@ async def test_submitted_request_runs_to_the_admin_ppe_account(
     ]
     assert ADMIN_NIK not in json.dumps(variables)
 
-    services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE)  # the Admin PPE confirmed the address
     async with running_worker(zeebe_channel, services):
         await deployed.wait_for_idle()
     deployed.assert_that(instance.key).is_completed().has_no_incidents().has_passed("AkunAdminPpeTerdaftarEndEvent")

@@ -1,6 +1,7 @@
-"""Fixtures of the end-to-end tests: `system` – a fresh engine (gRPC and REST), the diagrams deployed over gRPC,
-the clock pinned over REST, the workers' services on the engine's clock with a SQLite store under tmp_path, a
-loopback SMTP server that requires a login, and the workers' log captured as JSON lines.
+"""Fixtures of the end-to-end tests: `system` – the engine `--engine` chose (a fresh embedded engine, or the
+session's Camunda 8.8 in Docker) behind the backend protocol, the diagrams deployed over gRPC, the clock pinned over
+REST, the workers' services on the engine's clock with a SQLite store under tmp_path, a loopback SMTP server that
+requires a login, and the workers' log captured as JSON lines.
 
 Every test must end with `await system.assert_privacy()`; the fixture fails the test otherwise.
 """
@@ -10,13 +11,11 @@ import logging
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
-import aiohttp
 import grpc
 import pytest
 import structlog
-from pyzeebe import ZeebeClient
 
-from engine.testing import EmbeddedEngine
+from tests.backends.backend import Backend
 from tests.e2e.harness import SMTP_PASSWORD, SMTP_USER, START, SystemUnderTest, authenticate
 from tests.workers.harness import BUREAU_HEAD_EMAIL, MailSink, settings_environ
 from workers.logging import configure_logging
@@ -64,9 +63,8 @@ async def smtp_server() -> AsyncIterator[MailSink]:
 
 @pytest.fixture
 async def system(
-    engine: EmbeddedEngine,
-    zeebe_client: ZeebeClient,
-    zeebe_channel: grpc.aio.Channel,
+    backend: Backend,
+    backend_channel: grpc.aio.Channel,
     smtp_server: MailSink,
     captured_logs: io.StringIO,
     tmp_path: Path,
@@ -84,13 +82,12 @@ async def system(
         LOG_LEVEL="DEBUG",
         LOG_FORMAT="json",
     )
-    services = Services.from_settings(Settings.from_env(environ), clock=lambda: engine.current_time)
+    services = Services.from_settings(Settings.from_env(environ), clock=lambda: backend.current_time)
     try:
-        async with aiohttp.ClientSession() as http:
-            built = SystemUnderTest(engine, zeebe_client, zeebe_channel, services, smtp_server, captured_logs, http)
-            await built.pin_clock(START)
-            await built.deploy()
-            yield built
+        built = SystemUnderTest(backend, backend_channel, services, smtp_server, captured_logs)
+        await built.pin_clock(START)
+        await built.deploy()
+        yield built
     finally:
         await services.aclose()
     report = request.node.stash.get(CALL_REPORT, None)

@@ -1,19 +1,23 @@
 """The end-to-end harness: the whole system as it runs, driven from the outside.
 
-The embedded engine serves the Zeebe gateway gRPC port and the REST `/v2` port; the real job workers connect over
-gRPC; e-mail goes to a real SMTP server on loopback that requires a login; the workers log JSON lines into a
-captured stream. The application's side (creating instances over gRPC, publishing messages over REST), the Admin
-PPE's side (Tasklist: `/v2/user-tasks`) and the operator's side (Operate: `/v2/incidents`, job retries over gRPC)
-go through the engine's public APIs only. Builds on `tests/workers/harness.py` (the SMTP server, realistic
-requests and documents, the worker, a single job delivery); see `tests/e2e/conftest.py` for the fixture.
+The engine – the embedded one by default, Camunda 8.8 in Docker with `pytest --engine=zeebe` – serves the Zeebe
+gateway gRPC port and the REST `/v2` port; the real job workers connect over gRPC; e-mail goes to a real SMTP
+server on loopback that requires a login; the workers log JSON lines into a captured stream. The application's side
+(creating instances over gRPC, publishing messages over REST), the Admin PPE's side (Tasklist: `/v2/user-tasks`),
+the operator's side (Operate: `/v2/incidents`, job retries over gRPC) and every check of where an instance is or
+what it holds (`/v2/process-instances`, `/v2/element-instances`, `/v2/variables`) go through the backend protocol
+(tests/backends/backend.py), so the same tests run on both engines. The few checks only the embedded engine can make
+(a job's retries and state, a job's error message) are marked with `SystemUnderTest.embedded_only(reason)`, which
+on Camunda warns with the reason instead of checking. Builds on `tests/workers/harness.py` (the SMTP server,
+realistic requests and documents, the worker, a single job delivery); see `tests/e2e/conftest.py` for the fixture.
 """
 
-import asyncio
 import base64
 import io
 import json
 import re
 import secrets
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,20 +26,16 @@ from email.message import EmailMessage
 from functools import cache
 from typing import Any
 
-import aiohttp
 import grpc
 import isodate
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from lxml import etree
-from pyzeebe import ZeebeClient, ZeebeWorker
-from pyzeebe.proto import gateway_pb2 as pb
-from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
+from pyzeebe import ZeebeWorker
 
-from engine.engine import COMPLETED
-from engine.state import JobState
 from engine.testing import EmbeddedEngine
-from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document
+from tests.backends.backend import Backend
+from tests.backends.instance import InstanceState
 from tests.workers.harness import (
     ADMIN_EMAIL,
     ADMIN_NIK,
@@ -198,6 +198,22 @@ def sla_timers() -> tuple[SlaTimer, ...]:
     return tuple(timers)
 
 
+@cache
+def service_task_types() -> dict[str, str]:
+    """The job type of every service task of the diagrams in bpmn/, by element id (ids are unique across both)."""
+    types: dict[str, str] = {}
+    for path in sorted(BPMN_DIR.glob("*.bpmn")):
+        for task in etree.parse(str(path)).getroot().iter(f"{_BPMN}serviceTask"):
+            definition = task.find(f"{_BPMN}extensionElements/{_ZEEBE}taskDefinition")
+            if definition is not None:
+                types[str(task.get("id"))] = str(definition.get("type"))
+    return types
+
+
+class EmbeddedOnlyCheck(UserWarning):
+    """A check the end-to-end test makes on the embedded engine only, not made on this backend."""
+
+
 # --- e-mails -------------------------------------------------------------------------------------------------
 
 
@@ -226,32 +242,36 @@ def _part(message: EmailMessage, subtype: str) -> str:
 
 @dataclass
 class SystemUnderTest:
-    """Everything of one end-to-end test: the engine and its two ports, the workers' services, the SMTP server,
-    the captured log and an HTTP client for the REST API."""
+    """Everything of one end-to-end test: the engine behind the backend protocol, a gRPC channel to its gateway (for
+    the workers), the workers' services, the SMTP server and the captured log."""
 
-    engine: EmbeddedEngine
-    client: ZeebeClient
+    backend: Backend
     channel: grpc.aio.Channel
     services: Services
     smtp: MailSink
     logs: io.StringIO
-    http: aiohttp.ClientSession
     references: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    instances: list[int] = field(default_factory=list)
     privacy_checked: bool = False
     served: frozenset[str] = frozenset()
 
     # --- plumbing ----------------------------------------------------------------------------------------------
 
+    def embedded_only(self, reason: str) -> EmbeddedEngine | None:
+        """The embedded engine, for a check only it can make; on another backend None, and a warning naming the
+        check that is left out and why (pytest lists it in the summary)."""
+        engine = self.backend.embedded
+        if engine is None:
+            warnings.warn(EmbeddedOnlyCheck(f"{self.backend.name}: not checked – {reason}"), stacklevel=2)
+        return engine
+
     @asynccontextmanager
     async def workers(self, *, without: Iterable[str] = ()) -> AsyncIterator[ZeebeWorker]:
         """The real workers (all task types but those `without`) working over gRPC until the block ends; the block
-        starts once the engine sees a poll for each of their task types."""
+        starts once the engine sees a poll for each of their task types (where the engine can tell)."""
         async with running_worker(self.channel, self.services, without=without) as worker:
             served = frozenset(task.type for task in worker.tasks)
-            await _eventually(
-                lambda: served <= self.engine.engine.job_types_with_workers(POLL_GRACE_SECONDS),
-                lambda: "the workers did not poll every task type",
-            )
+            await self.backend.wait_for_workers(served)
             self.served = served
             try:
                 yield worker
@@ -261,51 +281,41 @@ class SystemUnderTest:
     async def settle(self) -> None:
         """Wait until the engine is idle and no job of a type the running workers serve is left waiting (a worker's
         next poll may reach the engine a moment after a job was created)."""
-
-        async def idle() -> bool:
-            await self.engine.wait_for_idle()
-            return not self._jobs_left_waiting()
-
-        await _eventually(idle, lambda: f"jobs {self._jobs_left_waiting()} still wait for the running workers")
-
-    def _jobs_left_waiting(self) -> list[str]:
-        now = self.engine.current_time
-        return [
-            f"{j.element_id} ({j.type})"
-            for j in self.engine.jobs()
-            if j.type in self.served
-            and j.state is JobState.ACTIVATABLE
-            and (j.backoff_until is None or j.backoff_until <= now)
-        ]
+        await self.backend.wait_for_idle(served=self.served)
 
     async def rest(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One call of the engine's REST API; the JSON answer (None for 204), any error status fails the test."""
-        async with self.http.request(method, f"{self.engine.rest_url}{path}", json=body) as response:
-            if response.status >= 400:
-                raise AssertionError(f"{method} {path} → {response.status}: {await response.text()}")
-            return None if response.status == 204 else await response.json()
+        return await self.backend.rest(method, path, body)
 
     async def deploy(self) -> None:
         """Deploy the diagrams and the form over gRPC, as `pbj deploy` does."""
-        files = sorted(p for p in BPMN_DIR.rglob("*") if p.suffix in {".bpmn", ".form"})
-        await self.client.deploy_resource(*files)
+        await self.backend.deploy(BPMN_DIR)
 
     async def pin_clock(self, moment: datetime) -> None:
         """Pin the engine's (and so the workers') clock over REST `PUT /v2/clock`."""
-        await self.rest("PUT", "/v2/clock", {"timestamp": int(moment.timestamp() * 1000)})
+        await self.backend.pin_clock(moment)
+
+    @property
+    def now(self) -> datetime:
+        """The engine's time."""
+        return self.backend.current_time
 
     async def advance(self, delta: timedelta) -> None:
         """Move the clock forward (what falls due fires) and wait until everything that follows is done."""
-        await self.engine.increase_time(delta)
+        await self.backend.increase_time(delta)
         await self.settle()
 
-    def path(self, pi: int) -> list[str]:
-        """The elements the instance passed, gateways left out, in the order they were entered."""
-        return [e for e in self.engine.assert_that(pi).passed_elements() if not e.endswith("Gateway")]
+    async def instance(self, pi: int) -> InstanceState:
+        """The instance as Operate's searches show it now, to assert on."""
+        return await self.backend.instance(pi)
 
-    def variables(self, pi: int) -> dict[str, Any]:
+    async def path(self, pi: int) -> list[str]:
+        """The elements the instance passed, gateways left out, in the order they were entered."""
+        return [e for e in (await self.instance(pi)).passed_elements() if not e.endswith("Gateway")]
+
+    async def variables(self, pi: int) -> dict[str, Any]:
         """The process instance's variables."""
-        return self.engine.assert_that(pi).variables()
+        return await self.backend.variables(pi)
 
     # --- SOP 1: the application ---------------------------------------------------------------------------------
 
@@ -314,11 +324,12 @@ class SystemUnderTest:
         stores it and starts `registrasiAdminPpe` over gRPC."""
         request, references = seed_admin_ppe_request(self.services, without=without)
         self.references[request.number] = references
-        created = await self.client.run_process(
+        pi = await self.backend.start_instance(
             SOP1, {"nomorPermohonan": request.number, "dokumenPermohonan": references}
         )
-        self.services.store.set_process_instance_key(request.number, created.process_instance_key)
-        return request.number, created.process_instance_key
+        self.instances.append(pi)
+        self.services.store.set_process_instance_key(request.number, pi)
+        return request.number, pi
 
     async def resubmit_files(self, number: str, documents: Mapping[DocumentType, bytes | None]) -> list[dict[str, Any]]:
         """The Kepala LPSE uploads these documents again (None: a good file); the application publishes
@@ -341,9 +352,10 @@ class SystemUnderTest:
     async def register_ppbj(self) -> tuple[str, int]:
         """A PPBJ registers (name, e-mail, WhatsApp); the application starts `pendaftaranAkunPpbj` over gRPC."""
         number = seed_ppbj_registration(self.services).number
-        created = await self.client.run_process(SOP2, {"nomorPendaftaran": number})
-        self.services.store.set_process_instance_key(number, created.process_instance_key)
-        return number, created.process_instance_key
+        pi = await self.backend.start_instance(SOP2, {"nomorPendaftaran": number})
+        self.instances.append(pi)
+        self.services.store.set_process_instance_key(number, pi)
+        return number, pi
 
     async def submit_identity(self, number: str, *, nik: str = PPBJ_NIK, nip: str = PPBJ_NIP) -> None:
         """The PPBJ fills in the registration form; the application publishes `identitas-ppbj-diisi` (masked NIK
@@ -371,17 +383,21 @@ class SystemUnderTest:
 
     async def publish(self, name: str, correlation_key: str, variables: Mapping[str, Any]) -> None:
         """Publish a message over REST `POST /v2/messages/publication`."""
-        body = {"name": name, "correlationKey": correlation_key, "variables": dict(variables)}
-        await self.rest("POST", "/v2/messages/publication", body)
+        await self.backend.publish_message(name, correlation_key, variables)
 
     # --- the Admin PPE: Tasklist over REST ----------------------------------------------------------------------
 
     async def review_task(self, pi: int) -> dict[str, Any]:
         """The one open user task of candidate group `admin-ppe` of this instance (`POST /v2/user-tasks/search`)."""
-        search = {"filter": {"candidateGroup": "admin-ppe", "state": "CREATED", "processInstanceKey": str(pi)}}
-        items: list[dict[str, Any]] = (await self.rest("POST", "/v2/user-tasks/search", search))["items"]
+        items = await self.backend.search_user_tasks(
+            candidateGroup="admin-ppe", state="CREATED", processInstanceKey=str(pi)
+        )
         assert len(items) == 1, items
         return items[0]
+
+    async def user_tasks(self, pi: int) -> list[dict[str, Any]]:
+        """Every user task of this instance, open or done (`POST /v2/user-tasks/search`)."""
+        return await self.backend.search_user_tasks(processInstanceKey=str(pi))
 
     async def review(
         self, pi: int, hasil: str, *, catatan: str | None = None, butir: Sequence[str] = REVIEW_CHECKLIST
@@ -389,29 +405,25 @@ class SystemUnderTest:
         """The Admin PPE claims the review task and completes it with the form's fields; the task as found."""
         task = await self.review_task(pi)
         key = task["userTaskKey"]
-        fields = _form_fields(await self.rest("GET", f"/v2/user-tasks/{key}/form"))
+        fields = _form_fields(await self.backend.user_task_form(key))
         variables: dict[str, Any] = {"hasilPemeriksaan": hasil, "butirPemeriksaan": list(butir)}
         if catatan is not None:
             variables["catatanPemeriksaan"] = catatan
         assert set(variables) <= fields, f"not fields of the form: {set(variables) - fields}"
-        await self.rest("POST", f"/v2/user-tasks/{key}/assignment", {"assignee": REVIEWER})
-        await self.rest("POST", f"/v2/user-tasks/{key}/completion", {"variables": variables})
+        await self.backend.assign_user_task(key, REVIEWER)
+        await self.backend.complete_user_task(key, variables)
         return task
 
     # --- the operator: Operate over REST, job retries over gRPC ------------------------------------------------------
 
     async def incidents(self, pi: int) -> list[dict[str, Any]]:
         """The instance's active incidents (`POST /v2/incidents/search`)."""
-        search = {"filter": {"processInstanceKey": str(pi), "state": "ACTIVE"}}
-        items: list[dict[str, Any]] = (await self.rest("POST", "/v2/incidents/search", search))["items"]
-        return items
+        return await self.backend.search_incidents(processInstanceKey=str(pi), state="ACTIVE")
 
     async def retry_and_resolve(self, incident: Mapping[str, Any]) -> None:
         """What the operator does once the cause is fixed: one more retry for the job (gRPC `UpdateJobRetries`),
         then `POST /v2/incidents/{key}/resolution`."""
-        gateway: Any = GatewayStub(self.channel)
-        await gateway.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=int(incident["jobKey"]), retries=1))
-        await self.rest("POST", f"/v2/incidents/{incident['incidentKey']}/resolution", {})
+        await self.backend.resolve_incident(incident)
 
     # --- driving an instance along its route --------------------------------------------------------------------
 
@@ -421,37 +433,41 @@ class SystemUnderTest:
         type `held` (whose worker is stopped) at other steps are handled one by one by the real handler."""
         answers: dict[str, Callable[[int], Awaitable[Any]]] = {
             "LengkapiBerkasReceiveTask": self._complete_missing_files,
-            "IsiIdentitasPpbjReceiveTask": lambda p: self.submit_identity(self.variables(p)["nomorPendaftaran"]),
-            "LengkapiInformasiPpbjReceiveTask": lambda p: self.submit_appointment(
-                self.variables(p)["nomorPendaftaran"]
-            ),
+            "IsiIdentitasPpbjReceiveTask": self._submit_identity_of,
+            "LengkapiInformasiPpbjReceiveTask": self._submit_appointment_of,
             "PeriksaInformasiPpbjUserTask": lambda p: self.review(p, "lengkap"),
         }
+        held_at = {element for element, task_type in service_task_types().items() if task_type == held}
         for _ in range(40):
             await self.settle()
-            waiting = self.engine.assert_that(pi).active_elements()
+            state = await self.instance(pi)
+            waiting = state.active_elements()
             if until is not None and until in waiting:
                 return
-            if self.engine.process_instance(pi).state == COMPLETED:
+            if state.state == "COMPLETED":
                 assert until is None, f"instance {pi} completed without reaching {until}"
                 return
             answer = next((answers[e] for e in waiting if e in answers), None)
             if answer is not None:
                 await answer(pi)
                 continue
-            if held is not None and any(
-                j.process_instance_key == pi and j.state is JobState.ACTIVATABLE for j in self.engine.jobs(held)
-            ):
+            if held is not None and held_at & set(waiting):
                 await deliver(self.channel, self.services, held)
                 continue
-            self.engine.assert_that(pi).has_no_incidents()
+            state.has_no_incidents()
             raise AssertionError(f"nothing moves instance {pi} on: it waits at {waiting}")
         raise AssertionError(f"instance {pi} did not get to {until or 'its end'}")
 
     async def _complete_missing_files(self, pi: int) -> None:
-        variables = self.variables(pi)
+        variables = await self.variables(pi)
         missing = {DocumentType(s["dokumen"]): None for s in variables["kekuranganBerkas"]}
         await self.resubmit_files(variables["nomorPermohonan"], missing)
+
+    async def _submit_identity_of(self, pi: int) -> None:
+        await self.submit_identity((await self.variables(pi))["nomorPendaftaran"])
+
+    async def _submit_appointment_of(self, pi: int) -> None:
+        await self.submit_appointment((await self.variables(pi))["nomorPendaftaran"])
 
     # --- e-mails -----------------------------------------------------------------------------------------------------
 
@@ -484,7 +500,11 @@ class SystemUnderTest:
             holders = [m.subject for m in mails if token in m.text or token in m.html]
             assert len(holders) == 1, f"a one-time token in {len(holders)} e-mails: {holders}"
 
-        variables = self.engine.all_variables()
+        variables = [
+            (v["scopeKey"], v["name"], json.loads(v["value"]))
+            for pi in self.instances
+            for v in await self.backend.search_variables(processInstanceKey=str(pi))
+        ]
         assert variables, "no variables to scan"
         for _scope, name, _value in variables:
             assert not SECRET_NAME.search(name), f"a variable named like a secret: {name}"
@@ -492,20 +512,26 @@ class SystemUnderTest:
         assert any('"event": "E-mail terkirim"' in line or "Got job" in line for line in lines), "no worker log"
         for line in lines:
             json.loads(line)  # the workers log JSON lines
+        incidents = [
+            i for pi in self.instances for i in await self.backend.search_incidents(processInstanceKey=str(pi))
+        ]
         monitoring = [
             await self.rest("POST", "/v2/process-instances/search", {"page": {"limit": 1000}}),
             await self.rest("POST", "/v2/incidents/search", {"page": {"limit": 1000}}),
             await self.rest("POST", "/v2/user-tasks/search", {"page": {"limit": 1000}}),
         ]
-        for task in self.engine.user_tasks():
-            monitoring.append(await self.rest("POST", f"/v2/user-tasks/{task.key}/variables/search", {}))
+        for pi in self.instances:
+            for task in await self.user_tasks(pi):
+                monitoring.append(await self.backend.user_task_variables(task["userTaskKey"]))
+        engine = self.embedded_only("the error messages of failed jobs that did not end in an incident")
+        jobs = engine.jobs() if engine is not None else []
 
         places: list[tuple[str, str, bool]] = [  # (where, text, whether NIPs and addresses are forbidden there)
             *((f"variable {name} of scope {scope}", _json(value), True) for scope, name, value in variables),
             *((f"log line {number}", line, True) for number, line in enumerate(lines, start=1)),
             *((f"REST answer {number}", _json(answer), True) for number, answer in enumerate(monitoring)),
-            *((f"job {j.key} error", j.error_message or "", True) for j in self.engine.jobs()),
-            *((f"incident {i.key}", i.error_message or "", True) for i in self.engine.incidents()),
+            *((f"job {j.key} error", j.error_message or "", True) for j in jobs),
+            *((f"incident {i['incidentKey']}", i["errorMessage"] or "", True) for i in incidents),
             *((f"e-mail {m.subject!r}", f"{m.subject}\n{m.text}\n{m.html}", False) for m in mails),
         ]
         for where, text, strict in places:
@@ -523,21 +549,6 @@ class SystemUnderTest:
                 for token in tokens:
                     assert token not in text, f"a one-time token in {where}"
         self.privacy_checked = True
-
-
-async def _eventually(
-    condition: Callable[[], bool | Awaitable[bool]], what: Callable[[], str], timeout: float = 10.0
-) -> None:
-    """Check `condition` every 10 ms until it holds; TimeoutError saying `what()` after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + timeout
-    while True:
-        result = condition()
-        if result if isinstance(result, bool) else await result:
-            return
-        if loop.time() >= give_up:
-            raise TimeoutError(what())
-        await asyncio.sleep(0.01)
 
 
 def _json(value: Any) -> str:

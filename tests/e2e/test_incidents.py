@@ -35,7 +35,7 @@ async def test_smtp_down_through_an_sla_breach_two_incidents_resolved_and_the_re
         assert (incident["errorType"], incident["elementId"]) == ("JOB_NO_RETRIES", "KirimInformasiAkunTask")
         assert "tidak dapat dikirim melalui server SMTP" in incident["errorMessage"]
         assert incident["errorMessage"].endswith("(SMTPConnectError).")
-        system.engine.assert_that(pi).is_waiting_exactly_at("KirimInformasiAkunTask")
+        (await system.instance(pi)).is_waiting_exactly_at("KirimInformasiAkunTask")
 
         await system.advance(timedelta(minutes=10) - sum(BACKOFFS, timedelta()))  # the row's standard time
         await spend_retries(system)
@@ -51,9 +51,11 @@ async def test_smtp_down_through_an_sla_breach_two_incidents_resolved_and_the_re
         await system.settle()
 
     assert await system.incidents(pi) == []
-    resolved = await system.rest("POST", "/v2/incidents/search", {"filter": {"state": "RESOLVED"}})
+    resolved = await system.rest(
+        "POST", "/v2/incidents/search", {"filter": {"state": "RESOLVED", "processInstanceKey": str(pi)}}
+    )
     assert len(resolved["items"]) == 2
-    system.engine.assert_that(pi).is_completed().has_passed(
+    (await system.instance(pi)).is_completed().has_passed(
         "KirimInformasiAkunSlaTimer", "NotifikasiSlaTerkirimEndEvent", "AkunAdminPpeTerdaftarEndEvent"
     )
     assert sorted(m.to[0] for m in system.mails()) == sorted(
@@ -74,11 +76,16 @@ async def test_smtp_down_at_the_form_link_an_incident_resolved_and_only_the_sent
     async with system.workers():
         number, pi = await system.register_ppbj()
         await system.settle()
-        [job] = [j for j in system.engine.jobs("kirim-email") if j.process_instance_key == pi]
-        assert (job.element_id, job.retries) == ("KirimFormulirRegistrasiTask", DEFAULT_JOB_RETRIES - 1)
+        engine = system.embedded_only("a failed job's retries left, read from the engine's job table")
+        if engine is not None:
+            [job] = [j for j in engine.jobs("kirim-email") if j.process_instance_key == pi]
+            assert (job.element_id, job.retries) == ("KirimFormulirRegistrasiTask", DEFAULT_JOB_RETRIES - 1)
         await spend_retries(system)
         [incident] = await system.incidents(pi)
-        assert (incident["elementId"], incident["jobKey"]) == ("KirimFormulirRegistrasiTask", str(job.key))
+        assert (incident["errorType"], incident["elementId"]) == ("JOB_NO_RETRIES", "KirimFormulirRegistrasiTask")
+        assert incident["jobKey"], incident
+        if engine is not None:
+            assert incident["jobKey"] == str(job.key)
         issued = [e for e in system.services.store.audit_trail(number) if e.action.startswith("akun.tautan")]
         assert len(issued) == DEFAULT_JOB_RETRIES  # a token per attempt, each revoking the one before; none left
 
@@ -86,12 +93,12 @@ async def test_smtp_down_at_the_form_link_an_incident_resolved_and_only_the_sent
         await system.retry_and_resolve(incident)
         await system.drive(pi)
 
-    system.engine.assert_that(pi).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
+    (await system.instance(pi)).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
     assert [m.to for m in system.mails()] == [(PPBJ_EMAIL,), (PPBJ_EMAIL,)]
     form, _active = system.mails()
     [token] = form.tokens
     directory = (await system.services.provisioning.verify_set_password_token(token)).account_id
-    assert directory == system.variables(pi)["idAkun"]
+    assert directory == (await system.variables(pi))["idAkun"]
     issued = [e for e in system.services.store.audit_trail(number) if e.action.startswith("akun.tautan")]
     assert len(issued) == DEFAULT_JOB_RETRIES + 1
     await system.assert_privacy()

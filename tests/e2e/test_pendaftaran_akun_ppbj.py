@@ -49,17 +49,17 @@ async def assert_form_link(system: SystemUnderTest, number: str) -> None:
     assert (await system.services.provisioning.verify_set_password_token(token)).account_id == directory.id
 
 
-def assert_activated(system: SystemUnderTest, number: str, pi: int) -> None:
+async def assert_activated(system: SystemUnderTest, number: str, pi: int) -> None:
     """Row 7 and 8: the PPBJ's account active on SiRUP, SPSE and SiPRAJA with the user id of the directory account,
     collected in `hasilAktivasi`, and the PPBJ told so."""
-    system.engine.assert_that(pi).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
+    (await system.instance(pi)).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
     accounts = {a.system: a for a in system.services.store.list_accounts(number)}
     assert set(accounts) == {System.DIREKTORI, System.SIRUP, System.SPSE, System.SIPRAJA}
     assert {a.status for a in accounts.values()} == {AccountStatus.ACTIVE}
     assert {a.role for a in accounts.values()} == {AccountRole.PPBJ}
     user_id = accounts[System.DIREKTORI].user_id
     assert {a.user_id for a in accounts.values()} == {user_id}
-    system.engine.assert_that(pi).has_variable(
+    (await system.instance(pi)).has_variable(
         "hasilAktivasi",
         [
             {"sistem": s.value, "status": "ACTIVE", "idAkunSistem": accounts[s].id}
@@ -84,13 +84,11 @@ async def test_registration_accepted_at_once_is_activated_in_all_three_systems(s
     async with system.workers():
         number, pi = await system.register_ppbj()
         await system.drive(pi, until="IsiIdentitasPpbjReceiveTask")
-        system.engine.assert_that(pi).has_variable("statusAkun", "PENDING")
+        (await system.instance(pi)).has_variable("statusAkun", "PENDING")
         await assert_form_link(system, number)
         await system.submit_identity(number)
         await system.drive(pi, until="LengkapiInformasiPpbjReceiveTask")
-        system.engine.assert_that(pi).has_variable("identitasValid", True).has_variable(
-            "nikTersamar", "6171**********03"
-        )
+        (await system.instance(pi)).has_variable("identitasValid", True).has_variable("nikTersamar", "6171**********03")
         appointment = await system.submit_appointment(number)
         await system.settle()
 
@@ -100,24 +98,23 @@ async def test_registration_accepted_at_once_is_activated_in_all_three_systems(s
             "Memeriksa informasi PPBJ",
             ["admin-ppe"],
         )
-        seen = await system.rest("POST", f"/v2/user-tasks/{task['userTaskKey']}/variables/search", {})
-        shown = {v["name"]: v["value"] for v in seen["items"]}
+        shown = {v["name"]: v["value"] for v in await system.backend.user_task_variables(task["userTaskKey"])}
         assert shown["nikTersamar"] == '"6171**********03"'
         assert shown["tautanPemeriksaan"] == f'"https://pbj.kaltimprov.go.id/pemeriksaan/{number}"'
         await system.review(pi, "lengkap")
         await system.settle()
-        [done] = system.engine.user_tasks(pi)
-        assert (done.assignee, done.state.value) == (REVIEWER, "COMPLETED")
+        [done] = await system.user_tasks(pi)
+        assert (done["assignee"], done["state"]) == (REVIEWER, "COMPLETED")
 
-    assert system.path(pi) == [*REGISTERED, *IDENTITY, *INFORMATION, *ACTIVATED]
-    system.engine.assert_that(pi).has_variable("butirPemeriksaan", list(REVIEW_CHECKLIST)).has_variable(
+    assert await system.path(pi) == [*REGISTERED, *IDENTITY, *INFORMATION, *ACTIVATED]
+    (await system.instance(pi)).has_variable("butirPemeriksaan", list(REVIEW_CHECKLIST)).has_variable(
         "dokumenPenetapan", appointment["dokumenPenetapan"]
     )
     assert [(m.to, m.subject) for m in system.mails()] == [
         ((PPBJ_EMAIL,), subject("formulir", number)),
         ((PPBJ_EMAIL,), subject("aktif", number)),
     ]
-    assert_activated(system, number, pi)
+    await assert_activated(system, number, pi)
     await system.assert_privacy()
 
 
@@ -128,10 +125,10 @@ async def test_invalid_identity_is_sent_back_with_reasons_then_corrected(system:
         await system.drive(pi, until="IsiIdentitasPpbjReceiveTask")
         await system.submit_identity(number, nik=WRONG_NIK, nip=WRONG_NIP)
         await system.settle()
-        system.engine.assert_that(pi).is_waiting_exactly_at("IsiIdentitasPpbjReceiveTask").has_variable(
+        (await system.instance(pi)).is_waiting_exactly_at("IsiIdentitasPpbjReceiveTask").has_variable(
             "identitasValid", False
         ).has_variable("nikTersamar", "6171**********00")
-        notes = system.variables(pi)["catatanVerifikasi"]
+        notes = (await system.variables(pi))["catatanVerifikasi"]
         assert [(n["kode"], n["tingkat"]) for n in notes] == [
             ("nik-nomor-urut", "galat"),
             ("nip-bulan-pengangkatan", "galat"),
@@ -145,7 +142,7 @@ async def test_invalid_identity_is_sent_back_with_reasons_then_corrected(system:
 
         await system.drive(pi)
 
-    assert system.path(pi) == [
+    assert await system.path(pi) == [
         *REGISTERED,
         *IDENTITY,
         "KirimPerbaikanIdentitasTask",
@@ -153,9 +150,9 @@ async def test_invalid_identity_is_sent_back_with_reasons_then_corrected(system:
         *INFORMATION,
         *ACTIVATED,
     ]
-    system.engine.assert_that(pi).has_variable("identitasValid", True).has_variable(
-        "catatanVerifikasi", []
-    ).has_variable("nikTersamar", "6171**********03")
+    (await system.instance(pi)).has_variable("identitasValid", True).has_variable("catatanVerifikasi", []).has_variable(
+        "nikTersamar", "6171**********03"
+    )
     assert [m.subject for m in system.mails()] == [
         subject("formulir", number),
         subject("perbaikan", number),
@@ -163,7 +160,7 @@ async def test_invalid_identity_is_sent_back_with_reasons_then_corrected(system:
     ]
     trail = system.services.store.audit_trail(number)
     assert [e.action for e in trail].count("identitas.diverifikasi") == 2
-    assert_activated(system, number, pi)
+    await assert_activated(system, number, pi)
     await system.assert_privacy()
 
 
@@ -172,10 +169,10 @@ async def test_review_incomplete_then_complete_asks_the_ppbj_then_activates(syst
     async with system.workers():
         number, pi = await system.register_ppbj()
         await system.drive(pi, until="PeriksaInformasiPpbjUserTask")
-        first_sk = system.variables(pi)["dokumenPenetapan"]
+        first_sk = (await system.variables(pi))["dokumenPenetapan"]
         await system.review(pi, "belum-lengkap", catatan=NOTE, butir=REVIEW_CHECKLIST[:3])
         await system.settle()
-        system.engine.assert_that(pi).is_waiting_exactly_at("LengkapiInformasiPpbjReceiveTask").has_variable(
+        (await system.instance(pi)).is_waiting_exactly_at("LengkapiInformasiPpbjReceiveTask").has_variable(
             "informasiLengkap", False
         ).has_variable("catatanPemeriksaan", NOTE).has_variable("butirPemeriksaan", list(REVIEW_CHECKLIST[:3]))
         ask = system.mails()[-1]
@@ -187,7 +184,7 @@ async def test_review_incomplete_then_complete_asks_the_ppbj_then_activates(syst
         assert second["dokumenPenetapan"]["dokumenId"] != first_sk["dokumenId"]
         await system.drive(pi)
 
-    assert system.path(pi) == [
+    assert await system.path(pi) == [
         *REGISTERED,
         *IDENTITY,
         *INFORMATION,
@@ -195,7 +192,7 @@ async def test_review_incomplete_then_complete_asks_the_ppbj_then_activates(syst
         *INFORMATION,
         *ACTIVATED,
     ]
-    system.engine.assert_that(pi).has_variable("dokumenPenetapan", second["dokumenPenetapan"]).has_variable(
+    (await system.instance(pi)).has_variable("dokumenPenetapan", second["dokumenPenetapan"]).has_variable(
         "butirPemeriksaan", list(REVIEW_CHECKLIST)
     )
     assert [m.subject for m in system.mails()] == [
@@ -203,8 +200,8 @@ async def test_review_incomplete_then_complete_asks_the_ppbj_then_activates(syst
         subject("kekurangan", number),
         subject("aktif", number),
     ]
-    assert len([t for t in system.engine.user_tasks(pi) if t.assignee == REVIEWER]) == 2
-    assert_activated(system, number, pi)
+    assert len([t for t in await system.user_tasks(pi) if t["assignee"] == REVIEWER]) == 2
+    await assert_activated(system, number, pi)
     await system.assert_privacy()
 
 
@@ -236,7 +233,7 @@ async def test_unanswered_registration_is_reminded_then_closed_after_14_days(
         reached = len(system.mails())
 
         await system.advance(timedelta(minutes=15, seconds=1))
-        system.engine.assert_that(pi).is_waiting_exactly_at(step)
+        (await system.instance(pi)).is_waiting_exactly_at(step)
         reminders = system.mails()[reached:]
         assert sorted(m.to for m in reminders) == sorted([(PPBJ_EMAIL,), (BUREAU_HEAD_EMAIL,)])
         [own] = [m for m in reminders if m.to == (PPBJ_EMAIL,)]
@@ -244,11 +241,11 @@ async def test_unanswered_registration_is_reminded_then_closed_after_14_days(
         assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 08.15 WIB" in own.text
 
         await system.advance(timedelta(days=14) - timedelta(minutes=15, seconds=1))
-        assert system.engine.current_time == START + timedelta(days=14)
+        assert system.now == START + timedelta(days=14)
 
-    system.engine.assert_that(pi).is_completed().has_no_incidents().has_terminated(step)
+    (await system.instance(pi)).is_completed().has_no_incidents().has_terminated(step)
     sla = step.replace("ReceiveTask", "SlaTimer")
-    assert system.path(pi) == [
+    assert await system.path(pi) == [
         *REGISTERED,
         *before,
         sla,

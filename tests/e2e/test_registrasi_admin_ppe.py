@@ -44,7 +44,7 @@ def subject(kind: str, number: str) -> str:
 async def assert_registered(system: SystemUnderTest, number: str, pi: int, documents: int = 4) -> None:
     """The end of the accepted path: one SPSE account, the Kepala LPSE told the user id without a password, the
     Admin PPE's invitation with a working one-time link that sets a password exactly once, the files archived."""
-    system.engine.assert_that(pi).is_completed().has_no_incidents().has_not_passed("KirimNotifikasiSlaTask")
+    (await system.instance(pi)).is_completed().has_no_incidents().has_not_passed("KirimNotifikasiSlaTask")
     [account] = system.services.store.list_accounts(number)
     assert (account.system, account.role, account.status) == (
         System.SPSE,
@@ -52,7 +52,7 @@ async def assert_registered(system: SystemUnderTest, number: str, pi: int, docum
         AccountStatus.ACTIVE,
     )
     assert account.must_change_password and not account.has_password
-    system.engine.assert_that(pi).has_variable("berkasLengkap", True).has_variable("kekuranganBerkas", []).has_variable(
+    (await system.instance(pi)).has_variable("berkasLengkap", True).has_variable("kekuranganBerkas", []).has_variable(
         "idAkun", account.id
     ).has_variable("statusAkun", "ACTIVE").has_variable("nomorArsip", f"ARSIP-{number}")
 
@@ -90,7 +90,7 @@ async def test_complete_files_on_first_submission_register_the_admin_ppe(system:
         number, pi = await system.submit_admin_ppe_request()
         await system.drive(pi)
 
-    assert system.path(pi) == ["PermohonanDiajukanStartEvent", "PeriksaKelengkapanBerkasTask", *ACCEPTED]
+    assert await system.path(pi) == ["PermohonanDiajukanStartEvent", "PeriksaKelengkapanBerkasTask", *ACCEPTED]
     assert [(m.to, m.subject) for m in system.mails()] == [
         ((KEPALA_EMAIL,), subject("akun", number)),
         ((ADMIN_EMAIL,), subject("undangan", number)),
@@ -105,7 +105,7 @@ async def test_incomplete_files_are_requested_completed_and_accepted(system: Sys
     async with system.workers():
         number, pi = await system.submit_admin_ppe_request(without=[DocumentType.KTP_ADMIN_PPE])
         await system.settle()
-        system.engine.assert_that(pi).is_waiting_exactly_at("LengkapiBerkasReceiveTask").has_variable(
+        (await system.instance(pi)).is_waiting_exactly_at("LengkapiBerkasReceiveTask").has_variable(
             "berkasLengkap", False
         ).has_variable("kekuranganBerkas", [{"dokumen": "KTP_ADMIN_PPE", "alasan": "Dokumen belum dilampirkan."}])
         [request_mail] = system.mails()
@@ -117,7 +117,12 @@ async def test_incomplete_files_are_requested_completed_and_accepted(system: Sys
 
         await system.drive(pi)
 
-    assert system.path(pi) == ["PermohonanDiajukanStartEvent", *REQUESTED, "PeriksaKelengkapanBerkasTask", *ACCEPTED]
+    assert await system.path(pi) == [
+        "PermohonanDiajukanStartEvent",
+        *REQUESTED,
+        "PeriksaKelengkapanBerkasTask",
+        *ACCEPTED,
+    ]
     assert [(m.to, m.subject) for m in system.mails()] == [
         ((KEPALA_EMAIL,), subject("permintaan", number)),
         ((KEPALA_EMAIL,), subject("akun", number)),
@@ -135,15 +140,15 @@ async def test_files_incomplete_twice_are_requested_twice_then_accepted(system: 
             without=[DocumentType.PROFIL_LPSE, DocumentType.KTP_ADMIN_PPE]
         )
         await system.settle()
-        first = system.variables(pi)["kekuranganBerkas"]
+        first = (await system.variables(pi))["kekuranganBerkas"]
         assert [s["dokumen"] for s in first] == ["PROFIL_LPSE", "KTP_ADMIN_PPE"]
 
         second = await system.resubmit_files(
             number, {DocumentType.PROFIL_LPSE: None, DocumentType.KTP_ADMIN_PPE: png_image()[:200]}
         )
         await system.settle()
-        system.engine.assert_that(pi).is_waiting_exactly_at("LengkapiBerkasReceiveTask")
-        [shortfall] = system.variables(pi)["kekuranganBerkas"]
+        (await system.instance(pi)).is_waiting_exactly_at("LengkapiBerkasReceiveTask")
+        [shortfall] = (await system.variables(pi))["kekuranganBerkas"]
         assert shortfall["dokumen"] == "KTP_ADMIN_PPE"
         assert shortfall["alasan"].startswith("Berkas tidak dapat dibaca sebagai PNG")
         broken = next(r for r in second if r["jenis"] == "KTP_ADMIN_PPE")
@@ -151,7 +156,7 @@ async def test_files_incomplete_twice_are_requested_twice_then_accepted(system: 
         await system.resubmit_files(number, {DocumentType.KTP_ADMIN_PPE: None})
         await system.drive(pi)
 
-    assert system.path(pi) == [
+    assert await system.path(pi) == [
         "PermohonanDiajukanStartEvent",
         *REQUESTED,
         *REQUESTED,
@@ -178,16 +183,16 @@ async def test_unanswered_request_is_reminded_three_times_then_closed_after_14_d
         await system.settle()
         for day in (3, 6, 9, 12):
             await system.advance(timedelta(days=3))
-            system.engine.assert_that(pi).is_waiting_exactly_at("LengkapiBerkasReceiveTask")
+            (await system.instance(pi)).is_waiting_exactly_at("LengkapiBerkasReceiveTask")
             reminders = [m for m in system.mails() if m.subject == subject("pengingat", number)]
             assert len(reminders) == min(day // 3, 3), day
         await system.advance(timedelta(days=2))
-        assert system.engine.current_time == START + timedelta(days=14)
+        assert system.now == START + timedelta(days=14)
 
-    system.engine.assert_that(pi).is_completed().has_no_incidents().has_passed(
+    (await system.instance(pi)).is_completed().has_no_incidents().has_passed(
         "PermohonanKedaluwarsaEndEvent"
     ).has_terminated("LengkapiBerkasReceiveTask").has_not_passed("BuatAkunAdminPpeTask", "KirimNotifikasiSlaTask")
-    assert system.path(pi) == [
+    assert await system.path(pi) == [
         "PermohonanDiajukanStartEvent",
         "PeriksaKelengkapanBerkasTask",
         "MintaKelengkapanBerkasTask",
@@ -216,6 +221,6 @@ async def test_unanswered_request_is_reminded_three_times_then_closed_after_14_d
     assert system.services.store.get_archive(number) is None
     await system.publish(Message.BERKAS_DILENGKAPI, number, {"dokumenPermohonan": system.references[number]})
     await system.settle()
-    system.engine.assert_that(pi).is_completed()
+    (await system.instance(pi)).is_completed()
     assert len(system.mails()) == 5
     await system.assert_privacy()

@@ -249,3 +249,70 @@ async def test_pendaftaran_akun_ppbj_happy_path(
     ]
     [buat_akun] = workers.jobs("buat-akun")
     assert buat_akun.custom_headers == {"peran": "PPBJ", "status": "PENDING"}
+
+
+async def test_pendaftaran_akun_ppbj_each_review_starts_empty_and_needs_a_result(
+    gw: Driver, engine: EmbeddedEngine, zeebe_client: ZeebeClient, zeebe_channel: grpc.aio.Channel
+) -> None:
+    """Row 6, the Admin PPE's review: a second review does not inherit the first review's checklist or notes (the
+    task's form starts empty), and a completion without one of the form's two results does not silently mean
+    "Tidak": the gateway raises an incident and the process waits until the answer is corrected."""
+    await zeebe_client.deploy_resource(SOP2, FORM)
+    nomor = "PPBJ-2025-000778"
+    penetapan: dict[str, Any] = {
+        "dokumenPenetapan": {
+            "jenis": "SK",
+            "dokumenId": "dok-sk-2",
+            "sha256": "e" * 64,
+            "ukuran": 2048,
+            "tipe": "application/pdf",
+        },
+        "tautanPemeriksaan": f"https://pbj.example.go.id/pemeriksaan/{nomor}",
+    }
+
+    async with running(zeebe_channel, RESULTS):
+        pi = (await zeebe_client.run_process("pendaftaranAkunPpbj", {"nomorPendaftaran": nomor})).process_instance_key
+        await engine.wait_for_idle()
+        await zeebe_client.publish_message("identitas-ppbj-diisi", nomor, {"nikTersamar": "6171**********01"})
+        await engine.wait_for_idle()
+
+        async def review() -> dict[str, Any]:
+            await zeebe_client.publish_message("informasi-ppbj-dilengkapi", nomor, penetapan)
+            await engine.wait_for_idle()
+            [task] = await gw.search_user_tasks(processInstanceKey=str(pi), state="CREATED")
+            return task
+
+        first = await review()
+        await gw.complete_user_task(
+            first["userTaskKey"],
+            {
+                "hasilPemeriksaan": "belum-lengkap",
+                "butirPemeriksaan": ["dokumen-terbaca"],
+                "catatanPemeriksaan": "SK penetapan belum ditandatangani pejabat yang berwenang.",
+            },
+        )
+        await engine.wait_for_idle()
+        engine.assert_that(pi).is_waiting_exactly_at("LengkapiInformasiPpbjReceiveTask").has_passed(
+            "KirimKekuranganInformasiTask"
+        ).has_variable("informasiLengkap", False).has_variable("butirPemeriksaan", ["dokumen-terbaca"])
+
+        second = await review()
+        assert engine.variables(int(second["elementInstanceKey"])) == {
+            "hasilPemeriksaan": None,
+            "butirPemeriksaan": None,
+            "catatanPemeriksaan": None,
+        }
+        await gw.complete_user_task(second["userTaskKey"], {"butirPemeriksaan": ["dokumen-terbaca"]})
+        await engine.wait_for_idle()
+        [incident] = engine.incidents(pi)
+        assert incident.element_id == "InformasiLengkapGateway"
+        engine.assert_that(pi).has_variable("informasiLengkap", None).has_not_passed("KirimInformasiAkunAktifTask")
+        assert engine.assert_that(pi).variables()["catatanPemeriksaan"] is None
+
+        await gw.set_variables(pi, {"informasiLengkap": True})
+        await gw.resolve(incident.key)
+        await engine.wait_for_idle()
+
+    engine.assert_that(pi).is_completed().has_passed("AkunPpbjAktifEndEvent").has_passed(
+        "PeriksaInformasiPpbjUserTask", times=2
+    )

@@ -156,7 +156,7 @@ async def test_deadlines_and_timers_that_fell_due_while_down_take_effect_once(tm
     try:
         fired = [r for r in recovered.records if r.value_type == "TIMER" and r.intent == "TRIGGERED"]
         assert len(fired) == 1
-        waits = [i for i in recovered.element_instances.values() if i.element_id == "Wait"]
+        waits = [i for i in recovered.all_element_instances() if i.element_id == "Wait"]
         assert [w.state.value for w in waits] == ["ELEMENT_COMPLETED"]
         timed = [pi for pi in recovered.process_instances.values() if pi.bpmn_process_id == "timed"]
         assert [pi.state for pi in timed] == ["COMPLETED"]

@@ -22,7 +22,7 @@ from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
-from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PersonRole, PpbjIdentityData
+from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.services import Services
 from workers.store import PersonRecord, RequestRecord
 from workers.worker import create_worker
@@ -172,7 +172,7 @@ def upload(
 
 
 def seed_admin_ppe_request(
-    services: Services, *, without: Iterable[DocumentType] = (), verified: bool = True, **admin: Any
+    services: Services, *, without: Iterable[DocumentType] = (), **admin: Any
 ) -> tuple[RequestRecord, list[dict[str, Any]]]:
     """An SOP 1 request of LPSE Kalimantan Timur with its documents (but those `without`) and their references."""
     admin_data = {
@@ -192,8 +192,6 @@ def seed_admin_ppe_request(
             admin_ppe=PersonData(**admin_data),
         )
     )
-    if verified and admin_data["email"]:
-        services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE)
     skipped = set(without)
     references = [
         upload(services, request.number, document_type)

@@ -5,11 +5,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 
 from workers.logging import REDACTED, configure_logging, get_logger, redact_text
+from workers.store import head_revision, upgrade
 
 NIK = "6471014505900001"
 EMAIL = "sari.wulandari@kaltimprov.go.id"
@@ -135,3 +137,15 @@ def test_configuring_twice_keeps_one_handler(stream: io.StringIO) -> None:
 def test_redact_text(text: str, expected: str) -> None:
     """Free text loses NIKs, NIPs, phone numbers and credentials; Zeebe keys, request numbers and times stay."""
     assert redact_text(text) == expected
+
+
+def test_store_migration_logs_one_line_of_its_own_and_none_of_alembics(stream: io.StringIO, tmp_path: Path) -> None:
+    """Migrating the store at start-up writes one line saying from which revision to which, in the operators'
+    language, instead of Alembic's English narration of each step; an up-to-date store writes nothing."""
+    configure_logging("INFO", "json", stream)
+    database_url = f"sqlite:///{tmp_path / 'pbj.sqlite3'}"
+    upgrade(database_url)
+    upgrade(database_url)
+    assert [(line["event"], line["logger"], line["dari_revisi"], line["ke_revisi"]) for line in lines(stream)] == [
+        ("Skema basis data diperbarui", "workers.store.database", None, head_revision())
+    ]

@@ -2,12 +2,15 @@
 store, real documents and a real SMTP server on loopback: complete files at once, and incomplete files completed
 through the `berkas-dilengkapi` message."""
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
 
 import grpc
 from pyzeebe import ZeebeClient
+from pyzeebe.proto import gateway_pb2
+from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
 from engine.testing import EmbeddedEngine
 from pbj.sample_documents import pdf_document
@@ -25,6 +28,7 @@ from tests.workers.harness import (
 from workers.constants import Message
 from workers.domain import AccountRole, DocumentType, PersonRole, System
 from workers.services import Services
+from workers.tasks.berkas import EMAIL_VERIFICATION_BASIS
 
 SOP1 = "registrasiAdminPpe"
 TOKEN_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?token=([A-Za-z0-9_-]+)")
@@ -116,6 +120,7 @@ async def test_incomplete_files_are_requested_then_completed_by_message(
         assert "Data Profil LPSE: Berkas tidak dapat dibaca sebagai PDF" in body
         assert f"https://pbj.kaltimprov.go.id/permohonan/{request.number}" in body
         assert "ditolak" not in body.lower()
+        assert services.store.get_person(request.number, PersonRole.ADMIN_PPE).email_verified_at is None
 
         # The applicant uploads the two documents again; the application tells the process.
         profile = upload(services, request.number, DocumentType.PROFIL_LPSE)
@@ -133,6 +138,10 @@ async def test_incomplete_files_are_requested_then_completed_by_message(
     archived = services.archiver.read_manifest(request.number)["dokumen"]
     assert sorted(d["dokumenId"] for d in archived) == sorted(r["dokumenId"] for r in completed)
     assert truncated["dokumenId"] not in {d["dokumenId"] for d in archived}
+    # accepting the complete file verified the Admin PPE's address (before row 7 sent the link there)
+    assert services.store.get_person(request.number, PersonRole.ADMIN_PPE).email_verified_at is not None
+    [verified] = [e for e in services.store.audit_trail(request.number) if e.action == "surel.terverifikasi"]
+    assert verified.detail == {"peran": "admin-ppe", "dasar": EMAIL_VERIFICATION_BASIS}
 
 
 def services_references(services: Services, number: str) -> list[dict[str, Any]]:
@@ -142,20 +151,30 @@ def services_references(services: Services, number: str) -> list[dict[str, Any]]
 
 async def test_invitation_is_not_sent_to_an_unverified_address(
     engine: EmbeddedEngine,
-    zeebe_client: ZeebeClient,
     zeebe_channel: grpc.aio.Channel,
     services: Services,
     mail_sink: MailSink,
 ) -> None:
-    """Credentials go only to the holder's verified address: with the Admin PPE's address unverified, row 7 fails
-    without issuing a token until an incident says why; once the address is verified, the retry sends it."""
+    """Credentials go only to the holder's verified address. An instance started past row 2 (as an operator may
+    start one at the account step) has no verified Admin PPE address: row 7 fails without issuing a token until an
+    incident says why; once the address is verified, the retry sends the link."""
     engine.deploy(BPMN_DIR)
-    request, references = seed_admin_ppe_request(services, verified=False)
+    request, references = seed_admin_ppe_request(services)
+    variables = {"nomorPermohonan": request.number, "dokumenPermohonan": references, "berkasLengkap": True}
 
     async with running_worker(zeebe_channel, services):
-        pi = (
-            await zeebe_client.run_process(SOP1, {"nomorPermohonan": request.number, "dokumenPermohonan": references})
-        ).process_instance_key
+        gateway: Any = GatewayStub(zeebe_channel)  # the stubs' types are the synchronous ones
+        created = await gateway.CreateProcessInstance(
+            gateway_pb2.CreateProcessInstanceRequest(
+                bpmnProcessId=SOP1,
+                version=-1,
+                variables=json.dumps(variables),
+                startInstructions=[
+                    gateway_pb2.ProcessInstanceCreationStartInstruction(elementId="BuatAkunAdminPpeTask")
+                ],
+            )
+        )
+        pi = created.processInstanceKey
         for backoff in (0, 5, 10):
             await engine.increase_time(timedelta(seconds=backoff))
             await engine.wait_for_idle()
@@ -168,8 +187,9 @@ async def test_invitation_is_not_sent_to_an_unverified_address(
         assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL]]
         trail = [e.action for e in services.store.audit_trail(request.number)]
         assert "akun.tautan-kata-sandi-diterbitkan" not in trail
+        assert "surel.terverifikasi" not in trail
 
-        services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE)
+        services.store.mark_email_verified(request.number, PersonRole.ADMIN_PPE, basis="Diperiksa oleh administrator.")
         assert incident.job_key is not None
         await resolve_incident_with_retries(zeebe_channel, incident.job_key, incident.key)
         await engine.wait_for_idle()

@@ -11,8 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from tests.workers.conftest import NIK, NIP, FakeClock, admin_ppe_request_data, sqlite_only
+from workers.constants import STATUS_EXPIRED
 from workers.domain import AccountRole, AccountStatus, PersonData, PersonRole, PpbjIdentityData, RequestKind, System
-from workers.errors import NotFoundError, StoreError, StoreUnavailableError, is_transient
+from workers.errors import NotFoundError, PersonAlreadyApplyingError, StoreError, StoreUnavailableError, is_transient
 from workers.store import Store, create_store_engine, current_revision, head_revision, mail_idempotency_key, upgrade
 from workers.store.models import Base
 
@@ -80,6 +81,31 @@ def test_concurrent_request_numbers_are_unique(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = list(pool.map(lambda _: store.create_admin_ppe_request(admin_ppe_request_data()).number, range(24)))
     assert sorted(numbers) == [f"ADM-2026-{n:06d}" for n in range(1, 25)]
+
+
+def test_one_open_admin_ppe_request_per_nik_even_when_submitted_at_once(store: Store) -> None:
+    """Submissions with different documents (different submission keys) for one Admin PPE, from many threads at the
+    same instant: exactly one request is created, the others are refused naming it; once that request has expired,
+    the Admin PPE may apply again."""
+
+    def submit(n: int) -> str:
+        try:
+            request, created = store.submit_admin_ppe_request(admin_ppe_request_data(), submission_key=f"dokumen-{n}")
+        except PersonAlreadyApplyingError as exc:
+            return f"ditolak:{exc.number}"
+        assert created
+        return f"dibuat:{request.number}"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(submit, range(16)))
+    [created] = [o for o in outcomes if o.startswith("dibuat:")]
+    number = created.removeprefix("dibuat:")
+    assert sorted(outcomes) == sorted([created] + [f"ditolak:{number}"] * 15)
+    assert [r.number for r in store.find_requests_by_person(PersonRole.ADMIN_PPE, nik=NIK)] == [number]
+
+    store.set_request_status(number, STATUS_EXPIRED)
+    again, was_created = store.submit_admin_ppe_request(admin_ppe_request_data(), submission_key="dokumen-baru")
+    assert was_created and again.number != number
 
 
 def test_personal_data_is_stored_but_not_shown(store: Store) -> None:

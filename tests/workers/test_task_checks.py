@@ -136,7 +136,6 @@ def test_personnel_data_problems_are_shortfalls_but_warnings_are_not(services: S
     words and without the values; an address outside .go.id is only a warning and no shortfall."""
     request, references = seed_admin_ppe_request(
         services,
-        verified=False,
         nik="6471 0145 0590",
         nip="199005052015132001",
         email="sari.wulandari@",

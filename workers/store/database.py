@@ -12,6 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from workers.errors import StoreUnavailableError
+from workers.logging import get_logger
+
+log = get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -55,13 +58,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     engine = create_store_engine(database_url)
     try:
         with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config = _alembic_config(database_url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
         raise StoreUnavailableError(f"Basis data tidak dapat dimigrasikan: {exc.orig}") from exc
     finally:
         engine.dispose()
+    if after != before:
+        log.info("Skema basis data diperbarui", dari_revisi=before, ke_revisi=after)
 
 
 def current_revision(engine: Engine) -> str | None:

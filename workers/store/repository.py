@@ -6,6 +6,7 @@ idempotent: `create_account` is keyed by (request, system, role), `add_document`
 The methods are synchronous; async job handlers call them through `asyncio.to_thread`.
 """
 
+import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, or_, select, update
+from sqlalchemy import CursorResult, Engine, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +31,7 @@ from workers.domain import (
     RequestKind,
     System,
 )
-from workers.errors import NotFoundError, StoreError, StoreUnavailableError, TokenError
+from workers.errors import NotFoundError, PersonAlreadyApplyingError, StoreError, StoreUnavailableError, TokenError
 from workers.store.database import create_store_engine, upgrade
 from workers.store.models import (
     Account,
@@ -272,7 +273,13 @@ class Store:
         request of an earlier submission with the same key, unchanged)."""
         persons = [(PersonRole.KEPALA_LPSE, data.kepala_lpse), (PersonRole.ADMIN_PPE, data.admin_ppe)]
         return self._submit(
-            RequestKind.ADMIN_PPE, submission_key, data.lpse_name, persons, "permohonan.diajukan", actor
+            RequestKind.ADMIN_PPE,
+            submission_key,
+            data.lpse_name,
+            persons,
+            "permohonan.diajukan",
+            actor,
+            one_open_per_nik=PersonRole.ADMIN_PPE,
         )
 
     def submit_ppbj_registration(
@@ -290,13 +297,23 @@ class Store:
         persons: list[tuple[PersonRole, PersonData]],
         action: str,
         actor: str,
+        *,
+        one_open_per_nik: PersonRole | None = None,
     ) -> tuple[RequestRecord, bool]:
+        """The request of the submission key, or a new one. With `one_open_per_nik`, a new request is refused
+        (`PersonAlreadyApplyingError`) while another open request of this kind has a person in that role with the
+        same NIK; the look-up and the insert are one transaction under a lock on the NIK, so two submissions of
+        different documents at the same instant cannot both pass."""
         for attempt in (1, 2):
             try:
                 with self._transaction() as session:
                     existing, event_key = self._submission(session, submission_key)
                     if existing is not None:
                         return _request_record(existing), False
+                    if one_open_per_nik is not None:
+                        nik = dict(persons)[one_open_per_nik].nik
+                        if nik:
+                            self._refuse_open_request_of(session, kind, one_open_per_nik, nik)
                     request = self._new_request(session, kind, lpse_name=lpse_name)
                     for role, data in persons:
                         self._add_person(session, request, role, data)
@@ -316,6 +333,33 @@ class Store:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
                     raise  # a concurrent submission with the same key won: the retry finds its request
         raise AssertionError("unreachable")
+
+    def _refuse_open_request_of(self, session: Session, kind: RequestKind, role: PersonRole, nik: str) -> None:
+        """`PersonAlreadyApplyingError` when an open request of `kind` has a person in `role` with this NIK.
+
+        SQLite transactions here begin with the write lock (BEGIN IMMEDIATE), so they are serial already; on
+        PostgreSQL a transaction-scoped advisory lock on the NIK serialises the submissions that could collide."""
+        if session.get_bind().dialect.name == "postgresql":
+            digest = hashlib.sha256(f"pbj:{kind.value}:{role.value}:{nik}".encode()).digest()
+            lock = int.from_bytes(digest[:8], signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+        request = session.scalars(
+            select(Request)
+            .join(Person, Person.request_id == Request.id)
+            .where(
+                Request.kind == kind.value,
+                Request.status != STATUS_EXPIRED,
+                Person.role == role.value,
+                Person.nik == nik,
+            )
+            .order_by(Request.id)
+            .limit(1)
+        ).one_or_none()
+        if request is not None:
+            raise PersonAlreadyApplyingError(
+                f"NIK {role.value} ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai.",
+                request.number,
+            )
 
     def _submission(self, session: Session, submission_key: str) -> tuple[Request | None, str]:
         """The open request of the submission key (or None) and the event key a new request would record."""
@@ -359,13 +403,15 @@ class Store:
             self._audit(session, request, "identitas.diisi", actor, detail)
             return _person_record(number, person)
 
-    def mark_email_verified(self, number: str, role: PersonRole) -> PersonRecord:
-        """Record that the person's e-mail address was verified (idempotent: the first time is kept)."""
+    def mark_email_verified(self, number: str, role: PersonRole, *, basis: str) -> PersonRecord:
+        """Record that the person's e-mail address was verified, and on what basis (`basis`, formal Indonesian, kept
+        in the audit trail). Idempotent: the first verification is kept."""
         with self._transaction() as session:
             person = self._person(session, number, role)
-            if person.email_verified_at is None:
+            if person.email_verified_at is None and person.email:
                 person.email_verified_at = self.now()
-                self._audit(session, self._request(session, number), "surel.terverifikasi", "sistem", {"peran": role})
+                detail = {"peran": role, "dasar": basis}
+                self._audit(session, self._request(session, number), "surel.terverifikasi", "sistem", detail)
             return _person_record(number, person)
 
     def find_identity_matches(self, number: str, role: PersonRole) -> list[IdentityMatch]:

@@ -10,6 +10,11 @@ WhatsApp) must be filled in and well-formed (`workers.validation`; warnings do n
 Every shortfall becomes `{dokumen, alasan}` in `kekuranganBerkas`: the document type and the reason in formal
 Indonesian, addressed to the Kepala LPSE, never quoting personal data. An unreachable store or document storage
 fails the job (retried); a shortfall never does.
+
+Accepting the complete file also verifies the Admin PPE's e-mail address: it is the address the Kepala LPSE states
+for the Admin PPE in the official Data Personil Admin PPE, checked here with the rest of the personnel data. Row 7
+sends the one-time set-password link only to a verified address (`workers.outbox.person_recipient`), so the link
+never goes to an address nobody vouched for; the audit trail keeps when and on what basis it was verified.
 """
 
 import asyncio
@@ -45,6 +50,11 @@ MISMATCH = (
 DAMAGED = "Berkas rusak atau telah berubah sejak diunggah. Mohon unggah ulang dokumen tersebut."
 WRONG_FORMAT = "Format berkas harus PDF, JPG, atau PNG. Mohon unggah ulang dokumen dalam salah satu format tersebut."
 
+EMAIL_VERIFICATION_BASIS = (
+    "Alamat e-mail Admin PPE tercantum pada Data Personil Admin PPE yang diterima dalam pemeriksaan kelengkapan berkas."
+)
+"""Why the Admin PPE's address counts as verified, as the audit trail says it."""
+
 
 def create_router(services: Services) -> ZeebeTaskRouter:
     """The router of `periksa-kelengkapan-berkas`."""
@@ -58,6 +68,10 @@ def create_router(services: Services) -> ZeebeTaskRouter:
         references = require(dokumenPermohonan, Var.DOKUMEN_PERMOHONAN, job.type)
         shortfalls = await asyncio.to_thread(check_request_files, services, number, references)
         complete = not shortfalls
+        if complete:
+            await asyncio.to_thread(
+                services.store.mark_email_verified, number, PersonRole.ADMIN_PPE, basis=EMAIL_VERIFICATION_BASIS
+            )
         await asyncio.to_thread(
             services.store.record_audit,
             number,
