@@ -203,6 +203,7 @@ class DurableEngine(Engine):
         for _seq, data in store.log_after(store.snapshot_seq):
             self._replay(pickle.loads(data))
             replayed += 1
+        self._durable_activations = []  # what the replay noted
         if replayed:
             log.info("replayed %d commands from %s", replayed, store.data_dir)
             self.snapshot()
