@@ -11,10 +11,11 @@ Design (Zeebe's own shape, a log plus snapshots, made small):
   and a long poll's answer must stay the answer it was. A command that changed nothing (no history row, no key) is
   not logged: most long polls and scheduler ticks (`process_due`, a command like the others).
 - **Snapshots.** After `snapshot_every` logged commands the whole state is pickled into the `snapshot` table and
-  the log it includes is dropped, in one transaction; the history (which only grows) is appended in chunks instead
-  of being rewritten. A snapshot pauses the event loop (about 0.1 s per 1,000 instances held, finished ones
-  included), so it waits until no command came for SNAPSHOT_IDLE_SECONDS, unless the log reaches twice the
-  interval. A clean stop takes one too. Recovery loads the snapshot and replays the log after it, then snapshots.
+  the log it includes is dropped, in one transaction; the history's sealed chunks (which never change) are stored
+  once each instead of being rewritten. A snapshot pauses the event loop (in proportion to the state: 0.11 s for
+  5,000 finished five-task instances in bench/engine.py), so it waits until no command came for
+  SNAPSHOT_IDLE_SECONDS, unless the log reaches twice the interval. A clean stop takes one too. Recovery loads
+  the snapshot and replays the log after it, then snapshots.
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
   tick finds the job deadlines and timers that fell due meanwhile; a timer fires once: its firing is a logged
@@ -275,8 +276,8 @@ class DurableEngine(Engine):
             self._snapshot_when_idle()
 
     def _snapshot_when_idle(self) -> None:
-        """Takes the due snapshot once no command came for SNAPSHOT_IDLE_SECONDS (it pauses the event loop for
-        roughly 0.1 s per 1,000 instances held), checking again until then; at once without an event loop."""
+        """Takes the due snapshot once no command came for SNAPSHOT_IDLE_SECONDS (it pauses the event loop in
+        proportion to the state held), checking again until then; at once without an event loop."""
         self._durable_idle_check = None
         store = self._durable_store
         behind = store.last_seq - store.snapshot_seq
