@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FEEL_BUNDLE := engine/feel/dist/feelin.js
 
-.PHONY: install run engine test lint typecheck pytest bench clean
+.PHONY: install run engine test lint typecheck pytest pytest-durable bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,13 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# the engine's suite again with a durable engine fixture: after each test its command log is replayed and must give
+# the same state (the crash and load tests of durable mode already ran above)
+pytest-durable: install
+	$(BIN)/pytest --durable tests/engine --ignore=tests/engine/test_durable_crash.py \
+		--ignore=tests/engine/test_durable_load.py $(PYTEST_ARGS)
+
+test: lint typecheck pytest pytest-durable
 
 # figures, not a test: instances/s, push latency, memory (see README, "Performance"); BENCH_ARGS=--quick
 $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml

@@ -3,22 +3,19 @@ state the engine had – every record, key, variable, job, timer, subscription, 
 over a workload of timers, messages, incidents, user tasks, call activities, errors, signals and job streams."""
 
 import asyncio
-import dataclasses
-import enum
 import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from engine.durable import DurableEngine, DurableError, StorageError, open_durable_engine
 from engine.durable.engine import COMMANDS, KEY_TAKING_READS
-from engine.durable.snapshot import state_attributes
+from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import EngineError
-from engine.state import JobState, KeyGenerator
+from engine.state import JobState
 from tests.engine.bpmn_harness import (
     boundary,
     bpmn,
@@ -84,34 +81,6 @@ SIGNALLED = bpmn(
     flow("s2", "Signalled", "SignalEnd"),
     extra=signal("Sig_Go", "go"),
 )
-
-
-def normalized(value: Any) -> Any:
-    """Plain data to compare two states by: dataclasses by their fields, sets sorted, dicts in their order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, [normalized(getattr(value, f.name)) for f in dataclasses.fields(value)])
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return [(normalized(k), normalized(v)) for k, v in value.items()]
-    if isinstance(value, set | frozenset):
-        return sorted(normalized(v) for v in value)
-    if isinstance(value, list | tuple):
-        return [normalized(v) for v in value]
-    if isinstance(value, KeyGenerator):
-        return ("KeyGenerator", value.last)
-    if hasattr(value, "__next__"):  # a counter: its repr says where it is
-        return repr(value)
-    if hasattr(value, "__dict__") and not isinstance(value, type):
-        return (type(value).__name__, normalized(vars(value)))
-    return value
-
-
-def full_state(engine: Engine) -> dict[str, Any]:
-    state = {name: normalized(value) for name, value in state_attributes(engine).items()}
-    state["history"] = [tuple(r) for r in engine.records]
-    state["clock"] = engine.now()
-    return state
 
 
 def jobs_of(engine: Engine, job_type: str) -> list[int]:
