@@ -167,9 +167,10 @@ async def test_deadlines_and_timers_that_fell_due_while_down_take_effect_once(tm
 
 
 async def test_a_clean_stop_snapshots_and_the_log_continues_after_it(tmp_path: Path) -> None:
-    """Stopped with SIGTERM (snapshot), started again, killed (log after the snapshot), started again: the state
-    of both runs is there, and the second run's deployment is a duplicate, not a new version."""
-    engine = EngineProcess(tmp_path / "mesin", "--snapshot-every", "7")
+    """With --sync full and a snapshot every 7 commands: stopped with SIGTERM (snapshot), started again, killed (the
+    log after the snapshot), started again, three times: the state of every run is there, and the later runs'
+    deployments are duplicates, not new versions."""
+    engine = EngineProcess(tmp_path / "mesin", "--snapshot-every", "7", "--sync", "full")
     await engine.start()
     try:
         for _ in range(3):
