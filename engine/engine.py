@@ -17,10 +17,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock
+from engine import json_documents
+from engine.clock import Clock, after
 from engine.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -105,11 +106,10 @@ def parse_variables(document: str, what: str = "variables") -> dict[str, Any]:
     if not document or not document.strip():
         return {}
     try:
-        value = json.loads(document)
-    except json.JSONDecodeError as exc:
+        value = json_documents.loads(document)
+    except json_documents.JsonDocumentError as exc:
         raise InvalidArgumentError(
-            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc.msg} "
-            f"(line {exc.lineno}, column {exc.colno})"
+            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc}"
         ) from None
     if not isinstance(value, dict):
         raise InvalidArgumentError(
@@ -318,8 +318,8 @@ class Engine:
                     problems.append(str(exc).split("errors:\n", 1)[-1])
             elif name.endswith(".form"):
                 try:
-                    schema = json.loads(content.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    schema = json_documents.loads(content.decode("utf-8"))
+                except (UnicodeDecodeError, json_documents.JsonDocumentError) as exc:
                     problems.append(f"'{name}': the form is not valid JSON: {exc}")
                     continue
                 if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
@@ -1818,7 +1818,7 @@ class Engine:
     def _activate_job(self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]) -> ActivatedJob:
         job.state = JobState.ACTIVATED
         job.worker = worker
-        job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+        job.deadline = after(self.now(), timeout_ms)
         self._schedule_due(job.deadline, "job-deadline", job.key)
         inst = self.element_instances[job.element_instance_key]
         variables = self.visible_variables(inst)
@@ -1872,7 +1872,7 @@ class Engine:
             if retries > 0:
                 job.state = JobState.ACTIVATABLE
                 if backoff_ms > 0:
-                    job.backoff_until = self.now() + timedelta(milliseconds=backoff_ms)
+                    job.backoff_until = after(self.now(), backoff_ms)
                     self._schedule_due(job.backoff_until, "job-backoff", key)
                 else:
                     self._touched_job_types.add(job.type)
@@ -1930,7 +1930,7 @@ class Engine:
                 raise FailedPreconditionError(
                     f"Expected to update the timeout of job with key '{key}', but it is not activated"
                 )
-            job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+            job.deadline = after(self.now(), timeout_ms)
             self._schedule_due(job.deadline, "job-deadline", key)
             self._record("JOB", "TIMEOUT_UPDATED", key, pi=job.process_instance_key)
 
@@ -2112,7 +2112,7 @@ class Engine:
                 dict(variables),
                 message_id,
                 now,
-                now + timedelta(milliseconds=max(ttl_ms, 0)),
+                after(now, max(ttl_ms, 0)),
             )
             self._record("MESSAGE", "PUBLISHED", key)
             # Zeebe correlates a message only once per process (BPMN process id, across versions): of all the
