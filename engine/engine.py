@@ -61,6 +61,11 @@ TERMINATED = "TERMINATED"
 # Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
 # raises an incident at the call activity instead of creating instances forever)
 MAX_PROCESS_DEPTH = 1000
+# Steps one command runs before it lets the event loop serve other requests (far more than an ordinary command
+# takes): a loop of tasks and gateways without a wait state never ends by itself; as in Zeebe, which keeps serving
+# other commands while such an instance loops (and cancelling it ends it), the rest of the steps runs in later turns
+# of the event loop, each as a command of its own
+MAX_STEPS_PER_TURN = 1_000
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ class Engine:
         self._due_seq = itertools.count()
         self._steps: deque[Callable[[], None]] = deque()
         self._running = False
+        self.steps_deferred = False  # steps left for a later turn of the event loop (MAX_STEPS_PER_TURN)
         # waiters
         self._job_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._job_streams: dict[str, list[_JobStream]] = {}
@@ -221,13 +227,34 @@ class Engine:
         if self._running:
             return
         self._running = True
+        budget = MAX_STEPS_PER_TURN
         try:
             while self._steps:
+                budget -= 1
+                if budget < 0 and self._defer_steps():
+                    return
                 step = self._steps.popleft()
                 with contextlib.suppress(_Interrupt):
                     step()
         finally:
             self._running = False
+
+    def _defer_steps(self) -> bool:
+        """Leaves the queued steps to a later turn of the running event loop (see MAX_STEPS_PER_TURN); False when
+        no loop runs (the engine driven synchronously), and the steps run on."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if not self.steps_deferred:
+            self.steps_deferred = True
+            loop.call_soon(self._resume_steps)
+        return True
+
+    def _resume_steps(self) -> None:
+        self.steps_deferred = False
+        if self._steps:
+            self._command(lambda: None)
 
     def _wake(self) -> None:
         for job_type in self._touched_job_types:

@@ -13,7 +13,8 @@ from engine.clock import FAR_FUTURE, to_millis
 from engine.json_documents import MAX_NESTING_DEPTH
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
-from tests.engine.bpmn_builder import simple_service_process
+from engine.testing.consistency import assert_consistent
+from tests.engine.bpmn_builder import flow, process, simple_service_process
 from tests.engine.rpc_helpers import activate, activate_one, create, receive_task_process, rpc_error, stub
 
 INT64_MAX = 2**63 - 1
@@ -160,3 +161,38 @@ async def test_bug_a_rest_body_nested_too_deep_is_a_400_problem(engine: Embedded
         assert response.status == 400
         problem = await response.json()
     assert "nest deeper" in problem["detail"]
+
+
+def endless_loop() -> bytes:
+    """start → Again (exclusive gateway) → Spin (manual task) → back to Again, for ever: no wait state."""
+    return process(
+        "endless",
+        '<bpmn:startEvent id="Start" /><bpmn:exclusiveGateway id="Again" default="Out" />'
+        '<bpmn:manualTask id="Spin" /><bpmn:endEvent id="End" />'
+        + flow("In", "Start", "Again")
+        + flow("Loop", "Again", "Spin", "=true")
+        + flow("Out", "Again", "End")
+        + flow("Back", "Spin", "Again"),
+    )
+
+
+async def test_bug_an_endless_loop_without_a_wait_state_no_longer_holds_the_engine(
+    engine: EmbeddedEngine, gateway: Any, simple: None
+) -> None:
+    """An instance looping through a gateway and a task for ever once held the event loop in one command, so the
+    engine never answered again; now, as in Zeebe, it loops in turns: other requests are served, and cancelling
+    the instance ends it."""
+    engine.engine.deploy([("endless.bpmn", endless_loop())])
+    looping = await create(gateway, "endless")
+    assert engine.engine.steps_deferred
+    assert (await gateway.Topology(pb.TopologyRequest())).brokers
+    other = await create(gateway, "simple")
+    job = await activate_one(gateway, "do-work")
+    await gateway.CompleteJob(pb.CompleteJobRequest(jobKey=job.key, variables="{}"))
+    engine.assert_that(other).is_completed()
+    assert len(engine.element_instances(looping, "Spin")) > 1
+    await gateway.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=looping))
+    await engine.wait_for_idle()
+    engine.assert_that(looping).is_terminated()
+    assert not [e for e in engine.element_instances(looping) if e.state.is_active]
+    assert_consistent(engine.engine)
