@@ -217,7 +217,8 @@ def _node(
 
 @st.composite
 def _flow(draw: st.DrawFn, pool: "KeyPool", depth: int, sloppy: bool, prefix: str = "") -> tuple[str, str]:
-    """(elements XML, extra root-level XML) of a random acyclic graph from a start event to end events."""
+    """(elements XML, extra root-level XML) of a random graph from a start event to end events, sometimes with a
+    loop back."""
     starts = ["none"] * 4 + (["timer", "message", "signal"] if depth == 0 or sloppy else [])
     start_definition, extra = draw(_event_definition(starts, sloppy))
     count = draw(st.integers(min_value=0, max_value=6 if depth == 0 else 2))
@@ -244,6 +245,9 @@ def _flow(draw: st.DrawFn, pool: "KeyPool", depth: int, sloppy: bool, prefix: st
             if source not in has_outgoing or draw(st.integers(0, 6)) == 0:
                 flows.append((source, end_id))
                 has_outgoing.add(source)
+    if len(ids) > 2 and draw(st.integers(0, 7)) == 0:  # a loop back (without a wait state on it, it never ends)
+        back_from = draw(st.integers(2, len(ids) - 1))
+        flows.append((ids[back_from], ids[draw(st.integers(1, back_from - 1))]))
     if sloppy and draw(st.integers(0, 10)) == 0:
         flows.append((draw(st.sampled_from(ids)), "Nowhere"))  # a dangling reference
     for number, (source, target) in enumerate(flows):
