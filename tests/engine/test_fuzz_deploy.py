@@ -46,6 +46,23 @@ def deploy(engine: ThreadedEngine, name: str, content: bytes) -> pb.DeployResour
     return response
 
 
+def stop_endless_loops(engine: ThreadedEngine) -> None:
+    """While the engine still runs steps in later turns (a loop without a wait state never ends by itself), cancels
+    the active instances, so the next example starts on a calm engine."""
+
+    def spinning(embedded: EmbeddedEngine) -> list[int]:
+        if not embedded.engine.steps_deferred:
+            return []
+        return [
+            p.key
+            for p in embedded.engine.process_instances.values()
+            if p.state == "ACTIVE" and p.parent_process_instance_key is None
+        ]
+
+    for key in engine.in_loop(spinning):
+        engine.call("CancelProcessInstance", pb.CancelProcessInstanceRequest(processInstanceKey=key))
+
+
 def drive(engine: ThreadedEngine, actions: list[tuple[str, Any]]) -> None:
     """Works the engine's jobs and sends messages, signals and time, each through the gRPC port."""
     for action, value in actions:
@@ -83,23 +100,7 @@ def drive(engine: ThreadedEngine, actions: list[tuple[str, Any]]) -> None:
                 engine.call("ResolveIncident", pb.ResolveIncidentRequest(incidentKey=key))
         else:
             advance(engine, value)
-
-
-def stop_endless_loops(engine: ThreadedEngine) -> None:
-    """While the engine still runs steps in later turns (a loop without a wait state never ends by itself), cancels
-    the active instances, so the next example starts on a calm engine."""
-
-    def spinning(embedded: EmbeddedEngine) -> list[int]:
-        if not embedded.engine.steps_deferred:
-            return []
-        return [
-            p.key
-            for p in embedded.engine.process_instances.values()
-            if p.state == "ACTIVE" and p.parent_process_instance_key is None
-        ]
-
-    for key in engine.in_loop(spinning):
-        engine.call("CancelProcessInstance", pb.CancelProcessInstanceRequest(processInstanceKey=key))
+        stop_endless_loops(engine)
 
 
 ACTIONS = st.lists(
@@ -137,8 +138,8 @@ def test_random_diagrams_deploy_or_are_refused_and_run_without_breaking_the_engi
                     processDefinitionKey=deployment.process.processDefinitionKey, variables=variables
                 )
                 engine.call("CreateProcessInstance", request)
-            drive(engine, actions)
             stop_endless_loops(engine)
+            drive(engine, actions)
         engine.check_sound()
         pool.refresh(engine)
 
