@@ -1,7 +1,8 @@
 """The engine: commands (deploy, create, jobs, messages, incidents, user tasks) and the BPMN executor.
 
 Every command runs to completion synchronously on the event loop thread: it changes the state, follows
-the tokens until each waits (a job, a timer, a message, a user task) and records every transition.
+the tokens until each waits (a job, a timer, a message, a user task) and records every transition – in turns of
+at most MAX_STEPS_PER_TURN steps, so an instance that loops without waiting cannot hold the loop.
 Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithResult) are woken after.
 """
 
