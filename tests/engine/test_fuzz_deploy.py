@@ -63,6 +63,25 @@ def stop_endless_loops(engine: ThreadedEngine) -> None:
         engine.call("CancelProcessInstance", pb.CancelProcessInstanceRequest(processInstanceKey=key))
 
 
+MAX_ACTIVE_INSTANCES = 100
+
+
+def cancel_beyond(engine: ThreadedEngine, keep: int) -> None:
+    """Cancels the oldest active instances beyond `keep` (start events fired by signals and timer cycles keep adding
+    instances, and every later example would drive them all), through CancelProcessInstance."""
+
+    def oldest(embedded: EmbeddedEngine) -> list[int]:
+        roots = sorted(
+            p.key
+            for p in embedded.engine.process_instances.values()
+            if p.state == "ACTIVE" and p.parent_process_instance_key is None
+        )
+        return roots[: max(0, len(roots) - keep)]
+
+    for key in engine.in_loop(oldest):
+        engine.call("CancelProcessInstance", pb.CancelProcessInstanceRequest(processInstanceKey=key))
+
+
 def drive(engine: ThreadedEngine, actions: list[tuple[str, Any]]) -> None:
     """Works the engine's jobs and sends messages, signals and time, each through the gRPC port."""
     for action, value in actions:
@@ -140,6 +159,7 @@ def test_random_diagrams_deploy_or_are_refused_and_run_without_breaking_the_engi
                 engine.call("CreateProcessInstance", request)
             stop_endless_loops(engine)
             drive(engine, actions)
+        cancel_beyond(engine, MAX_ACTIVE_INSTANCES)
         engine.check_sound()
         pool.refresh(engine)
 
