@@ -2310,6 +2310,8 @@ class Engine:
             nonlocal fired
             now = self.now()
             while self._due and self._due[0][0] <= now:
+                if fired >= MAX_STEPS_PER_TURN or self.steps_deferred:
+                    break  # the rest stays due for the scheduler's next turn (a loop through a timer due at once)
                 due, _, kind, key = heapq.heappop(self._due)
                 if not self._is_live(kind, key, due):
                     continue

@@ -98,6 +98,9 @@ class EngineServer:
             due = engine.next_due()
             if due is not None and due <= engine.now():
                 engine.process_due()
+                await asyncio.sleep(
+                    0
+                )  # what is due at once for ever (a loop through a zero timer) must not starve the rest
                 continue
             timeout = MAX_SLEEP_SECONDS if due is None else _seconds_until(due, engine.now())
             with contextlib.suppress(TimeoutError):

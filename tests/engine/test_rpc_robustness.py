@@ -2,6 +2,7 @@
 unhandled Python exception (gRPC UNKNOWN) or left a half-applied command; now each gets a proper status."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -195,4 +196,38 @@ async def test_bug_an_endless_loop_without_a_wait_state_no_longer_holds_the_engi
     await engine.wait_for_idle()
     engine.assert_that(looping).is_terminated()
     assert not [e for e in engine.element_instances(looping) if e.state.is_active]
+    assert_consistent(engine.engine)
+
+
+def zero_timer_loop() -> bytes:
+    """start → Again (exclusive gateway) → Wait (timer catch, PT0S) → back to Again, for ever: a wait that never
+    waits."""
+    return process(
+        "zeroTimerLoop",
+        '<bpmn:startEvent id="Start" /><bpmn:exclusiveGateway id="Again" default="Out" />'
+        '<bpmn:intermediateCatchEvent id="Wait"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT0S</bpmn:timeDuration>'
+        '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent><bpmn:endEvent id="End" />'
+        + flow("In", "Start", "Again")
+        + flow("Loop", "Again", "Wait", "=true")
+        + flow("Out", "Again", "End")
+        + flow("Back", "Wait", "Again"),
+    )
+
+
+async def test_bug_a_loop_through_a_zero_timer_no_longer_holds_the_scheduler(
+    engine: EmbeddedEngine, gateway: Any
+) -> None:
+    """A loop through a timer that is due at once used to keep the engine firing it inside one call (increase_time
+    and the scheduler never returned); now each turn fires a bounded number and the gateway keeps answering until
+    the instance is cancelled."""
+    engine.engine.deploy([("zero.bpmn", zero_timer_loop())])
+    looping = await create(gateway, "zeroTimerLoop")
+    await engine.increase_time(timedelta(seconds=1))
+    assert (await gateway.Topology(pb.TopologyRequest())).brokers
+    assert len(engine.element_instances(looping, "Wait")) > 1
+    await gateway.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=looping))
+    await engine.wait_for_idle()
+    engine.assert_that(looping).is_terminated()
+    assert not engine.engine.timers
     assert_consistent(engine.engine)
