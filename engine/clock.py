@@ -41,6 +41,21 @@ class Clock:
         self._offset = timedelta(0)
 
 
+# The latest and earliest instants the engine represents. A client may send any int64 milliseconds as a job
+# timeout, back-off or message TTL; a deadline past FAR_FUTURE is held there (in effect: never) instead of
+# overflowing datetime.
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+FAR_PAST = datetime(1, 1, 2, tzinfo=UTC)
+
+
+def after(moment: datetime, millis: int) -> datetime:
+    """`moment` plus `millis` milliseconds (negative: before), held between FAR_PAST and FAR_FUTURE."""
+    try:
+        return max(FAR_PAST, min(moment + timedelta(milliseconds=millis), FAR_FUTURE))
+    except OverflowError:
+        return FAR_FUTURE if millis > 0 else FAR_PAST
+
+
 def to_millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 

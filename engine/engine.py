@@ -1,7 +1,8 @@
 """The engine: commands (deploy, create, jobs, messages, incidents, user tasks) and the BPMN executor.
 
 Every command runs to completion synchronously on the event loop thread: it changes the state, follows
-the tokens until each waits (a job, a timer, a message, a user task) and records every transition.
+the tokens until each waits (a job, a timer, a message, a user task) and records every transition – in turns of
+at most MAX_STEPS_PER_TURN steps, so an instance that loops without waiting cannot hold the loop.
 Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithResult) are woken after.
 """
 
@@ -17,10 +18,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock
+from engine import json_documents
+from engine.clock import Clock, after
 from engine.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -70,6 +72,11 @@ _DUE_COMPACT_MIN = 1024  # entries of the due heap before its dead ones are firs
 # Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
 # raises an incident at the call activity instead of creating instances forever)
 MAX_PROCESS_DEPTH = 1000
+# Steps one command runs before it lets the event loop serve other requests (far more than an ordinary command
+# takes): a loop of tasks and gateways without a wait state never ends by itself; as in Zeebe, which keeps serving
+# other commands while such an instance loops (and cancelling it ends it), the rest of the steps runs in later turns
+# of the event loop, each as a command of its own
+MAX_STEPS_PER_TURN = 1_000
 
 
 @dataclass(frozen=True)
@@ -115,11 +122,10 @@ def parse_variables(document: str, what: str = "variables") -> dict[str, Any]:
     if not document or not document.strip():
         return {}
     try:
-        value = json.loads(document)
-    except json.JSONDecodeError as exc:
+        value = json_documents.loads(document)
+    except json_documents.JsonDocumentError as exc:
         raise InvalidArgumentError(
-            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc.msg} "
-            f"(line {exc.lineno}, column {exc.colno})"
+            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc}"
         ) from None
     if not isinstance(value, dict):
         raise InvalidArgumentError(
@@ -168,6 +174,7 @@ class Engine:
         self._due_compact_at = _DUE_COMPACT_MIN
         self._steps: deque[Callable[[], None]] = deque()
         self._running = False
+        self.steps_deferred = False  # steps left for a later turn of the event loop (MAX_STEPS_PER_TURN)
         # waiters
         self._job_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._job_streams: dict[str, list[_JobStream]] = {}
@@ -284,16 +291,41 @@ class Engine:
             return
         self._running = True
         steps = self._steps
+        budget = MAX_STEPS_PER_TURN
         try:
             while steps:
                 try:
                     while steps:
+                        if budget <= 0:
+                            if self._defer_steps():
+                                return
+                            budget = MAX_STEPS_PER_TURN  # no event loop to yield to: run on
+                        budget -= 1
                         steps.popleft()()
                 except _Interrupt:
                     pass  # an incident was raised in that step; the element waits for its resolution
         finally:
             self._running = False
             self._seal_history()
+
+    def _defer_steps(self) -> bool:
+        """Leaves the queued steps to a later turn of the running event loop (see MAX_STEPS_PER_TURN); False when
+        no loop runs (the engine driven synchronously), and the steps run on."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if not self.steps_deferred:
+            self.steps_deferred = True
+            loop.call_soon(self.resume_steps)
+        return True
+
+    def resume_steps(self) -> None:
+        """Runs the steps a command left for this turn of the event loop (at most MAX_STEPS_PER_TURN again): a
+        command of its own, so that the durable engine logs where the steps resumed among the other commands."""
+        self.steps_deferred = False
+        if self._steps:
+            self._command(lambda: None)
 
     def _wake(self) -> None:
         for job_type in self._touched_job_types:
@@ -435,8 +467,8 @@ class Engine:
                     problems.append(str(exc).split("errors:\n", 1)[-1])
             elif name.endswith(".form"):
                 try:
-                    schema = json.loads(content.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    schema = json_documents.loads(content.decode("utf-8"))
+                except (UnicodeDecodeError, json_documents.JsonDocumentError) as exc:
                     problems.append(f"'{name}': the form is not valid JSON: {exc}")
                     continue
                 if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
@@ -2038,7 +2070,7 @@ class Engine:
     def _activate_job(self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]) -> ActivatedJob:
         job.state = JobState.ACTIVATED
         job.worker = worker
-        job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+        job.deadline = after(self.now(), timeout_ms)
         self._schedule_due(job.deadline, "job-deadline", job.key)
         inst = self.element_instances[job.element_instance_key]
         variables = self.visible_variables(inst)
@@ -2092,7 +2124,7 @@ class Engine:
             if retries > 0:
                 job.state = JobState.ACTIVATABLE
                 if backoff_ms > 0:
-                    job.backoff_until = self.now() + timedelta(milliseconds=backoff_ms)
+                    job.backoff_until = after(self.now(), backoff_ms)
                     self._schedule_due(job.backoff_until, "job-backoff", key)
                 else:
                     self._touched_job_types.add(job.type)
@@ -2150,7 +2182,7 @@ class Engine:
                 raise FailedPreconditionError(
                     f"Expected to update the timeout of job with key '{key}', but it is not activated"
                 )
-            job.deadline = self.now() + timedelta(milliseconds=timeout_ms)
+            job.deadline = after(self.now(), timeout_ms)
             self._schedule_due(job.deadline, "job-deadline", key)
             self._record("JOB", "TIMEOUT_UPDATED", key, pi=job.process_instance_key)
 
@@ -2332,7 +2364,7 @@ class Engine:
                 dict(variables),
                 message_id,
                 now,
-                now + timedelta(milliseconds=max(ttl_ms, 0)),
+                after(now, max(ttl_ms, 0)),
             )
             self._record("MESSAGE", "PUBLISHED", key)
             # Zeebe correlates a message only once per process (BPMN process id, across versions): of all the
@@ -2503,6 +2535,8 @@ class Engine:
             self._due_moved = True  # the scheduler plans its next wake-up anew
             now = self.now()
             while self._due and self._due[0][0] <= now:
+                if fired >= MAX_STEPS_PER_TURN or self.steps_deferred:
+                    break  # the rest stays due for the scheduler's next turn (a loop through a timer due at once)
                 due, _, kind, key = heapq.heappop(self._due)
                 if not self._is_live(kind, key, due):
                     continue

@@ -7,10 +7,13 @@ would collide in protobuf's descriptor pool.
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError, Message
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
@@ -359,3 +362,69 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     async def DeleteResource(self, request: Any, context: Any) -> Any:
         await self._unimplemented(context, "DeleteResource")
+
+
+# ---------------------------------------------------------------------- registration
+@dataclass(frozen=True)
+class MalformedRequest:
+    """A request payload that is not a valid message of the RPC's request type."""
+
+    message: str
+
+
+def _lenient_deserializer(message_class: type[Message]) -> Callable[[bytes], Message | MalformedRequest]:
+    """Parses a request payload; a payload that is not a valid message becomes a MalformedRequest, which the
+    handler answers with INVALID_ARGUMENT (a deserializer that raises makes grpcio answer UNKNOWN)."""
+    name = message_class.DESCRIPTOR.full_name
+
+    def deserialize(payload: bytes) -> Message | MalformedRequest:
+        try:
+            return message_class.FromString(payload)
+        except (DecodeError, ValueError, RecursionError) as exc:
+            return MalformedRequest(f"Expected a valid {name} message, but the request could not be parsed: {exc}")
+
+    return deserialize
+
+
+def _guarded_unary(method: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        if isinstance(request, MalformedRequest):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        return await method(request, context)
+
+    return handle
+
+
+def _guarded_stream(method: Callable[[Any, Any], AsyncIterator[Any]]) -> Callable[[Any, Any], AsyncIterator[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        if isinstance(request, MalformedRequest):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+            return
+        async for response in method(request, context):
+            yield response
+
+    return handle
+
+
+def add_gateway_to_server(service: GatewayService, server: grpc.aio.Server) -> None:
+    """Serves every RPC of `gateway_protocol.Gateway` (taken from the service descriptor) with `service`, like the
+    generated `add_GatewayServicer_to_server`, but a malformed request payload is answered INVALID_ARGUMENT."""
+    descriptor = pb.DESCRIPTOR.services_by_name["Gateway"]
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+    for method in descriptor.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        implementation = getattr(service, method.name)
+        if method.server_streaming:
+            handlers[method.name] = grpc.unary_stream_rpc_method_handler(
+                _guarded_stream(implementation),
+                request_deserializer=_lenient_deserializer(request_class),
+                response_serializer=response_class.SerializeToString,
+            )
+        else:
+            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                _guarded_unary(implementation),
+                request_deserializer=_lenient_deserializer(request_class),
+                response_serializer=response_class.SerializeToString,
+            )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))

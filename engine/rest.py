@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine import queries
+from engine import json_documents, queries
 from engine.clock import from_millis
 from engine.engine import Engine
 from engine.errors import (
@@ -63,9 +63,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArgumentError(f"The request body is not valid JSON: {exc.msg}") from None
+        value = json_documents.loads(text)
+    except json_documents.JsonDocumentError as exc:
+        raise InvalidArgumentError(f"The request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidArgumentError("The request body must be a JSON object")
     return value

@@ -8,10 +8,9 @@ from datetime import datetime
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
 from engine.engine import Engine
-from engine.gateway import GatewayService
+from engine.gateway import GatewayService, add_gateway_to_server
 from engine.rest import RestApi
 
 GATEWAY_SERVICE = "gateway_protocol.Gateway"
@@ -57,7 +56,7 @@ class EngineServer:
             grpc_port = 0
         if grpc_port == 0:
             raise OSError(f"cannot listen on {self.host}:{self._requested_port}: the port is in use or not allowed")
-        pb_grpc.add_GatewayServicer_to_server(GatewayService(self.engine, self.host, grpc_port), server)
+        add_gateway_to_server(GatewayService(self.engine, self.host, grpc_port), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         await server.start()
         self._server = server
@@ -99,6 +98,9 @@ class EngineServer:
             due = engine.next_due()
             if due is not None and due <= engine.now():
                 engine.process_due()
+                await asyncio.sleep(
+                    0
+                )  # what is due at once for ever (a loop through a zero timer) must not starve the rest
                 continue
             timeout = MAX_SLEEP_SECONDS if due is None else _seconds_until(due, engine.now())
             with contextlib.suppress(TimeoutError):

@@ -72,7 +72,11 @@ COMMANDS = (
     "process_due",
     "complete_user_task",
     "assign_user_task",
+    "resume_steps",
 )
+# commands logged even when they changed nothing else: resuming deferred steps clears Engine.steps_deferred, which
+# decides whether a later process_due fires anything
+_ALWAYS_LOGGED = frozenset({"resume_steps"})
 # reads that hand out a key from the engine's sequence the first time (REST variable keys, where the engine has
 # them): a key taken unlogged would shift every later key on replay, so they are logged like commands
 KEY_TAKING_READS = tuple(name for name in ("variable_key",) if hasattr(Engine, name))
@@ -86,9 +90,11 @@ _OUTCOME_ONLY = frozenset({"activate_jobs", _OPEN_STREAM})
 
 # (job key, worker, timeout ms) of a job activated by a command
 Activation = tuple[int, str, int]
-# (instant, method, positional arguments, keyword arguments, job activations); the instant as microseconds since
-# the epoch when it is in UTC (pickling a datetime's tzinfo costs ten times the rest of a typical entry)
-Entry = tuple[int | datetime, str, tuple[Any, ...], dict[str, Any], list[Activation]]
+# (instant, method, positional arguments, keyword arguments, job activations[, deferrals]); the instant as
+# microseconds since the epoch when it is in UTC (pickling a datetime's tzinfo costs ten times the rest of a typical
+# entry); deferrals, only when the command ran into MAX_STEPS_PER_TURN: what Engine._defer_steps answered, in order
+# (it depends on whether an event loop was running, which a replay must not ask again)
+Entry = tuple[Any, ...]
 
 _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -174,6 +180,8 @@ class DurableEngine(Engine):
         self._durable_depth = 0  # > 0 while a logged command runs
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
         self._durable_activations: list[Activation] = []  # the jobs activated by the command running now
+        self._durable_deferrals: list[bool] = []  # what _defer_steps answered in the command running now
+        self._durable_replayed_deferrals: list[bool] | None = None  # while replaying: the logged answers
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
         self._durable_last_append = time.monotonic()
@@ -181,6 +189,7 @@ class DurableEngine(Engine):
         self._recover()
         self.keys = _GuardedKeys(self, self.keys.last)
         clock.on_change = self._save_clock
+        self._resume_recovered_steps()
 
     # ------------------------------------------------------------------ recovery
     def _recover(self) -> None:
@@ -210,9 +219,10 @@ class DurableEngine(Engine):
             self.snapshot()
 
     def _replay(self, entry: Entry) -> None:
-        code, name, args, kwargs, activations = entry
+        code, name, args, kwargs, activations, *deferrals = entry
         self._command_time = _decode_instant(code)
         self._durable_depth += 1  # whatever the command calls is part of it, not logged again
+        self._durable_replayed_deferrals = list(deferrals[0]) if deferrals else []
         try:
             if name == _CLOSE_STREAM:
                 self._replay_close_stream(*args)
@@ -225,6 +235,34 @@ class DurableEngine(Engine):
         finally:
             self._command_time = None
             self._durable_depth -= 1
+            self._durable_replayed_deferrals = None
+
+    def _defer_steps(self) -> bool:
+        """Engine._defer_steps, its answer logged with the command (and on replay the logged answer, nothing
+        scheduled: the log holds the resume_steps that followed)."""
+        replayed = self._durable_replayed_deferrals
+        if replayed is not None:
+            deferred = replayed.pop(0) if replayed else False
+            if deferred:
+                self.steps_deferred = True
+            return deferred
+        deferred = super()._defer_steps()
+        self._durable_deferrals.append(deferred)
+        return deferred
+
+    def _resume_recovered_steps(self) -> None:
+        """Steps a command had left for a later turn when the engine stopped: resumed as they would have been (on
+        the next turn of the event loop, or now when there is none)."""
+        if not (self._steps or self.steps_deferred):
+            return
+        self.steps_deferred = False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.resume_steps()
+            return
+        self.steps_deferred = True
+        loop.call_soon(self.resume_steps)
 
     def _replay_close_stream(self, job_type: str, queued: list[int]) -> None:
         stream = _JobStream(job_type, "", 1, [])
@@ -247,13 +285,26 @@ class DurableEngine(Engine):
         self._command_time = instant
         position_before, key_before = _next_position(self), self.keys.last
         activations = self._durable_activations = []
+        deferrals = self._durable_deferrals = []
         try:
             return run()
         finally:
             self._command_time = None
             self._durable_depth -= 1
-            if activations or self.keys.last != key_before or _next_position(self) != position_before:
-                self._append((_encode_instant(instant), name, args, kwargs, activations))
+            if (
+                activations
+                or deferrals
+                or name in _ALWAYS_LOGGED
+                or self.keys.last != key_before
+                or _next_position(self) != position_before
+            ):
+                code = _encode_instant(instant)
+                entry = (
+                    (code, name, args, kwargs, activations, deferrals)
+                    if deferrals
+                    else (code, name, args, kwargs, activations)
+                )
+                self._append(entry)
 
     def _append(self, entry: Entry) -> None:
         store = self._durable_store
@@ -320,7 +371,10 @@ class DurableEngine(Engine):
     # ------------------------------------------------------------------ snapshots, clock, closing
     def snapshot(self) -> None:
         """Stores the whole state now and drops the log it includes; the history's sealed chunks (which never
-        change) are stored once, each with the first snapshot after it was sealed."""
+        change) are stored once, each with the first snapshot after it was sealed. Not while a command's steps
+        are deferred to a later turn (queued steps are closures, not state): the log keeps growing until then."""
+        if self._steps or self.steps_deferred:
+            return
         store = self._durable_store
         start = self._durable_chunks_saved
         new_chunks = [snapshot.dump_history(chunk) for chunk in self._history_chunks[start:]]

@@ -103,6 +103,8 @@ class EmbeddedEngine:
         engine = self.engine
         if engine.inflight:
             return f"{engine.inflight} request(s) in flight"
+        if engine.steps_deferred:
+            return "an instance is still running steps (a loop without a wait state?)"
         now = engine.now()
         due = engine.next_due()
         if due is not None and due <= now:

@@ -361,6 +361,7 @@ async def test_a_recursive_call_stops_at_the_maximum_depth_with_an_incident(gw: 
         )
     )
     root = await gw.start("loop")
+    await engine.wait_for_idle()  # 1000 nested instances take more steps than one turn of the event loop runs
 
     instances = engine.process_instances("loop")
     assert len(instances) == 1000
