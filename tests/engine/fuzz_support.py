@@ -82,7 +82,10 @@ class ThreadedEngine:
 
     def start(self) -> "ThreadedEngine":
         self._thread.start()
+        self._start_embedded()
+        return self
 
+    def _start_embedded(self) -> None:
         async def start() -> EmbeddedEngine:
             embedded = EmbeddedEngine(rest_port=None)
             await embedded.__aenter__()
@@ -90,7 +93,15 @@ class ThreadedEngine:
 
         self.embedded = self.run(start())
         self.channel = grpc.insecure_channel(self.embedded.address)
-        return self
+
+    def restart(self) -> None:
+        """A fresh engine on the same thread: the history an endless loop leaves behind (until it is cancelled) only
+        grows, and a long fuzz run would otherwise outgrow the machine's memory."""
+        if self.channel is not None:
+            self.channel.close()
+        if self.embedded is not None:
+            self.run(self.embedded.__aexit__(None, None, None))
+        self._start_embedded()
 
     def stop(self) -> None:
         if self.channel is not None:

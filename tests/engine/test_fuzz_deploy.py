@@ -64,6 +64,7 @@ def stop_endless_loops(engine: ThreadedEngine) -> None:
 
 
 MAX_ACTIVE_INSTANCES = 100
+MAX_ELEMENT_INSTANCES = 50_000  # then a fresh engine (see ThreadedEngine.restart)
 
 
 def cancel_beyond(engine: ThreadedEngine, keep: int) -> None:
@@ -161,6 +162,9 @@ def test_random_diagrams_deploy_or_are_refused_and_run_without_breaking_the_engi
             drive(engine, actions)
         cancel_beyond(engine, MAX_ACTIVE_INSTANCES)
         engine.check_sound()
+        if engine.in_loop(lambda e: len(e.engine.element_instances)) > MAX_ELEMENT_INSTANCES:
+            engine.restart()
+            seed(engine)
         pool.refresh(engine)
 
     one_diagram()
