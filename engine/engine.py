@@ -317,8 +317,12 @@ class Engine:
             return False
         if not self.steps_deferred:
             self.steps_deferred = True
-            loop.call_soon(self.resume_steps)
+            loop.call_soon(self._resume_turn)
         return True
+
+    def _resume_turn(self) -> None:
+        """The event loop's callback for deferred steps."""
+        self.resume_steps()
 
     def resume_steps(self) -> None:
         """Runs the steps a command left for this turn of the event loop (at most MAX_STEPS_PER_TURN again): a

@@ -182,6 +182,7 @@ class DurableEngine(Engine):
         self._durable_activations: list[Activation] = []  # the jobs activated by the command running now
         self._durable_deferrals: list[bool] = []  # what _defer_steps answered in the command running now
         self._durable_replayed_deferrals: list[bool] | None = None  # while replaying: the logged answers
+        self._durable_outcome_only = False  # an _OUTCOME_ONLY command runs now
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
         self._durable_last_append = time.monotonic()
@@ -250,6 +251,18 @@ class DurableEngine(Engine):
         self._durable_deferrals.append(deferred)
         return deferred
 
+    def _resume_turn(self) -> None:
+        if not self._durable_closed:  # stopped meanwhile: the log resumes them after the restart
+            super()._resume_turn()
+
+    def _drain(self) -> None:
+        """Engine._drain, except that a command logged as its outcome only (a job activation) leaves the steps of
+        another command deferred to a later turn to the resume_steps that is pending: a replay applies such a
+        command's activations without running it, so it must not have run anything else either."""
+        if self._durable_outcome_only and self.steps_deferred:
+            return
+        super()._drain()
+
     def _resume_recovered_steps(self) -> None:
         """Steps a command had left for a later turn when the engine stopped: resumed as they would have been (on
         the next turn of the event loop, or now when there is none)."""
@@ -262,7 +275,7 @@ class DurableEngine(Engine):
             self.resume_steps()
             return
         self.steps_deferred = True
-        loop.call_soon(self.resume_steps)
+        loop.call_soon(self._resume_turn)
 
     def _replay_close_stream(self, job_type: str, queued: list[int]) -> None:
         stream = _JobStream(job_type, "", 1, [])
@@ -286,9 +299,11 @@ class DurableEngine(Engine):
         position_before, key_before = _next_position(self), self.keys.last
         activations = self._durable_activations = []
         deferrals = self._durable_deferrals = []
+        self._durable_outcome_only = name in _OUTCOME_ONLY
         try:
             return run()
         finally:
+            self._durable_outcome_only = False
             self._command_time = None
             self._durable_depth -= 1
             if (

@@ -5,7 +5,7 @@ over a workload of timers, messages, incidents, user tasks, call activities, err
 import asyncio
 import inspect
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -293,5 +293,56 @@ async def test_recovery_across_sealed_history_chunks(tmp_path: Path) -> None:
         after = full_state(recovered)
         for name in before:
             assert after[name] == before[name], name
+    finally:
+        recovered.close()
+
+
+ENDLESS = bpmn(
+    "endless",
+    start("Start"),
+    '<bpmn:exclusiveGateway id="Again" default="Out" />',
+    '<bpmn:manualTask id="Spin" />',
+    end("End"),
+    flow("In", "Start", "Again"),
+    flow("Loop", "Again", "Spin", "=true"),
+    flow("Out", "Again", "End"),
+    flow("Back", "Spin", "Again"),
+)
+
+
+async def test_an_instance_looping_in_turns_recovers_in_the_same_interleaving_and_loops_on(tmp_path: Path) -> None:
+    """An instance looping without a wait state runs MAX_STEPS_PER_TURN steps per turn of the event loop while
+    other commands (a creation, a job activated and completed) are served in between; the log keeps where each
+    turn ran, so the recovered state is the same, and the recovered engine resumes the loop until it is cancelled."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.clock.pin(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    engine.deploy([("endless.bpmn", ENDLESS), ("child.bpmn", CHILD)])
+    looping = engine.create_process_instance(bpmn_process_id="endless").key
+    assert engine.steps_deferred
+    await asyncio.sleep(0)
+    engine.create_process_instance(bpmn_process_id="child")
+    await asyncio.sleep(0)
+    [job] = engine.activate_jobs("child-work", "w", 60_000, 1, [])
+    await asyncio.sleep(0)
+    engine.complete_job(job.job.key, {})
+    await asyncio.sleep(0)
+    before = full_state(engine)
+    engine.close(snapshot=False)
+    assert len([r for r in before["history"] if r[6] == "Spin"]) > 1_000
+
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        after = full_state(recovered)
+        for name in before:
+            assert after[name] == before[name], name
+        assert recovered.steps_deferred  # the loop goes on in later turns
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert recovered.records[-1].position > before["history"][-1][0]
+        recovered.cancel_process_instance(looping)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert recovered.process_instances[looping].state == "TERMINATED"
+        assert not recovered._steps and not recovered.steps_deferred
     finally:
         recovered.close()
