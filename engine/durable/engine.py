@@ -216,7 +216,9 @@ class DurableEngine(Engine):
             replayed += 1
         self._durable_activations = []  # what the replay noted
         if replayed:
-            log.info("replayed %d commands from %s", replayed, store.data_dir)
+            log.info(
+                "Status mesin proses dipulihkan: %d perintah dari log di %s dijalankan ulang", replayed, store.data_dir
+            )
             self.snapshot()
 
     def _replay(self, entry: Entry) -> None:
@@ -332,7 +334,7 @@ class DurableEngine(Engine):
                 f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
                 "diatasi (perintah yang sudah dijawab tetap tersimpan)."
             )
-            log.error("the command log could not be written; no further commands are taken: %s", exc)
+            log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
             raise StorageError(self._durable_failure) from None
         self._durable_last_append = time.monotonic()
         behind = store.last_seq - store.snapshot_seq
