@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
@@ -18,10 +17,10 @@ from engine.clock import to_millis
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain, process, service_task
 from tests.engine.bpmn_harness import call_activity, catch, timer
-from tests.engine.rpc_helpers import activate_one, complete, create, receive_task_process, stub, two_tasks
+from tests.engine.rest_helpers import UNKNOWN_KEY, bad_search, get, items, ok, problem, search
+from tests.engine.rpc_helpers import activate_one, complete, create, receive_task_process, two_tasks
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
-UNKNOWN_KEY = "2251799813999999"
 
 
 def review_process(name: str = "Review a request") -> bytes:
@@ -71,51 +70,6 @@ async def http(engine: EmbeddedEngine) -> AsyncIterator[aiohttp.ClientSession]:
     )
     async with aiohttp.ClientSession(base_url=engine.rest_url) as session:
         yield session
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
-
-
-async def ok(response: aiohttp.ClientResponse) -> Any:
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-async def search(http: aiohttp.ClientSession, resource: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with http.post(f"/v2/{resource}/search", json=body or {}) as response:
-        result: dict[str, Any] = await ok(response)
-        return result
-
-
-async def items(http: aiohttp.ClientSession, resource: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = (await search(http, resource, body))["items"]
-    return found
-
-
-async def get(http: aiohttp.ClientSession, path: str) -> dict[str, Any]:
-    async with http.get(path) as response:
-        result: dict[str, Any] = await ok(response)
-        return result
-
-
-async def problem(response: aiohttp.ClientResponse, status: int) -> dict[str, Any]:
-    """Checks an RFC 9457 problem answer and returns it."""
-    assert response.status == status, await response.text()
-    assert response.content_type == "application/problem+json"
-    body: dict[str, Any] = await response.json()
-    assert (body["status"], body["instance"]) == (status, response.url.path)
-    assert body["title"]
-    assert body["detail"]
-    return body
-
-
-async def bad_search(http: aiohttp.ClientSession, resource: str, body: Any) -> str:
-    """Searches with a bad body; returns the 400 problem's detail."""
-    async with http.post(f"/v2/{resource}/search", json=body) as response:
-        detail: str = (await problem(response, 400))["detail"]
-        return detail
 
 
 async def pin(http: aiohttp.ClientSession, moment: datetime) -> None:

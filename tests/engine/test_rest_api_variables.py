@@ -12,10 +12,11 @@ from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.queries import VARIABLE_VALUE_LIMIT
 from engine.testing import EmbeddedEngine
+from tests.engine.rest_helpers import UNKNOWN_KEY, bad_search, get, items, problem, search
 from tests.engine.rpc_helpers import activate_one, complete, create
-from tests.engine.test_rest_api import UNKNOWN_KEY, bad_search, gateway, get, http, items, problem, search
+from tests.engine.test_rest_api import http
 
-__all__ = ["gateway", "http"]  # the fixtures of test_rest_api.py
+__all__ = ["http"]  # the fixture of test_rest_api.py: a REST session with its processes deployed
 
 FIELDS = ["variableKey", "name", "value", "scopeKey", "processInstanceKey", "tenantId", "isTruncated"]
 

@@ -5,19 +5,13 @@ import json
 from typing import Any
 
 import grpc
-import pytest
 from pyzeebe import ZeebeWorker
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.state import IncidentState, JobState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain, process, service_task, simple_service_process
-from tests.engine.rpc_helpers import activate, activate_one, complete, create, rpc_error, stub
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
+from tests.engine.rpc_helpers import activate, activate_one, complete, create, rpc_error
 
 
 def one_retry_process() -> bytes:

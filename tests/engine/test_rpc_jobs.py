@@ -22,7 +22,6 @@ from tests.engine.rpc_helpers import (
     create,
     rpc_error,
     stream_error,
-    stub,
     two_tasks,
 )
 
@@ -37,11 +36,6 @@ def headers_process() -> bytes:
         + '<bpmn:endEvent id="End" />'
         + chain("Start", "Notify", "End"),
     )
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
 
 
 @pytest.fixture

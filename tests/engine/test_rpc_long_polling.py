@@ -14,7 +14,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import simple_service_process
-from tests.engine.rpc_helpers import activate, activate_one, create, stub
+from tests.engine.rpc_helpers import activate, activate_one, create
 
 IDLE_SECONDS = 5
 AT_MOST_CALLS_WHILE_IDLE = 5  # "a handful, not thousands": with the default 10 s long poll it is one
@@ -54,11 +54,6 @@ async def counted_channel(engine: EmbeddedEngine, counter: CallCounter) -> Async
     channel = grpc.aio.insecure_channel(engine.address, interceptors=[counter])  # type: ignore[list-item]
     yield channel
     await channel.close(grace=None)
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
 
 
 async def _wait_for_polls(engine: EmbeddedEngine, job_type: str, count: int) -> None:

@@ -12,12 +12,7 @@ from pyzeebe.errors import MessageAlreadyExistsError
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.testing import EmbeddedEngine
-from tests.engine.rpc_helpers import create, receive_task_process, rpc_error, stub
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
+from tests.engine.rpc_helpers import create, receive_task_process, rpc_error
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import grpc
 import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain, process, service_task
-from tests.engine.rpc_helpers import activate_one, create, stub
+from tests.engine.rpc_helpers import activate_one, create
 
 FORM = {
     "id": "review-form",
@@ -66,11 +65,6 @@ async def http(engine: EmbeddedEngine) -> AsyncIterator[aiohttp.ClientSession]:
     )
     async with aiohttp.ClientSession(base_url=engine.rest_url) as session:
         yield session
-
-
-@pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
 
 
 async def search(http: aiohttp.ClientSession, body: dict[str, Any]) -> dict[str, Any]:

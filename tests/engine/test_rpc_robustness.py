@@ -22,11 +22,6 @@ INT64_MAX = 2**63 - 1
 
 
 @pytest.fixture
-def gateway(zeebe_channel: grpc.aio.Channel) -> Any:
-    return stub(zeebe_channel)
-
-
-@pytest.fixture
 def simple(engine: EmbeddedEngine) -> None:
     engine.engine.deploy([("simple.bpmn", simple_service_process())])
 

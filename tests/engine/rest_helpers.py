@@ -1,0 +1,48 @@
+"""Reading the engine's `/v2` REST API in tests: searches, gets and RFC 9457 problem answers."""
+
+from typing import Any
+
+import aiohttp
+
+UNKNOWN_KEY = "2251799813999999"
+"""A key of the right shape that no test creates."""
+
+
+async def ok(response: aiohttp.ClientResponse) -> Any:
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def search(http: aiohttp.ClientSession, resource: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async with http.post(f"/v2/{resource}/search", json=body or {}) as response:
+        result: dict[str, Any] = await ok(response)
+        return result
+
+
+async def items(http: aiohttp.ClientSession, resource: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = (await search(http, resource, body))["items"]
+    return found
+
+
+async def get(http: aiohttp.ClientSession, path: str) -> dict[str, Any]:
+    async with http.get(path) as response:
+        result: dict[str, Any] = await ok(response)
+        return result
+
+
+async def problem(response: aiohttp.ClientResponse, status: int) -> dict[str, Any]:
+    """Checks an RFC 9457 problem answer and returns it."""
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/problem+json"
+    body: dict[str, Any] = await response.json()
+    assert (body["status"], body["instance"]) == (status, response.url.path)
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+async def bad_search(http: aiohttp.ClientSession, resource: str, body: Any) -> str:
+    """Searches with a bad body; returns the 400 problem's detail."""
+    async with http.post(f"/v2/{resource}/search", json=body) as response:
+        detail: str = (await problem(response, 400))["detail"]
+        return detail
