@@ -10,19 +10,34 @@ import asyncio
 import contextlib
 import copy
 import functools
-import hashlib
 import heapq
 import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine import json_documents
+from engine._base import (
+    _ACTIVATING,
+    _CHOOSING_KINDS,
+    _DUE_COMPACT_MIN,
+    _HISTORY_CHUNK,
+    _LIVE_STATES,
+    _RECORD_WIDTH,
+    ACTIVE,
+    COMPLETED,
+    MAX_PROCESS_DEPTH,
+    MAX_STEPS_PER_TURN,
+    TERMINATED,
+    _added,
+    _Interrupt,
+)
 from engine.clock import Clock, after
+from engine.deployment import DeployedResource, Deployment, DeploymentMixin
+from engine.element_instances import ElementInstancesMixin
 from engine.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -33,6 +48,7 @@ from engine.expressions import ExpressionError, Expressions
 from engine.feel import FeelEvaluator, default_evaluator
 from engine.model import BindingType, EventType, FlowNode, Kind, ProcessModel, TimerType, UserTaskDefinition
 from engine.parser import BpmnParser
+from engine.process_instances import ProcessInstancesMixin
 from engine.state import (
     ElementInstance,
     ElementState,
@@ -55,45 +71,23 @@ from engine.state import (
     UserTaskState,
 )
 from engine.timing import TimerExpressionError, check_timer, first_due, next_cycle_due
+from engine.variables import VariablesMixin, _assign_path, _path_root, parse_variables
 
-ACTIVE = "ACTIVE"
-COMPLETED = "COMPLETED"
-TERMINATED = "TERMINATED"
-
-# the executor's hot paths compare element states by identity and record plain strings: an Enum member's
-# `.value` and `in` a set go through Python-level descriptors and hashing
-_ACTIVATING: str = ElementState.ACTIVATING.value
-_LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.COMPLETING)
-_CHOOSING_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY)  # gateways that evaluate their flows
-_RECORD_WIDTH = len(Record._fields)
-_HISTORY_CHUNK = _RECORD_WIDTH * 4096  # fields per sealed chunk of the history
-_DUE_COMPACT_MIN = 1024  # entries of the due heap before its dead ones are first dropped
-
-# Zeebe's default maxProcessDepth: how deep call activities may nest process instances (a runaway recursion
-# raises an incident at the call activity instead of creating instances forever)
-MAX_PROCESS_DEPTH = 1000
-# Steps one command runs before it lets the event loop serve other requests (far more than an ordinary command
-# takes): a loop of tasks and gateways without a wait state never ends by itself; as in Zeebe, which keeps serving
-# other commands while such an instance loops (and cancelling it ends it), the rest of the steps runs in later turns
-# of the event loop, each as a command of its own
-MAX_STEPS_PER_TURN = 1_000
-
-
-@dataclass(frozen=True)
-class DeployedResource:
-    """What DeployResource answers for one resource."""
-
-    kind: str  # "process" | "form"
-    key: int
-    id: str
-    version: int
-    resource_name: str
-
-
-@dataclass(frozen=True)
-class Deployment:
-    key: int
-    resources: list[DeployedResource]
+# what other modules import from here
+__all__ = [
+    "ACTIVE",
+    "COMPLETED",
+    "MAX_PROCESS_DEPTH",
+    "MAX_STEPS_PER_TURN",
+    "TERMINATED",
+    "ActivatedJob",
+    "DeployedResource",
+    "Deployment",
+    "Engine",
+    "TimerType",
+    "_JobStream",
+    "parse_variables",
+]
 
 
 @dataclass(frozen=True)
@@ -113,29 +107,12 @@ class _JobStream:
     queue: "asyncio.Queue[ActivatedJob]" = field(default_factory=asyncio.Queue)
 
 
-class _Interrupt(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside a step to stop it: an incident was created and the element waits for resolution."""
-
-
-def parse_variables(document: str, what: str = "variables") -> dict[str, Any]:
-    """A JSON object document as sent by clients; empty means no variables."""
-    if not document or not document.strip():
-        return {}
-    try:
-        value = json_documents.loads(document)
-    except json_documents.JsonDocumentError as exc:
-        raise InvalidArgumentError(
-            f"Property '{what}' is invalid: expected a JSON document, but it could not be parsed: {exc}"
-        ) from None
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(
-            f"Property '{what}' is invalid: expected the document to be a root level object, "
-            f"but was '{type(value).__name__}'"
-        )
-    return value
-
-
-class Engine:
+class Engine(
+    VariablesMixin,
+    DeploymentMixin,
+    ProcessInstancesMixin,
+    ElementInstancesMixin,
+):
     """A single-partition Zeebe-compatible process engine, in memory."""
 
     def __init__(self, *, clock: Clock | None = None, feel: FeelEvaluator | None = None) -> None:
@@ -373,364 +350,6 @@ class Engine:
 
     def node_of(self, inst: ElementInstance) -> FlowNode:
         return self.model_of(inst).elements[inst.element_id]
-
-    # ================================================================== variables
-    def scope_chain(self, inst: ElementInstance) -> list[ElementInstance]:
-        """The instance and its flow scopes, innermost first."""
-        chain = [inst]
-        while (scope_key := chain[-1].flow_scope_key) is not None:
-            scope = self.element_instances.get(scope_key) or self.element_instance(scope_key)
-            if scope is None:
-                raise KeyError(scope_key)
-            chain.append(scope)
-        return chain
-
-    def visible_variables(self, inst: ElementInstance) -> dict[str, Any]:
-        if inst.flow_scope_key is None:
-            return dict(inst.variables)
-        scope = self.element_instances.get(inst.flow_scope_key)
-        if scope is not None and scope.flow_scope_key is None:  # an element of the process itself, the common case
-            merged = dict(scope.variables)
-            if inst.variables:
-                merged.update(inst.variables)
-            return merged
-        merged = {}
-        for outer in reversed(self.scope_chain(inst)):
-            merged.update(outer.variables)
-        return merged
-
-    def variable_key(self, scope_key: int, name: str) -> int:
-        """The key of the variable `name` of a scope, as the REST API answers it (`variableKey`): given from the
-        engine's key sequence the first time the variable is asked about, the same ever after."""
-        key = self._variable_keys.get((scope_key, name))
-        if key is None:
-            key = self.keys.next()
-            self._variable_keys[(scope_key, name)] = key
-            self._variables_by_key[key] = (scope_key, name)
-        return key
-
-    def variable_of_key(self, key: int) -> tuple[ElementInstance, str] | None:
-        """The scope and name of a variable key that `variable_key` gave, if the variable is still there."""
-        found = self._variables_by_key.get(key)
-        if found is None:
-            return None
-        inst = self.element_instance(found[0])
-        return (inst, found[1]) if inst is not None and found[1] in inst.variables else None
-
-    def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None:
-        """Zeebe's rule: the nearest scope that already has the variable, else the process instance."""
-        if start.flow_scope_key is not None and name not in start.variables:
-            root = self.element_instances.get(start.flow_scope_key)
-            if root is not None and root.flow_scope_key is None:  # an element of the process itself: its root
-                intent = "UPDATED" if name in root.variables else "CREATED"
-                root.variables[name] = value
-                self._record("VARIABLE", intent, root.key, element=root)
-                return
-        chain = self.scope_chain(start)
-        for scope in chain:
-            if name in scope.variables:
-                scope.variables[name] = value
-                self._record("VARIABLE", "UPDATED", scope.key, element=scope)
-                return
-        chain[-1].variables[name] = value
-        self._record("VARIABLE", "CREATED", chain[-1].key, element=chain[-1])
-
-    def _merge_propagating(self, start: ElementInstance, variables: Mapping[str, Any]) -> None:
-        for name, value in variables.items():
-            self._set_propagating(start, name, value)
-
-    def _set_local(self, inst: ElementInstance, name: str, value: Any) -> None:
-        intent = "UPDATED" if name in inst.variables else "CREATED"
-        inst.variables[name] = value
-        self._record("VARIABLE", intent, inst.key, element=inst)
-
-    def _evaluate_mappings(
-        self, inst: ElementInstance, mappings: Iterable[Any], context: dict[str, Any]
-    ) -> list[tuple[str, Any]]:
-        results: list[tuple[str, Any]] = []
-        for mapping in mappings:
-            value = self.expressions.evaluate(mapping.source, context, self.now())
-            results.append((mapping.target, value))
-            _assign_path(context, mapping.target, value)
-        return results
-
-    # ================================================================== deployment
-    def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
-        return self._command(lambda: self._deploy(resources))  # type: ignore[no-any-return]
-
-    def _deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
-        if not resources:
-            raise InvalidArgumentError("Expected to deploy at least one resource, but none given")
-        parsed: list[tuple[str, bytes, list[ProcessModel] | None, tuple[str, str] | None]] = []
-        problems: list[str] = []
-        for name, content in resources:
-            if name.endswith((".bpmn", ".xml")):
-                try:
-                    parsed.append((name, content, self._parser.parse(name, content), None))
-                except InvalidArgumentError as exc:
-                    problems.append(str(exc).split("errors:\n", 1)[-1])
-            elif name.endswith(".form"):
-                try:
-                    schema = json_documents.loads(content.decode("utf-8"))
-                except (UnicodeDecodeError, json_documents.JsonDocumentError) as exc:
-                    problems.append(f"'{name}': the form is not valid JSON: {exc}")
-                    continue
-                if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
-                    problems.append(f"'{name}': a form needs a non-empty string 'id' at its root")
-                    continue
-                parsed.append((name, content, None, (schema["id"], content.decode("utf-8"))))
-            elif name.endswith(".dmn"):
-                problems.append(f"'{name}': DMN decisions are not supported by the embedded engine")
-            else:
-                problems.append(
-                    f"'{name}': expected a resource ending in .bpmn, .xml or .form, but the file type is unknown"
-                )
-        if problems:
-            raise InvalidArgumentError(
-                "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
-            )
-        seen_ids: dict[str, str] = {}
-        for name, _, models, _form in parsed:
-            for model in models or []:
-                if model.bpmn_process_id in seen_ids:
-                    raise InvalidArgumentError(
-                        f"Expected the process ids to be unique within a deployment, but found a duplicated "
-                        f"process id '{model.bpmn_process_id}' in '{seen_ids[model.bpmn_process_id]}' and '{name}'"
-                    )
-                seen_ids[model.bpmn_process_id] = name
-        # the names of signal start events are evaluated at deploy (without variables), as in Zeebe
-        signal_start_names: dict[tuple[str, str], str] = {}
-        for name, _, models, _form in parsed:
-            for model in models or []:
-                for start_id in model.signal_starts:
-                    try:
-                        signal_start_names[(model.bpmn_process_id, start_id)] = self._signal_name(
-                            model.elements[start_id], {}
-                        )
-                    except ExpressionError as exc:
-                        problems.append(
-                            f"'{name}': the signal name of the start event '{start_id}' could not be evaluated "
-                            f"without variables: {exc}"
-                        )
-        if problems:
-            raise InvalidArgumentError(
-                "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
-            )
-        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _ in parsed]
-        # Zeebe versions the resources of one deployment together: unless every one is a duplicate of its
-        # latest version (same checksum and resource name), every one of them becomes a new version
-        fresh = not all(
-            self._is_duplicate(name, checksum, models, form)
-            for (name, _, models, form), checksum in zip(parsed, checksums, strict=True)
-        )
-        deployment_key = self.keys.next()
-        out: list[DeployedResource] = []
-        for (name, content, models, form), checksum in zip(parsed, checksums, strict=True):
-            if form is not None:
-                out.append(self._deploy_form(name, checksum, form, deployment_key, fresh))
-                continue
-            for model in models or []:
-                out.append(
-                    self._deploy_process(name, content, checksum, model, deployment_key, fresh, signal_start_names)
-                )
-        self._record("DEPLOYMENT", "CREATED", deployment_key)
-        return Deployment(deployment_key, out)
-
-    def _is_duplicate(
-        self, name: str, checksum: str, models: list[ProcessModel] | None, form: tuple[str, str] | None
-    ) -> bool:
-        if form is not None:
-            latest_form = self.latest_form(form[0])
-            return latest_form is not None and (latest_form.checksum, latest_form.resource_name) == (checksum, name)
-        for model in models or []:
-            latest = self.latest_definition(model.bpmn_process_id)
-            if latest is None or (latest.checksum, latest.resource_name) != (checksum, name):
-                return False
-        return True
-
-    def _deploy_form(
-        self, name: str, checksum: str, form: tuple[str, str], deployment_key: int, fresh: bool
-    ) -> DeployedResource:
-        form_id, schema = form
-        latest = self.latest_form(form_id)
-        if not fresh and latest is not None:
-            return DeployedResource("form", latest.key, form_id, latest.version, latest.resource_name)
-        version = latest.version + 1 if latest else 1
-        key = self.keys.next()
-        self.forms[key] = Form(key, form_id, version, name, checksum, schema, deployment_key)
-        self._record("FORM", "CREATED", key)
-        return DeployedResource("form", key, form_id, version, name)
-
-    def _deploy_process(
-        self,
-        name: str,
-        content: bytes,
-        checksum: str,
-        model: ProcessModel,
-        deployment_key: int,
-        fresh: bool,
-        signal_start_names: Mapping[tuple[str, str], str],
-    ) -> DeployedResource:
-        pid = model.bpmn_process_id
-        latest = self.latest_definition(pid)
-        if not fresh and latest is not None:
-            return DeployedResource("process", latest.key, pid, latest.version, name)
-        version = latest.version + 1 if latest else 1
-        key = self.keys.next()
-        definition = ProcessDefinition(key, pid, version, name, checksum, model, deployment_key, self.now(), content)
-        self.definitions[key] = definition
-        self._record("PROCESS", "CREATED", key)
-        # a new version replaces the start subscriptions and start timers of the previous one
-        self.message_starts = [s for s in self.message_starts if s.bpmn_process_id != pid]
-        for timer in list(self.timers.values()):
-            if (
-                timer.process_instance_key is None
-                and self.definitions[timer.process_definition_key].bpmn_process_id == pid
-            ):
-                self._cancel_timer(timer.key)
-        for sub in list(self.signal_subscriptions.values()):
-            if sub.element_instance_key is None and sub.bpmn_process_id == pid:
-                self._close_signal_subscription(sub.key)
-        for start_id in model.signal_starts:
-            self._open_signal_subscription(
-                None, start_id, signal_start_names[(pid, start_id)], interrupting=True, definition=definition
-            )
-        for start_id in model.message_starts:
-            node = model.elements[start_id]
-            assert node.event is not None and node.event.message is not None
-            self.message_starts.append(MessageStartSubscription(key, pid, node.event.message.name, start_id))
-        for start_id in model.timer_starts:
-            node = model.elements[start_id]
-            self._create_timer(node, definition, None, None, {})
-        return DeployedResource("process", key, pid, version, name)
-
-    def latest_definition(self, bpmn_process_id: str) -> ProcessDefinition | None:
-        found = [d for d in self.definitions.values() if d.bpmn_process_id == bpmn_process_id]
-        return max(found, key=lambda d: d.version) if found else None
-
-    def latest_form(self, form_id: str) -> Form | None:
-        found = [f for f in self.forms.values() if f.form_id == form_id]
-        return max(found, key=lambda f: f.version) if found else None
-
-    # ================================================================== process instances
-    def create_process_instance(
-        self,
-        *,
-        bpmn_process_id: str = "",
-        version: int = -1,
-        process_definition_key: int = 0,
-        variables: Mapping[str, Any] | None = None,
-        start_element_ids: list[str] | None = None,
-    ) -> ProcessInstance:
-        def action() -> ProcessInstance:
-            definition = self._resolve_definition(bpmn_process_id, version, process_definition_key)
-            model = definition.model
-            if start_element_ids:
-                for element_id in start_element_ids:
-                    if element_id not in model.elements:
-                        raise InvalidArgumentError(
-                            f"Expected to create instance of process with start instructions but no element found "
-                            f"with id '{element_id}'."
-                        )
-                return self._start_instance(definition, dict(variables or {}), start_element_ids)
-            if model.root.none_start is None:
-                raise FailedPreconditionError(
-                    f"Expected to create instance of process with none start event, but there is no such event "
-                    f"in process '{definition.bpmn_process_id}'"
-                )
-            return self._start_instance(definition, dict(variables or {}), [model.root.none_start])
-
-        return self._command(action)  # type: ignore[no-any-return]
-
-    def _resolve_definition(self, bpmn_process_id: str, version: int, key: int) -> ProcessDefinition:
-        if key > 0:
-            if key not in self.definitions:
-                raise NotFoundError(f"Expected to find process definition with key '{key}', but none found")
-            return self.definitions[key]
-        if not bpmn_process_id:
-            raise InvalidArgumentError("Expected either a bpmnProcessId or a processDefinitionKey, but none given")
-        if version is None or version < 0:
-            latest = self.latest_definition(bpmn_process_id)
-            if latest is None:
-                raise NotFoundError(
-                    f"Expected to find process definition with process ID '{bpmn_process_id}', but none found"
-                )
-            return latest
-        for d in self.definitions.values():
-            if d.bpmn_process_id == bpmn_process_id and d.version == version:
-                return d
-        raise NotFoundError(
-            f"Expected to find process definition with process ID '{bpmn_process_id}' and version '{version}', "
-            "but none found"
-        )
-
-    def _start_instance(
-        self,
-        definition: ProcessDefinition,
-        variables: dict[str, Any],
-        start_ids: list[str],
-        *,
-        start_event_variables: dict[str, Any] | None = None,
-        parent: ElementInstance | None = None,
-    ) -> ProcessInstance:
-        key = self.keys.next()
-        now = self.now()
-        pi = ProcessInstance(key, definition.bpmn_process_id, definition.version, definition.key, ACTIVE, now)
-        if parent is not None:  # created by a call activity
-            pi.parent_process_instance_key = parent.process_instance_key
-            pi.parent_element_instance_key = parent.key
-            parent.called_instance_key = key
-        self.process_instances[key] = pi
-        root = ElementInstance(
-            key=key,
-            process_instance_key=key,
-            process_definition_key=definition.key,
-            bpmn_process_id=definition.bpmn_process_id,
-            element_id=definition.bpmn_process_id,
-            kind=Kind.PROCESS,
-            bpmn_element_type="PROCESS",
-            flow_scope_key=None,
-            state=ElementState.ACTIVATING,
-            started_at=now,
-        )
-        self.element_instances[key] = root
-        pi.element_keys.append(key)
-        self._record_element(_ACTIVATING, root)
-        for name, value in variables.items():
-            self._set_local(root, name, value)
-        self._transition(root, ElementState.ACTIVATED)
-        self._open_event_sub_processes(root)
-        model = definition.model
-        for element_id in start_ids:
-            node = model.elements[element_id]
-            scope = root
-            if node.scope_id != model.bpmn_process_id:
-                raise InvalidArgumentError(
-                    f"Expected to start at element '{element_id}', but only elements of the process itself "
-                    "can be start instructions in the embedded engine"
-                )
-            self._schedule_activation(node, scope, event_variables=start_event_variables)
-        return pi
-
-    def cancel_process_instance(self, key: int) -> None:
-        def action() -> None:
-            pi = self.process_instances.get(key)
-            if pi is None or pi.state != ACTIVE:
-                raise NotFoundError(
-                    f"Expected to cancel a process instance with key '{key}', but no such process was found"
-                )
-            if pi.parent_process_instance_key is not None:
-                top = pi
-                while top.parent_process_instance_key is not None:
-                    top = self.process_instances[top.parent_process_instance_key]
-                raise FailedPreconditionError(
-                    f"Expected to cancel a process instance with key '{key}', but it is created by a parent process "
-                    f"instance. Cancel the root process instance '{top.key}' instead."
-                )
-            root = self.element_instances[key]
-            self._terminate(root)
-
-        self._command(action)
 
     # ================================================================== the executor: activation
     def _new_instance(self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None) -> ElementInstance:
@@ -1578,35 +1197,6 @@ class Engine:
                 archive[key] = FinishedElement.of(inst)
         pi.element_keys.clear()
 
-    # ================================================================== reading element instances
-    def element_instance(self, key: int) -> ElementInstance | None:
-        """The element instance with this key: a live one, or a detached copy of one of a finished instance."""
-        inst = self.element_instances.get(key)
-        if inst is not None:
-            return inst
-        entry = self._archive.get(key)
-        return self._restored(entry) if entry is not None else None
-
-    def all_element_instances(self) -> Iterator[ElementInstance]:
-        """Every element instance, live and finished (finished ones as detached copies); no particular order."""
-        yield from list(self.element_instances.values())
-        for entry in list(self._archive.values()):
-            yield self._restored(entry)
-
-    def finished_elements(self) -> Iterator[FinishedElement]:
-        """The element instances of finished process instances as archived (a root's variables are its process
-        instance's final_variables); for readers that need their fields only, not ElementInstance objects."""
-        for entry in list(self._archive.values()):
-            yield FinishedElement._make(entry)
-
-    def _restored(self, entry: tuple[Any, ...]) -> ElementInstance:
-        finished = FinishedElement._make(entry)
-        root_variables = None
-        if finished.flow_scope_key is None:
-            pi = self.process_instances.get(finished.key)
-            root_variables = pi.final_variables if pi is not None else None
-        return finished.element_instance(root_variables)
-
     # ================================================================== termination
     def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None:
         if not inst.state.is_active:
@@ -2259,26 +1849,6 @@ class Engine:
     def has_stream(self, job_type: str) -> bool:
         return bool(self._job_streams.get(job_type))
 
-    # ================================================================== variables command
-    def set_variables(self, element_instance_key: int, variables: Mapping[str, Any], local: bool) -> int:
-        def action() -> int:
-            inst = self.element_instances.get(element_instance_key)
-            if inst is None or not inst.state.is_active:
-                raise NotFoundError(
-                    f"Expected to update variables for element with key '{element_instance_key}', "
-                    "but no such element was found"
-                )
-            for name, value in variables.items():
-                if local:
-                    self._set_local(inst, name, value)
-                else:
-                    self._set_propagating(inst, name, value)
-            key = self.keys.next()
-            self._record("VARIABLE_DOCUMENT", "UPDATED", key, element=inst)
-            return key
-
-        return self._command(action)  # type: ignore[no-any-return]
-
     # ================================================================== messages
     def _subscription_target(self, node: FlowNode, context: dict[str, Any]) -> tuple[str, str]:
         assert node.event is not None and node.event.message is not None
@@ -2599,47 +2169,6 @@ class Engine:
 
         self._command(action)
 
-    # ================================================================== results
-    async def wait_for_result(self, key: int, timeout: float | None) -> ProcessInstance:
-        pi = self.process_instances[key]
-        if pi.state != ACTIVE:
-            return pi
-        fut: asyncio.Future[ProcessInstance] = asyncio.get_running_loop().create_future()
-        self._result_waiters.setdefault(key, []).append(fut)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        finally:
-            waiters = self._result_waiters.get(key, [])
-            if fut in waiters:
-                waiters.remove(fut)
-
-
-def _added(keys: set[int] | None, key: int) -> set[int]:
-    """A key set created on demand: `keys` with `key` added."""
-    if keys is None:
-        return {key}
-    keys.add(key)
-    return keys
-
-
-def _assign_path(container: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        nxt = container.get(part)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            container[part] = nxt
-        container = nxt
-    container[parts[-1]] = value
-
-
-def _path_root(expression: str | None) -> str | None:
-    """The variable a FEEL expression `=x` or `=x.y.z` refers to (x), or None for any other expression."""
-    if not expression or not expression.startswith("="):
-        return None
-    parts = [part.strip() for part in expression[1:].split(".")]
-    return parts[0] if all(part.isidentifier() for part in parts) else None
-
 
 def _catch_code(node: FlowNode) -> str | None:
     """The error or escalation code an event catches; None catches every one."""
@@ -2674,5 +2203,6 @@ _ACTIVATION: dict[str, Callable[[Engine, ElementInstance, FlowNode], None]] = {
     Kind.INTERMEDIATE_THROW_EVENT.value: Engine._activate_throw_event,
     Kind.CALL_ACTIVITY.value: Engine._activate_call_activity,
 }
+
 
 _ = TimerType  # re-exported for callers that build timer definitions
