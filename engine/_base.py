@@ -3,7 +3,7 @@
 import asyncio
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # EngineBase's declarations only
     from engine.clock import Clock
     from engine.engine import _JobStream
     from engine.expressions import Expressions
-    from engine.model import FlowNode
+    from engine.model import FlowNode, ProcessModel
     from engine.parser import BpmnParser
     from engine.state import (
         ElementInstance,
@@ -132,17 +132,89 @@ class EngineBase:
 
         def _command(self, action: Callable[[], Any]) -> Any: ...
 
+        def model_of(self, inst: ElementInstance) -> ProcessModel: ...
+
+        def node_of(self, inst: ElementInstance) -> FlowNode: ...
+
+        def visible_variables(self, inst: ElementInstance) -> dict[str, Any]: ...
+
+        def _set_propagating(self, start: ElementInstance, name: str, value: Any) -> None: ...
+
+        def _merge_propagating(self, start: ElementInstance, variables: Mapping[str, Any]) -> None: ...
+
         def _set_local(self, inst: ElementInstance, name: str, value: Any) -> None: ...
+
+        def _evaluate_mappings(
+            self, inst: ElementInstance, mappings: Iterable[Any], context: dict[str, Any]
+        ) -> list[tuple[str, Any]]: ...
 
         def latest_definition(self, bpmn_process_id: str) -> ProcessDefinition | None: ...
 
+        def latest_form(self, form_id: str) -> Form | None: ...
+
+        def _start_instance(
+            self,
+            definition: ProcessDefinition,
+            variables: dict[str, Any],
+            start_ids: list[str],
+            *,
+            start_event_variables: dict[str, Any] | None = None,
+            parent: ElementInstance | None = None,
+        ) -> ProcessInstance: ...
+
+        def _new_instance(
+            self, node: FlowNode, scope: ElementInstance, kind: Kind | None = None
+        ) -> ElementInstance: ...
+
         def _schedule_activation(self, node: FlowNode, scope: ElementInstance, **options: Any) -> None: ...
+
+        def _run_activation(self, inst: ElementInstance, node: FlowNode | None = None) -> None: ...
+
+        def _called_process_completed(self, call_key: int, variables: dict[str, Any]) -> None: ...
+
+        def _inner_finished(
+            self, body: ElementInstance, node: FlowNode, inner: ElementInstance, completed: bool
+        ) -> None: ...
+
+        def _complete(
+            self, inst: ElementInstance, *, take_flows: bool = True, node: FlowNode | None = None
+        ) -> None: ...
+
+        def _inclusive_join_ready(self, node: FlowNode, scope: ElementInstance) -> bool: ...
+
+        def _complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None: ...
+
+        def _finish_process_instance(self, root: ElementInstance, state: str) -> None: ...
 
         def element_instance(self, key: int) -> ElementInstance | None: ...
 
         def _terminate(self, inst: ElementInstance, *, check_scope: bool = True) -> None: ...
 
+        def _close_waits(self, inst: ElementInstance) -> None: ...
+
+        def _open_boundary_events(self, inst: ElementInstance, node: FlowNode, context: dict[str, Any]) -> None: ...
+
         def _open_event_sub_processes(self, scope: ElementInstance) -> None: ...
+
+        def _trigger_event(
+            self,
+            host: ElementInstance,
+            target_id: str,
+            variables: dict[str, Any],
+            locals_: dict[str, Any] | None = None,
+        ) -> None: ...
+
+        def _throw_error(
+            self,
+            thrower: ElementInstance,
+            code: str,
+            message: str,
+            variables: dict[str, Any],
+            *,
+            from_end_event: bool = False,
+        ) -> bool: ...
+
+        def _throw_escalation(self, thrower: ElementInstance, code: str) -> bool: ...
 
         def _signal_name(self, node: FlowNode, context: dict[str, Any]) -> str: ...
 
@@ -158,6 +230,26 @@ class EngineBase:
 
         def _close_signal_subscription(self, key: int) -> None: ...
 
+        def _broadcast_step(self, name: str, variables: dict[str, Any]) -> None: ...
+
+        def _raise_incident(
+            self, inst: ElementInstance, error_type: str, message: str, phase: str, job: Job | None = None
+        ) -> None: ...
+
+        def _subscription_target(self, node: FlowNode, context: dict[str, Any]) -> tuple[str, str]: ...
+
+        def _open_subscription(
+            self, host: ElementInstance, target_id: str, name: str, correlation_key: str, *, interrupting: bool
+        ) -> None: ...
+
+        def _close_subscription(self, key: int) -> None: ...
+
+        def _start_buffered(self, bpmn_process_id: str, correlation_key: str) -> None: ...
+
+        def _timer_schedule(
+            self, node: FlowNode, context: dict[str, Any]
+        ) -> tuple[datetime, int | None, str | None]: ...
+
         def _create_timer(
             self,
             node: FlowNode,
@@ -165,6 +257,16 @@ class EngineBase:
             host: ElementInstance | None,
             pi_key: int | None,
             context: dict[str, Any],
+        ) -> None: ...
+
+        def _add_timer(
+            self,
+            target_id: str,
+            host: ElementInstance | None,
+            definition_key: int,
+            due: datetime,
+            repetitions: int | None,
+            cycle: str | None,
         ) -> None: ...
 
         def _cancel_timer(self, key: int) -> None: ...
