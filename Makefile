@@ -37,13 +37,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# four test processes on two cores: most of the suite waits on sockets and timers, not on the CPU
+PYTEST_WORKERS ?= 4
+
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # the engine's suite again with a durable engine fixture: after each test its command log is replayed and must give
 # the same state (the crash and load tests of durable mode already ran above)
 pytest-durable: install
-	$(BIN)/pytest --durable tests/engine --ignore=tests/engine/test_durable_crash.py \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durable tests/engine --ignore=tests/engine/test_durable_crash.py \
 		--ignore=tests/engine/test_durable_load.py $(PYTEST_ARGS)
 
 test: lint typecheck pytest pytest-durable
