@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from workers import document_rules
 from workers.errors import WorkersError
 
 __all__ = [
@@ -65,14 +66,6 @@ _DURATION = re.compile(
     r"^P(?:(?P<tahun>\d+)Y)?(?:(?P<bulan>\d+)M)?(?:(?P<minggu>\d+)W)?(?:(?P<hari>\d+)D)?"
     r"(?:T(?:(?P<jam>\d+)H)?(?:(?P<menit>\d+)M)?(?:(?P<detik>\d+)S)?)?$"
 )
-_DOCUMENT_LABELS = {
-    "SK_PEMBENTUKAN_LPSE": "SK Pembentukan dan Penunjukan Personil LPSE",
-    "PROFIL_LPSE": "Data Profil LPSE",
-    "DATA_PERSONIL_ADMIN_PPE": "Data Personil Admin PPE",
-    "KTP_ADMIN_PPE": "KTP Admin PPE",
-    "SK": "Surat Keputusan (SK) Pengelola Pengadaan Barang/Jasa",
-    "SURAT_TUGAS": "Surat Tugas Pengelola Pengadaan Barang/Jasa",
-}
 _SYSTEM_LABELS = {
     "SiRUP": "SiRUP (Sistem Informasi Rencana Umum Pengadaan)",
     "SPSE": "SPSE (Sistem Pengadaan Secara Elektronik)",
@@ -173,7 +166,7 @@ class MailTemplates:
         self.environment.filters.update(
             waktu=format_time,
             durasi=format_duration,
-            nama_dokumen=_label(_DOCUMENT_LABELS),
+            nama_dokumen=document_rules.label,
             nama_sistem=_label(_SYSTEM_LABELS),
             status_akun=_label(_STATUS_LABELS),
         )

@@ -21,12 +21,12 @@ from typing import Any
 
 from pbj.commands.context import Context, Wait
 from pbj.commands.errors import CommandError, UsageError
-from pbj.commands.files import DocumentFile, human_size, read_documents
+from pbj.commands.files import DocumentFile, read_documents
 from pbj.commands.output import short_time, warn, write, write_json
 from pbj.commands.output import table as text_table
 from workers.constants import Message, Var
+from workers.document_rules import ADMIN_PPE_DOCUMENTS, human_size, label
 from workers.domain import (
-    REQUIRED_ADMIN_PPE_DOCUMENTS,
     AdminPpeRequestData,
     DocumentType,
     PersonData,
@@ -229,7 +229,7 @@ async def lengkapi_berkas(ctx: Context, args: argparse.Namespace) -> int:
     for record in ctx.documents.list_documents(request.number):
         latest[record.document_type] = record
     latest.update({record.document_type: record for record in records})
-    references = [latest[kind].as_variable() for kind in REQUIRED_ADMIN_PPE_DOCUMENTS if kind in latest]
+    references = [latest[kind].as_variable() for kind in ADMIN_PPE_DOCUMENTS if kind in latest]
     sent = await _publish(ctx, Message.BERKAS_DILENGKAPI, request, wait, {Var.DOKUMEN_PERMOHONAN: references})
     if not sent:
         return _already_received(args, request, "Berkas ini")
@@ -425,7 +425,13 @@ def _optional(value: str | None) -> str | None:
 
 def _store_files(ctx: Context, number: str, files: Sequence[DocumentFile]) -> list[DocumentRecord]:
     return [
-        ctx.documents.put(number, f.document_type, file_name=f.path.name, media_type=f.media_type, content=f.content)
+        ctx.documents.put(
+            number,
+            f.document_type,
+            file_name=f.path.name,
+            media_type=f.document.media_type,
+            content=f.document.content,
+        )
         for f in files
     ]
 
@@ -480,7 +486,7 @@ def _already_received(args: argparse.Namespace, request: RequestRecord, what: st
 
 def _documents_table(records: Sequence[DocumentRecord]) -> str:
     rows = [
-        [record.document_type.label, record.file_name, record.media_type, human_size(record.size), record.sha256[:16]]
+        [label(record.document_type), record.file_name, record.media_type, human_size(record.size), record.sha256[:16]]
         for record in records
     ]
     return text_table(["DOKUMEN", "BERKAS", "TIPE", "UKURAN", "SHA-256"], rows)
