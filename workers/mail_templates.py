@@ -11,13 +11,14 @@ Indonesian (operators read them in Operate's incidents); they name variables, ne
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from workers import document_rules
+from workers.domain import TIME_ZONES
 from workers.errors import WorkersError
 
 __all__ = [
@@ -36,13 +37,6 @@ __all__ = [
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 """`templates/` at the repository root."""
-
-TIME_ZONES: dict[str, timezone] = {
-    "WIB": timezone(timedelta(hours=7), "WIB"),
-    "WITA": timezone(timedelta(hours=8), "WITA"),
-    "WIT": timezone(timedelta(hours=9), "WIT"),
-}
-"""Indonesia's three zones (no daylight saving): Kalbar and LKPP Jakarta WIB, Kaltim WITA, Maluku and Papua WIT."""
 
 _ZONE_BY_PROVINCE_PREFIX = {"1": "WIB", "2": "WIB", "3": "WIB", "5": "WITA", "7": "WITA", "8": "WIT", "9": "WIT"}
 _ZONE_BY_PROVINCE = {"61": "WIB", "62": "WIB", "63": "WITA", "64": "WITA", "65": "WITA"}
