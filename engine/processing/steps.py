@@ -38,6 +38,10 @@ class Steps:
         self.resume: Callable[[], None] | None = None  # runs the deferred steps as a command (set by the engine)
         self.defer_hook: Callable[[], bool] | None = None
 
+    def __bool__(self) -> bool:
+        """Whether steps are queued."""
+        return bool(self.queue)
+
     def register(self, method: Callable[..., Any]) -> None:
         self.methods[method.__name__] = method
 

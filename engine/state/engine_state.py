@@ -10,7 +10,7 @@ from engine.state.history import History
 from engine.state.incidents import Incidents
 from engine.state.instances import Instances
 from engine.state.jobs import Jobs
-from engine.state.keys import KeyGenerator
+from engine.state.keys import KEY_BASE, KeyGenerator
 from engine.state.messages import Messages
 from engine.state.signals import Signals
 from engine.state.timers import Timers
@@ -39,6 +39,20 @@ class EngineState:
         self.due = DueIndex()
         self.history = History()
         self.instant: datetime | None = None
+
+    def reset(self) -> None:
+        """Empties every store in place (the behaviours hold their dicts): before the state is read again from a
+        data directory."""
+        for name in ("deployments", "instances", "jobs", "user_tasks", "timers", "messages", "signals", "incidents",
+                     "flow"):  # fmt: skip
+            store = getattr(self, name)
+            for slot in type(store).__slots__:
+                value = getattr(store, slot)
+                if isinstance(value, dict | list | set):
+                    value.clear()
+        self.history.restore([], [], 1)
+        self.due.restore([], 0)
+        self.keys.restore(KEY_BASE)
 
     def is_live(self, kind: str, key: int, due: datetime) -> bool:
         """Whether a due-index entry still counts (its thing is there and still due then)."""
