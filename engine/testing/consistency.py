@@ -30,11 +30,12 @@ def assert_consistent(engine: Engine) -> None:
 
 def _idle_violations(engine: Engine) -> list[str]:
     out = []
-    if engine._steps and not engine.steps_deferred:
-        out.append(f"{len(engine._steps)} step(s) are still queued between commands, and none will run them")
-    if engine._running:
+    queued = len(engine._steps.queue)
+    if queued and not engine.steps_deferred:
+        out.append(f"{queued} step(s) are still queued between commands, and none will run them")
+    if engine._steps.running:
         out.append("the executor still counts itself as running between commands")
-    if engine._command_time is not None:
+    if engine.state.instant is not None:
         out.append("a command's instant is still set between commands")
     return out
 
@@ -116,16 +117,14 @@ def _wait_violations(engine: Engine) -> list[str]:
         problem = host_problem(what, job.element_instance_key)
         if problem:
             out.append(problem)
-        elif elements[job.element_instance_key].job_key != job.key:
+        elif engine.state.jobs.by_element.get(job.element_instance_key) != job.key:
             out.append(f"{what}: its element instance does not point back to it")
     for timer in engine.timers.values():
         what = f"timer {timer.key} ({timer.target_element_id})"
         problem = host_problem(what, timer.element_instance_key)
         if problem:
             out.append(problem)
-        elif timer.element_instance_key is not None and timer.key not in (
-            elements[timer.element_instance_key].timer_keys or ()
-        ):
+        elif timer.element_instance_key is not None and timer.key not in engine.timers_of(timer.element_instance_key):
             out.append(f"{what}: its element instance does not point back to it")
         if timer.process_definition_key not in engine.definitions:
             out.append(f"{what}: its process definition does not exist")
@@ -134,7 +133,7 @@ def _wait_violations(engine: Engine) -> list[str]:
         problem = host_problem(what, sub.element_instance_key)
         if problem:
             out.append(problem)
-        elif sub.key not in (elements[sub.element_instance_key].subscription_keys or ()):
+        elif sub.key not in engine.subscriptions_of(sub.element_instance_key):
             out.append(f"{what}: its element instance does not point back to it")
     for signal in engine.signal_subscriptions.values():
         problem = host_problem(
