@@ -148,6 +148,7 @@ class DurableEngine(Engine):
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
         self._durable_last_append = time.monotonic()
         self._durable_idle_check: asyncio.TimerHandle | None = None
+        self._steps.resume = self._resume_turn
         self._recover()
         clock.on_change = self._save_clock
         self._resume_recovered_steps()

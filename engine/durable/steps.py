@@ -61,46 +61,55 @@ def _encode_arg(arg: Any) -> list[Any]:
 
 
 def decode_queue(steps: Steps, state: EngineState, encoded: list[Any]) -> None:
-    """Queues the logged steps again (the queue is empty), and counts the activations pending per scope."""
+    """Queues the logged steps again (the queue is empty), and counts the activations pending per scope. A step whose
+    element instance, subscription or timer has gone since is dropped (it would have found nothing to do)."""
     for name, args in encoded:
         method = steps.methods.get(name)
         if method is None:
             raise StepCodecError(f"unknown step '{name}'")
-        decoded: list[Any] = []
-        definition_key: int | None = None
-        skip = False
-        for kind, value in args:
-            if kind == _ELEMENT:
-                inst = state.instances.element_instance(value)
-                if inst is None:
-                    skip = True
-                    break
-                definition_key = inst.process_definition_key
-                decoded.append(inst)
-            elif kind == _NODE:
-                if definition_key is None:
-                    raise StepCodecError(f"step '{name}': a flow node without an element instance before it")
-                decoded.append(state.deployments.definitions[definition_key].model.elements[value])
-            elif kind == _SUBSCRIPTION:
-                sub = state.messages.subscriptions.get(value)
-                if sub is None:
-                    skip = True
-                    break
-                decoded.append(sub)
-            elif kind == _TIMER:
-                timer = state.timers.timers.get(value)
-                if timer is None:
-                    skip = True
-                    break
-                decoded.append(timer)
-            elif kind == _OPTIONS:
-                options = dict(value)
-                if "loop_item" in options:
-                    options["loop_item"] = tuple(options["loop_item"])
-                decoded.append(options)
-            else:
-                decoded.append(value)
-        if not skip:
+        decoded = _decode_args(name, args, state)
+        if decoded is not None:
             steps.queue.append(functools.partial(method, *decoded))
     steps.recount_pending()
 
+
+def _decode_args(name: str, args: list[Any], state: EngineState) -> list[Any] | None:
+    decoded: list[Any] = []
+    definition_key: int | None = None
+    for kind, value in args:
+        if kind == _ELEMENT:
+            inst = state.instances.element_instance(value)
+            if inst is None:
+                return None
+            definition_key = inst.process_definition_key
+            decoded.append(inst)
+        elif kind == _SUBSCRIPTION:
+            sub = state.messages.subscriptions.get(value)
+            if sub is None:
+                return None
+            decoded.append(sub)
+        elif kind == _TIMER:
+            timer = state.timers.timers.get(value)
+            if timer is None:
+                return None
+            definition_key = timer.process_definition_key
+            decoded.append(timer)
+        elif kind == _OPTIONS:
+            options = dict(value)
+            if "loop_item" in options:
+                options["loop_item"] = tuple(options["loop_item"])
+            decoded.append(options)
+        else:
+            decoded.append((kind, value))  # a node (resolved below) or a plain value
+    out: list[Any] = []
+    for arg in decoded:
+        if isinstance(arg, tuple) and len(arg) == 2 and arg[0] in (_NODE, _VALUE):
+            kind, value = arg
+            if kind == _NODE:
+                if definition_key is None:
+                    raise StepCodecError(f"step '{name}': a flow node without an element instance")
+                value = state.deployments.definitions[definition_key].model.elements[value]
+            out.append(value)
+        else:
+            out.append(arg)
+    return out

@@ -90,7 +90,7 @@ class Steps:
 
     def recount_pending(self) -> None:
         """Rebuilds the pending activations from the queue (after it was restored by a recovery)."""
-        self.pending = {}
+        self.pending.clear()  # in place: the token flow holds this dict
         for step in self.queue:
             if step.func.__name__ == "run_scheduled":
                 node, scope = step.args[0], step.args[1]
