@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import Clock
-from engine.durable import snapshot
+from engine.durable import migrations, snapshot
 from engine.durable.errors import DurableError, StorageError
 from engine.durable.steps import decode_queue, encode_queue
-from engine.durable.store import Store, SyncMode
+from engine.durable.store import FORMAT_VERSION, Store, SyncMode
 from engine.engine import Engine
 from engine.events.appliers import Appliers
 from engine.events.codec import decode_instant, decode_optional, dumps, encode_instant, encode_optional, loads
@@ -164,6 +164,9 @@ class DurableEngine(Engine):
     def _recover(self, *, take_snapshot: bool = True) -> None:
         """Loads the snapshot and applies the events logged after it; then the steps a command left pending."""
         store = self._durable_store
+        if store.format != FORMAT_VERSION:
+            self._migrate()
+            return
         state = self.state
         found = store.load_snapshot()
         chunks: list[tuple[Any, ...]] = []
@@ -201,6 +204,44 @@ class DurableEngine(Engine):
         if replayed and take_snapshot:
             log.info("Status mesin proses dipulihkan: %d perintah dari log di %s diterapkan", replayed, store.data_dir)
             self.snapshot()
+
+    def _migrate(self) -> None:
+        """A data directory of an earlier format (engine/durable/migrations.py): its state read and written again as
+        a snapshot of this format, in one transaction, before the engine takes a command."""
+        store = self._durable_store
+        found_format = store.format
+        if found_format != migrations.FORMAT_1:
+            raise DurableError(f"internal: no migration from format {found_format}")
+        pending = store.log_after(store.snapshot_seq)
+        if pending:
+            raise migrations.refuse_log(str(store.data_dir), len(pending))
+        state = self.state
+        chunks: list[tuple[Any, ...]] = []
+        for index, data in store.history_chunks():
+            if index != len(chunks):
+                raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (bagian {index}).")
+            chunks.append(migrations.load_history_chunk(data))
+        state.history.chunks = chunks
+        found = store.load_snapshot()
+        if found is not None:
+            migrations.load_snapshot(found.state, state, self._load_model)
+        clock = store.get_meta(_CLOCK_META)
+        if clock is not None and isinstance(self.clock, _PersistentClock):
+            pinned, offset = migrations.load_clock(clock)
+            saved = _PersistentClock(controlled=True)
+            saved.restore_encoded(dumps([encode_optional(pinned), offset // timedelta(microseconds=1)]).encode())
+            store.set_meta(_CLOCK_META, saved.encoded())
+            if self.clock.controlled:
+                self.clock.restore_encoded(saved.encoded())
+        self._durable_chunks_saved = 0
+        self.snapshot()
+        log.warning(
+            "Direktori data %s dipindahkan dari format %d ke format %d (%d instans proses)",
+            store.data_dir,
+            found_format,
+            FORMAT_VERSION,
+            len(state.instances.process_instances),
+        )
 
     def _resume_recovered_steps(self) -> None:
         """Steps a command had left for a later turn when the engine stopped: resumed as they would have been (on
