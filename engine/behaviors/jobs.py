@@ -14,9 +14,7 @@ class JobBehavior:
         self._jobs = state.jobs
         self.touched_types: set[str] = set()  # job types with new activatable jobs: waiters and streams to wake
 
-    def create(
-        self, inst: ElementInstance, job_type: str, retries: int, headers: dict[str, Any], version: int
-    ) -> Job:
+    def create(self, inst: ElementInstance, job_type: str, retries: int, headers: dict[str, Any], version: int) -> Job:
         assert self._state.instant is not None
         job = Job(
             key=self._state.keys.next(),

@@ -165,9 +165,7 @@ class SubscriptionBehavior:
 
     # ------------------------------------------------------------------ what an element waits for
     def has_waits(self, key: int) -> bool:
-        return (
-            key in self._timers.by_element or key in self._messages.by_element or key in self._signals.by_element
-        )
+        return key in self._timers.by_element or key in self._messages.by_element or key in self._signals.by_element
 
     def close_of(self, inst: ElementInstance) -> None:
         """Closes the element's timers, message subscriptions and signal subscriptions."""

@@ -132,9 +132,7 @@ class Transitions:
         trigger = None
         if event_variables is not None or event_locals is not None or triggered:
             trigger = EventTrigger(event_variables, event_locals, triggered)
-        inst = self._w.element_activating(
-            self._keys.next(), node, scope, False, loop_counter, trigger, join
-        )
+        inst = self._w.element_activating(self._keys.next(), node, scope, False, loop_counter, trigger, join)
         if loop_counter is not None:
             assert loop_item is not None
             name, item = loop_item

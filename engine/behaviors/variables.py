@@ -82,9 +82,7 @@ class VariableBehavior:
         assign_path(container, rest, value)
         self.set_propagating(scope, head, container)
 
-    def evaluate_mappings(
-        self, mappings: Iterable[Any], context: dict[str, Any]
-    ) -> list[tuple[str, Any]]:
+    def evaluate_mappings(self, mappings: Iterable[Any], context: dict[str, Any]) -> list[tuple[str, Any]]:
         """Each mapping's value, in order; a later mapping sees the targets of the earlier ones."""
         results: list[tuple[str, Any]] = []
         now = self._state.instant

@@ -33,7 +33,9 @@ class EventBasedGatewayProcessor(ElementProcessor):
             else:
                 signal = subscriptions.signal_name(target, context)
                 opens.append(
-                    functools.partial(subscriptions.open_signal_subscription, inst, target.id, signal, interrupting=True)
+                    functools.partial(
+                        subscriptions.open_signal_subscription, inst, target.id, signal, interrupting=True
+                    )
                 )
         self._transitions.activated(inst)
         for open_ in opens:

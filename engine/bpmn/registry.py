@@ -55,9 +55,7 @@ class Processors:
             Kind.EXCLUSIVE_GATEWAY: exclusive,
             Kind.INCLUSIVE_GATEWAY: inclusive,
         }
-        self.activation: dict[str, Activation] = {
-            kind.value: by_kind.get(kind, pass_through).activate for kind in Kind
-        }
+        self.activation: dict[str, Activation] = {kind.value: by_kind.get(kind, pass_through).activate for kind in Kind}
         self.flow_selection: dict[str, FlowSelection] = {
             Kind.EXCLUSIVE_GATEWAY.value: exclusive.select_flows,
             Kind.INCLUSIVE_GATEWAY.value: inclusive.select_flows,

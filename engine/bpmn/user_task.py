@@ -71,7 +71,9 @@ class UserTaskProcessor(ElementProcessor):
             return expressions.string(text, context, now) if text else None
 
         assignee = opt_string(definition.assignee)
-        groups = expressions.string_list(definition.candidate_groups, context, now) if definition.candidate_groups else []
+        groups = (
+            expressions.string_list(definition.candidate_groups, context, now) if definition.candidate_groups else []
+        )
         users = expressions.string_list(definition.candidate_users, context, now) if definition.candidate_users else []
         due_date = opt_string(definition.due_date)
         follow_up = opt_string(definition.follow_up_date)

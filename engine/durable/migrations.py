@@ -160,7 +160,7 @@ def _instances(old: dict[str, Any], state: EngineState) -> None:
     flow = state.flow
     for key, legacy in old["process_instances"].items():
         instances.process_instances[key] = ProcessInstance(*legacy.args)
-    for key, legacy in old["element_instances"].items():
+    for legacy in old["element_instances"].values():
         (key, pi_key, definition_key, process_id, element_id, kind, element_type, scope_key, element_state,
          started_at, ended_at, variables, children, join_tokens, _pending, _targets, _job_key, _task_key,
          _timer_keys, _subscription_keys, _signal_keys, incident_key, called_key, loop_counter, mi_collection,

@@ -65,11 +65,21 @@ def encode_state(state: EngineState) -> Doc:
         "history": {"next_position": state.history.next_position, "open": _encode_fields(state.history.fields)},
         "due": {
             "next_seq": state.due.next_seq,
-            "entries": [[encode_instant(d), seq, kind, key] for d, seq, kind, key in state.due.live_entries(state.is_live)],
+            "entries": [
+                [encode_instant(d), seq, kind, key] for d, seq, kind, key in state.due.live_entries(state.is_live)
+            ],
         },
         "processes": [
-            [d.key, d.bpmn_process_id, d.version, d.resource_name, d.checksum, d.deployment_key,
-             encode_instant(d.deployed_at), encode_bytes(d.resource)]  # fmt: skip
+            [
+                d.key,
+                d.bpmn_process_id,
+                d.version,
+                d.resource_name,
+                d.checksum,
+                d.deployment_key,
+                encode_instant(d.deployed_at),
+                encode_bytes(d.resource),
+            ]
             for d in deployments.definitions.values()
         ],
         "forms": [
@@ -89,39 +99,79 @@ def encode_state(state: EngineState) -> Doc:
         "jobs": [_encode_job(job) for job in state.jobs.jobs.values()],
         "user_tasks": [_encode_user_task(task) for task in state.user_tasks.tasks.values()],
         "timers": [
-            [t.key, t.process_definition_key, t.process_instance_key, t.element_instance_key, t.target_element_id,
-             encode_instant(t.due), t.repetitions, t.cycle]  # fmt: skip
+            [
+                t.key,
+                t.process_definition_key,
+                t.process_instance_key,
+                t.element_instance_key,
+                t.target_element_id,
+                encode_instant(t.due),
+                t.repetitions,
+                t.cycle,
+            ]
             for t in state.timers.timers.values()
         ],
         "messages": [
-            [m.key, m.name, m.correlation_key, m.variables, m.message_id, encode_instant(m.published_at),
-             encode_instant(m.expires_at), sorted(m.correlated_process_instances),
-             sorted(m.correlated_process_ids)]  # fmt: skip
+            [
+                m.key,
+                m.name,
+                m.correlation_key,
+                m.variables,
+                m.message_id,
+                encode_instant(m.published_at),
+                encode_instant(m.expires_at),
+                sorted(m.correlated_process_instances),
+                sorted(m.correlated_process_ids),
+            ]
             for m in state.messages.messages.values()
         ],
         "subscriptions": [
-            [s.key, s.message_name, s.correlation_key, s.process_instance_key, s.element_instance_key,
-             s.target_element_id, s.interrupting, encode_instant(s.opened_at)]  # fmt: skip
+            [
+                s.key,
+                s.message_name,
+                s.correlation_key,
+                s.process_instance_key,
+                s.element_instance_key,
+                s.target_element_id,
+                s.interrupting,
+                encode_instant(s.opened_at),
+            ]
             for s in state.messages.subscriptions.values()
         ],
         "signal_subscriptions": [
-            [s.key, s.signal_name, s.process_definition_key, s.bpmn_process_id, s.process_instance_key,
-             s.element_instance_key, s.target_element_id, s.interrupting]  # fmt: skip
+            [
+                s.key,
+                s.signal_name,
+                s.process_definition_key,
+                s.bpmn_process_id,
+                s.process_instance_key,
+                s.element_instance_key,
+                s.target_element_id,
+                s.interrupting,
+            ]
             for s in state.signals.subscriptions.values()
         ],
         "incidents": [
-            [i.key, i.error_type, i.error_message, i.process_instance_key, i.process_definition_key,
-             i.bpmn_process_id, i.element_instance_key, i.element_id, i.job_key, i.state.value,
-             encode_instant(i.created_at), i.phase, encode_optional(i.resolved_at)]  # fmt: skip
+            [
+                i.key,
+                i.error_type,
+                i.error_message,
+                i.process_instance_key,
+                i.process_definition_key,
+                i.bpmn_process_id,
+                i.element_instance_key,
+                i.element_id,
+                i.job_key,
+                i.state.value,
+                encode_instant(i.created_at),
+                i.phase,
+                encode_optional(i.resolved_at),
+            ]
             for i in state.incidents.incidents.values()
         ],
         "joins": [[scope, gateways] for scope, gateways in flow.joins.items()],
-        "bodies": [
-            [key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()
-        ],
-        "triggers": [
-            [key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()
-        ],
+        "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
+        "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
     }
 
 
@@ -289,5 +339,6 @@ def _decode_waits(doc: Doc, state: EngineState) -> None:
             signals.by_element.setdefault(signal.element_instance_key, set()).add(signal.key)
     for row in doc["incidents"]:
         incident = Incident(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                            IncidentState(row[9]), decode_instant(row[10]), row[11], decode_optional(row[12]))  # fmt: skip
+                            IncidentState(row[9]), decode_instant(row[10]), row[11],
+                            decode_optional(row[12]))  # fmt: skip
         state.incidents.incidents[incident.key] = incident

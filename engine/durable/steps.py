@@ -33,7 +33,9 @@ def encode_queue(steps: Steps) -> list[Any]:
         [
             step.func.__name__,
             [
-                [_OPTIONS, _encode_options(arg)] if step.func.__name__ == _ACTIVATION and index == 2 else _encode_arg(arg)
+                [_OPTIONS, _encode_options(arg)]
+                if step.func.__name__ == _ACTIVATION and index == 2
+                else _encode_arg(arg)
                 for index, arg in enumerate(step.args)
             ],
         ]

@@ -98,8 +98,9 @@ class Store:
         if version > FORMAT_VERSION:
             db.close()
             raise IncompatibleDataDirError(
-                f"Direktori data {path.parent} ditulis oleh versi mesin yang lebih baru (format {version}); mesin ini "
-                f"hanya dapat membuka format sampai {FORMAT_VERSION}. Gunakan versi pbj yang menulisnya."
+                f"Direktori data {path.parent} memakai format versi {version}, yang ditulis oleh versi mesin yang "
+                f"lebih baru; mesin ini hanya dapat membuka format sampai versi {FORMAT_VERSION}. Gunakan versi "
+                "pbj yang menulisnya."
             )
         if application_id != APPLICATION_ID:
             db.close()

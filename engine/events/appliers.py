@@ -672,4 +672,3 @@ class Appliers:
     # ================================================================== escalations
     def escalation(self, key: int, escalated: bool, thrower: ElementInstance) -> None:
         self._record("ESCALATION", "ESCALATED" if escalated else "NOT_ESCALATED", key, element=thrower)
-

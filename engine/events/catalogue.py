@@ -78,6 +78,4 @@ INCIDENT_RESOLVED = EventSpec(101, "INCIDENT", "RESOLVED")
 ESCALATION_ESCALATED = EventSpec(110, "ESCALATION", "ESCALATED")
 ESCALATION_NOT_ESCALATED = EventSpec(111, "ESCALATION", "NOT_ESCALATED")
 
-SPECS: dict[int, EventSpec] = {
-    spec.id: spec for spec in list(globals().values()) if isinstance(spec, EventSpec)
-}
+SPECS: dict[int, EventSpec] = {spec.id: spec for spec in list(globals().values()) if isinstance(spec, EventSpec)}

@@ -32,7 +32,7 @@ def decode_instant(code: Instant) -> datetime:
     if isinstance(code, int):
         return _EPOCH + code * _MICROSECOND
     micros, zone = code
-    moment = _EPOCH + micros * _MICROSECOND
+    moment: datetime = _EPOCH + int(micros) * _MICROSECOND
     if isinstance(zone, str):
         try:
             return moment.astimezone(ZoneInfo(zone))

@@ -135,8 +135,16 @@ class JournalingAppliers(Appliers):
         model: ProcessModel | None = None,
     ) -> ProcessDefinition:
         self.events.append(
-            [ev.PROCESS_CREATED.id, key, bpmn_process_id, version, resource_name, checksum, deployment_key,
-             encode_bytes(resource)]  # fmt: skip
+            [
+                ev.PROCESS_CREATED.id,
+                key,
+                bpmn_process_id,
+                version,
+                resource_name,
+                checksum,
+                deployment_key,
+                encode_bytes(resource),
+            ]
         )
         return super().process_created(
             key, bpmn_process_id, version, resource_name, checksum, deployment_key, resource, model
@@ -145,9 +153,7 @@ class JournalingAppliers(Appliers):
     def form_created(
         self, key: int, form_id: str, version: int, resource_name: str, checksum: str, schema: str, deployment_key: int
     ) -> None:
-        self.events.append(
-            [ev.FORM_CREATED.id, key, form_id, version, resource_name, checksum, schema, deployment_key]
-        )
+        self.events.append([ev.FORM_CREATED.id, key, form_id, version, resource_name, checksum, schema, deployment_key])
         super().form_created(key, form_id, version, resource_name, checksum, schema, deployment_key)
 
     def deployment_created(self, key: int) -> None:
@@ -157,8 +163,15 @@ class JournalingAppliers(Appliers):
     # ------------------------------------------------------------------ jobs
     def job_created(self, job: Job, inst: ElementInstance) -> None:
         self.events.append(
-            [ev.JOB_CREATED.id, job.key, inst.key, job.type, job.custom_headers, job.retries,
-             job.process_definition_version]  # fmt: skip
+            [
+                ev.JOB_CREATED.id,
+                job.key,
+                inst.key,
+                job.type,
+                job.custom_headers,
+                job.retries,
+                job.process_definition_version,
+            ]
         )
         super().job_created(job, inst)
 
@@ -205,9 +218,22 @@ class JournalingAppliers(Appliers):
     # ------------------------------------------------------------------ user tasks
     def user_task_created(self, task: UserTask, inst: ElementInstance) -> None:
         self.events.append(
-            [ev.USER_TASK_CREATED.id, task.key, inst.key, task.process_definition_version, task.name, task.assignee,
-             task.candidate_groups, task.candidate_users, task.due_date, task.follow_up_date, task.form_key,
-             task.external_form_reference, task.priority, task.custom_headers]  # fmt: skip
+            [
+                ev.USER_TASK_CREATED.id,
+                task.key,
+                inst.key,
+                task.process_definition_version,
+                task.name,
+                task.assignee,
+                task.candidate_groups,
+                task.candidate_users,
+                task.due_date,
+                task.follow_up_date,
+                task.form_key,
+                task.external_form_reference,
+                task.priority,
+                task.custom_headers,
+            ]
         )
         super().user_task_created(task, inst)
 
@@ -226,9 +252,17 @@ class JournalingAppliers(Appliers):
     # ------------------------------------------------------------------ timers
     def timer_created(self, timer: Timer) -> None:
         self.events.append(
-            [ev.TIMER_CREATED.id, timer.key, timer.process_definition_key, timer.process_instance_key,
-             timer.element_instance_key, timer.target_element_id, encode_instant(timer.due), timer.repetitions,
-             timer.cycle]  # fmt: skip
+            [
+                ev.TIMER_CREATED.id,
+                timer.key,
+                timer.process_definition_key,
+                timer.process_instance_key,
+                timer.element_instance_key,
+                timer.target_element_id,
+                encode_instant(timer.due),
+                timer.repetitions,
+                timer.cycle,
+            ]
         )
         super().timer_created(timer)
 
@@ -244,8 +278,16 @@ class JournalingAppliers(Appliers):
     # ------------------------------------------------------------------ messages
     def subscription_created(self, sub: MessageSubscription, host: ElementInstance) -> None:
         self.events.append(
-            [ev.SUBSCRIPTION_CREATED.id, sub.key, sub.message_name, sub.correlation_key, host.key,
-             sub.target_element_id, 1 if sub.interrupting else 0, encode_instant(sub.opened_at)]  # fmt: skip
+            [
+                ev.SUBSCRIPTION_CREATED.id,
+                sub.key,
+                sub.message_name,
+                sub.correlation_key,
+                host.key,
+                sub.target_element_id,
+                1 if sub.interrupting else 0,
+                encode_instant(sub.opened_at),
+            ]
         )
         super().subscription_created(sub, host)
 
@@ -259,9 +301,17 @@ class JournalingAppliers(Appliers):
 
     def message_published(self, message: Message, buffered: bool) -> None:
         self.events.append(
-            [ev.MESSAGE_PUBLISHED.id, message.key, message.name, message.correlation_key, message.variables,
-             message.message_id, encode_instant(message.published_at), encode_instant(message.expires_at),
-             1 if buffered else 0]  # fmt: skip
+            [
+                ev.MESSAGE_PUBLISHED.id,
+                message.key,
+                message.name,
+                message.correlation_key,
+                message.variables,
+                message.message_id,
+                encode_instant(message.published_at),
+                encode_instant(message.expires_at),
+                1 if buffered else 0,
+            ]
         )
         super().message_published(message, buffered)
 
@@ -276,9 +326,16 @@ class JournalingAppliers(Appliers):
 
     def signal_subscription_created(self, sub: SignalSubscription) -> None:
         self.events.append(
-            [ev.SIGNAL_SUBSCRIPTION_CREATED.id, sub.key, sub.signal_name, sub.process_definition_key,
-             sub.process_instance_key, sub.element_instance_key, sub.target_element_id,
-             1 if sub.interrupting else 0]  # fmt: skip
+            [
+                ev.SIGNAL_SUBSCRIPTION_CREATED.id,
+                sub.key,
+                sub.signal_name,
+                sub.process_definition_key,
+                sub.process_instance_key,
+                sub.element_instance_key,
+                sub.target_element_id,
+                1 if sub.interrupting else 0,
+            ]
         )
         super().signal_subscription_created(sub)
 
@@ -293,8 +350,15 @@ class JournalingAppliers(Appliers):
     # ------------------------------------------------------------------ incidents
     def incident_created(self, incident: Incident, inst: ElementInstance) -> None:
         self.events.append(
-            [ev.INCIDENT_CREATED.id, incident.key, inst.key, incident.error_type, incident.error_message,
-             incident.job_key, incident.phase]  # fmt: skip
+            [
+                ev.INCIDENT_CREATED.id,
+                incident.key,
+                inst.key,
+                incident.error_type,
+                incident.error_message,
+                incident.job_key,
+                incident.phase,
+            ]
         )
         super().incident_created(incident, inst)
 

@@ -1,5 +1,6 @@
 """Deploying BPMN processes and forms: checked whole before anything is stored, versioned together."""
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,12 +132,11 @@ class DeploymentProcessor:
                             f"without variables: {exc}"
                         )
                 for start_id in model.timer_starts:
-                    try:
+                    # a start timer whose expression needs variables cannot be scheduled (refused at deploy)
+                    with contextlib.suppress(ExpressionError):
                         start_timers[(model.bpmn_process_id, start_id)] = subscriptions.timer_schedule(
                             model.elements[start_id], {}
                         )
-                    except ExpressionError:
-                        pass  # a start timer whose expression needs variables cannot be scheduled (refused at deploy)
         if problems:
             raise InvalidArgumentError(_ERRORS + "\n".join(problems))
         return signal_names, start_timers

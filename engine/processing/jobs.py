@@ -173,12 +173,12 @@ class JobProcessor:
         self._w.job_completed(job, dict(variables))
         self.b.transitions.complete(inst)
 
-    def fail(
-        self, key: int, retries: int, error_message: str, backoff_ms: int, variables: Mapping[str, Any]
-    ) -> None:
+    def fail(self, key: int, retries: int, error_message: str, backoff_ms: int, variables: Mapping[str, Any]) -> None:
         job = self.job(key, "fail")
         if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
-            raise FailedPreconditionError(f"Expected to fail job with key '{key}', but it is in state '{job.state.value}'")
+            raise FailedPreconditionError(
+                f"Expected to fail job with key '{key}', but it is in state '{job.state.value}'"
+            )
         if backoff_ms < 0:
             raise InvalidArgumentError(
                 f"Expected to fail job with key '{key}' with a back-off of at least 0 ms, but it was {backoff_ms}"
@@ -228,4 +228,3 @@ class JobProcessor:
                 f"Expected to update the timeout of job with key '{key}', but it is not activated"
             )
         self._w.job_timeout_updated(job, after(self._now(), timeout_ms))
-

@@ -32,7 +32,9 @@ class MessageProcessor:
         if not name.strip():
             raise InvalidArgumentError("Expected a message name, but it is blank")
         if ttl_ms < 0:
-            raise InvalidArgumentError(f"Expected the time to live of the message to be at least 0 ms, but was {ttl_ms}")
+            raise InvalidArgumentError(
+                f"Expected the time to live of the message to be at least 0 ms, but was {ttl_ms}"
+            )
         now = self._now()
         if message_id:
             for m in self._messages.messages.values():

@@ -65,7 +65,9 @@ class ProcessInstanceProcessor:
         instances = self._state.instances
         pi = instances.process_instances.get(key)
         if pi is None or pi.state != "ACTIVE":
-            raise NotFoundError(f"Expected to cancel a process instance with key '{key}', but no such process was found")
+            raise NotFoundError(
+                f"Expected to cancel a process instance with key '{key}', but no such process was found"
+            )
         if pi.parent_process_instance_key is not None:
             top = pi
             while top.parent_process_instance_key is not None:

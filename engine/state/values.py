@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from engine.model import Kind, ProcessModel
 
+
 class ElementState(StrEnum):
     ACTIVATING = "ELEMENT_ACTIVATING"
     ACTIVATED = "ELEMENT_ACTIVATED"

@@ -57,7 +57,11 @@ async def test_the_gateway_waits_with_a_subscription_per_event(gw: Driver, engin
     engine.assert_that(pi).is_waiting_exactly_at("Race")
     [gateway] = engine.element_instances(pi, "Race")
     state = engine.engine
-    waits = (state.timers_of(gateway.key), state.subscriptions_of(gateway.key), state.signal_subscriptions_of(gateway.key))
+    waits = (
+        state.timers_of(gateway.key),
+        state.subscriptions_of(gateway.key),
+        state.signal_subscriptions_of(gateway.key),
+    )
     assert [len(keys) for keys in waits] == [1, 1, 1]
     assert gateway.bpmn_element_type == "EVENT_BASED_GATEWAY"
 

@@ -83,7 +83,8 @@ def job_of(name):
 
 
 def task_of(name):
-    return next(t.key for t in engine.user_tasks.values() if t.process_instance_key == keys[name] and t.state == "CREATED")
+    tasks = engine.user_tasks.values()
+    return next(t.key for t in tasks if t.process_instance_key == keys[name] and t.state == "CREATED")
 
 
 for name in ("selesai", "di-timer", "di-pesan", "di-tugas"):

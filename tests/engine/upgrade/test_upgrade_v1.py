@@ -43,7 +43,7 @@ def test_the_previous_release_s_data_directory_is_migrated_and_its_instances_fin
         assert {n: pi.state for n, pi in by_number.items()} == {
             "P-selesai": "COMPLETED",
             "P-dibatalkan": "TERMINATED",
-            **{n: "ACTIVE" for n in WAITING},
+            **dict.fromkeys(WAITING, "ACTIVE"),
         }
         last_key, last_position = engine.keys.last, engine.records[-1].position
         [incident] = [i for i in engine.incidents.values() if i.state is IncidentState.ACTIVE]
@@ -61,7 +61,7 @@ def test_the_previous_release_s_data_directory_is_migrated_and_its_instances_fin
             engine.publish_message("balasan", number, 0, "", {"balasan": "lengkap"})
         engine.clock.increase(timedelta(hours=3))
         engine.process_due()
-        assert {n: by_number[n].state for n in WAITING} == {n: "COMPLETED" for n in WAITING}
+        assert {n: by_number[n].state for n in WAITING} == dict.fromkeys(WAITING, "COMPLETED")
         assert not engine.jobs and not engine.timers and not engine.subscriptions
         assert not engine.messages  # the buffered message expired in the meantime
         created = [r.key for r in engine.records if r.position > last_position and r.intent == "ELEMENT_ACTIVATING"]
