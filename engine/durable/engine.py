@@ -203,7 +203,10 @@ class DurableEngine(Engine):
             self._durable_queue_logged = True
         if replayed and take_snapshot:
             log.info("Status mesin proses dipulihkan: %d perintah dari log di %s diterapkan", replayed, store.data_dir)
-            self.snapshot()
+            try:
+                self.snapshot()
+            except StorageError as exc:  # the disk is still full: the log holds everything, the next one tries again
+                log.warning("Snapshot setelah pemulihan tidak dapat disimpan: %s", exc)
 
     def _migrate(self) -> None:
         """A data directory of an earlier format (engine/durable/migrations.py): its state read and written again as
