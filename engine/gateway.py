@@ -34,6 +34,9 @@ GATEWAY_VERSION = "8.8.0"
 TENANT = "<default>"
 DEFAULT_LONG_POLL_MS = 10_000
 DEFAULT_RESULT_TIMEOUT_MS = 15_000
+# what one message to a client may hold: gRPC clients' default inbound limit (pyzeebe, the Java and JS clients); a
+# batch of jobs is cut to fit, as Zeebe's gateway does, instead of the client failing with RESOURCE_EXHAUSTED
+CLIENT_MESSAGE_LIMIT = 4 * 1024 * 1024
 
 _STATUS = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
@@ -96,7 +99,7 @@ def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
         worker=job.worker,
         retries=job.retries,
         deadline=to_millis(job.deadline) if job.deadline else 0,
-        variables=_json(activated.variables),
+        variables=activated.variables_json if activated.variables_json is not None else _json(activated.variables),
         tenantId=TENANT,
     )
 
@@ -272,7 +275,12 @@ class GatewayService(pb_grpc.GatewayServicer):
             while True:
                 try:
                     jobs = engine.activate_jobs(
-                        request.type, request.worker, request.timeout, request.maxJobsToActivate, fetch
+                        request.type,
+                        request.worker,
+                        request.timeout,
+                        request.maxJobsToActivate,
+                        fetch,
+                        CLIENT_MESSAGE_LIMIT,
                     )
                 except EngineError as exc:
                     await context.abort(_status_of(exc), str(exc))
@@ -299,7 +307,7 @@ class GatewayService(pb_grpc.GatewayServicer):
         """Pushes jobs to the worker as they become activatable, until the client closes the stream."""
         try:
             stream = self.engine.open_job_stream(
-                request.type, request.worker, request.timeout, list(request.fetchVariable)
+                request.type, request.worker, request.timeout, list(request.fetchVariable), CLIENT_MESSAGE_LIMIT
             )
         except EngineError as exc:
             await context.abort(_status_of(exc), str(exc))

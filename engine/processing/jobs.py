@@ -91,8 +91,9 @@ class JobProcessor:
         max_bytes: int | None = None,
     ) -> list[ActivatedJob]:
         """Activates up to `max_jobs` jobs of the type, oldest first; with `max_bytes`, only as many as one message
-        of that size holds, as Zeebe: the batch stops at the first job that does not fit, and a job that alone does
-        not fit gets a MESSAGE_SIZE_EXCEEDED incident instead of being activated."""
+        of that size holds, as Zeebe: the batch stops at the first job that does not fit (it stays activatable for the
+        next request), and a job that alone does not fit gets a MESSAGE_SIZE_EXCEEDED incident instead of being
+        activated."""
         out: list[ActivatedJob] = []
         used = 0
         for job in self._jobs.activatable(job_type, self._now())[:max_jobs]:
@@ -102,9 +103,10 @@ class JobProcessor:
                 continue
             text = _json(variables)
             size = job_message_size(job, worker, text)
+            if size > max_bytes:  # never receivable: an incident, and the batch goes on with the next job
+                self._too_large(job, size)
+                continue
             if used + size > max_bytes:
-                if not out:
-                    self._too_large(job, size)
                 break
             used += size
             out.append(self._activate(job, worker, timeout_ms, variables, text))
