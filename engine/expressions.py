@@ -23,7 +23,12 @@ class Expressions:
         self.feel = feel
 
     def check(self, expression: str) -> str | None:
-        """Returns why a FEEL expression (without "=") cannot be parsed, or None."""
+        """Returns why a FEEL expression (without "=") cannot be parsed, or None. Bounded: an evaluator that can
+        check within a time limit (FeelinEvaluator.check) does; a costly expression does not hold a deployment."""
+        check = getattr(self.feel, "check", None)
+        if check is not None:
+            problem: str | None = check(expression, CHECK_INSTANT)
+            return problem
         try:
             self.feel.evaluate(expression, {}, CHECK_INSTANT)
         except FeelError as exc:

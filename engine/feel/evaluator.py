@@ -31,6 +31,9 @@ from engine.feel.fastpath import fast_evaluate, json_number
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
 DEFAULT_TIMEOUT: Final = 10.0
+# a deploy-time check runs each expression this long at most: a syntax error shows at once, and an expression that
+# runs longer has parsed (a deployment with costly conditions is checked in a bounded time, not held for their run)
+CHECK_TIMEOUT: Final = 0.2
 DEFAULT_MEMORY_LIMIT: Final = 512 * 1024 * 1024
 DEFAULT_SOFT_MEMORY_LIMIT: Final = 32 * 1024 * 1024
 
@@ -107,6 +110,10 @@ _open_evaluators: "weakref.WeakSet[FeelinEvaluator]" = weakref.WeakSet()
 atexit.register(_close_open_evaluators)
 
 
+class _StillRunning(Exception):  # noqa: N818 - an outcome of a limited evaluation, not an error
+    """A limited evaluation was stopped at its time limit."""
+
+
 class FeelinEvaluator:
     """The FeelEvaluator over feelin in mini-racer.
 
@@ -155,6 +162,23 @@ class FeelinEvaluator:
         zone, fallback_zone = _clock_zones(now)
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
+    def check(self, expression: str, now: datetime) -> str | None:
+        """Why `expression` cannot be evaluated (a syntax error, an unstorable result), or None; an evaluation still
+        running after CHECK_TIMEOUT is stopped and counts as parsed."""
+        try:
+            self.evaluate_limited(expression, {}, now, CHECK_TIMEOUT)
+        except _StillRunning:
+            return None
+        except FeelError as exc:
+            return str(exc)
+        return None
+
+    def evaluate_limited(
+        self, expression: str, context: Mapping[str, Any], now: datetime, timeout: float
+    ) -> FeelResult:
+        zone, fallback_zone = _clock_zones(now)
+        return self._evaluate_in_v8(expression, context, now, zone, fallback_zone, timeout)
+
     # -- the rest ------------------------------------------------------------------------------
 
     def cache_size(self) -> int:
@@ -201,7 +225,13 @@ class FeelinEvaluator:
         return self._v8().eval(code, timeout_sec=self._timeout)
 
     def _evaluate_in_v8(
-        self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
+        self,
+        expression: str,
+        context: Mapping[str, Any],
+        now: datetime,
+        zone: str,
+        fallback_zone: str,
+        timeout: float | None = None,
     ) -> FeelResult:
         try:
             variables = json.dumps(
@@ -219,8 +249,10 @@ class FeelinEvaluator:
         )
         racer = self._v8()
         try:
-            answer = racer.eval(code, timeout_sec=self._timeout)
+            answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
         except JSTimeoutException:
+            if timeout is not None:
+                raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
             ) from None
