@@ -55,6 +55,23 @@ _PROCESS = Kind.PROCESS
 _ESP = Kind.EVENT_SUB_PROCESS
 
 
+def _index_add(index: dict[int, set[int]], host: int, key: int) -> None:
+    """Notes `key` among what the element instance `host` waits on (its timers, its subscriptions)."""
+    keys = index.get(host)
+    if keys is None:
+        index[host] = {key}
+    else:
+        keys.add(key)
+
+
+def _index_discard(index: dict[int, set[int]], host: int, key: int) -> None:
+    keys = index.get(host)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del index[host]
+
+
 class Appliers:
     def __init__(self, state: EngineState, load_model: ModelLoader) -> None:
         self._state = state
@@ -544,26 +561,16 @@ class Appliers:
     def timer_created(self, timer: Timer) -> None:
         timers = self._timers
         timers.timers[timer.key] = timer
-        host = timer.element_instance_key
-        if host is not None:
-            keys = timers.by_element.get(host)
-            if keys is None:
-                timers.by_element[host] = {timer.key}
-            else:
-                keys.add(timer.key)
+        if timer.element_instance_key is not None:
+            _index_add(timers.by_element, timer.element_instance_key, timer.key)
         self._schedule(timer.due, due_kinds.TIMER, timer.key)
         self._record("TIMER", "CREATED", timer.key, pi=timer.process_instance_key)
 
     def _drop_timer(self, timer: Timer) -> None:
         timers = self._timers
         timers.timers.pop(timer.key, None)
-        host = timer.element_instance_key
-        if host is not None:
-            keys = timers.by_element.get(host)
-            if keys is not None:
-                keys.discard(timer.key)
-                if not keys:
-                    del timers.by_element[host]
+        if timer.element_instance_key is not None:
+            _index_discard(timers.by_element, timer.element_instance_key, timer.key)
 
     def timer_canceled(self, timer: Timer) -> None:
         self._drop_timer(timer)
@@ -583,21 +590,13 @@ class Appliers:
     def subscription_created(self, sub: MessageSubscription, host: ElementInstance) -> None:
         messages = self._messages
         messages.subscriptions[sub.key] = sub
-        keys = messages.by_element.get(host.key)
-        if keys is None:
-            messages.by_element[host.key] = {sub.key}
-        else:
-            keys.add(sub.key)
+        _index_add(messages.by_element, host.key, sub.key)
         self._record("PROCESS_MESSAGE_SUBSCRIPTION", "CREATED", sub.key, element=host)
 
     def subscription_deleted(self, sub: MessageSubscription) -> None:
         messages = self._messages
         messages.subscriptions.pop(sub.key, None)
-        keys = messages.by_element.get(sub.element_instance_key)
-        if keys is not None:
-            keys.discard(sub.key)
-            if not keys:
-                del messages.by_element[sub.element_instance_key]
+        _index_discard(messages.by_element, sub.element_instance_key, sub.key)
         self._record("PROCESS_MESSAGE_SUBSCRIPTION", "DELETED", sub.key, pi=sub.process_instance_key)
 
     def subscription_correlated(self, sub: MessageSubscription, message: Message, host: ElementInstance) -> None:
@@ -623,25 +622,15 @@ class Appliers:
     def signal_subscription_created(self, sub: SignalSubscription) -> None:
         signals = self._signals
         signals.subscriptions[sub.key] = sub
-        host = sub.element_instance_key
-        if host is not None:
-            keys = signals.by_element.get(host)
-            if keys is None:
-                signals.by_element[host] = {sub.key}
-            else:
-                keys.add(sub.key)
+        if sub.element_instance_key is not None:
+            _index_add(signals.by_element, sub.element_instance_key, sub.key)
         self._record("SIGNAL_SUBSCRIPTION", "CREATED", sub.key, pi=sub.process_instance_key)
 
     def signal_subscription_deleted(self, sub: SignalSubscription) -> None:
         signals = self._signals
         signals.subscriptions.pop(sub.key, None)
-        host = sub.element_instance_key
-        if host is not None:
-            keys = signals.by_element.get(host)
-            if keys is not None:
-                keys.discard(sub.key)
-                if not keys:
-                    del signals.by_element[host]
+        if sub.element_instance_key is not None:
+            _index_discard(signals.by_element, sub.element_instance_key, sub.key)
         self._record("SIGNAL_SUBSCRIPTION", "DELETED", sub.key, pi=sub.process_instance_key)
 
     def signal_subscription_triggered(self, key: int, host: ElementInstance) -> None:
