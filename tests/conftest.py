@@ -2,10 +2,12 @@
 `--engine` backend option; the workers' logging set up once, as the services do it, on stderr."""
 
 import sys
+from collections.abc import AsyncIterator
 from typing import TextIO, cast
 
 import pytest
 
+from tests.workers.harness import MailSink
 from workers.logging import configure_logging
 
 pytest_plugins = ["engine.testing.pytest_plugin", "tests.backends.plugin"]
@@ -26,3 +28,12 @@ def _workers_log_to_stderr() -> None:
     """Workers running inside a test log warnings to stderr, like an unconfigured `pbj` command; structlog's own
     default is stdout, where the `pbj` commands under test write their results."""
     configure_logging("WARNING", "console", cast(TextIO, _CurrentStderr()))
+
+
+@pytest.fixture
+async def mail_sink() -> AsyncIterator[MailSink]:
+    """A running loopback SMTP server that keeps every message."""
+    sink = MailSink()
+    await sink.start()
+    yield sink
+    await sink.stop()

@@ -15,7 +15,6 @@ from tests.engine.bpmn_harness import (
     catch,
     end,
     flow,
-    gw_fixture,  # noqa: F401
     io,
     message,
     message_ref,

@@ -13,7 +13,6 @@ from tests.engine.bpmn_harness import (
     error,
     error_ref,
     fork,
-    gw_fixture,  # noqa: F401
     message,
     message_ref,
     service,

@@ -9,7 +9,6 @@ from tests.engine.bpmn_harness import (
     end,
     flow,
     fork,
-    gw_fixture,  # noqa: F401
     inclusive,
     service,
     start,
