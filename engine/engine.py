@@ -92,6 +92,7 @@ class Engine:
         self._appliers = self._make_appliers(self.state)
         self._steps = Steps()
         self._steps.resume = self.resume_steps
+        self._steps.overrun = self.expressions.overrun
         self._behaviors = build_behaviors(self.state, self._appliers, self.expressions, self._steps)
         self._processors = Processors(self._behaviors)
         self._deployments = DeploymentProcessor(self._behaviors, self._deploy_parser)
@@ -144,6 +145,7 @@ class Engine:
             return action()
         self._before_command()
         self.commands += 1
+        self.expressions.new_turn()
         state.instant = self.clock.now()
         failure: BaseException | None = None
         result = None

@@ -21,6 +21,10 @@ from typing import Any
 MAX_STEPS_PER_TURN = 1_000
 
 
+def _never() -> bool:
+    return False
+
+
 class Interrupt(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside a step to stop it: an incident was created and the element waits for its resolution."""
 
@@ -37,6 +41,8 @@ class Steps:
         self.methods: dict[str, Callable[..., Any]] = {}  # the registered step methods, by name
         self.resume: Callable[[], None] | None = None  # runs the deferred steps as a command (set by the engine)
         self.defer_hook: Callable[[], bool] | None = None
+        # whether the turn has spent its time otherwise (FEEL, engine/expressions.py): the rest goes to a later turn
+        self.overrun: Callable[[], bool] = _never
 
     def __bool__(self) -> bool:
         """Whether steps are queued."""
@@ -55,11 +61,12 @@ class Steps:
         self.running = True
         queue = self.queue
         budget = MAX_STEPS_PER_TURN
+        overrun = self.overrun
         try:
             while queue:
                 try:
                     while queue:
-                        if budget <= 0:
+                        if budget <= 0 or overrun():
                             if self.defer():
                                 return
                             budget = MAX_STEPS_PER_TURN  # no event loop to yield to: run on
