@@ -30,8 +30,8 @@ import grpc
 from pyzeebe import ZeebeWorker, create_insecure_channel
 
 from engine.durable import DurableError
+from engine.embedded import EmbeddedEngine
 from engine.errors import EngineError
-from engine.testing.embedded import EmbeddedEngine
 from pbj.invocation import program
 from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
 from workers.errors import SettingsError, WorkersError
