@@ -26,12 +26,12 @@ KALTIM = Settings.from_env({}).working_time.calendar(RequestKind.ADMIN_PPE)
 KALBAR = Settings.from_env({}).working_time.calendar(RequestKind.PPBJ)
 
 
-def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)  # type: ignore[misc]
+def wita(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=WITA)
 
 
-def wib(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WIB)  # type: ignore[misc]
+def wib(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=WIB)
 
 
 def test_each_province_counts_in_its_own_zone_with_the_default_office_hours() -> None:
