@@ -38,6 +38,8 @@ class Standard:
     row: int | None = None
     performer: str | None = None
     expiry: str | None = None
+    activity: str | None = None
+    """The SOP row's Kegiatan (the timer's `slaKegiatan`), as reminders and reports name the step."""
 
     @property
     def performer_label(self) -> str | None:
@@ -82,6 +84,7 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
             outputs = _outputs(event)
             row = outputs.get("slaBarisSop")
             performer = outputs.get("slaPelaksana")
+            activity = outputs.get("slaKegiatan")
             step = Standard(
                 element_id=attached,
                 name=step.name,
@@ -90,6 +93,7 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
                 row=row if isinstance(row, int) else None,
                 performer=performer if isinstance(performer, str) else None,
                 expiry=step.expiry,
+                activity=activity if isinstance(activity, str) else None,
             )
         elif event.get("cancelActivity") != "false":
             step = Standard(**{**step.__dict__, "expiry": duration.strip()})
