@@ -12,7 +12,7 @@ Definitions, for a period of whole days in the province's zone and an SOP:
   working time between its start and its end (`WorkingCalendar.elapsed`). A multi-instance step counts as its body
   (one instance however many systems it activates), as its SLA timer does.
 - *Done* (`selesai`): instances COMPLETED with their end inside the period. *Within the standard*
-  (`dalamStandar`): done with working time ≤ the standard. *Running* (`berjalan`): started before the cut-off (the
+  (`dalamStandar`): done with working time ≤ the standard. *Running* (`berjalan`): started by the cut-off (the
   period's end, or the report's instant if earlier) and not ended by then; *running over* the standard when their
   working time up to the cut-off exceeds it. *Breaches* (`pelanggaran`) = done over the standard + running over it.
   Terminated instances (a request expired while the step waited) are neither done nor running.
@@ -21,7 +21,7 @@ Definitions, for a period of whole days in the province's zone and an SOP:
   x⌊h⌋₊₁) – Excel's PERCENTILE.INC / PERSENTIL.INC and numpy's default, so a bureau head can check them in a
   spreadsheet; the median is the 50th percentile (the mean of the two middle values for an even count).
 - A request is *done* in the period when its last element ended inside it with none still active, *running* when
-  it started before the cut-off and had not ended by then. Its working time runs from its first element's start to
+  it started by the cut-off and had not ended by then. Its working time runs from its first element's start to
   its end (or the cut-off); it is *within the standard* when none of its steps breached. The same figures as for a
   step summarise the requests.
 
@@ -256,7 +256,7 @@ def build_report(
 
     for key, elements in by_request.items():
         first_start = min(element.started for element in elements)
-        if first_start >= cutoff:
+        if first_start > cutoff:
             continue
         still_active = any(element.state == ACTIVE or element.ended is None for element in elements)
         last_end = None if still_active else max(element.ended for element in elements if element.ended)
@@ -267,7 +267,7 @@ def build_report(
         steps_done = steps_within = breaches = 0
         for element in elements:
             standard = _standard_of(element, standards)
-            if standard is None or standard.duration is None or element.started >= cutoff:
+            if standard is None or standard.duration is None or element.started > cutoff:
                 continue
             limit = _limit(calendar, element.started, standard.duration)
             row_key = (element.element_id, standard.duration)
