@@ -153,9 +153,13 @@ class OfficeHours:
         parts = []
         for index, intervals in enumerate(self.days):
             if intervals:
-                hours = ",".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in intervals)
+                hours = ",".join(f"{_clock_text(start)}-{_clock_text(end)}" for start, end in intervals)
                 parts.append(f"{DAY_NAMES[index][:3]} {hours}")
         return "; ".join(parts)
+
+
+def _clock_text(clock: time) -> str:
+    return "24:00" if clock == time.max else f"{clock:%H:%M}"
 
 
 def _day_set(text: str) -> list[int]:

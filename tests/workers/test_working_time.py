@@ -5,6 +5,8 @@ for Kalimantan Barat)."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workers.domain import WIB, WITA, RequestKind
 from workers.errors import SettingsError
@@ -180,6 +182,8 @@ def test_office_hours_and_closed_days_notation() -> None:
     """Full day names, lists, 24:00 and ranges of dates are understood."""
     hours = OfficeHours.parse("Senin, Rabu 08:00-24:00; sabtu 09:00-12:00")
     assert [bool(day) for day in hours.days] == [True, False, True, False, False, True, False]
+    assert str(hours) == "Sen 08:00-24:00; Rab 08:00-24:00; Sab 09:00-12:00"
+    assert OfficeHours.parse(str(hours)) == hours
     calendar = WorkingCalendar(zone=WIB, office_hours=hours)
     assert calendar.deadline(wib(2026, 3, 2, 23, 50), "PT20M") == wib(2026, 3, 4, 8, 10)
     assert parse_closed_days("2026-12-30..2027-01-02, 2026-12-31") == {
@@ -191,3 +195,22 @@ def test_office_hours_and_closed_days_notation() -> None:
     assert len(parse_closed_days(f"2026-01-01..{date(2026, 1, 1) + timedelta(days=MAX_CLOSED_DAYS - 1)}")) == (
         MAX_CLOSED_DAYS
     )
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    minutes=st.integers(min_value=1, max_value=60 * 200),
+    province=st.sampled_from([RequestKind.ADMIN_PPE, RequestKind.PPBJ]),
+)
+def test_every_deadline_lies_in_office_hours_and_is_exactly_the_standard_away(
+    start: datetime, minutes: int, province: RequestKind
+) -> None:
+    """For any start and any standard time in minutes: the deadline falls inside (or at the close of) a working
+    period of a working day – so no reminder is due at night, at a weekend or on a holiday – and exactly the
+    standard's working time lies between start and deadline."""
+    calendar = KALTIM if province is RequestKind.ADMIN_PPE else KALBAR
+    begun = start.replace(tzinfo=calendar.zone)
+    deadline = calendar.deadline(begun, f"PT{minutes}M")
+    assert any(opens < deadline <= closes for opens, closes in calendar.working_periods(deadline.date()))
+    assert calendar.elapsed(begun, deadline) == timedelta(minutes=minutes)
