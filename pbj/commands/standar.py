@@ -76,11 +76,17 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
     for event in root.iterfind(".//bpmn:boundaryEvent", _NS):
         duration = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=_NS)
         attached = event.get("attachedToRef")
+        timer_id = event.get("id") or ""
+        is_sla_timer = event.get("cancelActivity") == "false" and timer_id.endswith("SlaTimer")
+        if duration is None and is_sla_timer and event.find("bpmn:timerEventDefinition/bpmn:timeDate", _NS) is not None:
+            # a timer at its working-time deadline (`timeDate` = `slaBatasWaktuKerja`): the standard time is the
+            # literal of its `slaBatasWaktu` output (docs/processes-design.md, "Standard times in working time")
+            literal = _outputs(event).get("slaBatasWaktu")
+            duration = literal if isinstance(literal, str) else None
         if duration is None or not attached:
             continue
         step = found.get(attached) or Standard(element_id=attached, name=names.get(attached))
-        timer_id = event.get("id") or ""
-        if event.get("cancelActivity") == "false" and timer_id.endswith("SlaTimer"):
+        if is_sla_timer:
             outputs = _outputs(event)
             row = outputs.get("slaBarisSop")
             performer = outputs.get("slaPelaksana")

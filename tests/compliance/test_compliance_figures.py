@@ -271,3 +271,15 @@ def test_bad_period_and_history_are_refused_in_indonesian() -> None:
         ElementRecord.from_rest({"elementId": PERIKSA, "processInstanceKey": "1", "state": "ACTIVE"})
     with pytest.raises(ComplianceError, match="tidak lengkap atau tidak sah"):
         ElementRecord.from_rest({"elementId": PERIKSA, "processInstanceKey": "1", "state": "ACTIVE", "startDate": "x"})
+
+
+def test_standards_are_read_the_same_from_timers_at_their_working_time_deadline() -> None:
+    """Once the SLA timers take `timeDate` = `slaBatasWaktuKerja`, the standard time is read from the timer's
+    `slaBatasWaktu` output: the report's rows stay the same."""
+    xml = (ROOT / "bpmn" / "registrasi-admin-ppe.bpmn").read_text()
+    rewired = xml.replace(
+        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=slaBatasWaktuKerja</bpmn:timeDate>',
+    )
+    assert rewired.count("=slaBatasWaktuKerja") == 3
+    assert read_standards(rewired) == STANDARDS[""]
