@@ -5,9 +5,10 @@ with a byte-order mark, `;` between columns and a decimal comma, which is how a 
 a CSV without an import dialog. Working times in minutes with two decimals, shares in percent with two decimals,
 instants in the province's zone (`06-03-2026 16.25 WITA`); an empty cell where there is no value (no step done).
 
-XLSX (openpyxl): one workbook with the sheets `Per Langkah`, `Per Permohonan` and `Keterangan` (the SOP, province,
-period, the instant of the report and how the figures are defined); numbers stay numbers (minutes shown with two
-decimals, shares as percentages), instants are the province's wall time.
+XLSX (openpyxl): one workbook with the sheets `Per Langkah` (with a bar chart of the share within the standard per
+step, below the table), `Per Permohonan` and `Keterangan` (the SOP, province, period, the instant of the report and
+how the figures are defined); numbers stay numbers (minutes shown with two decimals, shares as percentages),
+instants are the province's wall time.
 """
 
 import csv
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -106,6 +108,7 @@ def workbook_bytes(report: ComplianceReport) -> bytes:
     assert isinstance(steps, Worksheet)
     steps.title = "Per Langkah"
     _sheet(steps, STEP_HEADINGS, step_rows(report), percent_column=STEP_HEADINGS.index("Persentase Dalam Standar (%)"))
+    _share_chart(steps, rows=len(report.steps))
     requests = workbook.create_sheet("Per Permohonan")
     _sheet(requests, REQUEST_HEADINGS, [_naive_times(row) for row in request_rows(report)], percent_column=None)
     about = workbook.create_sheet("Keterangan")
@@ -168,6 +171,27 @@ def _csv_cell(value: object, zone_name: str, *, percent: bool) -> str:
     if isinstance(value, float):
         return f"{value * 100 if percent else value:.2f}".replace(".", ",")
     return str(value)
+
+
+def _share_chart(sheet: Worksheet, *, rows: int) -> None:
+    """A bar chart of the share within the standard per step, beside the table, to paste into a report."""
+    if rows == 0:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Persentase langkah selesai dalam waktu standar"
+    chart.y_axis.title = "Dalam standar"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 1
+    chart.legend = None
+    chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told otherwise
+    chart.y_axis.delete = False
+    share = STEP_HEADINGS.index("Persentase Dalam Standar (%)") + 1
+    chart.add_data(Reference(sheet, min_col=share, min_row=1, max_row=rows + 1), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=STEP_HEADINGS.index("Kegiatan") + 1, min_row=2, max_row=rows + 1))
+    chart.width, chart.height = 22, 2 + rows * 1.2
+    sheet.add_chart(chart, f"A{rows + 4}")
 
 
 def _naive_times(row: list[object]) -> list[object]:

@@ -5,6 +5,7 @@ those of the committed diagram (`read_standards`), the working time that of the 
 
 import csv
 import io
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,11 @@ def test_the_xlsx_carries_the_same_figures(report: Any) -> None:
         1,
     ]
     assert len(requests) == 1 + 9
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes(report))) as package:
+        [chart] = [name for name in package.namelist() if name.startswith("xl/charts/chart")]
+        chart_xml = package.read(chart).decode()
+    assert "'Per Langkah'!$H$2:$H$7" in chart_xml  # the share of rows 2–8, the summary row left out
+    assert "'Per Langkah'!$B$2:$B$7" in chart_xml
     about = {str(row[0]): row[1] for row in workbook["Keterangan"].iter_rows(max_row=4, values_only=True)}
     assert about == {
         "SOP": "Registrasi Admin PPE",
