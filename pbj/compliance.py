@@ -29,6 +29,7 @@ Versions: each instance is measured against the standard of its own process defi
 changed between versions gets one row per standard.
 """
 
+import asyncio
 import json
 import math
 from collections import defaultdict
@@ -370,7 +371,8 @@ async def fetch_report(
     rest: CamundaRest, kind: RequestKind, calendar: WorkingCalendar, period: Period, as_of: datetime
 ) -> ComplianceReport:
     """The figures from the engine's history over `/v2`: every element instance of the SOP's process (all pages),
-    the standards of each deployed version it ran on, and the request numbers."""
+    the standards of each deployed version it ran on, and the request numbers; the figures are computed in a
+    thread, so a long history does not hold up the caller's event loop."""
     items = await rest.search("element-instances", {"processDefinitionId": kind.process_id})
     reader = Standards(rest)
     standards = {
@@ -385,7 +387,8 @@ async def fetch_report(
             continue
         if isinstance(value, str) and variable.get("processInstanceKey") is not None:
             numbers[str(variable["processInstanceKey"])] = value
-    return build_report(kind, calendar, period, as_of, items, standards, numbers)
+    # a year of history is thousands of elements, each a few calendar days: computed off the event loop
+    return await asyncio.to_thread(build_report, kind, calendar, period, as_of, items, standards, numbers)
 
 
 def minutes(value: timedelta | None) -> float | None:
