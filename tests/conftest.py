@@ -5,8 +5,11 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TextIO, cast
 
+import grpc
 import pytest
 
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_harness import Driver, driving
 from tests.workers.harness import MailSink
 from workers.logging import configure_logging
 
@@ -37,3 +40,10 @@ async def mail_sink() -> AsyncIterator[MailSink]:
     await sink.start()
     yield sink
     await sink.stop()
+
+
+@pytest.fixture
+async def gw(engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel) -> AsyncIterator[Driver]:
+    """The Driver of one test: deploys, starts and drives instances through the gateway."""
+    async with driving(engine, zeebe_channel) as driver:
+        yield driver
