@@ -185,34 +185,31 @@ class SubscriptionBehavior:
         if inst.loop_counter is not None or not node.boundary_events:
             return []  # the boundary events of a multi-instance activity belong to its body
         model = self._definitions[inst.process_definition_key].model
-        timers: list[Callable[[], None]] = []
-        messages: list[Callable[[], None]] = []
-        signals: list[Callable[[], None]] = []
+        by_type: dict[EventType, list[Callable[[], None]]] = {EventType.TIMER: [], EventType.MESSAGE: [],
+                                                               EventType.SIGNAL: []}  # fmt: skip
         for boundary_id in node.boundary_events:
             boundary = model.elements[boundary_id]
             assert boundary.event is not None
-            if boundary.event.type is EventType.TIMER:
-                due, repetitions, cycle = self.timer_schedule(boundary, context)
-                timers.append(
-                    functools.partial(
-                        self.add_timer, boundary.id, inst, inst.process_definition_key, due, repetitions, cycle
-                    )
-                )
-            elif boundary.event.type is EventType.MESSAGE:
-                name, key = self.subscription_target(boundary, context)
-                messages.append(
-                    functools.partial(
-                        self.open_subscription, inst, boundary.id, name, key, interrupting=boundary.cancel_activity
-                    )
-                )
-            elif boundary.event.type is EventType.SIGNAL:
-                signal = self.signal_name(boundary, context)
-                signals.append(
-                    functools.partial(
-                        self.open_signal_subscription, inst, boundary.id, signal, interrupting=boundary.cancel_activity
-                    )
-                )
-        return timers + messages + signals
+            if boundary.event.type in by_type:
+                by_type[boundary.event.type].append(self.opener(inst, boundary, context, boundary.cancel_activity))
+        return by_type[EventType.TIMER] + by_type[EventType.MESSAGE] + by_type[EventType.SIGNAL]
+
+    def opener(
+        self, inst: ElementInstance, event: FlowNode, context: dict[str, Any], interrupting: bool
+    ) -> Callable[[], None]:
+        """What opening the wait of a timer, message or signal event hosted by `inst` takes, evaluated now (raises
+        ExpressionError); call it to open the wait."""
+        assert event.event is not None
+        if event.event.type is EventType.TIMER:
+            due, repetitions, cycle = self.timer_schedule(event, context)
+            return functools.partial(
+                self.add_timer, event.id, inst, inst.process_definition_key, due, repetitions, cycle
+            )
+        if event.event.type is EventType.MESSAGE:
+            name, key = self.subscription_target(event, context)
+            return functools.partial(self.open_subscription, inst, event.id, name, key, interrupting=interrupting)
+        signal = self.signal_name(event, context)
+        return functools.partial(self.open_signal_subscription, inst, event.id, signal, interrupting=interrupting)
 
     def open_boundary_events(self, inst: ElementInstance, node: FlowNode, context: dict[str, Any]) -> None:
         for open_ in self.boundary_opens(inst, node, context):
