@@ -520,3 +520,17 @@ async def test_a_timer_boundary_under_the_controlled_clock_cancels_the_job(
     error = await rpc_error(gateway.CompleteJob(pb.CompleteJobRequest(jobKey=job.key)))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert f"'{job.key}'" in (error.details() or "")
+
+
+async def test_negative_back_offs_and_time_outs_are_invalid_argument(
+    engine: EmbeddedEngine, gateway: Any, simple: None
+) -> None:
+    """A job cannot come back before it failed, nor fall due before it was activated: negative values are refused
+    and the job is left as it was."""
+    await create(gateway, "simple")
+    job = await activate_one(gateway, "do-work")
+    failing = gateway.FailJob(pb.FailJobRequest(jobKey=job.key, retries=2, errorMessage="x", retryBackOff=-1))
+    assert (await rpc_error(failing)).code() is grpc.StatusCode.INVALID_ARGUMENT
+    updating = gateway.UpdateJobTimeout(pb.UpdateJobTimeoutRequest(jobKey=job.key, timeout=-1))
+    assert (await rpc_error(updating)).code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert engine.engine.jobs[job.key].state is JobState.ACTIVATED
