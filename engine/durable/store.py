@@ -2,14 +2,15 @@
 
 Layout of `DIR`:
 
-    engine.sqlite3        the database: `meta` (the clock's pin and offset), `log` (the commands since the
-                          snapshot, one row each), `snapshot` (the engine state at one log position) and
-                          `history` (the element-instance history's sealed chunks, each stored once)
+    engine.sqlite3        the database: `meta` (the clock's pin and offset, JSON), `log` (one row per command
+                          since the snapshot: its events, JSON), `snapshot` (the engine state at one log position,
+                          a JSON document) and `history` (the history's sealed chunks, JSON, each stored once)
     engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
     engine.lock           held (flock) by the running engine; its pid is written in it
 
 The file format is versioned by SQLite's `user_version` (FORMAT_VERSION) and marked as ours by its
-`application_id`; anything else is refused rather than guessed at.
+`application_id`. An earlier format listed in FORMATS_MIGRATED is opened and rewritten by the engine's first
+snapshot (engine/durable/migrations.py); anything else is refused rather than guessed at.
 """
 
 import contextlib

@@ -1,5 +1,5 @@
 """The engine's state: typed stores (one module each) holding the values of values.py, changed only by applying
-events (engine/events); readers get read-only views (engine/state/view.py)."""
+events (engine/events); readers get read-only views (the Engine's properties, engine/engine.py)."""
 
 from engine.state.engine_state import EngineState
 from engine.state.keys import KEY_BASE, KeyGenerator

@@ -1,5 +1,5 @@
 """The values the engine's state holds, addressed by key: what the appliers create and change (engine/events),
-and what readers (the gateway, REST, the test API) get through the read-only views of engine/state/view.py."""
+and what readers (the gateway, REST, the test API) get through the Engine's read-only views (engine/engine.py)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
