@@ -13,6 +13,7 @@ import pytest
 
 from engine.durable import DurableEngine, DurableError, StorageError, open_durable_engine
 from engine.durable.engine import COMMANDS, KEY_TAKING_READS
+from engine.durable.store import Store
 from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import EngineError
@@ -270,6 +271,35 @@ async def test_disk_full_a_refused_command_leaves_nothing_visible_and_the_restar
         assert list(recovered.process_instances) == [acknowledged]
         created = recovered.create_process_instance(bpmn_process_id="child", variables={"id": 3}).key
         assert created > acknowledged
+    finally:
+        recovered.close()
+
+
+async def test_a_restart_with_the_disk_still_full_recovers_and_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restarted while the disk is still full (nothing can be written: not the snapshot after the recovery, not a
+    command), the engine recovers what was acknowledged and serves it; a command is refused with what happened and
+    what to do – never with advice to use another data directory."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("child.bpmn", CHILD)])
+    acknowledged = engine.create_process_instance(bpmn_process_id="child", variables={"id": 1}).key
+    engine.close(snapshot=False)
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise StorageError(f"Perintah tidak dapat disimpan ke direktori data {tmp_path}: database or disk is full.")
+
+    monkeypatch.setattr(Store, "save_snapshot", disk_full)
+    monkeypatch.setattr(Store, "append", disk_full)
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert list(recovered.process_instances) == [acknowledged]
+        with pytest.raises(StorageError) as refused:
+            recovered.create_process_instance(bpmn_process_id="child", variables={"id": 2})
+        message = str(refused.value)
+        assert "disk is full" in message and "jalankan ulang mesin setelah masalah penyimpanan diatasi" in message
+        assert "direktori data lain" not in message
+        assert list(recovered.process_instances) == [acknowledged]
     finally:
         recovered.close()
 
