@@ -111,6 +111,7 @@ class Engine:
         # fired what was due (the clock may have moved); not after every command – it would wake for nothing
         self.on_change: Callable[[], None] | None = None
         self.commands = 0
+        self._command_args: tuple[Any, ...] = ()  # the arguments of the command running now
 
     # ------------------------------------------------------------------ parts durable mode replaces
     def _key_generator(self) -> KeyGenerator:
@@ -138,12 +139,14 @@ class Engine:
         records carry one timestamp."""
         return self.state.instant or self.clock.now()
 
-    def _command(self, action: Callable[[], Any], name: str = "command") -> Any:
-        """Runs one command: its action and every step it causes; commits it; then wakes whoever waits on it."""
+    def _command(self, action: Callable[[], Any], name: str = "command", *args: Any) -> Any:
+        """Runs one command: its action and every step it causes; commits it; then wakes whoever waits on it.
+        `args`: the command's arguments, as the durable engine logs them with its events."""
         state = self.state
         if state.instant is not None:  # inside a command already: part of it
             return action()
         self._before_command()
+        self._command_args = args
         self.commands += 1
         self.expressions.new_turn()
         state.instant = self.clock.now()
@@ -228,7 +231,7 @@ class Engine:
 
     # ================================================================== commands
     def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
-        return self._command(lambda: self._deployments.deploy(resources), "deploy")  # type: ignore[no-any-return]
+        return self._command(lambda: self._deployments.deploy(resources), "deploy", [name for name, _ in resources])  # type: ignore[no-any-return]
 
     def create_process_instance(
         self,
@@ -244,10 +247,15 @@ class Engine:
                 bpmn_process_id, version, process_definition_key, variables, start_element_ids
             ),
             "create_process_instance",
+            bpmn_process_id,
+            version,
+            process_definition_key,
+            variables,
+            start_element_ids,
         )
 
     def cancel_process_instance(self, key: int) -> None:
-        self._command(lambda: self._process_instances.cancel(key), "cancel_process_instance")
+        self._command(lambda: self._process_instances.cancel(key), "cancel_process_instance", key)
 
     def activate_jobs(
         self,
@@ -266,55 +274,86 @@ class Engine:
         return self._command(  # type: ignore[no-any-return]
             lambda: self._jobs.activate_some(job_type, worker, timeout_ms, max_jobs, fetch_variables, max_bytes),
             "activate_jobs",
+            job_type,
+            worker,
+            timeout_ms,
+            max_jobs,
+            fetch_variables,
         )
 
     def complete_job(self, key: int, variables: Mapping[str, Any]) -> None:
-        self._command(lambda: self._jobs.complete(key, variables), "complete_job")
+        self._command(lambda: self._jobs.complete(key, variables), "complete_job", key, variables)
 
     def fail_job(
         self, key: int, retries: int, error_message: str, backoff_ms: int, variables: Mapping[str, Any]
     ) -> None:
-        self._command(lambda: self._jobs.fail(key, retries, error_message, backoff_ms, variables), "fail_job")
+        self._command(
+            lambda: self._jobs.fail(key, retries, error_message, backoff_ms, variables),
+            "fail_job",
+            key,
+            retries,
+            error_message,
+            backoff_ms,
+            variables,
+        )
 
     def throw_error(self, key: int, code: str, message: str, variables: Mapping[str, Any]) -> None:
-        self._command(lambda: self._jobs.throw_error(key, code, message, variables), "throw_error")
+        self._command(
+            lambda: self._jobs.throw_error(key, code, message, variables), "throw_error", key, code, message, variables
+        )
 
     def update_job_retries(self, key: int, retries: int) -> None:
-        self._command(lambda: self._jobs.update_retries(key, retries), "update_job_retries")
+        self._command(lambda: self._jobs.update_retries(key, retries), "update_job_retries", key, retries)
 
     def update_job_timeout(self, key: int, timeout_ms: int) -> None:
-        self._command(lambda: self._jobs.update_timeout(key, timeout_ms), "update_job_timeout")
+        self._command(lambda: self._jobs.update_timeout(key, timeout_ms), "update_job_timeout", key, timeout_ms)
 
     def set_variables(self, element_instance_key: int, variables: Mapping[str, Any], local: bool) -> int:
         return self._command(  # type: ignore[no-any-return]
-            lambda: self._variables.set(element_instance_key, variables, local), "set_variables"
+            lambda: self._variables.set(element_instance_key, variables, local),
+            "set_variables",
+            element_instance_key,
+            variables,
+            local,
         )
 
     def publish_message(
         self, name: str, correlation_key: str, ttl_ms: int, message_id: str, variables: Mapping[str, Any]
     ) -> int:
         return self._command(  # type: ignore[no-any-return]
-            lambda: self._messages.publish(name, correlation_key, ttl_ms, message_id, variables), "publish_message"
+            lambda: self._messages.publish(name, correlation_key, ttl_ms, message_id, variables),
+            "publish_message",
+            name,
+            correlation_key,
+            ttl_ms,
+            message_id,
+            variables,
         )
 
     def broadcast_signal(self, name: str, variables: Mapping[str, Any]) -> int:
         """BroadcastSignal: triggers every subscription open now with this name (signals are not buffered)."""
         return self._command(  # type: ignore[no-any-return]
-            lambda: self._signals.broadcast(name, dict(variables)), "broadcast_signal"
+            lambda: self._signals.broadcast(name, dict(variables)), "broadcast_signal", name, variables
         )
 
     def resolve_incident(self, key: int) -> None:
-        self._command(lambda: self._incidents.resolve(key), "resolve_incident")
+        self._command(lambda: self._incidents.resolve(key), "resolve_incident", key)
 
     def process_due(self) -> int:
         """Fires everything due by the clock's now (timers in due order); returns how many fired."""
         return self._command(self._timers.process_due, "process_due")  # type: ignore[no-any-return]
 
     def complete_user_task(self, key: int, variables: Mapping[str, Any]) -> None:
-        self._command(lambda: self._user_tasks.complete(key, variables), "complete_user_task")
+        self._command(lambda: self._user_tasks.complete(key, variables), "complete_user_task", key, variables)
 
     def assign_user_task(self, key: int, assignee: str | None, allow_override: bool = True) -> None:
-        self._command(lambda: self._user_tasks.assign(key, assignee, allow_override), "assign_user_task")
+        self._command(
+            lambda: self._user_tasks.assign(key, assignee, allow_override),
+            "assign_user_task",
+            key,
+            assignee,
+            allow_override,
+        )
 
     # ------------------------------------------------------------------ job streams and waiters
     def open_job_stream(

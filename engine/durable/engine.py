@@ -3,7 +3,7 @@
 Design (Zeebe's own shape, an event log plus snapshots, made small):
 - **Event log.** A command is processed into events (engine/events); the appliers change the state and, in durable
   mode, also write each event down (engine/events/journal.py). When the command is done its events are appended to
-  the log as one entry – the command's name, its instant, the last key it took, its events (and, when it left steps
+  the log as one entry – the command (its name and arguments), its instant, the last key it took, its events (and, when it left steps
   for a later turn of the event loop, those steps, engine/durable/steps.py) – and committed before the method
   returns, so before the gateway or the REST API answers: an acknowledged command is on disk. A command that wrote
   no event (a long poll finding no job, a scheduler tick with nothing due) is not logged.
@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,15 @@ COMMANDS = (
 KEY_TAKING_READS: tuple[str, ...] = ()
 
 _CLOCK_META = "clock"
+
+
+def _plain(value: Any) -> Any:
+    """A command argument as JSON (variables are JSON documents already; a mapping view becomes an object)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 class _PersistentClock(Clock):
@@ -281,6 +290,8 @@ class DurableEngine(Engine):
         instant = self.state.instant
         assert instant is not None
         entry: dict[str, Any] = {"c": name, "t": encode_instant(instant), "k": self.state.keys.last, "e": events}
+        if self._command_args:
+            entry["a"] = [_plain(arg) for arg in self._command_args]  # the command itself, as Zeebe logs it
         if queued:
             entry["q"] = encode_queue(self._steps)
         self._append(dumps(entry).encode())
