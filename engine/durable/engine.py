@@ -5,8 +5,8 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
   mode, also write each event down (engine/events/journal.py). When the command is done its events are appended to
   the log as one entry – the command (its name and arguments), its instant, the last key it took, its events (and,
   when it left steps for a later turn of the event loop, those steps, engine/durable/steps.py) – and committed
-  before the method returns, so before the gateway or the REST API answers: an acknowledged command is on disk. A command that wrote
-  no event (a long poll finding no job, a scheduler tick with nothing due) is not logged.
+  before the method returns, so before the gateway or the REST API answers: an acknowledged command is on disk.
+  A command that wrote no event (a long poll finding no job, a scheduler tick with nothing due) is not logged.
 - **Recovery applies events.** Opening a data directory loads the snapshot and applies the logged events after it
   with the appliers (engine/events/replay.py): no behaviour, no FEEL, no clock runs, so a recovery cannot diverge
   from what was acknowledged, however slow the machine, and a later release applies an old log with the appliers
