@@ -72,6 +72,11 @@ COMMANDS = (
     "process_due",
     "complete_user_task",
     "assign_user_task",
+    "update_user_task",
+    "delete_resource",
+    "modify_process_instance",
+    "migrate_process_instance",
+    "correlate_message",
     "resume_steps",
 )
 # commands logged even when they changed nothing else: resuming deferred steps clears Engine.steps_deferred, which
