@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
-from engine.search.rows import VARIABLE_VALUE_LIMIT
+from engine.search.catalogue import VARIABLE_VALUE_LIMIT
 from engine.testing import EmbeddedEngine
 from tests.engine.rest_helpers import UNKNOWN_KEY, bad_search, get, items, problem, search
 from tests.engine.rpc_helpers import activate_one, complete, create
