@@ -3,6 +3,7 @@
 rejections."""
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -151,6 +152,7 @@ def parse_key(raw: Any, name: str) -> int:
     return value
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 _KIND_NAMES = {str: "a string", int: "an integer", dict: "a JSON object", list: "an array", bool: "true or false"}
 
 
@@ -159,6 +161,8 @@ def optional(body: Mapping[str, Any], name: str, kind: type[Any], default: Any) 
     value = body.get(name)
     if value is None:
         return default
+    if kind is int and isinstance(value, str) and _INTEGER.fullmatch(value):
+        value = int(value)  # an int64 as a string, as Camunda's clients send them (and Camunda's JSON reader takes)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidArgumentError(f"'{name}' must be {_KIND_NAMES.get(kind, kind.__name__)}, not {value!r}")
     return value
