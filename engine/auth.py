@@ -4,16 +4,18 @@
 as Camunda's `basic` method) and API clients with an id and a secret (for workers and tools: basic authentication
 too, or OAuth 2.0 client credentials – the engine is its own authorization server at `POST /oauth/token` and
 answers a bearer token, which pyzeebe's and the Camunda SDKs' OAuth paths fetch and renew). No credentials
-configured: nobody is asked (`pbj engine` then listens on loopback only, unless told otherwise, with a warning).
-The secrets are compared in constant time and never logged; tokens live in memory only (a restarted engine asks
-for a new one, which the clients do by themselves). `Authenticator` checks an `Authorization` value for both the
-REST API (engine/rest/app.py) and the gRPC gateway (engine/server.py's interceptor).
+configured: nobody is asked, and `pbj engine` refuses to listen beyond loopback (pbj/access.py). The secrets are
+compared in constant time and never logged; tokens are signed with a key drawn when the engine starts (after a
+restart the clients fetch a new one by themselves). `Authenticator` checks an `Authorization` value for both the REST
+API (engine/rest/app.py) and the gRPC gateway (engine/server.py's interceptor).
 """
 
 import base64
 import binascii
+import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 import time
 from collections.abc import Mapping
@@ -33,6 +35,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+class CredentialsError(ValueError):
+    """The credentials in the environment are incomplete; the message is for the operator (formal Indonesian)."""
 
 
 @dataclass(frozen=True)
@@ -55,32 +61,77 @@ class Credentials:
                 found = True
         return found
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> "Credentials":
+        """One user (PBJ_ENGINE_USERNAME, PBJ_ENGINE_PASSWORD) and one API client (PBJ_ENGINE_CLIENT_ID,
+        PBJ_ENGINE_CLIENT_SECRET), each optional; a name without its secret raises CredentialsError."""
+        users: dict[str, str] = {}
+        clients: dict[str, str] = {}
+        for table, name_variable, secret_variable in (
+            (users, "PBJ_ENGINE_USERNAME", "PBJ_ENGINE_PASSWORD"),
+            (clients, "PBJ_ENGINE_CLIENT_ID", "PBJ_ENGINE_CLIENT_SECRET"),
+        ):
+            name, secret = environ.get(name_variable, "").strip(), environ.get(secret_variable, "")
+            if bool(name) != bool(secret):
+                raise CredentialsError(
+                    f"{name_variable} dan {secret_variable} harus diisi keduanya atau tidak sama sekali."
+                )
+            if ":" in name:
+                raise CredentialsError(f"{name_variable} tidak boleh memuat titik dua (:).")
+            if name:
+                table[name] = secret
+        return cls(users, clients)
+
     def check_client(self, client_id: str, client_secret: str) -> bool:
         expected = self.clients.get(client_id)
         return expected is not None and hmac.compare_digest(expected.encode(), client_secret.encode())
 
 
 class TokenIssuer:
-    """Bearer tokens for API clients (OAuth 2.0 client credentials grant), kept in memory until they expire."""
+    """Bearer tokens for API clients (OAuth 2.0 client credentials grant): JSON Web Tokens (RFC 7519, HS256) signed
+    with a key this engine process draws at random, so they are checked without being stored and stop working when
+    the engine restarts (clients then fetch a new one). The Camunda SDKs read a token's `exp` to renew it in time."""
 
     def __init__(self, credentials: Credentials, lifetime: int = TOKEN_LIFETIME_SECONDS) -> None:
         self.credentials = credentials
         self.lifetime = lifetime
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._key = secrets.token_bytes(32)
 
     def issue(self, client_id: str, client_secret: str) -> str | None:
         """A new token for a client whose secret is right, else None."""
         if not self.credentials.check_client(client_id, client_secret):
             return None
-        now = time.monotonic()
-        self._tokens = {t: (c, exp) for t, (c, exp) in self._tokens.items() if exp > now}  # drop the expired
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = (client_id, now + self.lifetime)
-        return token
+        now = int(time.time())
+        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+        claims = {"sub": client_id, "iat": now, "exp": now + self.lifetime, "jti": secrets.token_urlsafe(12)}
+        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{header}.{payload}.{self._signature(header, payload)}"
 
     def check(self, token: str) -> bool:
-        entry = self._tokens.get(token)
-        return entry is not None and entry[1] > time.monotonic()
+        """Whether the token is one this engine issued, unexpired, for a client it still has."""
+        parts = token.split(".")
+        if len(parts) != 3 or len(token) > 2048:
+            return False
+        header, payload, signature = parts
+        if not hmac.compare_digest(signature, self._signature(header, payload)):
+            return False
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (ValueError, binascii.Error):
+            return False
+        return (
+            isinstance(claims, dict)
+            and isinstance(claims.get("exp"), int)
+            and claims["exp"] > time.time()
+            and claims.get("sub") in self.credentials.clients
+        )
+
+    def _signature(self, header: str, payload: str) -> str:
+        return _b64url(hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class Authenticator:

@@ -3,7 +3,7 @@ security.py), problem answers for every error – unknown paths and methods, bod
 and the hooks that check answers (engine/rest/conformance.py, switched on by the test suite)."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,20 @@ class RestSettings:
     credentials: Credentials = field(default_factory=Credentials)
     allowed_origins: frozenset[str] = frozenset()  # CORS: closed when empty
     extra_hosts: frozenset[str] = frozenset()  # host names besides the listening address (a DNS name)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> "RestSettings":
+        """Credentials (engine/auth.py), PBJ_ENGINE_CORS_ORIGINS and PBJ_ENGINE_HOSTS (comma-separated); raises
+        CredentialsError for incomplete credentials."""
+
+        def listed(name: str) -> frozenset[str]:
+            return frozenset(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+
+        return cls(
+            Credentials.from_environment(environ),
+            listed("PBJ_ENGINE_CORS_ORIGINS"),
+            frozenset(name.lower() for name in listed("PBJ_ENGINE_HOSTS")),
+        )
 
 
 def create_app(
