@@ -20,6 +20,9 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
 
 TOKEN_LIFETIME_SECONDS = 3600
 TOKEN_PATH = "/oauth/token"
@@ -168,3 +171,44 @@ def decode_basic(value: str) -> tuple[str, str] | None:
         return None
     name, colon, password = text.partition(":")
     return (name, password) if colon else None
+
+
+def own_authorization(credentials: Credentials) -> str | None:
+    """The `Authorization` value a process that runs the engine uses for its own clients (pbj up's workers): its
+    first API client's, else its first user's, basic; None when nobody is asked."""
+    for table in (credentials.clients, credentials.users):
+        for name, secret in table.items():
+            return "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
+    return None
+
+
+class _Authorizing:
+    """Adds `authorization` metadata to the calls of a gRPC channel."""
+
+    def __init__(self, authorization: str) -> None:
+        self.authorization = authorization
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()), ("authorization", self.authorization))
+        return grpc.aio.ClientCallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        )
+
+
+# grpc.aio files an interceptor under one kind of call only: one class per kind
+class _AuthorizingUnary(_Authorizing, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_unary_unary(self, continuation: Any, details: grpc.aio.ClientCallDetails, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+class _AuthorizingStream(_Authorizing, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_unary_stream(self, continuation: Any, details: grpc.aio.ClientCallDetails, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+def authorized_channel(address: str, authorization: str | None) -> grpc.aio.Channel:
+    """A plain-text channel to `address` whose calls carry `authorization` (none: a plain channel)."""
+    interceptors: list[Any] = (
+        [_AuthorizingUnary(authorization), _AuthorizingStream(authorization)] if authorization else []
+    )
+    return grpc.aio.insecure_channel(address, interceptors=interceptors)

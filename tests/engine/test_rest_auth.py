@@ -13,7 +13,7 @@ import pytest
 from pyzeebe import ZeebeClient, create_insecure_channel, create_oauth2_client_credentials_channel
 from pyzeebe.proto import gateway_pb2 as pb
 
-from engine.auth import Credentials, CredentialsError
+from engine.auth import Credentials, CredentialsError, authorized_channel, own_authorization
 from engine.rest import RestSettings
 from engine.testing import EmbeddedEngine
 from pbj.access import exposure
@@ -127,6 +127,23 @@ async def test_pyzeebe_over_its_oauth_path_deploys_and_runs_a_job(
     finally:
         await channel.close(grace=None)
     assert secured.process_instance(created.processInstanceKey).state == "COMPLETED"
+
+
+async def test_the_engines_own_clients_authenticate_on_an_authorized_channel(secured: EmbeddedEngine) -> None:
+    """pbj up's workers use the engine's own credentials (an API client's first): unary and streaming calls pass."""
+    authorization = own_authorization(CREDENTIALS)
+    assert authorization == basic(CLIENT, SECRET)
+    async with authorized_channel(secured.address, authorization) as channel:
+        client = ZeebeClient(channel)
+        assert (await client.topology()).cluster_size == 1
+        gateway = stub(channel)
+        resource = pb.Resource(name="simple.bpmn", content=simple_service_process())
+        await gateway.DeployResource(pb.DeployResourceRequest(resources=[resource]))
+        await client.run_process("simple")
+        request = pb.ActivateJobsRequest(type="do-work", maxJobsToActivate=1, timeout=10_000, requestTimeout=5_000)
+        jobs = [job async for response in gateway.ActivateJobs(request) for job in response.jobs]
+        assert len(jobs) == 1
+    assert own_authorization(Credentials()) is None
 
 
 # ---------------------------------------------------------------------- the Node clients

@@ -141,6 +141,12 @@ def test_ready_text_says_where_everything_is(up: Up) -> None:
     assert "proses dilanjutkan dari keadaan terakhir" in text
     assert "pbj --help" in text
     assert "pbj up --demo" in text
+    assert "tanpa autentikasi (hanya dari mesin ini)" in text
+    assert (  # how Camunda Modeler connects and starts an instance
+        f"Cluster endpoint http://127.0.0.1:{up.rest_port}/v2 (REST; "
+        f"alternatif gRPC: grpc://127.0.0.1:{up.grpc_port}), Authentication: None;"
+    ) in text
+    assert "Start instance" in text
     assert (data / "pbj.sqlite3").is_file()
     assert (data / "mesin" / "engine.sqlite3").is_file()
 
@@ -322,6 +328,23 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
     )
     assert result.stdout == ""
     assert can_bind(grpc_port) and can_bind(smtp_port)
+    assert not (tmp_path / "data").exists()
+
+
+def test_listening_beyond_loopback_without_credentials_starts_nothing(tmp_path: Path) -> None:
+    """`pbj up --host 0.0.0.0` without PBJ_ENGINE_USERNAME/PASSWORD (or a client) says what to set and exits 2."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pbj", "up", "--host", "0.0.0.0", "--port", "0", "--rest-port", "0"],
+        cwd=ROOT,
+        env=environ(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "PBJ_ENGINE_USERNAME" in result.stderr
+    assert "--tanpa-autentikasi" in result.stderr
     assert not (tmp_path / "data").exists()
 
 
