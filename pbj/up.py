@@ -35,6 +35,7 @@ from engine.errors import EngineError
 from engine.rest import RestSettings
 from engine.testing.embedded import EmbeddedEngine
 from pbj.access import OPEN_FLAG, access_line, exposure
+from pbj.invocation import program
 from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger, redact_text
@@ -471,14 +472,7 @@ def ready_text(stack: LocalStack) -> str:
         + (" Data demo ini dihapus saat pbj up --demo dijalankan lagi." if demo else ""),
         "",
         "Langkah berikutnya:",
-        "  pbj --help                      daftar perintah operator",
-    ]
-    if not demo:
-        lines.append("  pbj up --demo                   skenario contoh kedua SOP dengan jam dipercepat (data fiktif)")
-    lines += [
-        f"  curl -s -X POST {rest}/process-definitions/search -H 'Content-Type: application/json' -d '{{}}'",
-        f"  curl -s -X POST {rest}/user-tasks/search -H 'Content-Type: application/json' -d '{{}}'",
-        f"  cat {mail_dir / INDEX_NAME}",
+        *(f"  {step}" for step in next_steps(program(), rest, mail_index=mail_dir / INDEX_NAME, demo=demo)),
         *modeler_lines(stack),
         "",
         "Tekan Ctrl-C untuk menghentikan semuanya.",
@@ -502,6 +496,20 @@ def modeler_lines(stack: LocalStack) -> list[str]:
         "  Camunda Modeler (5.39 atau lebih baru): Deploy (ikon roket) → Camunda 8 Self-Managed,",
         f"    Cluster endpoint {stack.rest_url}/v2 (REST; alternatif gRPC: grpc://{stack.zeebe_address}), {auth};",
         "    lalu Start instance (ikon ▶) untuk menjalankan proses. Panduan: docs/panduan/pemilik-proses.md",
+    ]
+
+
+def next_steps(pbj: str, rest: str, *, mail_index: Path, demo: bool) -> list[str]:
+    """The banner's next steps: commands that run as written (`pbj` is the program as this process was started, on a
+    fresh clone `.venv/bin/pbj`; `tests/deploy/test_commands_as_written.py` checks each against the parser)."""
+    steps = [f"{pbj + ' --help':<32}daftar perintah operator"]
+    if not demo:
+        steps.append(f"{pbj + ' up --demo':<32}skenario contoh kedua SOP dengan jam dipercepat (data fiktif)")
+    return [
+        *steps,
+        f"curl -s -X POST {rest}/process-definitions/search -H 'Content-Type: application/json' -d '{{}}'",
+        f"curl -s -X POST {rest}/user-tasks/search -H 'Content-Type: application/json' -d '{{}}'",
+        f"cat {mail_index}",
     ]
 
 
