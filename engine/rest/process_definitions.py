@@ -6,7 +6,7 @@ from aiohttp import web
 from engine.errors import NotFoundError
 from engine.rest.context import Context
 from engine.rest.http import answer, json_body, no_content, path_key
-from engine.rest.reading import element_statistics, search_answer
+from engine.rest.reading import element_statistics, matching, search_answer
 from engine.search import catalogue, rows
 from engine.search.language import Row, Search
 
@@ -44,9 +44,7 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         filters = dict(body.get("filter") or {})
         filters["processDefinitionKey"] = key
         query = Search.parse(catalogue.PROCESS_INSTANCES, {"filter": filters})
-        keys = {
-            row["processInstanceKey"] for row in rows.process_instance_rows(engine, query.needs) if query.predicate(row)
-        }
+        keys = await matching(query, rows.process_instance_rows(engine, query.needs), "processInstanceKey")
         return answer({"items": await element_statistics(engine, keys)})
 
     return [
