@@ -9,7 +9,7 @@ from typing import Any
 from engine._base import ACTIVE, EngineBase
 from engine.errors import InvalidArgumentError, NotFoundError
 from engine.model import Kind
-from engine.state import ElementInstance, ProcessInstance
+from engine.state import ElementInstance, Incident, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -240,23 +240,17 @@ class ModificationMixin(EngineBase):
             root.element_id = target.bpmn_process_id
             for inst, target_id in plan:
                 inst.element_id = target_id
-                if inst.job_key is not None and inst.job_key in self.jobs:
-                    job = self.jobs[inst.job_key]
-                    job.process_definition_key = target.key
-                    job.process_definition_version = target.version
-                    job.bpmn_process_id = target.bpmn_process_id
-                    job.element_id = target_id
-                if inst.user_task_key is not None and inst.user_task_key in self.user_tasks:
-                    task = self.user_tasks[inst.user_task_key]
-                    task.process_definition_key = target.key
-                    task.process_definition_version = target.version
-                    task.bpmn_process_id = target.bpmn_process_id
-                    task.element_id = target_id
-                if inst.incident_key is not None and inst.incident_key in self.incidents:
-                    incident = self.incidents[inst.incident_key]
-                    incident.process_definition_key = target.key
-                    incident.bpmn_process_id = target.bpmn_process_id
-                    incident.element_id = target_id
+                for waiting in (
+                    self.jobs.get(inst.job_key) if inst.job_key is not None else None,
+                    self.user_tasks.get(inst.user_task_key) if inst.user_task_key is not None else None,
+                    self.incidents.get(inst.incident_key) if inst.incident_key is not None else None,
+                ):
+                    if waiting is not None:  # the job, user task or incident of the element: on the target too
+                        waiting.process_definition_key = target.key
+                        waiting.bpmn_process_id = target.bpmn_process_id
+                        waiting.element_id = target_id
+                        if not isinstance(waiting, Incident):
+                            waiting.process_definition_version = target.version
             pi.process_definition_key = target.key
             pi.bpmn_process_id = target.bpmn_process_id
             pi.version = target.version

@@ -167,26 +167,19 @@ async def test_a_message_is_published_and_correlated(http: aiohttp.ClientSession
     """Publication answers the message key and reaches the waiting instance; correlation answers the instance it
     reached, and is a 404 problem when nothing waits for it."""
     await deploy(http, ("wait.bpmn", receive_task_process()))
-    first = int(
-        (
-            await command(
-                http,
-                "POST",
-                "/v2/process-instances",
-                {"processDefinitionId": "waitForPayment", "variables": {"orderId": "A"}},
-            )
-        )["processInstanceKey"]
-    )
-    second = int(
-        (
-            await command(
-                http,
-                "POST",
-                "/v2/process-instances",
-                {"processDefinitionId": "waitForPayment", "variables": {"orderId": "B"}},
-            )
-        )["processInstanceKey"]
-    )
+    first, second = [
+        int(
+            (
+                await command(
+                    http,
+                    "POST",
+                    "/v2/process-instances",
+                    {"processDefinitionId": "waitForPayment", "variables": {"orderId": o}},
+                )
+            )["processInstanceKey"]
+        )
+        for o in "AB"
+    ]
     published = await command(
         http, "POST", "/v2/messages/publication", {"name": "payment-received", "correlationKey": "A", "timeToLive": 0}
     )

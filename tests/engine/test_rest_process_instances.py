@@ -11,9 +11,9 @@ import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain, process, service_task
-from tests.engine.bpmn_harness import call_activity
 from tests.engine.rest_helpers import UNKNOWN_KEY, command, deploy, items, problem
 from tests.engine.rpc_helpers import two_tasks
+from tests.engine.test_rest_api import caller_process
 
 FORM = {"id": "review-form", "type": "default", "components": [{"key": "ok", "type": "checkbox", "label": "OK"}]}
 
@@ -229,25 +229,15 @@ async def test_a_migration_without_a_mapping_for_an_active_element_is_refused(ht
 
 
 # ---------------------------------------------------------------------- what an instance did
-def caller() -> bytes:
-    return process(
-        "caller",
-        '<bpmn:startEvent id="Start" />'
-        + call_activity("CallTwoTasks", "twoTasks")
-        + '<bpmn:endEvent id="End" />'
-        + chain("Start", "CallTwoTasks", "End"),
-    ).replace(b'isExecutable="true"', b'isExecutable="true" name="Pemanggil"')
-
-
 async def test_call_hierarchy_sequence_flows_and_element_statistics(http: aiohttp.ClientSession) -> None:
     """A called instance's hierarchy lists its caller first; the flows an instance took are answered once each;
     per-element statistics count active and completed element instances, per instance and per definition."""
-    await deploy(http, ("two.bpmn", two_tasks()), ("caller.bpmn", caller()))
+    await deploy(http, ("two.bpmn", two_tasks()), ("caller.bpmn", caller_process()))
     root = await create(http, "caller")
     [child] = await items(http, "process-instances", {"filter": {"parentProcessInstanceKey": str(root)}})
     hierarchy = await command(http, "GET", f"/v2/process-instances/{child['processInstanceKey']}/call-hierarchy")
     assert [(h["processInstanceKey"], h["processDefinitionName"]) for h in hierarchy] == [
-        (str(root), "Pemanggil"),
+        (str(root), "caller"),  # a process without a name: its id
         (child["processInstanceKey"], "twoTasks"),
     ]
     [job] = await activate(http, "first-job")

@@ -88,6 +88,19 @@ def environ(data_dir: Path) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir)}
 
 
+def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+    """`pbj up ARGS` to its end; its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "pbj", "up", *args],
+        cwd=ROOT,
+        env=environ(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def start_up(data_dir: Path, stderr_path: Path) -> Up:
     """`pbj up` on free ports; returns once its ready text is printed."""
     ports = free_port(), free_port(), free_port()
@@ -278,15 +291,7 @@ def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) 
             )
         )
         ports = ["--port", str(free_port()), "--rest-port", str(free_port()), "--smtp-port", str(free_port())]
-        refused = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        refused = run_up(tmp_path / "data", *ports)
         assert refused.returncode == 1
         assert "sedang dipakai oleh mesin proses lain" in refused.stderr
     finally:
@@ -311,15 +316,7 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
         taken.listen()
         rest_port = taken.getsockname()[1]
         ports = ["--port", str(grpc_port), "--rest-port", str(rest_port), "--smtp-port", str(smtp_port)]
-        result = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        result = run_up(tmp_path / "data", *ports)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"pbj up tidak dapat dijalankan: Port {rest_port} untuk REST API di 127.0.0.1 sudah digunakan oleh program "
@@ -333,15 +330,7 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
 
 def test_listening_beyond_loopback_without_credentials_starts_nothing(tmp_path: Path) -> None:
     """`pbj up --host 0.0.0.0` without PBJ_ENGINE_USERNAME/PASSWORD (or a client) says what to set and exits 2."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pbj", "up", "--host", "0.0.0.0", "--port", "0", "--rest-port", "0"],
-        cwd=ROOT,
-        env=environ(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        check=False,
-    )
+    result = run_up(tmp_path / "data", "--host", "0.0.0.0", "--port", "0", "--rest-port", "0")
     assert result.returncode == 2
     assert "PBJ_ENGINE_USERNAME" in result.stderr
     assert "--tanpa-autentikasi" in result.stderr
@@ -352,15 +341,7 @@ def test_demo_runs_both_sops_to_their_ends_and_tells_the_mails_without_personal_
     """`pbj up --demo` (free ports) completes with exit 0; its output names where each process waited, both SOPs' end
     events, the reminders and SLA notices by subject and recipient role, never a name, address, NIK or NIP; every
     e-mail it tells of is a file in `<PBJ_DATA_DIR>/demo/surat`."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pbj", "up", "--demo"],
-        cwd=ROOT,
-        env=environ(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        check=False,
-    )
+    result = run_up(tmp_path / "data", "--demo", timeout=WAIT * 2)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     summary = out[out.index("Ringkasan demo") :]
