@@ -168,6 +168,7 @@ class Conformance:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.found: list[str] = []
+        self.log: Path | None = None  # where engines in other processes append theirs (the pytest plugin's)
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         self.found.extend(self.spec.violations(method, path, status, content_type, body))

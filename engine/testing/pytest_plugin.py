@@ -63,8 +63,10 @@ def zeebe_client(zeebe_channel: grpc.aio.Channel) -> ZeebeClient:
 
 
 @pytest.fixture(scope="session")
-def rest_conformance() -> Iterator[Conformance | None]:
-    """The session's spec check, installed for every REST server started in this process."""
+def rest_conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conformance | None]:
+    """The session's spec check, installed for every REST server started in this process; engines in processes the
+    session starts append their violations to the file PBJ_REST_CONFORMANCE_LOG names (set for the whole session,
+    so that a server started by a module-scoped fixture checks too; each test reads what was appended meanwhile)."""
     try:
         conformance = Conformance(load_spec())
     except SpecUnavailableError as exc:
@@ -73,27 +75,35 @@ def rest_conformance() -> Iterator[Conformance | None]:
         warnings.warn(f"REST answers are not checked against Camunda's 8.8 spec here: {exc}", stacklevel=1)
         yield None
         return
+    log = tmp_path_factory.mktemp("rest-conformance") / "violations.log"
+    log.touch()
+    conformance.log = log
+    previous = os.environ.get(LOG_VARIABLE)
+    os.environ[LOG_VARIABLE] = str(log)
     RestApi.checks.append(conformance.check)
     try:
         yield conformance
     finally:
         RestApi.checks.remove(conformance.check)
+        if previous is None:
+            os.environ.pop(LOG_VARIABLE, None)
+        else:
+            os.environ[LOG_VARIABLE] = previous
 
 
 @pytest.fixture(autouse=True)
-def _rest_answers_conform(
-    rest_conformance: Conformance | None, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def _rest_answers_conform(rest_conformance: Conformance | None) -> Iterator[None]:
     """Fails the test when a REST server answered something Camunda's 8.8 spec does not allow."""
-    if rest_conformance is None:
+    if rest_conformance is None or rest_conformance.log is None:
         yield
         return
-    log = tmp_path_factory.mktemp("rest-conformance") / "violations.log"
-    monkeypatch.setenv(LOG_VARIABLE, str(log))
+    log = rest_conformance.log
+    start = log.stat().st_size
     rest_conformance.found.clear()
     yield
     found = list(rest_conformance.found)
     rest_conformance.found.clear()
-    if log.is_file():
-        found += log.read_text(encoding="utf-8").splitlines()
+    with log.open("rb") as appended:
+        appended.seek(start)
+        found += appended.read().decode("utf-8", "replace").splitlines()
     assert not found, "REST answers that Camunda's 8.8 OpenAPI spec does not allow:\n" + "\n".join(found[:30])

@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe import ZeebeClient, create_insecure_channel
 from pyzeebe.proto import gateway_pb2, gateway_pb2_grpc
 
+from engine.rest.conformance import LOG_VARIABLE
 from pbj.demo import DEMO_PERSONAL_DATA
 from workers.domain import PersonData
 from workers.store import Store
@@ -84,8 +85,10 @@ class Up:
 
 
 def environ(data_dir: Path) -> dict[str, str]:
-    """Only what an operator's shell would have, plus the data directory."""
-    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir)}
+    """Only what an operator's shell would have, plus the data directory (and where the REST answers' spec check
+    writes, engine/testing/pytest_plugin.py)."""
+    checked = {LOG_VARIABLE: os.environ[LOG_VARIABLE]} if LOG_VARIABLE in os.environ else {}  # the spec check
+    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir), **checked}
 
 
 def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
