@@ -28,14 +28,6 @@ class Ports:
     rest: int | None
 
 
-@dataclass(frozen=True)
-class TlsFiles:
-    """The gRPC gateway's certificate chain and private key (PEM): with them it serves TLS only."""
-
-    certificate_chain: bytes
-    private_key: bytes
-
-
 class _Authentication(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Every gateway call must carry an `authorization` metadata value the authenticator accepts (basic, or a
     bearer token from the REST API's /oauth/token); the health service stays open."""
@@ -89,12 +81,10 @@ class EngineServer:
         port: int = 26500,
         rest_port: int | None = 8080,
         settings: RestSettings | None = None,
-        tls: TlsFiles | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings or RestSettings()
         self.authenticator = Authenticator(self.settings.credentials)
-        self.tls = tls
         self.host = host
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -117,11 +107,7 @@ class EngineServer:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=[_Authentication(self.authenticator)])
         address = f"{self.host}:{self._requested_port}"
         try:
-            if self.tls is None:
-                grpc_port = server.add_insecure_port(address)
-            else:
-                credentials = grpc.ssl_server_credentials([(self.tls.private_key, self.tls.certificate_chain)])
-                grpc_port = server.add_secure_port(address, credentials)
+            grpc_port = server.add_insecure_port(address)
         except RuntimeError:  # grpcio raises where older versions returned 0
             grpc_port = 0
         if grpc_port == 0:

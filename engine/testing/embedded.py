@@ -10,7 +10,7 @@ from engine.clock import Clock
 from engine.durable import DurableEngine, open_durable_engine
 from engine.engine import Deployment, Engine
 from engine.rest import RestSettings
-from engine.server import EngineServer, TlsFiles
+from engine.server import EngineServer
 from engine.state import ElementInstance, Incident, Job, JobState, Message, ProcessInstance, UserTask
 from engine.testing.assertions import ProcessInstanceAssert
 
@@ -29,18 +29,16 @@ class EmbeddedEngine:
         controlled_clock: bool = True,
         data_dir: Path | None = None,
         settings: RestSettings | None = None,
-        tls: TlsFiles | None = None,
     ) -> None:
         """In memory unless `data_dir` is given: then durable, its state kept in (and recovered from) that directory
         (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable).
-        `settings`: credentials, CORS origins and host names (engine/rest/app.py); `tls`: the gRPC gateway's
-        certificate and key."""
+        `settings`: credentials, CORS origins and host names (engine/rest/app.py)."""
         self.engine: Engine = (
             Engine(clock=Clock(controlled=controlled_clock))
             if data_dir is None
             else open_durable_engine(data_dir, controlled_clock=controlled_clock)
         )
-        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port, settings=settings, tls=tls)
+        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port, settings=settings)
 
     async def __aenter__(self) -> "EmbeddedEngine":
         await self.server.start()
