@@ -104,6 +104,8 @@ async def test_a_failed_job_comes_back_until_its_retries_run_out_then_an_inciden
         "ACTIVE",
     )
     assert (await command(http, "GET", f"/v2/incidents/{incident['incidentKey']}")) == incident
+    of_instance = await command(http, "POST", f"/v2/process-instances/{key}/incidents/search", {})
+    assert [i["incidentKey"] for i in of_instance["items"]] == [incident["incidentKey"]]
     await command(http, "PATCH", f"/v2/jobs/{job['jobKey']}", {"changeset": {"retries": 3}})
     await command(http, "POST", f"/v2/incidents/{incident['incidentKey']}/resolution", {})
     [resolved] = await items(http, "incidents", {"filter": {"processInstanceKey": str(key)}})
@@ -179,6 +181,11 @@ async def test_a_message_is_published_and_correlated(http: aiohttp.ClientSession
             )["processInstanceKey"]
         )
         for o in "AB"
+    ]
+    waiting = await items(http, "message-subscriptions", {"filter": {"messageName": "payment-received"}})
+    assert sorted((w["correlationKey"], w["messageSubscriptionState"]) for w in waiting) == [
+        ("A", "CREATED"),
+        ("B", "CREATED"),
     ]
     published = await command(
         http, "POST", "/v2/messages/publication", {"name": "payment-received", "correlationKey": "A", "timeToLive": 0}
