@@ -20,6 +20,7 @@ from pbj.access import exposure
 from pbj.cli import EngineOptions, run_engine
 from tests.engine.bpmn_builder import simple_service_process
 from tests.engine.clients.node import node_or_skip, run_node
+from tests.engine.clients.test_js_sdk_client import run_grpc_script
 from tests.engine.clients.test_rest_clients import (
     DIAGRAM,
     LIFECYCLE,
@@ -165,6 +166,19 @@ async def test_the_orchestration_api_client_with_basic_authentication(secured: E
     }
     observed = await run_node(node, LIFECYCLE, str(DIAGRAM), env=lifecycle_env(secured.rest_url, **auth))
     check_lifecycle(secured, observed)
+
+
+async def test_the_sdk_grpc_client_with_basic_authentication(secured: EmbeddedEngine) -> None:
+    """@camunda8/sdk's Zeebe gRPC client sends the user's name and password with every call: its whole script runs."""
+    node = node_or_skip("@camunda8/sdk")
+    auth = {
+        "CAMUNDA_AUTH_STRATEGY": "BASIC",
+        "CAMUNDA_BASIC_AUTH_USERNAME": USER,
+        "CAMUNDA_BASIC_AUTH_PASSWORD": PASSWORD,
+    }
+    observed = await run_grpc_script(node, secured.address, **auth)
+    assert observed["errors"] == []
+    assert observed["resultB"]["variables"]["orderTotal"] == 2100
 
 
 async def test_the_sdk_rest_worker_with_an_oauth_client(secured: EmbeddedEngine) -> None:

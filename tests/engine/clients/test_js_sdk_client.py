@@ -12,13 +12,14 @@ SCRIPT = HERE / "js_sdk_client.mjs"
 DIAGRAM = HERE / "order_approval.bpmn"
 
 
-async def _run_script(node: str, address: str) -> dict[str, Any]:
-    # the SDK's zero-conf configuration: a plain-text gateway without OAuth
+async def run_grpc_script(node: str, address: str, **auth: str) -> dict[str, Any]:
+    """The script over the SDK's zero-conf configuration: a plain-text gateway, without authentication unless
+    `auth` gives the SDK's variables for it."""
     env = {
         "ZEEBE_GRPC_ADDRESS": f"grpc://{address}",
-        "CAMUNDA_AUTH_STRATEGY": "NONE",
         "ZEEBE_CLIENT_LOG_LEVEL": "NONE",
         "CAMUNDA_LOG_LEVEL": "none",
+        **(auth or {"CAMUNDA_AUTH_STRATEGY": "NONE"}),
     }
     return await run_node(node, SCRIPT, str(DIAGRAM), env=env)
 
@@ -28,7 +29,7 @@ async def test_the_camunda_javascript_sdk_runs_a_process_on_the_embedded_engine(
     duplicate message id refused with ALREADY_EXISTS and gets B-2's result: the engine shows both instances
     completed through the message branch, the gateway's timer cancelled, and nothing left open."""
     node = node_or_skip("@camunda8/sdk")
-    observed = await _run_script(node, engine.address)
+    observed = await run_grpc_script(node, engine.address)
     assert observed["errors"] == []
 
     topology = observed["topology"]
