@@ -78,6 +78,8 @@ async def test_rest_accepts_a_users_password_and_a_clients_token(secured: Embedd
         bearer = {"Authorization": f"Bearer {issued['access_token']}"}
         async with http.post("/v2/process-instances/search", json={}, headers=bearer) as response:
             assert response.status == 200
+        async with http.get("/v2/authentication/me", headers={"Authorization": basic(USER, PASSWORD)}) as response:
+            assert (response.status, (await response.json())["username"]) == (200, USER)
         assert (await token(http, CLIENT, "salah"))[0] == 401
         assert (await token(http, USER, PASSWORD))[0] == 401  # tokens are for API clients
 
