@@ -20,7 +20,6 @@ from engine.errors import (
     ResourceExhaustedError,
     UnimplementedError,
 )
-from engine.search.language import iso
 
 TENANT = "<default>"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -43,10 +42,6 @@ class PayloadTooLargeError(EngineError):
     """A request body over MAX_BODY_BYTES."""
 
 
-class ServiceUnavailableError(EngineError):
-    """The engine cannot take the command now (it stopped taking commands)."""
-
-
 # engine errors as Camunda's REST gateway answers the matching rejections (RestErrorMapper)
 _STATUS: list[tuple[type[EngineError], int, str]] = [
     (InvalidArgumentError, 400, "INVALID_ARGUMENT"),
@@ -58,7 +53,6 @@ _STATUS: list[tuple[type[EngineError], int, str]] = [
     (PayloadTooLargeError, 413, "PAYLOAD_TOO_LARGE"),
     (UnsupportedMediaTypeError, 415, "UNSUPPORTED_MEDIA_TYPE"),
     (ResourceExhaustedError, 503, "RESOURCE_EXHAUSTED"),
-    (ServiceUnavailableError, 503, "SERVICE_UNAVAILABLE"),
     (DeadlineExceededError, 504, "DEADLINE_EXCEEDED"),
     (UnimplementedError, 400, "NOT_SUPPORTED"),
 ]
@@ -93,10 +87,6 @@ def answer(body: Any, status: int = 200) -> web.Response:
 
 def no_content() -> web.Response:
     return web.Response(status=204)
-
-
-def date(value: Any) -> str | None:
-    return iso(value)
 
 
 # ---------------------------------------------------------------------- reading requests
@@ -194,11 +184,3 @@ def tenant(body: Mapping[str, Any]) -> str:
 def variables_of(body: Mapping[str, Any], name: str = "variables") -> dict[str, Any]:
     value: dict[str, Any] = optional(body, name, dict, {})
     return value
-
-
-def unknown_properties(body: Mapping[str, Any], known: set[str], what: str) -> None:
-    """A 400 naming properties the request type does not have."""
-    unknown = sorted(set(body) - known)
-    if unknown:
-        names = ", ".join(f"'{n}'" for n in unknown)
-        raise InvalidArgumentError(f"Unknown {what} properties: {names}; the known ones are {', '.join(sorted(known))}")
