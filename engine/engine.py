@@ -165,6 +165,12 @@ class Engine(
         self.last_poll: dict[str, float] = {}
 
     # ================================================================== helpers
+    @property
+    def unavailable(self) -> str | None:
+        """Why the engine takes no commands now (None: it takes them); a durable engine says when its storage failed
+        or it was stopped."""
+        return None
+
     def now(self) -> datetime:
         """The clock's time; while a command runs, the instant it started: one command is one instant, so all
         its records carry one timestamp (and the clock is read once, not for every record)."""

@@ -408,6 +408,14 @@ class DurableEngine(Engine):
             self._durable_store.set_meta(_CLOCK_META, pickle.dumps(self.clock.state(), pickle.HIGHEST_PROTOCOL))
 
     @property
+    def unavailable(self) -> str | None:
+        if self._durable_failure is not None:
+            return self._durable_failure
+        if self._durable_closed:
+            return "Mesin proses sudah dihentikan; perintah tidak dapat dijalankan."
+        return None
+
+    @property
     def data_dir(self) -> Path:
         return self._durable_store.data_dir
 

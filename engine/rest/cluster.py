@@ -8,7 +8,7 @@ from engine.clock import from_millis
 from engine.errors import InvalidArgumentError
 from engine.gateway import GATEWAY_VERSION
 from engine.rest.context import Context
-from engine.rest.http import ForbiddenError, UnauthorizedError, answer, json_body, no_content, optional
+from engine.rest.http import ForbiddenError, UnauthorizedError, answer, json_body, no_content, optional, problem
 
 # Camunda answers the license it runs under; the embedded engine is no Camunda distribution and has none
 LICENSE = {"validLicense": False, "licenseType": "unknown", "isCommercial": False}
@@ -36,7 +36,11 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         )
 
     async def status(request: web.Request) -> web.Response:
-        return no_content()  # 204: the engine takes commands (Camunda: at least one partition is healthy)
+        """204 while the engine takes commands (Camunda: a partition is healthy), else a 503 problem saying why."""
+        reason = ctx.engine.unavailable
+        if reason is not None:
+            return problem(503, "SERVICE_UNAVAILABLE", reason, request.path)
+        return no_content()
 
     async def license_(request: web.Request) -> web.Response:
         return answer(LICENSE)

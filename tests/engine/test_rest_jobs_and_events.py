@@ -3,6 +3,7 @@ answers – through the API only."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -246,6 +247,16 @@ async def test_the_cluster_answers_topology_status_and_license(
     async with http.get("/v2/status") as response:
         assert (response.status, await response.read()) == (204, b"")
     assert (await command(http, "GET", "/v2/license"))["validLicense"] is False
+
+
+async def test_status_is_503_once_a_durable_engine_takes_no_commands(tmp_path: Path) -> None:
+    async with EmbeddedEngine(data_dir=tmp_path / "mesin") as durable:
+        async with aiohttp.ClientSession(base_url=durable.rest_url) as http:
+            async with http.get("/v2/status") as response:
+                assert response.status == 204
+            durable.close()
+            async with http.get("/v2/status") as response:
+                assert "dihentikan" in (await problem(response, 503))["detail"]
 
 
 @pytest.mark.parametrize(
