@@ -250,13 +250,15 @@ async def test_the_cluster_answers_topology_status_and_license(
 
 
 async def test_status_is_503_once_a_durable_engine_takes_no_commands(tmp_path: Path) -> None:
-    async with EmbeddedEngine(data_dir=tmp_path / "mesin") as durable:
-        async with aiohttp.ClientSession(base_url=durable.rest_url) as http:
-            async with http.get("/v2/status") as response:
-                assert response.status == 204
-            durable.close()
-            async with http.get("/v2/status") as response:
-                assert "dihentikan" in (await problem(response, 503))["detail"]
+    async with (
+        EmbeddedEngine(data_dir=tmp_path / "mesin") as durable,
+        aiohttp.ClientSession(base_url=durable.rest_url) as http,
+    ):
+        async with http.get("/v2/status") as response:
+            assert response.status == 204
+        durable.close()
+        async with http.get("/v2/status") as response:
+            assert "dihentikan" in (await problem(response, 503))["detail"]
 
 
 @pytest.mark.parametrize(
