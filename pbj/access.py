@@ -42,10 +42,12 @@ def exposure(host: str, credentials: Credentials, *, allow_open: bool) -> Exposu
     )
 
 
-def access_line(credentials: Credentials) -> str:
+def access_line(credentials: Credentials, host: str) -> str:
     """How clients authenticate, for the ready message."""
     if not credentials.required:
-        return "tanpa autentikasi (hanya dari mesin ini)"
+        if is_loopback(host):
+            return "tanpa autentikasi (hanya dari mesin ini)"
+        return f"TANPA AUTENTIKASI, terbuka bagi siapa pun yang menjangkau {host} ({OPEN_FLAG})"
     kinds = []
     if credentials.users:
         kinds.append("pengguna: autentikasi basic")

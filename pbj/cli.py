@@ -128,7 +128,7 @@ async def run_engine(options: EngineOptions) -> int:
         loop.add_signal_handler(signum, stop.set)
     print(
         f"Mesin proses siap: gRPC Zeebe di {server.address}, REST API di {server.rest_url}/v2 ({where}); "
-        f"{access_line(options.settings.credentials)}.",
+        f"{access_line(options.settings.credentials, options.host)}.",
         flush=True,
     )
     await stop.wait()

@@ -455,7 +455,7 @@ def ready_text(stack: LocalStack) -> str:
         "PBJ berjalan di mesin ini" + (" (demo, data fiktif)." if demo else "."),
         "",
         f"  Mesin proses (kompatibel Zeebe)  gRPC {stack.zeebe_address}, REST API {rest}, "
-        f"{access_line(stack.options.engine_settings.credentials)}",
+        f"{access_line(stack.options.engine_settings.credentials, stack.options.host)}",
         f"  Diagram terpasang                {processes}; formulir: {forms}",
         f"  Pekerja tugas layanan            berjalan, {len(stack.worker.tasks) if stack.worker else 0} tipe tugas",
         f"  Server surel lokal (SMTP)        {stack.mail.address} – surel disimpan, tidak ada yang dikirim keluar",

@@ -16,7 +16,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from engine.auth import Credentials, CredentialsError, authorized_channel, own_authorization
 from engine.rest import RestSettings
 from engine.testing import EmbeddedEngine
-from pbj.access import exposure
+from pbj.access import access_line, exposure
 from pbj.cli import EngineOptions, run_engine
 from tests.engine.bpmn_builder import simple_service_process
 from tests.engine.clients.node import node_or_skip, run_node
@@ -211,6 +211,9 @@ async def test_pbj_engine_beyond_loopback_needs_credentials(capsys: pytest.Captu
     assert warned.refusal is None
     assert warned.warning is not None
     assert "TANPA AUTENTIKASI" in warned.warning
+    assert access_line(Credentials(), "127.0.0.1") == "tanpa autentikasi (hanya dari mesin ini)"
+    assert "TANPA AUTENTIKASI" in access_line(Credentials(), "0.0.0.0")
+    assert "basic" in access_line(CREDENTIALS, "0.0.0.0")
 
 
 def test_incomplete_credentials_in_the_environment_are_refused() -> None:
