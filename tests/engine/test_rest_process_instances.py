@@ -94,6 +94,10 @@ async def test_a_process_definition_is_deleted_once_no_instance_runs(http: aioht
     await command(http, "POST", f"/v2/resources/{second['processDefinitionKey']}/deletion", {})
     found = await items(http, "process-definitions", {"filter": {"processDefinitionId": "twoTasks"}})
     assert [d["processDefinitionKey"] for d in found] == [first["processDefinitionKey"]]
+    for resource in ("process-instances", "element-instances", "variables", "jobs", "incidents"):
+        await items(http, resource, {})  # the instance of the deleted version is still answered (its history)
+    [ended] = await items(http, "process-instances", {"filter": {"processInstanceKey": str(key)}})
+    assert (ended["state"], ended["processDefinitionVersion"]) == ("TERMINATED", 2)
     latest = await create(http, "twoTasks")
     assert (await command(http, "GET", f"/v2/process-instances/{latest}"))["processDefinitionVersion"] == 1
     async with http.post(f"/v2/resources/{UNKNOWN_KEY}/deletion", json={}) as response:
