@@ -35,6 +35,7 @@ from workers.domain import (
     RequestKind,
 )
 from workers.errors import PersonAlreadyApplyingError
+from workers.links import review_link
 from workers.settings import Settings
 from workers.store import DocumentRecord, RequestRecord
 from workers.validation import (
@@ -371,7 +372,7 @@ async def kirim_penetapan(ctx: Context, args: argparse.Namespace) -> int:
     [record] = _store_files(ctx, request.number, [document])
     payload: dict[str, Any] = {
         Var.DOKUMEN_PENETAPAN: record.as_variable(),
-        Var.TAUTAN_PEMERIKSAAN: ctx.settings.app.app_link("pemeriksaan", request.number),
+        Var.TAUTAN_PEMERIKSAAN: review_link(ctx.settings.app, request.number),
     }
     sent = await _publish(ctx, Message.INFORMASI_PPBJ_DILENGKAPI, request, wait, payload)
     if not sent:

@@ -23,6 +23,7 @@ from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
+from workers.links import review_link
 from workers.services import Services
 from workers.store import PersonRecord, RequestRecord
 from workers.worker import create_worker
@@ -136,8 +137,6 @@ def settings_environ(data_dir: Path, database_url: str, smtp_port: int, **extra:
         "SMTP_TIMEOUT": "5",
         "MAIL_FROM": "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>",
         "APP_URL": "https://pbj.kaltimprov.go.id",
-        "SET_PASSWORD_URL": "https://pbj.kaltimprov.go.id/atur-kata-sandi",
-        "REGISTRATION_FORM_URL": "https://pbj.kalbarprov.go.id/formulir-ppbj",
         "SPSE_LOGIN_URL": "https://spse.inaproc.id/kaltimprov",
         "PM_LKPP_EMAIL": f"PM Direktorat e-Procurement LKPP <{PM_LKPP_EMAIL}>",
         "LPSE_ADMIN_PPE_EMAIL": LPSE_ADMIN_EMAIL,
@@ -350,5 +349,5 @@ def appointment_message(services: Services, number: str) -> dict[str, Any]:
     )
     return {
         "dokumenPenetapan": record.as_variable(),
-        "tautanPemeriksaan": services.settings.app_link("pemeriksaan", number),
+        "tautanPemeriksaan": review_link(services.settings, number),
     }

@@ -48,7 +48,8 @@ SMTP_USER = "robot-pbj"
 SMTP_PASSWORD = secrets.token_urlsafe(16)  # fresh each run
 NEW_PASSWORD = secrets.token_urlsafe(16)
 WRONG_NIK = "6171011204850000"
-TOKEN = re.compile(r"token=([A-Za-z0-9_-]{20,})")
+TOKEN = re.compile(r"[?&]t=([A-Za-z0-9_-]{20,})")
+SET_PASSWORD_TOKEN = re.compile(r"atur-kata-sandi\?t=([A-Za-z0-9_-]{20,})")
 
 
 def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
@@ -124,12 +125,12 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
     engine.assert_that(sop2.process_instance_key).is_completed().has_no_incidents()
     engine.assert_that(sop2.process_instance_key).has_variable("nikTersamar", "6171**********03")
 
-    invitation, form = (text_of(m) for m in sink.messages() if TOKEN.search(text_of(m)))
-    [admin_token] = TOKEN.findall(invitation)
-    [form_token] = TOKEN.findall(form)
+    [admin_token] = [t for m in sink.messages() for t in SET_PASSWORD_TOKEN.findall(text_of(m))]
+    link_tokens = [t for m in sink.messages() for t in TOKEN.findall(text_of(m))]
     await services.provisioning.consume_set_password_token(admin_token, NEW_PASSWORD)
     assert len(sink.envelopes) == 5  # SOP 1: account, invitation; SOP 2: form, correction, active
-    for token in (admin_token, form_token):  # each token is in exactly one e-mail: its holder's
+    assert len(link_tokens) == 3  # the invitation's set-password link, the form's and the correction's access links
+    for token in link_tokens:  # each token is in exactly one e-mail: its holder's
         assert sum(token in text_of(message) for message in sink.messages()) == 1
 
     secrets = {
@@ -137,7 +138,7 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
         "NIP": [ADMIN_NIP, PPBJ_NIP.replace(" ", ""), PPBJ_NIP],
         "e-mail": [ADMIN_EMAIL, KEPALA_EMAIL, PPBJ_EMAIL],
         "password": [SMTP_PASSWORD, NEW_PASSWORD, base64.b64encode(SMTP_PASSWORD.encode()).decode()],
-        "token": [admin_token, form_token],
+        "token": link_tokens,
     }
     variables = engine.all_variables()
     assert len(variables) > 40

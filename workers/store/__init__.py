@@ -5,6 +5,7 @@
 
 from workers.store.database import create_store_engine, current_revision, head_revision, upgrade
 from workers.store.records import (
+    AccessTokenRecord,
     AccountRecord,
     ArchiveRecord,
     AuditRecord,
@@ -13,11 +14,14 @@ from workers.store.records import (
     MailRecord,
     PersonRecord,
     RequestRecord,
+    StaffUserRecord,
+    WebSessionRecord,
 )
 from workers.store.repository import STATUS_SUBMITTED, Clock, Store, mail_idempotency_key
 
 __all__ = [
     "STATUS_SUBMITTED",
+    "AccessTokenRecord",
     "AccountRecord",
     "ArchiveRecord",
     "AuditRecord",
@@ -27,7 +31,9 @@ __all__ = [
     "MailRecord",
     "PersonRecord",
     "RequestRecord",
+    "StaffUserRecord",
     "Store",
+    "WebSessionRecord",
     "create_store_engine",
     "current_revision",
     "head_revision",
