@@ -214,7 +214,7 @@ class Settings:
             smtp=_smtp(env),
             provisioning=_provisioning(env),
             app_url=env.parse("APP_URL", _app_url, default=DEFAULT_APP_URL),
-            applicant_link_ttl=env.parse("APPLICANT_LINK_TTL", _duration, default=DEFAULT_APPLICANT_LINK_TTL),
+            applicant_link_ttl=env.parse("APPLICANT_LINK_TTL", parse_duration, default=DEFAULT_APPLICANT_LINK_TTL),
             spse_login_url=env.parse("SPSE_LOGIN_URL", _http_url, default=DEFAULT_SPSE_LOGIN_URL),
             mail_signature_admin_ppe=env.parse(
                 "MAIL_SIGNATURE_ADMIN_PPE", _signature, default=DEFAULT_SIGNATURE_ADMIN_PPE
@@ -345,7 +345,8 @@ def _period(raw: str) -> Period:
     return period
 
 
-def _duration(raw: str) -> timedelta:
+def parse_duration(raw: str) -> timedelta:
+    """An ISO 8601 duration in days, hours, minutes and seconds between 5 minutes and 30 days (`PT24H`, `P2D`)."""
     match = _DURATION.match(raw.upper())
     if not match:
         raise ValueError(f"{raw!r} bukan durasi ISO 8601 dalam hari/jam/menit/detik (contoh: PT24H, P2D).")
@@ -513,7 +514,7 @@ def _provisioning(env: _Env) -> ProvisioningSettings:
         password=password,
         timeout=env.parse("PROVISIONING_TIMEOUT", _seconds, default=10.0),
         set_password_url=env.parse("SET_PASSWORD_URL", _http_url, default=None),
-        token_lifetime=env.parse("SET_PASSWORD_TOKEN_TTL", _duration, default=timedelta(hours=24)),
+        token_lifetime=env.parse("SET_PASSWORD_TOKEN_TTL", parse_duration, default=timedelta(hours=24)),
     )
 
 

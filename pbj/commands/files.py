@@ -79,6 +79,16 @@ def read_document(option: str, raw_path: str, document_type: DocumentType, max_s
         content = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"{where} tidak dapat dibaca: {exc.strerror or exc}.") from None
+    return document_from_content(where, option, path, document_type, content, max_size)
+
+
+def document_from_content(
+    where: str, option: str, path: Path, document_type: DocumentType, content: bytes, max_size: int
+) -> DocumentFile:
+    """Check a document's content (size, format by its signature, name agreeing with it, whole) – a file given on the
+    command line or uploaded through the web application; `CommandError` saying what is wrong, naming `where`."""
+    if not content:
+        raise CommandError(f"{where} kosong.")
     if len(content) > max_size:
         raise CommandError(
             f"{where} berukuran {human_size(len(content))}, melebihi batas {human_size(max_size)} (DOCUMENT_MAX_SIZE)."
