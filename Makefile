@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FEEL_BUNDLE := engine/feel/dist/feelin.js
+WEB_BUNDLE := web/static/dist/tugas.js
 
 .PHONY: install run engine test lint typecheck pytest pytest-durable bench clean
 
@@ -22,7 +23,13 @@ $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
 	npx --no-install esbuild engine/feel/entry.js --bundle --format=iife --platform=neutral \
 		--target=es2020 --log-level=warning --outfile=$@
 
-install: $(BIN)/.installed $(FEEL_BUNDLE)
+# the staff's task form: form-js (pinned in package-lock.json) bundled with its CSS, served by the web application
+$(WEB_BUNDLE): node_modules/.installed web/assets/tugas.js
+	mkdir -p $(dir $@)
+	npx --no-install esbuild web/assets/tugas.js --bundle --format=iife --minify --target=es2019 \
+		--legal-comments=external --log-level=warning --outfile=$@
+
+install: $(BIN)/.installed $(FEEL_BUNDLE) $(WEB_BUNDLE)
 
 run: install
 	$(BIN)/pbj up
@@ -60,4 +67,4 @@ bench: install $(BIN)/.bench-installed
 	$(BIN)/python bench/engine.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules engine/feel/dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules engine/feel/dist web/static/dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,187 @@
+"""Helpers of the web application's tests: the whole system in this process (the embedded engine on a controlled
+clock, the real workers, a loopback SMTP server, the web application on a free port), a Chromium shared per test
+session and driven by Playwright, and what the tests read back: e-mails and their links, the process position
+through the REST API, the store.
+
+Chromium is Debian's (`/usr/bin/chromium`, or `CHROMIUM_PATH`), started once per test process with a DevTools port;
+each test connects to it with Playwright over CDP and gets its own browser context (its own cookies). Without
+Chromium the browser tests are skipped with one reason – except with `CI=true`, where they fail.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from engine.testing import EmbeddedEngine
+from tests.workers.harness import MailSink, text_of
+from web.app import WebApp
+from web.passwords import hash_password
+from workers.services import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LINK = re.compile(r"https?://[^\s<>\"']+")
+SCREENSHOTS = os.environ.get("PBJ_LAYAR")
+"""With `PBJ_LAYAR=docs/layar`, the tests that take screenshots write them there (the README's pictures)."""
+
+STAFF_PASSWORD = "kata-sandi-petugas-uji-2026"
+ADMIN_PPE_USER = "sri.admin"
+PM_USER = "pm.lkpp"
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or `CHROMIUM_PATH`."""
+    given = os.environ.get("CHROMIUM_PATH")
+    if given:
+        return given if Path(given).exists() else None
+    return shutil.which("chromium") or (str(Path("/usr/bin/chromium")) if Path("/usr/bin/chromium").exists() else None)
+
+
+def require_chromium() -> str:
+    """The browser, or skip (fail under CI) with one reason."""
+    path = chromium_path()
+    if path is None:
+        reason = "Chromium tidak tersedia (apt-get install chromium, atau atur CHROMIUM_PATH): uji peramban dilewati"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason.replace("dilewati", "wajib di CI"))
+        pytest.skip(reason)
+    return path
+
+
+@dataclass
+class SharedChromium:
+    """A headless Chromium with a DevTools endpoint, shared by the tests of one process."""
+
+    process: subprocess.Popen[bytes]
+    endpoint: str
+    profile: str
+
+    @classmethod
+    def start(cls, path: str, timeout: float = 30.0) -> "SharedChromium":
+        profile = tempfile.mkdtemp(prefix="pbj-chromium-")
+        process = subprocess.Popen(
+            [path, *CHROMIUM_ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = Path(profile) / "DevToolsActivePort"
+        give_up = time.monotonic() + timeout
+        while not port_file.exists() or not port_file.read_text().strip():
+            if process.poll() is not None or time.monotonic() > give_up:
+                process.kill()
+                raise RuntimeError(f"Chromium did not start (exit {process.poll()})")
+            time.sleep(0.05)
+        port = port_file.read_text().split()[0]
+        return cls(process, f"http://127.0.0.1:{port}", profile)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def free_socket() -> socket.socket:
+    """A listening-ready socket bound to a free loopback port (so the address is known before the server starts)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@dataclass
+class WebSystem:
+    """The system under test and what tests read back from it."""
+
+    engine: EmbeddedEngine
+    services: Services
+    mail: MailSink
+    webapp: WebApp
+    url: str
+    staff: dict[str, str] = field(default_factory=dict)
+
+    async def settle(self) -> None:
+        """Until the engine and the workers have nothing left to do."""
+        await self.engine.wait_for_idle()
+
+    def mails_to(self, address: str) -> list[EmailMessage]:
+        """The e-mails delivered to `address`, in order."""
+        return self.mail.to(address)
+
+    def last_mail_to(self, address: str, subject_start: str) -> EmailMessage:
+        """The latest e-mail to `address` whose subject starts so."""
+        found = [m for m in self.mails_to(address) if str(m["Subject"]).startswith(subject_start)]
+        assert found, f"no e-mail {subject_start!r} to {address}: {[str(m['Subject']) for m in self.mails_to(address)]}"
+        return found[-1]
+
+    def link_in(self, message: EmailMessage, path: str) -> str:
+        """The link of this application in the e-mail whose path starts with `path` (the only one)."""
+        links = [str(link).rstrip(".,)") for link in LINK.findall(text_of(message))]
+        mine = [link for link in links if link.startswith(self.url + path)]
+        assert len(set(mine)) == 1, f"expected one link to {path} in {message['Subject']!r}: {links}"
+        return mine[0]
+
+    async def rest(self, method: str, path: str, body: Any = None) -> Any:
+        """A call to the engine's REST API (as an outside observer, e.g. Operate, would make it)."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, self.engine.rest_url + path, json=body) as response,
+        ):
+            response.raise_for_status()
+            return await response.json(content_type=None) if response.status != 204 else None
+
+    async def active_steps(self, process_instance_key: int) -> list[str]:
+        """The element ids active in the instance (the process position, read through `/v2`)."""
+        answer = await self.rest(
+            "POST",
+            "/v2/element-instances/search",
+            {"filter": {"processInstanceKey": str(process_instance_key), "state": "ACTIVE"}},
+        )
+        return sorted(str(item["elementId"]) for item in answer["items"] if item.get("type") != "PROCESS")
+
+    async def instance_state(self, process_instance_key: int) -> str:
+        """`ACTIVE`, `COMPLETED`, `TERMINATED`, through `/v2`."""
+        answer = await self.rest("GET", f"/v2/process-instances/{process_instance_key}")
+        return str(answer["state"])
+
+    def add_staff(self, username: str, *roles: str, name: str | None = None) -> None:
+        """A staff account (as `pbj pengguna buat` makes it)."""
+        self.services.store.create_staff_user(
+            username, display_name=name or username, roles=roles, password_hash=hash_password(STAFF_PASSWORD)
+        )
+        self.staff[username] = STAFF_PASSWORD
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    """Where a screenshot goes: `PBJ_LAYAR` when set (the README's pictures), else the test's directory."""
+    folder = ROOT / SCREENSHOTS if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
+def iter_unique(items: list[str]) -> Iterator[str]:
+    """Items in order, each once."""
+    yield from dict.fromkeys(items)
