@@ -253,8 +253,8 @@ class Demo:
         await self.advance(timedelta(minutes=11), "tidak ada pekerja yang memeriksa berkas")
         self.expect_passed(pi, "PeriksaKelengkapanBerkasSlaTimer")
         self.tell(
-            "Timer batas waktu «Memeriksa kelengkapan berkas» (10 menit, SOP baris 2) berbunyi; langkah itu tetap "
-            "berjalan, notifikasinya menunggu pekerja."
+            "Timer batas waktu «Menerima dan memeriksa kelengkapan berkas» (10 menit, SOP baris 2) berbunyi; langkah "
+            "itu tetap berjalan, notifikasinya menunggu pekerja."
         )
         self.stack.start_workers()
         await self.workers_polling()

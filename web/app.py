@@ -22,7 +22,6 @@ from aiohttp.web_request import BaseRequest
 
 from pbj.commands.context import Context
 from pbj.commands.errors import CommandError
-from pbj.commands.files import human_size
 from pbj.commands.rest import CamundaRest
 from pbj.commands.zeebe import Gateway
 from web.errors import CsrfError, TooManyRequestsError, UnavailableError, WebError
@@ -37,6 +36,7 @@ from web.security import (
 from web.sessions import BrowserSession, Sessions
 from web.settings import WebSettings
 from web.uploads import PostedForm, read_form
+from workers.document_rules import human_size
 from workers.documents import DocumentStore, LocalDocumentStore
 from workers.domain import DocumentType
 from workers.errors import StoreUnavailableError, WorkersError

@@ -3,8 +3,8 @@
 The body is read as a stream (`multipart/form-data` or `application/x-www-form-urlencoded`): text fields at most
 `TEXT_LIMIT` characters, each file at most `DOCUMENT_MAX_SIZE` bytes and the whole body at most what the form can
 legitimately hold – anything larger stops the reading with `TooLargeError`, nothing stored. A file is then checked by
-its content with the same rules as `pbj permohonan` and the workers' check (`pbj.commands.files.document_from_content`:
-PDF, JPEG or PNG by signature, a name that agrees with it, a whole file), and stored only by the step it belongs to,
+its content with the document rules every upload path shares (`workers.document_rules.check_upload`: PDF, JPEG
+or PNG by its content, a name that agrees with it, a whole file), and stored only by the step it belongs to,
 in the document store under the data directory – never in a served folder.
 """
 
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
-from pbj.commands.errors import CommandError
-from pbj.commands.files import DocumentFile, document_from_content, human_size
+from pbj.commands.files import DocumentFile
 from web.errors import BadRequestError, TooLargeError
+from workers import document_rules
+from workers.document_rules import DocumentRejectedError, human_size
 from workers.documents import clean_file_name
 from workers.domain import DocumentType
 
@@ -109,8 +110,10 @@ def _too_large(max_file_size: int, file_name: str | None = None) -> TooLargeErro
 def check_upload(upload: Upload, document_type: DocumentType, max_size: int) -> DocumentFile:
     """The upload as a checked document; `ValueError` with the reason (formal Indonesian) when it is refused."""
     name = clean_file_name(upload.file_name)
-    where = f"Berkas “{name}” untuk {document_type.label}"
     try:
-        return document_from_content(where, upload.name, Path(name), document_type, upload.content, max_size)
-    except CommandError as exc:
-        raise ValueError(str(exc).replace(" (DOCUMENT_MAX_SIZE)", "")) from None
+        accepted = document_rules.check_upload(
+            upload.content, document_type=document_type, file_name=name, max_size=max_size
+        )
+    except DocumentRejectedError as exc:
+        raise ValueError(f"Berkas “{name}” untuk {document_type.label}: {exc.reason}") from None
+    return DocumentFile(option=upload.name, path=Path(name), document=accepted)

@@ -59,6 +59,7 @@ class Template(StrEnum):
     UNDANGAN_ADMIN_PPE = "undangan-admin-ppe"
     FORMULIR_REGISTRASI_PPBJ = "formulir-registrasi-ppbj"
     IDENTITAS_PERLU_PERBAIKAN = "identitas-perlu-perbaikan"
+    PERMINTAAN_INFORMASI_PPBJ = "permintaan-informasi-ppbj"
     INFORMASI_PERLU_DILENGKAPI = "informasi-perlu-dilengkapi"
     AKUN_PPBJ_AKTIF = "akun-ppbj-aktif"
     PENDAFTARAN_KEDALUWARSA = "pendaftaran-kedaluwarsa"
@@ -105,8 +106,21 @@ class Var(StrEnum):
     SLA_PELAKSANA = "slaPelaksana"
 
 
+STATUS_SUBMITTED = "DIAJUKAN"
+"""Request status from its submission until its process ends."""
+
 STATUS_EXPIRED = "KEDALUWARSA"
 """Request status after the expiry e-mail: the request is closed, a new one may reuse the person's identifiers."""
+
+STATUS_COMPLETED = "SELESAI"
+"""Request status after the SOP's last step: SOP 1 archived (row 8), SOP 2 the active account e-mailed (row 7)."""
+
+STATUS_LABELS = {
+    STATUS_SUBMITTED: "sedang diproses",
+    STATUS_COMPLETED: "selesai",
+    STATUS_EXPIRED: "ditutup (kedaluwarsa)",
+}
+"""Request statuses as people read them."""
 
 ADMIN_PPE_ACCOUNT_SYSTEM = System.SPSE
 """SOP 1 row 5 creates the Admin PPE's account on SPSE (`BuatAkunAdminPpeTask`, header `sistem`)."""

@@ -39,6 +39,8 @@ class Path(StrEnum):
     INBOX = "/tugas"
     TASK = "/tugas/{key}"
     REVIEW = "/pemeriksaan/{nomor}"
+    MONITOR = "/pantau"
+    MONITOR_INSTANCE = "/pantau/{key}"
     HEALTH = "/sehat"
 
 
@@ -74,6 +76,11 @@ def review_link(settings: Settings, number: str) -> str:
 def inbox_link(settings: Settings) -> str:
     """The staff inbox of user tasks."""
     return settings.app_link(Path.INBOX)
+
+
+def monitor_link(settings: Settings, process_instance_key: int) -> str:
+    """One process instance on the managers' monitor (its path and timeline against the standard times)."""
+    return settings.app_link(Path.MONITOR_INSTANCE.format(key=process_instance_key))
 
 
 def set_password_link(settings: Settings, token: str) -> str:

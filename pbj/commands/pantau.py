@@ -168,6 +168,9 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
     end_event = None
     if instance.get("state") != "ACTIVE":
         ends = await rest.search("element-instances", {"processInstanceKey": key, "type": "END_EVENT"})
+        # the SLA notice's path ends beside the SOP's own path (a timer and the expiry may fire together): where the
+        # request ended is the SOP's end, whichever of the two finished last
+        ends = [item for item in ends if item.get("elementId") != SLA_NOTICE_END] or ends
         if ends:
             last = max(
                 ends, key=lambda item: (parse_time(item.get("endDate")) or _FAR, int(item["elementInstanceKey"]))
@@ -186,5 +189,8 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
         end_event=end_event,
     )
 
+
+SLA_NOTICE_END = "NotifikasiSlaTerkirimEndEvent"
+"""The end of the SLA notice's path in both diagrams (not an end of the SOP)."""
 
 _FAR = datetime.max.replace(tzinfo=UTC)

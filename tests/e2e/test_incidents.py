@@ -93,16 +93,21 @@ async def test_smtp_down_at_the_form_link_an_incident_resolved_and_only_the_sent
 
         await system.smtp.start()
         await system.retry_and_resolve(incident)
+        await system.drive(pi, until="IsiIdentitasPpbjReceiveTask")
+        directory = (await system.variables(pi))["idAkun"]
         await system.drive(pi)
 
     (await system.instance(pi)).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
-    assert [m.to for m in system.mails()] == [(PPBJ_EMAIL,), (PPBJ_EMAIL,)]
-    form, _active = system.mails()
-    [token] = form.tokens
-    assert system.services.store.redeem_access_token(hash_token(token)).request_number == number
+    assert [m.to for m in system.mails()] == [(PPBJ_EMAIL,)] * 3  # the form link, the SK asked, the account active
+    form, asked, active = system.mails()
+    for mail in (form, asked):  # the applicant's links to the registration open it
+        [token] = mail.tokens
+        assert system.services.store.redeem_access_token(hash_token(token)).request_number == number
     trail = [e.action for e in system.services.store.audit_trail(number)]
     assert (trail.count("akses.tautan-diterbitkan"), trail.count("akses.tautan-dicabut")) == (
-        DEFAULT_JOB_RETRIES + 1,
+        DEFAULT_JOB_RETRIES + 2,  # the failed attempts', the form's, the SK request's
         DEFAULT_JOB_RETRIES,
     )
+    [active_token] = active.tokens
+    assert (await system.services.provisioning.verify_set_password_token(active_token)).account_id == directory
     await system.assert_privacy()

@@ -125,11 +125,13 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
     engine.assert_that(sop2.process_instance_key).is_completed().has_no_incidents()
     engine.assert_that(sop2.process_instance_key).has_variable("nikTersamar", "6171**********03")
 
-    [admin_token] = [t for m in sink.messages() for t in SET_PASSWORD_TOKEN.findall(text_of(m))]
+    set_password_tokens = [t for m in sink.messages() for t in SET_PASSWORD_TOKEN.findall(text_of(m))]
     link_tokens = [t for m in sink.messages() for t in TOKEN.findall(text_of(m))]
-    await services.provisioning.consume_set_password_token(admin_token, NEW_PASSWORD)
-    assert len(sink.envelopes) == 5  # SOP 1: account, invitation; SOP 2: form, correction, active
-    assert len(link_tokens) == 3  # the invitation's set-password link, the form's and the correction's access links
+    assert len(set_password_tokens) == 2  # the Admin PPE's invitation, the PPBJ's account active
+    for token in set_password_tokens:
+        await services.provisioning.consume_set_password_token(token, NEW_PASSWORD)
+    assert len(sink.envelopes) == 6  # SOP 1: account, invitation; SOP 2: form, correction, SK asked, active
+    assert len(link_tokens) == 5  # the two set-password links, the form's, the correction's, the SK request's
     for token in link_tokens:  # each token is in exactly one e-mail: its holder's
         assert sum(token in text_of(message) for message in sink.messages()) == 1
 
@@ -150,7 +152,7 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
 
     output = captured_logs.getvalue()
     lines = output.splitlines()
-    assert sum('"event": "E-mail terkirim"' in line for line in lines) == 5
+    assert sum('"event": "E-mail terkirim"' in line for line in lines) == 6
     assert any("Got job" in line for line in lines), "pyzeebe's DEBUG lines (with job variables) were captured"
     for kind in ("NIK", "password", "token", "e-mail"):
         for secret in secrets[kind]:

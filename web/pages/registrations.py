@@ -23,7 +23,6 @@ from web.uploads import check_upload
 from workers.domain import PPBJ_APPOINTMENT_DOCUMENTS, DocumentType, PersonRole, RequestKind
 from workers.errors import NotFoundError
 from workers.links import Path
-from workers.outbox import zone_of
 from workers.store import DocumentRecord, PersonRecord, RequestRecord
 
 routes = web.RouteTableDef()
@@ -80,7 +79,7 @@ async def _view(webapp: WebApp, number: str) -> RegistrationView:
         documents=latest_by_type(await in_thread(webapp.documents.list_documents, number)),
         identity_notes=notes,
         review_note=review_note,
-        zone=zone_of(record.kind),
+        zone=record.kind.zone,
     )
 
 

@@ -20,10 +20,10 @@ from web.pages.access import grant_own_request, redeem
 from web.pages.documents import document_response, latest_by_type
 from web.process import Position, position, process_variable
 from web.uploads import PostedForm, check_upload
-from workers.domain import REQUIRED_ADMIN_PPE_DOCUMENTS, DocumentType, PersonRole, RequestKind
+from workers.document_rules import ADMIN_PPE_DOCUMENTS
+from workers.domain import DocumentType, PersonRole, RequestKind
 from workers.errors import NotFoundError, PersonAlreadyApplyingError
 from workers.links import Path
-from workers.outbox import zone_of
 from workers.store import DocumentRecord, RequestRecord
 
 routes = web.RouteTableDef()
@@ -36,7 +36,7 @@ FILE_FIELDS: tuple[tuple[str, DocumentType], ...] = (
     ("ktp", DocumentType.KTP_ADMIN_PPE),
 )
 """The upload fields of the four documents of SOP 1 row 1, in the SOP's order."""
-assert tuple(kind for _, kind in FILE_FIELDS) == REQUIRED_ADMIN_PPE_DOCUMENTS
+assert tuple(kind for _, kind in FILE_FIELDS) == ADMIN_PPE_DOCUMENTS
 ACTOR = "kepala-lpse"
 
 
@@ -142,7 +142,7 @@ async def _view(webapp: WebApp, number: str) -> RequestView:
         waiting=waiting,
         admin_name=admin.name,
         admin_nik=admin.nik_masked,
-        zone=zone_of(record.kind),
+        zone=record.kind.zone,
     )
 
 

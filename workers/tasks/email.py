@@ -13,7 +13,7 @@ access token for that request and role; the invitation's set-password link carri
 (issuing it revokes the holder's older ones). Tokens are issued only when the e-mail is still to be sent and exist
 nowhere but in that e-mail and, hashed, in the store.
 The expiry e-mails also close the request (status `KEDALUWARSA`), so a new registration of the same person is not
-taken for a duplicate.
+taken for a duplicate; SOP 2's last e-mail (`akun-ppbj-aktif`) completes it (`SELESAI`).
 """
 
 import asyncio
@@ -25,12 +25,14 @@ from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import (
     ADMIN_PPE_ACCOUNT_SYSTEM,
+    STATUS_COMPLETED,
     STATUS_EXPIRED,
     Header,
     TaskType,
     Template,
     Var,
 )
+from workers.document_rules import PPBJ_APPOINTMENT_DOCUMENTS, limits_text
 from workers.domain import AccountRole, PersonRole, RequestKind, System
 from workers.errors import ProvisioningError, StoreError
 from workers.links import (
@@ -52,11 +54,18 @@ log = get_logger(__name__)
 TOKEN_TEMPLATES: Mapping[Template, PersonRole] = {
     Template.UNDANGAN_ADMIN_PPE: PersonRole.ADMIN_PPE,
     Template.FORMULIR_REGISTRASI_PPBJ: PersonRole.PPBJ,
+    Template.AKUN_PPBJ_AKTIF: PersonRole.PPBJ,
 }
 """E-mails carrying a one-time link, and the only role that may receive each (the account holder)."""
 
-EXPIRY_TEMPLATES = frozenset({Template.PERMOHONAN_KEDALUWARSA, Template.PENDAFTARAN_KEDALUWARSA})
-"""E-mails that close the request."""
+CLOSING_TEMPLATES: Mapping[Template, str] = {
+    Template.PERMOHONAN_KEDALUWARSA: STATUS_EXPIRED,
+    Template.PENDAFTARAN_KEDALUWARSA: STATUS_EXPIRED,
+    Template.AKUN_PPBJ_AKTIF: STATUS_COMPLETED,
+}
+"""E-mails sent just before their process ends, and the status they give the request: SOP 2's last step (row 7's
+"account active") completes the registration, an expiry e-mail closes the request (SOP 1 completes at its archive,
+`arsipkan-dokumen`)."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +146,8 @@ def create_router(services: Services) -> ZeebeTaskRouter:
             if mail.issued_links:  # not delivered (as far as is known): no link of this attempt may open the request
                 await _revoke(services, request, mail.issued_links)
             raise
-        if template in EXPIRY_TEMPLATES:
-            await asyncio.to_thread(services.store.set_request_status, request.number, STATUS_EXPIRED)
+        if template in CLOSING_TEMPLATES:
+            await asyncio.to_thread(services.store.set_request_status, request.number, CLOSING_TEMPLATES[template])
         return {}
 
     return router
@@ -260,6 +269,15 @@ async def _identity_to_fix(mail: MailJob) -> dict[str, object]:
     }
 
 
+async def _appointment_requested(mail: MailJob) -> dict[str, object]:
+    return {
+        Var.NOMOR_PENDAFTARAN: mail.request.number,
+        "dokumenDiminta": [kind.value for kind in PPBJ_APPOINTMENT_DOCUMENTS],
+        "ketentuanBerkas": limits_text(mail.services.settings.document_max_size),
+        "tautanPendaftaran": (await _applicant_link(mail)).url,
+    }
+
+
 async def _information_to_complete(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
@@ -270,10 +288,14 @@ async def _information_to_complete(mail: MailJob) -> dict[str, object]:
 
 async def _ppbj_account_active(mail: MailJob) -> dict[str, object]:
     account = await _account(mail, System.DIREKTORI, AccountRole.PPBJ)
+    activated = mail.variable(Var.HASIL_AKTIVASI)
+    issued = await mail.services.provisioning.issue_set_password_token(account.account_id)
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         "namaPengguna": account.user_id,
-        Var.HASIL_AKTIVASI: mail.variable(Var.HASIL_AKTIVASI),
+        Var.HASIL_AKTIVASI: activated,
+        "tautanSekaliPakai": set_password_link(mail.services.settings, issued.token),
+        "kedaluwarsaTautan": issued.expires_at,
     }
 
 
@@ -292,6 +314,7 @@ CONTEXTS: Mapping[Template, ContextBuilder] = {
     Template.UNDANGAN_ADMIN_PPE: _admin_invitation,
     Template.FORMULIR_REGISTRASI_PPBJ: _registration_form,
     Template.IDENTITAS_PERLU_PERBAIKAN: _identity_to_fix,
+    Template.PERMINTAAN_INFORMASI_PPBJ: _appointment_requested,
     Template.INFORMASI_PERLU_DILENGKAPI: _information_to_complete,
     Template.AKUN_PPBJ_AKTIF: _ppbj_account_active,
     Template.PENDAFTARAN_KEDALUWARSA: _registration_expired,
