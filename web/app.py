@@ -53,7 +53,6 @@ ASSETS_PATH = "/aset"
 SITE_NAME = "Layanan Akun Pengadaan"
 LOGIN_LIMIT = RateLimiter(limit=10, window=60.0)
 LINK_LIMIT = RateLimiter(limit=30, window=60.0)
-SESSION_KEY = "sesi"
 _COMMAND_HINT = re.compile(r"\s*[^.;]*`[^`]*`[^.;]*[.;]?")
 
 
@@ -153,6 +152,7 @@ class WebApp:
 
 
 WEB_APP = web.AppKey("pbj", WebApp)
+SESSION_KEY = web.RequestKey("sesi", BrowserSession)
 
 
 def app_of(request: web.Request) -> WebApp:

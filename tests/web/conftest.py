@@ -1,12 +1,12 @@
 """Fixtures of the web application's tests: `system` (engine, workers, SMTP sink, web application, all in this
-process and event loop, the engine's clock controlled), `chromium` (one headless Chromium per test process) and
-`page` (a fresh Playwright browser context on it, at 1280 × 900)."""
+process and event loop, the engine's clock controlled), `chromium` (one headless Chromium per test process) `pages`
+(fresh Playwright browser contexts on it) and `page` (one of them, at 1280 × 900)."""
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 from pyzeebe import create_insecure_channel
 
 from engine.testing import EmbeddedEngine
@@ -78,22 +78,47 @@ def chromium() -> Iterator[SharedChromium]:
     shared.stop()
 
 
-@pytest.fixture
-async def page(chromium: SharedChromium) -> AsyncIterator[Page]:
-    """A fresh browser context (no cookies) with one page; console errors (CSP violations included) fail the test."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.connect_over_cdp(chromium.endpoint)
-        context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+class Pages:
+    """Fresh browser contexts (each its own cookies: another person, or the same person on another device) on the
+    shared Chromium; console errors (CSP violations included) fail the test."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+
+    async def new(self, width: int = 1280, height: int = 900) -> Page:
+        """A page in a new browser context of the given viewport."""
+        context = await self.browser.new_context(viewport={"width": width, "height": height}, locale="id-ID")
+        self.contexts.append(context)
         page = await context.new_page()
-        errors: list[str] = []
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
-                errors.append(message.text)
+                self.errors.append(message.text)
 
         page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        await context.close()
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        return page
+
+
+@pytest.fixture
+async def pages(chromium: SharedChromium) -> AsyncIterator[Pages]:
+    """New browser contexts on the shared Chromium, closed after the test."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.connect_over_cdp(chromium.endpoint)
+        opened = Pages(browser)
+        yield opened
+        for context in opened.contexts:
+            await context.close()
         await browser.close()
-        assert not [e for e in errors if "status of 4" not in e], f"errors in the browser console: {errors}"
+        # a refused request (4xx) is logged by the browser as an error; everything else is a fault of the page
+        assert not [e for e in opened.errors if "status of 4" not in e], (
+            f"errors in the browser console: {opened.errors}"
+        )
+
+
+@pytest.fixture
+async def page(pages: Pages) -> Page:
+    """A fresh browser context (no cookies) with one page, at 1280 × 900."""
+    return await pages.new()
