@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from playwright.async_api import Page
 
 from engine.testing import EmbeddedEngine
 from tests.workers.harness import MailSink, text_of
@@ -185,3 +186,11 @@ def screenshot_path(tmp_path: Path, name: str) -> Path:
 def iter_unique(items: list[str]) -> Iterator[str]:
     """Items in order, each once."""
     yield from dict.fromkeys(items)
+
+
+async def log_in(page: Page, url: str, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Log in through `/masuk` as a staff member would."""
+    await page.goto(url + "/masuk")
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(password)
+    await page.get_by_role("button", name="Masuk").click()

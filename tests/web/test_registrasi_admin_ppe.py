@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from pbj.sample_documents import pdf_document, png_image
 from tests.web.conftest import Pages
 from tests.web.harness import WebSystem, screenshot_path
-from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, ADMIN_NIP, KEPALA_EMAIL
+from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, ADMIN_NIP, KEPALA_EMAIL, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.document_rules import ADMIN_PPE_DOCUMENTS
 from workers.domain import AccountRole, System
@@ -72,7 +72,7 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     pi = request.process_instance_key
     assert await system.active_steps(pi) == ["LengkapiBerkasReceiveTask"]
     asked = system.last_mail_to(KEPALA_EMAIL, "Permintaan Kelengkapan Dokumen")
-    assert "KTP Admin PPE" in str(asked.get_body(("plain",)))
+    assert "KTP Admin PPE" in text_of(asked)
     link = system.link_in(asked, f"/permohonan/{number}?t=")
 
     # the Kepala opens the link on another device: the token moves into the session, the URL is clean
