@@ -74,11 +74,19 @@ class WebSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "WebSettings":
         """Read and check the settings (generating the secret key if needed); `SettingsError` names a bad one."""
         env = os.environ if environ is None else environ
-        commands = CommandSettings.from_env(env)
+        return cls.around(CommandSettings.from_env(env), env)
+
+    @classmethod
+    def around(
+        cls, commands: CommandSettings, environ: Mapping[str, str], *, host: str | None = None, port: int | None = None
+    ) -> "WebSettings":
+        """The web application's own settings (`WEB_*`) from `environ` around given command settings – `pbj up`
+        gives its own engine's and mail server's; `host` and `port` override `WEB_HOST` and `WEB_PORT`."""
+        env = environ
         return cls(
             commands=commands,
-            host=_get(env, "WEB_HOST") or DEFAULT_HOST,
-            port=_port(_get(env, "WEB_PORT")),
+            host=host or _get(env, "WEB_HOST") or DEFAULT_HOST,
+            port=port if port is not None else _port(_get(env, "WEB_PORT")),
             secret_key=secret_key(_get(env, "WEB_SECRET_KEY"), commands.app.data_dir),
             session_ttl=_duration("WEB_SESSION_TTL", _get(env, "WEB_SESSION_TTL"), DEFAULT_SESSION_TTL),
             trust_proxy=_bool("WEB_TRUST_PROXY", _get(env, "WEB_TRUST_PROXY")),
