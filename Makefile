@@ -14,8 +14,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# IBM_TELEMETRY_DISABLED: form-js's @carbon packages would otherwise report the installation to IBM
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	IBM_TELEMETRY_DISABLED=true npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
@@ -24,10 +25,9 @@ $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
 		--target=es2020 --log-level=warning --outfile=$@
 
 # the staff's task form: form-js (pinned in package-lock.json) bundled with its CSS, served by the web application
+# (package.json's build:web, which the Dockerfile runs too)
 $(WEB_BUNDLE): node_modules/.installed web/assets/tugas.js
-	mkdir -p $(dir $@)
-	npx --no-install esbuild web/assets/tugas.js --bundle --format=iife --minify --target=es2019 \
-		--legal-comments=external --log-level=warning --outfile=$@
+	npm run --silent build:web
 
 install: $(BIN)/.installed $(FEEL_BUNDLE) $(WEB_BUNDLE)
 
