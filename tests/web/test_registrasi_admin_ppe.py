@@ -8,43 +8,17 @@ process position (through `/v2`), the e-mails and the store.
 
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
-from pbj.sample_documents import pdf_document, png_image
+from pbj.sample_documents import png_image
 from tests.web.conftest import Pages
-from tests.web.harness import WebSystem, screenshot_path
-from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, ADMIN_NIP, KEPALA_EMAIL, text_of
+from tests.web.harness import WebSystem, fill_request, screenshot_path
+from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, KEPALA_EMAIL, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.document_rules import ADMIN_PPE_DOCUMENTS
 from workers.domain import AccountRole, System
 
 NEW_PASSWORD = "Sandi-Admin-PPE-Baru-2026"
-
-
-def pdf(name: str, title: str) -> dict[str, object]:
-    """A PDF as a browser would send it."""
-    return {"name": name, "mimeType": "application/pdf", "buffer": pdf_document(title)}
-
-
-async def fill_request(page: Page, *, nik: str = ADMIN_NIK) -> None:
-    """The request form of SOP 1 row 1, filled in as a Kepala LPSE would, without the KTP."""
-    await page.get_by_label("Nama LPSE").fill("LPSE Provinsi Kalimantan Timur")
-    await page.get_by_label("Nama Kepala LPSE").fill("Muhammad Ridwan")
-    await page.get_by_label("E-mail Kepala LPSE").fill(KEPALA_EMAIL)
-    await page.get_by_label("Nama Admin PPE").fill("Sari Wulandari")
-    await page.get_by_label("NIK Admin PPE").fill(nik)
-    await page.get_by_label("NIP Admin PPE").fill(ADMIN_NIP)
-    await page.get_by_label("E-mail Admin PPE").fill(ADMIN_EMAIL)
-    await page.get_by_label("Nomor WhatsApp Admin PPE").fill("0812-3456-7890")
-    await page.get_by_label("SK Pembentukan dan Penunjukan Personil LPSE").set_input_files(
-        pdf("SK-Pembentukan-LPSE.pdf", "SK Pembentukan LPSE")  # type: ignore[arg-type]
-    )
-    await page.get_by_label("Data Profil LPSE").set_input_files(
-        pdf("Profil-LPSE.pdf", "Profil LPSE")  # type: ignore[arg-type]
-    )
-    await page.get_by_label("Data Personil Admin PPE").set_input_files(
-        pdf("Data-Personil.pdf", "Data Personil Admin PPE")  # type: ignore[arg-type]
-    )
 
 
 async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_sets_a_password(
