@@ -17,6 +17,7 @@ import json
 import re
 import sys
 
+from pbj.invocation import command
 from web.authz import StaffRole
 from web.passwords import hash_password, password_problem
 from workers.errors import NotFoundError, SettingsError, StaffUserExistsError, WorkersError
@@ -146,7 +147,10 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if not users:
-        print("Belum ada akun petugas. Buat dengan: pbj pengguna buat NAMA_PENGGUNA --nama … --peran admin-ppe")
+        print(
+            f"Belum ada akun petugas. Buat dengan: {command('pengguna', 'buat')} NAMA_PENGGUNA --nama … "
+            "--peran admin-ppe"
+        )
         return EXIT_OK
     from pbj.commands.output import table
 
