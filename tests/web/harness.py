@@ -269,3 +269,10 @@ async def fill_request(page: Page, *, nik: str = ADMIN_NIK) -> None:
     await page.get_by_label("Data Personil Admin PPE").set_input_files(
         pdf("Data-Personil.pdf", "Data Personil Admin PPE")  # type: ignore[arg-type]
     )
+
+
+async def assert_fits(page: Page) -> None:
+    """Nothing on the page is wider than the screen (no sideways scrolling)."""
+    width = await page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.viewport_size
+    assert viewport is not None and width <= viewport["width"], f"{page.url}: {width} px wide"

@@ -14,7 +14,7 @@ from playwright.async_api import Page, expect
 
 from pbj.sample_documents import pdf_document
 from tests.web.conftest import Pages
-from tests.web.harness import ADMIN_PPE_USER, WebSystem, log_in, screenshot_path
+from tests.web.harness import ADMIN_PPE_USER, WebSystem, assert_fits, log_in, screenshot_path
 from tests.workers.harness import PPBJ_EMAIL, PPBJ_NIK, PPBJ_NIP, fill_identity, seed_ppbj_registration, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.domain import AccountRole, AccountStatus, DocumentType, PersonRole, System
@@ -70,6 +70,7 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     await ppbj.get_by_label("Nama lengkap").fill("Rudi Hartono, S.T.")
     await ppbj.get_by_label("E-mail").fill(PPBJ_EMAIL)
     await ppbj.get_by_label("Nomor WhatsApp").fill("0813-5200-1234")
+    await assert_fits(ppbj)
     await ppbj.screenshot(path=screenshot_path(tmp_path, "pendaftaran-ppbj"), full_page=True)
     await ppbj.get_by_role("button", name="Daftar").click()
     await expect(ppbj.get_by_role("status")).to_contain_text("Pendaftaran Anda diterima dengan nomor")
@@ -109,6 +110,7 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     uploading = await pages.new(width=360, height=780)
     await uploading.goto(system.link_in(asked, f"/pendaftaran/{number}?t="))
     await expect(uploading.get_by_text("Menunggu SK atau Surat Tugas")).to_be_visible()
+    await assert_fits(uploading)
     await upload_appointment(uploading, "SK Pengelola PBJ belum ditandatangani")
     await system.settle()
     assert await system.active_steps(pi) == ["PeriksaInformasiPpbjUserTask"]

@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from pbj.sample_documents import png_image
 from tests.web.conftest import Pages
-from tests.web.harness import WebSystem, fill_request, screenshot_path
+from tests.web.harness import WebSystem, assert_fits, fill_request, screenshot_path
 from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, KEPALA_EMAIL, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.document_rules import ADMIN_PPE_DOCUMENTS
@@ -55,6 +55,7 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     assert following.url == f"{system.url}/permohonan/{number}"
     await expect(following.get_by_text("Menunggu kelengkapan berkas dari Bapak/Ibu")).to_be_visible()
     await expect(following.locator("#judul-kekurangan + ol")).to_contain_text("KTP Admin PPE")
+    await assert_fits(following)
     await following.screenshot(path=screenshot_path(tmp_path, "permohonan-kelengkapan"), full_page=True)  # type: ignore[arg-type]
     ktp = {"name": "KTP-Admin-PPE.png", "mimeType": "image/png", "buffer": png_image()}
     await following.get_by_label("KTP Admin PPE").set_input_files(ktp)  # type: ignore[arg-type]
@@ -79,6 +80,7 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     await admin.goto(set_password)
     assert admin.url == f"{system.url}/atur-kata-sandi"
     await expect(admin.get_by_role("heading", level=1)).to_contain_text("kata sandi")
+    await assert_fits(admin)
     await admin.screenshot(path=screenshot_path(tmp_path, "atur-kata-sandi"), full_page=True)  # type: ignore[arg-type]
     await admin.get_by_label("Kata sandi baru", exact=True).fill(NEW_PASSWORD)
     await admin.get_by_label("Ulangi kata sandi baru").fill(NEW_PASSWORD)
