@@ -36,7 +36,7 @@ from web.security import (
 from web.sessions import BrowserSession, Sessions
 from web.settings import WebSettings
 from web.uploads import PostedForm, read_form
-from workers.document_rules import human_size
+from workers.document_rules import ACCEPT, human_size, limits_text
 from workers.documents import DocumentStore, LocalDocumentStore
 from workers.domain import DocumentType
 from workers.errors import StoreUnavailableError, WorkersError
@@ -182,6 +182,8 @@ def _pages(webapp: WebApp) -> jinja2.Environment:
         aset=lambda name: webapp.url(f"{ASSETS_PATH}/{name}"),
         situs=SITE_NAME,
         batas_ukuran=human_size(webapp.settings.app.document_max_size),
+        ketentuan_berkas=limits_text(webapp.settings.app.document_max_size),
+        jenis_berkas=ACCEPT,
     )
     environment.filters.update(
         waktu=lambda value, zona="WIB": "–" if value is None else format_time(value, zona),

@@ -20,7 +20,7 @@ async def test_home_and_login_at_360_px_by_keyboard_alone(system: WebSystem, pag
     await expect(page).to_have_title("Beranda – Layanan Akun Pengadaan")
     assert await page.get_attribute("html", "lang") == "id"
     await assert_fits(page)
-    await page.screenshot(path=screenshot_path(tmp_path, "beranda"), full_page=True)
+    await page.screenshot(path=screenshot_path(tmp_path, "beranda"))
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("link", name="Langsung ke isi halaman")).to_be_focused()
 

@@ -71,7 +71,7 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     await ppbj.get_by_label("E-mail").fill(PPBJ_EMAIL)
     await ppbj.get_by_label("Nomor WhatsApp").fill("0813-5200-1234")
     await assert_fits(ppbj)
-    await ppbj.screenshot(path=screenshot_path(tmp_path, "pendaftaran-ppbj"), full_page=True)
+    await ppbj.screenshot(path=screenshot_path(tmp_path, "pendaftaran-ppbj"))
     await ppbj.get_by_role("button", name="Daftar").click()
     await expect(ppbj.get_by_role("status")).to_contain_text("Pendaftaran Anda diterima dengan nomor")
     number = (await ppbj.locator("[role=status] strong").first.inner_text()).strip()
@@ -99,7 +99,9 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     assert fixing.url == f"{system.url}/pendaftaran/{number}"
     await expect(fixing.get_by_role("heading", name="Perbaikan identitas")).to_be_visible()
     await expect(fixing.get_by_text("NIK ini sudah digunakan pada pendaftaran akun PPBJ lain")).to_be_visible()
-    await fixing.screenshot(path=screenshot_path(tmp_path, "pendaftaran-perbaikan"), full_page=True)
+    await fixing.locator("section", has_text="Perbaikan identitas").screenshot(
+        path=screenshot_path(tmp_path, "pendaftaran-perbaikan")
+    )
     await submit_identity(fixing, PPBJ_NIK, PPBJ_NIP)
     await system.settle()
     assert await system.active_steps(pi) == ["LengkapiInformasiPpbjReceiveTask"]
@@ -120,12 +122,14 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     await log_in(admin, system.url, ADMIN_PPE_USER)
     await expect(admin).to_have_url(system.url + "/tugas")
     await expect(admin.get_by_role("link", name="Memeriksa informasi PPBJ")).to_be_visible()
-    await admin.screenshot(path=screenshot_path(tmp_path, "tugas-daftar"), full_page=True)
+    await admin.screenshot(path=screenshot_path(tmp_path, "tugas-daftar"))
     key = await open_review(admin, system, number)
     await expect(admin.get_by_role("link", name="SK-Pengelola-PBJ.pdf")).to_be_visible()
     await admin.get_by_label("Belum lengkap – PPBJ diminta melengkapi informasi").check()
     await admin.get_by_label("Hal yang perlu dilengkapi atau diperbaiki").fill(NOTE)
-    await admin.screenshot(path=screenshot_path(tmp_path, "tugas-formulir"), full_page=True)
+    await admin.locator("section", has=admin.locator("#formulir")).screenshot(
+        path=screenshot_path(tmp_path, "tugas-formulir")
+    )
     await admin.get_by_role("button", name="Selesaikan tugas").click()
     await expect(admin.get_by_role("status")).to_contain_text(f"Tugas {key} telah diselesaikan")
     await system.settle()

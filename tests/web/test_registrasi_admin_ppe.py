@@ -7,6 +7,7 @@ process position (through `/v2`), the e-mails and the store.
 """
 
 import re
+from pathlib import Path
 
 from playwright.async_api import expect
 
@@ -22,7 +23,7 @@ NEW_PASSWORD = "Sandi-Admin-PPE-Baru-2026"
 
 
 async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_sets_a_password(
-    system: WebSystem, pages: Pages, tmp_path: object
+    system: WebSystem, pages: Pages, tmp_path: Path
 ) -> None:
     """SOP 1 whole: without the KTP → asked → completed through the link → account → invitation → password set →
     the link refused when used again."""
@@ -31,7 +32,8 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     await kepala.get_by_role("link", name="Ajukan permohonan").click()
     await expect(kepala).to_have_title(re.compile("Permohonan akun Admin PPE"))
     await fill_request(kepala)
-    await kepala.screenshot(path=screenshot_path(tmp_path, "permohonan-baru"), full_page=True)  # type: ignore[arg-type]
+    await kepala.evaluate("() => window.scrollTo(0, 0)")
+    await kepala.screenshot(path=screenshot_path(tmp_path, "permohonan-baru"))
     await kepala.get_by_role("button", name="Ajukan permohonan").click()
     await expect(kepala.get_by_role("status")).to_contain_text("Permohonan diterima dengan nomor")
     number = (await kepala.locator(".rincian dd").first.inner_text()).strip()
@@ -56,7 +58,9 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     await expect(following.get_by_text("Menunggu kelengkapan berkas dari Bapak/Ibu")).to_be_visible()
     await expect(following.locator("#judul-kekurangan + ol")).to_contain_text("KTP Admin PPE")
     await assert_fits(following)
-    await following.screenshot(path=screenshot_path(tmp_path, "permohonan-kelengkapan"), full_page=True)  # type: ignore[arg-type]
+    await following.locator("section", has_text="Yang perlu dilengkapi").screenshot(
+        path=screenshot_path(tmp_path, "permohonan-kelengkapan")
+    )
     ktp = {"name": "KTP-Admin-PPE.png", "mimeType": "image/png", "buffer": png_image()}
     await following.get_by_label("KTP Admin PPE").set_input_files(ktp)  # type: ignore[arg-type]
     await following.get_by_role("button", name="Kirim dokumen").click()
@@ -81,7 +85,7 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     assert admin.url == f"{system.url}/atur-kata-sandi"
     await expect(admin.get_by_role("heading", level=1)).to_contain_text("kata sandi")
     await assert_fits(admin)
-    await admin.screenshot(path=screenshot_path(tmp_path, "atur-kata-sandi"), full_page=True)  # type: ignore[arg-type]
+    await admin.screenshot(path=screenshot_path(tmp_path, "atur-kata-sandi"))
     await admin.get_by_label("Kata sandi baru", exact=True).fill(NEW_PASSWORD)
     await admin.get_by_label("Ulangi kata sandi baru").fill(NEW_PASSWORD)
     await admin.get_by_role("button", name="Simpan kata sandi").click()
