@@ -69,9 +69,9 @@ def require_chromium() -> str:
     """The browser, or skip (fail under CI) with one reason."""
     path = chromium_path()
     if path is None:
-        reason = "Chromium tidak tersedia (apt-get install chromium, atau atur CHROMIUM_PATH): uji peramban dilewati"
+        reason = "Chromium not found (apt-get install chromium, or set CHROMIUM_PATH): browser tests skipped"
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason.replace("dilewati", "wajib di CI"))
+            pytest.fail(reason.replace("skipped", "required with CI=true"))
         pytest.skip(reason)
     return path
 
