@@ -2,6 +2,7 @@
 process and event loop, the engine's clock controlled), `chromium` (one headless Chromium per test process) `pages`
 (fresh Playwright browser contexts on it) and `page` (one of them, at 1280 × 900)."""
 
+import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from engine.testing import EmbeddedEngine
 from pbj.commands.rest import CamundaRest
 from pbj.commands.zeebe import Gateway
 from tests.web.harness import SharedChromium, WebSystem, free_socket, require_chromium
-from tests.workers.harness import BPMN_DIR, MailSink, running_worker, settings_environ, watch_engine
+from tests.workers.harness import BPMN_DIR, MailSink, capture_logs, running_worker, settings_environ, watch_engine
 from web.app import WebApp
 from web.server import start_site
 from web.settings import WebSettings
@@ -29,6 +30,13 @@ def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
     watch_engine(engine)
     yield engine
     watch_engine(None)
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """What the web application and the workers log at DEBUG during the test, as JSON lines."""
+    with capture_logs() as buffer:
+        yield buffer
 
 
 @pytest.fixture

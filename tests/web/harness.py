@@ -35,6 +35,7 @@ from web.forms import admin_ppe_request
 from web.passwords import hash_password
 from workers.document_rules import check_upload
 from workers.domain import DocumentType
+from workers.links import TOKEN_PARAMETER
 from workers.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,3 +277,17 @@ async def assert_fits(page: Page) -> None:
     width = await page.evaluate("() => document.documentElement.scrollWidth")
     viewport = page.viewport_size
     assert viewport is not None and width <= viewport["width"], f"{page.url}: {width} px wide"
+
+
+def assert_nothing_secret_logged(output: str, *secrets: str) -> None:
+    """The log holds the web application's request lines but none of `secrets` (NIKs, tokens, passwords) and no
+    NIK-shaped number."""
+    assert '"event": "Permintaan HTTP"' in output, "the web application's access log was not captured"
+    for secret in secrets:
+        assert secret not in output, "a secret in the log"
+    assert not re.search(r"(?<!\d)(?:64|61)\d{14}(?!\d)", output), "a NIK-shaped number in the log"
+
+
+def token_of(link: str) -> str:
+    """The token a link carries."""
+    return link.split(f"?{TOKEN_PARAMETER}=", 1)[1]

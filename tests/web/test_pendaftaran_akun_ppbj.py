@@ -7,6 +7,7 @@ Admin PPE answers "lengkap"; the account is activated and the PPBJ sets a passwo
 step asserts the page, the process position (through `/v2`), the e-mails and the store.
 """
 
+import io
 import re
 from pathlib import Path
 
@@ -14,7 +15,15 @@ from playwright.async_api import Page, expect
 
 from pbj.sample_documents import pdf_document
 from tests.web.conftest import Pages
-from tests.web.harness import ADMIN_PPE_USER, WebSystem, assert_fits, log_in, screenshot_path
+from tests.web.harness import (
+    ADMIN_PPE_USER,
+    WebSystem,
+    assert_fits,
+    assert_nothing_secret_logged,
+    log_in,
+    screenshot_path,
+    token_of,
+)
 from tests.workers.harness import PPBJ_EMAIL, PPBJ_NIK, PPBJ_NIP, fill_identity, seed_ppbj_registration, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.domain import AccountRole, AccountStatus, DocumentType, PersonRole, System
@@ -57,7 +66,7 @@ async def open_review(page: Page, system: WebSystem, number: str) -> str:
 
 
 async def test_registration_corrected_reviewed_twice_through_the_form_and_activated(
-    system: WebSystem, pages: Pages, tmp_path: Path
+    system: WebSystem, pages: Pages, tmp_path: Path, logs: io.StringIO
 ) -> None:
     """SOP 2 whole: registration → identity → correction asked → corrected → SK asked → uploaded → the Admin PPE's
     check "belum lengkap" (form-js) → completed → "lengkap" → activation → password set."""
@@ -171,10 +180,20 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     assert [d.document_type for d in documents] == [DocumentType.SK, DocumentType.SK]
     active = system.last_mail_to(PPBJ_EMAIL, "Akun Pengelola Pengadaan Barang/Jasa Anda Telah Aktif")
     setting = await pages.new(width=360, height=780)
-    await setting.goto(system.link_in(active, "/atur-kata-sandi?t="))
+    set_password = system.link_in(active, "/atur-kata-sandi?t=")
+    await setting.goto(set_password)
     await setting.get_by_label("Kata sandi baru", exact=True).fill(NEW_PASSWORD)
     await setting.get_by_label("Ulangi kata sandi baru").fill(NEW_PASSWORD)
     await setting.get_by_role("button", name="Simpan kata sandi").click()
     await expect(setting.get_by_role("heading", level=1)).to_contain_text("Kata sandi telah dibuat")
     directory = system.services.store.find_account(number, System.DIREKTORI, AccountRole.PPBJ)
     assert directory is not None and directory.has_password
+    assert_nothing_secret_logged(
+        logs.getvalue(),
+        PPBJ_NIK,
+        OTHER_NIK,
+        NEW_PASSWORD,
+        token_of(form_link),
+        token_of(fix_link),
+        token_of(set_password),
+    )

@@ -6,6 +6,7 @@ password through the one-time link, which is then refused when opened again. Eac
 process position (through `/v2`), the e-mails and the store.
 """
 
+import io
 import re
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from playwright.async_api import expect
 
 from pbj.sample_documents import png_image
 from tests.web.conftest import Pages
-from tests.web.harness import WebSystem, assert_fits, fill_request, screenshot_path
+from tests.web.harness import (
+    WebSystem,
+    assert_fits,
+    assert_nothing_secret_logged,
+    fill_request,
+    screenshot_path,
+    token_of,
+)
 from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, KEPALA_EMAIL, text_of
 from workers.constants import STATUS_COMPLETED
 from workers.document_rules import ADMIN_PPE_DOCUMENTS
@@ -23,7 +31,7 @@ NEW_PASSWORD = "Sandi-Admin-PPE-Baru-2026"
 
 
 async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_sets_a_password(
-    system: WebSystem, pages: Pages, tmp_path: Path
+    system: WebSystem, pages: Pages, tmp_path: Path, logs: io.StringIO
 ) -> None:
     """SOP 1 whole: without the KTP → asked → completed through the link → account → invitation → password set →
     the link refused when used again."""
@@ -99,3 +107,4 @@ async def test_request_without_ktp_is_completed_through_the_link_and_the_admin_s
     assert response is not None and response.status == 410
     await expect(again.get_by_role("main")).to_contain_text("Tautan ini sudah digunakan")
     await expect(again.get_by_role("main")).to_contain_text("Silakan login")
+    assert_nothing_secret_logged(logs.getvalue(), ADMIN_NIK, NEW_PASSWORD, token_of(link), token_of(set_password))

@@ -6,7 +6,6 @@ import base64
 import dataclasses
 import io
 import json
-import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import grpc
 import pytest
-import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pyzeebe import ZeebeClient
 
@@ -31,6 +29,7 @@ from tests.workers.harness import (
     PPBJ_NIP,
     MailSink,
     appointment_message,
+    capture_logs,
     complete_review,
     fill_identity,
     identity_message,
@@ -40,7 +39,6 @@ from tests.workers.harness import (
     text_of,
 )
 from workers.constants import Message
-from workers.logging import configure_logging
 from workers.services import Services
 from workers.settings import Settings
 
@@ -64,17 +62,8 @@ def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: 
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
     """Everything the workers log at DEBUG, as the service writes it (JSON lines); restored afterwards."""
-    buffer = io.StringIO()
-    configure_logging("DEBUG", "json", buffer)
-    smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
-    smtp_server_log.setLevel(logging.WARNING)
-    yield buffer
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
-    smtp_server_log.setLevel(logging.NOTSET)
-    structlog.reset_defaults()
+    with capture_logs() as buffer:
+        yield buffer
 
 
 @pytest.fixture
