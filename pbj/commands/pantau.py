@@ -16,6 +16,7 @@ from typing import Any
 from pbj.commands.output import parse_time
 from pbj.commands.rest import CamundaRest
 from pbj.commands.standar import Standard, read_standards
+from workers.constants import SIDE_END_EVENTS
 
 STEP_TYPES = frozenset(
     {
@@ -167,10 +168,8 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
     incidents = await rest.search("incidents", {"processInstanceKey": key, "state": "ACTIVE"})
     end_event = None
     if instance.get("state") != "ACTIVE":
-        ends = await rest.search("element-instances", {"processInstanceKey": key, "type": "END_EVENT"})
-        # the SLA notice's path ends beside the SOP's own path (a timer and the expiry may fire together): where the
-        # request ended is the SOP's end, whichever of the two finished last
-        ends = [item for item in ends if item.get("elementId") != SLA_NOTICE_END] or ends
+        reached = await rest.search("element-instances", {"processInstanceKey": key, "type": "END_EVENT"})
+        ends = [item for item in reached if item.get("elementId") not in SIDE_END_EVENTS] or reached
         if ends:
             last = max(
                 ends, key=lambda item: (parse_time(item.get("endDate")) or _FAR, int(item["elementInstanceKey"]))
@@ -189,8 +188,5 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
         end_event=end_event,
     )
 
-
-SLA_NOTICE_END = "NotifikasiSlaTerkirimEndEvent"
-"""The end of the SLA notice's path in both diagrams (not an end of the SOP)."""
 
 _FAR = datetime.max.replace(tzinfo=UTC)
