@@ -206,3 +206,34 @@ async def test_a_locked_out_login_is_refused_even_with_the_right_password(system
     assert page.url.startswith(system.url + "/masuk")
     user = system.services.store.find_staff_user(ADMIN_PPE_USER)
     assert user is not None and user.locked_until is not None and user.last_login_at is None
+
+
+async def test_login_and_link_pages_are_rate_limited_per_address(system: WebSystem, pages: Pages) -> None:
+    """More than 10 logins or 30 link openings a minute from one address: 429 with Retry-After, the account store
+    untouched by the refused attempts."""
+    system.add_staff(ADMIN_PPE_USER, "admin-ppe")
+    page = await pages.new()
+    await page.goto(system.url + "/masuk")
+    csrf = await page.evaluate("() => document.querySelector('input[name=csrf]').value")
+    statuses = []
+    for attempt in range(11):
+        answer = await page.request.post(
+            system.url + "/masuk",
+            form={"csrf": csrf, "pengguna": f"tidak.ada.{attempt}", "kata_sandi": "salah"},
+            headers={"Origin": system.url},
+        )
+        statuses.append(answer.status)
+    assert statuses == [401] * 10 + [429]
+    assert int(answer.headers["retry-after"]) > 0
+    assert "Terlalu banyak percobaan" in await answer.text()
+    refused = await page.request.post(
+        system.url + "/masuk",
+        form={"csrf": csrf, "pengguna": ADMIN_PPE_USER, "kata_sandi": STAFF_PASSWORD},
+        headers={"Origin": system.url},
+    )
+    assert refused.status == 429
+    user = system.services.store.find_staff_user(ADMIN_PPE_USER)
+    assert user is not None and (user.failed_logins, user.last_login_at) == (0, None)
+
+    opened = [(await page.request.get(f"{system.url}/atur-kata-sandi?t=tidak-dikenal-{n}")).status for n in range(31)]
+    assert opened == [404] * 30 + [429]
