@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from engine.testing import EmbeddedEngine
 from pbj.commands.files import DocumentFile
@@ -291,3 +291,11 @@ def assert_nothing_secret_logged(output: str, *secrets: str) -> None:
 def token_of(link: str) -> str:
     """The token a link carries."""
     return link.split(f"?{TOKEN_PARAMETER}=", 1)[1]
+
+
+async def set_password(page: Page, password: str) -> None:
+    """Fill in and send the one-time set-password page; it says the password was made."""
+    await page.get_by_label("Kata sandi baru", exact=True).fill(password)
+    await page.get_by_label("Ulangi kata sandi baru").fill(password)
+    await page.get_by_role("button", name="Simpan kata sandi").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Kata sandi telah dibuat")

@@ -22,6 +22,7 @@ from tests.web.harness import (
     assert_nothing_secret_logged,
     log_in,
     screenshot_path,
+    set_password,
     token_of,
 )
 from tests.workers.harness import PPBJ_EMAIL, PPBJ_NIK, PPBJ_NIP, fill_identity, seed_ppbj_registration, text_of
@@ -133,7 +134,16 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     await expect(admin.get_by_role("link", name="Memeriksa informasi PPBJ")).to_be_visible()
     await admin.screenshot(path=screenshot_path(tmp_path, "tugas-daftar"))
     key = await open_review(admin, system, number)
-    await expect(admin.get_by_role("link", name="SK-Pengelola-PBJ.pdf")).to_be_visible()
+    assert (await system.rest("GET", f"/v2/user-tasks/{key}"))["assignee"] == ADMIN_PPE_USER
+    await admin.get_by_role("button", name="Lepaskan tugas").click()  # released to the group, then claimed again
+    await expect(admin.get_by_role("button", name="Ambil tugas")).to_be_visible()
+    assert (await system.rest("GET", f"/v2/user-tasks/{key}")).get("assignee") is None
+    await admin.get_by_role("button", name="Ambil tugas").click()
+    await expect(admin.locator("#formulir[data-siap='true']")).to_be_attached()
+    sk = admin.get_by_role("link", name="SK-Pengelola-PBJ.pdf")
+    document = await admin.request.get(system.url + (await sk.get_attribute("href") or "?"))
+    assert document.status == 200 and document.headers["content-type"] == "application/pdf"
+    assert (await document.body()).startswith(b"%PDF-")
     await admin.get_by_label("Belum lengkap – PPBJ diminta melengkapi informasi").check()
     await admin.get_by_label("Hal yang perlu dilengkapi atau diperbaiki").fill(NOTE)
     await admin.locator("section", has=admin.locator("#formulir")).screenshot(
@@ -180,12 +190,9 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     assert [d.document_type for d in documents] == [DocumentType.SK, DocumentType.SK]
     active = system.last_mail_to(PPBJ_EMAIL, "Akun Pengelola Pengadaan Barang/Jasa Anda Telah Aktif")
     setting = await pages.new(width=360, height=780)
-    set_password = system.link_in(active, "/atur-kata-sandi?t=")
-    await setting.goto(set_password)
-    await setting.get_by_label("Kata sandi baru", exact=True).fill(NEW_PASSWORD)
-    await setting.get_by_label("Ulangi kata sandi baru").fill(NEW_PASSWORD)
-    await setting.get_by_role("button", name="Simpan kata sandi").click()
-    await expect(setting.get_by_role("heading", level=1)).to_contain_text("Kata sandi telah dibuat")
+    set_password_link = system.link_in(active, "/atur-kata-sandi?t=")
+    await setting.goto(set_password_link)
+    await set_password(setting, NEW_PASSWORD)
     directory = system.services.store.find_account(number, System.DIREKTORI, AccountRole.PPBJ)
     assert directory is not None and directory.has_password
     assert_nothing_secret_logged(
@@ -195,5 +202,5 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
         NEW_PASSWORD,
         token_of(form_link),
         token_of(fix_link),
-        token_of(set_password),
+        token_of(set_password_link),
     )

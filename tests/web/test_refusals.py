@@ -3,6 +3,7 @@ staff page of another role, a used or expired link, an oversized or disguised up
 refused with a clear Indonesian page and changes nothing: the store, the documents and the process position are
 asserted unchanged."""
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -188,11 +189,12 @@ async def test_used_and_expired_links_say_so_and_what_to_do_next(system: WebSyst
 
 
 async def test_a_locked_out_login_is_refused_even_with_the_right_password(system: WebSystem, pages: Pages) -> None:
-    """Five wrong passwords in a row lock the account for 15 minutes: the right password is then refused too, no
-    session is made, and the page says until when."""
+    """WEB_LOGIN_MAX_FAILURES (here 3) wrong passwords in a row lock the account for WEB_LOGIN_LOCKOUT: the right
+    password is then refused too, no session is made, and the page says until when."""
+    system.webapp.settings = dataclasses.replace(system.webapp.settings, login_max_failures=3)
     system.add_staff(ADMIN_PPE_USER, "admin-ppe")
     page = await pages.new()
-    for _ in range(4):
+    for _ in range(2):
         await log_in(page, system.url, ADMIN_PPE_USER, "salah-" + STAFF_PASSWORD)
         await expect(page.get_by_role("alert")).to_contain_text("Nama pengguna atau kata sandi salah.")
     async with page.expect_response(lambda r: r.request.method == "POST") as posted:

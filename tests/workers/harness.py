@@ -358,11 +358,11 @@ def appointment_message(services: Services, number: str) -> dict[str, Any]:
 
 
 @contextmanager
-def capture_logs() -> Iterator[io.StringIO]:
-    """Everything the workers (and the web application) log at DEBUG, as the service writes it (JSON lines);
+def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
+    """Everything the workers (and the web application) log from `level` up, as the service writes it (JSON lines);
     restored afterwards."""
     buffer = io.StringIO()
-    configure_logging("DEBUG", "json", buffer)
+    configure_logging(level, "json", buffer)
     smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
     smtp_server_log.setLevel(logging.WARNING)
     try:

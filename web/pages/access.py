@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from web.app import app_of, in_thread, session_of
+from web.authz import require_grant
 from web.errors import ForbiddenError, GoneLinkError, NotFoundPageError
 from workers.domain import PersonRole
 from workers.errors import AccessTokenError
@@ -54,3 +55,15 @@ async def grant_own_request(request: web.Request, submitted: RequestRecord, role
         webapp.store.issue_access_token, submitted.number, role, hash_token(secrets.token_urlsafe(32)), expires_at
     )
     await webapp.sessions.grant(session_of(request), record)
+
+
+async def opened_by_applicant(request: web.Request, role: PersonRole) -> str:
+    """The request number of an applicant's page (`{nomor}`) once its applicant is known: a link's token is moved
+    into the session first (raising the redirect to the clean URL); without a grant for this request and role,
+    `ForbiddenError`."""
+    number = request.match_info["nomor"]
+    redirect = await redeem(request, role, number)
+    if redirect is not None:
+        raise redirect
+    require_grant(session_of(request), number, role)
+    return number

@@ -13,10 +13,9 @@ from aiohttp import web
 
 from pbj.commands.pemohon import fill_in_identity, register_ppbj, send_appointment
 from web.app import WebApp, app_of, in_thread, session_of
-from web.authz import require_grant
 from web.errors import NotFoundPageError
 from web.forms import ppbj_identity, ppbj_registration
-from web.pages.access import redeem
+from web.pages.access import opened_by_applicant, redeem
 from web.pages.documents import document_response, latest_by_type
 from web.process import Position, position, process_variable
 from web.uploads import check_upload
@@ -167,11 +166,7 @@ def _masked_email(address: str) -> str:
 @routes.get(Path.REGISTRATION)
 async def pendaftaran(request: web.Request) -> web.Response:
     """One registration, for its PPBJ."""
-    number = request.match_info["nomor"]
-    redirect = await redeem(request, ROLE, number)
-    if redirect is not None:
-        raise redirect
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     return _render(request, await _view(app_of(request), number))
 
 
@@ -179,8 +174,7 @@ async def pendaftaran(request: web.Request) -> web.Response:
 async def pendaftaran_identitas(request: web.Request) -> web.Response:
     """The identity (SOP 2 row 3): checked, stored, `identitas-ppbj-diisi` published."""
     webapp = app_of(request)
-    number = request.match_info["nomor"]
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     form = await webapp.posted(request)
     identity, checks = ppbj_identity(form.fields)
     view = await _view(webapp, number)
@@ -198,8 +192,7 @@ async def pendaftaran_identitas(request: web.Request) -> web.Response:
 async def pendaftaran_penetapan(request: web.Request) -> web.Response:
     """The SK or Surat Tugas (SOP 2 row 5): checked, stored, `informasi-ppbj-dilengkapi` published."""
     webapp = app_of(request)
-    number = request.match_info["nomor"]
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     form = await webapp.posted(request, max_files=1)
     problems: dict[str, str] = {}
     kinds = {kind.value: kind for kind in PPBJ_APPOINTMENT_DOCUMENTS}
@@ -228,6 +221,5 @@ async def pendaftaran_penetapan(request: web.Request) -> web.Response:
 @routes.get(Path.REGISTRATION + "/dokumen/{dokumen}")
 async def pendaftaran_dokumen(request: web.Request) -> web.Response:
     """One document of the registration, for its PPBJ."""
-    number = request.match_info["nomor"]
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     return await document_response(app_of(request), number, request.match_info["dokumen"])

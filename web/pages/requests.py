@@ -12,11 +12,10 @@ from aiohttp import web
 
 from pbj.commands.files import DocumentFile
 from pbj.commands.pemohon import complete_request_files, submit_admin_ppe_request
-from web.app import WebApp, app_of, in_thread, session_of
-from web.authz import require_grant
+from web.app import WebApp, app_of, in_thread
 from web.errors import NotFoundPageError
 from web.forms import admin_ppe_request
-from web.pages.access import grant_own_request, redeem
+from web.pages.access import grant_own_request, opened_by_applicant
 from web.pages.documents import document_response, latest_by_type
 from web.process import Position, position, process_variable
 from web.uploads import PostedForm, check_upload
@@ -164,11 +163,7 @@ def _render(
 @routes.get(Path.REQUEST)
 async def permohonan(request: web.Request) -> web.Response:
     """One request, for its Kepala LPSE."""
-    number = request.match_info["nomor"]
-    redirect = await redeem(request, ROLE, number)
-    if redirect is not None:
-        raise redirect
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     return _render(request, await _view(app_of(request), number))
 
 
@@ -176,8 +171,7 @@ async def permohonan(request: web.Request) -> web.Response:
 async def permohonan_berkas(request: web.Request) -> web.Response:
     """The missing or replaced documents (SOP 1 row 4): checked, stored, `berkas-dilengkapi` published."""
     webapp = app_of(request)
-    number = request.match_info["nomor"]
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     form = await webapp.posted(request, max_files=len(FILE_FIELDS))
     problems: dict[str, str] = {}
     files = checked_files(form, webapp.settings.app.document_max_size, problems)
@@ -200,6 +194,5 @@ async def permohonan_berkas(request: web.Request) -> web.Response:
 @routes.get(Path.REQUEST + "/dokumen/{dokumen}")
 async def permohonan_dokumen(request: web.Request) -> web.Response:
     """One document of the request, for its Kepala LPSE."""
-    number = request.match_info["nomor"]
-    require_grant(session_of(request), number, ROLE)
+    number = await opened_by_applicant(request, ROLE)
     return await document_response(app_of(request), number, request.match_info["dokumen"])

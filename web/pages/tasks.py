@@ -25,6 +25,7 @@ from web.app import WebApp, app_of, in_thread, session_of
 from web.authz import StaffRole, may_open_documents, require_staff
 from web.errors import ForbiddenError, NotFoundPageError, WebError
 from web.pages.documents import document_response, latest_by_type
+from web.uploads import PostedForm
 from workers.domain import RequestKind
 from workers.errors import NotFoundError
 from workers.links import Path
@@ -125,18 +126,22 @@ async def tugas(request: web.Request) -> web.Response:
     return await _task_page(request, staff, task)
 
 
+async def _posted_to_task(request: web.Request) -> tuple[WebApp, StaffUserRecord, PostedForm, dict[str, Any]]:
+    """A form posted to a task's page: the staff member, the form (its CSRF token checked) and the task, if they may
+    open it."""
+    webapp = app_of(request)
+    staff = _staff(request)
+    posted = await webapp.posted(request)
+    return webapp, staff, posted, await _task(webapp, staff, request.match_info["key"])
+
+
 @routes.post(Path.TASK + "/ambil")
 async def tugas_ambil(request: web.Request) -> web.Response:
     """Claim the task (assign it to oneself), unless someone else holds it."""
-    webapp = app_of(request)
-    staff = _staff(request)
-    await webapp.posted(request)
-    task = await _task(webapp, staff, request.match_info["key"])
+    webapp, staff, _, task = await _posted_to_task(request)
     key = str(task["userTaskKey"])
     if task.get("assignee") not in (None, "", staff.username):
-        return await _task_page(
-            request, staff, task, status=409, masalah=f"Tugas ini sedang dikerjakan oleh {task['assignee']}."
-        )
+        return await _task_page(request, staff, task, status=409, masalah=_held_by(task))
     if task.get("assignee") != staff.username:
         await webapp.rest.post(f"/v2/user-tasks/{key}/assignment", {"assignee": staff.username, "allowOverride": False})
         await _audit(webapp, task, "tugas.diambil", staff)
@@ -146,10 +151,7 @@ async def tugas_ambil(request: web.Request) -> web.Response:
 @routes.post(Path.TASK + "/lepas")
 async def tugas_lepas(request: web.Request) -> web.Response:
     """Release one's own task back to the group."""
-    webapp = app_of(request)
-    staff = _staff(request)
-    await webapp.posted(request)
-    task = await _task(webapp, staff, request.match_info["key"])
+    webapp, staff, _, task = await _posted_to_task(request)
     key = str(task["userTaskKey"])
     if task.get("assignee") == staff.username:
         await webapp.rest.delete(f"/v2/user-tasks/{key}/assignee")
@@ -160,17 +162,12 @@ async def tugas_lepas(request: web.Request) -> web.Response:
 @routes.post(Path.TASK + "/selesai")
 async def tugas_selesai(request: web.Request) -> web.Response:
     """Complete the task with the form's values, checked against the form again here."""
-    webapp = app_of(request)
-    staff = _staff(request)
-    posted = await webapp.posted(request)
-    task = await _task(webapp, staff, request.match_info["key"])
+    webapp, staff, posted, task = await _posted_to_task(request)
     key = str(task["userTaskKey"])
     if task.get("state") != "CREATED":
         raise WebError("Tugas ini sudah tidak terbuka; tidak ada yang diubah.", title="Tugas sudah selesai")
     if task.get("assignee") not in (None, "", staff.username):
-        return await _task_page(
-            request, staff, task, status=409, masalah=f"Tugas ini sedang dikerjakan oleh {task['assignee']}."
-        )
+        return await _task_page(request, staff, task, status=409, masalah=_held_by(task))
     raw = posted.fields.get("isian", "")
     try:
         answer = json.loads(raw) if raw and len(raw) <= ANSWER_LIMIT else None
