@@ -24,7 +24,9 @@ PASSWORD_LIMIT = 1024
 
 def _next_path(raw: str) -> str:
     """Where to go after logging in: a path of this application only (never another site)."""
-    if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw and len(raw) <= 200:
+    # browsers drop tabs and line breaks from a URL ("/\t/other.site" would become "//other.site"): none allowed
+    plain = raw.isprintable() and not any(character.isspace() for character in raw)
+    if plain and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw and len(raw) <= 200:
         return raw
     return Path.INBOX
 
