@@ -25,7 +25,15 @@ from tests.web.harness import (
 )
 from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, KEPALA_EMAIL, PPBJ_EMAIL, PPBJ_NIK, PPBJ_NIP
 from workers.document_rules import check_upload
-from workers.domain import DocumentType, PersonData, PersonRole, PpbjIdentityData
+from workers.domain import (
+    AccountRole,
+    AccountStatus,
+    DocumentType,
+    PersonData,
+    PersonRole,
+    PpbjIdentityData,
+    System,
+)
 
 OTHER_KEPALA = "kepala.lpse@kukarkab.go.id"
 OTHER_ADMIN = "admin.ppe@kukarkab.go.id"
@@ -173,19 +181,36 @@ async def test_oversized_and_disguised_uploads_are_refused_and_nothing_is_stored
     assert not list((system.services.settings.data_dir / "dokumen").rglob("*KTP*"))
 
 
-async def test_used_and_expired_links_say_so_and_what_to_do_next(system: WebSystem, pages: Pages) -> None:
-    """A request link past APPLICANT_LINK_TTL (30 days) is refused as expired, pointing to the latest e-mail; the
-    session it opened earlier does not outlive it."""
+async def test_expired_links_say_so_and_what_to_do_next(system: WebSystem, pages: Pages) -> None:
+    """A request link past APPLICANT_LINK_TTL (30 days) and a set-password link past SET_PASSWORD_TOKEN_TTL (24
+    hours) are refused as expired, each saying what to do next; the session the request link opened earlier does
+    not outlive it; no password is set."""
     number = await submit_request(system, nik=ADMIN_NIK, kepala_email=KEPALA_EMAIL, admin_email=ADMIN_EMAIL)
     link = request_link(system, KEPALA_EMAIL, number)
+    earlier = await pages.new()
+    await earlier.goto(link)
+    account = system.services.store.create_account(
+        number, System.SPSE, AccountRole.ADMIN_PPE, status=AccountStatus.ACTIVE, display_name="Uji", email=ADMIN_EMAIL
+    )
+    issued = await system.services.provisioning.issue_set_password_token(account.id)
     await system.engine.increase_time(timedelta(days=31))
     await system.settle()
+
     page = await pages.new()
     response = await page.goto(link)
     assert response is not None and response.status == 410
     await expect(page.get_by_role("heading", level=1)).to_have_text("Tautan tidak dapat digunakan lagi")
     await expect(page.get_by_role("alert")).to_contain_text("Tautan ini sudah kedaluwarsa. Tidak ada yang diubah.")
     await expect(page.get_by_role("alert")).to_contain_text("e-mail terbaru")
+    response = await earlier.goto(f"{system.url}/permohonan/{number}")
+    assert response is not None and response.status == 403
+
+    response = await page.goto(system.services.settings.set_password_link(issued.token))
+    assert response is not None and response.status == 410
+    await expect(page.get_by_role("alert")).to_contain_text("Tautan ini sudah kedaluwarsa.")
+    await expect(page.get_by_role("alert")).to_contain_text("Mintalah tautan baru")
+    stored = system.services.store.find_account(number, System.SPSE, AccountRole.ADMIN_PPE)
+    assert stored is not None and not stored.has_password
 
 
 async def test_a_locked_out_login_is_refused_even_with_the_right_password(system: WebSystem, pages: Pages) -> None:
@@ -239,3 +264,29 @@ async def test_login_and_link_pages_are_rate_limited_per_address(system: WebSyst
 
     opened = [(await page.request.get(f"{system.url}/atur-kata-sandi?t=tidak-dikenal-{n}")).status for n in range(31)]
     assert opened == [404] * 30 + [429]
+
+
+async def test_a_requests_data_and_documents_open_only_for_the_staff_of_its_sop(
+    system: WebSystem, pages: Pages
+) -> None:
+    """The PM of LKPP opens an SOP 1 request's data (masked NIK) and documents; the Admin PPE (SOP 2) gets 403."""
+    number = await submit_request(system, nik=ADMIN_NIK, kepala_email=KEPALA_EMAIL, admin_email=ADMIN_EMAIL)
+    [document, *_] = system.services.documents.list_documents(number)
+    system.add_staff(PM_USER, "pm-lkpp", name="PM LKPP")
+    system.add_staff(ADMIN_PPE_USER, "admin-ppe", name="Sri Rahayu")
+
+    pm = await pages.new()
+    await log_in(pm, system.url, PM_USER)
+    await pm.goto(f"{system.url}/pemeriksaan/{number}")
+    await expect(pm.get_by_text("6471**********01")).to_be_visible()
+    assert ADMIN_NIK not in await pm.content()
+    opened = await pm.request.get(f"{system.url}/pemeriksaan/{number}/dokumen/{document.id}")
+    assert opened.status == 200 and (await opened.body()).startswith(b"%PDF-")
+    assert opened.headers["content-security-policy"].startswith("default-src 'none'")
+
+    admin = await pages.new()
+    await log_in(admin, system.url, ADMIN_PPE_USER)
+    response = await admin.goto(f"{system.url}/pemeriksaan/{number}")
+    assert response is not None and response.status == 403
+    refused = await admin.request.get(f"{system.url}/pemeriksaan/{number}/dokumen/{document.id}")
+    assert refused.status == 403
