@@ -16,7 +16,8 @@ from workers.domain import System
 
 
 class TaskType(StrEnum):
-    """The job types of the service tasks (`zeebe:taskDefinition type`)."""
+    """The job types of the service tasks (`zeebe:taskDefinition type`) and of the execution listeners
+    (`zeebe:executionListener type`: `hitung-batas-waktu-sla`, see docs/processes-design.md)."""
 
     PERIKSA_KELENGKAPAN_BERKAS = "periksa-kelengkapan-berkas"
     KIRIM_EMAIL = "kirim-email"
@@ -25,6 +26,7 @@ class TaskType(StrEnum):
     AKTIFKAN_AKUN = "aktifkan-akun"
     ARSIPKAN_DOKUMEN = "arsipkan-dokumen"
     KIRIM_NOTIFIKASI_SLA = "kirim-notifikasi-sla"
+    HITUNG_BATAS_WAKTU_SLA = "hitung-batas-waktu-sla"
 
 
 class Header(StrEnum):
@@ -104,6 +106,8 @@ class Var(StrEnum):
     SLA_BARIS_SOP = "slaBarisSop"
     SLA_BATAS_WAKTU = "slaBatasWaktu"
     SLA_PELAKSANA = "slaPelaksana"
+    SLA_MULAI = "slaMulai"
+    SLA_BATAS_WAKTU_KERJA = "slaBatasWaktuKerja"
 
 
 STATUS_SUBMITTED = "DIAJUKAN"

@@ -52,6 +52,12 @@ class RequestKind(StrEnum):
         return _TIMEZONES[self]
 
     @property
+    def province(self) -> str:
+        """The province that runs the SOP: Kalimantan Timur (SOP 1), Kalimantan Barat (SOP 2); its working calendar
+        (`workers.working_time`) counts the SOP's standard times."""
+        return _PROVINCES[self]
+
+    @property
     def zone(self) -> str:
         """The abbreviation of that zone: WITA (SOP 1, Kalimantan Timur), WIB (SOP 2, Kalimantan Barat)."""
         return _ZONE_NAMES[self]
@@ -67,6 +73,7 @@ _PREFIXES = {RequestKind.ADMIN_PPE: "ADM", RequestKind.PPBJ: "PPBJ"}
 _PROCESS_IDS = {RequestKind.ADMIN_PPE: "registrasiAdminPpe", RequestKind.PPBJ: "pendaftaranAkunPpbj"}
 _NUMBER_VARIABLES = {RequestKind.ADMIN_PPE: "nomorPermohonan", RequestKind.PPBJ: "nomorPendaftaran"}
 _TIMEZONES = {RequestKind.ADMIN_PPE: WITA, RequestKind.PPBJ: WIB}
+_PROVINCES = {RequestKind.ADMIN_PPE: "Kalimantan Timur", RequestKind.PPBJ: "Kalimantan Barat"}
 _ZONE_NAMES = {RequestKind.ADMIN_PPE: "WITA", RequestKind.PPBJ: "WIB"}
 _NOUNS = {RequestKind.ADMIN_PPE: "Permohonan", RequestKind.PPBJ: "Pendaftaran"}
 _SOP_NAMES = {
