@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -393,11 +393,11 @@ async def submit_admin_ppe_request(ctx: Context, data: AdminPpeRequestData, file
         data.admin_ppe.nik,
         sorted([f.document_type.value, f.sha256] for f in files),
     )
-    existing = await asyncio.to_thread(ctx.store.find_submission, key)
-    if existing is None or existing.process_instance_key is None:
-        await ctx.require_deployed(RequestKind.ADMIN_PPE)
-    request, created = await asyncio.to_thread(
-        ctx.store.submit_admin_ppe_request, data, submission_key=key, actor=ACTOR
+    request, created = await _record_submission(
+        ctx,
+        RequestKind.ADMIN_PPE,
+        key,
+        lambda: ctx.store.submit_admin_ppe_request(data, submission_key=key, actor=ACTOR),
     )
     if not created and request.process_instance_key is not None:
         return Submitted(request, created=False, started=False, instance=None, documents=[])
@@ -406,6 +406,18 @@ async def submit_admin_ppe_request(ctx: Context, data: AdminPpeRequestData, file
     variables: dict[str, Any] = {Var.NOMOR_PERMOHONAN: request.number, Var.DOKUMEN_PERMOHONAN: references}
     instance, started = await ctx.start_once(request, variables)
     return Submitted(request, created=created, started=started, instance=instance, documents=records)
+
+
+async def _record_submission(
+    ctx: Context, kind: RequestKind, key: str, submit: Callable[[], tuple[RequestRecord, bool]]
+) -> tuple[RequestRecord, bool]:
+    """The submission's request, new (`submit`, in a thread) or the earlier one with the same key; the diagram must
+    be deployed unless that earlier one's process already runs (so nothing is stored for a process that cannot
+    start)."""
+    existing = await asyncio.to_thread(ctx.store.find_submission, key)
+    if existing is None or existing.process_instance_key is None:
+        await ctx.require_deployed(kind)
+    return await asyncio.to_thread(submit)
 
 
 async def complete_request_files(ctx: Context, request: RequestRecord, files: Sequence[DocumentFile]) -> Sent:
@@ -432,11 +444,11 @@ async def register_ppbj(ctx: Context, applicant: PersonData) -> Submitted:
     same e-mail and WhatsApp again answer with the open registration."""
     assert applicant.email is not None and applicant.whatsapp is not None
     key = submission_key(RequestKind.PPBJ, applicant.email.casefold(), applicant.whatsapp)
-    existing = await asyncio.to_thread(ctx.store.find_submission, key)
-    if existing is None or existing.process_instance_key is None:
-        await ctx.require_deployed(RequestKind.PPBJ)
-    request, created = await asyncio.to_thread(
-        ctx.store.submit_ppbj_registration, applicant, submission_key=key, actor=ACTOR
+    request, created = await _record_submission(
+        ctx,
+        RequestKind.PPBJ,
+        key,
+        lambda: ctx.store.submit_ppbj_registration(applicant, submission_key=key, actor=ACTOR),
     )
     if not created and request.process_instance_key is not None:
         return Submitted(request, created=False, started=False, instance=None, documents=[])
