@@ -166,8 +166,10 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     await system.settle()
     assert await system.active_steps(pi) == ["PeriksaInformasiPpbjUserTask"]
 
-    # row 6 again: "lengkap", every point of the checklist ticked
+    # row 6 again, on a phone this time: "lengkap", every point of the checklist ticked
+    await admin.set_viewport_size({"width": 360, "height": 780})
     await open_review(admin, system, number)
+    await assert_fits(admin)
     for point in (
         "Surat Keputusan atau Surat Tugas telah diunggah dan dapat dibaca",
         "Nama dan NIP pada dokumen sesuai dengan identitas PPBJ yang telah diverifikasi",
