@@ -91,7 +91,7 @@ async def test_registration_corrected_reviewed_twice_through_the_form_and_activa
     assert pi is not None
     assert await system.active_steps(pi) == ["IsiIdentitasPpbjReceiveTask"]
 
-    # row 2's e-mail: the identity form; a wrong NIK and NIP are sent back with reasons (row 4)
+    # row 2's e-mail: the identity form; a NIK already on another open registration is sent back (row 4)
     form_link = system.link_in(system.last_mail_to(PPBJ_EMAIL, "Formulir Registrasi"), "/pendaftaran-ppbj?t=")
     await ppbj.goto(form_link)
     assert ppbj.url == system.url + "/pendaftaran-ppbj"
