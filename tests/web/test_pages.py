@@ -6,7 +6,7 @@ from pathlib import Path
 from playwright.async_api import expect
 
 from tests.web.conftest import Pages
-from tests.web.harness import ADMIN_PPE_USER, STAFF_PASSWORD, WebSystem, assert_fits, screenshot_path
+from tests.web.harness import ADMIN_PPE_USER, STAFF_PASSWORD, WebSystem, assert_fits, log_in, screenshot_path
 from web.security import CONTENT_SECURITY_POLICY
 
 
@@ -63,3 +63,24 @@ async def test_health_says_what_answers(system: WebSystem, pages: Pages) -> None
     answer = await page.request.get(system.url + "/sehat")
     assert answer.status == 200
     assert await answer.json() == {"status": "baik", "basisData": "baik", "gatewayZeebe": "baik", "restApi": "baik"}
+
+
+async def test_logout_and_a_disabled_account_end_the_staff_session(system: WebSystem, pages: Pages) -> None:
+    """ "Keluar" ends the session (the inbox asks for a login again); an account disabled meanwhile (`pbj pengguna
+    nonaktifkan`) loses its open session at the next page."""
+    system.add_staff(ADMIN_PPE_USER, "admin-ppe", name="Sri Rahayu")
+    page = await pages.new()
+    await log_in(page, system.url, ADMIN_PPE_USER)
+    await expect(page).to_have_url(system.url + "/tugas")
+    await page.get_by_role("button", name="Keluar (Sri Rahayu)").click()
+    await expect(page).to_have_url(system.url + "/")
+    await page.goto(system.url + "/tugas")
+    await expect(page).to_have_url(system.url + "/masuk?lanjut=/tugas")
+
+    await log_in(page, system.url, ADMIN_PPE_USER)
+    await expect(page).to_have_url(system.url + "/tugas")
+    system.services.store.disable_staff_user(ADMIN_PPE_USER)
+    await page.goto(system.url + "/tugas")
+    await expect(page).to_have_url(system.url + "/masuk?lanjut=/tugas")
+    await log_in(page, system.url, ADMIN_PPE_USER)
+    await expect(page.get_by_role("alert")).to_contain_text("Nama pengguna atau kata sandi salah.")
