@@ -241,16 +241,23 @@ async def running_worker(
     """The real worker (every router, or all but the task types `without`) working until the block ends.
 
     With an embedded engine under test (see `watch_engine`), the block starts only once the engine has seen a poll
-    for every task type the worker serves: until then `wait_for_idle` could not know a worker is coming."""
+    for every task type the worker serves: until then `wait_for_idle` could not know a worker is coming. Inside the
+    block the engine counts those types as served (`EmbeddedEngine.workers_running`), so `wait_for_idle` waits for
+    their jobs even when a loaded machine leaves a gap between two polls."""
     worker = create_worker(channel, services, name="pekerja-uji")
     for task_type in without:
         worker.remove_task(task_type)
     work = asyncio.create_task(worker.work())
+    engine = _watched_engine
+    served = {task.type for task in worker.tasks}
     try:
-        if _watched_engine is not None:
-            await _until_polled(_watched_engine, {task.type for task in worker.tasks})
+        if engine is not None:
+            await _until_polled(engine, served)
+            engine.workers_running |= served
         yield worker
     finally:
+        if engine is not None:
+            engine.workers_running -= served
         await asyncio.wait_for(worker.stop(), timeout=10)
         await asyncio.wait_for(work, timeout=10)
 
