@@ -5,6 +5,7 @@ clients and plain HTTP alike. Beyond loopback `pbj engine` does not start withou
 
 import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,11 @@ from engine.rest import RestSettings
 from engine.testing import EmbeddedEngine
 from pbj.access import access_line, exposure
 from pbj.cli import EngineOptions, run_engine
+from pbj.commands.errors import CommandError
+from pbj.commands.rest import CamundaRest
+from pbj.commands.settings import CommandSettings
+from pbj.commands.settings import RestSettings as CommandRest
+from pbj.commands.zeebe import Gateway
 from tests.engine.bpmn_builder import simple_service_process
 from tests.engine.clients.node import node_or_skip, run_node
 from tests.engine.clients.test_js_sdk_client import run_grpc_script
@@ -33,6 +39,7 @@ from tests.engine.clients.test_rest_clients import (
 )
 from tests.engine.rest_helpers import problem
 from tests.engine.rpc_helpers import stub
+from workers.settings import Settings, ZeebeSettings
 
 USER, PASSWORD = "demo", "rahasia-demo"
 CLIENT, SECRET = "pekerja", "kunci-pekerja"
@@ -147,6 +154,25 @@ async def test_the_engines_own_clients_authenticate_on_an_authorized_channel(sec
         jobs = [job async for response in gateway.ActivateJobs(request) for job in response.jobs]
         assert len(jobs) == 1
     assert own_authorization(Credentials()) is None
+
+
+async def test_the_commands_clients_of_pbj_up_send_its_credentials(secured: EmbeddedEngine) -> None:
+    """The web application's REST and gRPC clients under `pbj up` carry the engine's own credentials: refused
+    without them, served with them."""
+    assert secured.rest_url is not None
+    zeebe = replace(ZeebeSettings(), address=secured.address)
+    commands = CommandSettings(app=replace(Settings.from_env({}), zeebe=zeebe), rest=CommandRest(secured.rest_url))
+    authorization = own_authorization(CREDENTIALS)
+    async with CamundaRest(commands) as anonymous:
+        with pytest.raises(CommandError):
+            await anonymous.post("/v2/process-definitions/search", {})
+    async with CamundaRest(commands, authorization=authorization) as rest:
+        assert (await rest.post("/v2/process-definitions/search", {}))["items"] == []
+    gateway = Gateway(zeebe, authorization=authorization)
+    try:
+        await gateway.check()
+    finally:
+        await gateway.close()
 
 
 # ---------------------------------------------------------------------- the Node clients
