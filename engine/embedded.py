@@ -11,6 +11,7 @@ from engine.clock import Clock
 from engine.durable import DurableEngine, open_durable_engine
 from engine.engine import Deployment, Engine
 from engine.model import Kind
+from engine.rest import RestSettings
 from engine.server import EngineServer
 from engine.state import ElementInstance, ElementState, Incident, Job, JobState, Message, ProcessInstance, UserTask
 
@@ -28,15 +29,20 @@ class EmbeddedEngine:
         rest_port: int | None = 0,
         controlled_clock: bool = True,
         data_dir: Path | None = None,
+        settings: RestSettings | None = None,
     ) -> None:
         """In memory unless `data_dir` is given: then durable, its state kept in (and recovered from) that directory
-        (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable)."""
+        (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable).
+        `settings`: credentials, CORS origins and host names (engine/rest/app.py)."""
         self.engine: Engine = (
             Engine(clock=Clock(controlled=controlled_clock))
             if data_dir is None
             else open_durable_engine(data_dir, controlled_clock=controlled_clock)
         )
-        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port)
+        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port, settings=settings)
+        self.workers_running: set[str] = set()
+        """Job types whose worker runs now (the test harness's `running_worker` sets them): their waiting jobs keep
+        `wait_for_idle` busy even between two polls, however long a loaded machine makes that gap."""
 
     async def __aenter__(self) -> "EmbeddedEngine":
         await self.server.start()
@@ -110,7 +116,7 @@ class EmbeddedEngine:
         due = engine.next_due()
         if due is not None and due <= now:
             return "timers or deadlines are due"
-        polled = engine.job_types_with_workers(POLL_GRACE_SECONDS)
+        polled = engine.job_types_with_workers(POLL_GRACE_SECONDS) | self.workers_running
         for job in engine.jobs.values():
             if job.state is JobState.ACTIVATED:
                 return f"job {job.key} ({job.type}) is at worker '{job.worker}'"

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import copy
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -34,6 +34,7 @@ from engine.processing.deployment import DeployedResource, Deployment, Deploymen
 from engine.processing.incidents import IncidentProcessor
 from engine.processing.jobs import ActivatedJob, JobProcessor, JobStream
 from engine.processing.messages import MessageProcessor
+from engine.processing.modification import ActivateInstruction, ModificationProcessor
 from engine.processing.process_instances import ProcessInstanceProcessor
 from engine.processing.signals import SignalProcessor
 from engine.processing.steps import MAX_STEPS_PER_TURN, Interrupt, Steps
@@ -104,6 +105,7 @@ class Engine:
         self._user_tasks = UserTaskProcessor(self._behaviors)
         self._variables = VariableProcessor(self._behaviors)
         self._timers = TimerProcessor(self._behaviors)
+        self._modification = ModificationProcessor(self._behaviors)
         self._behaviors.transitions.on_process_ended = self._process_ended
         self._waiters = Waiters()
         self._touched = self._behaviors.jobs.touched_types
@@ -132,6 +134,12 @@ class Engine:
     def _commit(self, name: str) -> None:
         """Makes the command's events durable (nothing to do in memory); raising, the command is not acknowledged
         and none of its effects outside the engine happen."""
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why the engine takes no commands now (None: it takes them); a durable engine says when its storage failed
+        or it was stopped."""
+        return None
 
     # ================================================================== running a command
     def now(self) -> datetime:
@@ -241,10 +249,12 @@ class Engine:
         process_definition_key: int = 0,
         variables: Mapping[str, Any] | None = None,
         start_element_ids: list[str] | None = None,
+        tags: list[str] | None = None,
     ) -> ProcessInstance:
+        """`tags`: Camunda's process instance tags, kept with the instance (duplicates dropped)."""
         return self._command(  # type: ignore[no-any-return]
             lambda: self._process_instances.create(
-                bpmn_process_id, version, process_definition_key, variables, start_element_ids
+                bpmn_process_id, version, process_definition_key, variables, start_element_ids, tags
             ),
             "create_process_instance",
             bpmn_process_id,
@@ -252,7 +262,38 @@ class Engine:
             process_definition_key,
             variables,
             start_element_ids,
+            tags,
         )
+
+    def modify_process_instance(
+        self, key: int, activate: Sequence[ActivateInstruction], terminate: Sequence[int]
+    ) -> None:
+        """Zeebe's ModifyProcessInstance: activates the elements, then terminates the element instances (so a token
+        can be moved); a flow scope left without anything active is terminated with them (engine/processing/
+        modification.py)."""
+        self._command(
+            lambda: self._modification.modify(key, activate, terminate),
+            "modify_process_instance",
+            key,
+            [[i.element_id, i.ancestor_key, [[scope, dict(v)] for scope, v in i.variables]] for i in activate],
+            list(terminate),
+        )
+
+    def migrate_process_instance(self, key: int, target_definition_key: int, mappings: Mapping[str, str]) -> None:
+        """Zeebe's MigrateProcessInstance, for instances waiting on jobs and user tasks (engine/processing/
+        modification.py)."""
+        self._command(
+            lambda: self._modification.migrate(key, target_definition_key, mappings),
+            "migrate_process_instance",
+            key,
+            target_definition_key,
+            mappings,
+        )
+
+    def delete_resource(self, key: int) -> None:
+        """Zeebe's DeleteResource: a process definition without running instances (the version before it becomes
+        the latest again, its start events waiting once more) or a form. Instances that ran keep their history."""
+        self._command(lambda: self._deployments.delete_resource(key), "delete_resource", key)
 
     def cancel_process_instance(self, key: int) -> None:
         self._command(lambda: self._process_instances.cancel(key), "cancel_process_instance", key)
@@ -330,6 +371,17 @@ class Engine:
             variables,
         )
 
+    def correlate_message(self, name: str, correlation_key: str, variables: Mapping[str, Any]) -> tuple[int, int]:
+        """Zeebe's CorrelateMessage: like a publication without time to live, but refused (NOT_FOUND) when nothing
+        takes it; answers the message key and the first process instance it correlated with."""
+        return self._command(  # type: ignore[no-any-return]
+            lambda: self._messages.correlate(name, correlation_key, variables),
+            "correlate_message",
+            name,
+            correlation_key,
+            variables,
+        )
+
     def broadcast_signal(self, name: str, variables: Mapping[str, Any]) -> int:
         """BroadcastSignal: triggers every subscription open now with this name (signals are not buffered)."""
         return self._command(  # type: ignore[no-any-return]
@@ -354,6 +406,10 @@ class Engine:
             assignee,
             allow_override,
         )
+
+    def update_user_task(self, key: int, changes: Mapping[str, Any]) -> None:
+        """Zeebe's user task UPDATE (dueDate, followUpDate, candidateGroups, candidateUsers, priority)."""
+        self._command(lambda: self._user_tasks.update(key, changes), "update_user_task", key, changes)
 
     # ------------------------------------------------------------------ job streams and waiters
     def open_job_stream(

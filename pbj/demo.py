@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from pyzeebe import ZeebeClient, create_insecure_channel
+from pyzeebe import ZeebeClient
 from sqlalchemy import select
 
 from engine.embedded import POLL_GRACE_SECONDS
@@ -33,6 +33,7 @@ from engine.state import IncidentState
 from pbj.sample_documents import pdf_document, png_image
 from workers.constants import SIDE_END_EVENTS, Message
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
+from workers.links import review_link
 from workers.services import Services
 from workers.store.models import MailLog
 
@@ -176,10 +177,12 @@ class Demo:
     async def run(self) -> None:
         """The whole scenario, then a summary."""
         started = time.monotonic()
-        channel = create_insecure_channel(grpc_address=self.stack.zeebe_address)
+        channel = self.stack.own_channel()
         try:
             self.client = ZeebeClient(channel)
-            async with aiohttp.ClientSession() as self.http:
+            authorization = self.stack.authorization
+            headers = {"Authorization": authorization} if authorization else None
+            async with aiohttp.ClientSession(headers=headers) as self.http:
                 await self.workers_polling()
                 self.out(
                     "Demo: kedua SOP dijalankan dengan jam mesin proses yang dipercepat, dengan data fiktif di "
@@ -323,7 +326,7 @@ class Demo:
             number,
             {
                 "dokumenPenetapan": appointment,
-                "tautanPemeriksaan": self.services.settings.app_link("pemeriksaan", number),
+                "tautanPemeriksaan": review_link(self.services.settings, number),
             },
         )
         await self.settle()

@@ -176,9 +176,11 @@ def encode_state(state: EngineState) -> Doc:
 
 
 def _encode_process_instance(pi: ProcessInstance) -> list[Any]:
+    """Its tags last, only when it has some (a row without them decodes to none)."""
     return [pi.key, pi.bpmn_process_id, pi.version, pi.process_definition_key, pi.state,
             encode_instant(pi.started_at), encode_optional(pi.ended_at), pi.final_variables,
-            pi.parent_process_instance_key, pi.parent_element_instance_key, pi.element_keys]  # fmt: skip
+            pi.parent_process_instance_key, pi.parent_element_instance_key, pi.element_keys,
+            *([list(pi.tags)] if pi.tags else [])]  # fmt: skip
 
 
 def _encode_element(inst: ElementInstance) -> list[Any]:
@@ -248,7 +250,8 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
     instances = state.instances
     for row in doc["process_instances"]:
         pi = ProcessInstance(row[0], row[1], row[2], row[3], row[4], decode_instant(row[5]), decode_optional(row[6]),
-                             row[7], row[8], row[9], list(row[10]))  # fmt: skip
+                             row[7], row[8], row[9], list(row[10]),
+                             tuple(row[11]) if len(row) > 11 else ())  # fmt: skip
         instances.process_instances[pi.key] = pi
     for row in doc["elements"]:
         inst = ElementInstance(

@@ -375,9 +375,9 @@ class Appliers:
             key,
             self._state.instant,
             scope.process_instance_key,
-            None,
-            None,
-            None,
+            flow_id,  # the flow's id where an element's would be: the REST API answers the flows an instance took
+            "SEQUENCE_FLOW",
+            scope.key,
         )
 
     def _drop_join(self, scope_key: int, gateway_id: str) -> None:
@@ -386,6 +386,48 @@ class Appliers:
             joins.pop(gateway_id, None)
             if not joins:
                 del self._flow.joins[scope_key]
+
+    # ============================================================ process instances: tags, modifications, migrations
+    def process_instance_tagged(self, key: int, tags: tuple[str, ...]) -> None:
+        self._process_instances[key].tags = tags
+
+    def process_instance_modified(self, root: ElementInstance) -> None:
+        """A modification begins (its activations and terminations are events of their own)."""
+        self._record("PROCESS_INSTANCE_MODIFICATION", "MODIFIED", root.key, element=root)
+
+    def process_instance_migrated(
+        self, root: ElementInstance, target: ProcessDefinition, plan: list[tuple[ElementInstance, str]]
+    ) -> None:
+        """The instance runs on `target` from now on: each element instance of `plan` becomes one of the target's
+        element (its job, user task and incident with it)."""
+        for inst in [root, *(i for i, _ in plan)]:
+            inst.process_definition_key = target.key
+            inst.bpmn_process_id = target.bpmn_process_id
+        root.element_id = target.bpmn_process_id
+        state = self._state
+        for inst, target_id in plan:
+            inst.element_id = target_id
+            job_key = state.jobs.by_element.get(inst.key)
+            task_key = state.user_tasks.by_element.get(inst.key)
+            for waiting in (
+                state.jobs.jobs.get(job_key) if job_key is not None else None,
+                state.user_tasks.tasks.get(task_key) if task_key is not None else None,
+            ):
+                if waiting is not None:
+                    waiting.process_definition_key = target.key
+                    waiting.bpmn_process_id = target.bpmn_process_id
+                    waiting.element_id = target_id
+                    waiting.process_definition_version = target.version
+            incident = state.incidents.incidents.get(inst.incident_key) if inst.incident_key is not None else None
+            if incident is not None:
+                incident.process_definition_key = target.key
+                incident.bpmn_process_id = target.bpmn_process_id
+                incident.element_id = target_id
+        pi = self._process_instances[root.key]
+        pi.process_definition_key = target.key
+        pi.bpmn_process_id = target.bpmn_process_id
+        pi.version = target.version
+        self._record("PROCESS_INSTANCE_MIGRATION", "MIGRATED", root.key, element=root)
 
     # ================================================================== variables
     def variable_created(self, scope: ElementInstance, name: str, value: Any, variable_key: int) -> None:
@@ -445,6 +487,39 @@ class Appliers:
 
     def deployment_created(self, key: int) -> None:
         self._record("DEPLOYMENT", "CREATED", key)
+
+    def process_deleted(self, key: int) -> None:
+        """The definition is gone; the version before it, if any, is the latest again (its message start events
+        wait once more)."""
+        deployments = self._state.deployments
+        definition = deployments.definitions.pop(key)
+        pid = definition.bpmn_process_id
+        if deployments.latest_processes.get(pid) == key:
+            versions = [d for d in deployments.definitions.values() if d.bpmn_process_id == pid]
+            starts = [s for s in deployments.message_starts if s.bpmn_process_id != pid]
+            if versions:
+                previous = max(versions, key=lambda d: d.version)
+                deployments.latest_processes[pid] = previous.key
+                model = previous.model
+                for start_id in model.message_starts:
+                    node = model.elements[start_id]
+                    assert node.event is not None and node.event.message is not None
+                    starts.append(MessageStartSubscription(previous.key, pid, node.event.message.name, start_id))
+            else:
+                del deployments.latest_processes[pid]
+            deployments.message_starts[:] = starts
+        self._record("PROCESS", "DELETED", key)
+
+    def form_deleted(self, key: int) -> None:
+        deployments = self._state.deployments
+        form = deployments.forms.pop(key)
+        if deployments.latest_forms.get(form.form_id) == key:
+            versions = [f for f in deployments.forms.values() if f.form_id == form.form_id]
+            if versions:
+                deployments.latest_forms[form.form_id] = max(versions, key=lambda f: f.version).key
+            else:
+                del deployments.latest_forms[form.form_id]
+        self._record("FORM", "DELETED", key)
 
     # ================================================================== jobs
     def job_created(self, job: Job, inst: ElementInstance) -> None:
@@ -557,6 +632,20 @@ class Appliers:
         task.assignee = assignee or None
         self._record("USER_TASK", "ASSIGNED", task.key, pi=task.process_instance_key)
 
+    def user_task_updated(self, task: UserTask, changes: dict[str, Any]) -> None:
+        """`changes`: dueDate, followUpDate ("" clears it), candidateGroups, candidateUsers, priority."""
+        if changes.get("dueDate") is not None:
+            task.due_date = changes["dueDate"] or None
+        if changes.get("followUpDate") is not None:
+            task.follow_up_date = changes["followUpDate"] or None
+        if changes.get("candidateGroups") is not None:
+            task.candidate_groups = list(changes["candidateGroups"])
+        if changes.get("candidateUsers") is not None:
+            task.candidate_users = list(changes["candidateUsers"])
+        if changes.get("priority") is not None:
+            task.priority = changes["priority"]
+        self._record("USER_TASK", "UPDATED", task.key, pi=task.process_instance_key)
+
     # ================================================================== timers
     def timer_created(self, timer: Timer) -> None:
         timers = self._timers
@@ -614,6 +703,15 @@ class Appliers:
     def message_expired(self, message: Message) -> None:
         self._messages.messages.pop(message.key, None)
         self._record("MESSAGE", "EXPIRED", message.key)
+
+    def message_correlated(self, message: Message) -> None:
+        """A message correlated at once (CorrelateMessage): held while the command correlates it, never buffered (it
+        expires at the instant it was published)."""
+        self._messages.messages[message.key] = message
+        self._record("MESSAGE_CORRELATION", "CORRELATED", message.key)
+
+    def message_correlation_ended(self, message: Message) -> None:
+        self._messages.messages.pop(message.key, None)
 
     # ================================================================== signals
     def signal_broadcasted(self, key: int) -> None:

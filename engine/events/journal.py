@@ -109,6 +109,27 @@ class JournalingAppliers(Appliers):
         self.events.append(_trimmed([ev.SEQUENCE_FLOW_TAKEN.id, key, scope.key, flow_id, join], 1))
         super().sequence_flow_taken(key, scope, flow_id, target, join)
 
+    # ------------------------------------------------------------------ process instances
+    def process_instance_tagged(self, key: int, tags: tuple[str, ...]) -> None:
+        self.events.append([ev.PROCESS_INSTANCE_TAGGED.id, key, list(tags)])
+        super().process_instance_tagged(key, tags)
+
+    def process_instance_modified(self, root: ElementInstance) -> None:
+        self.events.append([ev.PROCESS_INSTANCE_MODIFIED.id, root.key])
+        super().process_instance_modified(root)
+
+    def process_instance_migrated(
+        self, root: ElementInstance, target: ProcessDefinition, plan: list[tuple[ElementInstance, str]]
+    ) -> None:
+        event = [
+            ev.PROCESS_INSTANCE_MIGRATED.id,
+            root.key,
+            target.key,
+            [[inst.key, element_id] for inst, element_id in plan],
+        ]
+        self.events.append(event)
+        super().process_instance_migrated(root, target, plan)
+
     # ------------------------------------------------------------------ variables
     def variable_created(self, scope: ElementInstance, name: str, value: Any, variable_key: int) -> None:
         self.events.append([ev.VARIABLE_CREATED.id, scope.key, name, value, variable_key])
@@ -159,6 +180,14 @@ class JournalingAppliers(Appliers):
     def deployment_created(self, key: int) -> None:
         self.events.append([ev.DEPLOYMENT_CREATED.id, key])
         super().deployment_created(key)
+
+    def process_deleted(self, key: int) -> None:
+        self.events.append([ev.PROCESS_DELETED.id, key])
+        super().process_deleted(key)
+
+    def form_deleted(self, key: int) -> None:
+        self.events.append([ev.FORM_DELETED.id, key])
+        super().form_deleted(key)
 
     # ------------------------------------------------------------------ jobs
     def job_created(self, job: Job, inst: ElementInstance) -> None:
@@ -245,6 +274,10 @@ class JournalingAppliers(Appliers):
         self.events.append([ev.USER_TASK_CANCELED.id, task.key, inst.key])
         super().user_task_canceled(task, inst)
 
+    def user_task_updated(self, task: UserTask, changes: dict[str, Any]) -> None:
+        self.events.append([ev.USER_TASK_UPDATED.id, task.key, changes])
+        super().user_task_updated(task, changes)
+
     def user_task_assigned(self, task: UserTask, assignee: str | None) -> None:
         self.events.append([ev.USER_TASK_ASSIGNED.id, task.key, assignee])
         super().user_task_assigned(task, assignee)
@@ -318,6 +351,16 @@ class JournalingAppliers(Appliers):
     def message_expired(self, message: Message) -> None:
         self.events.append([ev.MESSAGE_EXPIRED.id, message.key])
         super().message_expired(message)
+
+    def message_correlated(self, message: Message) -> None:
+        event = [ev.MESSAGE_CORRELATED.id, message.key, message.name, message.correlation_key, message.variables,
+                 encode_instant(message.published_at)]  # fmt: skip
+        self.events.append(event)
+        super().message_correlated(message)
+
+    def message_correlation_ended(self, message: Message) -> None:
+        self.events.append([ev.MESSAGE_CORRELATION_ENDED.id, message.key])
+        super().message_correlation_ended(message)
 
     # ------------------------------------------------------------------ signals
     def signal_broadcasted(self, key: int) -> None:

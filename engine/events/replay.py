@@ -97,6 +97,21 @@ def _sequence_flow_taken(a: Appliers, s: EngineState, e: Event) -> None:
     a.sequence_flow_taken(e[1], scope, e[3], target, _arg(e, 4, 0))
 
 
+# ---------------------------------------------------------------------- process instances
+def _process_instance_tagged(a: Appliers, s: EngineState, e: Event) -> None:
+    a.process_instance_tagged(e[1], tuple(e[2]))
+
+
+def _process_instance_modified(a: Appliers, s: EngineState, e: Event) -> None:
+    a.process_instance_modified(s.instances.live[e[1]])
+
+
+def _process_instance_migrated(a: Appliers, s: EngineState, e: Event) -> None:
+    live = s.instances.live
+    plan = [(live[key], element_id) for key, element_id in e[3]]
+    a.process_instance_migrated(live[e[1]], s.deployments.definitions[e[2]], plan)
+
+
 # ---------------------------------------------------------------------- variables
 def _variable_created(a: Appliers, s: EngineState, e: Event) -> None:
     a.variable_created(s.instances.live[e[1]], e[2], e[3], e[4])
@@ -121,6 +136,14 @@ def _form_created(a: Appliers, s: EngineState, e: Event) -> None:
 
 def _deployment_created(a: Appliers, s: EngineState, e: Event) -> None:
     a.deployment_created(e[1])
+
+
+def _process_deleted(a: Appliers, s: EngineState, e: Event) -> None:
+    a.process_deleted(e[1])
+
+
+def _form_deleted(a: Appliers, s: EngineState, e: Event) -> None:
+    a.form_deleted(e[1])
 
 
 # ---------------------------------------------------------------------- jobs
@@ -222,6 +245,10 @@ def _user_task_canceled(a: Appliers, s: EngineState, e: Event) -> None:
     a.user_task_canceled(s.user_tasks.tasks[e[1]], s.instances.live[e[2]])
 
 
+def _user_task_updated(a: Appliers, s: EngineState, e: Event) -> None:
+    a.user_task_updated(s.user_tasks.tasks[e[1]], e[2])
+
+
 def _user_task_assigned(a: Appliers, s: EngineState, e: Event) -> None:
     a.user_task_assigned(s.user_tasks.tasks[e[1]], e[2])
 
@@ -262,6 +289,17 @@ def _message_published(a: Appliers, s: EngineState, e: Event) -> None:
 
 def _message_expired(a: Appliers, s: EngineState, e: Event) -> None:
     a.message_expired(s.messages.messages[e[1]])
+
+
+def _message_correlated(a: Appliers, s: EngineState, e: Event) -> None:
+    instant = decode_instant(e[5])
+    a.message_correlated(Message(e[1], e[2], e[3], e[4], "", instant, instant))
+
+
+def _message_correlation_ended(a: Appliers, s: EngineState, e: Event) -> None:
+    message = s.messages.messages.get(e[1])
+    if message is not None:
+        a.message_correlation_ended(message)
 
 
 # ---------------------------------------------------------------------- signals
@@ -325,12 +363,17 @@ APPLY: dict[int, Apply] = {
     ev.ELEMENT_TERMINATED.id: _element_terminated,
     ev.SEQUENCE_FLOW_TAKEN.id: _sequence_flow_taken,
     ev.PROCESS_ACTIVATING.id: _process_activating,
+    ev.PROCESS_INSTANCE_TAGGED.id: _process_instance_tagged,
+    ev.PROCESS_INSTANCE_MODIFIED.id: _process_instance_modified,
+    ev.PROCESS_INSTANCE_MIGRATED.id: _process_instance_migrated,
     ev.VARIABLE_CREATED.id: _variable_created,
     ev.VARIABLE_UPDATED.id: _variable_updated,
     ev.VARIABLE_DOCUMENT_UPDATED.id: _variable_document_updated,
     ev.PROCESS_CREATED.id: _process_created,
     ev.FORM_CREATED.id: _form_created,
     ev.DEPLOYMENT_CREATED.id: _deployment_created,
+    ev.PROCESS_DELETED.id: _process_deleted,
+    ev.FORM_DELETED.id: _form_deleted,
     ev.JOB_CREATED.id: _job_created,
     ev.JOB_ACTIVATED.id: _job_activated,
     ev.JOB_COMPLETED.id: _job_completed,
@@ -346,6 +389,7 @@ APPLY: dict[int, Apply] = {
     ev.USER_TASK_COMPLETED.id: _user_task_completed,
     ev.USER_TASK_CANCELED.id: _user_task_canceled,
     ev.USER_TASK_ASSIGNED.id: _user_task_assigned,
+    ev.USER_TASK_UPDATED.id: _user_task_updated,
     ev.TIMER_CREATED.id: _timer_created,
     ev.TIMER_CANCELED.id: _timer_canceled,
     ev.TIMER_TRIGGERED.id: _timer_triggered,
@@ -354,6 +398,8 @@ APPLY: dict[int, Apply] = {
     ev.SUBSCRIPTION_CORRELATED.id: _subscription_correlated,
     ev.MESSAGE_PUBLISHED.id: _message_published,
     ev.MESSAGE_EXPIRED.id: _message_expired,
+    ev.MESSAGE_CORRELATED.id: _message_correlated,
+    ev.MESSAGE_CORRELATION_ENDED.id: _message_correlation_ended,
     ev.SIGNAL_BROADCASTED.id: _signal_broadcasted,
     ev.SIGNAL_SUBSCRIPTION_CREATED.id: _signal_subscription_created,
     ev.SIGNAL_SUBSCRIPTION_DELETED.id: _signal_subscription_deleted,

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from engine import json_documents
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.subscriptions import TimerSchedule
-from engine.errors import InvalidArgumentError
+from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from engine.expressions import ExpressionError
 from engine.model import ProcessModel
 from engine.parser import BpmnParser
+from engine.state.values import ProcessDefinition
 
 _ERRORS = "Expected to deploy new resources, but encountered the following errors:\n"
 
@@ -185,7 +186,31 @@ class DeploymentProcessor:
         version = latest.version + 1 if latest else 1
         key = state.keys.next()
         definition = self._w.process_created(key, pid, version, name, checksum, deployment_key, content, model)
-        # a new version replaces the start timers and signal start events of the previous one
+        self._open_start_events(definition, signal_names, start_timers)
+        return DeployedResource("process", key, pid, version, name)
+
+    def _open_start_events(
+        self,
+        definition: ProcessDefinition,
+        signal_names: dict[tuple[str, str], str],
+        start_timers: dict[tuple[str, str], TimerSchedule],
+    ) -> None:
+        """The latest version's timer and signal start events wait for their events; those of the version it replaces
+        stop waiting (its message start events are replaced by the applier of PROCESS_CREATED or PROCESS_DELETED)."""
+        pid, model = definition.bpmn_process_id, definition.model
+        self._close_start_events(pid)
+        subscriptions = self.b.subscriptions
+        for start_id in model.signal_starts:
+            subscriptions.open_signal_subscription(
+                None, start_id, signal_names[(pid, start_id)], interrupting=True, definition=definition
+            )
+        for start_id in model.timer_starts:
+            schedule = start_timers.get((pid, start_id))
+            if schedule is not None:
+                subscriptions.create_start_timer(model.elements[start_id], definition, schedule)
+
+    def _close_start_events(self, pid: str) -> None:
+        state = self._state
         subscriptions = self.b.subscriptions
         for timer in list(state.timers.timers.values()):
             if (
@@ -196,12 +221,36 @@ class DeploymentProcessor:
         for sub in list(state.signals.subscriptions.values()):
             if sub.element_instance_key is None and sub.bpmn_process_id == pid:
                 subscriptions.close_signal_subscription(sub.key)
-        for start_id in model.signal_starts:
-            subscriptions.open_signal_subscription(
-                None, start_id, signal_names[(pid, start_id)], interrupting=True, definition=definition
-            )
-        for start_id in model.timer_starts:
-            schedule = start_timers.get((pid, start_id))
-            if schedule is not None:
-                subscriptions.create_start_timer(model.elements[start_id], definition, schedule)
-        return DeployedResource("process", key, pid, version, name)
+
+    # ================================================================== deleting resources
+    def delete_resource(self, key: int) -> None:
+        """Zeebe's DeleteResource: a process definition without running instances (the version before it becomes
+        the latest again, its start events waiting once more) or a form. Instances that ran keep their history."""
+        state = self._state
+        deployments = state.deployments
+        definition = deployments.definitions.get(key)
+        if definition is not None:
+            running = [
+                pi.key
+                for pi in state.instances.process_instances.values()
+                if pi.process_definition_key == key and pi.state == "ACTIVE"
+            ]
+            if running:
+                raise FailedPreconditionError(
+                    f"Expected to delete resource with key '{key}' but there are running instances of it "
+                    f"({len(running)}, e.g. '{running[0]}'); cancel them or let them end first"
+                )
+            pid = definition.bpmn_process_id
+            was_latest = deployments.latest_definition(pid) is definition
+            if was_latest:
+                self._close_start_events(pid)
+            self._w.process_deleted(key)
+            previous = deployments.latest_definition(pid)
+            if was_latest and previous is not None:
+                signal_names, start_timers = self._start_events([(previous.resource_name, b"", [previous.model], None)])
+                self._open_start_events(previous, signal_names, start_timers)
+            return
+        if key in deployments.forms:
+            self._w.form_deleted(key)
+            return
+        raise NotFoundError(f"Expected to delete resource with key '{key}' but no such resource was found")

@@ -20,6 +20,20 @@ class ProcessInstanceProcessor:
         process_definition_key: int,
         variables: Mapping[str, Any] | None,
         start_element_ids: list[str] | None,
+        tags: list[str] | None = None,
+    ) -> ProcessInstance:
+        pi = self._create(bpmn_process_id, version, process_definition_key, variables, start_element_ids)
+        if tags:
+            self.b.writer.process_instance_tagged(pi.key, tuple(dict.fromkeys(tags)))
+        return pi
+
+    def _create(
+        self,
+        bpmn_process_id: str,
+        version: int,
+        process_definition_key: int,
+        variables: Mapping[str, Any] | None,
+        start_element_ids: list[str] | None,
     ) -> ProcessInstance:
         definition = self.resolve_definition(bpmn_process_id, version, process_definition_key)
         model = definition.model

@@ -1,10 +1,11 @@
-"""User task commands: completion and assignment."""
+"""User task commands: completion, assignment and updates."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from engine.behaviors import BpmnBehaviors
-from engine.errors import FailedPreconditionError, NotFoundError
+from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from engine.state.values import UserTaskState
 
 
@@ -31,3 +32,43 @@ class UserTaskProcessor:
                 f"Expected to assign user task with key '{key}', but it is already assigned to '{task.assignee}'"
             )
         self.b.writer.user_task_assigned(task, assignee)
+
+    def update(self, key: int, changes: Mapping[str, Any]) -> None:
+        """Zeebe's user task UPDATE: `changes` holds what changes – `dueDate`, `followUpDate` (ISO 8601 with an
+        offset; "" clears it), `candidateGroups`, `candidateUsers` (lists; [] clears them), `priority` (0–100)."""
+        task = self._state.user_tasks.tasks.get(key)
+        if task is None or task.state is not UserTaskState.CREATED:
+            raise NotFoundError(f"Expected to update user task with key '{key}', but no such user task was found")
+        unknown = sorted(set(changes) - _CHANGEABLE)
+        if unknown:
+            raise InvalidArgumentError(
+                f"User task attributes {unknown} cannot be changed; change {sorted(_CHANGEABLE)}"
+            )
+        for name in ("dueDate", "followUpDate"):
+            value = changes.get(name)
+            if value is not None and value != "" and not _is_date_time(value):
+                raise InvalidArgumentError(
+                    f"The value for {name} is '{value}' but must be an ISO 8601 date-time with an offset"
+                )
+        for name in ("candidateGroups", "candidateUsers"):
+            value = changes.get(name)
+            if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+                raise InvalidArgumentError(f"The value for {name} must be an array of strings")
+        priority = changes.get("priority")
+        if priority is not None and (
+            not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 100
+        ):
+            raise InvalidArgumentError(f"The value for priority is '{priority}' but must be an integer 0–100")
+        self.b.writer.user_task_updated(task, {name: value for name, value in changes.items() if value is not None})
+
+
+_CHANGEABLE = frozenset({"dueDate", "followUpDate", "candidateGroups", "candidateUsers", "priority"})
+
+
+def _is_date_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False

@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe import ZeebeClient, create_insecure_channel
 from pyzeebe.proto import gateway_pb2, gateway_pb2_grpc
 
+from engine.rest.conformance import LOG_VARIABLE
 from pbj.demo import DEMO_PERSONAL_DATA
 from workers.domain import PersonData
 from workers.store import Store
@@ -61,8 +62,13 @@ class Up:
     grpc_port: int
     rest_port: int
     smtp_port: int
+    web_port: int
     data_dir: Path
     ready: str
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def rest(self) -> str:
@@ -84,14 +90,30 @@ class Up:
 
 
 def environ(data_dir: Path) -> dict[str, str]:
-    """Only what an operator's shell would have, plus the data directory."""
-    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir)}
+    """Only what an operator's shell would have, plus the data directory (and where the REST answers' spec check
+    writes, engine/testing/pytest_plugin.py)."""
+    checked = {LOG_VARIABLE: os.environ[LOG_VARIABLE]} if LOG_VARIABLE in os.environ else {}  # the spec check
+    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir), **checked}
+
+
+def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+    """`pbj up ARGS` to its end; its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "pbj", "up", *args],
+        cwd=ROOT,
+        env=environ(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_up(data_dir: Path, stderr_path: Path) -> Up:
     """`pbj up` on free ports; returns once its ready text is printed."""
-    ports = free_port(), free_port(), free_port()
+    ports = free_port(), free_port(), free_port(), free_port()
     args = ["--port", str(ports[0]), "--rest-port", str(ports[1]), "--smtp-port", str(ports[2])]
+    args += ["--web-port", str(ports[3])]
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "pbj", "up", *args],
@@ -140,7 +162,15 @@ def test_ready_text_says_where_everything_is(up: Up) -> None:
     assert "tidak hilang saat pbj up dihentikan atau mati\nmendadak" in text
     assert "proses dilanjutkan dari keadaan terakhir" in text
     assert "pbj --help" in text
+    assert f"  Aplikasi web                     {up.web}/ (tautan e-mail: {up.web})\n" in text
+    assert f"Buka {up.web}/ di peramban" in text
     assert "pbj up --demo" in text
+    assert "tanpa autentikasi (hanya dari mesin ini)" in text
+    assert (  # how Camunda Modeler connects and starts an instance
+        f"Cluster endpoint http://127.0.0.1:{up.rest_port}/v2 (REST; "
+        f"alternatif gRPC: grpc://127.0.0.1:{up.grpc_port}), Authentication: None;"
+    ) in text
+    assert "Start instance" in text
     assert (data / "pbj.sqlite3").is_file()
     assert (data / "mesin" / "engine.sqlite3").is_file()
 
@@ -215,6 +245,28 @@ async def test_workers_run_sop_2_and_mail_the_form_link_into_the_folder(up: Up) 
     assert (up.data_dir / "surat" / rows[0]["berkas"]).is_file()
     # the mail lands before the worker's CompleteJob reaches the engine: wait for the process to move on
     assert await waiting_at(up, pi) == ["IsiIdentitasPpbjReceiveTask"]
+    # APP_URL follows the web application: the e-mail's link opens the identity form there
+    message = email.message_from_bytes((up.data_dir / "surat" / rows[0]["berkas"]).read_bytes(), policy=default_policy)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert f"{up.web}/pendaftaran-ppbj?t=" in body.get_content()
+
+
+def test_the_web_application_answers_at_its_address(up: Up) -> None:
+    """The web application inside `pbj up` serves its home page and reports the store, the gateway and the REST API
+    healthy."""
+    with urllib.request.urlopen(up.web + "/", timeout=WAIT) as response:
+        page = response.read().decode()
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert '<html lang="id">' in page and "Ajukan permohonan" in page
+    with urllib.request.urlopen(up.web + "/sehat", timeout=WAIT) as response:
+        assert json.loads(response.read()) == {
+            "status": "baik",
+            "basisData": "baik",
+            "gatewayZeebe": "baik",
+            "restApi": "baik",
+        }
 
 
 async def waiting_at(up: Up, pi: int) -> list[str]:
@@ -256,7 +308,8 @@ def test_sigterm_stops_everything_cleanly_with_exit_0(tmp_path: Path) -> None:
     assert code == 0
     assert rest.splitlines()[-1] == "Semua layanan dihentikan."
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    assert all(can_bind(port) for port in (running.grpc_port, running.rest_port, running.smtp_port))
+    ports = (running.grpc_port, running.rest_port, running.smtp_port, running.web_port)
+    assert all(can_bind(port) for port in ports)
 
 
 def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) -> None:
@@ -272,15 +325,8 @@ def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) 
             )
         )
         ports = ["--port", str(free_port()), "--rest-port", str(free_port()), "--smtp-port", str(free_port())]
-        refused = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        ports += ["--web-port", str(free_port())]
+        refused = run_up(tmp_path / "data", *ports)
         assert refused.returncode == 1
         assert "sedang dipakai oleh mesin proses lain" in refused.stderr
     finally:
@@ -305,15 +351,8 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
         taken.listen()
         rest_port = taken.getsockname()[1]
         ports = ["--port", str(grpc_port), "--rest-port", str(rest_port), "--smtp-port", str(smtp_port)]
-        result = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        ports += ["--web-port", str(free_port())]
+        result = run_up(tmp_path / "data", *ports)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"pbj up tidak dapat dijalankan: Port {rest_port} untuk REST API di 127.0.0.1 sudah digunakan oleh program "
@@ -325,19 +364,20 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
     assert not (tmp_path / "data").exists()
 
 
+def test_listening_beyond_loopback_without_credentials_starts_nothing(tmp_path: Path) -> None:
+    """`pbj up --host 0.0.0.0` without PBJ_ENGINE_USERNAME/PASSWORD (or a client) says what to set and exits 2."""
+    result = run_up(tmp_path / "data", "--host", "0.0.0.0", "--port", "0", "--rest-port", "0")
+    assert result.returncode == 2
+    assert "PBJ_ENGINE_USERNAME" in result.stderr
+    assert "--tanpa-autentikasi" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_demo_runs_both_sops_to_their_ends_and_tells_the_mails_without_personal_data(tmp_path: Path) -> None:
     """`pbj up --demo` (free ports) completes with exit 0; its output names where each process waited, both SOPs' end
     events, the reminders and SLA notices by subject and recipient role, never a name, address, NIK or NIP; every
     e-mail it tells of is a file in `<PBJ_DATA_DIR>/demo/surat`."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pbj", "up", "--demo"],
-        cwd=ROOT,
-        env=environ(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        check=False,
-    )
+    result = run_up(tmp_path / "data", "--demo", timeout=WAIT * 2)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     summary = out[out.index("Ringkasan demo") :]
