@@ -5,6 +5,7 @@ would collide in protobuf's descriptor pool.
 """
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from engine.errors import (
     ResourceExhaustedError,
     UnimplementedError,
 )
+from engine.protocol_fields import activated_job_fields
 
 GATEWAY_VERSION = "8.8.0"
 TENANT = "<default>"
@@ -86,7 +88,7 @@ def _json(value: Any) -> str:
 
 def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
     job = activated.job
-    return pb.ActivatedJob(
+    message = pb.ActivatedJob(
         key=job.key,
         type=job.type,
         processInstanceKey=job.process_instance_key,
@@ -102,6 +104,17 @@ def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
         variables=activated.variables_json if activated.variables_json is not None else _json(activated.variables),
         tenantId=TENANT,
     )
+    # Zeebe 8.8's kind, listenerEventType (and userTask), which pyzeebe's gateway_protocol has no fields for
+    if activated.user_task is None:
+        message.MergeFromString(_listener_fields(job.kind, job.listener_event_type))
+    else:
+        message.MergeFromString(activated_job_fields(job.kind, job.listener_event_type, activated.user_task))
+    return message
+
+
+@functools.cache
+def _listener_fields(kind: str, listener_event_type: str) -> bytes:
+    return activated_job_fields(kind, listener_event_type)
 
 
 class GatewayService(pb_grpc.GatewayServicer):

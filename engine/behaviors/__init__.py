@@ -9,6 +9,7 @@ from engine.behaviors.errors import ErrorBehavior
 from engine.behaviors.events import EventTriggerBehavior
 from engine.behaviors.incidents import IncidentBehavior
 from engine.behaviors.jobs import JobBehavior
+from engine.behaviors.listeners import ExecutionListenerBehavior
 from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.transitions import Transitions
 from engine.behaviors.variables import VariableBehavior
@@ -32,6 +33,7 @@ class BpmnBehaviors:
     variables: VariableBehavior
     incidents: IncidentBehavior
     jobs: JobBehavior
+    listeners: ExecutionListenerBehavior
     subscriptions: SubscriptionBehavior
     transitions: Transitions
     events: EventTriggerBehavior
@@ -46,11 +48,23 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     variables = VariableBehavior(state, writer, expressions)
     incidents = IncidentBehavior(state, writer)
     jobs = JobBehavior(state, writer)
+    listeners = ExecutionListenerBehavior(state, writer, expressions, variables, incidents, jobs)
     subscriptions = SubscriptionBehavior(state, writer, expressions, steps, incidents)
-    transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs)
+    transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs, listeners)
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
     return BpmnBehaviors(
-        state, writer, expressions, steps, variables, incidents, jobs, subscriptions, transitions, events, errors
+        state,
+        writer,
+        expressions,
+        steps,
+        variables,
+        incidents,
+        jobs,
+        listeners,
+        subscriptions,
+        transitions,
+        events,
+        errors,
     )

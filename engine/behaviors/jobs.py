@@ -4,7 +4,7 @@ from typing import Any
 
 from engine.events.appliers import Appliers
 from engine.state.engine_state import EngineState
-from engine.state.values import ElementInstance, Job, JobState
+from engine.state.values import BPMN_ELEMENT, ElementInstance, Job, JobState
 
 
 class JobBehavior:
@@ -14,7 +14,18 @@ class JobBehavior:
         self._jobs = state.jobs
         self.touched_types: set[str] = set()  # job types with new activatable jobs: waiters and streams to wake
 
-    def create(self, inst: ElementInstance, job_type: str, retries: int, headers: dict[str, Any], version: int) -> Job:
+    def create(
+        self,
+        inst: ElementInstance,
+        job_type: str,
+        retries: int,
+        headers: dict[str, Any],
+        version: int,
+        *,
+        kind: str = BPMN_ELEMENT,
+        listener_event_type: str = "UNSPECIFIED",
+        listener_index: int = 0,
+    ) -> Job:
         assert self._state.instant is not None
         job = Job(
             key=self._state.keys.next(),
@@ -29,6 +40,9 @@ class JobBehavior:
             retries=retries,
             state=JobState.ACTIVATABLE,
             created_at=self._state.instant,
+            kind=kind,
+            listener_event_type=listener_event_type,
+            listener_index=listener_index,
         )
         self._w.job_created(job, inst)
         self.touched_types.add(job_type)

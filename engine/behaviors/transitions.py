@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.behaviors.incidents import ACTIVATE, COMPLETE, IncidentBehavior
 from engine.behaviors.jobs import JobBehavior
+from engine.behaviors.listeners import END_LISTENERS, START_LISTENERS, ExecutionListenerBehavior
 from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.variables import VariableBehavior, path_root
 from engine.events.appliers import Appliers
 from engine.expressions import ExpressionError, Expressions
-from engine.model import FlowNode, Kind, ProcessModel
+from engine.model import FlowNode, Kind, ListenerEvent, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
 from engine.state.values import ElementInstance, ElementState, EventTrigger, IncidentState, UserTaskState
@@ -48,6 +49,7 @@ class Transitions:
         incidents: IncidentBehavior,
         subscriptions: SubscriptionBehavior,
         jobs: JobBehavior,
+        listeners: ExecutionListenerBehavior,
     ) -> None:
         self._state = state
         self._w = writer
@@ -59,6 +61,8 @@ class Transitions:
         self._incidents = incidents
         self._subscriptions = subscriptions
         self._jobs = jobs
+        self.listeners = listeners
+        listeners.transitions = self
         self._keys = state.keys
         self._live = state.instances.live
         self._definitions = state.deployments.definitions
@@ -157,10 +161,23 @@ class Transitions:
                 context = variables.visible(inst)
                 for target, value in variables.evaluate_mappings(node.inputs, context):
                     variables.set_local_path(inst, target, value)
-            self.processors.activation[node.kind._value_](inst, node)
+            if not node.start_listeners:
+                self.processors.activation[node.kind._value_](inst, node)
+                return
         except ExpressionError as exc:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), ACTIVATE
+            ) from None
+        self.listeners.create(inst, node, ListenerEvent.START, 0)
+
+    def after_start_listeners(self, inst: ElementInstance, node: FlowNode) -> None:
+        """The element's behaviour, once its start listeners are done; an incident raised here runs them again when
+        it is resolved, as Zeebe's does."""
+        try:
+            self.processors.activation[node.kind._value_](inst, node)
+        except ExpressionError as exc:
+            raise self._incidents.raise_(
+                inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), START_LISTENERS
             ) from None
 
     def activated(self, inst: ElementInstance) -> None:
@@ -249,6 +266,20 @@ class Transitions:
                     collection[inst.loop_counter - 1] = element_output
                 variables.set_local(scope, loop.output_collection, collection)
         self.close_waits(inst)
+        if node.end_listeners and not is_body:
+            self.listeners.create(inst, node, ListenerEvent.END, 0)
+            return
+        self._completed(inst, node, scope, flows, take_flows)
+
+    def finish_completion(self, inst: ElementInstance, node: FlowNode) -> None:
+        """The element completes once its end listeners are done (elements with end listeners choose no flows:
+        gateways cannot have them)."""
+        scope = self._live[inst.flow_scope_key] if inst.flow_scope_key is not None else None
+        self._completed(inst, node, scope, list(node.outgoing) if node.link_target is None else [], True)
+
+    def _completed(
+        self, inst: ElementInstance, node: FlowNode, scope: ElementInstance | None, flows: list[str], take_flows: bool
+    ) -> None:
         if inst.kind is _PROCESS:
             start_key = self._process_ending(inst)
             self._w.element_completed(inst)
@@ -395,6 +426,10 @@ class Transitions:
                 self.processors.multi_instance.retry_inner_finished(inst, node)
             else:
                 self.run_completion(inst, node)
+        elif phase == START_LISTENERS:
+            self.listeners.create(inst, node, ListenerEvent.START, 0)
+        elif phase == END_LISTENERS:
+            self.listeners.create(inst, node, ListenerEvent.END, 0)
         else:
             self.processors.retry_other(inst, node, phase)
 

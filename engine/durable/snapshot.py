@@ -23,6 +23,7 @@ from engine.model import Kind, ProcessModel
 from engine.state.engine_state import EngineState
 from engine.state.history import RECORD_WIDTH
 from engine.state.values import (
+    BPMN_ELEMENT,
     ElementInstance,
     ElementState,
     EventTrigger,
@@ -202,7 +203,9 @@ def _encode_job(j: Job) -> list[Any]:
     return [j.key, j.type, j.process_instance_key, j.element_instance_key, j.element_id, j.bpmn_process_id,
             j.process_definition_key, j.process_definition_version, j.custom_headers, j.retries, j.state.value,
             encode_instant(j.created_at), j.worker, encode_optional(j.deadline), encode_optional(j.backoff_until),
-            j.error_message, j.error_code]  # fmt: skip
+            j.error_message, j.error_code] + (
+        [j.kind, j.listener_event_type, j.listener_index] if j.kind != BPMN_ELEMENT else []
+    )  # fmt: skip
 
 
 def _encode_user_task(t: UserTask) -> list[Any]:
@@ -307,7 +310,7 @@ def _decode_waits(doc: Doc, state: EngineState) -> None:
     for row in doc["jobs"]:
         job = Job(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], JobState(row[10]),
                   decode_instant(row[11]), row[12], decode_optional(row[13]), decode_optional(row[14]), row[15],
-                  row[16])  # fmt: skip
+                  row[16], *row[17:20])  # fmt: skip
         jobs.jobs[job.key] = job
         jobs.by_element[job.element_instance_key] = job.key
         jobs.by_type.setdefault(job.type, {})[job.key] = job

@@ -558,6 +558,13 @@ class Appliers:
         self._flow.triggers[job.element_instance_key] = EventTrigger(variables)
         self._record("JOB", "COMPLETED", job.key, pi=job.process_instance_key)
 
+    def listener_job_completed(self, job: Job) -> None:
+        """A listener job is gone; what follows (its variables, the next listener, the element's next step) the
+        behaviour writes as events of their own."""
+        job.state = JobState.COMPLETED
+        self._drop_job(job)
+        self._record("JOB", "COMPLETED", job.key, pi=job.process_instance_key)
+
     def job_failed(self, job: Job, retries: int, error_message: str, backoff_until: datetime | None) -> None:
         job.retries = retries
         job.error_message = error_message

@@ -55,6 +55,10 @@ JOB_TIMED_OUT = EventSpec(37, "JOB", "TIMED_OUT")
 JOB_RECURRED_AFTER_BACKOFF = EventSpec(38, "JOB", "RECURRED_AFTER_BACKOFF")
 JOB_CANCELED = EventSpec(39, "JOB", "CANCELED")
 JOB_YIELDED = EventSpec(40, "JOB", "YIELDED")
+# a listener job (execution or task listener): JOB CREATED with its kind, listener event type and index
+LISTENER_JOB_CREATED = EventSpec(41, "JOB", "CREATED")
+# a listener job completed: the job is gone; its variables are written as variable events by the behaviour
+LISTENER_JOB_COMPLETED = EventSpec(42, "JOB", "COMPLETED")
 
 USER_TASK_CREATED = EventSpec(50, "USER_TASK", "CREATED")
 USER_TASK_COMPLETED = EventSpec(51, "USER_TASK", "COMPLETED")

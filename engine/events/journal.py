@@ -9,6 +9,7 @@ from engine.events.appliers import Appliers
 from engine.events.codec import encode_bytes, encode_instant, encode_optional
 from engine.model import FlowNode, ProcessModel
 from engine.state.values import (
+    BPMN_ELEMENT,
     ElementInstance,
     EventTrigger,
     Incident,
@@ -191,18 +192,24 @@ class JournalingAppliers(Appliers):
 
     # ------------------------------------------------------------------ jobs
     def job_created(self, job: Job, inst: ElementInstance) -> None:
-        self.events.append(
-            [
-                ev.JOB_CREATED.id,
-                job.key,
-                inst.key,
-                job.type,
-                job.custom_headers,
-                job.retries,
-                job.process_definition_version,
-            ]
-        )
+        event = [
+            ev.JOB_CREATED.id,
+            job.key,
+            inst.key,
+            job.type,
+            job.custom_headers,
+            job.retries,
+            job.process_definition_version,
+        ]
+        if job.kind != BPMN_ELEMENT:
+            event[0] = ev.LISTENER_JOB_CREATED.id
+            event += [job.kind, job.listener_event_type, job.listener_index]
+        self.events.append(event)
         super().job_created(job, inst)
+
+    def listener_job_completed(self, job: Job) -> None:
+        self.events.append([ev.LISTENER_JOB_COMPLETED.id, job.key])
+        super().listener_job_completed(job)
 
     def job_activated(self, job: Job, worker: str, deadline: datetime) -> None:
         self.events.append([ev.JOB_ACTIVATED.id, job.key, worker, encode_instant(deadline)])

@@ -170,6 +170,32 @@ def _job_created(a: Appliers, s: EngineState, e: Event) -> None:
     a.job_created(job, inst)
 
 
+def _listener_job_created(a: Appliers, s: EngineState, e: Event) -> None:
+    inst = s.instances.live[e[2]]
+    job = Job(
+        key=e[1],
+        type=e[3],
+        process_instance_key=inst.process_instance_key,
+        element_instance_key=inst.key,
+        element_id=inst.element_id,
+        bpmn_process_id=inst.bpmn_process_id,
+        process_definition_key=inst.process_definition_key,
+        process_definition_version=e[6],
+        custom_headers=e[4],
+        retries=e[5],
+        state=JobState.ACTIVATABLE,
+        created_at=_now(s),
+        kind=e[7],
+        listener_event_type=e[8],
+        listener_index=e[9],
+    )
+    a.job_created(job, inst)
+
+
+def _listener_job_completed(a: Appliers, s: EngineState, e: Event) -> None:
+    a.listener_job_completed(_job(s, e[1]))
+
+
 def _job_activated(a: Appliers, s: EngineState, e: Event) -> None:
     a.job_activated(_job(s, e[1]), e[2], decode_instant(e[3]))
 
@@ -385,6 +411,8 @@ APPLY: dict[int, Apply] = {
     ev.JOB_RECURRED_AFTER_BACKOFF.id: _job_recurred,
     ev.JOB_CANCELED.id: _job_canceled,
     ev.JOB_YIELDED.id: _job_yielded,
+    ev.LISTENER_JOB_CREATED.id: _listener_job_created,
+    ev.LISTENER_JOB_COMPLETED.id: _listener_job_completed,
     ev.USER_TASK_CREATED.id: _user_task_created,
     ev.USER_TASK_COMPLETED.id: _user_task_completed,
     ev.USER_TASK_CANCELED.id: _user_task_canceled,

@@ -12,11 +12,14 @@ from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import JOB
 from engine.clock import after
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.state.values import Job, JobState
+from engine.state.values import BPMN_ELEMENT, EXECUTION_LISTENER, TASK_LISTENER, Job, JobState
 
 # what an activated job adds to a gRPC message besides its variables, custom headers and names (the numbers and
 # tags of ActivatedJob, the tenant id): a generous bound, so that a batch estimated under the limit is under it
 JOB_MESSAGE_OVERHEAD = 256
+
+# the incident a job failed without retries raises, by the job's kind (Zeebe's JobFailProcessor)
+_NO_RETRIES = {EXECUTION_LISTENER: "EXECUTION_LISTENER_NO_RETRIES", TASK_LISTENER: "TASK_LISTENER_NO_RETRIES"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class ActivatedJob:
     job: Job
     variables: dict[str, Any]
     variables_json: str | None = None
+    # a task listener job: its user task's properties (Zeebe 8.8's UserTaskProperties, by their protocol names)
+    user_task: dict[str, Any] | None = None
 
 
 @dataclass
@@ -172,6 +177,9 @@ class JobProcessor:
                 f"Expected to complete job with key '{key}', but it is in state '{job.state.value}'"
             )
         inst = self._live[job.element_instance_key]
+        if job.kind == EXECUTION_LISTENER:
+            self.b.listeners.completed(inst, job, dict(variables))
+            return
         self._w.job_completed(job, dict(variables))
         self.b.transitions.complete(inst)
 
@@ -194,13 +202,19 @@ class JobProcessor:
             if backoff_until is None:
                 self._touched.add(job.type)
             return
-        self.b.incidents.create(inst, "JOB_NO_RETRIES", error_message or "No more retries left.", JOB, job)
+        error_type = _NO_RETRIES.get(job.kind, "JOB_NO_RETRIES")
+        self.b.incidents.create(inst, error_type, error_message or "No more retries left.", JOB, job)
 
     def throw_error(self, key: int, code: str, message: str, variables: Mapping[str, Any]) -> None:
         job = self.job(key, "throw an error for")
         if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
             raise FailedPreconditionError(
                 f"Expected to throw an error for job with key '{key}', but it is in state '{job.state.value}'"
+            )
+        if job.kind != BPMN_ELEMENT:
+            raise FailedPreconditionError(
+                f"Cannot throw BPMN error from {job.kind} job with key '{key}', type '{job.type}' and "
+                f"processInstanceKey '{job.process_instance_key}'"
             )
         if not code.strip():
             raise InvalidArgumentError("Expected an error code, but it is blank")

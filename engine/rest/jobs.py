@@ -36,8 +36,8 @@ def activated_job_json(activated: ActivatedJob) -> dict[str, object]:
         "processInstanceKey": str(job.process_instance_key),
         "processDefinitionKey": str(job.process_definition_key),
         "elementInstanceKey": str(job.element_instance_key),
-        "kind": "BPMN_ELEMENT",
-        "listenerEventType": "UNSPECIFIED",
+        "kind": job.kind,
+        "listenerEventType": job.listener_event_type,
     }
 
 

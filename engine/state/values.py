@@ -191,6 +191,16 @@ class Job:
     backoff_until: datetime | None = None
     error_message: str = ""
     error_code: str = ""
+    # Zeebe's JobKind (BPMN_ELEMENT, EXECUTION_LISTENER, TASK_LISTENER) and JobListenerEventType; a listener job's
+    # position among its element's listeners of that event
+    kind: str = "BPMN_ELEMENT"
+    listener_event_type: str = "UNSPECIFIED"
+    listener_index: int = 0
+
+
+BPMN_ELEMENT = "BPMN_ELEMENT"
+EXECUTION_LISTENER = "EXECUTION_LISTENER"
+TASK_LISTENER = "TASK_LISTENER"
 
 
 @dataclass
