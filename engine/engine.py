@@ -24,7 +24,7 @@ from typing import Any
 from engine.behaviors import build_behaviors
 from engine.bpmn.registry import Processors
 from engine.clock import Clock
-from engine.errors import InvalidArgumentError
+from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions
 from engine.feel import FeelEvaluator, default_evaluator
@@ -59,6 +59,7 @@ from engine.state.values import (
     SignalSubscription,
     Timer,
     UserTask,
+    UserTaskState,
 )
 from engine.timing import check_timer
 from engine.variables import parse_variables
@@ -196,6 +197,11 @@ class Engine:
             for job_type in self._touched:
                 waiters.wake_jobs(job_type)
             self._touched.clear()
+        outcomes = self._behaviors.task_listeners.outcomes
+        if outcomes:
+            for key, outcome in outcomes:
+                waiters.resolve_user_task(key, outcome)
+            outcomes.clear()
         if waiters.finished:
             for key in waiters.finished:
                 waiters.resolve_results(self.state.instances.process_instances[key])
@@ -209,6 +215,7 @@ class Engine:
         self._jobs.pushed.clear()
         self._touched.clear()
         self._waiters.finished.clear()
+        self._behaviors.task_listeners.outcomes.clear()
 
     def _process_ended(self, root: ElementInstance, state: str, start_key: str | None) -> None:
         pi = self.state.instances.process_instances[root.key]
@@ -322,8 +329,34 @@ class Engine:
             fetch_variables,
         )
 
-    def complete_job(self, key: int, variables: Mapping[str, Any]) -> None:
-        self._command(lambda: self._jobs.complete(key, variables), "complete_job", key, variables)
+    def complete_job(self, key: int, variables: Mapping[str, Any], result: Mapping[str, Any] | None = None) -> None:
+        """`result`: a task listener's JobResult – `denied`, `deniedReason`, `corrections` (by their 8.8 names)."""
+        if result:
+            self._command(
+                lambda: self._jobs.complete(key, variables, result), "complete_job", key, variables, dict(result)
+            )
+        else:
+            self._command(lambda: self._jobs.complete(key, variables), "complete_job", key, variables)
+
+    async def user_task_decided(self, key: int, timeout: float) -> None:
+        """Waits until the transition of the user task `key` that its task listeners decide on is carried out;
+        FailedPreconditionError with the reason when it was denied (or the task canceled), DeadlineExceededError
+        after `timeout` seconds. Returns at once when the task waits for no listener."""
+        task = self.state.user_tasks.tasks.get(key)
+        if task is None or task.state is UserTaskState.CREATED or not task.state.is_open:
+            return
+        waiter = self._waiters.add_user_task_waiter(key)
+        try:
+            outcome = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise DeadlineExceededError(
+                f"The user task with key '{key}' waits for its task listeners: no worker completed their jobs within "
+                f"{timeout:g} s"
+            ) from None
+        finally:
+            self._waiters.remove_user_task_waiter(key, waiter)
+        if outcome is not None:
+            raise FailedPreconditionError(outcome)
 
     def fail_job(
         self, key: int, retries: int, error_message: str, backoff_ms: int, variables: Mapping[str, Any]
@@ -395,12 +428,18 @@ class Engine:
         """Fires everything due by the clock's now (timers in due order); returns how many fired."""
         return self._command(self._timers.process_due, "process_due")  # type: ignore[no-any-return]
 
-    def complete_user_task(self, key: int, variables: Mapping[str, Any]) -> None:
-        self._command(lambda: self._user_tasks.complete(key, variables), "complete_user_task", key, variables)
-
-    def assign_user_task(self, key: int, assignee: str | None, allow_override: bool = True) -> None:
+    def complete_user_task(self, key: int, variables: Mapping[str, Any], action: str = "") -> None:
+        """`action`: what the completion is called (Zeebe's user task action, "complete" if not given)."""
         self._command(
-            lambda: self._user_tasks.assign(key, assignee, allow_override),
+            lambda: self._user_tasks.complete(key, variables, action or "complete"),
+            "complete_user_task",
+            key,
+            variables,
+        )
+
+    def assign_user_task(self, key: int, assignee: str | None, allow_override: bool = True, action: str = "") -> None:
+        self._command(
+            lambda: self._user_tasks.assign(key, assignee, allow_override, action),
             "assign_user_task",
             key,
             assignee,

@@ -30,7 +30,7 @@ from engine.errors import (
     ResourceExhaustedError,
     UnimplementedError,
 )
-from engine.protocol_fields import activated_job_fields
+from engine.protocol_fields import activated_job_fields, complete_job_result
 
 GATEWAY_VERSION = "8.8.0"
 TENANT = "<default>"
@@ -336,7 +336,11 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     @_unary
     async def CompleteJob(self, request: pb.CompleteJobRequest, context: Any) -> pb.CompleteJobResponse:
-        self.engine.complete_job(request.jobKey, _variables(request.variables))
+        result = complete_job_result(request)
+        given = None
+        if result.present:
+            given = {"denied": result.denied, "deniedReason": result.denied_reason, "corrections": result.corrections}
+        self.engine.complete_job(request.jobKey, _variables(request.variables), given)
         return pb.CompleteJobResponse()
 
     @_unary

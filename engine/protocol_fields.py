@@ -164,3 +164,25 @@ def read_activated_job_fields(job: Message) -> tuple[str, str, dict[str, Any] | 
         props = fields.userTask
         user_task = {f.name: (list(v) if f.is_repeated else v) for f, v in props.ListFields()}
     return kinds[fields.kind], events[fields.listenerEventType], user_task
+
+
+def encode_job_result(
+    denied: bool = False, denied_reason: str = "", corrections: dict[str, Any] | None = None
+) -> bytes:
+    """CompleteJobRequest's `result` field as a client with the 8.8 protocol sends it (to append to a serialized
+    CompleteJobRequest)."""
+    fields = _CompleteJobRequestFields()
+    result = fields.result
+    result.denied = denied
+    if denied_reason:
+        result.deniedReason = denied_reason
+    if corrections is not None:
+        given = result.corrections
+        given.SetInParent()
+        for name, value in corrections.items():
+            if name in ("candidateUsers", "candidateGroups"):
+                getattr(given, name).values.extend(value)
+            else:
+                setattr(given, name, value)
+    data: bytes = fields.SerializeToString()
+    return data

@@ -11,6 +11,7 @@ from engine.behaviors.incidents import IncidentBehavior
 from engine.behaviors.jobs import JobBehavior
 from engine.behaviors.listeners import ExecutionListenerBehavior
 from engine.behaviors.subscriptions import SubscriptionBehavior
+from engine.behaviors.task_listeners import TaskListenerBehavior
 from engine.behaviors.transitions import Transitions
 from engine.behaviors.variables import VariableBehavior
 from engine.events.appliers import Appliers
@@ -36,6 +37,7 @@ class BpmnBehaviors:
     listeners: ExecutionListenerBehavior
     subscriptions: SubscriptionBehavior
     transitions: Transitions
+    task_listeners: TaskListenerBehavior
     events: EventTriggerBehavior
     errors: ErrorBehavior
     # queues a signal broadcast (a throw event's), as Zeebe writes a BROADCAST command; set by the engine
@@ -51,6 +53,9 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     listeners = ExecutionListenerBehavior(state, writer, expressions, variables, incidents, jobs)
     subscriptions = SubscriptionBehavior(state, writer, expressions, steps, incidents)
     transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs, listeners)
+    task_listeners = TaskListenerBehavior(state, writer, expressions, variables, incidents, jobs)
+    task_listeners.complete_element = transitions.complete
+    transitions.task_canceled = task_listeners.canceled
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
@@ -65,6 +70,7 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
         listeners,
         subscriptions,
         transitions,
+        task_listeners,
         events,
         errors,
     )

@@ -19,7 +19,7 @@ from engine.expressions import ExpressionError, Expressions
 from engine.model import FlowNode, Kind, ListenerEvent, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
-from engine.state.values import ElementInstance, ElementState, EventTrigger, IncidentState, UserTaskState
+from engine.state.values import ElementInstance, ElementState, EventTrigger, IncidentState, UserTask
 
 if TYPE_CHECKING:
     from engine.bpmn.registry import Processors
@@ -71,6 +71,8 @@ class Transitions:
         # called when a process instance has ended, with its state and the correlation key of the message that
         # started it (result waiters, the next buffered start message, a call activity waiting for it)
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
+        # called when a user task is canceled with its element (whoever waits for its transition is told)
+        self.task_canceled: Callable[[UserTask], None] | None = None
         for method in (self.run_scheduled, self.check_scope_done, self.run_activation, self.run_completion):
             steps.register(method)
 
@@ -386,7 +388,9 @@ class Transitions:
         task_key = state.user_tasks.by_element.get(key)
         if task_key is not None:
             task = state.user_tasks.tasks[task_key]
-            if task.state is UserTaskState.CREATED:
+            if task.state.is_open:
+                if self.task_canceled is not None:
+                    self.task_canceled(task)
                 self._w.user_task_canceled(task, inst)
         if self._subscriptions.has_waits(key):
             self._subscriptions.close_of(inst)

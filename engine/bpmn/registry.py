@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import ERROR
+from engine.behaviors.task_listeners import TASK_LISTENERS
 from engine.bpmn.call_activity import CallActivityProcessor
 from engine.bpmn.end_event import EndEventProcessor
 from engine.bpmn.event_based_gateway import EventBasedGatewayProcessor
@@ -61,6 +62,7 @@ class Processors:
             Kind.INCLUSIVE_GATEWAY.value: inclusive.select_flows,
         }
         self.inclusive_join_ready = inclusive.join_ready
+        self._task_listeners = behaviors.task_listeners
         behaviors.transitions.processors = self
         behaviors.start_instance = self.process.start
         behaviors.steps.register(self.call_activity.called_process_completed)
@@ -68,3 +70,5 @@ class Processors:
     def retry_other(self, inst: ElementInstance, node: FlowNode, phase: str) -> None:
         if phase == ERROR:
             self.end_event.rethrow(inst, node)
+        elif phase == TASK_LISTENERS:
+            self._task_listeners.retry(inst, node)

@@ -6,7 +6,7 @@ from typing import Any
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import ACTIVATE
 from engine.bpmn.element import ElementProcessor
-from engine.model import FlowNode, UserTaskDefinition
+from engine.model import FlowNode, ListenerEvent, UserTaskDefinition
 from engine.state.values import ElementInstance, UserTask, UserTaskState
 
 
@@ -107,4 +107,8 @@ class UserTaskProcessor(ElementProcessor):
             priority=priority,
             custom_headers=dict(node.headers),
         )
+        if ListenerEvent.CREATING in node.task_listeners:
+            self.b.writer.user_task_creating(task, inst)
+            self.b.task_listeners.create(inst, node, task, ListenerEvent.CREATING, 0)
+            return
         self.b.writer.user_task_created(task, inst)

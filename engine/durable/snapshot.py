@@ -213,7 +213,7 @@ def _encode_user_task(t: UserTask) -> list[Any]:
             t.process_definition_version, t.bpmn_process_id, t.element_id, t.name, t.state.value,
             encode_instant(t.creation_date), t.assignee, t.candidate_groups, t.candidate_users, t.due_date,
             t.follow_up_date, t.form_key, t.external_form_reference, t.priority, t.custom_headers,
-            encode_optional(t.completion_date)]  # fmt: skip
+            encode_optional(t.completion_date)] + ([t.pending] if t.pending is not None else [])  # fmt: skip
 
 
 def _encode_fields(fields: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -318,9 +318,9 @@ def _decode_waits(doc: Doc, state: EngineState) -> None:
     for row in doc["user_tasks"]:
         task = UserTask(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], UserTaskState(row[8]),
                         decode_instant(row[9]), row[10], row[11], row[12], row[13], row[14], row[15], row[16],
-                        row[17], row[18], decode_optional(row[19]))  # fmt: skip
+                        row[17], row[18], decode_optional(row[19]), *row[20:21])  # fmt: skip
         tasks.tasks[task.key] = task
-        if task.state is UserTaskState.CREATED:
+        if task.state.is_open:
             tasks.by_element[task.element_instance_key] = task.key
     timers = state.timers
     for row in doc["timers"]:

@@ -55,6 +55,10 @@ _PROCESS = Kind.PROCESS
 _ESP = Kind.EVENT_SUB_PROCESS
 
 
+# the attribute of a user task each correctable string property sets
+_TASK_ATTRIBUTES = {"assignee": "assignee", "dueDate": "due_date", "followUpDate": "follow_up_date"}
+
+
 def _index_add(index: dict[int, set[int]], host: int, key: int) -> None:
     """Notes `key` among what the element instance `host` waits on (its timers, its subscriptions)."""
     keys = index.get(host)
@@ -618,12 +622,55 @@ class Appliers:
     # ================================================================== user tasks
     def user_task_created(self, task: UserTask, inst: ElementInstance) -> None:
         tasks = self._state.user_tasks
+        task.state = UserTaskState.CREATED
+        task.creation_date = self._state.instant  # type: ignore[assignment]
         tasks.tasks[task.key] = task
         tasks.by_element[inst.key] = task.key
         self._record("USER_TASK", "CREATED", task.key, element=inst)
 
+    def user_task_creating(self, task: UserTask, inst: ElementInstance) -> None:
+        """The task exists in CREATING while its creating task listeners run."""
+        tasks = self._state.user_tasks
+        task.state = UserTaskState.CREATING
+        tasks.tasks[task.key] = task
+        tasks.by_element[inst.key] = task.key
+        self._record("USER_TASK", "CREATING", task.key, element=inst)
+
+    def user_task_transition(self, task: UserTask, state: UserTaskState, pending: dict[str, Any]) -> None:
+        """An assignment, update or completion waits for its task listeners; `pending`: what the command asked."""
+        task.state = state
+        task.pending = pending
+        self._record("USER_TASK", state.value, task.key, pi=task.process_instance_key)
+
+    def user_task_corrected(self, task: UserTask, corrections: dict[str, Any]) -> None:
+        """A task listener's corrections (assignee, dueDate, followUpDate – "" clears them –, candidateGroups,
+        candidateUsers, priority); a transition's pending values are corrected too."""
+        for name, value in corrections.items():
+            if name == "candidateGroups":
+                task.candidate_groups = list(value)
+            elif name == "candidateUsers":
+                task.candidate_users = list(value)
+            elif name == "priority":
+                task.priority = value
+            else:
+                setattr(task, _TASK_ATTRIBUTES[name], value or None)
+        pending = task.pending
+        if pending is not None:
+            if "assignee" in corrections and "assignee" in pending:
+                pending["assignee"] = corrections["assignee"] or None
+            if "changes" in pending:
+                pending["changes"] = {**pending["changes"], **corrections}
+        self._record("USER_TASK", "CORRECTED", task.key, pi=task.process_instance_key)
+
+    def user_task_denied(self, task: UserTask, intent: str) -> None:
+        """A task listener denied the transition: the task is CREATED again, as it was."""
+        task.state = UserTaskState.CREATED
+        task.pending = None
+        self._record("USER_TASK", intent, task.key, pi=task.process_instance_key)
+
     def user_task_completed(self, task: UserTask, variables: dict[str, Any]) -> None:
         task.state = UserTaskState.COMPLETED
+        task.pending = None
         task.completion_date = self._state.instant
         self._state.user_tasks.by_element.pop(task.element_instance_key, None)
         self._flow.triggers[task.element_instance_key] = EventTrigger(variables)
@@ -631,12 +678,15 @@ class Appliers:
 
     def user_task_canceled(self, task: UserTask, inst: ElementInstance) -> None:
         task.state = UserTaskState.CANCELED
+        task.pending = None
         task.completion_date = self._state.instant
         self._state.user_tasks.by_element.pop(task.element_instance_key, None)
         self._record("USER_TASK", "CANCELED", task.key, element=inst)
 
     def user_task_assigned(self, task: UserTask, assignee: str | None) -> None:
         task.assignee = assignee or None
+        task.state = UserTaskState.CREATED
+        task.pending = None
         self._record("USER_TASK", "ASSIGNED", task.key, pi=task.process_instance_key)
 
     def user_task_updated(self, task: UserTask, changes: dict[str, Any]) -> None:
@@ -651,6 +701,8 @@ class Appliers:
             task.candidate_users = list(changes["candidateUsers"])
         if changes.get("priority") is not None:
             task.priority = changes["priority"]
+        task.state = UserTaskState.CREATED
+        task.pending = None
         self._record("USER_TASK", "UPDATED", task.key, pi=task.process_instance_key)
 
     # ================================================================== timers

@@ -20,9 +20,29 @@ from engine.state.values import (
     SignalSubscription,
     Timer,
     UserTask,
+    UserTaskState,
 )
 
 Event = list[Any]
+
+
+def _task_event(event_id: int, task: UserTask, inst: ElementInstance) -> Event:
+    return [
+        event_id,
+        task.key,
+        inst.key,
+        task.process_definition_version,
+        task.name,
+        task.assignee,
+        task.candidate_groups,
+        task.candidate_users,
+        task.due_date,
+        task.follow_up_date,
+        task.form_key,
+        task.external_form_reference,
+        task.priority,
+        task.custom_headers,
+    ]
 
 
 def encode_trigger(trigger: EventTrigger | None) -> list[Any] | None:
@@ -253,25 +273,24 @@ class JournalingAppliers(Appliers):
 
     # ------------------------------------------------------------------ user tasks
     def user_task_created(self, task: UserTask, inst: ElementInstance) -> None:
-        self.events.append(
-            [
-                ev.USER_TASK_CREATED.id,
-                task.key,
-                inst.key,
-                task.process_definition_version,
-                task.name,
-                task.assignee,
-                task.candidate_groups,
-                task.candidate_users,
-                task.due_date,
-                task.follow_up_date,
-                task.form_key,
-                task.external_form_reference,
-                task.priority,
-                task.custom_headers,
-            ]
-        )
+        self.events.append(_task_event(ev.USER_TASK_CREATED.id, task, inst))
         super().user_task_created(task, inst)
+
+    def user_task_creating(self, task: UserTask, inst: ElementInstance) -> None:
+        self.events.append(_task_event(ev.USER_TASK_CREATING.id, task, inst))
+        super().user_task_creating(task, inst)
+
+    def user_task_transition(self, task: UserTask, state: UserTaskState, pending: dict[str, Any]) -> None:
+        self.events.append([ev.USER_TASK_TRANSITION.id, task.key, state.value, pending])
+        super().user_task_transition(task, state, pending)
+
+    def user_task_corrected(self, task: UserTask, corrections: dict[str, Any]) -> None:
+        self.events.append([ev.USER_TASK_CORRECTED.id, task.key, corrections])
+        super().user_task_corrected(task, corrections)
+
+    def user_task_denied(self, task: UserTask, intent: str) -> None:
+        self.events.append([ev.USER_TASK_DENIED.id, task.key, intent])
+        super().user_task_denied(task, intent)
 
     def user_task_completed(self, task: UserTask, variables: dict[str, Any]) -> None:
         self.events.append([ev.USER_TASK_COMPLETED.id, task.key, variables])

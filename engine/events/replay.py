@@ -10,6 +10,7 @@ from engine.events.appliers import Appliers
 from engine.events.codec import decode_bytes, decode_instant, decode_optional
 from engine.state.engine_state import EngineState
 from engine.state.values import (
+    ElementInstance,
     EventTrigger,
     Incident,
     IncidentState,
@@ -239,7 +240,28 @@ def _job_yielded(a: Appliers, s: EngineState, e: Event) -> None:
 # ---------------------------------------------------------------------- user tasks
 def _user_task_created(a: Appliers, s: EngineState, e: Event) -> None:
     inst = s.instances.live[e[2]]
-    task = UserTask(
+    a.user_task_created(_task(s, inst, e), inst)
+
+
+def _user_task_creating(a: Appliers, s: EngineState, e: Event) -> None:
+    inst = s.instances.live[e[2]]
+    a.user_task_creating(_task(s, inst, e), inst)
+
+
+def _user_task_transition(a: Appliers, s: EngineState, e: Event) -> None:
+    a.user_task_transition(s.user_tasks.tasks[e[1]], UserTaskState(e[2]), e[3])
+
+
+def _user_task_corrected(a: Appliers, s: EngineState, e: Event) -> None:
+    a.user_task_corrected(s.user_tasks.tasks[e[1]], e[2])
+
+
+def _user_task_denied(a: Appliers, s: EngineState, e: Event) -> None:
+    a.user_task_denied(s.user_tasks.tasks[e[1]], e[2])
+
+
+def _task(s: EngineState, inst: ElementInstance, e: Event) -> UserTask:
+    return UserTask(
         key=e[1],
         element_instance_key=inst.key,
         process_instance_key=inst.process_instance_key,
@@ -260,7 +282,6 @@ def _user_task_created(a: Appliers, s: EngineState, e: Event) -> None:
         priority=e[12],
         custom_headers=e[13],
     )
-    a.user_task_created(task, inst)
 
 
 def _user_task_completed(a: Appliers, s: EngineState, e: Event) -> None:
@@ -412,6 +433,10 @@ APPLY: dict[int, Apply] = {
     ev.JOB_CANCELED.id: _job_canceled,
     ev.JOB_YIELDED.id: _job_yielded,
     ev.LISTENER_JOB_CREATED.id: _listener_job_created,
+    ev.USER_TASK_CREATING.id: _user_task_creating,
+    ev.USER_TASK_TRANSITION.id: _user_task_transition,
+    ev.USER_TASK_CORRECTED.id: _user_task_corrected,
+    ev.USER_TASK_DENIED.id: _user_task_denied,
     ev.LISTENER_JOB_COMPLETED.id: _listener_job_completed,
     ev.USER_TASK_CREATED.id: _user_task_created,
     ev.USER_TASK_COMPLETED.id: _user_task_completed,

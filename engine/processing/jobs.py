@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import JOB
+from engine.behaviors.task_listeners import user_task_properties
 from engine.clock import after
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from engine.state.values import BPMN_ELEMENT, EXECUTION_LISTENER, TASK_LISTENER, Job, JobState
@@ -127,6 +128,9 @@ class JobProcessor:
         self, job: Job, worker: str, timeout_ms: int, variables: dict[str, Any], text: str | None = None
     ) -> ActivatedJob:
         self._w.job_activated(job, worker, after(self._now(), timeout_ms))
+        if job.kind == TASK_LISTENER:
+            task = self.b.task_listeners.task_of(self._live[job.element_instance_key])
+            return ActivatedJob(job, variables, text, user_task_properties(task))
         return ActivatedJob(job, variables, text)
 
     def _too_large(self, job: Job, size: int) -> None:
@@ -170,13 +174,20 @@ class JobProcessor:
             raise NotFoundError(f"Expected to {verb} job with key '{key}', but no such job was found")
         return job
 
-    def complete(self, key: int, variables: Mapping[str, Any]) -> None:
+    def complete(self, key: int, variables: Mapping[str, Any], result: Mapping[str, Any] | None = None) -> None:
+        """`result`: a task listener's JobResult (denied, deniedReason, corrections)."""
         job = self.job(key, "complete")
         if job.state not in (JobState.ACTIVATABLE, JobState.ACTIVATED):
             raise FailedPreconditionError(
                 f"Expected to complete job with key '{key}', but it is in state '{job.state.value}'"
             )
         inst = self._live[job.element_instance_key]
+        if job.kind == TASK_LISTENER:
+            node = self.b.transitions.node_of(inst)
+            given = dict(result or {})
+            self.b.task_listeners.check_result(job, node, dict(variables), given)
+            self.b.task_listeners.completed(inst, node, job, given)
+            return
         if job.kind == EXECUTION_LISTENER:
             self.b.listeners.completed(inst, job, dict(variables))
             return

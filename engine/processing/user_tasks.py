@@ -1,4 +1,5 @@
-"""User task commands: completion, assignment and updates."""
+"""User task commands: completion, assignment and updates – carried out at once, or, when the task has task listeners
+for the transition, once they have run (engine/behaviors/task_listeners.py)."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -6,7 +7,8 @@ from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.state.values import UserTaskState
+from engine.model import ListenerEvent
+from engine.state.values import UserTask, UserTaskState
 
 
 class UserTaskProcessor:
@@ -14,31 +16,56 @@ class UserTaskProcessor:
         self.b = behaviors
         self._state = behaviors.state
 
-    def complete(self, key: int, variables: Mapping[str, Any]) -> None:
+    def _task(self, key: int, verb: str) -> UserTask:
         task = self._state.user_tasks.tasks.get(key)
         # Zeebe removes a completed or canceled user task from its state: commands on it are NOT_FOUND
-        if task is None or task.state is not UserTaskState.CREATED:
-            raise NotFoundError(f"Expected to complete user task with key '{key}', but no such user task was found")
+        if task is None or not task.state.is_open:
+            raise NotFoundError(f"Expected to {verb} user task with key '{key}', but no such user task was found")
+        if task.state is not UserTaskState.CREATED:
+            raise FailedPreconditionError(
+                f"Expected to {verb} user task with key '{key}', but it is in state '{task.state.value}'"
+            )
+        return task
+
+    def _through_listeners(self, task: UserTask, event: ListenerEvent, pending: dict[str, Any]) -> bool:
+        """Starts the transition through the task's listeners of `event`, if it has any."""
+        inst = self._state.instances.live[task.element_instance_key]
+        node = self.b.transitions.node_of(inst)
+        if event not in node.task_listeners:
+            return False
+        state = {
+            ListenerEvent.ASSIGNING: UserTaskState.ASSIGNING,
+            ListenerEvent.UPDATING: UserTaskState.UPDATING,
+            ListenerEvent.COMPLETING: UserTaskState.COMPLETING,
+        }[event]
+        self.b.writer.user_task_transition(task, state, pending)
+        self.b.task_listeners.create(inst, node, task, event, 0)
+        return True
+
+    def complete(self, key: int, variables: Mapping[str, Any], action: str = "complete") -> None:
+        task = self._task(key, "complete")
+        pending = {"action": action, "variables": dict(variables)}
+        if self._through_listeners(task, ListenerEvent.COMPLETING, pending):
+            return
         inst = self._state.instances.live[task.element_instance_key]
         self.b.writer.user_task_completed(task, dict(variables))
         self.b.transitions.complete(inst)
 
-    def assign(self, key: int, assignee: str | None, allow_override: bool = True) -> None:
-        task = self._state.user_tasks.tasks.get(key)
-        if task is None or task.state is not UserTaskState.CREATED:
-            raise NotFoundError(f"Expected to assign user task with key '{key}', but no such user task was found")
+    def assign(self, key: int, assignee: str | None, allow_override: bool = True, action: str = "") -> None:
+        task = self._task(key, "assign")
         if not allow_override and task.assignee and task.assignee != assignee:
             raise FailedPreconditionError(
                 f"Expected to assign user task with key '{key}', but it is already assigned to '{task.assignee}'"
             )
+        pending = {"action": action or ("assign" if assignee else "unassign"), "assignee": assignee}
+        if self._through_listeners(task, ListenerEvent.ASSIGNING, pending):
+            return
         self.b.writer.user_task_assigned(task, assignee)
 
     def update(self, key: int, changes: Mapping[str, Any]) -> None:
         """Zeebe's user task UPDATE: `changes` holds what changes – `dueDate`, `followUpDate` (ISO 8601 with an
         offset; "" clears it), `candidateGroups`, `candidateUsers` (lists; [] clears them), `priority` (0–100)."""
-        task = self._state.user_tasks.tasks.get(key)
-        if task is None or task.state is not UserTaskState.CREATED:
-            raise NotFoundError(f"Expected to update user task with key '{key}', but no such user task was found")
+        task = self._task(key, "update")
         unknown = sorted(set(changes) - _CHANGEABLE)
         if unknown:
             raise InvalidArgumentError(
@@ -59,7 +86,10 @@ class UserTaskProcessor:
             not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 100
         ):
             raise InvalidArgumentError(f"The value for priority is '{priority}' but must be an integer 0–100")
-        self.b.writer.user_task_updated(task, {name: value for name, value in changes.items() if value is not None})
+        given = {name: value for name, value in changes.items() if value is not None}
+        if self._through_listeners(task, ListenerEvent.UPDATING, {"action": "update", "changes": given}):
+            return
+        self.b.writer.user_task_updated(task, given)
 
 
 _CHANGEABLE = frozenset({"dueDate", "followUpDate", "candidateGroups", "candidateUsers", "priority"})

@@ -11,6 +11,8 @@ class Waiters:
     def __init__(self) -> None:
         self.jobs: dict[str, list[asyncio.Future[None]]] = {}
         self.results: dict[int, list[asyncio.Future[ProcessInstance]]] = {}
+        # user task commands waiting for their task listeners, by task key: None when carried out, else why not
+        self.user_tasks: dict[int, list[asyncio.Future[str | None]]] = {}
         self.finished: list[int] = []  # process instances ended by the command now running
         self.inflight = 0
         self.open_polls: dict[str, int] = {}
@@ -35,6 +37,23 @@ class Waiters:
         for fut in self.results.pop(pi.key, []):
             if not fut.done():
                 fut.set_result(pi)
+
+    def add_user_task_waiter(self, key: int) -> "asyncio.Future[str | None]":
+        fut: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.user_tasks.setdefault(key, []).append(fut)
+        return fut
+
+    def remove_user_task_waiter(self, key: int, fut: "asyncio.Future[str | None]") -> None:
+        waiters = self.user_tasks.get(key, [])
+        if fut in waiters:
+            waiters.remove(fut)
+        if not waiters:
+            self.user_tasks.pop(key, None)
+
+    def resolve_user_task(self, key: int, outcome: str | None) -> None:
+        for fut in self.user_tasks.pop(key, []):
+            if not fut.done():
+                fut.set_result(outcome)
 
     def poll_started(self, job_type: str) -> None:
         self.open_polls[job_type] = self.open_polls.get(job_type, 0) + 1

@@ -37,9 +37,18 @@ class IncidentState(StrEnum):
 
 
 class UserTaskState(StrEnum):
+    CREATING = "CREATING"  # its creating task listeners run
     CREATED = "CREATED"
+    ASSIGNING = "ASSIGNING"  # an assignment waits for its assigning task listeners
+    UPDATING = "UPDATING"
+    COMPLETING = "COMPLETING"
     COMPLETED = "COMPLETED"
     CANCELED = "CANCELED"
+
+    @property
+    def is_open(self) -> bool:
+        """Not completed or canceled (created, or in a transition its task listeners decide)."""
+        return self is not UserTaskState.COMPLETED and self is not UserTaskState.CANCELED
 
 
 @dataclass
@@ -302,6 +311,9 @@ class UserTask:
     priority: int
     custom_headers: dict[str, str]
     completion_date: datetime | None = None
+    # the transition its task listeners decide on (ASSIGNING, UPDATING, COMPLETING): what the command asked –
+    # action, assignee, changes, variables
+    pending: dict[str, Any] | None = None
 
 
 class Record(NamedTuple):

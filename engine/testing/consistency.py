@@ -6,7 +6,7 @@ empty list when the state is sound), `assert_consistent` raises with all of them
 
 from engine.engine import ACTIVE, Engine
 from engine.model import Kind
-from engine.state import ElementState, IncidentState, JobState, UserTaskState
+from engine.state import ElementState, IncidentState, JobState
 
 # a job whose error was caught by nothing stays ERROR_THROWN, with its incident, as in Zeebe
 LIVE_JOB_STATES = (JobState.ACTIVATABLE, JobState.ACTIVATED, JobState.FAILED, JobState.ERROR_THROWN)
@@ -153,7 +153,7 @@ def _wait_violations(engine: Engine) -> list[str]:
         if incident.job_key is not None and incident.job_key not in engine.jobs:
             out.append(f"{what}: its job {incident.job_key} does not exist")
     for task in engine.user_tasks.values():
-        if task.state is UserTaskState.CREATED:
+        if task.state.is_open:
             problem = host_problem(f"user task {task.key} ({task.element_id})", task.element_instance_key)
             if problem:
                 out.append(problem)
