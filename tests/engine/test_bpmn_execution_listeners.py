@@ -423,3 +423,39 @@ async def test_the_rest_job_api_carries_the_listener_fields(gw: Driver, engine: 
         assert response.status == 200
         (found,) = (await response.json())["items"]
     assert (found["kind"], found["listenerEventType"]) == ("EXECUTION_LISTENER", "START")
+
+
+async def test_the_sla_wiring_a_boundary_timer_reads_the_deadline_its_hosts_start_listener_set(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """docs/processes-design.md, "Standard times in working time": the step's input mappings, then its start
+    listener (reading them) sets the local deadline, then the boundary events are subscribed – the SLA timer's
+    timeDate reads that deadline."""
+    await gw.deploy_bpmn(
+        "slaWiring",
+        start("Start"),
+        service(
+            "Periksa",
+            "periksa-kelengkapan-berkas",
+            listeners(("start", "hitung-batas-waktu-sla")),
+            io(inputs=(('="PT10M"', "slaBatasWaktu"),)),
+        ),
+        boundary("PeriksaSlaTimer", "Periksa", timer("timeDate", "=slaBatasWaktuKerja"), interrupting=False),
+        end("End"),
+        end("Reminded"),
+        chain("Start", "Periksa", "End"),
+        chain("PeriksaSlaTimer", "Reminded"),
+    )
+    pi = await gw.start("slaWiring")
+    listener = await gw.job("hitung-batas-waktu-sla")
+    assert json.loads(listener.variables) == {"slaBatasWaktu": "PT10M"}
+    (step,) = engine.element_instances(pi, "Periksa")
+    assert engine.engine.timers_of(step.key) == []  # no boundary event before the listener is done
+    await gw.complete(listener, {"slaBatasWaktuKerja": "2099-03-09T07:35:00+08:00"})
+
+    (timer_key,) = engine.engine.timers_of(step.key)
+    assert engine.engine.timers[timer_key].due == datetime(2099, 3, 8, 23, 35, tzinfo=UTC)
+    work = await gw.job("periksa-kelengkapan-berkas")
+    assert json.loads(work.variables)["slaBatasWaktuKerja"] == "2099-03-09T07:35:00+08:00"
+    await gw.complete(work)
+    engine.assert_that(pi).is_completed().has_no_variable("slaBatasWaktuKerja")
