@@ -154,11 +154,14 @@ class DecisionEvaluator:
             tests = {i: rule.input_entries[column] for i, rule in enumerate(table.rules)}
             feel_tests = {i: test for i, test in tests.items() if test not in ("", "-")}
             try:
-                result = self.feel.unary_tests(clause.expression, list(feel_tests.values()), context, now)
+                if feel_tests:
+                    result = self.feel.unary_tests(clause.expression, list(feel_tests.values()), context, now)
+                    value, outcomes = result.input.value, dict(zip(feel_tests, result.outcomes, strict=True))
+                else:  # nothing to test: the value alone (FEEL's fast path answers a plain variable)
+                    value, outcomes = self.feel.evaluate(clause.expression, context, now).value, {}
             except FeelError as exc:
                 raise _DecisionFailedError(audit(), str(exc)) from None
-            inputs.append(EvaluatedInput(clause.id, clause.name, result.input.value))
-            outcomes = dict(zip(feel_tests, result.outcomes, strict=True))
+            inputs.append(EvaluatedInput(clause.id, clause.name, value))
             columns.append([outcomes.get(i, True) for i in range(len(table.rules))])
         evaluated_inputs = tuple(inputs)
 

@@ -329,10 +329,8 @@ class _ParseRun:
                 f"a rule needs one input entry per input and one output entry per output ({inputs} and {outputs}), "
                 f"not {len(input_els)} and {len(output_els)}",
             )
-        input_entries = []
-        for entry in input_els:
-            self.feel_language(entry)
-            input_entries.append(self.text(entry) or "")
+        # an entry in another expression language is reported once, and then counts as matching anything
+        input_entries = [(self.text(entry) or "") if self.feel_language(entry) else "" for entry in input_els]
         output_entries = [self.output_entry(entry) for entry in output_els]
         return Rule(el.get("id") or f"rule {index}", index, tuple(input_entries), tuple(output_entries))
 

@@ -199,8 +199,26 @@ REFUSALS = [
         "the expression language 'javascript' is not supported: expressions are FEEL",
     ),
     (
+        "an input entry in another expression language",
+        dmn(
+            table(
+                inp(),
+                out(),
+                '<rule id="r1"><inputEntry id="r10" expressionLanguage="juel"><text>${x > 1}</text></inputEntry>'
+                '<outputEntry id="r11"><text>1</text></outputEntry></rule>',
+            )
+        ),
+        "r10",
+        "inputEntry",
+        3,
+        "the expression language 'juel' is not supported: expressions are FEEL",
+    ),
+    (
         "an id used twice",
-        dmn(Literal("d", "D", "d", "1"), Literal("d", "D again", "d", "2")),
+        dmn(
+            '<decision id="d" name="D"><literalExpression id="l1"><text>1</text></literalExpression></decision>',
+            '<decision id="d" name="D"><literalExpression id="l2"><text>2</text></literalExpression></decision>',
+        ),
         "d",
         "decision",
         4,
@@ -240,6 +258,7 @@ def test_invalid_dmn_is_refused_naming_file_element_line_and_reason(
         "Expected to deploy new resources, but encountered the following errors:\n'pricing.dmn':\n"
     )
     assert f"- Element '{element_id}' (dmn:{element_type}) (line {line}): {reason}" in message
+    assert len(refused.value.problems) == 1, message  # one cause, one problem
     assert isinstance(refused.value, InvalidArgumentError)  # the gateway answers INVALID_ARGUMENT
 
 
