@@ -2,8 +2,6 @@
 whatever the engine could not run, naming the file, the element, its type, the line and the reason."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -26,6 +24,9 @@ from engine.model import (
     TimerType,
     UserTaskDefinition,
 )
+from engine.resource_problems import ResourceProblem
+from engine.resource_problems import local_name as _local
+from engine.resource_problems import source_line as _line
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
@@ -109,29 +110,8 @@ _UNSUPPORTED_EXTENSIONS = {
 }
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _line(el: etree._Element) -> int | None:
-    line: Any = getattr(el, "sourceline", None)
-    return int(line) if isinstance(line, int) else None
-
-
 def _ns(tag: object) -> str:
     return etree.QName(tag).namespace or "" if isinstance(tag, str) else ""
-
-
-@dataclass
-class _Problem:
-    element_id: str
-    element_type: str
-    line: int | None
-    reason: str
-
-    def render(self) -> str:
-        where = f" (line {self.line})" if self.line else ""
-        return f"- Element '{self.element_id}' (bpmn:{self.element_type}){where}: {self.reason}"
 
 
 class BpmnParser:
@@ -182,7 +162,7 @@ class _ParseRun:
         self.root = root
         self.check_expression = check_expression
         self.check_timer = check_timer
-        self.problems: list[_Problem] = []
+        self.problems: list[ResourceProblem] = []
         self.messages: dict[str, etree._Element] = {}
         self.errors: dict[str, etree._Element] = {}
         self.signals: dict[str, etree._Element] = {}
@@ -195,7 +175,7 @@ class _ParseRun:
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
-        self.problems.append(_Problem(el.get("id") or "?", _local(el.tag), _line(el), reason))
+        self.problems.append(ResourceProblem.at(el, "bpmn", reason))
 
     def expression(self, el: etree._Element, text: str | None, what: str, *, required: bool = True) -> None:
         """Checks that a Zeebe expression attribute is present and, if it is FEEL, parses."""

@@ -14,7 +14,7 @@ keys or process instances: the engine adds those.
 """
 
 from engine.dmn.checks import feel_parser
-from engine.dmn.errors import DecisionEvaluationError, DmnError, DmnProblem, InvalidDmnError
+from engine.dmn.errors import DecisionEvaluationError, DmnError, InvalidDmnError
 from engine.dmn.evaluator import DecisionEvaluator
 from engine.dmn.model import (
     Aggregation,
@@ -48,7 +48,6 @@ __all__ = [
     "DecisionType",
     "DmnError",
     "DmnParser",
-    "DmnProblem",
     "EvaluatedDecision",
     "EvaluatedInput",
     "EvaluatedOutput",

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.dmn.errors import DmnProblem, InvalidDmnError
+from engine.dmn.errors import InvalidDmnError
 from engine.dmn.model import (
     Aggregation,
     Decision,
@@ -27,6 +27,9 @@ from engine.dmn.model import (
     OutputClause,
     Rule,
 )
+from engine.resource_problems import ResourceProblem
+from engine.resource_problems import local_name as _local
+from engine.resource_problems import source_line as _line
 
 # the namespaces of DMN 1.1, 1.2, 1.3, 1.4 and 1.5
 DMN_NAMESPACES = frozenset(
@@ -63,15 +66,6 @@ _UNSUPPORTED_BY_THE_ENGINE = "are not supported by the embedded engine (Camunda 
 ExpressionCheck = Callable[[str], str | None]
 # Checks FEEL unary tests, several at once; returns for each why it does not parse, or None.
 UnaryTestsCheck = Callable[[Sequence[str]], Sequence[str | None]]
-
-
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _line(el: etree._Element) -> int | None:
-    line: Any = getattr(el, "sourceline", None)
-    return int(line) if isinstance(line, int) else None
 
 
 class DmnParser:
@@ -112,11 +106,11 @@ class _ParseRun:
         self.ns = namespace
         self.check_expression = check_expression
         self.check_unary_tests = check_unary_tests
-        self.problems: list[DmnProblem] = []
+        self.problems: list[ResourceProblem] = []
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
-        self.problems.append(DmnProblem(el.get("id") or "?", _local(el.tag), _line(el), reason))
+        self.problems.append(ResourceProblem.at(el, "dmn", reason))
 
     def children(self, el: etree._Element, name: str) -> list[etree._Element]:
         return list(el.iterchildren(f"{{{self.ns}}}{name}"))

@@ -272,10 +272,10 @@ def test_every_problem_of_a_file_is_reported_at_once() -> None:
         parse(content)
 
     assert [(p.element_id, p.element_type, p.line) for p in refused.value.problems] == [
-        ("r11", "outputEntry", 3),
-        ("r21", "outputEntry", 3),
-        ("r10", "inputEntry", 3),
-        ("e", "decision", 4),
+        ("r11", "dmn:outputEntry", 3),
+        ("r21", "dmn:outputEntry", 3),
+        ("r10", "dmn:inputEntry", 3),
+        ("e", "dmn:decision", 4),
     ]
 
 
