@@ -78,11 +78,11 @@ def _variables(document: str, what: str = "variables") -> dict[str, Any]:
     return parse_variables(document, what)
 
 
-def _tenant(tenant_id: str) -> None:
+def _tenant(rpc: str, tenant_id: str) -> None:
     """A request's tenant: none given, or the default one (multi-tenancy is disabled, as in Zeebe's default)."""
     if tenant_id and tenant_id != TENANT:
         raise InvalidArgumentError(
-            f"Expected to handle request with tenant identifier '{tenant_id}', but multi-tenancy is disabled"
+            f"Expected to handle gRPC request {rpc} with tenant identifier '{tenant_id}', but multi-tenancy is disabled"
         )
 
 
@@ -186,7 +186,7 @@ class GatewayService(pb_grpc.GatewayServicer):
     # ------------------------------------------------------------------ decisions
     @_unary
     async def EvaluateDecision(self, request: pb.EvaluateDecisionRequest, context: Any) -> pb.EvaluateDecisionResponse:
-        _tenant(request.tenantId)
+        _tenant("EvaluateDecision", request.tenantId)
         evaluation = self.engine.evaluate_decision(
             request.decisionId, request.decisionKey, _variables(request.variables)
         )

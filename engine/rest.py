@@ -1,7 +1,8 @@
 """A subset of Camunda 8.8's Orchestration Cluster REST API (`/v2`) with Camunda's request and response shapes:
 keys as strings, ISO 8601 dates, `filter`/`sort`/`page` searches (engine/queries.py), RFC 9457 problem details on
 errors. User tasks for the human steps; process instances, element instances, incidents, variables, process
-definitions and messages for tools and tests; the clock (pin and reset) when the engine runs with a controlled clock."""
+definitions, decisions (engine/decisions/rest.py) and messages for tools and tests; the clock (pin and reset) when the
+engine runs with a controlled clock."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from engine import json_documents, queries
 from engine.clock import from_millis
+from engine.decisions import rest as decisions
 from engine.engine import Engine
 from engine.errors import (
     AlreadyExistsError,
@@ -114,6 +116,13 @@ class RestApi:
                 web.post("/v2/process-definitions/search", _errors(self.search_process_definitions)),
                 web.get("/v2/process-definitions/{key}", _errors(self.get_process_definition)),
                 web.get("/v2/process-definitions/{key}/xml", _errors(self.get_process_definition_xml)),
+                web.post("/v2/decision-definitions/search", _errors(self.search_decision_definitions)),
+                web.post("/v2/decision-definitions/evaluation", _errors(self.evaluate_decision)),
+                web.get("/v2/decision-definitions/{key}", _errors(self.get_decision_definition)),
+                web.get("/v2/decision-definitions/{key}/xml", _errors(self.get_decision_definition_xml)),
+                web.post("/v2/decision-requirements/search", _errors(self.search_decision_requirements)),
+                web.get("/v2/decision-requirements/{key}", _errors(self.get_decision_requirements)),
+                web.get("/v2/decision-requirements/{key}/xml", _errors(self.get_decision_requirements_xml)),
                 web.post("/v2/messages/publication", _errors(self.publish_message)),
                 web.put("/v2/clock", _errors(self.pin_clock)),
                 web.post("/v2/clock/reset", _errors(self.reset_clock)),
@@ -304,6 +313,30 @@ class RestApi:
         key = _key(request)
         self._definition_row(key)
         return web.Response(body=self.engine.definitions[key].resource, content_type="text/xml", charset="utf-8")
+
+    # ------------------------------------------------------------------ decisions (engine/decisions/rest.py)
+    async def search_decision_definitions(self, request: web.Request) -> web.Response:
+        return web.json_response(decisions.search_decision_definitions(self.engine, await _body(request)))
+
+    async def evaluate_decision(self, request: web.Request) -> web.Response:
+        return web.json_response(decisions.evaluate_decision(self.engine, await _body(request)))
+
+    async def get_decision_definition(self, request: web.Request) -> web.Response:
+        return web.json_response(decisions.decision_definition(self.engine, _key(request)))
+
+    async def get_decision_definition_xml(self, request: web.Request) -> web.Response:
+        xml = decisions.decision_definition_xml(self.engine, _key(request))
+        return web.Response(body=xml, content_type="text/xml", charset="utf-8")
+
+    async def search_decision_requirements(self, request: web.Request) -> web.Response:
+        return web.json_response(decisions.search_decision_requirements(self.engine, await _body(request)))
+
+    async def get_decision_requirements(self, request: web.Request) -> web.Response:
+        return web.json_response(decisions.decision_requirements(self.engine, _key(request)))
+
+    async def get_decision_requirements_xml(self, request: web.Request) -> web.Response:
+        xml = decisions.decision_requirements_xml(self.engine, _key(request))
+        return web.Response(body=xml, content_type="text/xml", charset="utf-8")
 
     # ------------------------------------------------------------------ messages
     async def publish_message(self, request: web.Request) -> web.Response:

@@ -360,3 +360,15 @@ async def test_deployed_decisions_survive_a_restart_of_a_durable_engine(tmp_path
     assert list(after.evaluatedDecisions) == list(before.evaluatedDecisions)
     assert after.decisionInstanceKey > before.decisionInstanceKey
     assert again == deployed  # still the latest: a duplicate
+
+
+async def test_another_tenant_is_refused_as_multi_tenancy_is_disabled(gateway: Any) -> None:
+    await deploy(gateway, ("dinner.dmn", DISH_DRD))
+
+    error = await rpc_error(gateway.EvaluateDecision(pb.EvaluateDecisionRequest(decisionId="dish", tenantId="other")))
+
+    assert (error.code(), error.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Expected to handle gRPC request EvaluateDecision with tenant identifier 'other', but multi-tenancy is "
+        "disabled",
+    )
