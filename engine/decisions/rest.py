@@ -5,7 +5,9 @@ decision (`POST /v2/decision-definitions/evaluation`) and a deployment's decisio
 Shapes are the 8.8 OpenAPI's (DecisionDefinitionResult, DecisionRequirementsResult, EvaluateDecisionResult,
 EvaluatedDecisionResult, DeploymentDecisionResult, DeploymentDecisionRequirementsResult): keys as strings, values of
 an evaluation as JSON text. The evaluation's answer is filled as the 8.8 gateway fills it (ResponseMapper): the
-failure fields are empty strings on success, the output is `null` on failure.
+failure fields are empty strings on success, the output is `null` on failure; an evaluated decision's
+`decisionEvaluationInstanceKey` is left out (optional in the spec, which types it as a number key, while Zeebe writes
+`<evaluation key>-<n>`).
 """
 
 from collections.abc import Iterator, Mapping
@@ -180,7 +182,7 @@ def evaluation_json(evaluation: DecisionEvaluation) -> dict[str, Any]:
     """EvaluateDecisionResult."""
     decision, result = evaluation.decision, evaluation.result
     evaluated = []
-    for index, audit in enumerate(result.evaluated_decisions, start=1):
+    for audit in result.evaluated_decisions:
         deployed = evaluation.deployed(audit.decision_id)
         evaluated.append(
             {
@@ -210,7 +212,6 @@ def evaluation_json(evaluation: DecisionEvaluation) -> dict[str, Any]:
                     for i in audit.evaluated_inputs
                 ],
                 "decisionDefinitionKey": str(deployed.key if deployed else -1),
-                "decisionEvaluationInstanceKey": f"{evaluation.key}-{index}",
             }
         )
     return {

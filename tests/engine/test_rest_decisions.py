@@ -152,9 +152,8 @@ async def test_evaluation_by_id_answers_the_evaluated_decisions_as_camunda_does(
         "matchedRules": [],
         "evaluatedInputs": [],
         "decisionDefinitionKey": str(deployed["season"].decisionKey),
-        "decisionEvaluationInstanceKey": f"{key}-1",
     }
-    assert (guests["output"], guests["decisionEvaluationInstanceKey"]) == ("8", f"{key}-2")
+    assert guests["output"] == "8"
     assert dish["evaluatedInputs"] == [
         {"inputId": "Input_season", "inputName": "Season", "inputValue": '"Winter"'},
         {"inputId": "Input_guests", "inputName": "How many guests", "inputValue": "8"},
