@@ -133,7 +133,8 @@ def _workers_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line of `pbj`: every subcommand and its options."""
     parser = argparse.ArgumentParser(prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
     up.add_parser(sub)
@@ -141,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _workers_parser(sub)
     deploy.add_parser(sub)
     commands.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "up":
         return up.run(args)

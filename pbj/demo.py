@@ -31,7 +31,7 @@ from sqlalchemy import select
 from engine.state import IncidentState
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
-from workers.constants import Message
+from workers.constants import SIDE_END_EVENTS, Message
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.services import Services
 from workers.store.models import MailLog
@@ -50,8 +50,6 @@ ROLE_LABELS = {
     "pm-lkpp": "PM Direktorat e-Procurement LKPP",
     "kepala-biro": "Kepala Biro Pengadaan Barang/Jasa",
 }
-# End events on side paths: the instance goes on after them.
-SIDE_ENDS = {"NotifikasiSlaTerkirimEndEvent", "PengingatKelengkapanTerkirimEndEvent"}
 CHECKLIST = ["dokumen-terbaca", "identitas-sesuai", "penetapan-pengelola-pbj", "pejabat-berwenang"]
 
 
@@ -252,8 +250,8 @@ class Demo:
         await self.advance(timedelta(minutes=11), "tidak ada pekerja yang memeriksa berkas")
         self.expect_passed(pi, "PeriksaKelengkapanBerkasSlaTimer")
         self.tell(
-            "Timer batas waktu «Memeriksa kelengkapan berkas» (10 menit, SOP baris 2) berbunyi; langkah itu tetap "
-            "berjalan, notifikasinya menunggu pekerja."
+            "Timer batas waktu «Menerima dan memeriksa kelengkapan berkas» (10 menit, SOP baris 2) berbunyi; langkah "
+            "itu tetap berjalan, notifikasinya menunggu pekerja."
         )
         self.stack.start_workers()
         await self.workers_polling()
@@ -463,7 +461,7 @@ class Demo:
         ends = [
             e.element_id
             for e in self.embedded.element_instances(pi)
-            if e.bpmn_element_type == "END_EVENT" and e.element_id not in SIDE_ENDS
+            if e.bpmn_element_type == "END_EVENT" and e.element_id not in SIDE_END_EVENTS
         ]
         if instance.state != "COMPLETED" or ends != [end_id]:
             raise DemoError(f"instance {pi} diharapkan selesai di {end_id} (status {instance.state}, akhir {ends})")

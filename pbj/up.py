@@ -32,6 +32,7 @@ from pyzeebe import ZeebeWorker, create_insecure_channel
 from engine.durable import DurableError
 from engine.errors import EngineError
 from engine.testing.embedded import EmbeddedEngine
+from pbj.invocation import program
 from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger, redact_text
@@ -438,19 +439,26 @@ def ready_text(stack: LocalStack) -> str:
         + (" Data demo ini dihapus saat pbj up --demo dijalankan lagi." if demo else ""),
         "",
         "Langkah berikutnya:",
-        "  pbj --help                      daftar perintah operator",
-    ]
-    if not demo:
-        lines.append("  pbj up --demo                   skenario contoh kedua SOP dengan jam dipercepat (data fiktif)")
-    lines += [
-        f"  curl -s -X POST {rest}/process-definitions/search -H 'Content-Type: application/json' -d '{{}}'",
-        f"  curl -s -X POST {rest}/user-tasks/search -H 'Content-Type: application/json' -d '{{}}'",
-        f"  cat {mail_dir / INDEX_NAME}",
-        f"  Camunda Modeler: Deploy ke {stack.zeebe_address} (Camunda 8 Self-Managed, tanpa autentikasi)",
+        *(f"  {step}" for step in next_steps(program(), rest, mail_dir / INDEX_NAME, stack.zeebe_address, demo=demo)),
         "",
         "Tekan Ctrl-C untuk menghentikan semuanya.",
     ]
     return "\n".join(lines)
+
+
+def next_steps(pbj: str, rest: str, mail_index: Path, zeebe_address: str, *, demo: bool) -> list[str]:
+    """The banner's next steps: commands that run as written (`pbj` is the program as this process was started, on a
+    fresh clone `.venv/bin/pbj`; `tests/deploy/test_commands_as_written.py` checks each against the parser)."""
+    steps = [f"{pbj + ' --help':<32}daftar perintah operator"]
+    if not demo:
+        steps.append(f"{pbj + ' up --demo':<32}skenario contoh kedua SOP dengan jam dipercepat (data fiktif)")
+    return [
+        *steps,
+        f"curl -s -X POST {rest}/process-definitions/search -H 'Content-Type: application/json' -d '{{}}'",
+        f"curl -s -X POST {rest}/user-tasks/search -H 'Content-Type: application/json' -d '{{}}'",
+        f"cat {mail_index}",
+        f"Camunda Modeler: Deploy ke {zeebe_address} (Camunda 8 Self-Managed, tanpa autentikasi)",
+    ]
 
 
 def say(text: str = "") -> None:

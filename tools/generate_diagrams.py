@@ -231,7 +231,8 @@ def sla_timer(
     offset: float = 30,
     label_side: str = "right",
 ) -> Node:
-    """The non-interrupting SLA timer of a timed SOP row (id per docs/processes.md)."""
+    """The non-interrupting SLA timer of a timed SOP row (id per docs/processes.md); ``kegiatan`` is the SOP row's
+    Kegiatan as processes.md names it (the reminder's subject and text show it, never an element id)."""
     timer_id = host_id.removesuffix("UserTask").removesuffix("ReceiveTask").removesuffix("Task") + "SlaTimer"
     documentation = (
         f"Batas waktu Mutu Baku SOP baris {row}: {menit(duration)} ({duration}). Timer non-interrupting: "
@@ -604,12 +605,14 @@ def registrasi_admin_ppe() -> Diagram:
     )
 
     timers = [
-        sla_timer(d, "PeriksaKelengkapanBerkasTask", "PT10M", 2, "Memeriksa kelengkapan berkas", "pm-lkpp"),
+        sla_timer(
+            d, "PeriksaKelengkapanBerkasTask", "PT10M", 2, "Menerima dan memeriksa kelengkapan berkas", "pm-lkpp"
+        ),
         sla_timer(d, "MintaKelengkapanBerkasTask", "PT5M", 3, "Meminta kelengkapan berkas", "pm-lkpp"),
         sla_timer(d, "BuatAkunAdminPpeTask", "PT30M", 5, "Membuat akun Admin PPE pada SPSE", "pm-lkpp"),
         sla_timer(d, "KirimInformasiAkunTask", "PT10M", 6, "Menginformasikan akun kepada Kepala LPSE", "pm-lkpp"),
         sla_timer(d, "SampaikanAkunKeAdminPpeTask", "PT5M", 7, "Memberitahukan akun kepada Admin PPE", "pm-lkpp"),
-        sla_timer(d, "ArsipkanDokumenTask", "PT10M", 8, "Mengarsipkan dokumen", "pm-lkpp"),
+        sla_timer(d, "ArsipkanDokumenTask", "PT10M", 8, "Pengarsipan dokumen", "pm-lkpp"),
     ]
     sla_path(d, pm, bus, 1590, timers, "pm-lkpp (PM Direktorat e-Procurement LKPP), kepala-lpse (Kepala LPSE)")
 
@@ -808,6 +811,23 @@ def pendaftaran_akun_ppbj() -> Diagram:
         helper_doc(
             "Bagian dari SOP baris 4. E-mail templat identitas-perlu-perbaikan kepada PPBJ berisi hal "
             "yang perlu diperbaiki (catatanVerifikasi), lalu kembali ke baris 3."
+        ),
+    )
+    email(
+        d,
+        "KirimPermintaanInformasiTask",
+        "Meminta SK atau Surat Tugas PPBJ",
+        admin,
+        (1460, y_b1),
+        "permintaan-informasi-ppbj",
+        "ppbj",
+        helper_doc(
+            "Bagian dari SOP baris 4 (Output: Verifikasi Data Identitas PPBJ) menuju baris 5 (Kelengkapan: Surat "
+            "Keputusan atau Surat Tugas). Setelah identitas valid, e-mail templat permintaan-informasi-ppbj kepada "
+            "PPBJ meminta Surat Keputusan atau Surat Tugas sebagai Pengelola Pengadaan Barang/Jasa, dengan format "
+            "dan ukuran berkas yang diterima serta tautan ke halaman pendaftarannya. SOP tidak memberi waktu baku "
+            "tersendiri bagi langkah ini (waktu baris 4 diukur pada verifikasi, waktu baris 5 pada pelengkapan), "
+            "sehingga tidak diberi timer SLA; kegagalan pengiriman menjadi insiden."
         ),
     )
     gateway(
@@ -1060,7 +1080,7 @@ def pendaftaran_akun_ppbj() -> Diagram:
             "VerifikasiIdentitasPpbjTask",
             "PT15M",
             4,
-            "Melakukan verifikasi identitas PPBJ",
+            "Melakukan verifikasi",
             "admin-ppe",
             offset=25,
         ),
@@ -1107,15 +1127,17 @@ def pendaftaran_akun_ppbj() -> Diagram:
     )
     d.flow(perbaikan.id, merge_3.id, [perbaikan.top, (perbaikan.cx, loop_y), (merge_3.cx, loop_y), merge_3.top])
     merge_5, lengkapi = d["InformasiPpbjGateway"], d["LengkapiInformasiPpbjReceiveTask"]
+    permintaan = d["KirimPermintaanInformasiTask"]
     d.flow(
         valid.id,
-        merge_5.id,
-        [valid.right, (merge_5.cx, valid.cy), merge_5.bottom],
+        permintaan.id,
+        [valid.right, permintaan.left],
         flow_id="IdentitasValidYaFlow",
         name="Ya",
         condition="=identitasValid = true",
-        label=yes_no_label("Ya", valid.cx + 40, valid.cy - 20),
+        label=yes_no_label("Ya", valid.cx + 34, valid.cy - 20),
     )
+    d.flow(permintaan.id, merge_5.id, [permintaan.top, merge_5.bottom])
     straight(d, merge_5.id, lengkapi.id)
     d.flow(lengkapi.id, user_task.id, [lengkapi.right, (user_task.cx, lengkapi.cy), user_task.top])
     straight(d, user_task.id, "InformasiLengkapGateway")

@@ -16,7 +16,8 @@ from workers.domain import System
 
 
 class TaskType(StrEnum):
-    """The job types of the service tasks (`zeebe:taskDefinition type`)."""
+    """The job types of the service tasks (`zeebe:taskDefinition type`) and of the execution listeners
+    (`zeebe:executionListener type`: `hitung-batas-waktu-sla`, see docs/processes-design.md)."""
 
     PERIKSA_KELENGKAPAN_BERKAS = "periksa-kelengkapan-berkas"
     KIRIM_EMAIL = "kirim-email"
@@ -25,6 +26,7 @@ class TaskType(StrEnum):
     AKTIFKAN_AKUN = "aktifkan-akun"
     ARSIPKAN_DOKUMEN = "arsipkan-dokumen"
     KIRIM_NOTIFIKASI_SLA = "kirim-notifikasi-sla"
+    HITUNG_BATAS_WAKTU_SLA = "hitung-batas-waktu-sla"
 
 
 class Header(StrEnum):
@@ -59,6 +61,7 @@ class Template(StrEnum):
     UNDANGAN_ADMIN_PPE = "undangan-admin-ppe"
     FORMULIR_REGISTRASI_PPBJ = "formulir-registrasi-ppbj"
     IDENTITAS_PERLU_PERBAIKAN = "identitas-perlu-perbaikan"
+    PERMINTAAN_INFORMASI_PPBJ = "permintaan-informasi-ppbj"
     INFORMASI_PERLU_DILENGKAPI = "informasi-perlu-dilengkapi"
     AKUN_PPBJ_AKTIF = "akun-ppbj-aktif"
     PENDAFTARAN_KEDALUWARSA = "pendaftaran-kedaluwarsa"
@@ -103,10 +106,29 @@ class Var(StrEnum):
     SLA_BARIS_SOP = "slaBarisSop"
     SLA_BATAS_WAKTU = "slaBatasWaktu"
     SLA_PELAKSANA = "slaPelaksana"
+    SLA_MULAI = "slaMulai"
+    SLA_BATAS_WAKTU_KERJA = "slaBatasWaktuKerja"
 
+
+STATUS_SUBMITTED = "DIAJUKAN"
+"""Request status from its submission until its process ends."""
 
 STATUS_EXPIRED = "KEDALUWARSA"
 """Request status after the expiry e-mail: the request is closed, a new one may reuse the person's identifiers."""
+
+STATUS_COMPLETED = "SELESAI"
+"""Request status after the SOP's last step: SOP 1 archived (row 8), SOP 2 the active account e-mailed (row 7)."""
+
+STATUS_LABELS = {
+    STATUS_SUBMITTED: "sedang diproses",
+    STATUS_COMPLETED: "selesai",
+    STATUS_EXPIRED: "ditutup (kedaluwarsa)",
+}
+"""Request statuses as people read them."""
+
+SIDE_END_EVENTS = frozenset({"NotifikasiSlaTerkirimEndEvent", "PengingatKelengkapanTerkirimEndEvent"})
+"""End events of side paths (an SLA notice, a reminder): the instance goes on after them, so none of them is where a
+request ended, even when it is reached at the same instant as the end that is."""
 
 ADMIN_PPE_ACCOUNT_SYSTEM = System.SPSE
 """SOP 1 row 5 creates the Admin PPE's account on SPSE (`BuatAkunAdminPpeTask`, header `sistem`)."""

@@ -10,6 +10,13 @@ from enum import StrEnum
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WITA = timezone(timedelta(hours=8), "WITA")
+WIT = timezone(timedelta(hours=9), "WIT")
+
+TIME_ZONES: dict[str, timezone] = {"WIB": WIB, "WITA": WITA, "WIT": WIT}
+"""Indonesia's three zones by abbreviation (no daylight saving): Kalbar and Jakarta WIB, Kaltim WITA, Maluku and
+Papua WIT. The one rule for times people read: every time of a request – in its e-mails (to applicants and to
+staff alike, the PM of LKPP in Jakarta included), in the commands and on the pages – is shown in the zone of the
+province that runs its SOP (`RequestKind.timezone`), with the abbreviation."""
 
 
 class RequestKind(StrEnum):
@@ -40,14 +47,35 @@ class RequestKind(StrEnum):
 
     @property
     def timezone(self) -> timezone:
-        """Local time zone of the province that runs the SOP; the request number's year is counted in it."""
+        """Local time zone of the province that runs the SOP; the request number's year is counted in it, and every
+        time of its requests is shown in it (`TIME_ZONES`)."""
         return _TIMEZONES[self]
+
+    @property
+    def province(self) -> str:
+        """The province that runs the SOP: Kalimantan Timur (SOP 1), Kalimantan Barat (SOP 2); its working calendar
+        (`workers.working_time`) counts the SOP's standard times."""
+        return _PROVINCES[self]
+
+    @property
+    def zone(self) -> str:
+        """The abbreviation of that zone: WITA (SOP 1, Kalimantan Timur), WIB (SOP 2, Kalimantan Barat)."""
+        return _ZONE_NAMES[self]
+
+    @property
+    def noun(self) -> str:
+        """What a request of this SOP is called: `Permohonan` (SOP 1) or `Pendaftaran` (SOP 2), as in `Nomor
+        Permohonan`, `Pendaftaran No. PPBJ-2026-000045`."""
+        return _NOUNS[self]
 
 
 _PREFIXES = {RequestKind.ADMIN_PPE: "ADM", RequestKind.PPBJ: "PPBJ"}
 _PROCESS_IDS = {RequestKind.ADMIN_PPE: "registrasiAdminPpe", RequestKind.PPBJ: "pendaftaranAkunPpbj"}
 _NUMBER_VARIABLES = {RequestKind.ADMIN_PPE: "nomorPermohonan", RequestKind.PPBJ: "nomorPendaftaran"}
 _TIMEZONES = {RequestKind.ADMIN_PPE: WITA, RequestKind.PPBJ: WIB}
+_PROVINCES = {RequestKind.ADMIN_PPE: "Kalimantan Timur", RequestKind.PPBJ: "Kalimantan Barat"}
+_ZONE_NAMES = {RequestKind.ADMIN_PPE: "WITA", RequestKind.PPBJ: "WIB"}
+_NOUNS = {RequestKind.ADMIN_PPE: "Permohonan", RequestKind.PPBJ: "Pendaftaran"}
 _SOP_NAMES = {
     RequestKind.ADMIN_PPE: "Registrasi Admin PPE",
     RequestKind.PPBJ: "Pendaftaran Akun Pengelola Pengadaan Barang/Jasa",

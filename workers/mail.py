@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -31,6 +32,12 @@ __all__ = [
     "message_id_for",
     "message_reference",
 ]
+
+
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+"""How a message is written on the wire: CRLF, and headers folded only beyond RFC 5322's 998 characters. At 78
+(aiosmtplib's `send_message` default) CPython folds a long subject before an encoded word (the en dash of every
+subject) and keeps the space, so readers saw "Barang/Jasa  – Pendaftaran" with two spaces."""
 
 
 class MailError(WorkersError):
@@ -153,7 +160,7 @@ class Mailer:
         failure: MailDeliveryError
         try:
             async with client:
-                await client.send_message(mail)
+                await client.sendmail(parseaddr(config.sender)[1], [to], mail.as_bytes(policy=WIRE_POLICY))
         except aiosmtplib.SMTPRecipientsRefused:
             failure = MailDeliveryError(f"Server SMTP {where} menolak penerima e-mail {reference}.")
         except aiosmtplib.SMTPAuthenticationError as exc:

@@ -11,12 +11,14 @@ Indonesian (operators read them in Operate's incidents); they name variables, ne
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
+from workers import document_rules
+from workers.domain import TIME_ZONES
 from workers.errors import WorkersError
 
 __all__ = [
@@ -35,13 +37,6 @@ __all__ = [
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 """`templates/` at the repository root."""
-
-TIME_ZONES: dict[str, timezone] = {
-    "WIB": timezone(timedelta(hours=7), "WIB"),
-    "WITA": timezone(timedelta(hours=8), "WITA"),
-    "WIT": timezone(timedelta(hours=9), "WIT"),
-}
-"""Indonesia's three zones (no daylight saving): Kalbar and LKPP Jakarta WIB, Kaltim WITA, Maluku and Papua WIT."""
 
 _ZONE_BY_PROVINCE_PREFIX = {"1": "WIB", "2": "WIB", "3": "WIB", "5": "WITA", "7": "WITA", "8": "WIT", "9": "WIT"}
 _ZONE_BY_PROVINCE = {"61": "WIB", "62": "WIB", "63": "WITA", "64": "WITA", "65": "WITA"}
@@ -65,14 +60,6 @@ _DURATION = re.compile(
     r"^P(?:(?P<tahun>\d+)Y)?(?:(?P<bulan>\d+)M)?(?:(?P<minggu>\d+)W)?(?:(?P<hari>\d+)D)?"
     r"(?:T(?:(?P<jam>\d+)H)?(?:(?P<menit>\d+)M)?(?:(?P<detik>\d+)S)?)?$"
 )
-_DOCUMENT_LABELS = {
-    "SK_PEMBENTUKAN_LPSE": "SK Pembentukan dan Penunjukan Personil LPSE",
-    "PROFIL_LPSE": "Data Profil LPSE",
-    "DATA_PERSONIL_ADMIN_PPE": "Data Personil Admin PPE",
-    "KTP_ADMIN_PPE": "KTP Admin PPE",
-    "SK": "Surat Keputusan (SK) Pengelola Pengadaan Barang/Jasa",
-    "SURAT_TUGAS": "Surat Tugas Pengelola Pengadaan Barang/Jasa",
-}
 _SYSTEM_LABELS = {
     "SiRUP": "SiRUP (Sistem Informasi Rencana Umum Pengadaan)",
     "SPSE": "SPSE (Sistem Pengadaan Secara Elektronik)",
@@ -173,7 +160,7 @@ class MailTemplates:
         self.environment.filters.update(
             waktu=format_time,
             durasi=format_duration,
-            nama_dokumen=_label(_DOCUMENT_LABELS),
+            nama_dokumen=document_rules.label,
             nama_sistem=_label(_SYSTEM_LABELS),
             status_akun=_label(_STATUS_LABELS),
         )

@@ -28,9 +28,6 @@ from workers.store import PersonRecord, RequestRecord
 
 log = get_logger(__name__)
 
-LKPP_ZONE = "WIB"
-"""LKPP (Jakarta) reads times in WIB."""
-
 _STAFF_NAMES = {
     Performer.PM_LKPP: "PM Direktorat e-Procurement LKPP",
     Performer.ADMIN_PPE: "Admin PPE",
@@ -62,11 +59,6 @@ class Recipient:
         return formataddr((self.name, self.address))
 
 
-def zone_of(kind: RequestKind) -> str:
-    """The zone abbreviation (WIB, WITA) of the province that runs the SOP."""
-    return kind.timezone.tzname(None) or "WIB"
-
-
 def signature_of(services: Services, kind: RequestKind) -> str:
     """Who signs the e-mails of this SOP (`MAIL_SIGNATURE_*`)."""
     settings = services.settings
@@ -89,7 +81,7 @@ def person_recipient(request: RequestRecord, person: PersonRecord, *, require_ve
             f"Alamat e-mail {person.role.value} pada permohonan {request.number} belum terverifikasi; "
             "tautan sekali pakai hanya dikirim ke alamat yang terverifikasi."
         )
-    return Recipient(role=person.role.value, name=person.name, address=person.email, zone=zone_of(request.kind))
+    return Recipient(role=person.role.value, name=person.name, address=person.email, zone=request.kind.zone)
 
 
 async def request_person(services: Services, request: RequestRecord, role: PersonRole) -> PersonRecord:
@@ -108,8 +100,7 @@ def staff_recipient(services: Services, request: RequestRecord, role: Performer)
     if not configured:
         return None
     name, address = parseaddr(configured)
-    zone = LKPP_ZONE if role is Performer.PM_LKPP else zone_of(request.kind)
-    return Recipient(role=role.value, name=name or _STAFF_NAMES[role], address=address, zone=zone)
+    return Recipient(role=role.value, name=name or _STAFF_NAMES[role], address=address, zone=request.kind.zone)
 
 
 def staff_setting(role: Performer) -> str:

@@ -22,6 +22,13 @@ from sqlalchemy.exc import ArgumentError
 
 from workers.domain import DocumentType
 from workers.errors import SettingsError
+from workers.working_time import (
+    DEFAULT_OFFICE_HOURS,
+    PROVINCE_CODES,
+    OfficeHours,
+    WorkingTimeSettings,
+    parse_closed_days,
+)
 
 T = TypeVar("T")
 
@@ -174,6 +181,7 @@ class Settings:
     official_email_domains: tuple[str, ...] = ("go.id",)
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
+    working_time: WorkingTimeSettings = field(default_factory=WorkingTimeSettings)
 
     @property
     def documents_dir(self) -> Path:
@@ -231,6 +239,7 @@ class Settings:
             official_email_domains=env.parse("OFFICIAL_EMAIL_DOMAINS", _domains, default=("go.id",)),
             log_level=env.parse("LOG_LEVEL", _log_level, default="INFO"),
             log_format=env.parse("LOG_FORMAT", _log_format, default="console"),
+            working_time=_working_time(env),
         )
 
 
@@ -508,6 +517,33 @@ def _provisioning(env: _Env) -> ProvisioningSettings:
         set_password_url=env.parse("SET_PASSWORD_URL", _http_url, default=DEFAULT_SET_PASSWORD_URL),
         token_lifetime=env.parse("SET_PASSWORD_TOKEN_TTL", _duration, default=timedelta(hours=24)),
     )
+
+
+def _working_time(env: _Env) -> WorkingTimeSettings:
+    """Each province's office hours (`OFFICE_HOURS_KALTIM`, `OFFICE_HOURS_KALBAR`) and the bureau's additional
+    closed days (`CLOSED_DAYS_KALTIM`, `CLOSED_DAYS_KALBAR`); see `workers.working_time`."""
+    default_hours = OfficeHours.parse(DEFAULT_OFFICE_HOURS)
+    return WorkingTimeSettings(
+        office_hours=MappingProxyType(
+            {
+                kind: env.parse(f"OFFICE_HOURS_{code}", _office_hours, default=default_hours)
+                for kind, code in PROVINCE_CODES.items()
+            }
+        ),
+        closed_days=MappingProxyType(
+            {
+                kind: env.parse(f"CLOSED_DAYS_{code}", parse_closed_days, default=frozenset())
+                for kind, code in PROVINCE_CODES.items()
+            }
+        ),
+    )
+
+
+def _office_hours(raw: str) -> OfficeHours:
+    hours = OfficeHours.parse(raw)
+    if not any(hours.days):
+        raise ValueError("tidak ada hari kerja; contoh: Sen-Kam 07:30-16:00; Jum 07:30-16:30.")
+    return hours
 
 
 def _add_query(url: str, **params: str) -> str:

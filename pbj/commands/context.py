@@ -15,6 +15,7 @@ from pbj.commands.pantau import STEP_TYPES, Standards
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import CommandSettings
 from pbj.commands.zeebe import Gateway, not_deployed
+from pbj.invocation import command
 from workers.constants import STATUS_EXPIRED
 from workers.documents import DocumentStore, LocalDocumentStore
 from workers.domain import RequestKind
@@ -142,7 +143,7 @@ class Context:
         where = ", ".join(f"“{name}”" for name in names) or "langkah otomatis"
         return CommandError(
             f"{label} {request.number} tidak sedang menunggu {what}; langkah saat ini: {where}. "
-            f"Lihat `pbj status {request.number}`."
+            f"Lihat `{command('status', request.number)}`."
         )
 
     async def start_once(self, request: RequestRecord, variables: dict[str, Any]) -> tuple[int, bool]:
@@ -174,8 +175,8 @@ class Context:
                 continue
             if time.monotonic() >= waited_until:
                 raise CommandError(
-                    f"Proses {number} sedang dimulai oleh perintah lain; periksa dengan `pbj status {number}` sesaat "
-                    "lagi."
+                    f"Proses {number} sedang dimulai oleh perintah lain; periksa dengan "
+                    f"`{command('status', number)}` sesaat lagi."
                 )
             await asyncio.sleep(START_POLL_SECONDS)  # another command is starting it: wait for its answer
         if attempt > 1:

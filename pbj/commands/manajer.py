@@ -14,13 +14,13 @@ from pbj.commands.context import Context
 from pbj.commands.errors import CommandError
 from pbj.commands.output import EMPTY, duration_text, iso_time, short_time, table, write, write_json
 from pbj.commands.pantau import ProcessView, Step, build_steps, process_view
+from workers.constants import STATUS_COMPLETED, STATUS_LABELS, STATUS_SUBMITTED
 from workers.domain import RequestKind
 from workers.errors import NotFoundError
 from workers.mail_templates import format_time
 from workers.store import RequestRecord
 
 STATES = {"ACTIVE": "berjalan", "COMPLETED": "selesai", "TERMINATED": "dihentikan"}
-REQUEST_STATES = {"DIAJUKAN": "diajukan", "KEDALUWARSA": "ditutup (kedaluwarsa)"}
 
 
 def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", json_flag: argparse.ArgumentParser) -> None:
@@ -69,7 +69,7 @@ async def status_permohonan(ctx: Context, args: argparse.Namespace) -> int:
     lines = [
         f"{request.kind.sop_name} – {request.number}" + (f" ({request.lpse_name})" if request.lpse_name else ""),
         f"  Diajukan      : {format_time(request.created_at, _abbreviation(request))}",
-        f"  Status        : {REQUEST_STATES.get(request.status, request.status)}",
+        f"  Status        : {outcome(request, view)}",
     ]
     if request.process_instance_key is None:
         lines.append("  Proses        : belum dimulai (jalankan kembali perintah pengajuannya dengan data yang sama)")
@@ -129,6 +129,19 @@ def _step_row(step: Step, zone: Any) -> list[str]:
     ]
 
 
+def outcome(request: RequestRecord, view: ProcessView | None) -> str:
+    """Where the request stands, for people: its status and, once its process ended, the end it reached
+    (`selesai – Akun Admin PPE terdaftar`, `ditutup (kedaluwarsa) – Pendaftaran kedaluwarsa`)."""
+    if view is not None and view.state == "TERMINATED":
+        return "dihentikan oleh operator" + (f" – {view.end_event}" if view.end_event else "")
+    label = STATUS_LABELS.get(request.status, request.status.lower())
+    if view is not None and view.state == "COMPLETED":
+        if request.status == STATUS_SUBMITTED:
+            label = STATUS_LABELS[STATUS_COMPLETED]  # the process ended before its last worker recorded it
+        return label + (f" – {view.end_event}" if view.end_event else "")
+    return label
+
+
 def _status_json(request: RequestRecord, view: ProcessView | None) -> dict[str, Any]:
     zone = request.kind.timezone
     result: dict[str, Any] = {
@@ -136,6 +149,7 @@ def _status_json(request: RequestRecord, view: ProcessView | None) -> dict[str, 
         "sop": request.kind.sop_name,
         "lpse": request.lpse_name,
         "status": request.status,
+        "keadaan": outcome(request, view),
         "diajukan": iso_time(request.created_at, zone),
         "zonaWaktu": _abbreviation(request),
         "processInstanceKey": None if request.process_instance_key is None else str(request.process_instance_key),
@@ -255,4 +269,4 @@ def _row_text(row: int | None) -> str:
 
 
 def _abbreviation(request: RequestRecord) -> str:
-    return request.kind.timezone.tzname(None) or "WIB"
+    return request.kind.zone

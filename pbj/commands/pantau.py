@@ -16,6 +16,7 @@ from typing import Any
 from pbj.commands.output import parse_time
 from pbj.commands.rest import CamundaRest
 from pbj.commands.standar import Standard, read_standards
+from workers.constants import SIDE_END_EVENTS
 
 STEP_TYPES = frozenset(
     {
@@ -167,7 +168,8 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
     incidents = await rest.search("incidents", {"processInstanceKey": key, "state": "ACTIVE"})
     end_event = None
     if instance.get("state") != "ACTIVE":
-        ends = await rest.search("element-instances", {"processInstanceKey": key, "type": "END_EVENT"})
+        reached = await rest.search("element-instances", {"processInstanceKey": key, "type": "END_EVENT"})
+        ends = [item for item in reached if item.get("elementId") not in SIDE_END_EVENTS] or reached
         if ends:
             last = max(
                 ends, key=lambda item: (parse_time(item.get("endDate")) or _FAR, int(item["elementInstanceKey"]))

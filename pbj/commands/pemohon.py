@@ -21,12 +21,13 @@ from typing import Any
 
 from pbj.commands.context import Context, Wait
 from pbj.commands.errors import CommandError, UsageError
-from pbj.commands.files import DocumentFile, human_size, read_documents
+from pbj.commands.files import DocumentFile, read_documents
 from pbj.commands.output import short_time, warn, write, write_json
 from pbj.commands.output import table as text_table
+from pbj.invocation import command
 from workers.constants import Message, Var
+from workers.document_rules import ADMIN_PPE_DOCUMENTS, human_size, label
 from workers.domain import (
-    REQUIRED_ADMIN_PPE_DOCUMENTS,
     AdminPpeRequestData,
     DocumentType,
     PersonData,
@@ -77,8 +78,10 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", json
     ajukan = actions.add_parser(
         "ajukan",
         parents=[json_flag],
-        help="mengajukan permohonan akun Admin PPE beserta empat dokumennya",
-        description="Mengajukan permohonan akun Admin PPE (SOP baris 1). Dokumen berupa PDF, JPG, atau PNG. Pengajuan "
+        help="mengajukan permohonan akun Admin PPE dengan dokumen yang sudah ada",
+        description="Mengajukan permohonan akun Admin PPE (SOP baris 1) dengan dokumen yang sudah ada (PDF, JPG, atau "
+        "PNG). Dokumen yang belum dilampirkan akan diminta melalui e-mail dan dapat dikirim kemudian dengan "
+        "`permohonan lengkapi` (SOP baris 3–4). Pengajuan "
         "yang sama (Admin PPE dan dokumen yang sama) dijawab dengan nomor permohonan yang sudah ada.",
     )
     ajukan.add_argument(
@@ -94,7 +97,7 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", json
     ajukan.add_argument("--admin-instansi", metavar="NAMA", help="instansi Admin PPE (tidak wajib)")
     ajukan.add_argument("--admin-jabatan", metavar="NAMA", help="jabatan Admin PPE (tidak wajib)")
     for option, dest, document_type in ADMIN_PPE_FILES:
-        ajukan.add_argument(option, dest=dest, required=True, metavar="BERKAS", help=document_type.label)
+        ajukan.add_argument(option, dest=dest, metavar="BERKAS", help=f"{label(document_type)} (boleh menyusul)")
     ajukan.set_defaults(handler=ajukan_permohonan)
 
     lengkapi = actions.add_parser(
@@ -160,9 +163,8 @@ def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", json
 async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
     """`pbj permohonan ajukan`: store the request and its documents, start `registrasiAdminPpe` – once."""
     app = ctx.settings.app
-    files = read_documents(
-        [(opt, getattr(args, dest), kind) for opt, dest, kind in ADMIN_PPE_FILES], app.document_max_size
-    )
+    given = [(opt, getattr(args, dest), kind) for opt, dest, kind in ADMIN_PPE_FILES if getattr(args, dest)]
+    files = read_documents(given, app.document_max_size)
     data, warnings = _admin_ppe_request(args, app)
     assert data.admin_ppe.nik is not None
     key = submission_key(
@@ -180,8 +182,8 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
     except PersonAlreadyApplyingError as exc:
         raise CommandError(
             "Admin PPE dengan NIK ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai; "
-            "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan `pbj permohonan lengkapi` "
-            "dengan nomor permohonan tersebut."
+            "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan "
+            f"`{command('permohonan', 'lengkapi')}` dengan nomor permohonan tersebut."
         ) from exc
     if created:
         for text in warnings:
@@ -204,7 +206,16 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
         )
         return 0
     write(f"Permohonan akun Admin PPE diterima dengan nomor {request.number}.")
-    write(_documents_table(records))
+    if records:
+        write(_documents_table(records))
+    missing = [kind for kind in ADMIN_PPE_DOCUMENTS if kind not in {record.document_type for record in records}]
+    if missing:
+        write(
+            "Belum dilampirkan: "
+            + "; ".join(label(kind) for kind in missing)
+            + ". Kepala LPSE akan menerima e-mail permintaan kelengkapan; kirim dokumennya dengan "
+            + f"`{command('permohonan', 'lengkapi', request.number)} …`."
+        )
     write(
         f"Proses Registrasi Admin PPE {'dimulai' if started else 'sudah berjalan'} (instance {instance}). Simpan nomor "
         "permohonan ini: Kepala LPSE akan menerima e-mail bila berkas perlu dilengkapi dan setelah akun dibuat."
@@ -229,7 +240,7 @@ async def lengkapi_berkas(ctx: Context, args: argparse.Namespace) -> int:
     for record in ctx.documents.list_documents(request.number):
         latest[record.document_type] = record
     latest.update({record.document_type: record for record in records})
-    references = [latest[kind].as_variable() for kind in REQUIRED_ADMIN_PPE_DOCUMENTS if kind in latest]
+    references = [latest[kind].as_variable() for kind in ADMIN_PPE_DOCUMENTS if kind in latest]
     sent = await _publish(ctx, Message.BERKAS_DILENGKAPI, request, wait, {Var.DOKUMEN_PERMOHONAN: references})
     if not sent:
         return _already_received(args, request, "Berkas ini")
@@ -315,8 +326,8 @@ async def daftar_ppbj(ctx: Context, args: argparse.Namespace) -> int:
     write(f"Pendaftaran akun PPBJ diterima dengan nomor {request.number}.")
     write(
         f"Proses Pendaftaran Akun PPBJ {'dimulai' if started else 'sudah berjalan'} (instance {instance}). Tautan "
-        "formulir registrasi dikirim ke e-mail yang didaftarkan; isi identitas dengan `pbj ppbj identitas "
-        f"{request.number} --nik … --nip … --instansi … --jabatan …`."
+        "formulir registrasi dikirim ke e-mail yang didaftarkan; isi identitas dengan "
+        f"`{command('ppbj', 'identitas', request.number)} --nik … --nip … --instansi … --jabatan …`."
     )
     return 0
 
@@ -425,7 +436,13 @@ def _optional(value: str | None) -> str | None:
 
 def _store_files(ctx: Context, number: str, files: Sequence[DocumentFile]) -> list[DocumentRecord]:
     return [
-        ctx.documents.put(number, f.document_type, file_name=f.path.name, media_type=f.media_type, content=f.content)
+        ctx.documents.put(
+            number,
+            f.document_type,
+            file_name=f.path.name,
+            media_type=f.document.media_type,
+            content=f.document.content,
+        )
         for f in files
     ]
 
@@ -466,7 +483,7 @@ def _already_submitted(args: argparse.Namespace, request: RequestRecord, variabl
         return 0
     when = short_time(request.created_at, request.kind.timezone)
     write(f"{what} sudah diajukan pada {when} dengan nomor {request.number}; tidak diajukan ulang.")
-    write(f"Lihat perkembangannya dengan `pbj status {request.number}`.")
+    write(f"Lihat perkembangannya dengan `{command('status', request.number)}`.")
     return 0
 
 
@@ -480,7 +497,7 @@ def _already_received(args: argparse.Namespace, request: RequestRecord, what: st
 
 def _documents_table(records: Sequence[DocumentRecord]) -> str:
     rows = [
-        [record.document_type.label, record.file_name, record.media_type, human_size(record.size), record.sha256[:16]]
+        [label(record.document_type), record.file_name, record.media_type, human_size(record.size), record.sha256[:16]]
         for record in records
     ]
     return text_table(["DOKUMEN", "BERKAS", "TIPE", "UKURAN", "SHA-256"], rows)

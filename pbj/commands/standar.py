@@ -38,6 +38,8 @@ class Standard:
     row: int | None = None
     performer: str | None = None
     expiry: str | None = None
+    activity: str | None = None
+    """The SOP row's Kegiatan (the timer's `slaKegiatan`), as reminders and reports name the step."""
 
     @property
     def performer_label(self) -> str | None:
@@ -74,14 +76,21 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
     for event in root.iterfind(".//bpmn:boundaryEvent", _NS):
         duration = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=_NS)
         attached = event.get("attachedToRef")
+        timer_id = event.get("id") or ""
+        is_sla_timer = event.get("cancelActivity") == "false" and timer_id.endswith("SlaTimer")
+        if duration is None and is_sla_timer and event.find("bpmn:timerEventDefinition/bpmn:timeDate", _NS) is not None:
+            # a timer at its working-time deadline (`timeDate` = `slaBatasWaktuKerja`): the standard time is the
+            # literal of its `slaBatasWaktu` output (docs/processes-design.md, "Standard times in working time")
+            literal = _outputs(event).get("slaBatasWaktu")
+            duration = literal if isinstance(literal, str) else None
         if duration is None or not attached:
             continue
         step = found.get(attached) or Standard(element_id=attached, name=names.get(attached))
-        timer_id = event.get("id") or ""
-        if event.get("cancelActivity") == "false" and timer_id.endswith("SlaTimer"):
+        if is_sla_timer:
             outputs = _outputs(event)
             row = outputs.get("slaBarisSop")
             performer = outputs.get("slaPelaksana")
+            activity = outputs.get("slaKegiatan")
             step = Standard(
                 element_id=attached,
                 name=step.name,
@@ -90,6 +99,7 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
                 row=row if isinstance(row, int) else None,
                 performer=performer if isinstance(performer, str) else None,
                 expiry=step.expiry,
+                activity=activity if isinstance(activity, str) else None,
             )
         elif event.get("cancelActivity") != "false":
             step = Standard(**{**step.__dict__, "expiry": duration.strip()})

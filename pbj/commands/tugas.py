@@ -21,6 +21,7 @@ from pbj.commands.formulir import CHOICE_TYPES, MULTI_TYPES, Form, FormCheck
 from pbj.commands.output import EMPTY, duration_text, iso_time, parse_time, short_time, table, write, write_json
 from pbj.commands.rest import RestNotFoundError
 from pbj.commands.standar import Standard
+from pbj.invocation import command
 from workers.domain import DocumentType, RequestKind
 from workers.errors import NotFoundError
 
@@ -171,11 +172,11 @@ async def _variables(ctx: Context, key: str) -> dict[str, Any]:
 
 async def _task(ctx: Context, key: str) -> dict[str, Any]:
     if not key.isdigit():
-        raise UsageError(f"Kunci tugas {key!r} harus berupa angka (lihat `pbj tugas daftar`).")
+        raise UsageError(f"Kunci tugas {key!r} harus berupa angka (lihat `{command('tugas', 'daftar')}`).")
     try:
         task = await ctx.rest.get(f"/v2/user-tasks/{key}")
     except RestNotFoundError:
-        raise CommandError(f"Tugas {key} tidak ditemukan; lihat `pbj tugas daftar`.") from None
+        raise CommandError(f"Tugas {key} tidak ditemukan; lihat `{command('tugas', 'daftar')}`.") from None
     return dict(task)
 
 

@@ -21,6 +21,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
 from pbj.commands.errors import CommandError
+from pbj.invocation import command
 from workers.channel import create_channel
 from workers.settings import ZeebeSettings
 
@@ -112,5 +113,5 @@ class Gateway:
 def not_deployed(bpmn_process_id: str) -> CommandError:
     """The error for a process that is not deployed."""
     return CommandError(
-        f"Proses {bpmn_process_id} belum di-deploy ke mesin proses; jalankan `pbj deploy` terlebih dahulu."
+        f"Proses {bpmn_process_id} belum di-deploy ke mesin proses; jalankan `{command('deploy')}` terlebih dahulu."
     )

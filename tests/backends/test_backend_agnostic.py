@@ -218,7 +218,13 @@ async def test_sop2_through_messages_and_tasklist_with_the_protocol_alone(
     assert (done["state"], done["assignee"]) == ("COMPLETED", "admin.ppe.kalbar")
     scopes = {v["scopeKey"] for v in await backend.search_variables(processInstanceKey=str(pi))}
     assert str(pi) in scopes
-    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PPBJ_EMAIL], [PPBJ_EMAIL]]
+    # The registration form, the request for the SK or Surat Tugas after the valid identity, the activation.
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PPBJ_EMAIL]] * 3
+    assert [subject.split(" ", 2)[:2] for subject in mail_sink.subjects()] == [
+        ["Formulir", "Registrasi"],
+        ["Permintaan", "Surat"],
+        ["Akun", "Pengelola"],
+    ]
 
 
 async def test_a_resolved_incident_runs_its_job_again(

@@ -473,7 +473,7 @@ def test_registrasi_main_path_follows_rows_5_to_8() -> None:
         (
             "IdentitasValidGateway",
             "identitasValid",
-            "LengkapiInformasiPpbjReceiveTask",
+            "KirimPermintaanInformasiTask",
             "IsiIdentitasPpbjReceiveTask",
             "identitas-perlu-perbaikan",
         ),
@@ -502,6 +502,28 @@ def test_pendaftaran_no_emails_the_ppbj_and_goes_back(
     assert task_type(email) == "kirim-email"
     assert headers(email)["template"] == template
     assert [node.get("id") for node in reachable_through_gateways(process, email.get("id", ""))] == [back_to]
+
+
+def test_pendaftaran_valid_identity_asks_the_ppbj_for_the_sk_or_surat_tugas() -> None:
+    """SOP 2: after a valid identity (row 4 'Ya') the PPBJ is e-mailed for the SK or Surat Tugas, in the Admin PPE's
+    lane, then row 5 waits for it; a second pass through row 5 (after 'belum lengkap') does not ask again."""
+    process = PENDAFTARAN_AKUN_PPBJ
+    node = element(process, "KirimPermintaanInformasiTask")
+    assert (local(node), task_type(node), lane_of(process, "KirimPermintaanInformasiTask")) == (
+        "serviceTask",
+        "kirim-email",
+        ADMIN_PPE,
+    )
+    assert headers(node) == {"template": "permintaan-informasi-ppbj", "penerima": "ppbj"}
+    assert documentation(node).startswith("Elemen bantu")
+    assert "SOP baris 4" in documentation(node) and "baris 5" in documentation(node)
+    assert [n.get("id") for n in reachable_through_gateways(process, "KirimPermintaanInformasiTask")] == [
+        "LengkapiInformasiPpbjReceiveTask"
+    ]
+    assert boundary_timers(process, "KirimPermintaanInformasiTask") == []  # no SOP time of its own
+    assert (BPMN_DIR.parent / "templates" / "permintaan-informasi-ppbj" / "subject.txt").is_file()
+    loop_back = [n.get("id") for n in reachable_through_gateways(process, "KirimKekuranganInformasiTask")]
+    assert loop_back == ["LengkapiInformasiPpbjReceiveTask"]
 
 
 def test_pendaftaran_activation_is_parallel_over_the_three_systems() -> None:

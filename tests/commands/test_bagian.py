@@ -80,8 +80,8 @@ def test_documents_are_judged_by_their_content(tmp_path: Path) -> None:
     scan = tmp_path / "pindaian"
     scan.write_bytes(pdf_document("Pindaian SK"))
 
-    assert read_document("--ktp", str(jpeg), DocumentType.KTP_ADMIN_PPE, 1024).media_type == "image/jpeg"
-    assert read_document("--sk", str(scan), DocumentType.SK, 10_000).media_type == "application/pdf"
+    assert read_document("--ktp", str(jpeg), DocumentType.KTP_ADMIN_PPE, 1024).document.media_type == "image/jpeg"
+    assert read_document("--sk", str(scan), DocumentType.SK, 10_000).document.media_type == "application/pdf"
 
 
 async def test_with_oauth_credentials_every_rest_call_carries_a_bearer_token() -> None:

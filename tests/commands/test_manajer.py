@@ -64,7 +64,8 @@ async def test_a_step_past_its_standard_time_is_late_in_status_and_in_the_overdu
     async with running_worker(zeebe_channel, services):
         await deployed.wait_for_idle()
     after = await cli("status", number)
-    assert "selesai" in after.out and "Akun Admin PPE terdaftar" in after.out
+    assert "  Status        : selesai – Akun Admin PPE terdaftar" in after.out
+    assert (await cli("status", number, "--json")).json()["keadaan"] == "selesai – Akun Admin PPE terdaftar"
     assert "Batas waktu yang pernah terlampaui" in after.out and "Memeriksa kelengkapan berkas" in after.out
     assert (await cli("terlambat")).out.startswith("Tidak ada langkah")
 
@@ -93,3 +94,43 @@ async def test_a_review_past_its_standard_time_is_late_for_the_staff_and_the_man
     [row] = overdue.json()
     assert (row["nomor"], row["elementId"], row["pelaksana"]) == (number, "PeriksaInformasiPpbjUserTask", "admin-ppe")
     assert "Memeriksa informasi PPBJ" in status.out and "TERLAMBAT" in status.out and "WIB" in status.out
+
+
+async def test_status_says_where_a_finished_or_an_expired_registration_ended(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """While it runs a registration is "sedang diproses"; one left unanswered for 14 days is closed and `status` says
+    where it ended (the expiry, not "diajukan"); a registration run to its end is "selesai" at the active account."""
+    async with running_worker(zeebe_channel, services):
+        registered = await cli(
+            "ppbj",
+            "daftar",
+            "--nama",
+            "Sari Dewi",
+            "--email",
+            "sari.dewi@kalbarprov.go.id",
+            "--wa",
+            "0813-5200-9876",
+            "--json",
+        )
+        left = registered.json()["nomorPendaftaran"]
+        await deployed.wait_for_idle()
+        running = await cli("status", left)
+        finished = await register_until_review(cli, files, deployed)
+        [task] = (await cli("tugas", "daftar", "--json")).json()
+        assert (await cli("tugas", "selesaikan", task["userTaskKey"], "--hasil", "lengkap")).code == 0
+        await deployed.wait_for_idle()
+        await deployed.increase_time(timedelta(days=14))
+        await deployed.wait_for_idle()
+        expired = await cli("status", left)
+        completed = await cli("status", finished, "--json")
+
+    assert "  Status        : sedang diproses" in running.out
+    assert "  Status        : ditutup (kedaluwarsa) – Pendaftaran kedaluwarsa" in expired.out
+    assert "diajukan" not in expired.out
+    assert (completed.json()["status"], completed.json()["keadaan"]) == ("SELESAI", "selesai – Akun PPBJ aktif")

@@ -27,8 +27,8 @@ BAD_FILES: dict[str, tuple[Callable[[Files], str], str]] = {
     "missing": (lambda f: str(f.folder / "tidak-ada.pdf"), "tidak ditemukan"),
     "word-document": (lambda f: f.write("SK.docx", b"PK\x03\x04" + b"\x00" * 200), "bukan PDF, JPG, atau PNG"),
     "text-named-pdf": (lambda f: f.write("SK.pdf", b"Surat Keputusan" * 20), "bukan PDF, JPG, atau PNG"),
-    "png-named-pdf": (lambda f: f.write("SK.pdf", png_image()), "bernama .pdf tetapi isinya PNG"),
-    "truncated-pdf": (lambda f: f.write("SK.pdf", pdf_document("SK")[:300]), "tidak utuh"),
+    "png-named-pdf": (lambda f: f.write("SK.pdf", png_image()), "berakhiran .pdf, tetapi isinya PNG"),
+    "truncated-pdf": (lambda f: f.write("SK.pdf", pdf_document("SK")[:300]), "rusak atau terpotong"),
     "empty": (lambda f: f.write("SK.pdf", b""), "kosong"),
     "too-large": (lambda f: f.write("SK.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024) + b"\n%%EOF\n"), "melebihi batas"),
     "a-directory": (lambda f: str(f.folder), "bukan berkas biasa"),
@@ -96,14 +96,15 @@ async def test_malformed_identifiers_are_refused_with_every_reason(
 async def test_a_missing_option_is_a_usage_error(
     deployed: EmbeddedEngine, cli: Cli, files: Files, services: Services
 ) -> None:
-    """Without --ktp the command line is incomplete: exit code 2 and argparse's usage, nothing changed."""
+    """Without --admin-nik the command line is incomplete: exit code 2 and argparse's usage, nothing changed (a
+    document may come later, the Admin PPE's identifiers may not)."""
     argv = ajukan_args(files.admin_ppe_documents())
-    at = argv.index("--ktp")
+    at = argv.index("--admin-nik")
     before = snapshot(services, deployed)
 
     result = await cli(*argv[:at], *argv[at + 2 :])
 
-    assert refused(result, code=2).count("--ktp") >= 1
+    assert refused(result, code=2).count("--admin-nik") >= 1
     assert snapshot(services, deployed) == before
 
 

@@ -1,6 +1,6 @@
 """SOP 1 from the Kepala LPSE's side: `pbj permohonan ajukan` against the embedded engine with the real workers,
-the same submission twice (one after the other and at once), and `pbj permohonan lengkapi` answering a request for
-missing documents."""
+the same submission twice (one after the other and at once), a submission without one of its documents, and
+`pbj permohonan lengkapi` answering the request for the missing documents."""
 
 import asyncio
 import json
@@ -10,7 +10,15 @@ from pyzeebe import ZeebeClient
 
 from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files, ajukan_args, run_pbj, snapshot
-from tests.workers.harness import ADMIN_EMAIL, ADMIN_NIK, KEPALA_EMAIL, MailSink, running_worker, seed_admin_ppe_request
+from tests.workers.harness import (
+    ADMIN_EMAIL,
+    ADMIN_NIK,
+    KEPALA_EMAIL,
+    MailSink,
+    running_worker,
+    seed_admin_ppe_request,
+    text_of,
+)
 from workers.constants import Message
 from workers.domain import DocumentType, PersonRole
 from workers.services import Services
@@ -163,3 +171,49 @@ async def test_missing_documents_are_sent_with_lengkapi_and_the_request_goes_on(
     assert "sudah diterima sebelumnya" in again.out
     assert len(deployed.messages()) == messages
     assert [m.name for m in deployed.messages()].count(Message.BERKAS_DILENGKAPI) == 1  # kept for its TTL
+
+
+async def test_a_request_without_the_ktp_is_asked_for_it_and_completed_with_lengkapi(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """SOP 1 rows 1–4 in real use: the Kepala LPSE submits without the KTP, row 2 finds it missing, row 3 e-mails
+    the request for it, row 4 waits; `lengkapi --ktp` sends it and the request runs to the Admin PPE's account."""
+    documents = files.admin_ppe_documents()
+    ktp = documents.pop("--ktp")
+    async with running_worker(zeebe_channel, services):
+        submitted = await cli(*ajukan_args(documents))
+        await deployed.wait_for_idle()
+
+        assert submitted.code == 0, submitted.err
+        [request] = services.store.find_requests_by_person(PersonRole.ADMIN_PPE, nik=ADMIN_NIK)
+        assert "Belum dilampirkan: KTP Admin PPE." in submitted.out
+        assert f".venv/bin/pbj permohonan lengkapi {request.number} …" in submitted.out
+        assert sorted(d.document_type for d in services.documents.list_documents(request.number)) == sorted(
+            [DocumentType.SK_PEMBENTUKAN_LPSE, DocumentType.PROFIL_LPSE, DocumentType.DATA_PERSONIL_ADMIN_PPE]
+        )
+        pi = request.process_instance_key
+        assert pi is not None
+        deployed.assert_that(pi).is_waiting_exactly_at("LengkapiBerkasReceiveTask")
+        assert deployed.variables(pi)["kekuranganBerkas"] == [
+            {"dokumen": "KTP_ADMIN_PPE", "alasan": "Dokumen belum dilampirkan."}
+        ]
+        [asked] = mail_sink.to(KEPALA_EMAIL)
+        assert str(asked["Subject"]) == (
+            f"Permintaan Kelengkapan Dokumen – Permohonan Akun Admin PPE No. {request.number}"
+        )
+        assert "1. KTP Admin PPE: Dokumen belum dilampirkan." in text_of(asked)
+
+        completed = await cli("permohonan", "lengkapi", request.number, "--ktp", ktp)
+        await deployed.wait_for_idle()
+
+    assert completed.code == 0, completed.err
+    deployed.assert_that(pi).is_completed().has_no_incidents().has_passed("MintaKelengkapanBerkasTask")
+    deployed.assert_that(pi).has_passed("PeriksaKelengkapanBerkasTask", times=2)
+    deployed.assert_that(pi).has_passed("AkunAdminPpeTerdaftarEndEvent")
+    assert len(services.documents.list_documents(request.number)) == 4
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL], [KEPALA_EMAIL], [ADMIN_EMAIL]]

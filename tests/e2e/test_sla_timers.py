@@ -1,12 +1,14 @@
 """Every SLA timer of both diagrams, end to end: the step overruns its standard time, the performer is reminded.
 
 The timers are read from bpmn/ (every `*SlaTimer` boundary event), so a timer added in the Modeler is covered
-without touching this file. For each one an instance is driven to the timed step – with the step's worker stopped
-(a service task; jobs of the same type at earlier steps are handled one by one by the real handler) or simply not
+without touching this file. For each one an instance is driven to the timed step – with the step's worker stopped (a
+service task; jobs of the same type at earlier steps are handled one by one by the real handler) or simply not
 answered (a receive or user task) – and the clock is moved one second short of the standard time (nothing fires),
 then past it. The reminder goes to the performer role's address and to the bureau head, the breach enters the audit
-trail, the step still waits; then the worker comes back (or the person answers) and the instance finishes. SOP 1
-instances start without the KTP, so that their route passes every row.
+trail, the step still waits; the reminder names the SOP's activity in the SOP province's time zone and links where
+the step is done (an applicant's own page, the staff inbox, the instance's monitoring page); then the worker comes
+back (or the person answers) and the instance finishes. SOP 1 instances start without the KTP, so that their route
+passes every row.
 """
 
 from datetime import timedelta
@@ -28,17 +30,23 @@ from tests.workers.harness import BUREAU_HEAD_EMAIL
 from workers.constants import DEFAULT_JOB_RETRIES, Performer
 from workers.domain import DocumentType
 
+APPLICANTS = frozenset({Performer.KEPALA_LPSE, Performer.PPBJ})
+
 pytestmark = pytest.mark.e2e
 
 TIMERS = sla_timers()
 SECOND = timedelta(seconds=1)
 
 
-def zone_of(timer: SlaTimer, performer: Performer | None) -> tuple[timedelta, str]:
-    """The zone a reader sees times in: LKPP in Jakarta (WIB), Kalimantan Timur (WITA), Kalimantan Barat (WIB)."""
-    if performer is Performer.PM_LKPP or timer.process_id != SOP1:
-        return WIB, "WIB"
-    return WITA, "WITA"
+def zone_of(timer: SlaTimer) -> tuple[timedelta, str]:
+    """The zone every reader of a request's e-mails sees times in: its SOP's province – Kalimantan Timur (WITA) for
+    SOP 1, the PM of LKPP in Jakarta included, Kalimantan Barat (WIB) for SOP 2."""
+    return (WITA, "WITA") if timer.process_id == SOP1 else (WIB, "WIB")
+
+
+def noun_of(timer: SlaTimer) -> str:
+    """How the request's number is labelled: Permohonan (SOP 1), Pendaftaran (SOP 2)."""
+    return "Permohonan" if timer.process_id == SOP1 else "Pendaftaran"
 
 
 @pytest.mark.parametrize("timer", TIMERS, ids=lambda t: t.timer_id)
@@ -74,16 +82,31 @@ async def test_sla_timer_reminds_the_performer_while_the_step_waits(system: Syst
 
         reminders = system.mails()[reached:]
         assert sorted(m.to for m in reminders) == sorted([(performer,), (BUREAU_HEAD_EMAIL,)])
-        expected_subject = f'[Pengingat] Batas Waktu Tugas "{timer.kegiatan}" – Permohonan No. {number}'
+        noun = noun_of(timer)
+        expected_subject = f'[Pengingat] Batas Waktu Tugas "{timer.kegiatan}" – {noun} No. {number}'
         assert {m.subject for m in reminders} == {expected_subject}
+        offset, zone = zone_of(timer)
         for mail in reminders:
-            offset, zone = zone_of(timer, timer.performer if mail.to == (performer,) else None)
-            assert f"Nomor Permohonan    : {number}" in mail.text
+            assert timer.step not in mail.text and timer.step not in mail.html  # the activity, never an element id
+            if mail.to == (performer,) and timer.performer in APPLICANTS:
+                assert f"Nomor {noun} {number}" in mail.text
+                assert "kegagalan" not in mail.text and "dipertanggungjawabkan" not in mail.text
+                assert f"{system.services.settings.app_url}/pendaftaran/{number}" in mail.text
+                if timer.step_kind == "receiveTask":
+                    assert "masih menunggu tindak lanjut dari Bapak/Ibu" in mail.text
+                    assert f"{local_time(fired, offset)} {zone}" in mail.text
+                else:
+                    assert "Kami mohon maaf atas keterlambatan ini" in mail.text
+                continue
+            assert f"Nomor {noun:<14}: {number}" in mail.text
+            assert f"Kegiatan            : {timer.kegiatan}" in mail.text
             assert f"Baris SOP           : {timer.outputs['slaBarisSop']}" in mail.text
-            assert f"Langkah proses      : {timer.step}" in mail.text
             assert f"Waktu standar       : {timer.standard_time // timedelta(minutes=1)} menit" in mail.text
             assert f"{local_time(fired, offset)} {zone}" in mail.text
-            assert "Tugas tersebut belum selesai dan tetap dapat diselesaikan." in mail.text
+            assert "Sesuai SOP, setiap penyimpangan atas mutu baku" in mail.text
+            app = system.services.settings.app_url
+            page = f"{app}/tugas" if timer.step_kind == "userTask" else f"{app}/pantau/{pi}"
+            assert page in mail.text
 
         [breach] = [e for e in system.services.store.audit_trail(number) if e.action == "sla.terlampaui"]
         assert breach.at == fired

@@ -169,7 +169,7 @@ async def test_registrasi_admin_ppe_sla_timer_fires_while_the_step_keeps_waiting
     assert notification.custom_headers == {"template": "pengingat-sla"}
     assert {k: v for k, v in notification.variables.items() if k.startswith("sla")} == {
         "slaLangkah": "PeriksaKelengkapanBerkasTask",
-        "slaKegiatan": "Memeriksa kelengkapan berkas",
+        "slaKegiatan": "Menerima dan memeriksa kelengkapan berkas",
         "slaBarisSop": 2,
         "slaBatasWaktu": "PT10M",
         "slaPelaksana": "pm-lkpp",

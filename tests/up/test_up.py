@@ -352,10 +352,12 @@ def test_demo_runs_both_sops_to_their_ends_and_tells_the_mails_without_personal_
     for mail in (
         "Surel kepada Kepala LPSE: «Permintaan Kelengkapan Dokumen – Permohonan Akun Admin PPE No. ADM-",
         "Surel kepada Kepala LPSE: «[Pengingat] Kelengkapan Dokumen – Permohonan Akun Admin PPE No. ADM-",
-        'Surel kepada PM Direktorat e-Procurement LKPP: «[Pengingat] Batas Waktu Tugas "Memeriksa kelengkapan berkas"',
+        "Surel kepada PM Direktorat e-Procurement LKPP: «[Pengingat] Batas Waktu Tugas "
+        '"Menerima dan memeriksa kelengkapan berkas"',
         "Surel kepada Admin PPE: «Akun Admin PPE Anda Telah Dibuat – Buat Kata Sandi Melalui Tautan Sekali Pakai",
         "Surel kepada PPBJ: «Verifikasi Data PPBJ Belum Dapat Disetujui – Mohon Perbaikan",
         'Surel kepada Admin PPE: «[Pengingat] Batas Waktu Tugas "Memeriksa informasi PPBJ"',
+        "Surel kepada PPBJ: «Permintaan Surat Keputusan atau Surat Tugas – Pendaftaran Akun PPBJ No. PPBJ-",
         "Surel kepada PPBJ: «Akun Pengelola Pengadaan Barang/Jasa Anda Telah Aktif",
     ):
         assert mail in out

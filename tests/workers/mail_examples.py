@@ -75,6 +75,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "catatanPemeriksaan": "SK yang diunggah belum ditandatangani pejabat berwenang.\nMohon unggah SK yang sah.",
         "tautanPendaftaran": SOP2_LINK,
     },
+    "permintaan-informasi-ppbj": {
+        **SOP2,
+        "dokumenDiminta": ["SK", "SURAT_TUGAS"],
+        "ketentuanBerkas": "PDF, JPG, atau PNG, paling besar 10,0 MB",
+        "tautanPendaftaran": SOP2_LINK,
+    },
     "akun-ppbj-aktif": {
         **SOP2,
         "namaPengguna": "rudi.hartono",
@@ -83,19 +89,25 @@ CONTEXTS: dict[str, dict[str, Any]] = {
             {"sistem": "SPSE", "status": "ACTIVE", "idAkunSistem": "spse-1207"},
             {"sistem": "SiPRAJA", "status": "ACTIVE", "idAkunSistem": "sipraja-3310"},
         ],
+        "tautanSekaliPakai": "https://pbj.kalbarprov.go.id/atur-kata-sandi?t=b3JhbmctbGFpbg",
+        "kedaluwarsaTautan": WHEN,
+        "zona": "WIB",
     },
     "pendaftaran-kedaluwarsa": {**SOP2, "tautanDaftarUlang": "https://pbj.kalbarprov.go.id/daftar"},
     "pengingat-sla": {
         "nama": "PM Direktorat e-Procurement LKPP",
         "pengirim": "Biro Pengadaan Barang dan Jasa Setda Provinsi Kalimantan Timur",
         "nomor": "ADM-2025-000123",
+        "jenisNomor": "Permohonan",
         "namaSop": "Registrasi Admin PPE",
-        "slaLangkah": "PeriksaKelengkapanBerkasTask",
-        "slaKegiatan": "Memeriksa kelengkapan berkas",
+        "slaKegiatan": "Menerima dan memeriksa kelengkapan berkas",
         "slaBarisSop": 2,
         "slaBatasWaktu": "PT10M",
         "slaTerlampauiPada": WHEN,
-        "zona": "WIB",
+        "zona": "WITA",
+        "untukPemohon": False,
+        "jenisLangkah": "otomatis",
+        "tautan": "https://pbj.kaltimprov.go.id/pantau/2251799813685301",
     },
 }
 """Every template's required variables, with realistic values."""
@@ -105,3 +117,19 @@ OPTIONAL: dict[str, dict[str, Any]] = {
     "pendaftaran-kedaluwarsa": {"masaTunggu": "P14D"},
 }
 """Variables a template uses only when given."""
+
+SLA_FOR_PPBJ: dict[str, Any] = {
+    **SOP2,
+    "nomor": "PPBJ-2025-000045",
+    "jenisNomor": "Pendaftaran",
+    "namaSop": "Pendaftaran Akun Pengelola Pengadaan Barang/Jasa",
+    "slaKegiatan": "Melengkapi informasi PPBJ",
+    "slaBarisSop": 5,
+    "slaBatasWaktu": "PT15M",
+    "slaTerlampauiPada": WHEN,
+    "zona": "WIB",
+    "untukPemohon": True,
+    "jenisLangkah": "pemohon",
+    "tautan": SOP2_LINK,
+}
+"""The SLA reminder as the PPBJ reads it when row 5 waits on them past its standard time."""

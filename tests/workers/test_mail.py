@@ -7,7 +7,7 @@ import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -181,6 +181,15 @@ async def test_message_arrives_with_both_parts_and_headers(smtp_server: ServerFa
     assert parts[0].get_content().replace("\r\n", "\n") == message.text
     assert parts[1].get_content().replace("\r\n", "\n") == message.html
     assert "Segera Login dan Ganti Kata Sandi" in received["Subject"]
+
+
+async def test_a_long_subject_with_an_en_dash_arrives_as_written(smtp_server: ServerFactory) -> None:
+    """A subject past 78 characters with the en dash domain.md's subjects use arrives exactly, with single spaces."""
+    server = await smtp_server()
+    subject = "Formulir Registrasi Akun Pengelola Pengadaan Barang/Jasa – Pendaftaran No. PPBJ-2026-000001"
+    message = replace(account_created(), subject=subject)
+    await Mailer(config(server.port)).send(to=RECIPIENT, message=message, idempotency_key=KEY)
+    assert server.inbox.parsed()["Subject"] == subject
 
 
 async def test_message_id_is_stable_for_the_same_idempotency_key(smtp_server: ServerFactory) -> None:

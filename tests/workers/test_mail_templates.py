@@ -8,7 +8,7 @@ import jinja2
 import pytest
 from jinja2 import nodes
 
-from tests.workers.mail_examples import CONTEXTS, OPTIONAL, WHEN
+from tests.workers.mail_examples import CONTEXTS, OPTIONAL, SLA_FOR_PPBJ, WHEN
 from workers.mail_templates import (
     DEFAULT_TEMPLATE_DIR,
     MailTemplates,
@@ -28,6 +28,7 @@ TEMPLATE_NAMES = {
     "undangan-admin-ppe",
     "formulir-registrasi-ppbj",
     "identitas-perlu-perbaikan",
+    "permintaan-informasi-ppbj",
     "informasi-perlu-dilengkapi",
     "akun-ppbj-aktif",
     "pendaftaran-kedaluwarsa",
@@ -155,7 +156,13 @@ def test_subjects_follow_the_domain_examples() -> None:
         "Permintaan Kelengkapan Dokumen – Permohonan Akun Admin PPE No. ADM-2025-000123"
     )
     assert subjects["pengingat-sla"] == (
-        '[Pengingat] Batas Waktu Tugas "Memeriksa kelengkapan berkas" – Permohonan No. ADM-2025-000123'
+        '[Pengingat] Batas Waktu Tugas "Menerima dan memeriksa kelengkapan berkas" – Permohonan No. ADM-2025-000123'
+    )
+    assert render("pengingat-sla", SLA_FOR_PPBJ).subject == (
+        '[Pengingat] Batas Waktu Tugas "Melengkapi informasi PPBJ" – Pendaftaran No. PPBJ-2025-000045'
+    )
+    assert subjects["permintaan-informasi-ppbj"] == (
+        "Permintaan Surat Keputusan atau Surat Tugas – Pendaftaran Akun PPBJ No. PPBJ-2025-000045"
     )
     assert subjects["akun-admin-ppe-dibuat"] == (
         "Akun Admin PPE Telah Dibuat – Segera Login dan Ganti Kata Sandi – Permohonan No. ADM-2025-000123"
@@ -228,23 +235,69 @@ def test_identity_corrections_separate_errors_from_notes() -> None:
     assert "tidak menghambat" not in plain.text
 
 
-def test_active_account_mail_lists_the_three_systems() -> None:
-    """The activation mail names SiRUP, SPSE and SiPRAJA, each as active."""
-    message = render("akun-ppbj-aktif", CONTEXTS["akun-ppbj-aktif"])
+def test_active_account_mail_lists_the_three_systems_and_the_one_time_link() -> None:
+    """The activation mail names SiRUP, SPSE and SiPRAJA, each as active, and the PPBJ's set-password link with its
+    expiry in WIB – the PPBJ is told to log in, so they get a way to set a password; no password is in it."""
+    context = CONTEXTS["akun-ppbj-aktif"]
+    message = render("akun-ppbj-aktif", context)
     for system in ("SiRUP", "SPSE", "SiPRAJA"):
         assert re.search(rf"- {system} \(.*\): aktif", message.text)
         assert system in message.html
     assert "rudi.hartono" in message.text
+    for body in (message.text, message.html):
+        assert context["tautanSekaliPakai"] in body
+        assert "hanya dapat digunakan satu kali" in body
+        assert "Jumat, 21 November 2025 pukul 10.30 WIB" in body
 
 
-def test_sla_reminder_names_step_row_standard_time_and_since_when() -> None:
-    """The SLA reminder shows the activity, SOP row, element id, standard time in words and the time in WIB."""
-    text = render("pengingat-sla", CONTEXTS["pengingat-sla"]).text
-    assert "Memeriksa kelengkapan berkas" in text
+def test_the_ppbj_is_asked_for_the_sk_or_surat_tugas_with_the_upload_rules_and_the_link() -> None:
+    """After a valid identity: both appointment documents by their names, the accepted formats and size, the link."""
+    context = CONTEXTS["permintaan-informasi-ppbj"]
+    message = render("permintaan-informasi-ppbj", context)
+    for body in (message.text, message.html):
+        assert "Surat Keputusan (SK) Pengelola Pengadaan Barang/Jasa" in body
+        assert "Surat Tugas Pengelola Pengadaan Barang/Jasa" in body
+        assert "PDF, JPG, atau PNG, paling besar 10,0 MB" in body
+        assert context["tautanPendaftaran"] in body
+        assert "telah selesai diverifikasi" in body
+
+
+def test_sla_reminder_for_staff_names_the_activity_row_standard_time_and_since_when() -> None:
+    """Staff read the SOP's activity (never an element id), the number with its label, the standard time in words,
+    the time in the SOP's zone (WITA for Kalimantan Timur), the Mutu Baku's warning and the link."""
+    context = CONTEXTS["pengingat-sla"]
+    message = render("pengingat-sla", context)
+    text = message.text
+    assert "Nomor Permohonan    : ADM-2025-000123" in text
+    assert "Kegiatan            : Menerima dan memeriksa kelengkapan berkas" in text
     assert "Baris SOP           : 2" in text
-    assert "PeriksaKelengkapanBerkasTask" in text
     assert "Waktu standar       : 10 menit" in text
-    assert "Terlampaui sejak    : Jumat, 21 November 2025 pukul 10.30 WIB" in text
+    assert "Terlampaui sejak    : Jumat, 21 November 2025 pukul 11.30 WITA" in text
+    assert "dikerjakan secara otomatis oleh sistem" in text
+    assert "kegagalan yang harus dipertanggungjawabkan oleh pelaksana" in text
+    for body in (text, message.html):
+        assert context["tautan"] in body
+        assert "Task" not in body and "slaLangkah" not in body
+    inbox = render("pengingat-sla", {**context, "jenisLangkah": "tugas", "tautan": "https://pbj.go.id/tugas"})
+    assert "segera menyelesaikannya melalui daftar tugas" in inbox.text
+
+
+@pytest.mark.parametrize("step", ["pemohon", "otomatis"])
+def test_sla_reminder_for_an_applicant_is_courteous_and_links_their_page(step: str) -> None:
+    """A PPBJ reminded of row 5 reads a courteous request with their registration's label and link, never the Mutu
+    Baku's "failure to answer for"; a late step of the system's own is an apology with nothing to do."""
+    message = render("pengingat-sla", {**SLA_FOR_PPBJ, "jenisLangkah": step})
+    for body in (message.text, message.html):
+        assert "Nomor Pendaftaran" in body and "PPBJ-2025-000045" in body
+        assert '"Melengkapi informasi PPBJ"' in body
+        assert SLA_FOR_PPBJ["tautan"] in body
+        assert "kegagalan" not in body and "dipertanggungjawabkan" not in body and "Permohonan" not in body
+    if step == "pemohon":
+        assert "masih menunggu tindak lanjut dari Bapak/Ibu" in message.text
+        assert "pukul 10.30 WIB" in message.text
+    else:
+        assert "Kami mohon maaf atas keterlambatan ini" in message.text
+        assert "tidak perlu melakukan apa pun" in message.text
 
 
 def test_naive_time_and_unknown_zone_are_errors() -> None:

@@ -124,12 +124,15 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
     engine.assert_that(sop2.process_instance_key).is_completed().has_no_incidents()
     engine.assert_that(sop2.process_instance_key).has_variable("nikTersamar", "6171**********03")
 
-    invitation, form = (text_of(m) for m in sink.messages() if TOKEN.search(text_of(m)))
+    invitation = next(text_of(m) for m in sink.to(ADMIN_EMAIL) if TOKEN.search(text_of(m)))
+    form, active = (text_of(m) for m in sink.to(PPBJ_EMAIL) if TOKEN.search(text_of(m)))
     [admin_token] = TOKEN.findall(invitation)
     [form_token] = TOKEN.findall(form)
+    [ppbj_token] = TOKEN.findall(active)
     await services.provisioning.consume_set_password_token(admin_token, NEW_PASSWORD)
-    assert len(sink.envelopes) == 5  # SOP 1: account, invitation; SOP 2: form, correction, active
-    for token in (admin_token, form_token):  # each token is in exactly one e-mail: its holder's
+    await services.provisioning.consume_set_password_token(ppbj_token, NEW_PASSWORD)
+    assert len(sink.envelopes) == 6  # SOP 1: account, invitation; SOP 2: form, correction, SK asked, active
+    for token in (admin_token, form_token, ppbj_token):  # each token is in exactly one e-mail: its holder's
         assert sum(token in text_of(message) for message in sink.messages()) == 1
 
     secrets = {
@@ -137,7 +140,7 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
         "NIP": [ADMIN_NIP, PPBJ_NIP.replace(" ", ""), PPBJ_NIP],
         "e-mail": [ADMIN_EMAIL, KEPALA_EMAIL, PPBJ_EMAIL],
         "password": [SMTP_PASSWORD, NEW_PASSWORD, base64.b64encode(SMTP_PASSWORD.encode()).decode()],
-        "token": [admin_token, form_token],
+        "token": [admin_token, form_token, ppbj_token],
     }
     variables = engine.all_variables()
     assert len(variables) > 40
@@ -149,7 +152,7 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
 
     output = captured_logs.getvalue()
     lines = output.splitlines()
-    assert sum('"event": "E-mail terkirim"' in line for line in lines) == 5
+    assert sum('"event": "E-mail terkirim"' in line for line in lines) == 6
     assert any("Got job" in line for line in lines), "pyzeebe's DEBUG lines (with job variables) were captured"
     for kind in ("NIK", "password", "token", "e-mail"):
         for secret in secrets[kind]:

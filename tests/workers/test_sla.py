@@ -26,7 +26,7 @@ from workers.services import Services
 from workers.settings import Settings
 
 SOP1 = "registrasiAdminPpe"
-SUBJECT = '[Pengingat] Batas Waktu Tugas "Memeriksa kelengkapan berkas" – Permohonan No. {}'
+SUBJECT = '[Pengingat] Batas Waktu Tugas "Menerima dan memeriksa kelengkapan berkas" – Permohonan No. {}'
 
 
 @pytest.fixture
@@ -46,7 +46,8 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     mail_sink: MailSink,
 ) -> None:
     """Row 2 waits past PT10M: the breach enters the audit trail with step, row, standard time and performer; the
-    PM of LKPP (WIB) and the bureau head (WITA) get the reminder; the step goes on and the request completes."""
+    PM of LKPP and the bureau head get the reminder, both in WITA (the SOP's province), linked to the instance's
+    monitoring page (row 2 is the workers' step); the step goes on and the request completes."""
     services = bureau_services
     engine.deploy(BPMN_DIR)
     request, references = seed_admin_ppe_request(services)
@@ -65,7 +66,7 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     [breach] = [e for e in services.store.audit_trail(request.number) if e.action == "sla.terlampaui"]
     assert breach.detail == {
         "langkah": "PeriksaKelengkapanBerkasTask",
-        "kegiatan": "Memeriksa kelengkapan berkas",
+        "kegiatan": "Menerima dan memeriksa kelengkapan berkas",
         "barisSop": 2,
         "batasWaktu": "PT10M",
         "pelaksana": "pm-lkpp",
@@ -77,7 +78,10 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     assert "Yth. Bapak/Ibu PM Direktorat e-Procurement LKPP," in text_of(pm)
     assert "Waktu standar       : 10 menit" in text_of(pm)
     assert "Baris SOP           : 2" in text_of(pm)
-    assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 08.00 WIB" in text_of(pm)
+    assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 09.00 WITA" in text_of(pm)
+    assert "Kegiatan            : Menerima dan memeriksa kelengkapan berkas" in text_of(pm)
+    assert "PeriksaKelengkapanBerkasTask" not in text_of(pm)
+    assert f"{services.settings.app_url}/pantau/{pi}" in text_of(pm)
     assert "Yth. Bapak/Ibu Kepala Biro Pengadaan Barang/Jasa," in text_of(head)
     assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 09.00 WITA" in text_of(head)
     assert "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur" in text_of(head)

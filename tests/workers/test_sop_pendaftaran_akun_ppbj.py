@@ -22,11 +22,12 @@ from tests.workers.harness import (
     seed_ppbj_registration,
     text_of,
 )
-from workers.constants import STATUS_EXPIRED, Message
+from workers.constants import STATUS_COMPLETED, STATUS_EXPIRED, Message
 from workers.domain import AccountRole, AccountStatus, System
 from workers.services import Services
 
 SOP2 = "pendaftaranAkunPpbj"
+SET_PASSWORD_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?token=([A-Za-z0-9_-]+)")
 FORM_LINK = re.compile(r"https://pbj\.kalbarprov\.go\.id/formulir-ppbj\?nomor=([A-Z0-9-]+)&token=([A-Za-z0-9_-]+)")
 
 
@@ -38,8 +39,10 @@ async def test_invalid_identity_is_corrected_and_the_account_activated_on_three_
     mail_sink: MailSink,
 ) -> None:
     """Row 2 makes a pending account and mails a one-time form link; a NIK with serial 0000 and a NIP with month 13
-    go back to the PPBJ with reasons; the corrected identity passes; after the review the account is active on
-    SiRUP, SPSE and SiPRAJA with one user id, collected in hasilAktivasi and mailed to the PPBJ."""
+    go back to the PPBJ with reasons; the corrected identity passes and the PPBJ is asked for the SK or Surat Tugas;
+    after the review the account is active on
+    SiRUP, SPSE and SiPRAJA with one user id, collected in hasilAktivasi and mailed to the PPBJ with a one-time
+    set-password link; the registration is then complete in the store."""
     engine.deploy(BPMN_DIR)
     registration = seed_ppbj_registration(services)
     number = registration.number
@@ -79,7 +82,16 @@ async def test_invalid_identity_is_corrected_and_the_account_activated_on_three_
         await engine.wait_for_idle()
         engine.assert_that(pi).is_waiting_exactly_at("LengkapiInformasiPpbjReceiveTask").has_variable(
             "identitasValid", True
-        ).has_variable("catatanVerifikasi", []).has_variable("nikTersamar", "6171**********03")
+        ).has_variable("catatanVerifikasi", []).has_variable("nikTersamar", "6171**********03").has_passed(
+            "KirimPermintaanInformasiTask"
+        )
+        asked = mail_sink.messages()[-1]
+        assert (
+            str(asked["Subject"]) == f"Permintaan Surat Keputusan atau Surat Tugas – Pendaftaran Akun PPBJ No. {number}"
+        )
+        assert "Surat Tugas Pengelola Pengadaan Barang/Jasa" in text_of(asked)
+        assert "PDF, JPG, atau PNG, paling besar" in text_of(asked)
+        assert f"https://pbj.kaltimprov.go.id/pendaftaran/{number}" in text_of(asked)
 
         await zeebe_client.publish_message(
             Message.INFORMASI_PPBJ_DILENGKAPI, number, appointment_message(services, number)
@@ -102,11 +114,15 @@ async def test_invalid_identity_is_corrected_and_the_account_activated_on_three_
             for system in (System.SIRUP, System.SPSE, System.SIPRAJA)
         ],
     ).has_no_variable("statusAktivasi")
-    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PPBJ_EMAIL]] * 3
+    assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PPBJ_EMAIL]] * 4
     active_mail = text_of(mail_sink.messages()[-1])
     assert f"User ID {directory.user_id}" in active_mail
     for label in ("SiRUP (Sistem", "SPSE (Sistem", "SiPRAJA (sistem"):
         assert label in active_mail
+    [set_password] = SET_PASSWORD_LINK.findall(active_mail)
+    assert (await services.provisioning.verify_set_password_token(set_password)).account_id == directory.id
+    assert "WIB" in active_mail
+    assert services.store.get_request(number).status == STATUS_COMPLETED
 
 
 async def test_duplicate_registration_is_found_until_the_earlier_one_expires(

@@ -8,14 +8,18 @@ import pytest
 
 from pbj.sample_documents import pdf_document, png_image
 from tests.workers.harness import PPBJ_NIK, fill_identity, seed_admin_ppe_request, seed_ppbj_registration, upload
+from workers import document_rules
 from workers.constants import STATUS_EXPIRED
+from workers.document_rules import DAMAGED, MISMATCH, MISSING, NOT_FOUND, is_whole, wrong_format
 from workers.domain import DocumentType, PersonRole
 from workers.errors import NotFoundError
 from workers.services import Services
-from workers.tasks.berkas import DAMAGED, MISMATCH, MISSING, NOT_FOUND, WRONG_FORMAT, check_request_files, readable_as
+from workers.tasks.berkas import check_request_files
 from workers.tasks.identitas import find_duplicates, verify_registration
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 8 + b"\xff\xd9"
+JPEG_SCAN = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 8 + b"\xff\xd9"
+)
 """The markers the check reads: start of image, a JFIF header, scan data, end of image."""
 
 
@@ -104,7 +108,7 @@ def test_unreadable_damaged_oversized_and_foreign_formats(services: Services) ->
     [why] = reasons(strict, request.number, [*references, ktp])["SK_PEMBENTUKAN_LPSE"]
     assert why.startswith("Ukuran berkas ")
     assert why.endswith(
-        " KB melebihi batas 0,3 KB. Mohon unggah berkas yang lebih kecil, misalnya dengan resolusi pindaian yang "
+        " bita melebihi batas 300 bita. Mohon unggah berkas yang lebih kecil, misalnya dengan resolusi pindaian yang "
         "lebih rendah."
     )
 
@@ -115,7 +119,8 @@ def test_unreadable_damaged_oversized_and_foreign_formats(services: Services) ->
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         content=b"PK\x03\x04 bukan gambar",
     ).as_variable()
-    assert reasons(services, request.number, [*references, word]) == {"KTP_ADMIN_PPE": [WRONG_FORMAT]}
+    assert reasons(services, request.number, [*references, word]) == {"KTP_ADMIN_PPE": [wrong_format(b"PK\x03\x04")]}
+    assert "bukan PDF, JPG, atau PNG (isinya dokumen Word" in wrong_format(b"PK\x03\x04")
 
 
 def test_a_later_reference_of_the_same_type_wins_and_jpeg_is_accepted(services: Services) -> None:
@@ -123,12 +128,12 @@ def test_a_later_reference_of_the_same_type_wins_and_jpeg_is_accepted(services: 
     request, references = seed_admin_ppe_request(services, without=[DocumentType.KTP_ADMIN_PPE])
     broken = upload(services, request.number, DocumentType.KTP_ADMIN_PPE, png_image()[:40])
     jpeg = services.documents.put(
-        request.number, DocumentType.KTP_ADMIN_PPE, file_name="KTP.jpg", media_type="image/jpeg", content=JPEG
+        request.number, DocumentType.KTP_ADMIN_PPE, file_name="KTP.jpg", media_type="image/jpeg", content=JPEG_SCAN
     ).as_variable()
     assert check_request_files(services, request.number, [*references, broken, jpeg]) == []
-    assert readable_as(JPEG, "JPEG")
-    assert not readable_as(JPEG[:-2], "JPEG")
-    assert not readable_as(pdf_document("x")[:-8], "PDF")
+    assert is_whole(JPEG_SCAN, document_rules.JPEG)
+    assert not is_whole(JPEG_SCAN[:-2], document_rules.JPEG)
+    assert not is_whole(pdf_document("x")[:-8], document_rules.PDF)
 
 
 def test_personnel_data_problems_are_shortfalls_but_warnings_are_not(services: Services) -> None:

@@ -44,11 +44,26 @@ def handler_tasks(services: Services) -> dict[str, list[str]]:
     return {task.type: list(task.config.variables_to_fetch or []) for task in tasks}
 
 
+NOT_YET_IN_DIAGRAMS = {TaskType.HITUNG_BATAS_WAKTU_SLA.value}
+"""Job types with a handler that bpmn/ does not use yet: `hitung-batas-waktu-sla` is the job of the start execution
+listeners the timed steps get once the engine runs listeners (docs/processes-design.md, "Standard times in working
+time"); until then tests/workers/test_working_time_timer.py runs it from a test diagram."""
+
+
+def listener_types() -> set[str]:
+    """The job types of every zeebe:executionListener in bpmn/."""
+    return {
+        str(listener.get("type")) for tree in diagrams() for listener in tree.iterfind(".//zeebe:executionListener", NS)
+    }
+
+
 def test_every_task_type_has_a_handler_and_every_handler_a_task_type(services: Services) -> None:
-    """The task types in bpmn/, the TaskType constants and the registered handlers are the same set."""
-    in_diagrams = {task_type for _, task_type, _ in service_tasks()}
-    assert in_diagrams == {t.value for t in TaskType}
-    assert set(handler_tasks(services)) == in_diagrams
+    """The task and listener types in bpmn/ (with those not wired yet), the TaskType constants and the registered
+    handlers are the same set; a type not wired yet is really not in bpmn/ (once it is, drop it from the list)."""
+    in_diagrams = {task_type for _, task_type, _ in service_tasks()} | listener_types()
+    assert not in_diagrams & NOT_YET_IN_DIAGRAMS
+    assert in_diagrams | NOT_YET_IN_DIAGRAMS == {t.value for t in TaskType}
+    assert set(handler_tasks(services)) == in_diagrams | NOT_YET_IN_DIAGRAMS
 
 
 def test_handlers_read_only_known_process_variables(services: Services) -> None:

@@ -3,6 +3,7 @@
 `Store.open(settings.database_url)` applies pending migrations and returns the store; `upgrade(url)` only migrates.
 """
 
+from workers.constants import STATUS_SUBMITTED
 from workers.store.database import create_store_engine, current_revision, head_revision, upgrade
 from workers.store.records import (
     AccountRecord,
@@ -14,7 +15,7 @@ from workers.store.records import (
     PersonRecord,
     RequestRecord,
 )
-from workers.store.repository import STATUS_SUBMITTED, Clock, Store, mail_idempotency_key
+from workers.store.repository import Clock, Store, mail_idempotency_key
 
 __all__ = [
     "STATUS_SUBMITTED",

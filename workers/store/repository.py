@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Engine, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.constants import STATUS_EXPIRED
+from workers.constants import STATUS_EXPIRED, STATUS_SUBMITTED
 from workers.domain import (
     AccountRole,
     AccountStatus,
@@ -59,7 +59,6 @@ from workers.validation import mask_nik
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
-STATUS_SUBMITTED = "DIAJUKAN"
 _USER_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _USER_ID_PREFIXES = {AccountRole.ADMIN_PPE: "adminppe", AccountRole.PPBJ: "ppbj"}
 _IDENTITY_FIELDS = ("nik", "nip", "email", "whatsapp")

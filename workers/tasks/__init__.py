@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pyzeebe import ZeebeTaskRouter
 
 from workers.services import Services
-from workers.tasks import akun, arsip, berkas, email, identitas, sla
+from workers.tasks import akun, arsip, batas_waktu, berkas, email, identitas, sla
 
 RouterFactory = Callable[[Services], ZeebeTaskRouter]
 
@@ -16,6 +16,7 @@ ROUTER_FACTORIES: tuple[RouterFactory, ...] = (
     identitas.create_router,
     arsip.create_router,
     sla.create_router,
+    batas_waktu.create_router,
 )
 """Every router: periksa-kelengkapan-berkas, kirim-email, buat-akun + aktifkan-akun, verifikasi-identitas,
-arsipkan-dokumen, kirim-notifikasi-sla."""
+arsipkan-dokumen, kirim-notifikasi-sla, hitung-batas-waktu-sla (a start execution listener's job)."""

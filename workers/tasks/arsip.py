@@ -2,7 +2,8 @@
 
 The documents archived are the ones `dokumenPermohonan` refers to (after a `berkas-dilengkapi` loop: the
 completed set). `Archiver.archive` is idempotent – a request that has an archive gets the recorded one back after
-its file is checked – so a job delivered twice writes one archive. A document whose content no longer matches its
+its file is checked – so a job delivered twice writes one archive. Row 8 is the SOP's last step: the request's
+status becomes `SELESAI` (idempotent too). A document whose content no longer matches its
 hash stops the archiving (the job fails and, when retries run out, an incident shows why).
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from pyzeebe import Job, ZeebeTaskRouter
 
-from workers.constants import TaskType, Var
+from workers.constants import STATUS_COMPLETED, TaskType, Var
 from workers.logging import get_logger
 from workers.services import Services
 from workers.tasks.common import JobDataError, new_router, require, task
@@ -32,6 +33,7 @@ def create_router(services: Services) -> ZeebeTaskRouter:
         document_ids = None if dokumenPermohonan is None else _document_ids(dokumenPermohonan)
         record = await asyncio.to_thread(services.archiver.archive, number, document_ids)
         log.info("Dokumen diarsipkan", nomor_arsip=record.archive_number, jumlah_dokumen=record.document_count)
+        await asyncio.to_thread(services.store.set_request_status, number, STATUS_COMPLETED)
         return {Var.NOMOR_ARSIP: record.archive_number}
 
     return router

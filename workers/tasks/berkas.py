@@ -2,10 +2,10 @@
 
 For each required document (SK Pembentukan LPSE, Profil LPSE, Data Personil Admin PPE, KTP Admin PPE) the
 reference in `dokumenPermohonan` must name a stored document of this request and this type whose recorded SHA-256,
-size and media type match the reference; the document must be a PDF, JPEG or PNG within `DOCUMENT_MAX_SIZE`, its
-content must still match its hash, and it must look like a whole file of its type (PDF header and end marker,
-JPEG start and end markers, PNG signature and end chunk). The Admin PPE's personnel data (name, NIK, NIP, e-mail,
-WhatsApp) must be filled in and well-formed (`workers.validation`; warnings do not count as shortfalls).
+size and media type match the reference, and the document must pass the rules every upload passes
+(`workers.document_rules`: PDF, JPEG or PNG within `DOCUMENT_MAX_SIZE`, whole, content unchanged since it was
+stored). The Admin PPE's personnel data (name, NIK, NIP, e-mail, WhatsApp) must be filled in and well-formed
+(`workers.validation`; warnings do not count as shortfalls).
 
 Every shortfall becomes `{dokumen, alasan}` in `kekuranganBerkas`: the document type and the reason in formal
 Indonesian, addressed to the Kepala LPSE, never quoting personal data. An unreachable store or document storage
@@ -24,31 +24,15 @@ from typing import Any
 from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import TaskType, Var
-from workers.domain import REQUIRED_ADMIN_PPE_DOCUMENTS, DocumentType, PersonRole
-from workers.errors import DocumentIntegrityError, NotFoundError
+from workers.document_rules import ADMIN_PPE_DOCUMENTS, MISSING, stored_document_problem
+from workers.domain import DocumentType, PersonRole
+from workers.errors import NotFoundError
 from workers.logging import get_logger
 from workers.services import Services
 from workers.tasks.common import JobDataError, new_router, require, task
 from workers.validation import verify_identity
 
 log = get_logger(__name__)
-
-READABLE_MEDIA_TYPES: Mapping[str, str] = {
-    "application/pdf": "PDF",
-    "image/jpeg": "JPEG",
-    "image/jpg": "JPEG",
-    "image/png": "PNG",
-}
-"""Media types a document may have, and the format its content must have."""
-
-MISSING = "Dokumen belum dilampirkan."
-NOT_FOUND = "Berkas dokumen tidak ditemukan pada sistem. Mohon unggah ulang dokumen tersebut."
-MISMATCH = (
-    "Data berkas pada permohonan tidak cocok dengan berkas yang tersimpan (nilai hash SHA-256, ukuran, atau format "
-    "berbeda). Mohon unggah ulang dokumen tersebut."
-)
-DAMAGED = "Berkas rusak atau telah berubah sejak diunggah. Mohon unggah ulang dokumen tersebut."
-WRONG_FORMAT = "Format berkas harus PDF, JPG, atau PNG. Mohon unggah ulang dokumen dalam salah satu format tersebut."
 
 EMAIL_VERIFICATION_BASIS = (
     "Alamat e-mail Admin PPE tercantum pada Data Personil Admin PPE yang diterima dalam pemeriksaan kelengkapan berkas."
@@ -95,7 +79,7 @@ def check_request_files(services: Services, number: str, references: Any) -> lis
         if isinstance(reference, Mapping) and reference.get("jenis"):
             latest[str(reference["jenis"])] = reference  # a later reference of the same type replaces an earlier one
     shortfalls: list[dict[str, str]] = []
-    for document_type in REQUIRED_ADMIN_PPE_DOCUMENTS:
+    for document_type in ADMIN_PPE_DOCUMENTS:
         reference = latest.get(document_type.value)
         reason = MISSING if reference is None else check_document(services, number, document_type, reference)
         if reason is not None:
@@ -107,44 +91,21 @@ def check_request_files(services: Services, number: str, references: Any) -> lis
 def check_document(
     services: Services, number: str, document_type: DocumentType, reference: Mapping[str, Any]
 ) -> str | None:
-    """Why the referenced document cannot be accepted, or None when it can."""
-    document_id = reference.get("dokumenId")
-    if not document_id:
-        return MISSING
-    try:
-        record = services.store.get_document(str(document_id))
-    except NotFoundError:
-        return NOT_FOUND
-    if record.request_number != number:
-        return NOT_FOUND  # another request's document: do not say whose
-    if record.document_type is not document_type:
-        return (
-            f"Berkas yang dilampirkan tercatat sebagai {record.document_type.label}, bukan {document_type.label}. "
-            "Mohon unggah dokumen yang sesuai."
-        )
-    if (reference.get("sha256"), reference.get("ukuran")) != (record.sha256, record.size) or reference.get(
-        "tipe", record.media_type
-    ) != record.media_type:
-        return MISMATCH
-    limit = services.settings.document_max_size
-    if record.size > limit:
-        return (
-            f"Ukuran berkas {_megabytes(record.size)} melebihi batas {_megabytes(limit)}. Mohon unggah berkas yang "
-            "lebih kecil, misalnya dengan resolusi pindaian yang lebih rendah."
-        )
-    expected = READABLE_MEDIA_TYPES.get(record.media_type)
-    if expected is None:
-        return WRONG_FORMAT
-    try:
-        content = services.documents.read(record.id)
-    except DocumentIntegrityError:
-        return DAMAGED
-    if not readable_as(content, expected):
-        return (
-            f"Berkas tidak dapat dibaca sebagai {expected}; kemungkinan berkas rusak atau terpotong. Mohon unggah "
-            "ulang berkas yang utuh."
-        )
-    return None
+    """Why the referenced document cannot be accepted, or None when it can (`workers.document_rules`)."""
+    record = None
+    if reference.get("dokumenId"):
+        try:
+            record = services.store.get_document(str(reference["dokumenId"]))
+        except NotFoundError:
+            record = None
+    return stored_document_problem(
+        record,
+        reference,
+        document_type=document_type,
+        request_number=number,
+        max_size=services.settings.document_max_size,
+        read=lambda found: services.documents.read(found.id),
+    )
 
 
 def check_personnel(services: Services, number: str) -> list[str]:
@@ -167,24 +128,5 @@ def check_personnel(services: Services, number: str) -> list[str]:
     return reasons
 
 
-def readable_as(content: bytes, expected: str) -> bool:
-    """Whether `content` looks like a whole file of the format: its start signature and its end marker."""
-    tail = content[-2048:]
-    if expected == "PDF":
-        return content.startswith(b"%PDF-") and b"%%EOF" in tail
-    if expected == "JPEG":
-        return content.startswith(b"\xff\xd8\xff") and b"\xff\xd9" in tail
-    if expected == "PNG":
-        return content.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in content[-64:]
-    return False
-
-
 def _shortfall(document_type: DocumentType, reason: str) -> dict[str, str]:
     return {"dokumen": document_type.value, "alasan": reason}
-
-
-def _megabytes(size: int) -> str:
-    """A file size for people, with a decimal comma: `2,5 MB`, `0,3 KB`."""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
-    return f"{size / 1024:.1f} KB".replace(".", ",")

@@ -8,10 +8,11 @@ zone (WITA for SOP 1 in Kalimantan Timur, WIB for SOP 2 in Kalimantan Barat).
 
 Sending goes through `Outbox.send_once` keyed by (element instance, template, recipient role): a job delivered
 twice sends once, and a second pass through a loop (a new element instance) sends again, as it should. The
-one-time token of `undangan-admin-ppe` / `formulir-registrasi-ppbj` is issued only when the e-mail is still to be
-sent (issuing revokes the holder's older tokens); it exists nowhere but in that e-mail and, hashed, in the store.
+one-time token of `undangan-admin-ppe`, `formulir-registrasi-ppbj` and `akun-ppbj-aktif` (the PPBJ's set-password
+link) is issued only when the e-mail is still to be sent (issuing revokes the holder's older tokens), only to the
+account holder's own address; it exists nowhere but in that e-mail and, hashed, in the store.
 The expiry e-mails also close the request (status `KEDALUWARSA`), so a new registration of the same person is not
-taken for a duplicate.
+taken for a duplicate; SOP 2's last e-mail (`akun-ppbj-aktif`) completes it (`SELESAI`).
 """
 
 import asyncio
@@ -23,13 +24,15 @@ from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import (
     ADMIN_PPE_ACCOUNT_SYSTEM,
+    STATUS_COMPLETED,
     STATUS_EXPIRED,
     Header,
     TaskType,
     Template,
     Var,
 )
-from workers.domain import AccountRole, PersonRole, System
+from workers.document_rules import PPBJ_APPOINTMENT_DOCUMENTS, limits_text
+from workers.domain import AccountRole, PersonRole, RequestKind, System
 from workers.errors import ProvisioningError
 from workers.logging import get_logger
 from workers.outbox import Outbox, Recipient, person_recipient, request_person, signature_of
@@ -43,11 +46,18 @@ log = get_logger(__name__)
 TOKEN_TEMPLATES: Mapping[Template, PersonRole] = {
     Template.UNDANGAN_ADMIN_PPE: PersonRole.ADMIN_PPE,
     Template.FORMULIR_REGISTRASI_PPBJ: PersonRole.PPBJ,
+    Template.AKUN_PPBJ_AKTIF: PersonRole.PPBJ,
 }
 """E-mails carrying a one-time link, and the only role that may receive each (the account holder)."""
 
-EXPIRY_TEMPLATES = frozenset({Template.PERMOHONAN_KEDALUWARSA, Template.PENDAFTARAN_KEDALUWARSA})
-"""E-mails that close the request."""
+CLOSING_TEMPLATES: Mapping[Template, str] = {
+    Template.PERMOHONAN_KEDALUWARSA: STATUS_EXPIRED,
+    Template.PENDAFTARAN_KEDALUWARSA: STATUS_EXPIRED,
+    Template.AKUN_PPBJ_AKTIF: STATUS_COMPLETED,
+}
+"""E-mails sent just before their process ends, and the status they give the request: SOP 2's last step (row 7's
+"account active") completes the registration, an expiry e-mail closes the request (SOP 1 completes at its archive,
+`arsipkan-dokumen`)."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,8 @@ def create_router(services: Services) -> ZeebeTaskRouter:
             context=context,
             signature=signature_of(services, request.kind),
         )
-        if template in EXPIRY_TEMPLATES:
-            await asyncio.to_thread(services.store.set_request_status, request.number, STATUS_EXPIRED)
+        if template in CLOSING_TEMPLATES:
+            await asyncio.to_thread(services.store.set_request_status, request.number, CLOSING_TEMPLATES[template])
         return {}
 
     return router
@@ -165,6 +175,13 @@ async def _account(mail: MailJob, system: System, role: AccountRole) -> Provisio
             f"{mail.request.number}."
         )
     return account
+
+
+async def applicant_link(services: Services, request: RequestRecord, recipient: Recipient, job_type: str) -> str:
+    """The applicant's own page of a request (SOP 1: the request, SOP 2: the registration), for an e-mail to that
+    applicant from another task (the SLA reminder): built by the same builders as every `kirim-email` link."""
+    mail = MailJob(services=services, request=request, recipient=recipient, variables={}, job_type=job_type)
+    return _request_link(mail) if request.kind is RequestKind.ADMIN_PPE else _registration_link(mail)
 
 
 def _request_link(mail: MailJob) -> str:
@@ -233,6 +250,15 @@ async def _identity_to_fix(mail: MailJob) -> dict[str, object]:
     }
 
 
+async def _appointment_requested(mail: MailJob) -> dict[str, object]:
+    return {
+        Var.NOMOR_PENDAFTARAN: mail.request.number,
+        "dokumenDiminta": [kind.value for kind in PPBJ_APPOINTMENT_DOCUMENTS],
+        "ketentuanBerkas": limits_text(mail.services.settings.document_max_size),
+        "tautanPendaftaran": _registration_link(mail),
+    }
+
+
 async def _information_to_complete(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
@@ -243,10 +269,14 @@ async def _information_to_complete(mail: MailJob) -> dict[str, object]:
 
 async def _ppbj_account_active(mail: MailJob) -> dict[str, object]:
     account = await _account(mail, System.DIREKTORI, AccountRole.PPBJ)
+    activated = mail.variable(Var.HASIL_AKTIVASI)
+    issued = await mail.services.provisioning.issue_set_password_token(account.account_id)
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         "namaPengguna": account.user_id,
-        Var.HASIL_AKTIVASI: mail.variable(Var.HASIL_AKTIVASI),
+        Var.HASIL_AKTIVASI: activated,
+        "tautanSekaliPakai": mail.services.settings.set_password_link(issued.token),
+        "kedaluwarsaTautan": issued.expires_at,
     }
 
 
@@ -265,6 +295,7 @@ CONTEXTS: Mapping[Template, ContextBuilder] = {
     Template.UNDANGAN_ADMIN_PPE: _admin_invitation,
     Template.FORMULIR_REGISTRASI_PPBJ: _registration_form,
     Template.IDENTITAS_PERLU_PERBAIKAN: _identity_to_fix,
+    Template.PERMINTAAN_INFORMASI_PPBJ: _appointment_requested,
     Template.INFORMASI_PERLU_DILENGKAPI: _information_to_complete,
     Template.AKUN_PPBJ_AKTIF: _ppbj_account_active,
     Template.PENDAFTARAN_KEDALUWARSA: _registration_expired,

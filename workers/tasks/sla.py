@@ -6,6 +6,16 @@ e-mail goes to the performer (`slaPelaksana`: a person of the request – Kepala
 `PM_LKPP_EMAIL`, `LPSE_ADMIN_PPE_EMAIL`) and, when `BUREAU_HEAD_EMAIL` is set, to the bureau head; each copy is
 sent once (`Outbox`), so a retry after one copy failed sends only the missing one. A performer without an address
 fails the job – after the other copy went out – so the operator sees an incident naming the setting to fill in.
+
+What the reminder says depends on who reads it and on the kind of step, known from the element id's suffix
+(processes.md's conventions): a `…ReceiveTask` waits on the applicant, a `…UserTask` on staff in the web
+application's inbox, any other step is done by the workers. It names the step by the SOP row's Kegiatan
+(`slaKegiatan`, never the element id), the request by its number with the SOP's label (Permohonan, Pendaftaran),
+and times in the zone of the SOP's province (WITA, WIB) for every reader. An applicant is reminded courteously –
+what is awaited and where to do it (their page, through the one applicant-link builder of `kirim-email`), or,
+when the late step is the system's own, an apology and nothing to do; staff read the Mutu Baku's warning and get
+the inbox (`/tugas`) for a user task, or the instance's monitoring page (`/pantau/{processInstanceKey}`) for a
+step of the workers or of the applicant.
 """
 
 import asyncio
@@ -14,8 +24,10 @@ from typing import Any
 from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import Performer, TaskType, Template, Var
+from workers.domain import PersonRole
 from workers.logging import get_logger
 from workers.outbox import (
+    ContextFactory,
     Outbox,
     Recipient,
     RecipientError,
@@ -27,6 +39,7 @@ from workers.outbox import (
 from workers.services import Services
 from workers.store import mail_idempotency_key
 from workers.tasks.common import JobDataError, load_request, new_router, number_of, require, task
+from workers.tasks.email import applicant_link
 
 log = get_logger(__name__)
 
@@ -70,16 +83,29 @@ def create_router(services: Services) -> ZeebeTaskRouter:
         )
         log.info("Batas waktu langkah terlampaui", langkah=step, pelaksana=performer)
 
-        async def context() -> dict[str, object]:
-            return {
-                "nomor": request.number,
-                "namaSop": request.kind.sop_name,
-                Var.SLA_KEGIATAN: breach["kegiatan"],
-                Var.SLA_BARIS_SOP: breach["barisSop"],
-                Var.SLA_LANGKAH: step,
-                Var.SLA_BATAS_WAKTU: breach["batasWaktu"],
-                "slaTerlampauiPada": audit.at,
-            }
+        def context_for(recipient: Recipient) -> ContextFactory:
+            async def context() -> dict[str, object]:
+                for_applicant = recipient.role in APPLICANT_ROLES
+                if for_applicant:
+                    link = await applicant_link(services, request, recipient, job.type)
+                elif step_kind(step) == STEP_STAFF_TASK:
+                    link = services.settings.app_link("tugas")
+                else:
+                    link = services.settings.app_link("pantau", str(job.process_instance_key))
+                return {
+                    "nomor": request.number,
+                    "jenisNomor": request.kind.noun,
+                    "namaSop": request.kind.sop_name,
+                    Var.SLA_KEGIATAN: breach["kegiatan"],
+                    Var.SLA_BARIS_SOP: breach["barisSop"],
+                    Var.SLA_BATAS_WAKTU: breach["batasWaktu"],
+                    "slaTerlampauiPada": audit.at,
+                    "untukPemohon": for_applicant,
+                    "jenisLangkah": step_kind(step),
+                    "tautan": link,
+                }
+
+            return context
 
         recipients: list[Recipient] = []
         problem: str | None = None
@@ -103,7 +129,7 @@ def create_router(services: Services) -> ZeebeTaskRouter:
                 request=request,
                 template=Template.PENGINGAT_SLA,
                 recipient=recipient,
-                context=context,
+                context=context_for(recipient),
                 signature=bureau_signature(services),
             )
         if problem is not None:  # after the bureau head's copy went out: the retry sends only the missing one
@@ -114,3 +140,23 @@ def create_router(services: Services) -> ZeebeTaskRouter:
         return {}
 
     return router
+
+
+STEP_APPLICANT = "pemohon"
+"""A step that waits on the applicant (a receive task: the applicant answers through their page)."""
+STEP_STAFF_TASK = "tugas"
+"""A user task of staff (done in the web application's inbox)."""
+STEP_AUTOMATED = "otomatis"
+"""A step the workers do."""
+
+APPLICANT_ROLES = frozenset({PersonRole.KEPALA_LPSE.value, PersonRole.PPBJ.value})
+"""Recipients who are applicants: reminded courteously, sent to their own page."""
+
+
+def step_kind(element_id: str) -> str:
+    """What a late step waits on, from its id's suffix (processes.md: `…ReceiveTask`, `…UserTask`, `…Task`)."""
+    if element_id.endswith("ReceiveTask"):
+        return STEP_APPLICANT
+    if element_id.endswith("UserTask"):
+        return STEP_STAFF_TASK
+    return STEP_AUTOMATED
