@@ -7,9 +7,9 @@ Waiting callers (long-polling workers, job streams, CreateProcessInstanceWithRes
 
 Here: the Engine class – its state, the history records, running a command and its steps, waking waiters. The rest
 is in mixin classes Engine inherits, one module each (EngineBase in engine._base declares what they share):
-variables, deployment (with engine/decisions/commands.py), process_instances, element_instances; the executor in
-activation, completion and termination; boundary_events, error_events (errors and escalations), signals, incidents,
-jobs, messages, timers (timers and time), user_tasks.
+variables, deployment, process_instances, element_instances; the executor in activation, completion and
+termination; boundary_events, error_events (errors and escalations), signals, incidents, jobs, messages, timers
+(timers and time), user_tasks.
 """
 
 import asyncio
@@ -111,7 +111,9 @@ class Engine(
         self.clock = clock or Clock()
         self.expressions = Expressions(feel or default_evaluator())
         self._parser = BpmnParser(self.expressions.check, check_timer)
-        self._init_decisions(self.expressions.feel)  # decision_store, the DMN parser and evaluator
+        # deployed decisions (decision_store), the DMN parser and evaluator: engine/decisions/commands.py, a mixin of
+        # DeploymentMixin
+        self._init_decisions(self.expressions.feel)
         self.keys = KeyGenerator()
         self._positions = itertools.count(1)
         # state
