@@ -55,6 +55,7 @@ class DecisionStore:
     decisions: dict[int, DeployedDecision] = field(default_factory=dict)
     _latest_requirements: dict[str, int] = field(default_factory=dict)
     _latest_decisions: dict[str, int] = field(default_factory=dict)
+    _decisions_by_requirements: dict[int, list[int]] = field(default_factory=dict)  # in the order of the file
 
     # ---------------------------------------------------------------- reading
     def latest_requirements(self, requirements_id: str) -> DeployedDecisionRequirements | None:
@@ -72,8 +73,8 @@ class DecisionStore:
         return self._latest_requirements.get(requirements.requirements_id) == requirements.key
 
     def decisions_of(self, requirements_key: int) -> Iterator[DeployedDecision]:
-        """The decisions deployed with that version of a graph, in key order (the order of the file)."""
-        return (d for d in self.decisions.values() if d.requirements_key == requirements_key)
+        """The decisions deployed with that version of a graph, in the order of the file."""
+        return (self.decisions[key] for key in self._decisions_by_requirements.get(requirements_key, ()))
 
     # ---------------------------------------------------------------- deploying
     def is_duplicate(self, resource_name: str, checksum: str, graph: DecisionRequirementsGraph) -> bool:
@@ -130,5 +131,6 @@ class DecisionStore:
             )
             self.decisions[version.key] = version
             self._latest_decisions[decision.id] = version.key
+            self._decisions_by_requirements.setdefault(requirements.key, []).append(version.key)
             deployed.append(version)
         return requirements, deployed
