@@ -5,17 +5,14 @@ Camunda's documentation."""
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyzeebe import ZeebeClient
 
 from tests.backends.backend import Backend, eventually
-from tests.engine.dmn.dinner import DISH_DRD
+from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 
 pytestmark = pytest.mark.zeebe
-
-JANUARY_DINNER: dict[str, Any] = {"month": 1, "guests": {"adults": 6, "children": 2}, "guestsWithChildren": True}
 
 
 async def test_a_dmn_file_deploys_and_its_decisions_evaluate_over_grpc_and_rest(

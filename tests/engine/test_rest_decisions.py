@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from engine.testing import EmbeddedEngine
-from tests.engine.dmn.dinner import DISH_DRD
+from tests.engine.decision_helpers import DISH, WINTER_STEW, decisions, requirements
+from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 from tests.engine.dmn.dmn_builder import dmn
 from tests.engine.rest_helpers import UNKNOWN_KEY, bad_search, get, items, ok, problem, search
-from tests.engine.test_rpc_decisions import DISH, JANUARY_DINNER, WINTER_STEW, decisions, requirements
 from tests.engine.test_rpc_deployment import deploy
 
 

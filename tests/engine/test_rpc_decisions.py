@@ -16,53 +16,11 @@ from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import simple_service_process
-from tests.engine.dmn.dinner import DISH_DRD
+from tests.engine.decision_helpers import DISH, WINTER_STEW, decisions, metadata, requirements
+from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 from tests.engine.dmn.dmn_builder import In, Out, Table, dmn
 from tests.engine.rpc_helpers import rpc_error, stub
 from tests.engine.test_rpc_deployment import deploy, deploy_error
-
-JANUARY_DINNER: dict[str, Any] = {"month": 1, "guests": {"adults": 6, "children": 2}, "guestsWithChildren": True}
-
-# the dish alone, first as a table of its own, then a second version serving stew in winter
-DISH = Table(
-    "dish",
-    "Dish",
-    [In("Season", "season"), In("How many guests", "guestCount", "number")],
-    [Out("Dish", "desiredDish")],
-    [['"Winter"', "<= 8", '"Roastbeef"'], ['"Summer"', "", '"Light Salad and a nice Steak"']],
-)
-WINTER_STEW = Table(
-    "dish",
-    "Dish",
-    [In("Season", "season"), In("How many guests", "guestCount", "number")],
-    [Out("Dish", "desiredDish")],
-    [['"Winter"', "", '"Stew"'], ['"Summer"', "", '"Light Salad and a nice Steak"']],
-)
-
-
-def metadata(response: pb.DeployResourceResponse) -> list[tuple[str, str, int]]:
-    """(kind, id, version) of each entry, in the order of the answer."""
-    out = []
-    for entry in response.deployments:
-        kind = str(entry.WhichOneof("Metadata"))
-        item = getattr(entry, kind)
-        ident = {
-            "process": "bpmnProcessId",
-            "decision": "dmnDecisionId",
-            "decisionRequirements": "dmnDecisionRequirementsId",
-            "form": "formId",
-        }[kind]
-        out.append((kind, getattr(item, ident), item.version))
-    return out
-
-
-def decisions(response: pb.DeployResourceResponse) -> dict[str, pb.DecisionMetadata]:
-    return {d.decision.dmnDecisionId: d.decision for d in response.deployments if d.HasField("decision")}
-
-
-def requirements(response: pb.DeployResourceResponse) -> pb.DecisionRequirementsMetadata:
-    [found] = [d.decisionRequirements for d in response.deployments if d.HasField("decisionRequirements")]
-    return found
 
 
 # ---------------------------------------------------------------------------------------------------- deploying

@@ -1,6 +1,8 @@
 """The dinner decisions of Camunda's DMN documentation, as one file Camunda Modeler writes: the tests of engine/dmn
 evaluate it, the tests of the gateway and the REST API deploy it."""
 
+from typing import Any
+
 # The dish example of Camunda's documentation as Camunda Modeler 5 writes a DRD: decisions with their information
 # requirements (required decisions and input data), a literal expression with its variable, the diagram (DMNDI).
 DISH_DRD = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -157,3 +159,6 @@ else "Winter"</text>
   </dmndi:DMNDI>
 </definitions>
 """
+
+# the variables of a January dinner for six adults and two children: Bordeaux, apple juice and water
+JANUARY_DINNER: dict[str, Any] = {"month": 1, "guests": {"adults": 6, "children": 2}, "guestsWithChildren": True}
