@@ -1,9 +1,20 @@
-# The job workers (`python -m workers`) as an image, for docker-compose.yml (`docker compose build workers`) or on
-# its own (`docker build -t pbj-workers .`). Two stages: the first installs the runtime dependencies and the
-# PostgreSQL driver, read from pyproject.toml, into a virtual environment; the second copies that environment and
-# the source onto a clean slim image and runs as an unprivileged user. The source runs from /app (not installed
-# as a wheel) because the workers read templates/ next to their package.
+# The job workers (`python -m workers`) and the web application (`python -m web`) as one image, for
+# docker-compose.yml (services `workers` and `web`) or on its own (`docker build -t pbj-workers .`). Three stages:
+# the first builds the web application's task form (form-js) from the pinned npm lockfile with esbuild, the second
+# installs the runtime dependencies and the PostgreSQL driver, read from pyproject.toml, into a virtual environment;
+# the last copies that environment, the built form and the source onto a clean slim image and runs as an
+# unprivileged user. The source runs from /app (not installed as a wheel) because the workers read templates/ next
+# to their package.
 ARG PYTHON_VERSION=3.11.15
+ARG NODE_VERSION=20.20.2
+
+FROM node:${NODE_VERSION}-bookworm-slim AS web-assets
+ENV IBM_TELEMETRY_DISABLED=true
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/assets/ web/assets/
+RUN npm run --silent build:web
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS dependencies
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -37,8 +48,10 @@ COPY engine/ engine/
 COPY pbj/ pbj/
 COPY templates/ templates/
 COPY bpmn/ bpmn/
+COPY web/ web/
+COPY --from=web-assets /build/web/static/dist/ web/static/dist/
 COPY deploy/workers_healthcheck.py deploy/
-RUN python -m compileall -q workers engine pbj deploy
+RUN python -m compileall -q workers engine pbj web deploy
 USER 10001:10001
 # Healthy while the worker process lives and reaches the Zeebe gateway, its database and its data directory.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

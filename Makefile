@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FEEL_BUNDLE := engine/feel/dist/feelin.js
+WEB_BUNDLE := web/static/dist/tugas.js
 
 .PHONY: install run engine test lint typecheck pytest pytest-durable bench clean
 
@@ -13,8 +14,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# IBM_TELEMETRY_DISABLED: form-js's @carbon packages would otherwise report the installation to IBM
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	IBM_TELEMETRY_DISABLED=true npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
@@ -22,7 +24,12 @@ $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
 	npx --no-install esbuild engine/feel/entry.js --bundle --format=iife --platform=neutral \
 		--target=es2020 --log-level=warning --outfile=$@
 
-install: $(BIN)/.installed $(FEEL_BUNDLE)
+# the staff's task form: form-js (pinned in package-lock.json) bundled with its CSS, served by the web application
+# (package.json's build:web, which the Dockerfile runs too)
+$(WEB_BUNDLE): node_modules/.installed web/assets/tugas.js
+	npm run --silent build:web
+
+install: $(BIN)/.installed $(FEEL_BUNDLE) $(WEB_BUNDLE)
 
 run: install
 	$(BIN)/pbj up
@@ -60,4 +67,4 @@ bench: install $(BIN)/.bench-installed
 	$(BIN)/python bench/engine.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules engine/feel/dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules engine/feel/dist web/static/dist .mypy_cache .ruff_cache .pytest_cache

@@ -14,7 +14,7 @@ from engine.durable import DurableEngine, DurableError, SyncMode, open_durable_e
 from engine.durable.engine import DEFAULT_SNAPSHOT_EVERY
 from engine.engine import Engine
 from engine.server import EngineServer
-from pbj import commands, deploy, up
+from pbj import commands, deploy, pengguna, up
 from pbj.up import ENGINE_DIR_NAME
 from workers.settings import DEFAULT_DATA_DIR
 
@@ -133,6 +133,16 @@ def _workers_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
 
 
+def _web_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    sub.add_parser(
+        "web",
+        help="menjalankan aplikasi web para pelaku SOP (pemohon dan petugas)",
+        description="Menjalankan aplikasi web di WEB_HOST:WEB_PORT (bawaan 127.0.0.1:8000). Pengaturan dibaca dari "
+        "variabel lingkungan seperti pekerja (lihat .env.example): ZEEBE_ADDRESS, CAMUNDA_REST_ADDRESS, DATABASE_URL, "
+        "APP_URL, WEB_SECRET_KEY. SIGTERM atau Ctrl-C menghentikannya.",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line of `pbj`: every subcommand and its options."""
     parser = argparse.ArgumentParser(prog="pbj", description="Proses SOP akun e-procurement (Camunda 8 / Zeebe).")
@@ -140,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_parser(sub)
     _engine_parser(sub)
     _workers_parser(sub)
+    _web_parser(sub)
+    pengguna.add_parser(sub)
     deploy.add_parser(sub)
     commands.add_parsers(sub)
     return parser
@@ -168,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workers.__main__ import run as run_workers
 
         return run_workers()
+    if args.command == "web":
+        from web.server import run as run_web
+
+        return run_web()
+    if args.command == "pengguna":
+        return pengguna.run(args)
     if args.command == "deploy":
         return deploy.run(args.paths, timeout=args.timeout)
     if args.command in commands.COMMANDS:

@@ -33,6 +33,7 @@ from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from workers.constants import SIDE_END_EVENTS, Message
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
+from workers.links import review_link
 from workers.services import Services
 from workers.store.models import MailLog
 
@@ -323,7 +324,7 @@ class Demo:
             number,
             {
                 "dokumenPenetapan": appointment,
-                "tautanPemeriksaan": self.services.settings.app_link("pemeriksaan", number),
+                "tautanPemeriksaan": review_link(self.services.settings, number),
             },
         )
         await self.settle()

@@ -1,9 +1,12 @@
 """`pbj up`: the whole application on one machine, in one process, with one command (`make run`).
 
 It starts the embedded engine (Zeebe gateway gRPC and REST `/v2`), deploys the diagrams and forms of `bpmn/`, starts
-a local SMTP server on loopback that keeps every e-mail as a file (`pbj.mailbox`), and runs the job workers – the
-same `create_worker` and `Services` as `python -m workers`, with the settings read from the environment, except that
-the Zeebe address and the SMTP server are this process's own. Then it tells the operator where everything is.
+a local SMTP server on loopback that keeps every e-mail as a file (`pbj.mailbox`), runs the job workers – the same
+`create_worker` and `Services` as `python -m workers`, with the settings read from the environment, except that the
+Zeebe address and the SMTP server are this process's own – and serves the web application (`web`, as `pbj web`
+does) on `--host` and `--web-port` (default 127.0.0.1:8000), talking to this engine through its gateway and `/v2`.
+`APP_URL`, from which every e-mail's links are built, follows the web application's address unless it is set. Then
+it tells the operator where everything is.
 SIGTERM or Ctrl-C: the workers take no new job and finish the running ones, then the engine and the mail server
 stop, exit 0 (a second signal stops at once, exit 1). A port already in use is named before anything starts, exit 1.
 
@@ -32,8 +35,14 @@ from pyzeebe import ZeebeWorker, create_insecure_channel
 from engine.durable import DurableError
 from engine.errors import EngineError
 from engine.testing.embedded import EmbeddedEngine
+from pbj.commands.rest import CamundaRest
+from pbj.commands.settings import CommandSettings, RestSettings
+from pbj.commands.zeebe import Gateway
 from pbj.invocation import program
 from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
+from web.app import WebApp
+from web.server import RunningSite, start_site
+from web.settings import WebSettings
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger, redact_text
 from workers.services import Services
@@ -44,6 +53,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_GRPC_PORT = 26500
 DEFAULT_REST_PORT = 8080
 DEFAULT_SMTP_PORT = 1025
+DEFAULT_WEB_PORT = 8000
 SMTP_HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BPMN_DIR = ROOT / "bpmn"
@@ -92,6 +102,7 @@ class UpOptions:
     port: int = DEFAULT_GRPC_PORT
     rest_port: int = DEFAULT_REST_PORT
     smtp_port: int = DEFAULT_SMTP_PORT
+    web_port: int = DEFAULT_WEB_PORT
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     demo: bool = False
     stay: bool = False
@@ -115,6 +126,12 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         type=int,
         default=None,
         help=f"port server surel lokal di {SMTP_HOST} (bawaan: {DEFAULT_SMTP_PORT})",
+    )
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        default=None,
+        help=f"port aplikasi web di --host (bawaan: {DEFAULT_WEB_PORT}); APP_URL mengikutinya bila tidak diatur",
     )
     parser.add_argument(
         "--bpmn", type=Path, default=DEFAULT_BPMN_DIR, help="folder diagram dan formulir yang dipasang (bawaan: bpmn/)"
@@ -143,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         port=_chosen(args.port, DEFAULT_GRPC_PORT, free),
         rest_port=_chosen(args.rest_port, DEFAULT_REST_PORT, free),
         smtp_port=_chosen(args.smtp_port, DEFAULT_SMTP_PORT, free),
+        web_port=_chosen(args.web_port, DEFAULT_WEB_PORT, free),
         bpmn_dir=args.bpmn,
         demo=args.demo,
         stay=args.tetap,
@@ -202,6 +220,11 @@ def read_settings(options: UpOptions, environ: Mapping[str, str]) -> Settings:
     return settings
 
 
+def _url_host(host: str) -> str:
+    """A host as it goes into a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def _client_host(host: str) -> str:
     """Where a client on this machine reaches a server listening on `host`."""
     return "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
@@ -229,13 +252,17 @@ def port_problem(options: UpOptions) -> str | None:
         (options.host, options.port, "gRPC Zeebe", "--port"),
         (options.host, options.rest_port, "REST API", "--rest-port"),
         (SMTP_HOST, options.smtp_port, "server surel lokal", "--smtp-port"),
+        (options.host, options.web_port, "aplikasi web", "--web-port"),
     ]
     for _, port, what, option in wanted:
         if not 0 <= port <= 65535:
             return f"Port {port} untuk {what} ({option}) tidak sah; gunakan 1–65535."
     fixed = [port for _, port, _, _ in wanted if port]
     if len(fixed) != len(set(fixed)):
-        return "Port gRPC (--port), REST API (--rest-port) dan server surel (--smtp-port) harus berbeda satu sama lain."
+        return (
+            "Port gRPC (--port), REST API (--rest-port), server surel (--smtp-port) dan aplikasi web (--web-port) "
+            "harus berbeda satu sama lain."
+        )
     for host, port, what, option in wanted:
         problem = _bind_problem(host, port)
         if problem == errno.EADDRINUSE:
@@ -272,10 +299,12 @@ def _bind_problem(host: str, port: int) -> str | int | None:
 class LocalStack:
     """The engine, the deployed diagrams, the local mail server and the workers of one `pbj up`."""
 
-    def __init__(self, options: UpOptions, settings: Settings) -> None:
-        """Nothing runs until `start()`."""
+    def __init__(self, options: UpOptions, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+        """Nothing runs until `start()`; `environ` holds the web application's own settings (`WEB_*`) and whether
+        `APP_URL` was set (else it follows the web application's address)."""
         self.options = options
         self.settings = settings
+        self.environ: Mapping[str, str] = {} if environ is None else environ
         self.engine_dir = settings.data_dir / ENGINE_DIR_NAME
         try:
             self.engine = EmbeddedEngine(
@@ -297,6 +326,9 @@ class LocalStack:
         self.deployed: list[tuple[str, str, int]] = []  # (kind, id, version)
         self._stopper: asyncio.Task[None] | None = None
         self._engine_started = False
+        self.webapp: WebApp | None = None
+        self.site: RunningSite | None = None
+        self.web_url = ""
 
     @property
     def zeebe_address(self) -> str:
@@ -327,10 +359,14 @@ class LocalStack:
             await self.mail.start()
         except OSError as exc:
             raise StartError(f"Server surel lokal tidak dapat dijalankan di {self.mail.address}: {exc}") from None
+        web_socket = self._bind_web()
+        self.web_url = f"http://{_url_host(_client_host(self.options.host))}:{web_socket.getsockname()[1]}"
+        follows = not self.environ.get("APP_URL", "").strip()
         self.settings = replace(
             self.settings,
             zeebe=replace(self.settings.zeebe, address=self.zeebe_address),
             smtp=replace(self.settings.smtp, host=SMTP_HOST, port=self.mail.port),
+            app_url=self.web_url if follows else self.settings.app_url,
         )
         clock: Callable[[], datetime] | None = self.engine.engine.now if self.options.demo else None
         try:
@@ -342,8 +378,44 @@ class LocalStack:
                 f"Basis data aplikasi ({self.settings.database_url_for_display}) tidak dapat dibuka: "
                 f"{redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}"
             ) from None
+        await self._start_web(web_socket)
         self.channel = create_insecure_channel(grpc_address=self.zeebe_address)  # this process's own engine
         self.start_workers()
+
+    def _bind_web(self) -> socket.socket:
+        """The web application's listening socket, bound now so that its address (a free port too) is known before
+        the workers build their first link."""
+        host, port = self.options.host, self.options.web_port
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            sock = socket.socket(family, kind, proto)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+        except OSError as exc:
+            raise StartError(f"Aplikasi web tidak dapat mendengarkan di {host}:{port}: {exc.strerror or exc}") from None
+        return sock
+
+    async def _start_web(self, sock: socket.socket) -> None:
+        """Serve the web application on `sock`, sharing the workers' store, document store and provisioning."""
+        assert self.services is not None
+        commands = CommandSettings(app=self.settings, rest=RestSettings(address=self.rest_url))
+        try:
+            settings = WebSettings.around(commands, self.environ, host=self.options.host, port=sock.getsockname()[1])
+        except SettingsError as exc:
+            sock.close()
+            raise StartError(f"Aplikasi web tidak dapat dijalankan: {exc}") from None
+        services = self.services
+        self.webapp = WebApp(
+            settings=settings,
+            store=services.store,
+            documents=services.documents,
+            provisioning=services.provisioning,
+            rest=CamundaRest(commands),
+            gateway=Gateway(self.settings.zeebe),
+        )
+        self.site = await start_site(self.webapp, self.options.host, settings.port, sock=sock)
 
     def deploy(self, bpmn_dir: Path) -> None:
         """Deploy every diagram and form under `bpmn_dir`."""
@@ -389,7 +461,13 @@ class LocalStack:
 
     async def stop(self) -> bool:
         """Workers first (they need the engine and the mail server to finish), then the engine, then the mail server;
-        whether the workers drained."""
+        whether the workers drained. The web application stops first: it takes no new page while the rest stops."""
+        if self.site is not None:
+            await self.site.stop()
+            self.site = None
+        if self.webapp is not None:
+            await self.webapp.aclose()
+            self.webapp = None
         drained = await self.stop_workers()
         if self.channel is not None:
             await self.channel.close(grace=None)
@@ -422,6 +500,7 @@ def ready_text(stack: LocalStack) -> str:
     lines = [
         "PBJ berjalan di mesin ini" + (" (demo, data fiktif)." if demo else "."),
         "",
+        f"  Aplikasi web                     {stack.web_url}/ (tautan e-mail: {settings.app_url})",
         f"  Mesin proses (kompatibel Zeebe)  gRPC {stack.zeebe_address}, REST API {rest}",
         f"  Diagram terpasang                {processes}; formulir: {forms}",
         f"  Pekerja tugas layanan            berjalan, {len(stack.worker.tasks) if stack.worker else 0} tipe tugas",
@@ -439,17 +518,29 @@ def ready_text(stack: LocalStack) -> str:
         + (" Data demo ini dihapus saat pbj up --demo dijalankan lagi." if demo else ""),
         "",
         "Langkah berikutnya:",
-        *(f"  {step}" for step in next_steps(program(), rest, mail_dir / INDEX_NAME, stack.zeebe_address, demo=demo)),
+        *(
+            f"  {step}"
+            for step in next_steps(
+                program(), rest, mail_dir / INDEX_NAME, stack.zeebe_address, demo=demo, web_url=stack.web_url
+            )
+        ),
         "",
         "Tekan Ctrl-C untuk menghentikan semuanya.",
     ]
     return "\n".join(lines)
 
 
-def next_steps(pbj: str, rest: str, mail_index: Path, zeebe_address: str, *, demo: bool) -> list[str]:
+def next_steps(
+    pbj: str, rest: str, mail_index: Path, zeebe_address: str, *, demo: bool, web_url: str = ""
+) -> list[str]:
     """The banner's next steps: commands that run as written (`pbj` is the program as this process was started, on a
     fresh clone `.venv/bin/pbj`; `tests/deploy/test_commands_as_written.py` checks each against the parser)."""
     steps = [f"{pbj + ' --help':<32}daftar perintah operator"]
+    if web_url:
+        steps.append(f"Buka {web_url}/ di peramban: permohonan Kepala LPSE, pendaftaran PPBJ, masuk petugas")
+        steps.append(
+            f"{pbj} pengguna buat sri.admin --nama 'Sri Rahayu' --peran admin-ppe    akun petugas untuk {web_url}/masuk"
+        )
     if not demo:
         steps.append(f"{pbj + ' up --demo':<32}skenario contoh kedua SOP dengan jam dipercepat (data fiktif)")
     return [
@@ -515,7 +606,7 @@ async def _up(options: UpOptions, environ: Mapping[str, str], signals: _Signals)
     try:
         if options.demo:
             prepare_demo_dir(settings.data_dir)
-        stack = LocalStack(options, settings)
+        stack = LocalStack(options, settings, environ)
         await stack.start()
     except StartError as exc:
         print(f"pbj up tidak dapat dijalankan: {exc} Tidak ada yang dibiarkan berjalan.", file=sys.stderr, flush=True)

@@ -48,6 +48,19 @@ class StoreUnavailableError(StoreError, TransientError):
     """The database could not be reached or was busy; retrying later may succeed."""
 
 
+class AccessTokenError(StoreError):
+    """An applicant's access token is unknown, expired or revoked; `reason` says which (`unknown`, `expired`,
+    `revoked`), for the page that explains what to do next."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class StaffUserExistsError(StoreError):
+    """A staff account with this user name exists already."""
+
+
 class DocumentError(WorkersError):
     """A document cannot be stored or read."""
 

@@ -4,7 +4,8 @@
 and the standard-library records of pyzeebe, aiohttp, SQLAlchemy or Alembic – goes through `redact`, which
 hides values of keys that look like secrets (password, token, secret, …) and, inside any string, NIK-like
 16-digit numbers (masked `6471**********01`), NIP-like 18-digit numbers, e-mail addresses (`***@domain`),
-Indonesian mobile numbers and `token=`/`Bearer` credentials. Log request numbers, not people.
+Indonesian mobile numbers, `token=`/`Bearer` credentials and the `?t=` tokens of the e-mails' links. Log request
+numbers, not people.
 """
 
 import logging
@@ -34,6 +35,7 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+62[ .-]?|62|0)8\d(?:[ .-]?\d){6,11}(?!\d)")
 _INLINE_SECRET = re.compile(
     r"(?i)\b(password|passwd|token|secret|kata_?sandi|api[_-]?key)([\"']?\s*[=:]\s*[\"']?)([^\s&,;\"']+)"
 )
+_LINK_TOKEN = re.compile(r"([?&]t=)([^\s&#\"'<>]+)")
 _NON_DIGIT = re.compile(r"\D")
 _AUTH_HEADER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 
@@ -41,6 +43,7 @@ _AUTH_HEADER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 def redact_text(text: str) -> str:
     """Hide NIK-, NIP-, e-mail- and phone-like substrings and inline credentials in free text."""
     text = _INLINE_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _LINK_TOKEN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _EMAIL.sub(lambda m: f"***@{m.group(1)}", text)
     text = _NIK.sub(lambda m: mask_nik(_NON_DIGIT.sub("", m.group(1))), text)

@@ -35,13 +35,13 @@ T = TypeVar("T")
 DEFAULT_DATA_DIR = ".data"
 DEFAULT_ZEEBE_ADDRESS = "localhost:26500"
 DEFAULT_MAIL_FROM = "Biro Pengadaan Barang/Jasa <no-reply@pbj.localhost>"
-DEFAULT_SET_PASSWORD_URL = "http://localhost:8000/atur-kata-sandi"
-DEFAULT_REGISTRATION_FORM_URL = "http://localhost:8000/pendaftaran-ppbj"
 DEFAULT_APP_URL = "http://localhost:8000"
 DEFAULT_SPSE_LOGIN_URL = "https://spse.inaproc.id"
 DEFAULT_SIGNATURE_ADMIN_PPE = "PM Direktorat e-Procurement LKPP"
 DEFAULT_SIGNATURE_PPBJ = "Admin PPE LPSE Provinsi Kalimantan Barat"
 DEFAULT_DOCUMENT_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_APPLICANT_LINK_TTL = timedelta(days=30)
+SET_PASSWORD_PATH = "/atur-kata-sandi"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 _TRUE = {"1", "true", "yes", "on", "ya"}
@@ -155,7 +155,9 @@ class ProvisioningSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 10.0
-    set_password_url: str = DEFAULT_SET_PASSWORD_URL
+    set_password_url: str | None = None
+    """An outside page where holders set their password (with `PROVISIONING_ADAPTER=http`); None: the web
+    application's `/atur-kata-sandi`."""
     token_lifetime: timedelta = timedelta(hours=24)
 
 
@@ -168,8 +170,8 @@ class Settings:
     zeebe: ZeebeSettings = ZeebeSettings()
     smtp: SmtpSettings = SmtpSettings()
     provisioning: ProvisioningSettings = ProvisioningSettings()
-    registration_form_url: str = DEFAULT_REGISTRATION_FORM_URL
     app_url: str = DEFAULT_APP_URL
+    applicant_link_ttl: timedelta = DEFAULT_APPLICANT_LINK_TTL
     spse_login_url: str = DEFAULT_SPSE_LOGIN_URL
     mail_signature_admin_ppe: str = DEFAULT_SIGNATURE_ADMIN_PPE
     mail_signature_ppbj: str = DEFAULT_SIGNATURE_PPBJ
@@ -200,15 +202,13 @@ class Settings:
 
     def set_password_link(self, token: str) -> str:
         """The one-time set-password link for a raw token (goes into the holder's e-mail only)."""
-        return _add_query(self.provisioning.set_password_url, token=token)
+        return _add_query(self.provisioning.set_password_url or self.app_link(SET_PASSWORD_PATH), t=token)
 
-    def registration_form_link(self, request_number: str, token: str) -> str:
-        """The one-time link to a PPBJ's registration form."""
-        return _add_query(self.registration_form_url, nomor=request_number, token=token)
-
-    def app_link(self, *segments: str) -> str:
-        """A page of the bureau's web application (`APP_URL`), e.g. `app_link("permohonan", nomor)`."""
-        return "/".join([self.app_url.rstrip("/"), *(quote(segment, safe="") for segment in segments)])
+    def app_link(self, path: str, **query: str) -> str:
+        """A page of the bureau's web application (`APP_URL` + `path`), e.g. `app_link("/permohonan/baru")`; the
+        paths themselves are built in `workers.links`."""
+        url = self.app_url.rstrip("/") + "/" + quote(path.lstrip("/"), safe="/-._~")
+        return _add_query(url, **query) if query else url
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -221,8 +221,8 @@ class Settings:
             zeebe=_zeebe(env),
             smtp=_smtp(env),
             provisioning=_provisioning(env),
-            registration_form_url=env.parse("REGISTRATION_FORM_URL", _http_url, default=DEFAULT_REGISTRATION_FORM_URL),
-            app_url=env.parse("APP_URL", _http_url, default=DEFAULT_APP_URL),
+            app_url=env.parse("APP_URL", _app_url, default=DEFAULT_APP_URL),
+            applicant_link_ttl=env.parse("APPLICANT_LINK_TTL", parse_duration, default=DEFAULT_APPLICANT_LINK_TTL),
             spse_login_url=env.parse("SPSE_LOGIN_URL", _http_url, default=DEFAULT_SPSE_LOGIN_URL),
             mail_signature_admin_ppe=env.parse(
                 "MAIL_SIGNATURE_ADMIN_PPE", _signature, default=DEFAULT_SIGNATURE_ADMIN_PPE
@@ -303,6 +303,13 @@ def _http_url(raw: str) -> str:
     return raw
 
 
+def _app_url(raw: str) -> str:
+    parts = urlsplit(_http_url(raw))
+    if parts.query or parts.fragment:
+        raise ValueError(f"{raw!r} tidak boleh memuat ? atau #: hanya alamat dan jalur aplikasi web.")
+    return raw
+
+
 def _port(raw: str) -> int:
     if raw.isdigit() and 1 <= int(raw) <= 65535:
         return int(raw)
@@ -347,7 +354,8 @@ def _period(raw: str) -> Period:
     return period
 
 
-def _duration(raw: str) -> timedelta:
+def parse_duration(raw: str) -> timedelta:
+    """An ISO 8601 duration in days, hours, minutes and seconds between 5 minutes and 30 days (`PT24H`, `P2D`)."""
     match = _DURATION.match(raw.upper())
     if not match:
         raise ValueError(f"{raw!r} bukan durasi ISO 8601 dalam hari/jam/menit/detik (contoh: PT24H, P2D).")
@@ -514,8 +522,8 @@ def _provisioning(env: _Env) -> ProvisioningSettings:
         username=username,
         password=password,
         timeout=env.parse("PROVISIONING_TIMEOUT", _seconds, default=10.0),
-        set_password_url=env.parse("SET_PASSWORD_URL", _http_url, default=DEFAULT_SET_PASSWORD_URL),
-        token_lifetime=env.parse("SET_PASSWORD_TOKEN_TTL", _duration, default=timedelta(hours=24)),
+        set_password_url=env.parse("SET_PASSWORD_URL", _http_url, default=None),
+        token_lifetime=env.parse("SET_PASSWORD_TOKEN_TTL", parse_duration, default=timedelta(hours=24)),
     )
 
 

@@ -41,13 +41,28 @@ class Wait:
 
 
 class Context:
-    """The resources of one command run; `aclose()` releases them."""
+    """The resources of one command run (or of one page of the web application, which lends its long-lived ones);
+    `aclose()` releases those the context opened itself."""
 
-    def __init__(self, settings: CommandSettings, *, actor: str = "aplikasi") -> None:
+    def __init__(
+        self,
+        settings: CommandSettings,
+        *,
+        actor: str = "aplikasi",
+        store: Store | None = None,
+        documents: DocumentStore | None = None,
+        rest: CamundaRest | None = None,
+        gateway: Gateway | None = None,
+    ) -> None:
         self.settings = settings
         self.actor = actor
-        self._rest: CamundaRest | None = None
-        self._gateway: Gateway | None = None
+        self._rest = rest
+        self._gateway = gateway
+        self._lent = {name for name, given in (("store", store), ("rest", rest), ("gateway", gateway)) if given}
+        if store is not None:
+            self.__dict__["store"] = store
+        if documents is not None:
+            self.__dict__["documents"] = documents
 
     @cached_property
     def store(self) -> Store:
@@ -80,12 +95,12 @@ class Context:
         return Standards(self.rest)
 
     async def aclose(self) -> None:
-        """Close whatever was opened."""
-        if self._rest is not None:
+        """Close whatever this context opened (not what it was lent)."""
+        if self._rest is not None and "rest" not in self._lent:
             await self._rest.close()
-        if self._gateway is not None:
+        if self._gateway is not None and "gateway" not in self._lent:
             await self._gateway.close()
-        if "store" in self.__dict__:
+        if "store" in self.__dict__ and "store" not in self._lent:
             self.store.close()
 
     # --- shared steps ---------------------------------------------------------------------------------------------
@@ -160,17 +175,23 @@ class Context:
         attempt = 1
         waited_until = time.monotonic() + START_WAIT_SECONDS
         while True:
-            current = store.get_request(number)
+            current = await asyncio.to_thread(store.get_request, number)
             if current.process_instance_key is not None:
                 return current.process_instance_key, False
-            claim, claimed = store.record_audit_once(
-                number, "proses.memulai", event_key=_claim_key(number, attempt), actor=self.actor
+            claim, claimed = await asyncio.to_thread(
+                store.record_audit_once,
+                number,
+                "proses.memulai",
+                event_key=_claim_key(number, attempt),
+                actor=self.actor,
             )
             if claimed:
                 break
-            recorded = {event.event_key for event in store.audit_trail(number)}
+            recorded = {event.event_key for event in await asyncio.to_thread(store.audit_trail, number)}
             if _failure_key(number, attempt) in recorded or store.now() - claim.at > START_LEASE:
-                store.record_audit_once(number, "proses.gagal-dimulai", event_key=_failure_key(number, attempt))
+                await asyncio.to_thread(
+                    store.record_audit_once, number, "proses.gagal-dimulai", event_key=_failure_key(number, attempt)
+                )
                 attempt += 1
                 continue
             if time.monotonic() >= waited_until:
@@ -182,14 +203,16 @@ class Context:
         if attempt > 1:
             found = await self._instance_of(request)
             if found is not None:
-                linked, _ = store.link_process_instance(number, found)
+                linked, _ = await asyncio.to_thread(store.link_process_instance, number, found)
                 return linked.process_instance_key or found, False
         try:
             key = await self.gateway.start(request.kind.process_id, variables)
         except BaseException:
-            store.record_audit_once(number, "proses.gagal-dimulai", event_key=_failure_key(number, attempt))
+            await asyncio.to_thread(
+                store.record_audit_once, number, "proses.gagal-dimulai", event_key=_failure_key(number, attempt)
+            )
             raise
-        linked, won = store.link_process_instance(number, key)
+        linked, won = await asyncio.to_thread(store.link_process_instance, number, key)
         if not won:  # cannot happen while claims hold; if it does, keep the first instance only
             await self.gateway.cancel(key)
             return linked.process_instance_key or key, False

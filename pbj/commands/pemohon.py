@@ -14,9 +14,11 @@ their content, so Zeebe drops a repeat, and a repeat after the process moved on 
 """
 
 import argparse
+import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pbj.commands.context import Context, Wait
@@ -36,6 +38,7 @@ from workers.domain import (
     RequestKind,
 )
 from workers.errors import PersonAlreadyApplyingError
+from workers.links import review_link
 from workers.settings import Settings
 from workers.store import DocumentRecord, RequestRecord
 from workers.validation import (
@@ -166,49 +169,38 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
     given = [(opt, getattr(args, dest), kind) for opt, dest, kind in ADMIN_PPE_FILES if getattr(args, dest)]
     files = read_documents(given, app.document_max_size)
     data, warnings = _admin_ppe_request(args, app)
-    assert data.admin_ppe.nik is not None
-    key = submission_key(
-        RequestKind.ADMIN_PPE,
-        " ".join(data.lpse_name.casefold().split()),
-        data.admin_ppe.nik,
-        sorted([f.document_type.value, f.sha256] for f in files),
-    )
-    store = ctx.store
-    existing = store.find_submission(key)
-    if existing is None or existing.process_instance_key is None:
-        await ctx.require_deployed(RequestKind.ADMIN_PPE)
     try:
-        request, created = store.submit_admin_ppe_request(data, submission_key=key, actor=ACTOR)
+        submitted = await submit_admin_ppe_request(ctx, data, files)
     except PersonAlreadyApplyingError as exc:
         raise CommandError(
             "Admin PPE dengan NIK ini sudah tercantum pada permohonan lain yang masih diproses atau sudah selesai; "
             "permohonan baru tidak dibuat. Bila dokumennya perlu diganti, gunakan "
             f"`{command('permohonan', 'lengkapi')}` dengan nomor permohonan tersebut."
         ) from exc
+    request, created = submitted.request, submitted.created
     if created:
         for text in warnings:
             warn(text)
-    if not created and request.process_instance_key is not None:
+    if submitted.instance is None:
         return _already_submitted(args, request, Var.NOMOR_PERMOHONAN, "Permohonan yang sama")
-    records = _store_files(ctx, request.number, files)
-    references = [record.as_variable() for record in records]
-    variables: dict[str, Any] = {Var.NOMOR_PERMOHONAN: request.number, Var.DOKUMEN_PERMOHONAN: references}
-    instance, started = await ctx.start_once(request, variables)
+    references = [record.as_variable() for record in submitted.documents]
     if args.json:
         write_json(
             {
                 Var.NOMOR_PERMOHONAN.value: request.number,
                 "baru": created,
-                "prosesDimulai": started,
-                "processInstanceKey": str(instance),
+                "prosesDimulai": submitted.started,
+                "processInstanceKey": str(submitted.instance),
                 Var.DOKUMEN_PERMOHONAN.value: references,
             }
         )
         return 0
     write(f"Permohonan akun Admin PPE diterima dengan nomor {request.number}.")
-    if records:
-        write(_documents_table(records))
-    missing = [kind for kind in ADMIN_PPE_DOCUMENTS if kind not in {record.document_type for record in records}]
+    if submitted.documents:
+        write(_documents_table(submitted.documents))
+    missing = [
+        kind for kind in ADMIN_PPE_DOCUMENTS if kind not in {record.document_type for record in submitted.documents}
+    ]
     if missing:
         write(
             "Belum dilampirkan: "
@@ -217,8 +209,9 @@ async def ajukan_permohonan(ctx: Context, args: argparse.Namespace) -> int:
             + f"`{command('permohonan', 'lengkapi', request.number)} …`."
         )
     write(
-        f"Proses Registrasi Admin PPE {'dimulai' if started else 'sudah berjalan'} (instance {instance}). Simpan nomor "
-        "permohonan ini: Kepala LPSE akan menerima e-mail bila berkas perlu dilengkapi dan setelah akun dibuat."
+        f"Proses Registrasi Admin PPE {'dimulai' if submitted.started else 'sudah berjalan'} (instance "
+        f"{submitted.instance}). Simpan nomor permohonan ini: Kepala LPSE akan menerima e-mail bila berkas perlu "
+        "dilengkapi dan setelah akun dibuat."
     )
     return 0
 
@@ -230,27 +223,17 @@ async def lengkapi_berkas(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("Berikan sekurang-kurangnya satu dokumen: --sk, --profil, --personil, atau --ktp.")
     files = read_documents(given, ctx.settings.app.document_max_size)
     request = ctx.load_request(args.nomor, RequestKind.ADMIN_PPE)
-    wait = await ctx.waiting_at(request, LENGKAPI_BERKAS)
-    if wait is None:
-        if _all_stored(ctx, request.number, files):
-            return _already_received(args, request, "Berkas ini")
-        raise await ctx.not_waiting(request, "kelengkapan berkas")
-    records = _store_files(ctx, request.number, files)
-    latest: dict[DocumentType, DocumentRecord] = {}
-    for record in ctx.documents.list_documents(request.number):
-        latest[record.document_type] = record
-    latest.update({record.document_type: record for record in records})
-    references = [latest[kind].as_variable() for kind in ADMIN_PPE_DOCUMENTS if kind in latest]
-    sent = await _publish(ctx, Message.BERKAS_DILENGKAPI, request, wait, {Var.DOKUMEN_PERMOHONAN: references})
-    if not sent:
+    sent = await complete_request_files(ctx, request, files)
+    if not sent.sent:
         return _already_received(args, request, "Berkas ini")
+    references = sent.variables[Var.DOKUMEN_PERMOHONAN]
     if args.json:
         write_json(
             {Var.NOMOR_PERMOHONAN.value: request.number, "terkirim": True, Var.DOKUMEN_PERMOHONAN.value: references}
         )
         return 0
     write(f"Berkas permohonan {request.number} dikirim untuk diperiksa kembali:")
-    write(_documents_table(records))
+    write(_documents_table(sent.documents))
     return 0
 
 
@@ -301,32 +284,27 @@ async def daftar_ppbj(ctx: Context, args: argparse.Namespace) -> int:
     whatsapp = checks.result("WhatsApp", "--wa", validate_phone(args.wa))
     checks.raise_problems()
     assert email is not None and whatsapp is not None
-    key = submission_key(RequestKind.PPBJ, email.casefold(), whatsapp)
-    existing = ctx.store.find_submission(key)
-    if existing is None or existing.process_instance_key is None:
-        await ctx.require_deployed(RequestKind.PPBJ)
-    applicant = PersonData(name=name, email=email, whatsapp=whatsapp)
-    request, created = ctx.store.submit_ppbj_registration(applicant, submission_key=key, actor=ACTOR)
+    submitted = await register_ppbj(ctx, PersonData(name=name, email=email, whatsapp=whatsapp))
+    request, created = submitted.request, submitted.created
     if created:
         for text in checks.warnings:
             warn(text)
-    if not created and request.process_instance_key is not None:
+    if submitted.instance is None:
         return _already_submitted(args, request, Var.NOMOR_PENDAFTARAN, "Pendaftaran dengan e-mail dan WhatsApp ini")
-    instance, started = await ctx.start_once(request, {Var.NOMOR_PENDAFTARAN: request.number})
     if args.json:
         write_json(
             {
                 Var.NOMOR_PENDAFTARAN.value: request.number,
                 "baru": created,
-                "prosesDimulai": started,
-                "processInstanceKey": str(instance),
+                "prosesDimulai": submitted.started,
+                "processInstanceKey": str(submitted.instance),
             }
         )
         return 0
     write(f"Pendaftaran akun PPBJ diterima dengan nomor {request.number}.")
     write(
-        f"Proses Pendaftaran Akun PPBJ {'dimulai' if started else 'sudah berjalan'} (instance {instance}). Tautan "
-        "formulir registrasi dikirim ke e-mail yang didaftarkan; isi identitas dengan "
+        f"Proses Pendaftaran Akun PPBJ {'dimulai' if submitted.started else 'sudah berjalan'} (instance "
+        f"{submitted.instance}). Tautan formulir registrasi dikirim ke e-mail yang didaftarkan; isi identitas dengan "
         f"`{command('ppbj', 'identitas', request.number)} --nik … --nip … --instansi … --jabatan …`."
     )
     return 0
@@ -343,22 +321,13 @@ async def isi_identitas(ctx: Context, args: argparse.Namespace) -> int:
     assert nik is not None and nip is not None
     identity = PpbjIdentityData(nik=nik, nip=nip, institution=institution, position=position)
     request = ctx.load_request(args.nomor, RequestKind.PPBJ)
-    stored = ctx.store.get_person(request.number, PersonRole.PPBJ)
-    unchanged = (stored.nik, stored.nip, stored.institution, stored.position) == (nik, nip, institution, position)
-    wait = await ctx.waiting_at(request, ISI_IDENTITAS)
-    if wait is None:
-        if unchanged:
-            return _already_received(args, request, "Identitas ini")
-        raise await ctx.not_waiting(request, "pengisian identitas")
+    sent = await fill_in_identity(ctx, request, identity)
+    if not sent.sent:
+        return _already_received(args, request, "Identitas ini")
     for text in checks.warnings:
         warn(text)
-    person = stored if unchanged else ctx.store.update_ppbj_identity(request.number, identity, actor=ACTOR)
-    payload: dict[str, Any] = {Var.NIK_TERSAMAR: person.nik_masked, Var.IDENTITAS_REF: person.ref}
-    sent = await _publish(ctx, Message.IDENTITAS_PPBJ_DIISI, request, wait, payload)
-    if not sent:
-        return _already_received(args, request, "Identitas ini")
     if args.json:
-        write_json({Var.NOMOR_PENDAFTARAN.value: request.number, "terkirim": True, **payload})
+        write_json({Var.NOMOR_PENDAFTARAN.value: request.number, "terkirim": True, **sent.variables})
         return 0
     write(
         f"Identitas PPBJ untuk {request.number} (NIK {mask_nik(nik)}) dikirim untuk diverifikasi. Hasilnya dikirim ke "
@@ -374,25 +343,155 @@ async def kirim_penetapan(ctx: Context, args: argparse.Namespace) -> int:
     )
     [document] = read_documents([(option, path, kind)], ctx.settings.app.document_max_size)
     request = ctx.load_request(args.nomor, RequestKind.PPBJ)
-    wait = await ctx.waiting_at(request, LENGKAPI_INFORMASI)
-    if wait is None:
-        if _all_stored(ctx, request.number, [document]):
-            return _already_received(args, request, "Dokumen ini")
-        raise await ctx.not_waiting(request, "kelengkapan informasi (SK atau Surat Tugas)")
-    [record] = _store_files(ctx, request.number, [document])
-    payload: dict[str, Any] = {
-        Var.DOKUMEN_PENETAPAN: record.as_variable(),
-        Var.TAUTAN_PEMERIKSAAN: ctx.settings.app.app_link("pemeriksaan", request.number),
-    }
-    sent = await _publish(ctx, Message.INFORMASI_PPBJ_DILENGKAPI, request, wait, payload)
-    if not sent:
+    sent = await send_appointment(ctx, request, document)
+    if not sent.sent:
         return _already_received(args, request, "Dokumen ini")
     if args.json:
-        write_json({Var.NOMOR_PENDAFTARAN.value: request.number, "terkirim": True, **payload})
+        write_json({Var.NOMOR_PENDAFTARAN.value: request.number, "terkirim": True, **sent.variables})
         return 0
     write(f"{kind.label} untuk {request.number} dikirim; Admin PPE akan memeriksanya.")
-    write(_documents_table([record]))
+    write(_documents_table(sent.documents))
     return 0
+
+
+# --- the applicants' steps, shared with the web application ------------------------------------------------------
+# Each step takes checked input (`DocumentFile`s, validated personal data) and a loaded request, and does what the
+# SOP row needs: store, then start the process once or publish the message answering the step the process waits at.
+# Store and document calls run in a thread: the web application serves pages from the engine's own event loop.
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submission's request: new or the same submission's earlier one, its process instance (None: it was started
+    before and is not this call's to report) and the documents stored now."""
+
+    request: RequestRecord
+    created: bool
+    started: bool
+    instance: int | None
+    documents: list[DocumentRecord]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A step answered: whether the message went out now (False: the same answer was received before), what it
+    carried, and the documents stored for it."""
+
+    sent: bool
+    variables: dict[str, Any]
+    documents: list[DocumentRecord]
+
+
+async def submit_admin_ppe_request(ctx: Context, data: AdminPpeRequestData, files: Sequence[DocumentFile]) -> Submitted:
+    """SOP 1 row 1: the request, its people and the documents given (any may be missing: row 2 asks for them), and
+    `registrasiAdminPpe` started once. The same submission again answers with its request and starts nothing;
+    `PersonAlreadyApplyingError` when the Admin PPE's NIK is on another open request."""
+    assert data.admin_ppe.nik is not None
+    key = submission_key(
+        RequestKind.ADMIN_PPE,
+        " ".join(data.lpse_name.casefold().split()),
+        data.admin_ppe.nik,
+        sorted([f.document_type.value, f.sha256] for f in files),
+    )
+    request, created = await _record_submission(
+        ctx,
+        RequestKind.ADMIN_PPE,
+        key,
+        lambda: ctx.store.submit_admin_ppe_request(data, submission_key=key, actor=ACTOR),
+    )
+    if not created and request.process_instance_key is not None:
+        return Submitted(request, created=False, started=False, instance=None, documents=[])
+    records = await _store_files(ctx, request.number, files)
+    references = [record.as_variable() for record in records]
+    variables: dict[str, Any] = {Var.NOMOR_PERMOHONAN: request.number, Var.DOKUMEN_PERMOHONAN: references}
+    instance, started = await ctx.start_once(request, variables)
+    return Submitted(request, created=created, started=started, instance=instance, documents=records)
+
+
+async def _record_submission(
+    ctx: Context, kind: RequestKind, key: str, submit: Callable[[], tuple[RequestRecord, bool]]
+) -> tuple[RequestRecord, bool]:
+    """The submission's request, new (`submit`, in a thread) or the earlier one with the same key; the diagram must
+    be deployed unless that earlier one's process already runs (so nothing is stored for a process that cannot
+    start)."""
+    existing = await asyncio.to_thread(ctx.store.find_submission, key)
+    if existing is None or existing.process_instance_key is None:
+        await ctx.require_deployed(kind)
+    return await asyncio.to_thread(submit)
+
+
+async def complete_request_files(ctx: Context, request: RequestRecord, files: Sequence[DocumentFile]) -> Sent:
+    """SOP 1 row 4: the documents given (new or replacing earlier ones) and `berkas-dilengkapi` with the latest
+    document of each type; `CommandError` when the process does not wait for them."""
+    wait = await ctx.waiting_at(request, LENGKAPI_BERKAS)
+    if wait is None:
+        if await _all_stored(ctx, request.number, files):
+            return Sent(sent=False, variables={}, documents=[])
+        raise await ctx.not_waiting(request, "kelengkapan berkas")
+    records = await _store_files(ctx, request.number, files)
+    latest: dict[DocumentType, DocumentRecord] = {}
+    for record in await asyncio.to_thread(ctx.documents.list_documents, request.number):
+        latest[record.document_type] = record
+    latest.update({record.document_type: record for record in records})
+    references = [latest[kind].as_variable() for kind in ADMIN_PPE_DOCUMENTS if kind in latest]
+    variables: dict[str, Any] = {Var.DOKUMEN_PERMOHONAN: references}
+    sent = await _publish(ctx, Message.BERKAS_DILENGKAPI, request, wait, variables)
+    return Sent(sent=sent, variables={str(k): v for k, v in variables.items()}, documents=records)
+
+
+async def register_ppbj(ctx: Context, applicant: PersonData) -> Submitted:
+    """SOP 2 row 1: the registration (name, checked e-mail and WhatsApp) and `pendaftaranAkunPpbj` started once; the
+    same e-mail and WhatsApp again answer with the open registration."""
+    assert applicant.email is not None and applicant.whatsapp is not None
+    key = submission_key(RequestKind.PPBJ, applicant.email.casefold(), applicant.whatsapp)
+    request, created = await _record_submission(
+        ctx,
+        RequestKind.PPBJ,
+        key,
+        lambda: ctx.store.submit_ppbj_registration(applicant, submission_key=key, actor=ACTOR),
+    )
+    if not created and request.process_instance_key is not None:
+        return Submitted(request, created=False, started=False, instance=None, documents=[])
+    instance, started = await ctx.start_once(request, {Var.NOMOR_PENDAFTARAN: request.number})
+    return Submitted(request, created=created, started=started, instance=instance, documents=[])
+
+
+async def fill_in_identity(ctx: Context, request: RequestRecord, identity: PpbjIdentityData) -> Sent:
+    """SOP 2 row 3: the checked identity into the store and `identitas-ppbj-diisi` with the masked NIK and the
+    record's reference; `CommandError` when the process does not wait for it."""
+    stored = await asyncio.to_thread(ctx.store.get_person, request.number, PersonRole.PPBJ)
+    given = (identity.nik, identity.nip, identity.institution, identity.position)
+    unchanged = (stored.nik, stored.nip, stored.institution, stored.position) == given
+    wait = await ctx.waiting_at(request, ISI_IDENTITAS)
+    if wait is None:
+        if unchanged:
+            return Sent(sent=False, variables={}, documents=[])
+        raise await ctx.not_waiting(request, "pengisian identitas")
+    person = (
+        stored
+        if unchanged
+        else await asyncio.to_thread(ctx.store.update_ppbj_identity, request.number, identity, actor=ACTOR)
+    )
+    variables: dict[str, Any] = {Var.NIK_TERSAMAR: person.nik_masked, Var.IDENTITAS_REF: person.ref}
+    sent = await _publish(ctx, Message.IDENTITAS_PPBJ_DIISI, request, wait, variables)
+    return Sent(sent=sent, variables={str(k): v for k, v in variables.items()}, documents=[])
+
+
+async def send_appointment(ctx: Context, request: RequestRecord, document: DocumentFile) -> Sent:
+    """SOP 2 row 5: the SK or Surat Tugas stored and `informasi-ppbj-dilengkapi` with its reference and the review
+    link; `CommandError` when the process does not wait for it."""
+    wait = await ctx.waiting_at(request, LENGKAPI_INFORMASI)
+    if wait is None:
+        if await _all_stored(ctx, request.number, [document]):
+            return Sent(sent=False, variables={}, documents=[])
+        raise await ctx.not_waiting(request, "kelengkapan informasi (SK atau Surat Tugas)")
+    [record] = await _store_files(ctx, request.number, [document])
+    variables: dict[str, Any] = {
+        Var.DOKUMEN_PENETAPAN: record.as_variable(),
+        Var.TAUTAN_PEMERIKSAAN: review_link(ctx.settings.app, request.number),
+    }
+    sent = await _publish(ctx, Message.INFORMASI_PPBJ_DILENGKAPI, request, wait, variables)
+    return Sent(sent=sent, variables={str(k): v for k, v in variables.items()}, documents=[record])
 
 
 # --- shared ----------------------------------------------------------------------------------------------------------
@@ -434,22 +533,26 @@ def _optional(value: str | None) -> str | None:
     return cleaned or None
 
 
-def _store_files(ctx: Context, number: str, files: Sequence[DocumentFile]) -> list[DocumentRecord]:
-    return [
-        ctx.documents.put(
-            number,
-            f.document_type,
-            file_name=f.path.name,
-            media_type=f.document.media_type,
-            content=f.document.content,
-        )
-        for f in files
-    ]
+async def _store_files(ctx: Context, number: str, files: Sequence[DocumentFile]) -> list[DocumentRecord]:
+    def put() -> list[DocumentRecord]:
+        return [
+            ctx.documents.put(
+                number,
+                f.document_type,
+                file_name=f.path.name,
+                media_type=f.document.media_type,
+                content=f.document.content,
+            )
+            for f in files
+        ]
+
+    return await asyncio.to_thread(put)
 
 
-def _all_stored(ctx: Context, number: str, files: Sequence[DocumentFile]) -> bool:
+async def _all_stored(ctx: Context, number: str, files: Sequence[DocumentFile]) -> bool:
     """Whether every file is already a stored document of the request, of the same type."""
-    stored = {(record.document_type, record.sha256) for record in ctx.documents.list_documents(number)}
+    documents = await asyncio.to_thread(ctx.documents.list_documents, number)
+    stored = {(record.document_type, record.sha256) for record in documents}
     return all((f.document_type, f.sha256) in stored for f in files)
 
 

@@ -73,6 +73,10 @@ class CamundaRest:
         """POST a JSON body; the JSON answer, or None for 204 No Content."""
         return await self._call("POST", path, body=body or {})
 
+    async def delete(self, path: str) -> Any:
+        """DELETE a resource; the JSON answer, or None for 204 No Content."""
+        return await self._call("DELETE", path)
+
     async def search(
         self, resource: str, filter: Mapping[str, Any], sort: list[dict[str, str]] | None = None
     ) -> list[dict[str, Any]]:

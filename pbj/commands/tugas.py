@@ -8,10 +8,12 @@ free text).
 """
 
 import argparse
+import asyncio
 import contextlib
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -92,7 +94,7 @@ async def daftar_tugas(ctx: Context, args: argparse.Namespace) -> int:
     if args.petugas:
         filter["assignee"] = args.petugas
     tasks = await ctx.rest.search("user-tasks", filter, sort=[{"field": "creationDate", "order": "ASC"}])
-    rows = [await _summary(ctx, task) for task in tasks]
+    rows = [await summarize_task(ctx, task) for task in tasks]
     if args.json:
         write_json([row["json"] for row in rows])
         return 0
@@ -104,11 +106,13 @@ async def daftar_tugas(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _summary(ctx: Context, task: Mapping[str, Any]) -> dict[str, Any]:
+async def summarize_task(ctx: Context, task: Mapping[str, Any]) -> dict[str, Any]:
+    """A user task as `pbj tugas daftar` and the web inbox show it: `text` (table cells) and `json` (request number,
+    standard time, deadline, late or not)."""
     key = str(task["userTaskKey"])
     kind = KINDS.get(str(task.get("processDefinitionId")))
     zone = (kind or RequestKind.PPBJ).timezone
-    variables = await _variables(ctx, key)
+    variables = await task_variables(ctx, key)
     number = next((str(variables[n]) for n in NUMBER_VARIABLES if variables.get(n)), None)
     created = parse_time(task.get("creationDate"))
     standard, late = await _timing(ctx, task, created)
@@ -155,7 +159,7 @@ async def _timing(ctx: Context, task: Mapping[str, Any], created: datetime | Non
     return standard, late
 
 
-async def _variables(ctx: Context, key: str) -> dict[str, Any]:
+async def task_variables(ctx: Context, key: str) -> dict[str, Any]:
     """The variables a user task sees, decoded from their JSON text."""
     answer = await ctx.rest.post(f"/v2/user-tasks/{key}/variables/search", {})
     decoded: dict[str, Any] = {}
@@ -180,7 +184,8 @@ async def _task(ctx: Context, key: str) -> dict[str, Any]:
     return dict(task)
 
 
-async def _form(ctx: Context, key: str) -> Form | None:
+async def task_form(ctx: Context, key: str) -> Form | None:
+    """The task's linked form (`GET /v2/user-tasks/{key}/form`), or None when it has none."""
     answer = await ctx.rest.get(f"/v2/user-tasks/{key}/form")
     return None if answer is None else Form.from_rest(answer)
 
@@ -189,9 +194,9 @@ async def lihat_tugas(ctx: Context, args: argparse.Namespace) -> int:
     """`pbj tugas lihat KUNCI`: the task, the process data its form shows and the fields to fill in."""
     key = args.kunci
     task = await _task(ctx, key)
-    summary = await _summary(ctx, task)
-    form = await _form(ctx, key)
-    variables = await _variables(ctx, key)
+    summary = await summarize_task(ctx, task)
+    form = await task_form(ctx, key)
+    variables = await task_variables(ctx, key)
     shown = [(label, _path(variables, path)) for path, label in (form.shown_values() if form else [])]
     shown = [(SHOWN_LABELS.get(label, label), _display(value)) for label, value in shown]
     fields = form.inputs() if form else []
@@ -312,35 +317,15 @@ async def selesaikan_tugas(ctx: Context, args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UsageError(f"--isian {item!r} harus berbentuk KUNCI=NILAI.")
         values[name.strip()] = raw
-    form = await _form(ctx, key)
-    variables = await _variables(ctx, key)
-    warnings: list[str] = []
-    if form is not None:
-        fields = {f.key: f for f in form.inputs()}
-        for name, field in fields.items():
-            if field.type in MULTI_TYPES and isinstance(values.get(name), str):
-                values[name] = [part.strip() for part in values[name].split(",") if part.strip()]
-        checker = FormCheck(form, variables)
-        try:
-            values, warnings = checker.check(values, FORM_OPTIONS)
-        finally:
-            checker.close()
-        choices = {name: value for name, value in values.items() if fields[name].type in CHOICE_TYPES | MULTI_TYPES}
-        labels = {name: field.label for name, field in fields.items()}
-    else:
-        choices, labels = {}, {}
-    for text in warnings:
+    form = await task_form(ctx, key)
+    for field in form.inputs() if form else []:
+        name = field.key
+        if field.type in MULTI_TYPES and isinstance(values.get(name), str):
+            values[name] = [part.strip() for part in values[name].split(",") if part.strip()]
+    done = await complete_task(ctx, task, values, assignee=args.petugas, options=FORM_OPTIONS)
+    for text in done.warnings:
         print(text if text.startswith("Perhatian") else f"Perhatian: {text}", file=sys.stderr)
-    if args.petugas:
-        await ctx.rest.post(f"/v2/user-tasks/{key}/assignment", {"assignee": args.petugas, "allowOverride": False})
-    await ctx.rest.post(f"/v2/user-tasks/{key}/completion", {"variables": values, "action": "complete"})
-    number = next((str(variables[n]) for n in NUMBER_VARIABLES if variables.get(n)), None)
-    if number is not None:
-        detail = {"userTaskKey": key, "langkah": task.get("elementId"), **choices}
-        with contextlib.suppress(NotFoundError):  # a task of a request this store does not hold
-            ctx.store.record_audit(
-                number, "tugas.diselesaikan", actor=args.petugas or "petugas", detail=detail, event_key=f"tugas:{key}"
-            )
+    choices, labels, number = done.choices, done.labels, done.number
     if args.json:
         write_json({"userTaskKey": key, "nomor": number, "selesai": True, "isian": choices})
         return 0
@@ -350,6 +335,65 @@ async def selesaikan_tugas(ctx: Context, args: argparse.Namespace) -> int:
         + (f": {decided}." if decided else ".")
     )
     return 0
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A completed task: the choices made (for the audit trail and the reply), their labels, the form's warnings
+    and the request number the task belongs to."""
+
+    choices: dict[str, Any]
+    labels: dict[str, str]
+    warnings: list[str]
+    number: str | None
+
+
+async def complete_task(
+    ctx: Context,
+    task: Mapping[str, Any],
+    values: dict[str, Any],
+    *,
+    assignee: str | None,
+    options: Mapping[str, str],
+) -> Completed:
+    """Complete a user task with its form's values – `pbj tugas selesaikan` and the web application's task page.
+
+    The values are checked against the task's linked form (required fields, offered values, lengths, fields hidden
+    by the form's conditions; `CommandError` listing every problem, nothing sent); with an `assignee` the task is
+    assigned to them first; the task is completed through `POST /v2/user-tasks/{key}/completion`; who decided what
+    goes into the request's audit trail (choices only, never free text). `options` names each field for the
+    messages (the command's options)."""
+    key = str(task["userTaskKey"])
+    form = await task_form(ctx, key)
+    variables = await task_variables(ctx, key)
+    warnings: list[str] = []
+    if form is not None:
+        fields = {f.key: f for f in form.inputs()}
+        checker = FormCheck(form, variables)
+        try:
+            values, warnings = await asyncio.to_thread(checker.check, values, options)
+        finally:
+            checker.close()
+        choices = {name: value for name, value in values.items() if fields[name].type in CHOICE_TYPES | MULTI_TYPES}
+        labels = {name: field.label for name, field in fields.items()}
+    else:
+        choices, labels = {}, {}
+    if assignee and task.get("assignee") != assignee:
+        await ctx.rest.post(f"/v2/user-tasks/{key}/assignment", {"assignee": assignee, "allowOverride": False})
+    await ctx.rest.post(f"/v2/user-tasks/{key}/completion", {"variables": values, "action": "complete"})
+    number = next((str(variables[n]) for n in NUMBER_VARIABLES if variables.get(n)), None)
+    if number is not None:
+        detail = {"userTaskKey": key, "langkah": task.get("elementId"), **choices}
+        with contextlib.suppress(NotFoundError):  # a task of a request this store does not hold
+            await asyncio.to_thread(
+                ctx.store.record_audit,
+                number,
+                "tugas.diselesaikan",
+                actor=assignee or "petugas",
+                detail=detail,
+                event_key=f"tugas:{key}",
+            )
+    return Completed(choices, labels, warnings, number)
 
 
 def _choice_text(value: Any) -> str:

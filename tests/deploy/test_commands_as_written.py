@@ -161,10 +161,19 @@ def test_the_banners_next_steps_run_as_written() -> None:
     """`pbj up`'s banner (also with --demo) shows the program as `make run` starts it, with valid commands."""
     for demo in (False, True):
         steps = next_steps(
-            DEFAULT_PROGRAM, "http://127.0.0.1:8080/v2", Path(".data/surat/indeks.csv"), "x:1", demo=demo
+            DEFAULT_PROGRAM,
+            "http://127.0.0.1:8080/v2",
+            Path(".data/surat/indeks.csv"),
+            "x:1",
+            demo=demo,
+            web_url="http://127.0.0.1:8000",
         )
         commands = [step.split("  ")[0] for step in steps if step.startswith(DEFAULT_PROGRAM)]
-        assert commands == [f"{DEFAULT_PROGRAM} --help", *([] if demo else [f"{DEFAULT_PROGRAM} up --demo"])]
+        assert commands == [
+            f"{DEFAULT_PROGRAM} --help",
+            f"{DEFAULT_PROGRAM} pengguna buat sri.admin --nama 'Sri Rahayu' --peran admin-ppe",
+            *([] if demo else [f"{DEFAULT_PROGRAM} up --demo"]),
+        ]
         for line in commands:
             assert _parse_error(shlex.split(line)[1:]) is None, line
 

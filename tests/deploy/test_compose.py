@@ -28,7 +28,7 @@ VERSIONS_FILE = ROOT / "compose.env"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-SERVICES = {"camunda", "elasticsearch", "postgres", "mailpit", "workers"}
+SERVICES = {"camunda", "elasticsearch", "postgres", "mailpit", "workers", "web"}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 LOCAL_ONLY_MARK = "local-only"
 # `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?error}`, `${NAME?error}`, `${NAME:+alt}`, `$NAME`; `$$` is
@@ -236,8 +236,8 @@ def test_compose_env_is_the_committed_source_of_the_variables() -> None:
 # --- the stack's rules -----------------------------------------------------------------------------------------
 
 
-def test_stack_has_camunda_elasticsearch_postgres_mailpit_and_the_workers() -> None:
-    """The five services of the issue, nothing more."""
+def test_stack_has_camunda_elasticsearch_postgres_mailpit_the_workers_and_the_web_application() -> None:
+    """The six services, nothing more."""
     assert set(stack()["services"]) == SERVICES
 
 
@@ -285,6 +285,7 @@ def test_every_dependency_waits_until_the_other_service_is_healthy() -> None:
             assert target in services, f"{name} depends on unknown {target}"
             assert options == {"condition": "service_healthy"}, f"{name} -> {target}: {options}"
     assert set(services["workers"]["depends_on"]) == {"camunda", "postgres", "mailpit"}
+    assert set(services["web"]["depends_on"]) == {"camunda", "postgres"}
     assert set(services["camunda"]["depends_on"]) == {"elasticsearch"}
 
 
@@ -331,7 +332,7 @@ def test_published_ports_listen_on_the_bind_address_only() -> None:
     assert read_env_file(VERSIONS_FILE)["BIND_ADDRESS"] == "127.0.0.1"
     services = stack()["services"].values()
     published = {str(port).rsplit(":", 1)[-1] for service in services for port in service.get("ports", [])}
-    assert published == {"26500", "8080", "8025"}
+    assert published == {"26500", "8080", "8025", "8000"}
 
 
 def test_camunda_uses_elasticsearch_and_the_unprotected_local_api() -> None:
@@ -380,10 +381,18 @@ def test_dockerfile_builds_on_the_pinned_slim_python_3_11() -> None:
     default = instructions[0][1].partition("=")[2]
     assert default == read_env_file(VERSIONS_FILE)["PYTHON_VERSION"]
     assert re.fullmatch(r"3\.11\.\d+", default)
+    assert instructions[1] == ("ARG", f"NODE_VERSION={read_env_file(VERSIONS_FILE)['NODE_VERSION']}")
     bases = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
-    assert len(bases) == 2, "multi-stage: dependencies, then runtime"
-    assert set(bases) == {"python:${PYTHON_VERSION}-slim-bookworm"}
-    assert raw_services()["workers"]["build"]["args"] == {"PYTHON_VERSION": "${PYTHON_VERSION}"}
+    assert bases == [
+        "node:${NODE_VERSION}-bookworm-slim",  # the web application's form, from package-lock.json
+        "python:${PYTHON_VERSION}-slim-bookworm",  # dependencies
+        "python:${PYTHON_VERSION}-slim-bookworm",  # runtime
+    ]
+    for service in ("workers", "web"):
+        assert raw_services()[service]["build"]["args"] == {
+            "PYTHON_VERSION": "${PYTHON_VERSION}",
+            "NODE_VERSION": "${NODE_VERSION}",
+        }
 
 
 def test_dockerfile_runs_the_workers_as_a_non_root_user() -> None:

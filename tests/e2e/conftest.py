@@ -7,18 +7,15 @@ Every test must end with `await system.assert_privacy()`; the fixture fails the 
 """
 
 import io
-import logging
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-import structlog
 
 from tests.backends.backend import Backend
 from tests.e2e.harness import SMTP_PASSWORD, SMTP_USER, START, SystemUnderTest, authenticate
-from tests.workers.harness import BUREAU_HEAD_EMAIL, MailSink, settings_environ
-from workers.logging import configure_logging
+from tests.workers.harness import BUREAU_HEAD_EMAIL, MailSink, capture_logs, settings_environ
 from workers.services import Services
 from workers.settings import Settings
 
@@ -39,17 +36,8 @@ def pytest_runtest_makereport(
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
     """Everything logged at DEBUG (the workers, pyzeebe, the engine), as the service writes it: JSON lines."""
-    buffer = io.StringIO()
-    configure_logging("DEBUG", "json", buffer)
-    smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the system under test
-    smtp_server_log.setLevel(logging.WARNING)
-    yield buffer
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
-    smtp_server_log.setLevel(logging.NOTSET)
-    structlog.reset_defaults()
+    with capture_logs() as buffer:
+        yield buffer
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ from tests.workers.harness import (
 )
 from workers.constants import Message, Performer
 from workers.domain import DocumentType
+from workers.links import review_link
 from workers.services import Services
 
 SOP1 = "registrasiAdminPpe"
@@ -97,8 +98,8 @@ PERSONAL_DATA = (  # of the seeded people: e-mail addresses, WhatsApp numbers (a
     "Muhammad Ridwan",
     "Rudi Hartono",
 )
-TOKEN_IN_LINK = re.compile(r"[?&]token=([A-Za-z0-9_-]{16,})")
-ANY_TOKEN = re.compile(r"token=(?!\[disembunyikan\])[\"']?[A-Za-z0-9_-]{16,}", re.IGNORECASE)
+TOKEN_IN_LINK = re.compile(r"[?&](?:t|token)=([A-Za-z0-9_-]{16,})")
+ANY_TOKEN = re.compile(r"(?:token|[?&]t)=(?!\[disembunyikan\])[\"']?[A-Za-z0-9_-]{16,}", re.IGNORECASE)
 NIK_SHAPED = re.compile(r"(?<!\d)(?:64|61)\d{14}(?!\d)")
 SECRET_NAME = re.compile(r"pass|token|sandi|otp|secret|rahasia", re.IGNORECASE)
 
@@ -228,7 +229,7 @@ class Mail:
 
     @property
     def tokens(self) -> set[str]:
-        """The one-time tokens in the e-mail's links."""
+        """The tokens in the e-mail's links (one-time set-password tokens and applicants' access tokens)."""
         return set(TOKEN_IN_LINK.findall(self.text)) | set(TOKEN_IN_LINK.findall(self.html.replace("&amp;", "&")))
 
 
@@ -376,7 +377,7 @@ class SystemUnderTest:
         )
         payload = {
             "dokumenPenetapan": record.as_variable(),
-            "tautanPemeriksaan": self.services.settings.app_link("pemeriksaan", number),
+            "tautanPemeriksaan": review_link(self.services.settings, number),
         }
         await self.publish(Message.INFORMASI_PPBJ_DILENGKAPI, number, payload)
         return payload

@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.harness import SystemUnderTest
 from tests.workers.harness import ADMIN_EMAIL, BUREAU_HEAD_EMAIL, KEPALA_EMAIL, PM_LKPP_EMAIL, PPBJ_EMAIL
 from workers.constants import DEFAULT_JOB_RETRIES
-from workers.errors import TokenError
+from workers.provisioning import hash_token
 
 pytestmark = pytest.mark.e2e
 
@@ -87,24 +87,27 @@ async def test_smtp_down_at_the_form_link_an_incident_resolved_and_only_the_sent
         assert incident["jobKey"], incident
         if engine is not None:
             assert incident["jobKey"] == str(job.key)
-        issued = [e for e in system.services.store.audit_trail(number) if e.action.startswith("akun.tautan")]
-        assert len(issued) == DEFAULT_JOB_RETRIES  # a token per attempt, each revoking the one before; none left
+        trail = [e.action for e in system.services.store.audit_trail(number)]
+        # a link per attempt, each revoked when its e-mail could not be sent
+        assert trail.count("akses.tautan-diterbitkan") == trail.count("akses.tautan-dicabut") == DEFAULT_JOB_RETRIES
 
         await system.smtp.start()
         await system.retry_and_resolve(incident)
         await system.drive(pi, until="IsiIdentitasPpbjReceiveTask")
-        [form] = system.mails()
-        [token] = form.tokens
-        directory = (await system.services.provisioning.verify_set_password_token(token)).account_id
-        assert directory == (await system.variables(pi))["idAkun"]
+        directory = (await system.variables(pi))["idAkun"]
         await system.drive(pi)
 
     (await system.instance(pi)).is_completed().has_no_incidents().has_passed("AkunPpbjAktifEndEvent")
     assert [m.to for m in system.mails()] == [(PPBJ_EMAIL,)] * 3  # the form link, the SK asked, the account active
-    issued = [e for e in system.services.store.audit_trail(number) if e.action.startswith("akun.tautan")]
-    assert len(issued) == DEFAULT_JOB_RETRIES + 2  # the failed attempts', the form link's, the set-password link's
-    [active_token] = system.mails()[-1].tokens
+    form, asked, active = system.mails()
+    for mail in (form, asked):  # the applicant's links to the registration open it
+        [token] = mail.tokens
+        assert system.services.store.redeem_access_token(hash_token(token)).request_number == number
+    trail = [e.action for e in system.services.store.audit_trail(number)]
+    assert (trail.count("akses.tautan-diterbitkan"), trail.count("akses.tautan-dicabut")) == (
+        DEFAULT_JOB_RETRIES + 2,  # the failed attempts', the form's, the SK request's
+        DEFAULT_JOB_RETRIES,
+    )
+    [active_token] = active.tokens
     assert (await system.services.provisioning.verify_set_password_token(active_token)).account_id == directory
-    with pytest.raises(TokenError, match="lebih baru"):  # the form link has served its purpose
-        await system.services.provisioning.verify_set_password_token(token)
     await system.assert_privacy()

@@ -15,12 +15,13 @@ import pytest
 from tests.e2e.harness import REVIEW_CHECKLIST, REVIEWER, START, WRONG_NIK, WRONG_NIP, SystemUnderTest
 from tests.workers.harness import BUREAU_HEAD_EMAIL, PPBJ_EMAIL
 from workers.constants import STATUS_COMPLETED, STATUS_EXPIRED
-from workers.domain import AccountRole, AccountStatus, System
+from workers.domain import AccountRole, AccountStatus, PersonRole, System
 from workers.errors import TokenError
+from workers.provisioning import hash_token
 
 pytestmark = pytest.mark.e2e
 
-FORM_LINK = "https://pbj.kalbarprov.go.id/formulir-ppbj?nomor={number}&token={token}"
+FORM_LINK = "https://pbj.kaltimprov.go.id/pendaftaran-ppbj?t={token}"
 REGISTERED = ["PendaftaranDimulaiStartEvent", "BuatAkunPpbjTask", "KirimFormulirRegistrasiTask"]
 IDENTITY = ["IsiIdentitasPpbjReceiveTask", "VerifikasiIdentitasPpbjTask"]
 ASKED = ["KirimPermintaanInformasiTask"]
@@ -42,15 +43,17 @@ def subject(kind: str, number: str) -> str:
 
 
 async def assert_form_link(system: SystemUnderTest, number: str) -> None:
-    """Row 2's e-mail: the PPBJ's one-time link to the registration form, valid for the pending directory account."""
+    """Row 2's e-mail: the PPBJ's link to the registration form, opening this registration for the PPBJ, after the
+    pending directory account was made."""
     [form] = [m for m in system.mails_to(PPBJ_EMAIL) if m.subject == subject("formulir", number)]
     assert form.to == (PPBJ_EMAIL,)
     [token] = form.tokens
-    assert FORM_LINK.format(number=number, token=token) in form.text
-    assert "berlaku sampai Selasa, 3 Maret 2026 pukul 08.00 WIB" in form.text  # issued at START, for 24 h
+    assert FORM_LINK.format(token=token) in form.text
+    assert "berlaku sampai Rabu, 1 April 2026 pukul 08.00 WIB" in form.text  # issued at START, for 30 days
     directory = system.services.store.find_account(number, System.DIREKTORI, AccountRole.PPBJ)
     assert directory is not None
-    assert (await system.services.provisioning.verify_set_password_token(token)).account_id == directory.id
+    access = system.services.store.redeem_access_token(hash_token(token))
+    assert (access.request_number, access.role) == (number, PersonRole.PPBJ)
 
 
 async def assert_activated(system: SystemUnderTest, number: str, pi: int) -> None:
@@ -83,7 +86,7 @@ async def assert_activated(system: SystemUnderTest, number: str, pi: int) -> Non
     assert trail.count("akun.dibuat") == 4
     assert system.services.store.get_request(number).status == STATUS_COMPLETED
     [token] = active.tokens  # the PPBJ is told to log in: a one-time set-password link to their own address
-    assert f"{system.services.settings.provisioning.set_password_url}?token={token}" in active.text
+    assert system.services.settings.set_password_link(token) in active.text
     provisioning = system.services.provisioning
     assert (await provisioning.consume_set_password_token(token, "Kata-Sandi-Baru-2026")).account_id == (
         accounts[System.DIREKTORI].id
@@ -292,7 +295,7 @@ async def test_unanswered_registration_is_reminded_then_closed_after_14_days(
     closed = system.mails()[-1]
     assert len(system.mails()) == reached + 3
     assert (closed.to, closed.subject) == ((PPBJ_EMAIL,), subject("kedaluwarsa", number))
-    assert "https://pbj.kaltimprov.go.id/pendaftaran/baru" in closed.text
+    assert "https://pbj.kaltimprov.go.id/pendaftaran-ppbj" in closed.text
     assert "ditolak" not in closed.text.lower()
     assert system.services.store.get_request(number).status == STATUS_EXPIRED
     [directory] = system.services.store.list_accounts(number)

@@ -67,7 +67,7 @@ async def assert_registered(system: SystemUnderTest, number: str, pi: int, docum
     assert account.user_id in invitation.text
     assert "berlaku sampai Selasa, 3 Maret 2026 pukul 09.00 WITA" in invitation.text  # issued at START, for 24 h
     [token] = invitation.tokens
-    assert f"https://pbj.kaltimprov.go.id/atur-kata-sandi?token={token}" in invitation.text
+    assert f"https://pbj.kaltimprov.go.id/atur-kata-sandi?t={token}" in invitation.text
 
     assert await system.set_password(token) == account.id
     with pytest.raises(TokenError, match="sudah digunakan"):

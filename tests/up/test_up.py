@@ -61,8 +61,13 @@ class Up:
     grpc_port: int
     rest_port: int
     smtp_port: int
+    web_port: int
     data_dir: Path
     ready: str
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def rest(self) -> str:
@@ -90,8 +95,9 @@ def environ(data_dir: Path) -> dict[str, str]:
 
 def start_up(data_dir: Path, stderr_path: Path) -> Up:
     """`pbj up` on free ports; returns once its ready text is printed."""
-    ports = free_port(), free_port(), free_port()
+    ports = free_port(), free_port(), free_port(), free_port()
     args = ["--port", str(ports[0]), "--rest-port", str(ports[1]), "--smtp-port", str(ports[2])]
+    args += ["--web-port", str(ports[3])]
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "pbj", "up", *args],
@@ -140,6 +146,8 @@ def test_ready_text_says_where_everything_is(up: Up) -> None:
     assert "tidak hilang saat pbj up dihentikan atau mati\nmendadak" in text
     assert "proses dilanjutkan dari keadaan terakhir" in text
     assert "pbj --help" in text
+    assert f"  Aplikasi web                     {up.web}/ (tautan e-mail: {up.web})\n" in text
+    assert f"Buka {up.web}/ di peramban" in text
     assert "pbj up --demo" in text
     assert (data / "pbj.sqlite3").is_file()
     assert (data / "mesin" / "engine.sqlite3").is_file()
@@ -215,6 +223,28 @@ async def test_workers_run_sop_2_and_mail_the_form_link_into_the_folder(up: Up) 
     assert (up.data_dir / "surat" / rows[0]["berkas"]).is_file()
     # the mail lands before the worker's CompleteJob reaches the engine: wait for the process to move on
     assert await waiting_at(up, pi) == ["IsiIdentitasPpbjReceiveTask"]
+    # APP_URL follows the web application: the e-mail's link opens the identity form there
+    message = email.message_from_bytes((up.data_dir / "surat" / rows[0]["berkas"]).read_bytes(), policy=default_policy)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert f"{up.web}/pendaftaran-ppbj?t=" in body.get_content()
+
+
+def test_the_web_application_answers_at_its_address(up: Up) -> None:
+    """The web application inside `pbj up` serves its home page and reports the store, the gateway and the REST API
+    healthy."""
+    with urllib.request.urlopen(up.web + "/", timeout=WAIT) as response:
+        page = response.read().decode()
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert '<html lang="id">' in page and "Ajukan permohonan" in page
+    with urllib.request.urlopen(up.web + "/sehat", timeout=WAIT) as response:
+        assert json.loads(response.read()) == {
+            "status": "baik",
+            "basisData": "baik",
+            "gatewayZeebe": "baik",
+            "restApi": "baik",
+        }
 
 
 async def waiting_at(up: Up, pi: int) -> list[str]:
@@ -256,7 +286,8 @@ def test_sigterm_stops_everything_cleanly_with_exit_0(tmp_path: Path) -> None:
     assert code == 0
     assert rest.splitlines()[-1] == "Semua layanan dihentikan."
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    assert all(can_bind(port) for port in (running.grpc_port, running.rest_port, running.smtp_port))
+    ports = (running.grpc_port, running.rest_port, running.smtp_port, running.web_port)
+    assert all(can_bind(port) for port in ports)
 
 
 def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) -> None:
@@ -272,6 +303,7 @@ def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) 
             )
         )
         ports = ["--port", str(free_port()), "--rest-port", str(free_port()), "--smtp-port", str(free_port())]
+        ports += ["--web-port", str(free_port())]
         refused = subprocess.run(
             [sys.executable, "-m", "pbj", "up", *ports],
             cwd=ROOT,
@@ -305,6 +337,7 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
         taken.listen()
         rest_port = taken.getsockname()[1]
         ports = ["--port", str(grpc_port), "--rest-port", str(rest_port), "--smtp-port", str(smtp_port)]
+        ports += ["--web-port", str(free_port())]
         result = subprocess.run(
             [sys.executable, "-m", "pbj", "up", *ports],
             cwd=ROOT,

@@ -3,8 +3,10 @@ documents with real file signatures, the worker running against the embedded eng
 completion is lost (a worker that dies right after its side effects)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+import io
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import grpc
+import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyzeebe import Job, JobController, ZeebeWorker
 from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
@@ -23,6 +26,8 @@ from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
+from workers.links import review_link
+from workers.logging import configure_logging
 from workers.services import Services
 from workers.store import PersonRecord, RequestRecord
 from workers.worker import create_worker
@@ -136,8 +141,6 @@ def settings_environ(data_dir: Path, database_url: str, smtp_port: int, **extra:
         "SMTP_TIMEOUT": "5",
         "MAIL_FROM": "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur <no-reply@kaltimprov.go.id>",
         "APP_URL": "https://pbj.kaltimprov.go.id",
-        "SET_PASSWORD_URL": "https://pbj.kaltimprov.go.id/atur-kata-sandi",
-        "REGISTRATION_FORM_URL": "https://pbj.kalbarprov.go.id/formulir-ppbj",
         "SPSE_LOGIN_URL": "https://spse.inaproc.id/kaltimprov",
         "PM_LKPP_EMAIL": f"PM Direktorat e-Procurement LKPP <{PM_LKPP_EMAIL}>",
         "LPSE_ADMIN_PPE_EMAIL": LPSE_ADMIN_EMAIL,
@@ -238,16 +241,23 @@ async def running_worker(
     """The real worker (every router, or all but the task types `without`) working until the block ends.
 
     With an embedded engine under test (see `watch_engine`), the block starts only once the engine has seen a poll
-    for every task type the worker serves: until then `wait_for_idle` could not know a worker is coming."""
+    for every task type the worker serves: until then `wait_for_idle` could not know a worker is coming. Inside the
+    block the engine counts those types as served (`EmbeddedEngine.workers_running`), so `wait_for_idle` waits for
+    their jobs even when a loaded machine leaves a gap between two polls."""
     worker = create_worker(channel, services, name="pekerja-uji")
     for task_type in without:
         worker.remove_task(task_type)
     work = asyncio.create_task(worker.work())
+    engine = _watched_engine
+    served = {task.type for task in worker.tasks}
     try:
-        if _watched_engine is not None:
-            await _until_polled(_watched_engine, {task.type for task in worker.tasks})
+        if engine is not None:
+            await _until_polled(engine, served)
+            engine.workers_running |= served
         yield worker
     finally:
+        if engine is not None:
+            engine.workers_running -= served
         await asyncio.wait_for(worker.stop(), timeout=10)
         await asyncio.wait_for(work, timeout=10)
 
@@ -350,5 +360,24 @@ def appointment_message(services: Services, number: str) -> dict[str, Any]:
     )
     return {
         "dokumenPenetapan": record.as_variable(),
-        "tautanPemeriksaan": services.settings.app_link("pemeriksaan", number),
+        "tautanPemeriksaan": review_link(services.settings, number),
     }
+
+
+@contextmanager
+def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
+    """Everything the workers (and the web application) log from `level` up, as the service writes it (JSON lines);
+    restored afterwards."""
+    buffer = io.StringIO()
+    configure_logging(level, "json", buffer)
+    smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
+    smtp_server_log.setLevel(logging.WARNING)
+    try:
+        yield buffer
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+        smtp_server_log.setLevel(logging.NOTSET)
+        structlog.reset_defaults()

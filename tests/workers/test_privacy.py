@@ -6,7 +6,6 @@ import base64
 import dataclasses
 import io
 import json
-import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import grpc
 import pytest
-import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pyzeebe import ZeebeClient
 
@@ -31,6 +29,7 @@ from tests.workers.harness import (
     PPBJ_NIP,
     MailSink,
     appointment_message,
+    capture_logs,
     complete_review,
     fill_identity,
     identity_message,
@@ -40,7 +39,6 @@ from tests.workers.harness import (
     text_of,
 )
 from workers.constants import Message
-from workers.logging import configure_logging
 from workers.services import Services
 from workers.settings import Settings
 
@@ -48,7 +46,8 @@ SMTP_USER = "robot-pbj"
 SMTP_PASSWORD = secrets.token_urlsafe(16)  # fresh each run
 NEW_PASSWORD = secrets.token_urlsafe(16)
 WRONG_NIK = "6171011204850000"
-TOKEN = re.compile(r"token=([A-Za-z0-9_-]{20,})")
+TOKEN = re.compile(r"[?&]t=([A-Za-z0-9_-]{20,})")
+SET_PASSWORD_TOKEN = re.compile(r"atur-kata-sandi\?t=([A-Za-z0-9_-]{20,})")
 
 
 def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
@@ -63,17 +62,8 @@ def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: 
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
     """Everything the workers log at DEBUG, as the service writes it (JSON lines); restored afterwards."""
-    buffer = io.StringIO()
-    configure_logging("DEBUG", "json", buffer)
-    smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
-    smtp_server_log.setLevel(logging.WARNING)
-    yield buffer
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
-    smtp_server_log.setLevel(logging.NOTSET)
-    structlog.reset_defaults()
+    with capture_logs() as buffer:
+        yield buffer
 
 
 @pytest.fixture
@@ -124,15 +114,14 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
     engine.assert_that(sop2.process_instance_key).is_completed().has_no_incidents()
     engine.assert_that(sop2.process_instance_key).has_variable("nikTersamar", "6171**********03")
 
-    invitation = next(text_of(m) for m in sink.to(ADMIN_EMAIL) if TOKEN.search(text_of(m)))
-    form, active = (text_of(m) for m in sink.to(PPBJ_EMAIL) if TOKEN.search(text_of(m)))
-    [admin_token] = TOKEN.findall(invitation)
-    [form_token] = TOKEN.findall(form)
-    [ppbj_token] = TOKEN.findall(active)
-    await services.provisioning.consume_set_password_token(admin_token, NEW_PASSWORD)
-    await services.provisioning.consume_set_password_token(ppbj_token, NEW_PASSWORD)
+    set_password_tokens = [t for m in sink.messages() for t in SET_PASSWORD_TOKEN.findall(text_of(m))]
+    link_tokens = [t for m in sink.messages() for t in TOKEN.findall(text_of(m))]
+    assert len(set_password_tokens) == 2  # the Admin PPE's invitation, the PPBJ's account active
+    for token in set_password_tokens:
+        await services.provisioning.consume_set_password_token(token, NEW_PASSWORD)
     assert len(sink.envelopes) == 6  # SOP 1: account, invitation; SOP 2: form, correction, SK asked, active
-    for token in (admin_token, form_token, ppbj_token):  # each token is in exactly one e-mail: its holder's
+    assert len(link_tokens) == 5  # the two set-password links, the form's, the correction's, the SK request's
+    for token in link_tokens:  # each token is in exactly one e-mail: its holder's
         assert sum(token in text_of(message) for message in sink.messages()) == 1
 
     secrets = {
@@ -140,7 +129,7 @@ async def test_no_variable_and_no_log_line_holds_a_nik_a_password_or_a_token(
         "NIP": [ADMIN_NIP, PPBJ_NIP.replace(" ", ""), PPBJ_NIP],
         "e-mail": [ADMIN_EMAIL, KEPALA_EMAIL, PPBJ_EMAIL],
         "password": [SMTP_PASSWORD, NEW_PASSWORD, base64.b64encode(SMTP_PASSWORD.encode()).decode()],
-        "token": [admin_token, form_token, ppbj_token],
+        "token": link_tokens,
     }
     variables = engine.all_variables()
     assert len(variables) > 40

@@ -36,7 +36,7 @@ from workers.services import Services
 from workers.store import mail_idempotency_key
 
 SOP1 = "registrasiAdminPpe"
-TOKEN_LINK = re.compile(r"atur-kata-sandi\?token=([A-Za-z0-9_-]+)")
+TOKEN_LINK = re.compile(r"atur-kata-sandi\?t=([A-Za-z0-9_-]+)")
 JOB_TIMEOUT = timedelta(milliseconds=JOB_TIMEOUT_MS)
 TOKENS_ISSUED = "akun.tautan-kata-sandi-diterbitkan"
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -65,7 +65,9 @@ def test_defaults_work_without_any_environment(tmp_path: Path, monkeypatch: pyte
     assert settings.official_email_domains == ("go.id",)
     assert settings.bureau_head_email is None
     assert (settings.pm_lkpp_email, settings.lpse_admin_ppe_email) == (None, None)
-    assert settings.app_link("permohonan", "ADM-2026-000001") == "http://localhost:8000/permohonan/ADM-2026-000001"
+    assert settings.app_link("/permohonan/ADM-2026-000001") == "http://localhost:8000/permohonan/ADM-2026-000001"
+    assert settings.set_password_link("abc") == "http://localhost:8000/atur-kata-sandi?t=abc"
+    assert settings.applicant_link_ttl == timedelta(days=30)
     assert settings.mail_signature_admin_ppe == "PM Direktorat e-Procurement LKPP"
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
 
@@ -96,7 +98,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
             "PROVISIONING_TIMEOUT": "3",
             "SET_PASSWORD_URL": "https://pbj.example.id/atur-kata-sandi?bahasa=id",
             "SET_PASSWORD_TOKEN_TTL": "P2DT12H",
-            "REGISTRATION_FORM_URL": "https://pbj.example.id/daftar",
+            "APPLICANT_LINK_TTL": "P14D",
             "DOCUMENT_MAX_SIZE": "512 KiB",
             "DOCUMENT_RETENTION_DEFAULT": "P10Y",
             "DOCUMENT_RETENTION": "ktp_admin_ppe=P2Y, SK=P1Y6M",
@@ -127,10 +129,11 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert settings.retention.period_for(DocumentType.SK) == Period(years=1, months=6)
     assert settings.retention.period_for(DocumentType.PROFIL_LPSE) == Period(years=10)
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
-    assert settings.set_password_link("a b") == "https://pbj.example.id/atur-kata-sandi?bahasa=id&token=a+b"
-    assert settings.app_link("pendaftaran", "PPBJ-2026-000001") == (
-        "https://pbj.kalbarprov.go.id/layanan/pendaftaran/PPBJ-2026-000001"
+    assert settings.set_password_link("a b") == "https://pbj.example.id/atur-kata-sandi?bahasa=id&t=a+b"
+    assert settings.app_link("/pendaftaran/PPBJ-2026-000001", t="x/y") == (
+        "https://pbj.kalbarprov.go.id/layanan/pendaftaran/PPBJ-2026-000001?t=x%2Fy"
     )
+    assert settings.applicant_link_ttl == timedelta(days=14)
     assert settings.spse_login_url == "https://spse.inaproc.id/kalbarprov"
     assert settings.mail_signature_admin_ppe.startswith("Direktorat Pengembangan")
     assert settings.pm_lkpp_email == "PM e-Procurement <pm.eproc@lkpp.go.id>"
@@ -185,7 +188,7 @@ def test_empty_values_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("SET_PASSWORD_TOKEN_TTL", "24"),
         ("SET_PASSWORD_TOKEN_TTL", "PT1M"),
         ("SET_PASSWORD_TOKEN_TTL", "P1Y"),
-        ("REGISTRATION_FORM_URL", "mailto:pbj@example.id"),
+        ("APPLICANT_LINK_TTL", "P60D"),
         ("DOCUMENT_MAX_SIZE", "10 XB"),
         ("DOCUMENT_MAX_SIZE", "0"),
         ("DOCUMENT_RETENTION_DEFAULT", "5 tahun"),
@@ -196,6 +199,7 @@ def test_empty_values_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
         ("APP_URL", "pbj.kalbarprov.go.id"),
+        ("APP_URL", "https://pbj.kalbarprov.go.id/?a=1"),
         ("SPSE_LOGIN_URL", "spse"),
         ("MAIL_SIGNATURE_PPBJ", "Admin <PPE>"),
         ("PM_LKPP_EMAIL", "PM LKPP"),

@@ -23,12 +23,13 @@ from tests.workers.harness import (
     text_of,
 )
 from workers.constants import STATUS_COMPLETED, STATUS_EXPIRED, Message
-from workers.domain import AccountRole, AccountStatus, System
+from workers.domain import AccountRole, AccountStatus, PersonRole, System
+from workers.provisioning import hash_token
 from workers.services import Services
 
 SOP2 = "pendaftaranAkunPpbj"
-SET_PASSWORD_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?token=([A-Za-z0-9_-]+)")
-FORM_LINK = re.compile(r"https://pbj\.kalbarprov\.go\.id/formulir-ppbj\?nomor=([A-Z0-9-]+)&token=([A-Za-z0-9_-]+)")
+SET_PASSWORD_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?t=([A-Za-z0-9_-]+)")
+FORM_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/pendaftaran-ppbj\?t=([A-Za-z0-9_-]+)")
 
 
 async def test_invalid_identity_is_corrected_and_the_account_activated_on_three_systems(
@@ -56,9 +57,9 @@ async def test_invalid_identity_is_corrected_and_the_account_activated_on_three_
         directory = services.store.find_account(number, System.DIREKTORI, AccountRole.PPBJ)
         assert directory is not None and directory.status is AccountStatus.PENDING
         [form_mail] = mail_sink.messages()
-        [(form_number, token)] = FORM_LINK.findall(text_of(form_mail))
-        assert form_number == number
-        assert (await services.provisioning.verify_set_password_token(token)).account_id == directory.id
+        [token] = FORM_LINK.findall(text_of(form_mail))
+        access = services.store.redeem_access_token(hash_token(token))
+        assert (access.request_number, access.role) == (number, PersonRole.PPBJ)
         assert "WIB" in text_of(form_mail)
 
         wrong = fill_identity(services, number, nik="6171011204850000", nip="198504122010131003")

@@ -31,7 +31,7 @@ from workers.services import Services
 from workers.tasks.berkas import EMAIL_VERIFICATION_BASIS
 
 SOP1 = "registrasiAdminPpe"
-TOKEN_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?token=([A-Za-z0-9_-]+)")
+TOKEN_LINK = re.compile(r"https://pbj\.kaltimprov\.go\.id/atur-kata-sandi\?t=([A-Za-z0-9_-]+)")
 
 
 async def test_complete_files_on_first_submission(

@@ -6,6 +6,7 @@
 from workers.constants import STATUS_SUBMITTED
 from workers.store.database import create_store_engine, current_revision, head_revision, upgrade
 from workers.store.records import (
+    AccessTokenRecord,
     AccountRecord,
     ArchiveRecord,
     AuditRecord,
@@ -14,11 +15,14 @@ from workers.store.records import (
     MailRecord,
     PersonRecord,
     RequestRecord,
+    StaffUserRecord,
+    WebSessionRecord,
 )
 from workers.store.repository import Clock, Store, mail_idempotency_key
 
 __all__ = [
     "STATUS_SUBMITTED",
+    "AccessTokenRecord",
     "AccountRecord",
     "ArchiveRecord",
     "AuditRecord",
@@ -28,7 +32,9 @@ __all__ = [
     "MailRecord",
     "PersonRecord",
     "RequestRecord",
+    "StaffUserRecord",
     "Store",
+    "WebSessionRecord",
     "create_store_engine",
     "current_revision",
     "head_revision",

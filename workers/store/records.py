@@ -139,3 +139,51 @@ class ArchiveRecord:
     document_count: int
     retention_until: date
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessTokenRecord:
+    """An applicant's access token (its scope: one request, one role); never its raw value."""
+
+    id: int
+    request_number: str
+    role: PersonRole
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Whether the token still opens its request at `now`."""
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class StaffUserRecord:
+    """A staff account of the web application; the password hash stays out of `repr()`."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    password_hash: str = field(repr=False)
+    failed_logins: int
+    locked_until: datetime | None
+    disabled_at: datetime | None
+    last_login_at: datetime | None
+    created_at: datetime
+
+    def locked_at(self, now: datetime) -> bool:
+        """Whether the account is locked out (too many failed logins) at `now`."""
+        return self.locked_until is not None and now < self.locked_until
+
+
+@dataclass(frozen=True)
+class WebSessionRecord:
+    """A browser session: its staff login (if any) and the applicant access tokens redeemed in it."""
+
+    id_hash: str
+    staff_user_id: int | None
+    access_token_ids: tuple[int, ...]
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime

@@ -32,6 +32,7 @@ from workers.domain import (
     System,
 )
 from workers.errors import NotFoundError, PersonAlreadyApplyingError, StoreError, StoreUnavailableError, TokenError
+from workers.store.access import AccessTokensMixin
 from workers.store.database import create_store_engine, upgrade
 from workers.store.models import (
     Account,
@@ -54,6 +55,7 @@ from workers.store.records import (
     PersonRecord,
     RequestRecord,
 )
+from workers.store.staff import StaffMixin
 from workers.validation import mask_nik
 
 T = TypeVar("T")
@@ -73,8 +75,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
-    """The application store (claim-check): everything the process variables only refer to."""
+class Store(AccessTokensMixin, StaffMixin):
+    """The application store (claim-check): everything the process variables only refer to; applicants' access
+    tokens (`access.py`) and the web application's staff accounts and sessions (`staff.py`) as mixins."""
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self._engine = engine

@@ -7,10 +7,11 @@ link goes only to the account holder's verified address. The template's context 
 zone (WITA for SOP 1 in Kalimantan Timur, WIB for SOP 2 in Kalimantan Barat).
 
 Sending goes through `Outbox.send_once` keyed by (element instance, template, recipient role): a job delivered
-twice sends once, and a second pass through a loop (a new element instance) sends again, as it should. The
-one-time token of `undangan-admin-ppe`, `formulir-registrasi-ppbj` and `akun-ppbj-aktif` (the PPBJ's set-password
-link) is issued only when the e-mail is still to be sent (issuing revokes the holder's older tokens), only to the
-account holder's own address; it exists nowhere but in that e-mail and, hashed, in the store.
+twice sends once, and a second pass through a loop (a new element instance) sends again, as it should. Every link
+is built by `workers.links`: a link to the applicant's own request (and the PPBJ's identity form) carries a fresh
+access token for that request and role; the invitation's set-password link carries the account's one-time token
+(issuing it revokes the holder's older ones). Tokens are issued only when the e-mail is still to be sent and exist
+nowhere but in that e-mail and, hashed, in the store.
 The expiry e-mails also close the request (status `KEDALUWARSA`), so a new registration of the same person is not
 taken for a duplicate; SOP 2's last e-mail (`akun-ppbj-aktif`) completes it (`SELESAI`).
 """
@@ -33,7 +34,14 @@ from workers.constants import (
 )
 from workers.document_rules import PPBJ_APPOINTMENT_DOCUMENTS, limits_text
 from workers.domain import AccountRole, PersonRole, RequestKind, System
-from workers.errors import ProvisioningError
+from workers.errors import ProvisioningError, StoreError
+from workers.links import (
+    ApplicantPage,
+    IssuedLink,
+    issue_applicant_link,
+    new_application_link,
+    set_password_link,
+)
 from workers.logging import get_logger
 from workers.outbox import Outbox, Recipient, person_recipient, request_person, signature_of
 from workers.provisioning import ProvisionedAccount
@@ -69,6 +77,8 @@ class MailJob:
     recipient: Recipient
     variables: Mapping[str, Any] = field(repr=False)
     job_type: str
+    issued_links: list[IssuedLink] = field(default_factory=list, repr=False)
+    """The access links issued while the context was built: revoked when the e-mail cannot be sent."""
 
     def variable(self, name: str) -> Any:
         """A process variable the template needs; `JobDataError` when the job did not carry it."""
@@ -123,19 +133,35 @@ def create_router(services: Services) -> ZeebeTaskRouter:
         async def context() -> dict[str, object]:
             return await CONTEXTS[template](mail)
 
-        await outbox.send_once(
-            key=mail_idempotency_key(job.element_instance_key, template.value, role.value),
-            request=request,
-            template=template,
-            recipient=recipient,
-            context=context,
-            signature=signature_of(services, request.kind),
-        )
+        try:
+            await outbox.send_once(
+                key=mail_idempotency_key(job.element_instance_key, template.value, role.value),
+                request=request,
+                template=template,
+                recipient=recipient,
+                context=context,
+                signature=signature_of(services, request.kind),
+            )
+        except BaseException:
+            if mail.issued_links:  # not delivered (as far as is known): no link of this attempt may open the request
+                await _revoke(services, request, mail.issued_links)
+            raise
         if template in CLOSING_TEMPLATES:
             await asyncio.to_thread(services.store.set_request_status, request.number, CLOSING_TEMPLATES[template])
         return {}
 
     return router
+
+
+async def _revoke(services: Services, request: RequestRecord, links: list[IssuedLink]) -> None:
+    """Revoke the access links of an e-mail that was not sent; a store that cannot do it now is only logged (nobody
+    has the tokens)."""
+    try:
+        await asyncio.to_thread(
+            services.store.revoke_access_tokens, request.number, token_ids=[link.token_id for link in links]
+        )
+    except StoreError as exc:
+        log.warning("Tautan akses e-mail yang gagal terkirim tidak dapat dicabut", alasan=str(exc))
 
 
 def _template(job: Job) -> Template:
@@ -177,33 +203,26 @@ async def _account(mail: MailJob, system: System, role: AccountRole) -> Provisio
     return account
 
 
-async def applicant_link(services: Services, request: RequestRecord, recipient: Recipient, job_type: str) -> str:
-    """The applicant's own page of a request (SOP 1: the request, SOP 2: the registration), for an e-mail to that
-    applicant from another task (the SLA reminder): built by the same builders as every `kirim-email` link."""
-    mail = MailJob(services=services, request=request, recipient=recipient, variables={}, job_type=job_type)
-    return _request_link(mail) if request.kind is RequestKind.ADMIN_PPE else _registration_link(mail)
-
-
-def _request_link(mail: MailJob) -> str:
-    return mail.services.settings.app_link("permohonan", mail.request.number)
-
-
-def _registration_link(mail: MailJob) -> str:
-    return mail.services.settings.app_link("pendaftaran", mail.request.number)
+async def _applicant_link(mail: MailJob, page: ApplicantPage = ApplicantPage.REQUEST) -> IssuedLink:
+    """The applicant's link to their request (or the PPBJ's identity form) with a fresh access token, remembered
+    so that it is revoked if the e-mail is not sent."""
+    link = await issue_applicant_link(mail.services, mail.request, page)
+    mail.issued_links.append(link)
+    return link
 
 
 async def _missing_files(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PERMOHONAN: mail.request.number,
         Var.KEKURANGAN_BERKAS: mail.variable(Var.KEKURANGAN_BERKAS),
-        "tautanPermohonan": _request_link(mail),
+        "tautanPermohonan": (await _applicant_link(mail)).url,
     }
 
 
 async def _request_expired(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PERMOHONAN: mail.request.number,
-        "tautanPermohonanBaru": mail.services.settings.app_link("permohonan", "baru"),
+        "tautanPermohonanBaru": new_application_link(mail.services.settings, RequestKind.ADMIN_PPE),
     }
 
 
@@ -227,18 +246,18 @@ async def _admin_invitation(mail: MailJob) -> dict[str, object]:
         "namaPengguna": account.user_id,
         "namaLpse": mail.request.lpse_name or "LPSE",
         "tautanLogin": mail.services.settings.spse_login_url,
-        "tautanSekaliPakai": mail.services.settings.set_password_link(issued.token),
+        "tautanSekaliPakai": set_password_link(mail.services.settings, issued.token),
         "kedaluwarsaTautan": issued.expires_at,
     }
 
 
 async def _registration_form(mail: MailJob) -> dict[str, object]:
-    account = await _account(mail, System.DIREKTORI, AccountRole.PPBJ)
-    issued = await mail.services.provisioning.issue_set_password_token(account.account_id)
+    await _account(mail, System.DIREKTORI, AccountRole.PPBJ)  # the pending account the e-mail announces exists
+    link = await _applicant_link(mail, ApplicantPage.IDENTITY_FORM)
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
-        "tautanFormulir": mail.services.settings.registration_form_link(mail.request.number, issued.token),
-        "kedaluwarsaTautan": issued.expires_at,
+        "tautanFormulir": link.url,
+        "kedaluwarsaTautan": link.expires_at,
     }
 
 
@@ -246,7 +265,7 @@ async def _identity_to_fix(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         Var.CATATAN_VERIFIKASI: mail.variable(Var.CATATAN_VERIFIKASI),
-        "tautanPendaftaran": _registration_link(mail),
+        "tautanPendaftaran": (await _applicant_link(mail)).url,
     }
 
 
@@ -255,7 +274,7 @@ async def _appointment_requested(mail: MailJob) -> dict[str, object]:
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         "dokumenDiminta": [kind.value for kind in PPBJ_APPOINTMENT_DOCUMENTS],
         "ketentuanBerkas": limits_text(mail.services.settings.document_max_size),
-        "tautanPendaftaran": _registration_link(mail),
+        "tautanPendaftaran": (await _applicant_link(mail)).url,
     }
 
 
@@ -263,7 +282,7 @@ async def _information_to_complete(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         Var.CATATAN_PEMERIKSAAN: mail.variable(Var.CATATAN_PEMERIKSAAN),
-        "tautanPendaftaran": _registration_link(mail),
+        "tautanPendaftaran": (await _applicant_link(mail)).url,
     }
 
 
@@ -275,7 +294,7 @@ async def _ppbj_account_active(mail: MailJob) -> dict[str, object]:
         Var.NOMOR_PENDAFTARAN: mail.request.number,
         "namaPengguna": account.user_id,
         Var.HASIL_AKTIVASI: activated,
-        "tautanSekaliPakai": mail.services.settings.set_password_link(issued.token),
+        "tautanSekaliPakai": set_password_link(mail.services.settings, issued.token),
         "kedaluwarsaTautan": issued.expires_at,
     }
 
@@ -283,7 +302,7 @@ async def _ppbj_account_active(mail: MailJob) -> dict[str, object]:
 async def _registration_expired(mail: MailJob) -> dict[str, object]:
     return {
         Var.NOMOR_PENDAFTARAN: mail.request.number,
-        "tautanDaftarUlang": mail.services.settings.app_link("pendaftaran", "baru"),
+        "tautanDaftarUlang": new_application_link(mail.services.settings, RequestKind.PPBJ),
     }
 
 

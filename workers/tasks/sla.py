@@ -25,6 +25,7 @@ from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import Performer, TaskType, Template, Var
 from workers.domain import PersonRole
+from workers.links import inbox_link, issue_applicant_link, monitor_link
 from workers.logging import get_logger
 from workers.outbox import (
     ContextFactory,
@@ -39,7 +40,6 @@ from workers.outbox import (
 from workers.services import Services
 from workers.store import mail_idempotency_key
 from workers.tasks.common import JobDataError, load_request, new_router, number_of, require, task
-from workers.tasks.email import applicant_link
 
 log = get_logger(__name__)
 
@@ -87,11 +87,11 @@ def create_router(services: Services) -> ZeebeTaskRouter:
             async def context() -> dict[str, object]:
                 for_applicant = recipient.role in APPLICANT_ROLES
                 if for_applicant:
-                    link = await applicant_link(services, request, recipient, job.type)
+                    link = (await issue_applicant_link(services, request)).url
                 elif step_kind(step) == STEP_STAFF_TASK:
-                    link = services.settings.app_link("tugas")
+                    link = inbox_link(services.settings)
                 else:
-                    link = services.settings.app_link("pantau", str(job.process_instance_key))
+                    link = monitor_link(services.settings, job.process_instance_key)
                 return {
                     "nomor": request.number,
                     "jenisNomor": request.kind.noun,

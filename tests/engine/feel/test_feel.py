@@ -402,8 +402,8 @@ def test_functions_and_ranges_inside_an_expression_are_fine(feel: FeelinEvaluato
 
 def test_runaway_evaluation_is_stopped(bundle: Path) -> None:
     """An expression that runs past the time limit raises FeelError, and the evaluator stays usable."""
-    with FeelinEvaluator(bundle, timeout=0.05) as feel:
-        with pytest.raises(FeelError, match=r"took longer than 0\.05 s"):
+    with FeelinEvaluator(bundle, timeout=0.5) as feel:
+        with pytest.raises(FeelError, match=r"took longer than 0\.5 s"):
             feel.evaluate("count(for i in 1..5000000 return i)", {}, NOW)
         assert feel.evaluate("1 + 1", {}, NOW) == FeelResult(2, ())
 
