@@ -1,5 +1,6 @@
 """A second official Zeebe client: Camunda's JavaScript SDK (@camunda8/sdk) drives the embedded engine over its
-real gRPC port – deploy, create, a job worker that fails once and completes, messages, a result awaited."""
+real gRPC port – deploy, create, a job worker that fails once and completes, messages, a result awaited; and DMN:
+a decision file deployed, decisions evaluated by id and by key, a missing one refused."""
 
 import asyncio
 import json
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from engine.testing import EmbeddedEngine
+from tests.engine.dmn.dinner import DISH_DRD
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 SCRIPT = HERE / "js_sdk_client.mjs"
+DECISIONS_SCRIPT = HERE / "js_sdk_decisions.mjs"
 DIAGRAM = HERE / "order_approval.bpmn"
 SDK_PACKAGE = ROOT / "node_modules" / "@camunda8" / "sdk" / "package.json"
 RUN_TIMEOUT_SECONDS = 120.0
@@ -35,7 +38,7 @@ def _node_or_missing() -> str:
     pytest.skip(f"JavaScript client not available here: {missing}")
 
 
-async def _run_script(node: str, address: str) -> dict[str, Any]:
+async def _run_script(node: str, address: str, script: Path = SCRIPT, argument: Path = DIAGRAM) -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", str(ROOT)),
@@ -47,8 +50,8 @@ async def _run_script(node: str, address: str) -> dict[str, Any]:
     }
     process = await asyncio.create_subprocess_exec(
         node,
-        str(SCRIPT),
-        str(DIAGRAM),
+        str(script),
+        str(argument),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -125,3 +128,39 @@ async def test_the_camunda_javascript_sdk_runs_a_process_on_the_embedded_engine(
         assert [r.intent for r in timers] == ["CREATED", "CANCELED"]
     assert not engine.engine.timers
     assert not engine.engine.subscriptions
+
+
+async def test_the_camunda_javascript_sdk_deploys_and_evaluates_decisions(
+    engine: EmbeddedEngine, tmp_path: Path
+) -> None:
+    """@camunda8/sdk deploys the dinner decisions of Camunda's documentation (its deployment lists the four decisions
+    and their graph), evaluates Beverages by id (Bordeaux, apple juice and water, with the decisions it required) and
+    Dish by key, and gets NOT_FOUND for a decision that is not deployed."""
+    node = _node_or_missing()
+    (tmp_path / "dinner.dmn").write_bytes(DISH_DRD)
+    observed = await _run_script(node, engine.address, DECISIONS_SCRIPT, tmp_path / "dinner.dmn")
+    assert observed["errors"] == []
+
+    keys = {d.decision_id: d.key for d in engine.engine.decision_store.decisions.values()}
+    assert observed["deployments"] == [
+        {"decision": ["beverages", 1, str(keys["beverages"])]},
+        {"decision": ["dish", 1, str(keys["dish"])]},
+        {"decision": ["season", 1, str(keys["season"])]},
+        {"decision": ["guestCount", 1, str(keys["guestCount"])]},
+        {"decisionRequirements": ["dinnerDecisions", 1]},
+    ]
+    assert observed["byId"] == {
+        "decisionKey": str(keys["beverages"]),
+        "decisionOutput": ["Bordeaux", "Apple Juice", "Water"],
+        "evaluated": [
+            ["season", "LITERAL_EXPRESSION", "Winter"],
+            ["guestCount", "LITERAL_EXPRESSION", 8],
+            ["dish", "DECISION_TABLE", "Roastbeef"],
+            ["beverages", "DECISION_TABLE", ["Bordeaux", "Apple Juice", "Water"]],
+        ],
+        "matchedRules": [3, 5, 6],
+        "failedDecisionId": "",
+    }
+    assert observed["byKey"] == {"decisionId": "dish", "decisionOutput": "Steak"}  # summer, three guests
+    assert observed["missing"]["refused"] is True
+    assert observed["missing"]["code"] == 5  # NOT_FOUND
