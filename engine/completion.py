@@ -225,9 +225,9 @@ class CompletionMixin(EngineBase):
             self.keys.next(),
             self._command_time or self.clock.now(),
             scope.process_instance_key,
-            None,
-            None,
-            None,
+            flow_id,  # the flow's id where an element's would be: the REST API answers the flows an instance took
+            "SEQUENCE_FLOW",
+            scope.key,
         )
         target = model.elements[flow.target]
         if len(target.incoming) > 1:

@@ -9,7 +9,9 @@ from engine._base import EngineBase
 from engine.decisions.commands import DecisionsMixin
 from engine.dmn import DecisionRequirementsGraph, InvalidDmnError
 from engine.errors import (
+    FailedPreconditionError,
     InvalidArgumentError,
+    NotFoundError,
 )
 from engine.expressions import ExpressionError
 from engine.model import ProcessModel
@@ -217,7 +219,27 @@ class DeploymentMixin(DecisionsMixin, EngineBase):
         definition = ProcessDefinition(key, pid, version, name, checksum, model, deployment_key, self.now(), content)
         self.definitions[key] = definition
         self._record("PROCESS", "CREATED", key)
-        # a new version replaces the start subscriptions and start timers of the previous one
+        self._open_start_events(definition, signal_start_names)
+        return DeployedResource("process", key, pid, version, name)
+
+    def _open_start_events(
+        self, definition: ProcessDefinition, signal_start_names: Mapping[tuple[str, str], str] | None = None
+    ) -> None:
+        """The latest version's message, timer and signal start events wait for their events; those of the version
+        it replaces stop waiting."""
+        pid, model = definition.bpmn_process_id, definition.model
+        self._close_start_events(pid)
+        for start_id in model.signal_starts:
+            name = (signal_start_names or {}).get((pid, start_id)) or self._signal_name(model.elements[start_id], {})
+            self._open_signal_subscription(None, start_id, name, interrupting=True, definition=definition)
+        for start_id in model.message_starts:
+            node = model.elements[start_id]
+            assert node.event is not None and node.event.message is not None
+            self.message_starts.append(MessageStartSubscription(definition.key, pid, node.event.message.name, start_id))
+        for start_id in model.timer_starts:
+            self._create_timer(model.elements[start_id], definition, None, None, {})
+
+    def _close_start_events(self, pid: str) -> None:
         self.message_starts = [s for s in self.message_starts if s.bpmn_process_id != pid]
         for timer in list(self.timers.values()):
             if (
@@ -228,18 +250,40 @@ class DeploymentMixin(DecisionsMixin, EngineBase):
         for sub in list(self.signal_subscriptions.values()):
             if sub.element_instance_key is None and sub.bpmn_process_id == pid:
                 self._close_signal_subscription(sub.key)
-        for start_id in model.signal_starts:
-            self._open_signal_subscription(
-                None, start_id, signal_start_names[(pid, start_id)], interrupting=True, definition=definition
-            )
-        for start_id in model.message_starts:
-            node = model.elements[start_id]
-            assert node.event is not None and node.event.message is not None
-            self.message_starts.append(MessageStartSubscription(key, pid, node.event.message.name, start_id))
-        for start_id in model.timer_starts:
-            node = model.elements[start_id]
-            self._create_timer(node, definition, None, None, {})
-        return DeployedResource("process", key, pid, version, name)
+
+    # ================================================================== deleting resources
+    def delete_resource(self, key: int) -> None:
+        """Zeebe's DeleteResource: a process definition without running instances (the version before it becomes
+        the latest again, its start events waiting once more) or a form. Instances that ran keep their history."""
+        self._command(lambda: self._delete_resource(key))
+
+    def _delete_resource(self, key: int) -> None:
+        definition = self.definitions.get(key)
+        if definition is not None:
+            running = [
+                pi.key
+                for pi in self.process_instances.values()
+                if pi.process_definition_key == key and pi.state == "ACTIVE"
+            ]
+            if running:
+                raise FailedPreconditionError(
+                    f"Expected to delete resource with key '{key}' but there are running instances of it "
+                    f"({len(running)}, e.g. '{running[0]}'); cancel them or let them end first"
+                )
+            was_latest = self.latest_definition(definition.bpmn_process_id) is definition
+            if was_latest:
+                self._close_start_events(definition.bpmn_process_id)
+            del self.definitions[key]
+            self._record("PROCESS", "DELETED", key)
+            previous = self.latest_definition(definition.bpmn_process_id)
+            if was_latest and previous is not None:
+                self._open_start_events(previous)
+            return
+        if key in self.forms:
+            del self.forms[key]
+            self._record("FORM", "DELETED", key)
+            return
+        raise NotFoundError(f"Expected to delete resource with key '{key}' but no such resource was found")
 
     def latest_definition(self, bpmn_process_id: str) -> ProcessDefinition | None:
         found = [d for d in self.definitions.values() if d.bpmn_process_id == bpmn_process_id]

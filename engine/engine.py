@@ -9,7 +9,7 @@ Here: the Engine class – its state, the history records, running a command and
 is in mixin classes Engine inherits, one module each (EngineBase in engine._base declares what they share):
 variables, deployment, process_instances, element_instances; the executor in activation, completion and
 termination; boundary_events, error_events (errors and escalations), signals, incidents, jobs, messages, timers
-(timers and time), user_tasks.
+(timers and time), user_tasks; modification (modifying and migrating running instances).
 """
 
 import asyncio
@@ -45,6 +45,7 @@ from engine.incidents import IncidentsMixin
 from engine.jobs import ActivatedJob, JobsMixin, _JobStream
 from engine.messages import MessagesMixin
 from engine.model import FlowNode, ProcessModel, TimerType
+from engine.modification import ModificationMixin
 from engine.parser import BpmnParser
 from engine.process_instances import ProcessInstancesMixin
 from engine.signals import SignalsMixin
@@ -104,6 +105,7 @@ class Engine(
     MessagesMixin,
     TimersMixin,
     UserTasksMixin,
+    ModificationMixin,
 ):
     """A single-partition Zeebe-compatible process engine, in memory."""
 
@@ -166,6 +168,12 @@ class Engine(
         self.last_poll: dict[str, float] = {}
 
     # ================================================================== helpers
+    @property
+    def unavailable(self) -> str | None:
+        """Why the engine takes no commands now (None: it takes them); a durable engine says when its storage failed
+        or it was stopped."""
+        return None
+
     def now(self) -> datetime:
         """The clock's time; while a command runs, the instant it started: one command is one instant, so all
         its records carry one timestamp (and the clock is read once, not for every record)."""

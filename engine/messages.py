@@ -8,11 +8,13 @@ from engine.clock import after
 from engine.errors import (
     AlreadyExistsError,
     InvalidArgumentError,
+    NotFoundError,
 )
 from engine.model import FlowNode
 from engine.state import (
     ElementInstance,
     Message,
+    MessageStartSubscription,
     MessageSubscription,
 )
 
@@ -110,14 +112,7 @@ class MessagesMixin(EngineBase):
                 after(now, max(ttl_ms, 0)),
             )
             self._record("MESSAGE", "PUBLISHED", key)
-            # Zeebe correlates a message only once per process (BPMN process id, across versions): of all the
-            # instances of one process waiting for it, only the oldest subscription gets it
-            by_process: dict[str, MessageSubscription] = {}
-            for sub in sorted(self.subscriptions.values(), key=lambda s: s.key):
-                if sub.message_name == name and sub.correlation_key == correlation_key:
-                    pid = self.process_instances[sub.process_instance_key].bpmn_process_id
-                    by_process.setdefault(pid, sub)
-            for sub in by_process.values():
+            for sub in self._waiting_subscriptions(name, correlation_key):
                 self._correlate(message, sub)
             self._start_by_message(message)
             if ttl_ms > 0:
@@ -126,6 +121,42 @@ class MessagesMixin(EngineBase):
             else:
                 self._record("MESSAGE", "EXPIRED", key)
             return key
+
+        return self._command(action)  # type: ignore[no-any-return]
+
+    def _waiting_subscriptions(self, name: str, correlation_key: str) -> list[MessageSubscription]:
+        """The subscriptions a message correlates to: Zeebe correlates a message only once per process (BPMN process
+        id, across versions), so of all the instances of one process waiting for it the oldest subscription."""
+        by_process: dict[str, MessageSubscription] = {}
+        for sub in sorted(self.subscriptions.values(), key=lambda s: s.key):
+            if sub.message_name == name and sub.correlation_key == correlation_key:
+                pid = self.process_instances[sub.process_instance_key].bpmn_process_id
+                by_process.setdefault(pid, sub)
+        return list(by_process.values())
+
+    def correlate_message(self, name: str, correlation_key: str, variables: Mapping[str, Any]) -> tuple[int, int]:
+        """Zeebe's CorrelateMessage: like a publication without time to live, but refused (NOT_FOUND) when no
+        subscription and no message start event takes it; answers the message key and the first process instance
+        it correlated with."""
+
+        def action() -> tuple[int, int]:
+            if not name.strip():
+                raise InvalidArgumentError("Expected a message name, but it is blank")
+            subscriptions = self._waiting_subscriptions(name, correlation_key)
+            if not subscriptions and not self._message_start_targets(name, correlation_key, set()):
+                raise NotFoundError(
+                    f"Expected to find subscription for message with name '{name}' and correlation key "
+                    f"'{correlation_key}', but none was found."
+                )
+            now = self.now()
+            key = self.keys.next()
+            message = Message(key, name, correlation_key, dict(variables), "", now, now)
+            self._record("MESSAGE_CORRELATION", "CORRELATED", key)
+            for sub in subscriptions:
+                self._correlate(message, sub)
+            started = self._start_by_message(message)
+            first = subscriptions[0].process_instance_key if subscriptions else started[0]
+            return key, first
 
         return self._command(action)  # type: ignore[no-any-return]
 
@@ -143,17 +174,31 @@ class MessagesMixin(EngineBase):
                 self._start_by_message(message, only=bpmn_process_id)
                 return
 
-    def _start_by_message(self, message: Message, only: str | None = None) -> None:
+    def _message_start_targets(
+        self, name: str, correlation_key: str, taken: set[str], only: str | None = None
+    ) -> list[MessageStartSubscription]:
+        """The message start events a message named `name` starts an instance at: one per process not in `taken`
+        (and `only` that one), none where an instance started by a message with this correlation key still runs."""
+        out: list[MessageStartSubscription] = []
         for start in list(self.message_starts):
-            if start.message_name != message.name or start.bpmn_process_id in message.correlated_process_ids:
+            if start.message_name != name or start.bpmn_process_id in taken:
                 continue
             if only is not None and start.bpmn_process_id != only:
                 continue
-            if message.correlation_key and any(
-                self.process_instances[pi_key].bpmn_process_id == start.bpmn_process_id
-                and key == message.correlation_key
+            if correlation_key and any(
+                self.process_instances[pi_key].bpmn_process_id == start.bpmn_process_id and key == correlation_key
                 for pi_key, key in self._message_start_keys.items()
             ):
+                continue
+            out.append(start)
+        return out
+
+    def _start_by_message(self, message: Message, only: str | None = None) -> list[int]:
+        started: list[int] = []
+        for start in self._message_start_targets(
+            message.name, message.correlation_key, set(message.correlated_process_ids), only
+        ):
+            if start.bpmn_process_id in message.correlated_process_ids:
                 continue
             definition = self.definitions[start.process_definition_key]
             message.correlated_process_ids.add(start.bpmn_process_id)
@@ -161,6 +206,8 @@ class MessagesMixin(EngineBase):
                 definition, {}, [start.start_event_id], start_event_variables=dict(message.variables)
             )
             message.correlated_process_instances.add(pi.key)
+            started.append(pi.key)
             if message.correlation_key:
                 # one active instance per correlation key and process, as in Zeebe
                 self._message_start_keys[pi.key] = message.correlation_key
+        return started

@@ -29,26 +29,40 @@ class ProcessInstancesMixin(EngineBase):
         process_definition_key: int = 0,
         variables: Mapping[str, Any] | None = None,
         start_element_ids: list[str] | None = None,
+        tags: list[str] | None = None,
     ) -> ProcessInstance:
         def action() -> ProcessInstance:
-            definition = self._resolve_definition(bpmn_process_id, version, process_definition_key)
-            model = definition.model
-            if start_element_ids:
-                for element_id in start_element_ids:
-                    if element_id not in model.elements:
-                        raise InvalidArgumentError(
-                            f"Expected to create instance of process with start instructions but no element found "
-                            f"with id '{element_id}'."
-                        )
-                return self._start_instance(definition, dict(variables or {}), start_element_ids)
-            if model.root.none_start is None:
-                raise FailedPreconditionError(
-                    f"Expected to create instance of process with none start event, but there is no such event "
-                    f"in process '{definition.bpmn_process_id}'"
-                )
-            return self._start_instance(definition, dict(variables or {}), [model.root.none_start])
+            pi = self._create(bpmn_process_id, version, process_definition_key, variables, start_element_ids)
+            if tags:
+                pi.tags = tuple(dict.fromkeys(tags))
+            return pi
 
         return self._command(action)  # type: ignore[no-any-return]
+
+    def _create(
+        self,
+        bpmn_process_id: str,
+        version: int,
+        process_definition_key: int,
+        variables: Mapping[str, Any] | None,
+        start_element_ids: list[str] | None,
+    ) -> ProcessInstance:
+        definition = self._resolve_definition(bpmn_process_id, version, process_definition_key)
+        model = definition.model
+        if start_element_ids:
+            for element_id in start_element_ids:
+                if element_id not in model.elements:
+                    raise InvalidArgumentError(
+                        f"Expected to create instance of process with start instructions but no element found "
+                        f"with id '{element_id}'."
+                    )
+            return self._start_instance(definition, dict(variables or {}), start_element_ids)
+        if model.root.none_start is None:
+            raise FailedPreconditionError(
+                f"Expected to create instance of process with none start event, but there is no such event "
+                f"in process '{definition.bpmn_process_id}'"
+            )
+        return self._start_instance(definition, dict(variables or {}), [model.root.none_start])
 
     def _resolve_definition(self, bpmn_process_id: str, version: int, key: int) -> ProcessDefinition:
         if key > 0:

@@ -1,17 +1,22 @@
 """Runs an Engine behind its ports: the Zeebe gateway gRPC API, the gRPC health service, the REST API,
 and the scheduler that fires timers, job time-outs, back-offs and message expiries by the engine clock."""
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from engine.auth import Authenticator
 from engine.engine import Engine
 from engine.gateway import GatewayService, add_gateway_to_server
-from engine.rest import RestApi
+from engine.rest import RestApi, RestSettings
 
 GATEWAY_SERVICE = "gateway_protocol.Gateway"
 MAX_SLEEP_SECONDS = 30.0
@@ -23,13 +28,63 @@ class Ports:
     rest: int | None
 
 
+class _Authentication(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Every gateway call must carry an `authorization` metadata value the authenticator accepts (basic, or a
+    bearer token from the REST API's /oauth/token); the health service stays open."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        method = details.method or ""
+        if method.startswith("/grpc.health.v1.Health/") or not self.authenticator.required:
+            return await continuation(details)
+        metadata = dict(details.invocation_metadata or ())
+        value = metadata.get("authorization")
+        if self.authenticator.accepts(value.decode("latin-1") if isinstance(value, bytes) else value):
+            return await continuation(details)
+        handler = await continuation(details)
+        return _refusal(handler)
+
+
+def _refusal(handler: grpc.RpcMethodHandler[Any, Any] | None) -> grpc.RpcMethodHandler[Any, Any]:
+    message = (
+        "Expected valid credentials: send 'authorization: Basic …' with a user's or API client's name and password, "
+        "or 'authorization: Bearer …' with a token from the engine's /oauth/token"
+    )
+
+    async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+    async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+        yield None  # pragma: no cover - abort raises
+
+    deserializer = handler.request_deserializer if handler is not None else None
+    if handler is not None and handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(stream, request_deserializer=deserializer)
+    return grpc.unary_unary_rpc_method_handler(unary, request_deserializer=deserializer)
+
+
 class EngineServer:
     """One engine served on `host`; port 0 picks a free port."""
 
     def __init__(
-        self, engine: Engine, *, host: str = "127.0.0.1", port: int = 26500, rest_port: int | None = 8080
+        self,
+        engine: Engine,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 26500,
+        rest_port: int | None = 8080,
+        settings: RestSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.settings = settings or RestSettings()
+        self.authenticator = Authenticator(self.settings.credentials)
         self.host = host
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -49,9 +104,10 @@ class EngineServer:
         return f"http://{self.host}:{self.ports.rest}" if self.ports.rest is not None else None
 
     async def start(self) -> None:
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=[_Authentication(self.authenticator)])
+        address = f"{self.host}:{self._requested_port}"
         try:
-            grpc_port = server.add_insecure_port(f"{self.host}:{self._requested_port}")
+            grpc_port = server.add_insecure_port(address)
         except RuntimeError:  # grpcio raises where older versions returned 0
             grpc_port = 0
         if grpc_port == 0:
@@ -62,7 +118,14 @@ class EngineServer:
         self._server = server
         rest_port: int | None = None
         if self._requested_rest_port is not None:
-            self._rest = RestApi(self.engine, self.host, self._requested_rest_port, grpc_port)
+            self._rest = RestApi(
+                self.engine,
+                self.host,
+                self._requested_rest_port,
+                grpc_port,
+                settings=self.settings,
+                authenticator=self.authenticator,
+            )
             try:
                 rest_port = await self._rest.start()
             except OSError:

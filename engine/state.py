@@ -142,6 +142,7 @@ class ProcessInstance:
     # while it runs, the keys of its element instances (its root too); when it ends they move from the live
     # state to the engine's archive of finished element instances, and this list is emptied
     element_keys: list[int] = field(default_factory=list)
+    tags: tuple[str, ...] = ()  # given at creation (Camunda's process instance tags)
 
 
 class FinishedElement(NamedTuple):

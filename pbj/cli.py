@@ -6,15 +6,18 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.auth import CredentialsError
 from engine.clock import Clock
 from engine.durable import DurableEngine, DurableError, SyncMode, open_durable_engine
 from engine.durable.engine import DEFAULT_SNAPSHOT_EVERY
 from engine.engine import Engine
+from engine.rest import RestSettings
 from engine.server import EngineServer
 from pbj import commands, deploy, pengguna, up
+from pbj.access import OPEN_FLAG, access_line, exposure
 from pbj.up import ENGINE_DIR_NAME
 from workers.settings import DEFAULT_DATA_DIR
 
@@ -29,6 +32,12 @@ def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     parser.add_argument("--host", default="127.0.0.1", help="alamat yang didengarkan (bawaan: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=26500, help="port gRPC gateway Zeebe (bawaan: 26500)")
     parser.add_argument("--rest-port", type=int, default=8080, help="port REST API /v2 (bawaan: 8080)")
+    parser.add_argument(
+        OPEN_FLAG,
+        dest="allow_open",
+        action="store_true",
+        help="izinkan mendengarkan di luar 127.0.0.1 tanpa kredensial (berbahaya; lihat PBJ_ENGINE_USERNAME)",
+    )
     parser.add_argument(
         "--controlled-clock",
         action="store_true",
@@ -72,6 +81,8 @@ class EngineOptions:
     data_dir: Path | None = None  # None: in memory
     sync: SyncMode = SyncMode.NORMAL
     snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
+    settings: RestSettings = field(default_factory=RestSettings)  # credentials, CORS, host names
+    allow_open: bool = False  # beyond loopback without credentials (--tanpa-autentikasi)
 
 
 def default_engine_data_dir(environ: Mapping[str, str]) -> Path:
@@ -80,6 +91,12 @@ def default_engine_data_dir(environ: Mapping[str, str]) -> Path:
 
 
 async def run_engine(options: EngineOptions) -> int:
+    access = exposure(options.host, options.settings.credentials, allow_open=options.allow_open)
+    if access.refusal:
+        print(access.refusal, file=sys.stderr)
+        return 2
+    if access.warning:
+        print(access.warning, file=sys.stderr, flush=True)
     engine: Engine
     if options.data_dir is None:
         engine = Engine(clock=Clock(controlled=options.controlled_clock))
@@ -96,7 +113,9 @@ async def run_engine(options: EngineOptions) -> int:
             print(f"Mesin proses tidak dapat dijalankan: {exc}", file=sys.stderr)
             return 1
         where = f"status disimpan di {options.data_dir} dan dilanjutkan saat mesin dijalankan lagi"
-    server = EngineServer(engine, host=options.host, port=options.port, rest_port=options.rest_port)
+    server = EngineServer(
+        engine, host=options.host, port=options.port, rest_port=options.rest_port, settings=options.settings
+    )
     try:
         await server.start()
     except OSError as exc:
@@ -108,7 +127,8 @@ async def run_engine(options: EngineOptions) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     print(
-        f"Mesin proses siap: gRPC Zeebe di {server.address}, REST API di {server.rest_url}/v2 ({where}).",
+        f"Mesin proses siap: gRPC Zeebe di {server.address}, REST API di {server.rest_url}/v2 ({where}); "
+        f"{access_line(options.settings.credentials, options.host)}.",
         flush=True,
     )
     await stop.wait()
@@ -166,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.snapshot_every < 1:
             parser.error("--snapshot-every harus 1 atau lebih")
         data_dir = None if args.in_memory else (args.data_dir or default_engine_data_dir(os.environ))
+        try:
+            settings = RestSettings.from_environment(os.environ)
+        except CredentialsError as exc:
+            print(f"Pengaturan mesin proses tidak lengkap: {exc}", file=sys.stderr)
+            return 2
         options = EngineOptions(
             args.host,
             args.port,
@@ -174,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir,
             SyncMode(args.sync),
             args.snapshot_every,
+            settings,
+            args.allow_open,
         )
         return asyncio.run(run_engine(options))
     if args.command == "workers":

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from pyzeebe import ZeebeClient, create_insecure_channel
+from pyzeebe import ZeebeClient
 from sqlalchemy import select
 
 from engine.state import IncidentState
@@ -177,10 +177,12 @@ class Demo:
     async def run(self) -> None:
         """The whole scenario, then a summary."""
         started = time.monotonic()
-        channel = create_insecure_channel(grpc_address=self.stack.zeebe_address)
+        channel = self.stack.own_channel()
         try:
             self.client = ZeebeClient(channel)
-            async with aiohttp.ClientSession() as self.http:
+            authorization = self.stack.authorization
+            headers = {"Authorization": authorization} if authorization else None
+            async with aiohttp.ClientSession(headers=headers) as self.http:
                 await self.workers_polling()
                 self.out(
                     "Demo: kedua SOP dijalankan dengan jam mesin proses yang dipercepat, dengan data fiktif di "

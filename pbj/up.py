@@ -25,16 +25,19 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import grpc
-from pyzeebe import ZeebeWorker, create_insecure_channel
+from pyzeebe import ZeebeWorker
 
+from engine.auth import CredentialsError, authorized_channel, own_authorization
 from engine.durable import DurableError
 from engine.errors import EngineError
+from engine.rest import RestSettings as EngineAccess
 from engine.testing.embedded import EmbeddedEngine
+from pbj.access import OPEN_FLAG, access_line, exposure
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import CommandSettings, RestSettings
 from pbj.commands.zeebe import Gateway
@@ -106,6 +109,7 @@ class UpOptions:
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     demo: bool = False
     stay: bool = False
+    engine_settings: EngineAccess = field(default_factory=EngineAccess)  # credentials, CORS, host names
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -143,6 +147,12 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         "lalu berhenti (port yang tidak disebut dipilih bebas)",
     )
     parser.add_argument(
+        OPEN_FLAG,
+        dest="allow_open",
+        action="store_true",
+        help="izinkan mendengarkan di luar 127.0.0.1 tanpa kredensial (berbahaya; lihat PBJ_ENGINE_USERNAME)",
+    )
+    parser.add_argument(
         "--tetap",
         action="store_true",
         help="bersama --demo: tetap berjalan setelah skenario selesai (port bawaan), sampai Ctrl-C",
@@ -154,6 +164,17 @@ def run(args: argparse.Namespace) -> int:
     if args.tetap and not args.demo:
         print("Opsi --tetap hanya berlaku bersama --demo.", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+    try:
+        engine_settings = EngineAccess.from_environment(os.environ)
+    except CredentialsError as exc:
+        print(f"Pengaturan mesin proses tidak lengkap: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    access = exposure(args.host, engine_settings.credentials, allow_open=args.allow_open)
+    if access.refusal:
+        print(access.refusal, file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    if access.warning:
+        print(access.warning, file=sys.stderr, flush=True)
     free = args.demo and not args.tetap  # a demo that stops by itself needs no fixed port
     options = UpOptions(
         host=args.host,
@@ -164,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         bpmn_dir=args.bpmn,
         demo=args.demo,
         stay=args.tetap,
+        engine_settings=engine_settings,
     )
     return asyncio.run(up(options))
 
@@ -313,6 +335,7 @@ class LocalStack:
                 rest_port=options.rest_port,
                 controlled_clock=options.demo,
                 data_dir=self.engine_dir,
+                settings=options.engine_settings,
             )
         except DurableError as exc:
             raise StartError(f"Mesin proses tidak dapat dijalankan: {exc}") from None
@@ -339,6 +362,15 @@ class LocalStack:
     def rest_url(self) -> str:
         """The REST API's base URL (without `/v2`)."""
         return f"http://{_client_host(self.options.host)}:{self.engine.server.ports.rest}"
+
+    @property
+    def authorization(self) -> str | None:
+        """What this process's own clients (the workers, the demo) send to its engine, when it asks for credentials."""
+        return own_authorization(self.options.engine_settings.credentials)
+
+    def own_channel(self) -> grpc.aio.Channel:
+        """A gRPC channel to this process's own engine."""
+        return authorized_channel(self.zeebe_address, self.authorization)
 
     async def start(self) -> None:
         """Start everything in order; on failure stop what started and raise `StartError`."""
@@ -379,7 +411,7 @@ class LocalStack:
                 f"{redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}"
             ) from None
         await self._start_web(web_socket)
-        self.channel = create_insecure_channel(grpc_address=self.zeebe_address)  # this process's own engine
+        self.channel = self.own_channel()
         self.start_workers()
 
     def _bind_web(self) -> socket.socket:
@@ -412,8 +444,8 @@ class LocalStack:
             store=services.store,
             documents=services.documents,
             provisioning=services.provisioning,
-            rest=CamundaRest(commands),
-            gateway=Gateway(self.settings.zeebe),
+            rest=CamundaRest(commands, authorization=self.authorization),
+            gateway=Gateway(self.settings.zeebe, authorization=self.authorization),
         )
         self.site = await start_site(self.webapp, self.options.host, settings.port, sock=sock)
 
@@ -501,7 +533,8 @@ def ready_text(stack: LocalStack) -> str:
         "PBJ berjalan di mesin ini" + (" (demo, data fiktif)." if demo else "."),
         "",
         f"  Aplikasi web                     {stack.web_url}/ (tautan e-mail: {settings.app_url})",
-        f"  Mesin proses (kompatibel Zeebe)  gRPC {stack.zeebe_address}, REST API {rest}",
+        f"  Mesin proses (kompatibel Zeebe)  gRPC {stack.zeebe_address}, REST API {rest}, "
+        f"{access_line(stack.options.engine_settings.credentials, stack.options.host)}",
         f"  Diagram terpasang                {processes}; formulir: {forms}",
         f"  Pekerja tugas layanan            berjalan, {len(stack.worker.tasks) if stack.worker else 0} tipe tugas",
         f"  Server surel lokal (SMTP)        {stack.mail.address} – surel disimpan, tidak ada yang dikirim keluar",
@@ -520,19 +553,35 @@ def ready_text(stack: LocalStack) -> str:
         "Langkah berikutnya:",
         *(
             f"  {step}"
-            for step in next_steps(
-                program(), rest, mail_dir / INDEX_NAME, stack.zeebe_address, demo=demo, web_url=stack.web_url
-            )
+            for step in next_steps(program(), rest, mail_index=mail_dir / INDEX_NAME, demo=demo, web_url=stack.web_url)
         ),
+        *modeler_lines(stack),
         "",
         "Tekan Ctrl-C untuk menghentikan semuanya.",
     ]
     return "\n".join(lines)
 
 
-def next_steps(
-    pbj: str, rest: str, mail_index: Path, zeebe_address: str, *, demo: bool, web_url: str = ""
-) -> list[str]:
+def modeler_lines(stack: LocalStack) -> list[str]:
+    """How to connect Camunda Modeler to this engine and start an instance from it (docs/panduan/pemilik-proses.md)."""
+    credentials = stack.options.engine_settings.credentials
+    if credentials.users:
+        auth = "Authentication: Basic, dengan PBJ_ENGINE_USERNAME dan PBJ_ENGINE_PASSWORD"
+    elif credentials.clients:
+        auth = (
+            "Authentication: OAuth, client ID/secret PBJ_ENGINE_CLIENT_ID/SECRET, "
+            f"OAuth URL {stack.rest_url}/oauth/token"
+        )
+    else:
+        auth = "Authentication: None"
+    return [
+        "  Camunda Modeler (5.39 atau lebih baru): Deploy (ikon roket) → Camunda 8 Self-Managed,",
+        f"    Cluster endpoint {stack.rest_url}/v2 (REST; alternatif gRPC: grpc://{stack.zeebe_address}), {auth};",
+        "    lalu Start instance (ikon ▶) untuk menjalankan proses. Panduan: docs/panduan/pemilik-proses.md",
+    ]
+
+
+def next_steps(pbj: str, rest: str, *, mail_index: Path, demo: bool, web_url: str = "") -> list[str]:
     """The banner's next steps: commands that run as written (`pbj` is the program as this process was started, on a
     fresh clone `.venv/bin/pbj`; `tests/deploy/test_commands_as_written.py` checks each against the parser)."""
     steps = [f"{pbj + ' --help':<32}daftar perintah operator"]
@@ -548,7 +597,6 @@ def next_steps(
         f"curl -s -X POST {rest}/process-definitions/search -H 'Content-Type: application/json' -d '{{}}'",
         f"curl -s -X POST {rest}/user-tasks/search -H 'Content-Type: application/json' -d '{{}}'",
         f"cat {mail_index}",
-        f"Camunda Modeler: Deploy ke {zeebe_address} (Camunda 8 Self-Managed, tanpa autentikasi)",
     ]
 
 

@@ -1,6 +1,7 @@
 """Decisions in Camunda 8.8's REST API (`/v2`), as functions of the engine and a request's parts, so that the REST
-layer only routes to them: decision definitions and decision requirements (search, get, XML), the evaluation of a
-decision (`POST /v2/decision-definitions/evaluation`) and a deployment's decision entries (`POST /v2/deployments`).
+layer (engine/rest/decisions.py) only routes to them: decision definitions and decision requirements by key and
+their XML, the evaluation of a decision (`POST /v2/decision-definitions/evaluation`) and a deployment's decision
+entries (`POST /v2/deployments`). Their searches are the catalogue's (engine/search/).
 
 Shapes are the 8.8 OpenAPI's (DecisionDefinitionResult, DecisionRequirementsResult, EvaluateDecisionResult,
 EvaluatedDecisionResult, DeploymentDecisionResult, DeploymentDecisionRequirementsResult): keys as strings, values of
@@ -10,126 +11,45 @@ failure fields are empty strings on success, the output is `null` on failure; an
 `<evaluation key>-<n>`).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from engine import queries
 from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
 from engine.decisions.grpc import TENANT, json_text
-from engine.decisions.store import DecisionStore, DeployedDecision, DeployedDecisionRequirements
+from engine.decisions.store import DeployedDecision, DeployedDecisionRequirements
 from engine.deployment import DeployedResource
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError, NotFoundError
-from engine.queries import Field, FieldKind, Resource, Row
 
-_KEY = Field(FieldKind.KEY)
-_STRING = Field(FieldKind.STRING)
-_INT = Field(FieldKind.INT)
-
-DECISION_DEFINITIONS = Resource(
-    "decision definition",
-    "decisionDefinitionKey",
-    {
-        "decisionDefinitionId": _STRING,
-        "name": _STRING,
-        "version": _INT,
-        "decisionRequirementsId": _STRING,
-        "tenantId": _STRING,
-        "decisionDefinitionKey": _KEY,
-        "decisionRequirementsKey": _KEY,
-    },
-)
-DECISION_REQUIREMENTS = Resource(
-    "decision requirements",
-    "decisionRequirementsKey",
-    {
-        "decisionRequirementsName": _STRING,
-        "version": _INT,
-        "decisionRequirementsId": _STRING,
-        "resourceName": Field(FieldKind.STRING, sortable=False),
-        "tenantId": _STRING,
-        "decisionRequirementsKey": _KEY,
-    },
-)
 _EVALUATION_PROPERTIES = frozenset({"decisionDefinitionId", "decisionDefinitionKey", "variables", "tenantId"})
 
 
-# ---------------------------------------------------------------------------------------------------- rows
-def decision_definition_row(decision: DeployedDecision) -> Row:
-    return {
-        "decisionDefinitionId": decision.decision_id,
-        "name": decision.name,
-        "version": decision.version,
-        "decisionRequirementsId": decision.requirements_id,
-        "tenantId": TENANT,
-        "decisionDefinitionKey": decision.key,
-        "decisionRequirementsKey": decision.requirements_key,
-    }
-
-
-def decision_requirements_row(requirements: DeployedDecisionRequirements) -> Row:
-    return {
-        "decisionRequirementsName": requirements.name,
-        "version": requirements.version,
-        "decisionRequirementsId": requirements.requirements_id,
-        "resourceName": requirements.resource_name,
-        "tenantId": TENANT,
-        "decisionRequirementsKey": requirements.key,
-    }
-
-
-def _definition_rows(store: DecisionStore) -> Iterator[Row]:
-    return (decision_definition_row(d) for d in store.decisions.values())
-
-
-def _requirements_rows(store: DecisionStore) -> Iterator[Row]:
-    return (decision_requirements_row(r) for r in store.requirements.values())
-
-
 # ---------------------------------------------------------------------------------------------------- reading
-def search_decision_definitions(engine: Engine, body: Mapping[str, Any]) -> dict[str, Any]:
-    """`POST /v2/decision-definitions/search`."""
-    return queries.search(DECISION_DEFINITIONS, _definition_rows(engine.decision_store), body)
-
-
-def _decision(engine: Engine, key: int) -> DeployedDecision:
+def find_decision(engine: Engine, key: int) -> DeployedDecision:
+    """The decision definition with that key (`GET /v2/decision-definitions/{decisionDefinitionKey}`)."""
     decision = engine.decision_store.decisions.get(key)
     if decision is None:
         raise NotFoundError(f"Decision definition with key '{key}' not found")
     return decision
 
 
-def decision_definition(engine: Engine, key: int) -> dict[str, Any]:
-    """`GET /v2/decision-definitions/{decisionDefinitionKey}`."""
-    return DECISION_DEFINITIONS.to_json(decision_definition_row(_decision(engine, key)))
-
-
 def decision_definition_xml(engine: Engine, key: int) -> bytes:
     """`GET /v2/decision-definitions/{decisionDefinitionKey}/xml`: the DMN file the decision was deployed in."""
-    decision = _decision(engine, key)
+    decision = find_decision(engine, key)
     return engine.decision_store.requirements[decision.requirements_key].resource
 
 
-def search_decision_requirements(engine: Engine, body: Mapping[str, Any]) -> dict[str, Any]:
-    """`POST /v2/decision-requirements/search`."""
-    return queries.search(DECISION_REQUIREMENTS, _requirements_rows(engine.decision_store), body)
-
-
-def _requirements(engine: Engine, key: int) -> DeployedDecisionRequirements:
+def find_requirements(engine: Engine, key: int) -> DeployedDecisionRequirements:
+    """The decision requirements graph with that key (`GET /v2/decision-requirements/{decisionRequirementsKey}`)."""
     requirements = engine.decision_store.requirements.get(key)
     if requirements is None:
         raise NotFoundError(f"Decision requirements with key '{key}' not found")
     return requirements
 
 
-def decision_requirements(engine: Engine, key: int) -> dict[str, Any]:
-    """`GET /v2/decision-requirements/{decisionRequirementsKey}`."""
-    return DECISION_REQUIREMENTS.to_json(decision_requirements_row(_requirements(engine, key)))
-
-
 def decision_requirements_xml(engine: Engine, key: int) -> bytes:
     """`GET /v2/decision-requirements/{decisionRequirementsKey}/xml`."""
-    return _requirements(engine, key).resource
+    return find_requirements(engine, key).resource
 
 
 # ---------------------------------------------------------------------------------------------------- evaluating

@@ -73,6 +73,11 @@ COMMANDS = (
     "process_due",
     "complete_user_task",
     "assign_user_task",
+    "update_user_task",
+    "delete_resource",
+    "modify_process_instance",
+    "migrate_process_instance",
+    "correlate_message",
     "resume_steps",
 )
 # commands logged even when they changed nothing else: resuming deferred steps clears Engine.steps_deferred, which
@@ -402,6 +407,14 @@ class DurableEngine(Engine):
     def _save_clock(self) -> None:
         if isinstance(self.clock, _PersistentClock):
             self._durable_store.set_meta(_CLOCK_META, pickle.dumps(self.clock.state(), pickle.HIGHEST_PROTOCOL))
+
+    @property
+    def unavailable(self) -> str | None:
+        if self._durable_failure is not None:
+            return self._durable_failure
+        if self._durable_closed:
+            return "Mesin proses sudah dihentikan; perintah tidak dapat dijalankan."
+        return None
 
     @property
     def data_dir(self) -> Path:

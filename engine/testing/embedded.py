@@ -9,6 +9,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.durable import DurableEngine, open_durable_engine
 from engine.engine import Deployment, Engine
+from engine.rest import RestSettings
 from engine.server import EngineServer
 from engine.state import ElementInstance, Incident, Job, JobState, Message, ProcessInstance, UserTask
 from engine.testing.assertions import ProcessInstanceAssert
@@ -30,15 +31,17 @@ class EmbeddedEngine:
         rest_port: int | None = 0,
         controlled_clock: bool = True,
         data_dir: Path | None = None,
+        settings: RestSettings | None = None,
     ) -> None:
         """In memory unless `data_dir` is given: then durable, its state kept in (and recovered from) that directory
-        (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable)."""
+        (raises `engine.durable.DurableError` when the directory is locked by another engine or not readable).
+        `settings`: credentials, CORS origins and host names (engine/rest/app.py)."""
         self.engine: Engine = (
             Engine(clock=Clock(controlled=controlled_clock))
             if data_dir is None
             else open_durable_engine(data_dir, controlled_clock=controlled_clock)
         )
-        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port)
+        self.server = EngineServer(self.engine, host=host, port=port, rest_port=rest_port, settings=settings)
         self.workers_running: set[str] = set()
         """Job types whose worker the test runs now (`tests/workers/harness.running_worker` sets them): their waiting
         jobs keep `wait_for_idle` busy even between two polls, however long a loaded machine makes that gap."""

@@ -35,9 +35,12 @@ class _Token:
 class CamundaRest:
     """Calls to `/v2` with the settings' address and credentials; use as an async context manager."""
 
-    def __init__(self, settings: CommandSettings) -> None:
+    def __init__(self, settings: CommandSettings, *, authorization: str | None = None) -> None:
+        """`authorization`: an `Authorization` value sent with every call (pbj up's own embedded engine, when it asks
+        for credentials: engine/auth.py); otherwise the OAuth token of the settings, if any."""
         self.settings = settings
         self.base = settings.rest.address
+        self.authorization = authorization
         self._session: aiohttp.ClientSession | None = None
         self._token: _Token | None = None
 
@@ -110,6 +113,8 @@ class CamundaRest:
         token = await self._bearer()
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        elif self.authorization is not None:
+            headers["Authorization"] = self.authorization
         try:
             async with self._http().request(method, url, json=body, headers=headers) as response:
                 if response.status >= 400:

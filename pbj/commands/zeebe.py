@@ -20,6 +20,7 @@ from pyzeebe.errors import (
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
+from engine.auth import authorized_channel
 from pbj.commands.errors import CommandError
 from pbj.invocation import command
 from workers.channel import create_channel
@@ -31,14 +32,21 @@ CALL_TIMEOUT_SECONDS = 30.0
 class Gateway:
     """One channel to the Zeebe gateway for the run of one command."""
 
-    def __init__(self, settings: ZeebeSettings) -> None:
+    def __init__(self, settings: ZeebeSettings, *, authorization: str | None = None) -> None:
+        """`authorization`: an `Authorization` value sent with every call (pbj up's own embedded engine, when it asks
+        for credentials: engine/auth.py); otherwise the channel the settings describe."""
         self.settings = settings
+        self.authorization = authorization
         self._channel: grpc.aio.Channel | None = None
         self._client: ZeebeClient | None = None
 
     def _zeebe(self) -> ZeebeClient:
         if self._client is None:
-            self._channel = create_channel(self.settings)
+            self._channel = (
+                authorized_channel(self.settings.address, self.authorization)
+                if self.authorization
+                else create_channel(self.settings)
+            )
             self._client = ZeebeClient(self._channel, max_connection_retries=1)
         return self._client
 

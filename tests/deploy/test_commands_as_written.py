@@ -163,8 +163,7 @@ def test_the_banners_next_steps_run_as_written() -> None:
         steps = next_steps(
             DEFAULT_PROGRAM,
             "http://127.0.0.1:8080/v2",
-            Path(".data/surat/indeks.csv"),
-            "x:1",
+            mail_index=Path(".data/surat/indeks.csv"),
             demo=demo,
             web_url="http://127.0.0.1:8000",
         )

@@ -1,5 +1,6 @@
 """Reading the engine's `/v2` REST API in tests: searches, gets and RFC 9457 problem answers."""
 
+import json
 from typing import Any
 
 import aiohttp
@@ -46,3 +47,27 @@ async def bad_search(http: aiohttp.ClientSession, resource: str, body: Any) -> s
     async with http.post(f"/v2/{resource}/search", json=body) as response:
         detail: str = (await problem(response, 400))["detail"]
         return detail
+
+
+async def send(http: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A JSON request; the status and the JSON answer (None for an empty one)."""
+    async with http.request(method, path, json=body) as response:
+        text = await response.text()
+        return response.status, (json.loads(text) if text else None)
+
+
+async def command(http: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> Any:
+    """A request that must succeed (200 or 204); its JSON answer, if any."""
+    status, answer = await send(http, method, path, body)
+    assert status in (200, 204), (status, answer)
+    return answer
+
+
+async def deploy(http: aiohttp.ClientSession, *resources: tuple[str, bytes]) -> dict[str, Any]:
+    """POST /v2/deployments with one multipart `resources` part per file, as Camunda's clients send them."""
+    form = aiohttp.FormData()
+    for name, content in resources:
+        form.add_field("resources", content, filename=name, content_type="application/octet-stream")
+    async with http.post("/v2/deployments", data=form) as response:
+        result: dict[str, Any] = await ok(response)
+        return result

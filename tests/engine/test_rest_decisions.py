@@ -1,6 +1,6 @@
 """Conformance: decisions in the REST API with Camunda 8.8's shapes – decision definitions and decision requirements
 (search, get, XML) and `POST /v2/decision-definitions/evaluation` – for the dinner decisions of Camunda's
-documentation, deployed over the gRPC gateway."""
+documentation, deployed over the gRPC gateway; a REST deployment's answer listing them as Zeebe's does."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,11 +9,13 @@ import aiohttp
 import pytest
 
 from engine.testing import EmbeddedEngine
+from tests.engine import rest_helpers
+from tests.engine.bpmn_builder import simple_service_process
 from tests.engine.decision_helpers import DISH, WINTER_STEW, decisions, requirements
 from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 from tests.engine.dmn.dmn_builder import dmn
 from tests.engine.rest_helpers import UNKNOWN_KEY, bad_search, get, items, ok, problem, search
-from tests.engine.test_rpc_deployment import deploy
+from tests.engine.test_rpc_deployment import deploy, form
 
 
 @pytest.fixture(name="http")
@@ -230,3 +232,54 @@ async def test_an_evaluation_body_that_is_not_json_is_a_400(http: aiohttp.Client
         "/v2/decision-definitions/evaluation", data=b"{", headers={"Content-Type": "application/json"}
     ) as response:
         await problem(response, 400)
+
+
+# ---------------------------------------------------------------------------------------------------- deploying
+async def test_a_rest_deployment_lists_processes_decisions_graphs_and_forms_as_zeebe_does(
+    engine: EmbeddedEngine, http: aiohttp.ClientSession
+) -> None:
+    """`POST /v2/deployments` with a form, a DMN file and a process (in that order) answers the process first, then
+    each decision, the decision requirements graph and the form – Zeebe's order – each with its own shape."""
+    answer = await rest_helpers.deploy(
+        http,
+        ("review.form", form()),
+        ("dinner.dmn", DISH_DRD),
+        ("order.bpmn", simple_service_process("order", "price-order")),
+    )
+
+    store = engine.engine.decision_store
+    keys = {d.decision_id: d.key for d in store.decisions.values()}
+    [graph] = store.requirements.values()
+    entries = answer["deployments"]
+    assert [next(iter(entry)) for entry in entries] == [
+        "processDefinition",
+        *["decisionDefinition"] * 4,
+        "decisionRequirements",
+        "form",
+    ]
+    assert entries[2]["decisionDefinition"] == {
+        "decisionDefinitionId": "dish",
+        "version": 1,
+        "name": "Dish",
+        "tenantId": "<default>",
+        "decisionRequirementsId": "dinnerDecisions",
+        "decisionDefinitionKey": str(keys["dish"]),
+        "decisionRequirementsKey": str(graph.key),
+    }
+    assert entries[5]["decisionRequirements"] == {
+        "decisionRequirementsId": "dinnerDecisions",
+        "version": 1,
+        "decisionRequirementsName": "Dinner Decisions",
+        "tenantId": "<default>",
+        "resourceName": "dinner.dmn",
+        "decisionRequirementsKey": str(graph.key),
+    }
+    assert entries[0]["processDefinition"]["processDefinitionId"] == "order"
+    assert entries[6]["form"]["formId"] == "review-form"
+
+
+async def test_decision_instances_answer_that_the_engine_keeps_no_history_of_evaluations(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with http.post("/v2/decision-instances/search", json={}) as response:
+        assert "no history of decision evaluations" in (await problem(response, 403))["detail"]

@@ -26,6 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe import ZeebeClient, create_insecure_channel
 from pyzeebe.proto import gateway_pb2, gateway_pb2_grpc
 
+from engine.rest.conformance import LOG_VARIABLE
 from pbj.demo import DEMO_PERSONAL_DATA
 from workers.domain import PersonData
 from workers.store import Store
@@ -89,8 +90,23 @@ class Up:
 
 
 def environ(data_dir: Path) -> dict[str, str]:
-    """Only what an operator's shell would have, plus the data directory."""
-    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir)}
+    """Only what an operator's shell would have, plus the data directory (and where the REST answers' spec check
+    writes, engine/testing/pytest_plugin.py)."""
+    checked = {LOG_VARIABLE: os.environ[LOG_VARIABLE]} if LOG_VARIABLE in os.environ else {}  # the spec check
+    return {"PATH": os.environ.get("PATH", ""), "PBJ_DATA_DIR": str(data_dir), **checked}
+
+
+def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess[str]:
+    """`pbj up ARGS` to its end; its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "pbj", "up", *args],
+        cwd=ROOT,
+        env=environ(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_up(data_dir: Path, stderr_path: Path) -> Up:
@@ -149,6 +165,12 @@ def test_ready_text_says_where_everything_is(up: Up) -> None:
     assert f"  Aplikasi web                     {up.web}/ (tautan e-mail: {up.web})\n" in text
     assert f"Buka {up.web}/ di peramban" in text
     assert "pbj up --demo" in text
+    assert "tanpa autentikasi (hanya dari mesin ini)" in text
+    assert (  # how Camunda Modeler connects and starts an instance
+        f"Cluster endpoint http://127.0.0.1:{up.rest_port}/v2 (REST; "
+        f"alternatif gRPC: grpc://127.0.0.1:{up.grpc_port}), Authentication: None;"
+    ) in text
+    assert "Start instance" in text
     assert (data / "pbj.sqlite3").is_file()
     assert (data / "mesin" / "engine.sqlite3").is_file()
 
@@ -304,15 +326,7 @@ def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) 
         )
         ports = ["--port", str(free_port()), "--rest-port", str(free_port()), "--smtp-port", str(free_port())]
         ports += ["--web-port", str(free_port())]
-        refused = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        refused = run_up(tmp_path / "data", *ports)
         assert refused.returncode == 1
         assert "sedang dipakai oleh mesin proses lain" in refused.stderr
     finally:
@@ -338,15 +352,7 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
         rest_port = taken.getsockname()[1]
         ports = ["--port", str(grpc_port), "--rest-port", str(rest_port), "--smtp-port", str(smtp_port)]
         ports += ["--web-port", str(free_port())]
-        result = subprocess.run(
-            [sys.executable, "-m", "pbj", "up", *ports],
-            cwd=ROOT,
-            env=environ(tmp_path / "data"),
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
+        result = run_up(tmp_path / "data", *ports)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"pbj up tidak dapat dijalankan: Port {rest_port} untuk REST API di 127.0.0.1 sudah digunakan oleh program "
@@ -358,19 +364,20 @@ def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> Non
     assert not (tmp_path / "data").exists()
 
 
+def test_listening_beyond_loopback_without_credentials_starts_nothing(tmp_path: Path) -> None:
+    """`pbj up --host 0.0.0.0` without PBJ_ENGINE_USERNAME/PASSWORD (or a client) says what to set and exits 2."""
+    result = run_up(tmp_path / "data", "--host", "0.0.0.0", "--port", "0", "--rest-port", "0")
+    assert result.returncode == 2
+    assert "PBJ_ENGINE_USERNAME" in result.stderr
+    assert "--tanpa-autentikasi" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_demo_runs_both_sops_to_their_ends_and_tells_the_mails_without_personal_data(tmp_path: Path) -> None:
     """`pbj up --demo` (free ports) completes with exit 0; its output names where each process waited, both SOPs' end
     events, the reminders and SLA notices by subject and recipient role, never a name, address, NIK or NIP; every
     e-mail it tells of is a file in `<PBJ_DATA_DIR>/demo/surat`."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pbj", "up", "--demo"],
-        cwd=ROOT,
-        env=environ(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        check=False,
-    )
+    result = run_up(tmp_path / "data", "--demo", timeout=WAIT * 2)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     summary = out[out.index("Ringkasan demo") :]

@@ -86,6 +86,9 @@ async def tugas_daftar(request: web.Request) -> web.Response:
     )
 
 
+_OPTIONAL_TASK_FIELDS = ("name", "assignee", "processName")
+
+
 async def _task_page(
     request: web.Request, staff: StaffUserRecord, task: dict[str, Any], *, status: int = 200, masalah: str | None = None
 ) -> web.Response:
@@ -106,7 +109,8 @@ async def _task_page(
         request,
         "tugas.html",
         status=status,
-        tugas=task,
+        # Camunda leaves out what a task does not have (no assignee, no name): the page reads those as empty
+        tugas={**dict.fromkeys(_OPTIONAL_TASK_FIELDS), **task},
         ringkasan=summary,
         skema=schema,
         data=variables,

@@ -2,80 +2,41 @@
 real gRPC port – deploy, create, a job worker that fails once and completes, messages, a result awaited; and DMN:
 a decision file deployed, decisions evaluated by id and by key, a missing one refused."""
 
-import asyncio
-import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from engine.testing import EmbeddedEngine
+from tests.engine.clients.node import node_or_skip, run_node
 from tests.engine.dmn.dinner import DISH_DRD
 
 HERE = Path(__file__).parent
-ROOT = HERE.parents[2]
 SCRIPT = HERE / "js_sdk_client.mjs"
 DECISIONS_SCRIPT = HERE / "js_sdk_decisions.mjs"
 DIAGRAM = HERE / "order_approval.bpmn"
-SDK_PACKAGE = ROOT / "node_modules" / "@camunda8" / "sdk" / "package.json"
-RUN_TIMEOUT_SECONDS = 120.0
 
 
-def _node_or_missing() -> str:
-    """The `node` executable; without it or the SDK the test fails in CI and is skipped elsewhere."""
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not on PATH"
-    elif not SDK_PACKAGE.is_file():
-        missing = "@camunda8/sdk is not installed (run `make install`, which runs `npm ci`)"
-    if missing is None and node is not None:
-        return node
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"the JavaScript client test needs node and @camunda8/sdk in CI: {missing}")
-    pytest.skip(f"JavaScript client not available here: {missing}")
-
-
-async def _run_script(node: str, address: str, script: Path = SCRIPT, argument: Path = DIAGRAM) -> dict[str, Any]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(ROOT)),
-        # the SDK's zero-conf configuration: a plain-text gateway without OAuth
+def sdk_environment(address: str, **auth: str) -> dict[str, str]:
+    """The SDK's zero-conf configuration: a plain-text gateway, without authentication unless `auth` gives the
+    SDK's variables for it."""
+    return {
         "ZEEBE_GRPC_ADDRESS": f"grpc://{address}",
-        "CAMUNDA_AUTH_STRATEGY": "NONE",
         "ZEEBE_CLIENT_LOG_LEVEL": "NONE",
         "CAMUNDA_LOG_LEVEL": "none",
+        **(auth or {"CAMUNDA_AUTH_STRATEGY": "NONE"}),
     }
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(script),
-        str(argument),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise AssertionError(f"the JavaScript client did not finish within {RUN_TIMEOUT_SECONDS} s") from None
-    assert process.returncode == 0, f"node exited {process.returncode}: {stderr.decode(errors='replace')}"
-    lines = [line for line in stdout.decode().splitlines() if line.startswith("{")]
-    assert lines, f"no JSON line from the client; stdout: {stdout.decode()!r}, stderr: {stderr.decode()!r}"
-    observed: dict[str, Any] = json.loads(lines[-1])
-    return observed
+
+
+async def run_grpc_script(node: str, address: str, **auth: str) -> dict[str, Any]:
+    """The process script with its diagram (see sdk_environment for `auth`)."""
+    return await run_node(node, SCRIPT, str(DIAGRAM), env=sdk_environment(address, **auth))
 
 
 async def test_the_camunda_javascript_sdk_runs_a_process_on_the_embedded_engine(engine: EmbeddedEngine) -> None:
     """@camunda8/sdk deploys, creates instances, works a job (one FailJob, then CompleteJob with variables), has a
     duplicate message id refused with ALREADY_EXISTS and gets B-2's result: the engine shows both instances
     completed through the message branch, the gateway's timer cancelled, and nothing left open."""
-    node = _node_or_missing()
-    observed = await _run_script(node, engine.address)
+    node = node_or_skip("@camunda8/sdk")
+    observed = await run_grpc_script(node, engine.address)
     assert observed["errors"] == []
 
     topology = observed["topology"]
@@ -136,9 +97,9 @@ async def test_the_camunda_javascript_sdk_deploys_and_evaluates_decisions(
     """@camunda8/sdk deploys the dinner decisions of Camunda's documentation (its deployment lists the four decisions
     and their graph), evaluates Beverages by id (Bordeaux, apple juice and water, with the decisions it required) and
     Dish by key, and gets NOT_FOUND for a decision that is not deployed."""
-    node = _node_or_missing()
+    node = node_or_skip("@camunda8/sdk")
     (tmp_path / "dinner.dmn").write_bytes(DISH_DRD)
-    observed = await _run_script(node, engine.address, DECISIONS_SCRIPT, tmp_path / "dinner.dmn")
+    observed = await run_node(node, DECISIONS_SCRIPT, str(tmp_path / "dinner.dmn"), env=sdk_environment(engine.address))
     assert observed["errors"] == []
 
     keys = {d.decision_id: d.key for d in engine.engine.decision_store.decisions.values()}

@@ -1,0 +1,38 @@
+"""Element instances: search, read, and setting variables in an element instance's scope."""
+
+from aiohttp import web
+
+from engine.errors import NotFoundError
+from engine.rest.context import Context
+from engine.rest.http import answer, json_body, no_content, optional, path_key, required
+from engine.rest.reading import search_answer
+from engine.search import catalogue, rows
+from engine.search.language import Search
+
+
+def routes(ctx: Context) -> list[web.RouteDef]:
+    engine = ctx.engine
+
+    async def search(request: web.Request) -> web.Response:
+        query = Search.parse(catalogue.ELEMENT_INSTANCES, await json_body(request))
+        return await search_answer(query, rows.element_instance_rows(engine, query.needs))
+
+    async def get(request: web.Request) -> web.Response:
+        key = path_key(request, "elementInstanceKey")
+        row = rows.find_element_instance(engine, key)
+        if row is None:
+            raise NotFoundError(f"Element instance with key '{key}' not found")
+        return answer(catalogue.ELEMENT_INSTANCES.to_json(row))
+
+    async def set_variables(request: web.Request) -> web.Response:
+        """Zeebe's SetVariables: local to the scope, or propagated to the nearest scope that has each variable."""
+        key = path_key(request, "elementInstanceKey")
+        body = await json_body(request)
+        engine.set_variables(key, required(body, "variables", dict), optional(body, "local", bool, False))
+        return no_content()
+
+    return [
+        web.post("/v2/element-instances/search", search),
+        web.get("/v2/element-instances/{elementInstanceKey}", get),
+        web.put("/v2/element-instances/{elementInstanceKey}/variables", set_variables),
+    ]

@@ -1,0 +1,56 @@
+"""Who may reach an engine `pbj engine` or `pbj up` runs: the operator's messages about it (formal Indonesian).
+
+On loopback (127.0.0.1, ::1, localhost) nobody is asked for credentials by default: only this machine can connect.
+Beyond loopback (`--host 0.0.0.0`, a LAN address) credentials are required – a user (PBJ_ENGINE_USERNAME,
+PBJ_ENGINE_PASSWORD) and/or an API client (PBJ_ENGINE_CLIENT_ID, PBJ_ENGINE_CLIENT_SECRET) – for the gRPC gateway and
+the REST API alike; without them the engine does not start, unless the operator insists with --tanpa-autentikasi, and
+then it says loudly that anyone on the network can drive it."""
+
+from dataclasses import dataclass
+
+from engine.auth import Credentials, is_loopback
+
+OPEN_FLAG = "--tanpa-autentikasi"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Whether the engine may start as asked, and what to tell the operator."""
+
+    refusal: str | None = None
+    warning: str | None = None
+
+
+def exposure(host: str, credentials: Credentials, *, allow_open: bool) -> Exposure:
+    if is_loopback(host) or credentials.required:
+        return Exposure()
+    if not allow_open:
+        return Exposure(
+            refusal=(
+                f"Mesin proses akan mendengarkan di {host}, yang dapat dijangkau dari luar mesin ini, tetapi tidak ada "
+                "kredensial yang diatur. Isi PBJ_ENGINE_USERNAME dan PBJ_ENGINE_PASSWORD (pengguna, untuk Camunda "
+                "Modeler dan REST API) dan/atau PBJ_ENGINE_CLIENT_ID dan PBJ_ENGINE_CLIENT_SECRET (klien API, untuk "
+                f"pekerja), atau gunakan --host 127.0.0.1. Bila memang disengaja, tambahkan {OPEN_FLAG}."
+            )
+        )
+    return Exposure(
+        warning=(
+            f"PERINGATAN: mesin proses mendengarkan di {host} TANPA AUTENTIKASI ({OPEN_FLAG}). Siapa pun yang dapat "
+            "menjangkau alamat ini dapat memasang diagram, menjalankan dan membatalkan proses, serta membaca semua "
+            "variabel proses. Gunakan hanya di jaringan yang tepercaya."
+        )
+    )
+
+
+def access_line(credentials: Credentials, host: str) -> str:
+    """How clients authenticate, for the ready message."""
+    if not credentials.required:
+        if is_loopback(host):
+            return "tanpa autentikasi (hanya dari mesin ini)"
+        return f"TANPA AUTENTIKASI, terbuka bagi siapa pun yang menjangkau {host} ({OPEN_FLAG})"
+    kinds = []
+    if credentials.users:
+        kinds.append("pengguna: autentikasi basic")
+    if credentials.clients:
+        kinds.append("klien API: basic atau token OAuth dari /oauth/token")
+    return "dengan autentikasi (" + "; ".join(kinds) + ")"
