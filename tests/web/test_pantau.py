@@ -56,7 +56,7 @@ async def test_monitor_instance_page_and_retry(system: WebSystem, pages: Pages, 
     incidents = await system.rest("POST", "/v2/incidents/search", {"filter": {"processInstanceKey": failing}})
     [incident] = [i for i in incidents["items"] if i["elementId"] == "PeriksaKelengkapanBerkasTask"]
 
-    page = await pages.new()
+    page = await pages.new(1024, 720)
     await log_in(page, system.url, PIMPINAN)
     await page.goto(system.url + "/pantau")
     # the numbers per element, server-rendered …
@@ -76,6 +76,7 @@ async def test_monitor_instance_page_and_retry(system: WebSystem, pages: Pages, 
     await expect(sop1.locator('[data-container-id="PeriksaKelengkapanBerkasTask"] .lencana-insiden')).to_have_text("1")
     ppbj = page.locator("#diagram-pendaftaranAkunPpbj")
     await expect(ppbj.locator('[data-container-id="IsiIdentitasPpbjReceiveTask"] .lencana-terlambat')).to_have_text("2")
+    await page.locator("#sop-registrasiAdminPpe").scroll_into_view_if_needed()
     await page.screenshot(path=str(screenshot_path(tmp_path, "pantau")))
 
     # a click on the element lists the instances waiting there
@@ -105,7 +106,7 @@ async def test_monitor_instance_page_and_retry(system: WebSystem, pages: Pages, 
     await expect(page.locator("#pelanggaran tbody tr")).to_have_count(1)
     await expect(page.locator("#pelanggaran tbody tr td").nth(1)).to_have_text("Mengisi identitas PPBJ")
     await expect(page.locator("#pengingat li")).to_contain_text(["kepada PPBJ"])
-    await page.screenshot(path=str(screenshot_path(tmp_path, "pantau-instans")), full_page=True)
+    await page.screenshot(path=str(screenshot_path(tmp_path, "pantau-instans")))
 
     # staff of the other SOP see the incident but may not retry it
     other = await pages.new()
