@@ -13,6 +13,8 @@ embedded engine and on Camunda 8.8 (beside Operate):
 Nothing here reads personal data: an instance is named by its request number only.
 """
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,7 +89,6 @@ class Waiting:
     started: datetime
     late: bool
     incident: bool
-    number: str | None = None
 
 
 @dataclass
@@ -150,24 +151,40 @@ async def overview(
             figures.waiting += int(item.get("active") or 0)
             figures.incidents += int(item.get("incidents") or 0)
     active = await rest.search("element-instances", {"processDefinitionId": kind.process_id, "state": "ACTIVE"})
+    known = {key: await standards.of(int(key)) for key in {str(i["processDefinitionKey"]) for i in active}}
+    # every active step measured in working time (calendar days, holidays): off the event loop
+    result.waiting = await asyncio.to_thread(_waiting, active, known, calendar, now)
+    for waiting in result.waiting:
+        if waiting.late:
+            result.elements.setdefault(
+                waiting.element_id, ElementFigures(waiting.element_id, waiting.element_id)
+            ).late += 1
+    return result
+
+
+def _waiting(
+    active: list[dict[str, Any]], known: dict[str, dict[str, Standard]], calendar: WorkingCalendar, now: datetime
+) -> list[Waiting]:
+    """The active steps (a multi-instance once, as its body – as its SLA timer counts it), each measured against the
+    standard of its own version."""
     bodies = {
         (str(i["processInstanceKey"]), str(i["elementId"])) for i in active if i.get("type") == MULTI_INSTANCE_BODY
     }
+    found = []
     for item in active:
         element_id, key = str(item.get("elementId")), str(item.get("processInstanceKey"))
         if item.get("type") not in STEP_TYPES:
             continue
         if item.get("type") != MULTI_INSTANCE_BODY and (key, element_id) in bodies:
-            continue  # a multi-instance counts once, as its body (as its SLA timer does)
+            continue
         started = parse_time(item.get("startDate"))
         if started is None:
             continue
-        standard = (await standards.of(int(item["processDefinitionKey"]))).get(element_id)
-        late = _late(calendar, standard, started, now)
-        result.waiting.append(Waiting(key, element_id, started, late, bool(item.get("hasIncident"))))
-        if late:
-            result.elements.setdefault(element_id, ElementFigures(element_id, element_id)).late += 1
-    return result
+        standard = known.get(str(item["processDefinitionKey"]), {}).get(element_id)
+        found.append(
+            Waiting(key, element_id, started, _late(calendar, standard, started, now), bool(item.get("hasIncident")))
+        )
+    return found
 
 
 def _late(calendar: WorkingCalendar, standard: Standard | None, started: datetime, now: datetime) -> bool:
@@ -222,7 +239,11 @@ class InstanceView:
 
 
 async def instance_view(
-    rest: CamundaRest, standards: Standards, key: str, calendar_of: Any, now: datetime
+    rest: CamundaRest,
+    standards: Standards,
+    key: str,
+    calendar_of: Callable[[RequestKind], WorkingCalendar],
+    now: datetime,
 ) -> InstanceView | None:
     """The instance's path, timeline and open incidents; None when the engine does not know it or it is not one of
     the SOPs' processes. `calendar_of(kind)` gives the province's working calendar."""
@@ -232,7 +253,7 @@ async def instance_view(
     kind = kind_of_process(str(instance.get("processDefinitionId")))
     if kind is None:
         return None
-    calendar: WorkingCalendar = calendar_of(kind)
+    calendar = calendar_of(kind)
     definition_key = str(instance["processDefinitionKey"])
     known = await standards.of(int(definition_key))
     items = await rest.search(

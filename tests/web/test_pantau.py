@@ -56,9 +56,16 @@ async def test_monitor_instance_page_and_retry(system: WebSystem, pages: Pages, 
     incidents = await system.rest("POST", "/v2/incidents/search", {"filter": {"processInstanceKey": failing}})
     [incident] = [i for i in incidents["items"] if i["elementId"] == "PeriksaKelengkapanBerkasTask"]
 
+    # staff only: the login first, then back here
     page = await pages.new(1024, 720)
-    await log_in(page, system.url, PIMPINAN)
     await page.goto(system.url + "/pantau")
+    await expect(page).to_have_url(system.url + "/masuk?lanjut=/pantau")
+    await log_in(page, system.url, PIMPINAN)
+    for path in ("/pantau/123456789", "/pantau/abc", "/pantau?proses=x&elemen=y", "/pantau/diagram/1"):
+        answer = await page.request.get(system.url + path)
+        assert answer.status == 404, path
+    await page.goto(system.url + "/pantau")
+    assert await page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "30"
     # the numbers per element, server-rendered …
     await expect(page.locator('tr[data-elemen="LengkapiBerkasReceiveTask"] td')).to_have_text(
         ["Melengkapi kekurangan berkas", "2", "0", "0"], use_inner_text=True
