@@ -14,7 +14,7 @@ from engine.testing import EmbeddedEngine
 from tests.compliance.scenario import REQUESTS, number, run_monday
 from tests.engine.bpmn_harness import Driver, gw_fixture  # noqa: F401 - the gw fixture
 from tests.web.conftest import Pages, serving
-from tests.web.harness import log_in, screenshot_path
+from tests.web.harness import assert_fits, log_in, screenshot_path
 
 PIMPINAN = "kepala.biro"
 QUERY = "dari=2026-03-02&sampai=2026-03-02&provinsi=kaltim&sop=registrasiAdminPpe"
@@ -73,6 +73,16 @@ async def test_report_page_csv_and_xlsx(engine: EmbeddedEngine, gw: Driver, page
         assert values[2][3:6] == (13, 6, 12)
         assert values[2][6] == 7 and abs(values[2][7] - 7 / 13) < 1e-9  # type: ignore[operator]
         assert len(list(workbook["Per Permohonan"].iter_rows(min_row=2))) == REQUESTS
+
+        # on a phone: nothing wider than the screen (the tables scroll inside their box)
+        phone = await pages.new(360, 740)
+        await log_in(phone, system.url, PIMPINAN)
+        await phone.goto(system.url + "/laporan/kepatuhan?" + QUERY)
+        await expect(phone.locator('#per-langkah tr[data-baris="2"] td').nth(7)).to_have_text("53,85%")
+        await assert_fits(phone)
+        await phone.goto(system.url + "/pantau")
+        await expect(phone.locator("#diagram-registrasiAdminPpe")).to_have_attribute("data-siap", "true")
+        await assert_fits(phone)
 
         # bad input: said on the page, nothing computed
         await page.goto(system.url + "/laporan/kepatuhan?dari=2026-03-06&sampai=2026-03-02&provinsi=kaltim&sop=x")

@@ -138,13 +138,14 @@ def _minutes(value: timedelta | None) -> str:
     return "–" if amount is None else f"{amount:.2f}".replace(".", ",")
 
 
-async def _download(request: web.Request) -> tuple[WebApp, Choice, ComplianceReport | web.Response]:
-    webapp = app_of(request)
+async def _download(request: web.Request) -> tuple[Choice, ComplianceReport]:
+    """The choice and its figures for a file; bad input answers with the page saying why (400), no file."""
     _staff(request)
     choice = _choice(request)
     if choice.problems:
-        return webapp, choice, _page(request, choice, None, asked=True)
-    return webapp, choice, await _report(webapp, choice)
+        page = _page(request, choice, None, asked=True)
+        raise web.HTTPBadRequest(text=page.text, content_type="text/html")
+    return choice, await _report(app_of(request), choice)
 
 
 def _file_name(choice: Choice, suffix: str) -> str:
@@ -160,9 +161,7 @@ def _attachment(body: bytes, content_type: str, name: str) -> web.Response:
 @routes.get(REPORT + ".csv")
 async def kepatuhan_csv(request: web.Request) -> web.Response:
     """A table of the report as CSV: per step (`tabel=langkah`, the default) or per request (`tabel=permohonan`)."""
-    _, choice, report = await _download(request)
-    if isinstance(report, web.Response):
-        return report
+    choice, report = await _download(request)
     table = request.query.get("tabel", "langkah")
     writer = TABLES.get(table, steps_csv)
     name = _file_name(choice, f"-{table if table in TABLES else 'langkah'}.csv")
@@ -174,9 +173,7 @@ async def kepatuhan_csv(request: web.Request) -> web.Response:
 @routes.get(REPORT + ".xlsx")
 async def kepatuhan_xlsx(request: web.Request) -> web.Response:
     """The whole report as an XLSX workbook."""
-    _, choice, report = await _download(request)
-    if isinstance(report, web.Response):
-        return report
+    choice, report = await _download(request)
     body = await in_thread(workbook_bytes, report)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _attachment(body, kind, _file_name(choice, ".xlsx"))
@@ -185,7 +182,5 @@ async def kepatuhan_xlsx(request: web.Request) -> web.Response:
 @routes.get(REPORT + ".svg")
 async def kepatuhan_svg(request: web.Request) -> web.Response:
     """The chart of the share within the standard per step, as an SVG file."""
-    _, choice, report = await _download(request)
-    if isinstance(report, web.Response):
-        return report
+    choice, report = await _download(request)
     return _attachment(_chart(report).encode(), "image/svg+xml", _file_name(choice, ".svg"))
