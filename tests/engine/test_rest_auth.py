@@ -251,6 +251,10 @@ async def test_pbj_engine_beyond_loopback_needs_credentials(capsys: pytest.Captu
     assert access_line(Credentials(), "127.0.0.1") == "tanpa autentikasi (hanya dari mesin ini)"
     assert "TANPA AUTENTIKASI" in access_line(Credentials(), "0.0.0.0")
     assert "basic" in access_line(CREDENTIALS, "0.0.0.0")
+    assert "TANPA TLS" in access_line(CREDENTIALS, "0.0.0.0") and "CAMUNDA_BASIC_AUTH_USERNAME" in access_line(
+        CREDENTIALS, "0.0.0.0"
+    )
+    assert "TLS" not in access_line(CREDENTIALS, "127.0.0.1")
 
 
 def test_incomplete_credentials_in_the_environment_are_refused() -> None:
