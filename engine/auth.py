@@ -15,7 +15,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import time
@@ -25,17 +24,6 @@ from dataclasses import dataclass, field
 TOKEN_LIFETIME_SECONDS = 3600
 TOKEN_PATH = "/oauth/token"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a listening address accepts connections from this machine only."""
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class CredentialsError(ValueError):

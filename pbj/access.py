@@ -10,7 +10,8 @@ settings the services send them with."""
 
 from dataclasses import dataclass
 
-from engine.auth import Credentials, is_loopback
+from engine.auth import Credentials
+from workers.authorization import is_loopback
 
 OPEN_FLAG = "--tanpa-autentikasi"
 

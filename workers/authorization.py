@@ -50,15 +50,21 @@ def refusal(error: BaseException) -> grpc.StatusCode | None:
     return None
 
 
-def is_loopback_address(address: str) -> bool:
-    """Whether a gateway address (`host:port`, `[::1]:port`, or a URL) names this machine only."""
-    host = urlsplit(address if "://" in address else f"//{address}").hostname or ""
-    if host == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (`[::1]` too) is this machine only: a listening address that accepts
+    connections from this machine alone, or a server that only this machine's connections reach."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_address(address: str) -> bool:
+    """Whether a gateway address (`host:port`, `[::1]:port`, or a URL) names this machine only."""
+    return is_loopback(urlsplit(address if "://" in address else f"//{address}").hostname or "")
 
 
 class _Authorizing:
