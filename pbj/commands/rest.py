@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from pbj.commands.errors import CommandError
+from pbj.commands.errors import CommandError, CredentialsRefusedError
 from pbj.commands.settings import CommandSettings
 
 PAGE_SIZE = 100
@@ -182,7 +182,7 @@ async def _problem(method: str, path: str, response: aiohttp.ClientResponse) -> 
     if response.status == 404:
         return RestNotFoundError(f"Tidak ditemukan pada mesin proses: {method} {path}. {detail}".strip())
     if response.status in (401, 403):
-        return CommandError(
+        return CredentialsRefusedError(
             f"Mesin proses menolak akses (HTTP {response.status} {title}); periksa kredensial pada pengaturan: "
             "CAMUNDA_BASIC_AUTH_USERNAME dan CAMUNDA_BASIC_AUTH_PASSWORD, atau ZEEBE_CLIENT_ID dan ZEEBE_CLIENT_SECRET."
         )

@@ -21,7 +21,7 @@ from pyzeebe.errors import (
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
-from pbj.commands.errors import CommandError
+from pbj.commands.errors import CommandError, CredentialsRefusedError
 from pbj.invocation import command
 from workers.authorization import CREDENTIAL_SETTINGS, refusal
 from workers.channel import create_channel
@@ -105,7 +105,7 @@ class Gateway:
 
     def _refused(self, exc: BaseException) -> CommandError:
         code = refusal(exc)
-        return CommandError(
+        return CredentialsRefusedError(
             f"Gateway Zeebe di {self.settings.address} menolak akses ({code.name if code else 'UNAUTHENTICATED'}): "
             f"kredensial tidak ada atau salah. Periksa {CREDENTIAL_SETTINGS}."
         )

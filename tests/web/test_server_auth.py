@@ -1,7 +1,7 @@
 """`pbj web` as a service beside an engine that asks for credentials: with `CAMUNDA_BASIC_AUTH_USERNAME` and
 `CAMUNDA_BASIC_AUTH_PASSWORD` its Zeebe gateway (gRPC) and REST clients are served – its health check says both
 answer and a user task waiting in the engine reaches the staff inbox's REST search – and without them the engine
-refuses both."""
+refuses both, and its health check says so."""
 
 import asyncio
 import os
@@ -85,7 +85,7 @@ async def test_pbj_web_with_credentials_is_served_over_grpc_and_rest_and_refused
     status, health = await health_of_pbj_web(environ(secured, tmp_path / "data", **credentials))
     assert (status, health["gatewayZeebe"], health["restApi"]) == (200, "baik", "baik")
     status, health = await health_of_pbj_web(environ(secured, tmp_path / "data"))
-    assert (status, health["gatewayZeebe"], health["restApi"]) == (503, "tidak menjawab", "tidak menjawab")
+    assert (status, health["gatewayZeebe"], health["restApi"]) == (503, "kredensial ditolak", "kredensial ditolak")
 
 
 async def test_the_web_applications_clients_read_the_inbox_with_credentials(
