@@ -1,4 +1,4 @@
-"""Deploying BPMN processes and forms."""
+"""Deploying BPMN processes, DMN decisions (engine/decisions) and forms."""
 
 import hashlib
 from collections.abc import Mapping
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from engine import json_documents
 from engine._base import EngineBase
+from engine.decisions.commands import DecisionsMixin
+from engine.dmn import DecisionRequirementsGraph, InvalidDmnError
 from engine.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
@@ -19,16 +21,23 @@ from engine.state import (
     ProcessDefinition,
 )
 
+# the kinds of deployed resources, in the order Zeebe lists them in a deployment's answer
+KIND_ORDER = ("process", "decision", "decisionRequirements", "form")
+
 
 @dataclass(frozen=True)
 class DeployedResource:
-    """What DeployResource answers for one resource."""
+    """What DeployResource answers for one deployed process, decision, decision requirements graph or form."""
 
-    kind: str  # "process" | "form"
+    kind: str  # one of KIND_ORDER
     key: int
     id: str
     version: int
     resource_name: str
+    name: str | None = None  # of a decision or a decision requirements graph
+    # of a decision: the id and key of its decision requirements graph
+    requirements_id: str | None = None
+    requirements_key: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,11 @@ class Deployment:
     resources: list[DeployedResource]
 
 
-class DeploymentMixin(EngineBase):
+# what a resource of a deployment parses into: BPMN processes, a DMN graph or a form's (id, schema)
+Parsed = tuple[str, bytes, list[ProcessModel] | None, DecisionRequirementsGraph | None, tuple[str, str] | None]
+
+
+class DeploymentMixin(DecisionsMixin, EngineBase):
     # ================================================================== deployment
     def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
         return self._command(lambda: self._deploy(resources))  # type: ignore[no-any-return]
@@ -45,12 +58,12 @@ class DeploymentMixin(EngineBase):
     def _deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
         if not resources:
             raise InvalidArgumentError("Expected to deploy at least one resource, but none given")
-        parsed: list[tuple[str, bytes, list[ProcessModel] | None, tuple[str, str] | None]] = []
+        parsed: list[Parsed] = []
         problems: list[str] = []
         for name, content in resources:
             if name.endswith((".bpmn", ".xml")):
                 try:
-                    parsed.append((name, content, self._parser.parse(name, content), None))
+                    parsed.append((name, content, self._parser.parse(name, content), None, None))
                 except InvalidArgumentError as exc:
                     problems.append(str(exc).split("errors:\n", 1)[-1])
             elif name.endswith(".form"):
@@ -62,19 +75,27 @@ class DeploymentMixin(EngineBase):
                 if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
                     problems.append(f"'{name}': a form needs a non-empty string 'id' at its root")
                     continue
-                parsed.append((name, content, None, (schema["id"], content.decode("utf-8"))))
+                parsed.append((name, content, None, None, (schema["id"], content.decode("utf-8"))))
             elif name.endswith(".dmn"):
-                problems.append(f"'{name}': DMN decisions are not supported by the embedded engine")
+                try:
+                    parsed.append((name, content, None, self._parse_decisions(name, content), None))
+                except InvalidDmnError as exc:
+                    problems.append(str(exc).split("errors:\n", 1)[-1])
             else:
                 problems.append(
-                    f"'{name}': expected a resource ending in .bpmn, .xml or .form, but the file type is unknown"
+                    f"'{name}': expected a resource ending in .bpmn, .xml, .dmn or .form, but the file type is unknown"
                 )
         if problems:
             raise InvalidArgumentError(
                 "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
             )
+        problems += _duplicate_decision_ids(parsed)
+        if problems:
+            raise InvalidArgumentError(
+                "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
+            )
         seen_ids: dict[str, str] = {}
-        for name, _, models, _form in parsed:
+        for name, _, models, _graph, _form in parsed:
             for model in models or []:
                 if model.bpmn_process_id in seen_ids:
                     raise InvalidArgumentError(
@@ -84,7 +105,7 @@ class DeploymentMixin(EngineBase):
                 seen_ids[model.bpmn_process_id] = name
         # the names of signal start events are evaluated at deploy (without variables), as in Zeebe
         signal_start_names: dict[tuple[str, str], str] = {}
-        for name, _, models, _form in parsed:
+        for name, _, models, _graph, _form in parsed:
             for model in models or []:
                 for start_id in model.signal_starts:
                     try:
@@ -100,29 +121,63 @@ class DeploymentMixin(EngineBase):
             raise InvalidArgumentError(
                 "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(problems)
             )
-        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _ in parsed]
+        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _, _ in parsed]
         # Zeebe versions the resources of one deployment together: unless every one is a duplicate of its
         # latest version (same checksum and resource name), every one of them becomes a new version
         fresh = not all(
-            self._is_duplicate(name, checksum, models, form)
-            for (name, _, models, form), checksum in zip(parsed, checksums, strict=True)
+            self._is_duplicate(name, checksum, models, graph, form)
+            for (name, _, models, graph, form), checksum in zip(parsed, checksums, strict=True)
         )
         deployment_key = self.keys.next()
         out: list[DeployedResource] = []
-        for (name, content, models, form), checksum in zip(parsed, checksums, strict=True):
+        for (name, content, models, graph, form), checksum in zip(parsed, checksums, strict=True):
             if form is not None:
                 out.append(self._deploy_form(name, checksum, form, deployment_key, fresh))
+                continue
+            if graph is not None:
+                requirements, decisions = self._deploy_decisions(name, content, checksum, graph, deployment_key, fresh)
+                out.append(
+                    DeployedResource(
+                        "decisionRequirements",
+                        requirements.key,
+                        requirements.requirements_id,
+                        requirements.version,
+                        requirements.resource_name,
+                        requirements.name,
+                    )
+                )
+                out += [
+                    DeployedResource(
+                        "decision",
+                        d.key,
+                        d.decision_id,
+                        d.version,
+                        name,
+                        d.name,
+                        d.requirements_id,
+                        d.requirements_key,
+                    )
+                    for d in decisions
+                ]
                 continue
             for model in models or []:
                 out.append(
                     self._deploy_process(name, content, checksum, model, deployment_key, fresh, signal_start_names)
                 )
         self._record("DEPLOYMENT", "CREATED", deployment_key)
+        out.sort(key=lambda r: KIND_ORDER.index(r.kind))  # stable: in the order of the resources within a kind
         return Deployment(deployment_key, out)
 
     def _is_duplicate(
-        self, name: str, checksum: str, models: list[ProcessModel] | None, form: tuple[str, str] | None
+        self,
+        name: str,
+        checksum: str,
+        models: list[ProcessModel] | None,
+        graph: DecisionRequirementsGraph | None,
+        form: tuple[str, str] | None,
     ) -> bool:
+        if graph is not None:
+            return self.decision_store.is_duplicate(name, checksum, graph)
         if form is not None:
             latest_form = self.latest_form(form[0])
             return latest_form is not None and (latest_form.checksum, latest_form.resource_name) == (checksum, name)
@@ -237,3 +292,30 @@ class DeploymentMixin(EngineBase):
     def latest_form(self, form_id: str) -> Form | None:
         found = [f for f in self.forms.values() if f.form_id == form_id]
         return max(found, key=lambda f: f.version) if found else None
+
+
+def _duplicate_decision_ids(parsed: list[Parsed]) -> list[str]:
+    """Zeebe's refusals of decision requirements graphs or decisions with the same id in two resources of one
+    deployment."""
+    problems: list[str] = []
+    graphs: dict[str, str] = {}
+    decisions: dict[str, str] = {}
+    for name, _, _, graph, _ in parsed:
+        if graph is None:
+            continue
+        if graph.id in graphs:
+            problems.append(
+                "Expected the decision requirements ids to be unique within a deployment but found a duplicated id "
+                f"'{graph.id}' in the resources '{graphs[graph.id]}' and '{name}'."
+            )
+            continue
+        graphs[graph.id] = name
+        for decision_id in graph.decisions:
+            if decision_id in decisions:
+                problems.append(
+                    "Expected the decision ids to be unique within a deployment but found a duplicated id "
+                    f"'{decision_id}' in the resources '{decisions[decision_id]}' and '{name}'."
+                )
+                break
+            decisions[decision_id] = name
+    return problems

@@ -113,6 +113,9 @@ class Engine(
         self.clock = clock or Clock()
         self.expressions = Expressions(feel or default_evaluator())
         self._parser = BpmnParser(self.expressions.check, check_timer)
+        # deployed decisions (decision_store), the DMN parser and evaluator: engine/decisions/commands.py, a mixin of
+        # DeploymentMixin
+        self._init_decisions(self.expressions.feel)
         self.keys = KeyGenerator()
         self._positions = itertools.count(1)
         # state

@@ -57,6 +57,7 @@ SNAPSHOT_IDLE_SECONDS = 0.5
 # the public methods that change state; each is one logged command
 COMMANDS = (
     "deploy",
+    "evaluate_decision",
     "create_process_instance",
     "cancel_process_instance",
     "activate_jobs",

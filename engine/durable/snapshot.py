@@ -36,6 +36,8 @@ RUNTIME_ATTRIBUTES = frozenset(
         "clock",
         "expressions",
         "_parser",
+        "_dmn_parser",
+        "_decision_evaluator",
         "_history_chunks",  # the sealed history, stored apart (each chunk once)
         "_due_moved",
         "_steps",

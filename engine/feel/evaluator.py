@@ -18,7 +18,7 @@ import functools
 import json
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ from typing import Any, Final, Self
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
 
-from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult
+from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 from engine.feel.fastpath import fast_evaluate, json_number
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
@@ -155,6 +155,30 @@ class FeelinEvaluator:
         zone, fallback_zone = _clock_zones(now)
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
+    def unary_tests(
+        self, input_expression: str, tests: Sequence[str], context: Mapping[str, Any], now: datetime
+    ) -> UnaryTestsResult:
+        """One input column of a DMN decision table in one V8 call: `input_expression` (FEEL, no "=") evaluated
+        against `context`, then each unary test against its value as FEEL has it (a date stays a date)."""
+        zone, fallback_zone = _clock_zones(now)
+        tests_json = json.dumps(list(tests), ensure_ascii=False)
+        outcome = self._call_v8(
+            input_expression,
+            lambda variables, micros: (
+                f"__pbjFeel.unaryTests({json.dumps(input_expression)},{json.dumps(tests_json)},"
+                f"{json.dumps(variables)},{micros},{json.dumps(zone)},{json.dumps(fallback_zone)})"
+            ),
+            context,
+            now,
+        )
+        if not outcome["ok"]:
+            raise FeelError.failed(input_expression, outcome["reason"])
+        outcomes: list[bool | FeelError | None] = []
+        for test, answer in zip(tests, outcome["tests"], strict=True):
+            outcomes.append(answer["value"] if answer["ok"] else FeelError.failed(test, answer["reason"]))
+        value = outcome["input"]
+        return UnaryTestsResult(FeelResult(value["value"], tuple(value["warnings"])), tuple(outcomes))
+
     # -- the rest ------------------------------------------------------------------------------
 
     def cache_size(self) -> int:
@@ -203,6 +227,24 @@ class FeelinEvaluator:
     def _evaluate_in_v8(
         self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
     ) -> FeelResult:
+        outcome = self._call_v8(
+            expression,
+            lambda variables, micros: (
+                f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{micros},"
+                f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
+            ),
+            context,
+            now,
+        )
+        if outcome["ok"]:
+            return FeelResult(outcome["value"], tuple(outcome["warnings"]))
+        raise FeelError.failed(expression, outcome["reason"])
+
+    def _call_v8(
+        self, expression: str, code_for: Callable[[str, int], str], context: Mapping[str, Any], now: datetime
+    ) -> Any:
+        """Runs the bundle call `code_for(variables as JSON, now in epoch microseconds)` within the time and memory
+        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`."""
         try:
             variables = json.dumps(
                 context if isinstance(context, dict) else dict(context),
@@ -212,11 +254,7 @@ class FeelinEvaluator:
             )
         except (TypeError, ValueError) as exc:
             raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
-        epoch_micros = (now - _EPOCH) // _MICROSECOND
-        code = (
-            f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{epoch_micros},"
-            f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
-        )
+        code = code_for(variables, (now - _EPOCH) // _MICROSECOND)
         racer = self._v8()
         try:
             answer = racer.eval(code, timeout_sec=self._timeout)
@@ -234,10 +272,7 @@ class FeelinEvaluator:
             raise FeelError.failed(expression, f"the FEEL bundle failed ({exc})") from exc
         if not isinstance(answer, str):
             raise FeelError.failed(expression, f"the FEEL bundle answered {answer!r} instead of JSON")
-        outcome = json.loads(answer, parse_float=json_number)
-        if outcome["ok"]:
-            return FeelResult(outcome["value"], tuple(outcome["warnings"]))
-        raise FeelError.failed(expression, outcome["reason"])
+        return json.loads(answer, parse_float=json_number)
 
 
 @functools.cache

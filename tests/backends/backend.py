@@ -91,7 +91,7 @@ class Backend(Protocol):
         ...
 
     async def deploy(self, *paths: str | Path) -> DeploymentResult:
-        """Deploy the `.bpmn` and `.form` files of `paths` in one deployment, as `pbj deploy` does."""
+        """Deploy the `.bpmn`, `.dmn` and `.form` files of `paths` in one deployment, as `pbj deploy` does."""
         ...
 
     async def start_instance(self, process_id: str, variables: Mapping[str, Any]) -> int:

@@ -22,6 +22,7 @@ import workers.channel
 from engine.gateway import GatewayService
 from engine.testing import EmbeddedEngine
 from pbj.cli import main as pbj_main
+from tests.engine.dmn.dinner import DISH_DRD
 from workers.errors import SettingsError
 from workers.settings import ZeebeSettings
 
@@ -120,6 +121,23 @@ async def test_named_files_and_folders_are_deployed_together(
     ]
 
 
+async def test_a_dmn_file_deploys_its_decisions_and_their_drd(
+    gateway: EmbeddedEngine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A `.dmn` file in the folder is deployed with the rest: one line per decision and one for its decision
+    requirements graph (DRD), each named by the file."""
+    (tmp_path / "dinner.dmn").write_bytes(DISH_DRD)
+    assert await pbj_deploy(str(tmp_path)) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("dinner.dmn → ")]
+    assert [re.sub(r"kunci \d+$", "kunci K", line) for line in lines] == [
+        "dinner.dmn → keputusan beverages versi 1, kunci K",
+        "dinner.dmn → keputusan dish versi 1, kunci K",
+        "dinner.dmn → keputusan season versi 1, kunci K",
+        "dinner.dmn → keputusan guestCount versi 1, kunci K",
+        "dinner.dmn → DRD dinnerDecisions versi 1, kunci K",
+    ]
+
+
 async def test_broken_diagram_is_refused_with_the_engine_message_and_nothing_is_deployed(
     gateway: EmbeddedEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,7 +191,10 @@ async def test_unanswered_call_gives_up_after_the_timeout(
     [
         (lambda tmp: tmp / "tidak-ada", "tidak-ada tidak ditemukan."),
         (lambda tmp: (tmp / "catatan.txt", (tmp / "catatan.txt").write_text("x"))[0], "bukan diagram BPMN (.bpmn)"),
-        (lambda tmp: (tmp / "kosong", (tmp / "kosong").mkdir())[0], "tidak berisi diagram (.bpmn) atau formulir"),
+        (
+            lambda tmp: (tmp / "kosong", (tmp / "kosong").mkdir())[0],
+            "tidak berisi diagram BPMN (.bpmn), tabel keputusan DMN (.dmn) atau formulir",
+        ),
     ],
     ids=["missing", "other-kind", "empty-folder"],
 )
