@@ -69,18 +69,14 @@ def new_application_link(settings: Settings, kind: RequestKind) -> str:
 
 
 def review_link(settings: Settings, number: str) -> str:
-    """A registration's review page for the Admin PPE (staff log in; `tautanPemeriksaan`)."""
+    """A request's page for the staff of its SOP – its data, documents and open tasks (staff log in; the Admin PPE's
+    `tautanPemeriksaan`, the SLA reminders of staff)."""
     return settings.app_link(Path.REVIEW.format(nomor=number))
 
 
 def inbox_link(settings: Settings) -> str:
     """The staff inbox of user tasks."""
     return settings.app_link(Path.INBOX)
-
-
-def monitor_link(settings: Settings, process_instance_key: int) -> str:
-    """One process instance on the managers' monitor (its path and timeline against the standard times)."""
-    return settings.app_link(Path.MONITOR_INSTANCE.format(key=process_instance_key))
 
 
 def set_password_link(settings: Settings, token: str) -> str:

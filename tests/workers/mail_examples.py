@@ -107,7 +107,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "zona": "WITA",
         "untukPemohon": False,
         "jenisLangkah": "otomatis",
-        "tautan": "https://pbj.kaltimprov.go.id/pantau/2251799813685301",
+        "tautan": "https://pbj.kaltimprov.go.id/pemeriksaan/ADM-2025-000123",
     },
 }
 """Every template's required variables, with realistic values."""
