@@ -3,10 +3,10 @@
 Start-up: the settings are read from the environment (a missing or malformed setting is named and the exit code
 is 2), logging is configured (only here), the application store is migrated, and one ZeebeWorker with every router
 connects to `ZEEBE_ADDRESS` (`workers.channel`: plain, TLS, basic authentication, or OAuth client credentials over
-TLS). A gateway that refuses the credentials stops the workers with a clear log line (exit 1) before any job is
-taken. On SIGTERM or
-SIGINT the worker stops activating jobs, finishes the jobs it is running and the process exits 0; a second signal
-stops at once (exit 1, the unfinished jobs time out in Zeebe and are handed out again).
+TLS). A gateway that refuses the credentials stops the workers with a log line naming the settings to check (exit
+1); at start-up no job has been taken, so none is lost. On SIGTERM or SIGINT the worker stops activating jobs,
+finishes the jobs it is running and the process exits 0; a second signal stops at once (exit 1, the unfinished jobs
+time out in Zeebe and are handed out again).
 """
 
 import asyncio
@@ -79,10 +79,10 @@ async def main(settings: Settings) -> int:
         refused = refusal(exc)
         if refused is None:
             log.exception("Pekerja berhenti karena kesalahan")
-        else:  # nothing was activated: the jobs wait in the engine for a worker with valid credentials
+        else:  # a refused activation takes no job: they wait in the engine for a worker with valid credentials
             log.error(
-                f"Mesin proses menolak kredensial pekerja; periksa {CREDENTIAL_SETTINGS}. Tidak ada tugas yang "
-                "diambil: tugas tetap menunggu di mesin proses",
+                f"Mesin proses menolak kredensial pekerja; periksa {CREDENTIAL_SETTINGS}. Tugas yang belum "
+                "dikerjakan tetap menunggu di mesin proses dan diambil setelah kredensial diperbaiki",
                 kode=refused.name,
                 zeebe=settings.zeebe.address,
             )
