@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pbj.commands.settings import CommandSettings
 from workers.domain import DocumentType
 from workers.errors import SettingsError
 from workers.settings import Period, Settings
@@ -273,6 +274,19 @@ def test_basic_authentication_for_the_engine_and_camunda_self_managed() -> None:
     over_tls = Settings.from_env({**credentials, "ZEEBE_ADDRESS": "pbj.example.id:443", "ZEEBE_TLS": "true"})
     assert not over_tls.zeebe.credentials_in_clear
     assert Settings.from_env({}).zeebe.basic_authorization is None
+
+
+def test_commands_flag_a_password_in_clear_on_grpc_or_rest() -> None:
+    """`pbj web` warns when the password goes in clear to another host: a plain gateway or a plain REST address."""
+    credentials = {"CAMUNDA_BASIC_AUTH_USERNAME": "layanan", "CAMUNDA_BASIC_AUTH_PASSWORD": "rahasia"}
+    local = {"ZEEBE_ADDRESS": "127.0.0.1:26500", "CAMUNDA_REST_ADDRESS": "http://127.0.0.1:8080"}
+    assert not CommandSettings.from_env({**credentials, **local}).credentials_in_clear
+    assert not CommandSettings.from_env({**local, "CAMUNDA_REST_ADDRESS": "http://mesin:8080"}).credentials_in_clear
+    remote_rest = {**credentials, **local, "CAMUNDA_REST_ADDRESS": "http://mesin:8080"}
+    assert CommandSettings.from_env(remote_rest).credentials_in_clear
+    behind_tls = {**remote_rest, "ZEEBE_ADDRESS": "mesin:443", "ZEEBE_TLS": "true"}
+    assert not CommandSettings.from_env({**behind_tls, "CAMUNDA_REST_ADDRESS": "https://mesin"}).credentials_in_clear
+    assert CommandSettings.from_env({**behind_tls, "ZEEBE_TLS": "false"}).credentials_in_clear
 
 
 def test_basic_authentication_and_oauth_exclude_each_other() -> None:
