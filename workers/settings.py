@@ -288,6 +288,11 @@ class _Env:
                 return value
         return None
 
+    def secret(self, name: str) -> str | None:
+        """A password exactly as given (spaces are part of it, as the engine reads its own); None when blank."""
+        value = self._environ.get(name, "")
+        return value if value.strip() else None
+
     def name_of(self, *names: str) -> str:
         """The name among `names` that is set, else the first one (for error messages)."""
         return next((name for name in names if self.get(name) is not None), names[0])
@@ -486,7 +491,7 @@ def _zeebe(env: _Env) -> ZeebeSettings:
                     "(ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL "
                     "atau padanan CAMUNDA_*).",
                 )
-    username, password = env.get(BASIC_AUTH_USERNAME), env.get(BASIC_AUTH_PASSWORD)
+    username, password = env.get(BASIC_AUTH_USERNAME), env.secret(BASIC_AUTH_PASSWORD)
     if username and not password:
         raise SettingsError(BASIC_AUTH_PASSWORD, f"wajib diisi bila {BASIC_AUTH_USERNAME} diisi.")
     if password and not username:

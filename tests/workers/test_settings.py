@@ -274,6 +274,8 @@ def test_basic_authentication_for_the_engine_and_camunda_self_managed() -> None:
     over_tls = Settings.from_env({**credentials, "ZEEBE_ADDRESS": "pbj.example.id:443", "ZEEBE_TLS": "true"})
     assert not over_tls.zeebe.credentials_in_clear
     assert Settings.from_env({}).zeebe.basic_authorization is None
+    spaced = Settings.from_env({**credentials, "CAMUNDA_BASIC_AUTH_PASSWORD": " sandi dengan spasi "}).zeebe
+    assert spaced.password == " sandi dengan spasi "  # as the engine reads PBJ_ENGINE_CLIENT_SECRET: not stripped
 
 
 def test_commands_flag_a_password_in_clear_on_grpc_or_rest() -> None:
