@@ -4,8 +4,9 @@ deployment.
 Every `.bpmn`, `.dmn` and `.form` file found goes into one `DeployResource` call, so Zeebe takes all of them or none: a
 refused diagram leaves nothing half-deployed. Resources are named by their file name, as Camunda Modeler names them,
 so a deployment from either keeps the versions of unchanged files. The channel is the workers' own
-(`workers.channel.create_channel`): plain, TLS or OAuth client credentials, from `ZEEBE_ADDRESS`, `ZEEBE_TLS`,
-`ZEEBE_CA_CERTIFICATE_PATH`, `ZEEBE_CLIENT_ID`… (see `.env.example`). Operators read the output, so it is in formal
+(`workers.channel.create_channel`): plain, TLS, basic authentication or OAuth client credentials, from
+`ZEEBE_ADDRESS`, `ZEEBE_TLS`, `ZEEBE_CA_CERTIFICATE_PATH`, `CAMUNDA_BASIC_AUTH_USERNAME`, `ZEEBE_CLIENT_ID`… (see
+`.env.example`). Operators read the output, so it is in formal
 Indonesian: one line per deployed resource with its kind, id, version and key.
 
 Exit codes: 0 deployed; 1 nothing deployed (Zeebe unreachable, credentials refused, a resource refused – Zeebe's
@@ -24,6 +25,7 @@ import grpc
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
+from workers.authorization import CREDENTIAL_SETTINGS
 from workers.channel import create_channel
 from workers.errors import SettingsError
 from workers.settings import ZeebeSettings
@@ -167,10 +169,7 @@ def _explain(exc: grpc.aio.AioRpcError, timeout: float) -> str:
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         return f"Zeebe tidak menjawab dalam {timeout:g} detik. {NOTHING_DEPLOYED}"
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-        return (
-            f"Zeebe menolak kredensial ({code.name}: {details}). Periksa ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, "
-            f"ZEEBE_AUTHORIZATION_SERVER_URL dan ZEEBE_TOKEN_AUDIENCE. {NOTHING_DEPLOYED}"
-        )
+        return f"Zeebe menolak kredensial ({code.name}: {details}). Periksa {CREDENTIAL_SETTINGS}. {NOTHING_DEPLOYED}"
     # A refusal keeps Zeebe's own text with its line breaks: it names each file, element and reason.
     return f"Zeebe menolak deploy ({code.name}):\n{(exc.details() or code.name).strip()}\n{NOTHING_DEPLOYED}"
 
@@ -178,7 +177,8 @@ def _explain(exc: grpc.aio.AioRpcError, timeout: float) -> str:
 def _connection(settings: ZeebeSettings) -> str:
     if settings.uses_oauth:
         return "TLS, kredensial OAuth"
-    return "TLS" if settings.tls else "tanpa enkripsi"
+    encryption = "TLS" if settings.tls else "tanpa enkripsi"
+    return f"{encryption}, autentikasi dasar sebagai {settings.username}" if settings.uses_basic_auth else encryption
 
 
 async def deploy(
@@ -242,7 +242,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         help="men-deploy diagram dan formulir (bawaan: folder bpmn/) ke Zeebe",
         description="Men-deploy semua diagram BPMN (.bpmn) dan formulir (.form) dalam satu deployment ke Zeebe "
         "sesuai pengaturan (ZEEBE_ADDRESS; ZEEBE_TLS dan ZEEBE_CA_CERTIFICATE_PATH untuk TLS; ZEEBE_CLIENT_ID, "
-        "ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL untuk kredensial OAuth Camunda; lihat .env.example), "
+        "ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL untuk kredensial OAuth Camunda; "
+        "CAMUNDA_BASIC_AUTH_USERNAME dan CAMUNDA_BASIC_AUTH_PASSWORD untuk autentikasi dasar; lihat .env.example), "
         "lalu mencetak kunci dan versi setiap berkas. Bila Zeebe menolak satu berkas, tidak ada yang di-deploy.",
     )
     parser.add_argument(
