@@ -153,7 +153,7 @@ async def overview(
     active = await rest.search("element-instances", {"processDefinitionId": kind.process_id, "state": "ACTIVE"})
     known = {key: await standards.of(int(key)) for key in {str(i["processDefinitionKey"]) for i in active}}
     # every active step measured in working time (calendar days, holidays): off the event loop
-    result.waiting = await asyncio.to_thread(_waiting, active, known, calendar, now)
+    result.waiting = await asyncio.to_thread(waiting_steps, active, known, calendar, now)
     for waiting in result.waiting:
         if waiting.late:
             result.elements.setdefault(
@@ -162,7 +162,7 @@ async def overview(
     return result
 
 
-def _waiting(
+def waiting_steps(
     active: list[dict[str, Any]], known: dict[str, dict[str, Standard]], calendar: WorkingCalendar, now: datetime
 ) -> list[Waiting]:
     """The active steps (a multi-instance once, as its body – as its SLA timer counts it), each measured against the

@@ -75,8 +75,8 @@ async def test_report_page_csv_and_xlsx(engine: EmbeddedEngine, gw: Driver, page
         assert len(list(workbook["Per Permohonan"].iter_rows(min_row=2))) == REQUESTS
 
         # on a phone: nothing wider than the screen (the tables scroll inside their box)
-        phone = await pages.new(360, 740)
-        await log_in(phone, system.url, PIMPINAN)
+        phone = page
+        await phone.set_viewport_size({"width": 360, "height": 740})
         await phone.goto(system.url + "/laporan/kepatuhan?" + QUERY)
         await expect(phone.locator('#per-langkah tr[data-baris="2"] td').nth(7)).to_have_text("53,85%")
         await assert_fits(phone)
