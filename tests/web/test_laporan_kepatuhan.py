@@ -95,3 +95,9 @@ async def test_report_page_csv_and_xlsx(engine: EmbeddedEngine, gw: Driver, page
         )
         assert refused.status == 400
         assert "tidak dijalankan oleh Provinsi Kalimantan Barat" in await refused.text()
+
+        # staff only: without a login, the files lead to the login page
+        stranger = await pages.new()
+        answer = await stranger.request.get(system.url + "/laporan/kepatuhan.xlsx?" + QUERY, max_redirects=0)
+        assert answer.status == 303
+        assert answer.headers["location"].startswith("/masuk?lanjut=")
