@@ -74,6 +74,10 @@ class CamundaRest:
         """POST a JSON body; the JSON answer, or None for 204 No Content."""
         return await self._call("POST", path, body=body or {})
 
+    async def patch(self, path: str, body: Mapping[str, Any]) -> Any:
+        """PATCH a resource with a JSON body; the JSON answer, or None for 204 No Content."""
+        return await self._call("PATCH", path, body=body)
+
     async def delete(self, path: str) -> Any:
         """DELETE a resource; the JSON answer, or None for 204 No Content."""
         return await self._call("DELETE", path)

@@ -85,7 +85,8 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 09.00 WITA" in text_of(head)
     assert "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur" in text_of(head)
     assert "Salinan ini kami sampaikan kepada Bapak/Ibu sebagai informasi" in text_of(head)
-    assert services.settings.app_url not in text_of(head)  # a copy for information: nothing to open
+    assert f"{services.settings.app_url}/pantau/{pi}" in text_of(head)  # for information: the instance's monitor
+    assert f"{services.settings.app_url}/pemeriksaan/" not in text_of(head)
 
     async with running_worker(zeebe_channel, services):
         await engine.wait_for_idle()
