@@ -4,6 +4,7 @@ gRPC channel of the workers and `pbj deploy` and the commands' REST client are s
 same `Authorization: Basic` the embedded engine checks (tests/engine/test_rest_auth.py)."""
 
 import io
+import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -20,7 +21,7 @@ from tests.workers.harness import BPMN_DIR
 from workers.channel import create_channel
 from workers.settings import Settings, ZeebeSettings
 
-USER, PASSWORD = "layanan-pbj", "rahasia-layanan-pbj"
+USER, PASSWORD = "layanan-pbj", secrets.token_urlsafe(16)  # a fresh secret per run, never a literal
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 `CAMUNDA_BASIC_AUTH_USERNAME` and `CAMUNDA_BASIC_AUTH_PASSWORD` set, `pbj deploy` (gRPC) and `pbj terlambat` (REST)
 are served; without them both are refused with a message naming the settings, and nothing is deployed."""
 
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,7 +13,7 @@ from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli
 from tests.workers.harness import BPMN_DIR
 
-USER, PASSWORD = "operator-pbj", "rahasia-operator"
+USER, PASSWORD = "operator-pbj", secrets.token_urlsafe(16)  # a fresh secret per run, never a literal
 
 
 @pytest.fixture

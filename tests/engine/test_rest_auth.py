@@ -4,6 +4,7 @@ an API client's id and secret (basic, or an OAuth token from the engine's /oauth
 clients and plain HTTP alike. Beyond loopback `pbj engine` does not start without credentials."""
 
 import base64
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -42,8 +43,8 @@ from tests.engine.rpc_helpers import stub
 from workers.channel import create_channel
 from workers.settings import Settings, ZeebeSettings
 
-USER, PASSWORD = "demo", "rahasia-demo"
-CLIENT, SECRET = "pekerja", "kunci-pekerja"
+USER, PASSWORD = "demo", secrets.token_urlsafe(16)  # fresh secrets per run, never literals
+CLIENT, SECRET = "pekerja", secrets.token_urlsafe(16)
 CREDENTIALS = Credentials(users={USER: PASSWORD}, clients={CLIENT: SECRET})
 
 
