@@ -326,6 +326,8 @@ class FeelinEvaluator:
             answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
         except JSTimeoutException:
             if timeout is not None:
+                # what the stopped run built is garbage now: collected here, not in the next check's time
+                racer.low_memory_notification()
                 raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
