@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FEEL_BUNDLE := engine/feel/dist/feelin.js
-WEB_BUNDLE := web/static/dist/tugas.js
+WEB_BUNDLE := web/static/dist/tugas.js web/static/dist/pantau.js
 
 .PHONY: install run engine test lint typecheck pytest pytest-durable bench clean
 
@@ -24,9 +24,10 @@ $(FEEL_BUNDLE): node_modules/.installed engine/feel/entry.js
 	npx --no-install esbuild engine/feel/entry.js --bundle --format=iife --platform=neutral \
 		--target=es2020 --log-level=warning --outfile=$@
 
-# the staff's task form: form-js (pinned in package-lock.json) bundled with its CSS, served by the web application
+# the staff's task form (form-js) and the monitor's diagrams (bpmn-js), pinned in package-lock.json, bundled with
+# their CSS and served by the web application
 # (package.json's build:web, which the Dockerfile runs too)
-$(WEB_BUNDLE): node_modules/.installed web/assets/tugas.js
+$(WEB_BUNDLE) &: node_modules/.installed web/assets/tugas.js web/assets/pantau.js
 	npm run --silent build:web
 
 install: $(BIN)/.installed $(FEEL_BUNDLE) $(WEB_BUNDLE)

@@ -7,37 +7,23 @@ answers a bearer token, which pyzeebe's and the Camunda SDKs' OAuth paths fetch 
 configured: nobody is asked, and `pbj engine` refuses to listen beyond loopback (pbj/access.py). The secrets are
 compared in constant time and never logged; tokens are signed with a key drawn when the engine starts (after a
 restart the clients fetch a new one by themselves). `Authenticator` checks an `Authorization` value for both the REST
-API (engine/rest/app.py) and the gRPC gateway (engine/server.py's interceptor).
+API (engine/rest/app.py) and the gRPC gateway (engine/server.py's interceptor). The client side – what a client
+sends – is workers/authorization.py's.
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import grpc
 
 TOKEN_LIFETIME_SECONDS = 3600
 TOKEN_PATH = "/oauth/token"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a listening address accepts connections from this machine only."""
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class CredentialsError(ValueError):
@@ -173,42 +159,11 @@ def decode_basic(value: str) -> tuple[str, str] | None:
     return (name, password) if colon else None
 
 
-def own_authorization(credentials: Credentials) -> str | None:
-    """The `Authorization` value a process that runs the engine uses for its own clients (pbj up's workers): its
-    first API client's, else its first user's, basic; None when nobody is asked."""
+def own_login(credentials: Credentials) -> tuple[str, str] | None:
+    """The name and password a process that runs the engine gives its own clients (pbj up's workers, web application
+    and demo), which send them as basic authentication (workers.authorization): its first API client's id and
+    secret, else its first user's; None when nobody is asked."""
     for table in (credentials.clients, credentials.users):
         for name, secret in table.items():
-            return "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
+            return name, secret
     return None
-
-
-class _Authorizing:
-    """Adds `authorization` metadata to the calls of a gRPC channel."""
-
-    def __init__(self, authorization: str) -> None:
-        self.authorization = authorization
-
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        metadata = grpc.aio.Metadata(*(details.metadata or ()), ("authorization", self.authorization))
-        return grpc.aio.ClientCallDetails(
-            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
-        )
-
-
-# grpc.aio files an interceptor under one kind of call only: one class per kind
-class _AuthorizingUnary(_Authorizing, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
-    async def intercept_unary_unary(self, continuation: Any, details: grpc.aio.ClientCallDetails, request: Any) -> Any:
-        return await continuation(self._details(details), request)
-
-
-class _AuthorizingStream(_Authorizing, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[type-arg]
-    async def intercept_unary_stream(self, continuation: Any, details: grpc.aio.ClientCallDetails, request: Any) -> Any:
-        return await continuation(self._details(details), request)
-
-
-def authorized_channel(address: str, authorization: str | None) -> grpc.aio.Channel:
-    """A plain-text channel to `address` whose calls carry `authorization` (none: a plain channel)."""
-    interceptors: list[Any] = (
-        [_AuthorizingUnary(authorization), _AuthorizingStream(authorization)] if authorization else []
-    )
-    return grpc.aio.insecure_channel(address, interceptors=interceptors)

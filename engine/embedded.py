@@ -16,6 +16,7 @@ from engine.server import EngineServer
 from engine.state import ElementInstance, ElementState, Incident, Job, JobState, Message, ProcessInstance, UserTask
 
 POLL_GRACE_SECONDS = 0.25
+_RESOURCE_SUFFIXES = frozenset({".bpmn", ".dmn", ".form"})
 
 
 class EmbeddedEngine:
@@ -130,11 +131,11 @@ class EmbeddedEngine:
 
     # ------------------------------------------------------------------ convenience
     def deploy(self, *paths: str | Path) -> Deployment:
-        """Deploys BPMN and form files (or every such file in a directory)."""
+        """Deploys BPMN, DMN and form files (or every such file in a directory)."""
         resources: list[tuple[str, bytes]] = []
         for raw in paths:
             path = Path(raw)
-            files = sorted(p for p in path.rglob("*") if p.suffix in {".bpmn", ".form"}) if path.is_dir() else [path]
+            files = sorted(p for p in path.rglob("*") if p.suffix in _RESOURCE_SUFFIXES) if path.is_dir() else [path]
             resources.extend((f.name, f.read_bytes()) for f in files)
         return self.engine.deploy(resources)
 

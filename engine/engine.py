@@ -24,12 +24,15 @@ from typing import Any
 from engine.behaviors import build_behaviors
 from engine.bpmn.registry import Processors
 from engine.clock import Clock
+from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
+from engine.dmn import DecisionEvaluator, DmnParser, feel_parser
 from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions
 from engine.feel import FeelEvaluator, default_evaluator
 from engine.model import FlowNode, ProcessModel, TimerType
 from engine.parser import BpmnParser
+from engine.processing.decisions import DecisionProcessor
 from engine.processing.deployment import DeployedResource, Deployment, DeploymentProcessor
 from engine.processing.incidents import IncidentProcessor
 from engine.processing.jobs import ActivatedJob, JobProcessor, JobStream
@@ -42,6 +45,7 @@ from engine.processing.timers import TimerProcessor
 from engine.processing.user_tasks import UserTaskProcessor
 from engine.processing.variables import VariableProcessor
 from engine.processing.waiters import Waiters
+from engine.state.decisions import DecisionsView
 from engine.state.engine_state import EngineState
 from engine.state.keys import KeyGenerator
 from engine.state.values import (
@@ -97,7 +101,10 @@ class Engine:
         self._steps.overrun = self.expressions.overrun
         self._behaviors = build_behaviors(self.state, self._appliers, self.expressions, self._steps)
         self._processors = Processors(self._behaviors)
-        self._deployments = DeploymentProcessor(self._behaviors, self._deploy_parser)
+        self._decisions = DecisionProcessor(
+            self._behaviors, self._deploy_dmn_parser, DecisionEvaluator(self.expressions.feel)
+        )
+        self._deployments = DeploymentProcessor(self._behaviors, self._deploy_parser, self._decisions)
         self._process_instances = ProcessInstanceProcessor(self._behaviors)
         self._jobs = JobProcessor(self._behaviors)
         self._messages = MessageProcessor(self._behaviors)
@@ -126,6 +133,10 @@ class Engine:
     def _deploy_parser(self) -> BpmnParser:
         """The parser of a deployment: it checks every FEEL expression."""
         return BpmnParser(self.expressions.check, check_timer)
+
+    def _deploy_dmn_parser(self) -> DmnParser:
+        """The DMN parser of a deployment: it checks every FEEL expression and unary test (bounded)."""
+        return feel_parser(self.expressions.feel)
 
     def _load_model(self, resource_name: str, content: bytes, bpmn_process_id: str) -> ProcessModel:
         """The model of a deployed process, parsed again from its resource (a recovery): not checked again."""
@@ -247,6 +258,20 @@ class Engine:
     # ================================================================== commands
     def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
         return self._command(lambda: self._deployments.deploy(resources), "deploy", [name for name, _ in resources])  # type: ignore[no-any-return]
+
+    def evaluate_decision(
+        self, decision_id: str = "", decision_key: int = NO_KEY, variables: Mapping[str, Any] | None = None
+    ) -> DecisionEvaluation:
+        """Zeebe's EvaluateDecision: the latest version of `decision_id`, or else the decision `decision_key`
+        (engine/processing/decisions.py); a failed evaluation is answered, not raised."""
+        given = dict(variables or {})
+        return self._command(  # type: ignore[no-any-return]
+            lambda: self._decisions.evaluate(decision_id, decision_key, given, self.now()),
+            "evaluate_decision",
+            decision_id,
+            decision_key,
+            given,
+        )
 
     def create_process_instance(
         self,
@@ -541,6 +566,11 @@ class Engine:
     @property
     def definitions(self) -> Mapping[int, ProcessDefinition]:
         return MappingProxyType(self.state.deployments.definitions)
+
+    @property
+    def decision_store(self) -> DecisionsView:
+        """The deployed decision requirements graphs and decisions (read-only)."""
+        return DecisionsView(self.state.decisions)
 
     @property
     def forms(self) -> Mapping[int, Form]:

@@ -19,6 +19,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
 from engine.clock import to_millis
+from engine.decisions import grpc as decision_messages
 from engine.engine import ActivatedJob, Engine, parse_variables
 from engine.errors import (
     AlreadyExistsError,
@@ -80,6 +81,14 @@ def _unary(handler: Handler[R]) -> Handler[R]:
 
 def _variables(document: str, what: str = "variables") -> dict[str, Any]:
     return parse_variables(document, what)
+
+
+def _tenant(rpc: str, tenant_id: str) -> None:
+    """A request's tenant: none given, or the default one (multi-tenancy is disabled, as in Zeebe's default)."""
+    if tenant_id and tenant_id != TENANT:
+        raise InvalidArgumentError(
+            f"Expected to handle gRPC request {rpc} with tenant identifier '{tenant_id}', but multi-tenancy is disabled"
+        )
 
 
 def _json(value: Any) -> str:
@@ -158,6 +167,8 @@ class GatewayService(pb_grpc.GatewayServicer):
                         )
                     )
                 )
+            elif res.kind in ("decision", "decisionRequirements"):
+                out.append(decision_messages.deployment_message(res))
             else:
                 out.append(
                     pb.Deployment(
@@ -187,6 +198,15 @@ class GatewayService(pb_grpc.GatewayServicer):
             if r.kind == "process"
         ]
         return pb.DeployProcessResponse(key=deployment.key, processes=processes)
+
+    # ------------------------------------------------------------------ decisions
+    @_unary
+    async def EvaluateDecision(self, request: pb.EvaluateDecisionRequest, context: Any) -> pb.EvaluateDecisionResponse:
+        _tenant("EvaluateDecision", request.tenantId)
+        evaluation = self.engine.evaluate_decision(
+            request.decisionId, request.decisionKey, _variables(request.variables)
+        )
+        return decision_messages.evaluation_response(evaluation)
 
     # ------------------------------------------------------------------ process instances
     def _create(self, request: pb.CreateProcessInstanceRequest) -> Any:
@@ -375,9 +395,6 @@ class GatewayService(pb_grpc.GatewayServicer):
             grpc.StatusCode.UNIMPLEMENTED,
             f"{what} is not implemented by the embedded engine; use Camunda 8 for it",
         )
-
-    async def EvaluateDecision(self, request: Any, context: Any) -> Any:
-        await self._unimplemented(context, "EvaluateDecision (DMN)")
 
     async def ModifyProcessInstance(self, request: Any, context: Any) -> Any:
         await self._unimplemented(context, "ModifyProcessInstance")

@@ -2,8 +2,6 @@
 whatever the engine could not run, naming the file, the element, its type, the line and the reason."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -28,6 +26,9 @@ from engine.model import (
     TimerType,
     UserTaskDefinition,
 )
+from engine.resource_problems import ResourceProblem
+from engine.resource_problems import local_name as _local
+from engine.resource_problems import source_line as _line
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
@@ -121,29 +122,8 @@ _TASK_LISTENER_EVENTS = {
 _GATEWAY_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY, Kind.PARALLEL_GATEWAY, Kind.EVENT_BASED_GATEWAY)
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _line(el: etree._Element) -> int | None:
-    line: Any = getattr(el, "sourceline", None)
-    return int(line) if isinstance(line, int) else None
-
-
 def _ns(tag: object) -> str:
     return etree.QName(tag).namespace or "" if isinstance(tag, str) else ""
-
-
-@dataclass
-class _Problem:
-    element_id: str
-    element_type: str
-    line: int | None
-    reason: str
-
-    def render(self) -> str:
-        where = f" (line {self.line})" if self.line else ""
-        return f"- Element '{self.element_id}' (bpmn:{self.element_type}){where}: {self.reason}"
 
 
 class BpmnParser:
@@ -194,15 +174,20 @@ class _ParseRun:
         self.root = root
         self.check_expression = check_expression
         self.check_timer = check_timer
-        self.problems: list[_Problem] = []
+        self.problems: list[ResourceProblem] = []
         self.messages: dict[str, etree._Element] = {}
         self.errors: dict[str, etree._Element] = {}
         self.signals: dict[str, etree._Element] = {}
         self.escalations: dict[str, etree._Element] = {}
+        # elements refused whole (and so not in the model): what refers to them is not reported again
+        self.refused: set[str] = set()
+        self.flow_lines: dict[str, int | None] = {}
+        # events whose definition was reported as a problem: checks that read the definition skip them
+        self.broken: set[str] = set()
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
-        self.problems.append(_Problem(el.get("id") or "?", _local(el.tag), _line(el), reason))
+        self.problems.append(ResourceProblem.at(el, "bpmn", reason))
 
     def expression(self, el: etree._Element, text: str | None, what: str, *, required: bool = True) -> None:
         """Checks that a Zeebe expression attribute is present and, if it is FEEL, parses."""
@@ -215,6 +200,13 @@ class _ParseRun:
             if error:
                 self.problem(el, f"{what} is not a valid FEEL expression: {error}")
 
+    def refuse(self, el: etree._Element, reason: str) -> None:
+        """Reports an element that is left out of the model: flows and boundary events referring to it are then
+        follow-ons of this one problem and not reported again."""
+        self.problem(el, reason)
+        if el.get("id"):
+            self.refused.add(el.get("id", ""))
+
     def zeebe(self, el: etree._Element, name: str) -> etree._Element | None:
         ext = el.find(f"{{{BPMN}}}extensionElements")
         if ext is None:
@@ -226,8 +218,21 @@ class _ParseRun:
         if ext is None:
             return
         for child in ext:
-            if _ns(child.tag) == ZEEBE and _local(child.tag) not in _KNOWN_ZEEBE_EXTENSIONS:
-                self.problem(el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine")
+            if _ns(child.tag) != ZEEBE or _local(child.tag) in _KNOWN_ZEEBE_EXTENSIONS:
+                continue
+            if _local(child.tag) == "userTaskForm" and _local(el.tag) == "process":
+                self.user_task_form(el, child)
+                continue
+            self.problem(el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine")
+
+    def user_task_form(self, process: etree._Element, form: etree._Element) -> None:
+        """A form embedded in the process (Zeebe's ZeebeUserTaskFormValidator): an id and a non-empty text. A
+        job-based user task refers to it by its formKey (camunda-forms:bpmn:<id>), handed to the job's worker
+        in the io.camunda.zeebe:formKey header as written; nothing else in the engine reads it."""
+        if not (form.get("id") or "").strip():
+            self.problem(process, "a zeebe:userTaskForm must have an id")
+        if not form.text:
+            self.problem(process, "the text content of a zeebe:userTaskForm has to be present and not empty")
 
     # ---------------------------------------------------------------- document level
     def parse(self) -> list[ProcessModel]:
@@ -276,7 +281,9 @@ class _ParseRun:
         starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
         if not starts:
             self.problem(el, "a process must have at least one start event")
-        none_starts = [s for s in starts if s.event is None or s.event.type is EventType.NONE]
+        none_starts = [
+            s for s in starts if s.id not in self.broken and (s.event is None or s.event.type is EventType.NONE)
+        ]
         if len(none_starts) > 1:
             self.problem(el, "a process can have at most one none start event")
         for s in starts:
@@ -306,16 +313,16 @@ class _ParseRun:
                 self.sequence_flow(child, model)
                 continue
             if tag in _REFUSED_TAGS:
-                self.problem(child, _REFUSED_TAGS[tag])
+                self.refuse(child, _REFUSED_TAGS[tag])
                 continue
             if child.get("isForCompensation", "false").lower() == "true":
-                self.problem(
+                self.refuse(
                     child, "compensation handlers are not supported by the embedded engine (Zeebe 8.8 runs them)"
                 )
                 continue
             builder = _BUILDERS.get(tag)
             if builder is None:
-                self.problem(child, f"the element type bpmn:{tag} is not supported by the embedded engine")
+                self.refuse(child, f"the element type bpmn:{tag} is not supported by the embedded engine")
                 continue
             child_id = child.get("id")
             if not child_id:
@@ -326,13 +333,16 @@ class _ParseRun:
                 continue
             flow_node = builder(self, child, model)
             if flow_node is None:
+                self.refused.add(child_id)
                 continue
             flow_node.scope_id = node.id
             flow_node.line = _line(child)
             model.elements[child_id] = flow_node
             node.children.append(child_id)
-            if flow_node.kind is Kind.START_EVENT and (
-                flow_node.event is None or flow_node.event.type is EventType.NONE
+            if (
+                flow_node.kind is Kind.START_EVENT
+                and child_id not in self.broken
+                and (flow_node.event is None or flow_node.event.type is EventType.NONE)
             ):
                 node.none_start = child_id
             if flow_node.kind is Kind.EVENT_SUB_PROCESS:
@@ -354,15 +364,17 @@ class _ParseRun:
                 condition = text[1:]
                 self.expression(el, text, "the condition")
         model.flows[flow_id] = SequenceFlow(flow_id, source, target, condition)
+        self.flow_lines[flow_id] = _line(el)
 
     def flows_and_links(self, model: ProcessModel) -> None:
         """Connects flows to their nodes and checks the cross-references of the whole process."""
         for flow in model.flows.values():
             src, tgt = model.elements.get(flow.source), model.elements.get(flow.target)
-            fake = etree.Element(f"{{{BPMN}}}sequenceFlow", id=flow.id)
+            fake = self._fake_flow(flow.id)
             if src is None or tgt is None:
                 missing = flow.source if src is None else flow.target
-                self.problem(fake, f"refers to '{missing}', which is not a flow node of this process")
+                if missing not in self.refused:
+                    self.problem(fake, f"refers to '{missing}', which is not a flow node of this process")
                 continue
             if src.scope_id != tgt.scope_id:
                 self.problem(fake, "a sequence flow cannot cross the border of a sub-process")
@@ -380,6 +392,12 @@ class _ParseRun:
         """An element standing for a parsed node, to report a problem found after parsing."""
         fake = etree.Element(f"{{{BPMN}}}{tag or node.tag}", id=node.id)
         fake.sourceline = node.line  # type: ignore[assignment]
+        return fake
+
+    def _fake_flow(self, flow_id: str) -> etree._Element:
+        """A sequence flow standing for a parsed one, with its line."""
+        fake = etree.Element(f"{{{BPMN}}}sequenceFlow", id=flow_id)
+        fake.sourceline = self.flow_lines.get(flow_id)  # type: ignore[assignment]
         return fake
 
     def check_scope(self, scope: FlowNode, model: ProcessModel) -> None:
@@ -454,7 +472,7 @@ class _ParseRun:
                     if f != node.default_flow and model.flows[f].condition is None:
                         # reported on the flow, as Zeebe's SequenceFlowValidator does
                         self.problem(
-                            etree.Element(f"{{{BPMN}}}sequenceFlow", id=f),
+                            self._fake_flow(f),
                             f"an outgoing flow of the {what} gateway '{node.id}' must have a condition "
                             "or be the default flow",
                         )
@@ -470,7 +488,9 @@ class _ParseRun:
             self.problem(fake, "a start event cannot have incoming sequence flows")
         if node.kind is Kind.BOUNDARY_EVENT:
             host = model.elements.get(node.attached_to or "")
-            if host is None or host.kind in (
+            if host is None and node.attached_to in self.refused:
+                pass  # the activity's own refusal is the problem
+            elif host is None or host.kind in (
                 Kind.START_EVENT,
                 Kind.END_EVENT,
                 Kind.BOUNDARY_EVENT,
@@ -498,15 +518,18 @@ class _ParseRun:
                 self.problem(fake, "a boundary event cannot have incoming sequence flows")
             if node.event is not None and node.event.type is EventType.ERROR and not node.cancel_activity:
                 self.problem(fake, "an error boundary event must be interrupting")
-        if node.kind is Kind.SUB_PROCESS and node.none_start is None:
+        broken_start = any(model.elements[c].kind is Kind.START_EVENT and c in self.broken for c in node.children)
+        if node.kind is Kind.SUB_PROCESS and node.none_start is None and not broken_start:
             self.problem(fake, "an embedded sub-process must have exactly one none start event")
-        if node.kind is Kind.SUB_PROCESS:
+        if node.kind is Kind.SUB_PROCESS and not broken_start:
             others = [c for c in node.children if model.elements[c].kind is Kind.START_EVENT and c != node.none_start]
             if others:
                 self.problem(fake, "an embedded sub-process can only have a none start event")
         if node.kind is Kind.EVENT_SUB_PROCESS:
             starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
-            if (
+            if broken_start:
+                pass  # its start event's own problem is the one to report
+            elif (
                 len(starts) != 1
                 or starts[0].event is None
                 or starts[0].event.type
@@ -556,6 +579,7 @@ class _ParseRun:
         if any(
             t.kind is not Kind.INTERMEDIATE_CATCH_EVENT or t.event is None or t.event.type not in _GATEWAY_EVENTS
             for t in targets
+            if t.id not in self.broken
         ):
             self.problem(
                 fake,
@@ -755,6 +779,12 @@ class _ParseRun:
         if etype is EventType.MESSAGE:
             ref = d.get("messageRef")
             msg = self.messages.get(ref or "")
+            if throw:
+                # a job worker implements it (zeebe:taskDefinition); as in Zeebe, no message is needed
+                if ref is not None and msg is None:
+                    self.problem(el, f"messageRef '{ref}' does not refer to a bpmn:message of this document")
+                    return None
+                return EventDefinition(etype)
             if msg is None or not (msg.get("name") or "").strip():
                 self.problem(el, "a message event needs a messageRef to a bpmn:message with a name")
                 return None
@@ -844,7 +874,11 @@ class _ParseRun:
             node.script = ScriptDefinition(expr[1:], result)
             return node
         if tag == "businessRuleTask" and self.zeebe(el, "calledDecision") is not None:
-            self.problem(el, "DMN decisions are not supported by the embedded engine")
+            self.problem(
+                el,
+                "business rule tasks calling a DMN decision (zeebe:calledDecision) are not supported by the "
+                "embedded engine (Zeebe 8.8 runs them)",
+            )
             return None
         if tag == "userTask":
             return self.user_task(el)
@@ -866,9 +900,11 @@ class _ParseRun:
                 self.expression(el, value, f"the {name}", required=False)
             return value or None
 
+        if form is not None:
+            self.form_definition(el, form, camunda=camunda)
         definition = UserTaskDefinition(
             form_id=attr(form, "formId"),
-            external_form_reference=attr(form, "externalReference") or attr(form, "formKey"),
+            external_form_reference=attr(form, "externalReference" if camunda else "formKey"),
             assignee=attr(assignment, "assignee"),
             candidate_groups=attr(assignment, "candidateGroups"),
             candidate_users=attr(assignment, "candidateUsers"),
@@ -882,6 +918,17 @@ class _ParseRun:
             # a job-based user task: the engine evaluates the definition into io.camunda.zeebe:* job headers
             node.job = JobDefinition(JOB_USER_TASK_TYPE, "1")
         return node
+
+    def form_definition(self, el: etree._Element, form: etree._Element, *, camunda: bool) -> None:
+        """Zeebe's ZeebeFormDefinitionValidator: a Camunda user task links a form (formId) or names an external
+        one (externalReference); a job-based one links a form (formId) or gives a form key (formKey: an
+        embedded form's camunda-forms:bpmn:<id>, or any key its worker understands). Exactly one of the two."""
+        first, second = ("formId", "externalReference") if camunda else ("formId", "formKey")
+        if bool((form.get(first) or "").strip()) == bool((form.get(second) or "").strip()):
+            native = " for native user tasks" if camunda else ""
+            self.problem(el, f"exactly one of the attributes '{first}, {second}' must be present and not blank{native}")
+        if form.get("bindingType") is not None and (form.get(second) or "").strip():
+            self.problem(el, f"attribute '{second}' must not be used in combination with attribute 'bindingType'")
 
     def build_pass_task(self, el: etree._Element, model: ProcessModel) -> FlowNode:
         return self.common(el, Kind.PASS_THROUGH_TASK)
@@ -943,8 +990,12 @@ class _ParseRun:
             "boundaryEvent": Kind.BOUNDARY_EVENT,
         }[tag]
         node = self.common(el, kind)
+        if kind is Kind.BOUNDARY_EVENT:
+            node.attached_to = el.get("attachedToRef")
+            node.cancel_activity = el.get("cancelActivity", "true").lower() != "false"
         event = self.event_definition(el, throw=kind in (Kind.END_EVENT, Kind.INTERMEDIATE_THROW_EVENT))
         if event is None:
+            self.broken.add(node.id)
             return node
         node.event = event
         etype = event.type
@@ -986,8 +1037,6 @@ class _ParseRun:
             elif etype not in (EventType.NONE, EventType.SIGNAL, EventType.ESCALATION, EventType.LINK):
                 self.problem(el, f"a {etype.lower()} intermediate throw event is not supported")
         elif kind is Kind.BOUNDARY_EVENT:
-            node.attached_to = el.get("attachedToRef")
-            node.cancel_activity = el.get("cancelActivity", "true").lower() != "false"
             if etype not in (
                 EventType.TIMER,
                 EventType.MESSAGE,

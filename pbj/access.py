@@ -4,11 +4,14 @@ On loopback (127.0.0.1, ::1, localhost) nobody is asked for credentials by defau
 Beyond loopback (`--host 0.0.0.0`, a LAN address) credentials are required – a user (PBJ_ENGINE_USERNAME,
 PBJ_ENGINE_PASSWORD) and/or an API client (PBJ_ENGINE_CLIENT_ID, PBJ_ENGINE_CLIENT_SECRET) – for the gRPC gateway and
 the REST API alike; without them the engine does not start, unless the operator insists with --tanpa-autentikasi, and
-then it says loudly that anyone on the network can drive it."""
+then it says loudly that anyone on the network can drive it. The engine serves no TLS: beyond loopback its ready
+line says that credentials travel in clear (a TLS-terminating reverse proxy or a private network) and which
+settings the services send them with."""
 
 from dataclasses import dataclass
 
-from engine.auth import Credentials, is_loopback
+from engine.auth import Credentials
+from workers.authorization import is_loopback
 
 OPEN_FLAG = "--tanpa-autentikasi"
 
@@ -53,4 +56,11 @@ def access_line(credentials: Credentials, host: str) -> str:
         kinds.append("pengguna: autentikasi basic")
     if credentials.clients:
         kinds.append("klien API: basic atau token OAuth dari /oauth/token")
-    return "dengan autentikasi (" + "; ".join(kinds) + ")"
+    line = "dengan autentikasi (" + "; ".join(kinds) + ")"
+    if is_loopback(host):
+        return line
+    return (
+        f"{line}, TANPA TLS: kredensial terkirim tanpa enkripsi, jadi layanan di komputer lain terhubung melalui "
+        "proksi balik dengan TLS atau jaringan privat; layanan mengirim CAMUNDA_BASIC_AUTH_USERNAME dan "
+        "CAMUNDA_BASIC_AUTH_PASSWORD"
+    )

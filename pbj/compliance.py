@@ -360,6 +360,18 @@ def _limit(calendar: WorkingCalendar, started: datetime, duration: str) -> timed
         raise ComplianceError(f"Waktu standar pada diagram tidak dapat dihitung: {exc}") from None
 
 
+def working_time(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+    """The working time between two instants in the province's calendar (`ComplianceError` if it cannot be
+    computed)."""
+    return _elapsed(calendar, start, end)
+
+
+def past_standard(calendar: WorkingCalendar, started: datetime, duration: str, until: datetime) -> bool:
+    """Whether a step started at `started` has run over its standard time (`duration`, ISO 8601) by `until`, in
+    working time – the rule of the report's *running over*, for the managers' monitor."""
+    return _elapsed(calendar, started, until) > _limit(calendar, started, duration)
+
+
 def _elapsed(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
     try:
         return calendar.elapsed(start, end)

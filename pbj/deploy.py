@@ -1,10 +1,12 @@
-"""`pbj deploy`: the diagrams and forms of `bpmn/` (or other paths) to the Zeebe of the settings, in one deployment.
+"""`pbj deploy`: the diagrams, decisions and forms of `bpmn/` (or other paths) to the Zeebe of the settings, in one
+deployment.
 
-Every `.bpmn` and `.form` file found goes into one `DeployResource` call, so Zeebe takes all of them or none: a
+Every `.bpmn`, `.dmn` and `.form` file found goes into one `DeployResource` call, so Zeebe takes all of them or none: a
 refused diagram leaves nothing half-deployed. Resources are named by their file name, as Camunda Modeler names them,
 so a deployment from either keeps the versions of unchanged files. The channel is the workers' own
-(`workers.channel.create_channel`): plain, TLS or OAuth client credentials, from `ZEEBE_ADDRESS`, `ZEEBE_TLS`,
-`ZEEBE_CA_CERTIFICATE_PATH`, `ZEEBE_CLIENT_ID`… (see `.env.example`). Operators read the output, so it is in formal
+(`workers.channel.create_channel`): plain, TLS, basic authentication or OAuth client credentials, from
+`ZEEBE_ADDRESS`, `ZEEBE_TLS`, `ZEEBE_CA_CERTIFICATE_PATH`, `CAMUNDA_BASIC_AUTH_USERNAME`, `ZEEBE_CLIENT_ID`… (see
+`.env.example`). Operators read the output, so it is in formal
 Indonesian: one line per deployed resource with its kind, id, version and key.
 
 Exit codes: 0 deployed; 1 nothing deployed (Zeebe unreachable, credentials refused, a resource refused – Zeebe's
@@ -23,12 +25,14 @@ import grpc
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
+from workers.authorization import CREDENTIAL_SETTINGS
 from workers.channel import create_channel
 from workers.errors import SettingsError
 from workers.settings import ZeebeSettings
 
 DEFAULT_PATH = "bpmn"
-SUFFIXES = (".bpmn", ".form")
+SUFFIXES = (".bpmn", ".dmn", ".form")
+KINDS = "diagram BPMN (.bpmn), tabel keputusan DMN (.dmn) atau formulir (.form)"
 DEFAULT_TIMEOUT = 30.0
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,7 +55,8 @@ class Resource:
 
 @dataclass(frozen=True)
 class DeployedResource:
-    """What Zeebe made of one resource: its kind (proses or formulir), id, version and key."""
+    """What Zeebe made of one resource: its kind (proses, keputusan, DRD – a DMN file's decision requirements graph –
+    or formulir), id, version and key."""
 
     resource_name: str
     kind: str
@@ -73,7 +78,7 @@ class DeploymentResult:
 
 
 def collect_resources(paths: Sequence[str | Path]) -> list[Resource]:
-    """The `.bpmn` and `.form` files of `paths` (directories searched recursively), in a stable order.
+    """The `.bpmn`, `.dmn` and `.form` files of `paths` (directories searched recursively), in a stable order.
 
     Raises `DeployError` for a missing path, a file of another kind, a directory without any such file, or two
     files with the same name (Zeebe tells resources apart by name)."""
@@ -83,11 +88,11 @@ def collect_resources(paths: Sequence[str | Path]) -> list[Resource]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
             if not found:
-                raise DeployError(f"Folder {path} tidak berisi diagram (.bpmn) atau formulir (.form).")
+                raise DeployError(f"Folder {path} tidak berisi {KINDS}.")
             files.extend(found)
         elif path.is_file():
             if path.suffix not in SUFFIXES:
-                raise DeployError(f"{path} bukan diagram BPMN (.bpmn) atau formulir (.form).")
+                raise DeployError(f"{path} bukan {KINDS}.")
             files.append(path)
         else:
             raise DeployError(f"{path} tidak ditemukan.")
@@ -118,11 +123,27 @@ async def deploy_resources(
         response = await gateway.DeployResource(request, timeout=timeout)
     except grpc.aio.AioRpcError as exc:
         raise DeployError(_explain(exc, timeout)) from None
-    return DeploymentResult(key=response.key, resources=[_deployed(d) for d in response.deployments])
+    # a decision's metadata has no resource name: it is its graph's (DRD)
+    files = {
+        d.decisionRequirements.decisionRequirementsKey: d.decisionRequirements.resourceName
+        for d in response.deployments
+        if d.HasField("decisionRequirements")
+    }
+    return DeploymentResult(key=response.key, resources=[_deployed(d, files) for d in response.deployments])
 
 
-def _deployed(deployment: pb.Deployment) -> DeployedResource:
+def _deployed(deployment: pb.Deployment, files: Mapping[int, str]) -> DeployedResource:
     which = deployment.WhichOneof("Metadata")
+    if which == "decision":
+        d = deployment.decision
+        return DeployedResource(
+            files.get(d.decisionRequirementsKey, ""), "keputusan", d.dmnDecisionId, d.version, d.decisionKey
+        )
+    if which == "decisionRequirements":
+        g = deployment.decisionRequirements
+        return DeployedResource(
+            g.resourceName, "DRD", g.dmnDecisionRequirementsId, g.version, g.decisionRequirementsKey
+        )
     if which == "process":
         p = deployment.process
         return DeployedResource(p.resourceName, "proses", p.bpmnProcessId, p.version, p.processDefinitionKey)
@@ -148,10 +169,7 @@ def _explain(exc: grpc.aio.AioRpcError, timeout: float) -> str:
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         return f"Zeebe tidak menjawab dalam {timeout:g} detik. {NOTHING_DEPLOYED}"
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-        return (
-            f"Zeebe menolak kredensial ({code.name}: {details}). Periksa ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, "
-            f"ZEEBE_AUTHORIZATION_SERVER_URL dan ZEEBE_TOKEN_AUDIENCE. {NOTHING_DEPLOYED}"
-        )
+        return f"Zeebe menolak kredensial ({code.name}: {details}). Periksa {CREDENTIAL_SETTINGS}. {NOTHING_DEPLOYED}"
     # A refusal keeps Zeebe's own text with its line breaks: it names each file, element and reason.
     return f"Zeebe menolak deploy ({code.name}):\n{(exc.details() or code.name).strip()}\n{NOTHING_DEPLOYED}"
 
@@ -159,7 +177,8 @@ def _explain(exc: grpc.aio.AioRpcError, timeout: float) -> str:
 def _connection(settings: ZeebeSettings) -> str:
     if settings.uses_oauth:
         return "TLS, kredensial OAuth"
-    return "TLS" if settings.tls else "tanpa enkripsi"
+    encryption = "TLS" if settings.tls else "tanpa enkripsi"
+    return f"{encryption}, autentikasi dasar sebagai {settings.username}" if settings.uses_basic_auth else encryption
 
 
 async def deploy(
@@ -223,7 +242,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
         help="men-deploy diagram dan formulir (bawaan: folder bpmn/) ke Zeebe",
         description="Men-deploy semua diagram BPMN (.bpmn) dan formulir (.form) dalam satu deployment ke Zeebe "
         "sesuai pengaturan (ZEEBE_ADDRESS; ZEEBE_TLS dan ZEEBE_CA_CERTIFICATE_PATH untuk TLS; ZEEBE_CLIENT_ID, "
-        "ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL untuk kredensial OAuth Camunda; lihat .env.example), "
+        "ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL untuk kredensial OAuth Camunda; "
+        "CAMUNDA_BASIC_AUTH_USERNAME dan CAMUNDA_BASIC_AUTH_PASSWORD untuk autentikasi dasar; lihat .env.example), "
         "lalu mencetak kunci dan versi setiap berkas. Bila Zeebe menolak satu berkas, tidak ada yang di-deploy.",
     )
     parser.add_argument(

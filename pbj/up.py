@@ -32,7 +32,7 @@ from pathlib import Path
 import grpc
 from pyzeebe import ZeebeWorker
 
-from engine.auth import CredentialsError, authorized_channel, own_authorization
+from engine.auth import CredentialsError, own_login
 from engine.durable import DurableError
 from engine.embedded import EmbeddedEngine
 from engine.errors import EngineError
@@ -46,10 +46,11 @@ from pbj.mailbox import INDEX_NAME, LocalSmtpServer, MailFolder
 from web.app import WebApp
 from web.server import RunningSite, start_site
 from web.settings import WebSettings
+from workers.channel import create_channel
 from workers.errors import SettingsError, WorkersError
 from workers.logging import configure_logging, get_logger, redact_text
 from workers.services import Services
-from workers.settings import Settings
+from workers.settings import Settings, ZeebeSettings
 from workers.worker import create_worker
 
 DEFAULT_HOST = "127.0.0.1"
@@ -364,13 +365,21 @@ class LocalStack:
         return f"http://{_client_host(self.options.host)}:{self.engine.server.ports.rest}"
 
     @property
+    def own_zeebe(self) -> ZeebeSettings:
+        """How this process's own clients (the workers, the web application, the demo) reach its engine: plain text
+        on this machine, with the engine's own credentials (basic authentication) when it asks for them."""
+        login = own_login(self.options.engine_settings.credentials)
+        username, password = login if login is not None else (None, None)
+        return ZeebeSettings(address=self.zeebe_address, username=username, password=password)
+
+    @property
     def authorization(self) -> str | None:
-        """What this process's own clients (the workers, the demo) send to its engine, when it asks for credentials."""
-        return own_authorization(self.options.engine_settings.credentials)
+        """The `Authorization` value this process's own REST clients send to its engine (None: it asks for none)."""
+        return self.own_zeebe.basic_authorization
 
     def own_channel(self) -> grpc.aio.Channel:
         """A gRPC channel to this process's own engine."""
-        return authorized_channel(self.zeebe_address, self.authorization)
+        return create_channel(self.own_zeebe)
 
     async def start(self) -> None:
         """Start everything in order; on failure stop what started and raise `StartError`."""
@@ -396,7 +405,7 @@ class LocalStack:
         follows = not self.environ.get("APP_URL", "").strip()
         self.settings = replace(
             self.settings,
-            zeebe=replace(self.settings.zeebe, address=self.zeebe_address),
+            zeebe=self.own_zeebe,
             smtp=replace(self.settings.smtp, host=SMTP_HOST, port=self.mail.port),
             app_url=self.web_url if follows else self.settings.app_url,
         )
@@ -444,8 +453,8 @@ class LocalStack:
             store=services.store,
             documents=services.documents,
             provisioning=services.provisioning,
-            rest=CamundaRest(commands, authorization=self.authorization),
-            gateway=Gateway(self.settings.zeebe, authorization=self.authorization),
+            rest=CamundaRest(commands),
+            gateway=Gateway(self.settings.zeebe),
         )
         self.site = await start_site(self.webapp, self.options.host, settings.port, sock=sock)
 

@@ -85,6 +85,14 @@ async def serve(settings: WebSettings) -> int:
         f"mesin proses: gRPC {settings.app.zeebe.address}, REST {settings.commands.rest.address}/v2.",
         flush=True,
     )
+    if settings.commands.credentials_in_clear:
+        print(
+            "PERINGATAN: kata sandi mesin proses (CAMUNDA_BASIC_AUTH_PASSWORD) dikirim tanpa enkripsi ke host lain; "
+            "hanya aman di jaringan privat. Untuk jaringan lain gunakan proksi balik dengan TLS (ZEEBE_TLS=true dan "
+            "CAMUNDA_REST_ADDRESS berawalan https://).",
+            file=sys.stderr,
+            flush=True,
+        )
     await stop.wait()
     await site.stop()
     await webapp.aclose()

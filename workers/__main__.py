@@ -2,9 +2,11 @@
 
 Start-up: the settings are read from the environment (a missing or malformed setting is named and the exit code
 is 2), logging is configured (only here), the application store is migrated, and one ZeebeWorker with every router
-connects to `ZEEBE_ADDRESS` (`workers.channel`: plain, TLS, or OAuth client credentials over TLS). On SIGTERM or
-SIGINT the worker stops activating jobs, finishes the jobs it is running and the process exits 0; a second signal
-stops at once (exit 1, the unfinished jobs time out in Zeebe and are handed out again).
+connects to `ZEEBE_ADDRESS` (`workers.channel`: plain, TLS, basic authentication, or OAuth client credentials over
+TLS). A gateway that refuses the credentials stops the workers with a log line naming the settings to check (exit
+1); at start-up no job has been taken, so none is lost. On SIGTERM or SIGINT the worker stops activating jobs,
+finishes the jobs it is running and the process exits 0; a second signal stops at once (exit 1, the unfinished jobs
+time out in Zeebe and are handed out again).
 """
 
 import asyncio
@@ -12,6 +14,7 @@ import signal
 import sys
 from collections.abc import Mapping
 
+from workers.authorization import CREDENTIAL_SETTINGS, refusal
 from workers.channel import create_channel
 from workers.constants import JOB_TIMEOUT_MS
 from workers.errors import SettingsError, WorkersError
@@ -52,11 +55,18 @@ async def main(settings: Settings) -> int:
             "diserahkan Zeebe ke pekerja lain sebelum selesai",
             batas_waktu_tugas_detik=JOB_TIMEOUT_MS / 1000,
         )
+    if settings.zeebe.credentials_in_clear:
+        log.warning(
+            "Kata sandi mesin proses dikirim tanpa enkripsi ke host lain; hanya aman di jaringan privat (misalnya "
+            "jaringan Docker Compose). Gunakan ZEEBE_TLS=true di belakang reverse proxy TLS untuk jaringan lain",
+            zeebe=settings.zeebe.address,
+        )
     log.info(
         "Pekerja siap",
         zeebe=settings.zeebe.address,
         tls=settings.zeebe.uses_tls,
         oauth=settings.zeebe.uses_oauth,
+        autentikasi_dasar=settings.zeebe.username,
         basis_data=settings.database_url_for_display,
         tugas=sorted(task.type for task in worker.tasks),
     )
@@ -65,8 +75,17 @@ async def main(settings: Settings) -> int:
         await work
     except asyncio.CancelledError:
         code = EXIT_FAILED
-    except Exception:
-        log.exception("Pekerja berhenti karena kesalahan")
+    except Exception as exc:
+        refused = refusal(exc)
+        if refused is None:
+            log.exception("Pekerja berhenti karena kesalahan")
+        else:  # a refused activation takes no job: they wait in the engine for a worker with valid credentials
+            log.error(
+                f"Mesin proses menolak kredensial pekerja; periksa {CREDENTIAL_SETTINGS}. Tugas yang belum "
+                "dikerjakan tetap menunggu di mesin proses dan diambil setelah kredensial diperbaiki",
+                kode=refused.name,
+                zeebe=settings.zeebe.address,
+            )
         code = EXIT_FAILED
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

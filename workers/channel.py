@@ -4,6 +4,9 @@ construct it.
 - plain (`ZEEBE_ADDRESS` only): the embedded engine, the local Camunda stack;
 - TLS (`ZEEBE_TLS=true`): a gateway behind TLS, verified against the system's CA certificates or the PEM file in
   `ZEEBE_CA_CERTIFICATE_PATH`;
+- basic authentication (`CAMUNDA_BASIC_AUTH_USERNAME`, `CAMUNDA_BASIC_AUTH_PASSWORD`; the embedded engine with
+  credentials, Camunda 8.8 self-managed with basic authentication): plain or TLS as above, every call carrying
+  `authorization` metadata (`workers.authorization.authorized_channel`);
 - OAuth client credentials (`ZEEBE_CLIENT_ID` and companions; Camunda SaaS, a secured self-managed cluster): TLS as
   above plus pyzeebe's client-credentials plugin, which fetches the access token and renews it before it expires.
 
@@ -13,6 +16,7 @@ The token is fetched on the first call, not here: building a channel touches no 
 import grpc
 from pyzeebe import create_insecure_channel, create_oauth2_client_credentials_channel, create_secure_channel
 
+from workers.authorization import authorized_channel
 from workers.settings import ZeebeSettings
 
 
@@ -24,7 +28,8 @@ def tls_credentials(settings: ZeebeSettings) -> grpc.ChannelCredentials | None:
 
 
 def create_channel(settings: ZeebeSettings) -> grpc.aio.Channel:
-    """A channel to the Zeebe gateway: OAuth client credentials over TLS, TLS alone, or plain, as configured."""
+    """A channel to the Zeebe gateway: OAuth client credentials over TLS, basic authentication, TLS alone, or
+    plain, as configured."""
     if settings.uses_oauth:
         return create_oauth2_client_credentials_channel(
             grpc_address=settings.address,
@@ -34,6 +39,9 @@ def create_channel(settings: ZeebeSettings) -> grpc.aio.Channel:
             audience=settings.token_audience,
             channel_credentials=tls_credentials(settings),
         )
+    if settings.uses_basic_auth:
+        tls = (tls_credentials(settings) or grpc.ssl_channel_credentials()) if settings.tls else None
+        return authorized_channel(settings.address, settings.basic_authorization, tls=tls)
     if settings.tls:
         return create_secure_channel(grpc_address=settings.address, channel_credentials=tls_credentials(settings))
     return create_insecure_channel(grpc_address=settings.address)

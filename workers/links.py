@@ -6,7 +6,7 @@ Links to an applicant's own request carry a fresh access token (`?t=…`) for th
 e-mail is really to be sent (`Outbox.send_once` builds the context only then) – stored as its SHA-256, valid for
 `APPLICANT_LINK_TTL`, and exists in clear only in that e-mail. The web application moves it into the browser's
 session on the first visit. Set-password links carry the account's one-time token (`workers.provisioning`).
-Staff links (the inbox, a registration's review page) carry nothing: staff log in.
+Staff links (the inbox, a request's review page, an instance on the monitor) carry nothing: staff log in.
 """
 
 import asyncio
@@ -69,18 +69,20 @@ def new_application_link(settings: Settings, kind: RequestKind) -> str:
 
 
 def review_link(settings: Settings, number: str) -> str:
-    """A registration's review page for the Admin PPE (staff log in; `tautanPemeriksaan`)."""
+    """A request's page for the staff of its SOP – its data, documents and open tasks (staff log in; the Admin PPE's
+    `tautanPemeriksaan`, the SLA reminders of staff)."""
     return settings.app_link(Path.REVIEW.format(nomor=number))
+
+
+def monitor_link(settings: Settings, process_instance_key: int) -> str:
+    """One process instance on the managers' monitor – its path, its timeline against the standard times, its
+    reminders and incidents (staff log in; the bureau head's copy of the SLA reminders)."""
+    return settings.app_link(Path.MONITOR_INSTANCE.format(key=process_instance_key))
 
 
 def inbox_link(settings: Settings) -> str:
     """The staff inbox of user tasks."""
     return settings.app_link(Path.INBOX)
-
-
-def monitor_link(settings: Settings, process_instance_key: int) -> str:
-    """One process instance on the managers' monitor (its path and timeline against the standard times)."""
-    return settings.app_link(Path.MONITOR_INSTANCE.format(key=process_instance_key))
 
 
 def set_password_link(settings: Settings, token: str) -> str:

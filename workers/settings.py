@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from workers.authorization import basic_authorization, is_loopback_address
 from workers.domain import DocumentType
 from workers.errors import SettingsError
 from workers.working_time import (
@@ -43,6 +44,10 @@ DEFAULT_DOCUMENT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_APPLICANT_LINK_TTL = timedelta(days=30)
 SET_PASSWORD_PATH = "/atur-kata-sandi"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+BASIC_AUTH_USERNAME = "CAMUNDA_BASIC_AUTH_USERNAME"
+BASIC_AUTH_PASSWORD = "CAMUNDA_BASIC_AUTH_PASSWORD"
+"""Camunda's own clients' names (@camunda8/sdk, orchestration-cluster-api) for basic authentication; Camunda has
+no `ZEEBE_` names for it, so neither do we."""
 
 _TRUE = {"1", "true", "yes", "on", "ya"}
 _FALSE = {"0", "false", "no", "off", "tidak"}
@@ -105,8 +110,10 @@ class RetentionPolicy:
 
 @dataclass(frozen=True)
 class ZeebeSettings:
-    """Where the Zeebe gateway is, whether it speaks TLS (and with which CA) and, for Camunda SaaS or a secured
-    cluster, the OAuth client credentials."""
+    """Where the Zeebe gateway is, whether it speaks TLS (and with which CA) and how clients authenticate: none,
+    basic authentication (`CAMUNDA_BASIC_AUTH_USERNAME`/`CAMUNDA_BASIC_AUTH_PASSWORD`: the embedded engine, Camunda
+    8.8 self-managed with basic authentication) or OAuth client credentials (Camunda SaaS, a cluster with an
+    identity provider) – never both. The same credentials serve the gRPC gateway and the REST API."""
 
     address: str = DEFAULT_ZEEBE_ADDRESS
     client_id: str | None = None
@@ -115,11 +122,30 @@ class ZeebeSettings:
     token_audience: str | None = None
     tls: bool = False
     ca_certificate_path: Path | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @property
     def uses_oauth(self) -> bool:
         """Whether to connect with OAuth client credentials (a secure channel) instead of a plain channel."""
         return self.client_id is not None
+
+    @property
+    def uses_basic_auth(self) -> bool:
+        """Whether every gRPC call and REST request carries a name and password (basic authentication)."""
+        return self.username is not None
+
+    @property
+    def basic_authorization(self) -> str | None:
+        """The `Authorization` value of basic authentication, or None without a name and password."""
+        if self.username is None or self.password is None:
+            return None
+        return basic_authorization(self.username, self.password)
+
+    @property
+    def credentials_in_clear(self) -> bool:
+        """Whether a password goes over plain text to a host beyond this machine (only on a private network)."""
+        return self.uses_basic_auth and not self.tls and not is_loopback_address(self.address)
 
     @property
     def uses_tls(self) -> bool:
@@ -261,6 +287,11 @@ class _Env:
             if value:
                 return value
         return None
+
+    def secret(self, name: str) -> str | None:
+        """A password exactly as given (spaces are part of it, as the engine reads its own); None when blank."""
+        value = self._environ.get(name, "")
+        return value if value.strip() else None
 
     def name_of(self, *names: str) -> str:
         """The name among `names` that is set, else the first one (for error messages)."""
@@ -460,10 +491,29 @@ def _zeebe(env: _Env) -> ZeebeSettings:
                     "(ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL "
                     "atau padanan CAMUNDA_*).",
                 )
+    username, password = env.get(BASIC_AUTH_USERNAME), env.secret(BASIC_AUTH_PASSWORD)
+    if username and not password:
+        raise SettingsError(BASIC_AUTH_PASSWORD, f"wajib diisi bila {BASIC_AUTH_USERNAME} diisi.")
+    if password and not username:
+        raise SettingsError(BASIC_AUTH_USERNAME, f"wajib diisi bila {BASIC_AUTH_PASSWORD} diisi.")
+    if username and ":" in username:
+        raise SettingsError(BASIC_AUTH_USERNAME, "tidak boleh memuat titik dua (:).")
+    if username and client_id:
+        raise SettingsError(
+            BASIC_AUTH_USERNAME,
+            "autentikasi dasar (CAMUNDA_BASIC_AUTH_USERNAME, CAMUNDA_BASIC_AUTH_PASSWORD) dan kredensial OAuth "
+            "(ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET, ZEEBE_AUTHORIZATION_SERVER_URL) tidak dapat digunakan "
+            "bersamaan; pilih salah satu.",
+        )
     ca_path = env.parse("ZEEBE_CA_CERTIFICATE_PATH", _readable_file, default=None)
     tls = env.parse("ZEEBE_TLS", _bool, default=bool(client_id or ca_path))
     if not tls and client_id:
-        raise SettingsError("ZEEBE_TLS", "kredensial OAuth selalu dikirim melalui TLS; hapus ZEEBE_TLS=false.")
+        raise SettingsError(
+            "ZEEBE_TLS",
+            "kredensial OAuth selalu dikirim melalui TLS; hapus ZEEBE_TLS=false. Mesin proses bawaan (pbj engine) "
+            "tidak melayani TLS: gunakan CAMUNDA_BASIC_AUTH_USERNAME dan CAMUNDA_BASIC_AUTH_PASSWORD (id dan "
+            "rahasia klien API juga diterima sebagai nama dan kata sandi).",
+        )
     if not tls and ca_path:
         raise SettingsError("ZEEBE_TLS", "ZEEBE_CA_CERTIFICATE_PATH hanya berlaku dengan TLS; hapus ZEEBE_TLS=false.")
     return ZeebeSettings(
@@ -474,6 +524,8 @@ def _zeebe(env: _Env) -> ZeebeSettings:
         token_audience=env.get("CAMUNDA_TOKEN_AUDIENCE", "ZEEBE_TOKEN_AUDIENCE"),
         tls=tls,
         ca_certificate_path=ca_path,
+        username=username,
+        password=password,
     )
 
 

@@ -57,6 +57,7 @@ SNAPSHOT_IDLE_SECONDS = 0.5
 # the public methods that run a command (each one's events are one log entry)
 COMMANDS = (
     "deploy",
+    "evaluate_decision",
     "create_process_instance",
     "cancel_process_instance",
     "activate_jobs",

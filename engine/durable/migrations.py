@@ -20,10 +20,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.dmn import load_graph
 from engine.durable.errors import IncompatibleDataDirError
 from engine.model import Kind, ProcessModel
 from engine.state.engine_state import EngineState
 from engine.state.values import (
+    DeployedDecision,
+    DeployedDecisionRequirements,
     ElementInstance,
     ElementState,
     EventTrigger,
@@ -153,6 +156,29 @@ def _deployments(old: dict[str, Any], state: EngineState, load_model: ModelLoade
         if latest is None or deployments.forms[latest].version < form.version:
             deployments.latest_forms[form.form_id] = key
     deployments.message_starts[:] = [MessageStartSubscription(**s.fields) for s in old["message_starts"]]
+    _decisions(old, state)
+
+
+def _decisions(old: dict[str, Any], state: EngineState) -> None:
+    """The deployed decisions of a release with DMN (its `decision_store`; none before): each graph parsed again from
+    its resource, the latest versions and each graph's decisions (in key order: the file's) rebuilt."""
+    legacy_store = old.get("decision_store")
+    if legacy_store is None:
+        return
+    store = state.decisions
+    fields = legacy_store.fields
+    for key, legacy in sorted(fields["requirements"].items()):
+        f = legacy.fields
+        store.requirements[key] = DeployedDecisionRequirements(
+            key, f["requirements_id"], f["name"], f["version"], f["resource_name"], f["checksum"], f["resource"],
+            f["deployment_key"], load_graph(f["resource_name"], f["resource"]),
+        )  # fmt: skip
+        store.latest_requirements[f["requirements_id"]] = key  # key order is version order
+    for key, legacy in sorted(fields["decisions"].items()):
+        decision = DeployedDecision(**legacy.fields)
+        store.decisions[key] = decision
+        store.latest_decisions[decision.decision_id] = key
+        store.by_requirements.setdefault(decision.requirements_key, []).append(key)
 
 
 def _instances(old: dict[str, Any], state: EngineState) -> None:

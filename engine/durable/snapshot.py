@@ -2,15 +2,17 @@
 
 Every store of engine/state is written field by field – no pickle: a snapshot written by this release is read by
 the next one, and when a store's shape changes the format number goes up and migrations.py gains a step from the old
-document to the new. Datetimes, bytes: codec.py. Process models are not written: each definition's resource is, and
-it is parsed again on load (without evaluating FEEL: the deployment was checked when it was made). Indexes (jobs by
-type, subscriptions by element, the latest versions) are rebuilt. The history's sealed chunks are stored apart, each
-once (`encode_chunk`).
+document to the new. Datetimes, bytes: codec.py. Process models and decision graphs are not written: each
+definition's and each graph's resource is, and it is parsed again on load (without evaluating FEEL: the deployment
+was checked when it was made). Indexes (jobs by type, subscriptions by element, the latest versions) are rebuilt.
+The history's sealed chunks are stored apart, each once (`encode_chunk`). A field added later (the tags of a process
+instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
 """
 
 from collections.abc import Callable
 from typing import Any
 
+from engine.dmn import load_graph
 from engine.events.codec import (
     decode_bytes,
     decode_instant,
@@ -24,6 +26,8 @@ from engine.state.engine_state import EngineState
 from engine.state.history import RECORD_WIDTH
 from engine.state.values import (
     BPMN_ELEMENT,
+    DeployedDecision,
+    DeployedDecisionRequirements,
     ElementInstance,
     ElementState,
     EventTrigger,
@@ -90,6 +94,13 @@ def encode_state(state: EngineState) -> Doc:
         "message_starts": [
             [s.process_definition_key, s.bpmn_process_id, s.message_name, s.start_event_id]
             for s in deployments.message_starts
+        ],
+        # decision requirements graphs, then decisions, each in the order they were deployed; absent in snapshots
+        # of releases before DMN (none deployed)
+        "decision_requirements": [_encode_requirements(r) for r in state.decisions.requirements.values()],
+        "decisions": [
+            [d.key, d.decision_id, d.name, d.version, d.requirements_key, d.requirements_id, d.deployment_key]
+            for d in state.decisions.decisions.values()
         ],
         "process_instances": [_encode_process_instance(pi) for pi in instances.process_instances.values()],
         "elements": [_encode_element(inst) for inst in instances.live.values()],
@@ -174,6 +185,11 @@ def encode_state(state: EngineState) -> Doc:
         "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
         "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
     }
+
+
+def _encode_requirements(r: DeployedDecisionRequirements) -> list[Any]:
+    return [r.key, r.requirements_id, r.name, r.version, r.resource_name, r.checksum, encode_bytes(r.resource),
+            r.deployment_key]  # fmt: skip
 
 
 def _encode_process_instance(pi: ProcessInstance) -> list[Any]:
@@ -303,6 +319,31 @@ def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -
         if latest is None or deployments.forms[latest].version < version:
             deployments.latest_forms[form_id] = key
     deployments.message_starts[:] = [MessageStartSubscription(*row) for row in doc["message_starts"]]
+    _decode_decisions(doc, state)
+
+
+def _decode_decisions(doc: Doc, state: EngineState) -> None:
+    """The deployed decisions (a snapshot written before DMN has none): graphs parsed again from their resource, the
+    latest versions and each graph's decisions (in the order deployed, which is the file's) rebuilt."""
+    store = state.decisions
+    for key, requirements_id, name, version, resource_name, checksum, resource, deployment_key in doc.get(
+        "decision_requirements", []
+    ):
+        content = decode_bytes(resource)
+        store.requirements[key] = DeployedDecisionRequirements(
+            key, requirements_id, name, version, resource_name, checksum, content, deployment_key,
+            load_graph(resource_name, content),
+        )  # fmt: skip
+        latest = store.latest_requirements_of(requirements_id)
+        if latest is None or latest.version < version:
+            store.latest_requirements[requirements_id] = key
+    for row in doc.get("decisions", []):
+        decision = DeployedDecision(*row)
+        store.decisions[decision.key] = decision
+        store.by_requirements.setdefault(decision.requirements_key, []).append(decision.key)
+        latest_decision = store.latest_decision(decision.decision_id)
+        if latest_decision is None or latest_decision.version < decision.version:
+            store.latest_decisions[decision.decision_id] = decision.key
 
 
 def _decode_waits(doc: Doc, state: EngineState) -> None:

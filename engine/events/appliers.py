@@ -15,10 +15,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from engine.dmn import DecisionRequirementsGraph, load_graph
 from engine.model import FlowNode, Kind, ProcessModel
 from engine.state import due as due_kinds
 from engine.state.engine_state import EngineState
 from engine.state.values import (
+    DeployedDecision,
+    DeployedDecisionRequirements,
     ElementInstance,
     ElementState,
     EventTrigger,
@@ -491,6 +494,49 @@ class Appliers:
 
     def deployment_created(self, key: int) -> None:
         self._record("DEPLOYMENT", "CREATED", key)
+
+    def decision_requirements_created(
+        self,
+        key: int,
+        requirements_id: str,
+        name: str,
+        version: int,
+        resource_name: str,
+        checksum: str,
+        resource: bytes,
+        deployment_key: int,
+        graph: DecisionRequirementsGraph | None = None,
+    ) -> DeployedDecisionRequirements:
+        """A new version of a decision requirements graph (the latest now); `graph`: the parsed one, when the
+        deployment has it at hand (else the resource is parsed again, unchecked)."""
+        requirements = DeployedDecisionRequirements(
+            key,
+            requirements_id,
+            name,
+            version,
+            resource_name,
+            checksum,
+            resource,
+            deployment_key,
+            graph if graph is not None else load_graph(resource_name, resource),
+        )
+        decisions = self._state.decisions
+        decisions.requirements[key] = requirements
+        decisions.latest_requirements[requirements_id] = key
+        self._record("DECISION_REQUIREMENTS", "CREATED", key)
+        return requirements
+
+    def decision_created(self, decision: DeployedDecision) -> None:
+        """A new version of a decision, in the graph version `decision.requirements_key` (the latest now)."""
+        decisions = self._state.decisions
+        decisions.decisions[decision.key] = decision
+        decisions.latest_decisions[decision.decision_id] = decision.key
+        decisions.by_requirements.setdefault(decision.requirements_key, []).append(decision.key)
+        self._record("DECISION", "CREATED", decision.key)
+
+    def decision_evaluated(self, key: int, failed: bool) -> None:
+        """A decision evaluated on its own (EvaluateDecision): only its record; the evaluation changes no state."""
+        self._record("DECISION_EVALUATION", "FAILED" if failed else "EVALUATED", key)
 
     def process_deleted(self, key: int) -> None:
         """The definition is gone; the version before it, if any, is the latest again (its message start events

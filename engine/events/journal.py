@@ -4,12 +4,15 @@
 from datetime import datetime
 from typing import Any
 
+from engine.dmn import DecisionRequirementsGraph
 from engine.events import catalogue as ev
 from engine.events.appliers import Appliers
 from engine.events.codec import encode_bytes, encode_instant, encode_optional
 from engine.model import FlowNode, ProcessModel
 from engine.state.values import (
     BPMN_ELEMENT,
+    DeployedDecision,
+    DeployedDecisionRequirements,
     ElementInstance,
     EventTrigger,
     Incident,
@@ -201,6 +204,47 @@ class JournalingAppliers(Appliers):
     def deployment_created(self, key: int) -> None:
         self.events.append([ev.DEPLOYMENT_CREATED.id, key])
         super().deployment_created(key)
+
+    def decision_requirements_created(
+        self,
+        key: int,
+        requirements_id: str,
+        name: str,
+        version: int,
+        resource_name: str,
+        checksum: str,
+        resource: bytes,
+        deployment_key: int,
+        graph: DecisionRequirementsGraph | None = None,
+    ) -> DeployedDecisionRequirements:
+        self.events.append(
+            [
+                ev.DECISION_REQUIREMENTS_CREATED.id,
+                key,
+                requirements_id,
+                name,
+                version,
+                resource_name,
+                checksum,
+                encode_bytes(resource),
+                deployment_key,
+            ]
+        )
+        return super().decision_requirements_created(
+            key, requirements_id, name, version, resource_name, checksum, resource, deployment_key, graph
+        )
+
+    def decision_created(self, decision: DeployedDecision) -> None:
+        d = decision
+        self.events.append(
+            [ev.DECISION_CREATED.id, d.key, d.decision_id, d.name, d.version, d.requirements_key, d.requirements_id,
+             d.deployment_key]
+        )  # fmt: skip
+        super().decision_created(decision)
+
+    def decision_evaluated(self, key: int, failed: bool) -> None:
+        self.events.append([(ev.DECISION_EVALUATION_FAILED if failed else ev.DECISION_EVALUATED).id, key])
+        super().decision_evaluated(key, failed)
 
     def process_deleted(self, key: int) -> None:
         self.events.append([ev.PROCESS_DELETED.id, key])

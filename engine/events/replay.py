@@ -10,6 +10,7 @@ from engine.events.appliers import Appliers
 from engine.events.codec import decode_bytes, decode_instant, decode_optional
 from engine.state.engine_state import EngineState
 from engine.state.values import (
+    DeployedDecision,
     ElementInstance,
     EventTrigger,
     Incident,
@@ -137,6 +138,22 @@ def _form_created(a: Appliers, s: EngineState, e: Event) -> None:
 
 def _deployment_created(a: Appliers, s: EngineState, e: Event) -> None:
     a.deployment_created(e[1])
+
+
+def _decision_requirements_created(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_requirements_created(e[1], e[2], e[3], e[4], e[5], e[6], decode_bytes(e[7]), e[8])
+
+
+def _decision_created(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_created(DeployedDecision(e[1], e[2], e[3], e[4], e[5], e[6], e[7]))
+
+
+def _decision_evaluated(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_evaluated(e[1], False)
+
+
+def _decision_evaluation_failed(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_evaluated(e[1], True)
 
 
 def _process_deleted(a: Appliers, s: EngineState, e: Event) -> None:
@@ -421,6 +438,10 @@ APPLY: dict[int, Apply] = {
     ev.DEPLOYMENT_CREATED.id: _deployment_created,
     ev.PROCESS_DELETED.id: _process_deleted,
     ev.FORM_DELETED.id: _form_deleted,
+    ev.DECISION_REQUIREMENTS_CREATED.id: _decision_requirements_created,
+    ev.DECISION_CREATED.id: _decision_created,
+    ev.DECISION_EVALUATED.id: _decision_evaluated,
+    ev.DECISION_EVALUATION_FAILED.id: _decision_evaluation_failed,
     ev.JOB_CREATED.id: _job_created,
     ev.JOB_ACTIVATED.id: _job_activated,
     ev.JOB_COMPLETED.id: _job_completed,

@@ -5,7 +5,7 @@ Results come back JSON-compatible: FEEL dates, times, dates and times and durati
 (``"2024-01-31"``, ``"10:15:00"``, ``"2024-01-31T10:15:00Z"``, ``"P1DT2H"``, ``"P1Y2M"``).
 """
 
-from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult
+from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 from engine.feel.evaluator import FeelinEvaluator, default_evaluator
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "FeelEvaluator",
     "FeelResult",
     "FeelinEvaluator",
+    "UnaryTestsResult",
     "default_evaluator",
 ]

@@ -1,6 +1,6 @@
 """The evaluator interface the engine programs against: errors, the result, the protocol."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
@@ -45,6 +45,16 @@ class FeelResult:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class UnaryTestsResult:
+    """One input column of a DMN decision table: the input expression's value, and per unary test True, False or
+    None (FEEL's null: no match) – or the FeelError that test failed with (a test is never fatal on its own: a
+    decision table only evaluates the tests of a rule up to its first that does not match)."""
+
+    input: FeelResult
+    outcomes: tuple[bool | FeelError | None, ...]
+
+
 class FeelEvaluator(Protocol):
     """Evaluates FEEL expressions (without Zeebe's leading ``=``) against a JSON-compatible context."""
 
@@ -53,5 +63,15 @@ class FeelEvaluator(Protocol):
 
         Raises FeelError on a syntax error, on a result that cannot be stored as a variable (a range
         or a function) and on an evaluation that runs away (time or memory).
+        """
+        ...
+
+    def unary_tests(
+        self, input_expression: str, tests: Sequence[str], context: Mapping[str, Any], now: datetime
+    ) -> UnaryTestsResult:
+        """Evaluates `input_expression` against `context`, then each of `tests` (FEEL unary tests, e.g. ``"a","b"``,
+        ``< 10``, ``[1..5]``, ``not("x")``, ``? > limit``) against its value.
+
+        Raises FeelError when the input expression fails; a failing test is reported in its outcome.
         """
         ...

@@ -8,6 +8,11 @@
 //   __pbjFeel.evaluate(expression, contextJson, epochMicros, zone, fallbackZone) -> string (JSON)
 //     {"ok": true, "value": <converted value>, "warnings": ["TYPE: message", ...]}
 //     {"ok": false, "kind": "syntax" | "unstorable" | "internal", "reason": "..."}
+//   __pbjFeel.unaryTests(inputExpression, testsJson, contextJson, epochMicros, zone, fallbackZone) -> string
+//     the unary tests of a DMN decision table's input column against the input expression's value:
+//     {"ok": true, "input": {"value": <converted>, "warnings": [...]},
+//      "tests": [{"ok": true, "value": true | false | null, "warnings": [...]} | {"ok": false, ...}]}
+//     {"ok": false, ...} when the input expression itself fails
 //   __pbjFeel.cacheSize() / clearCache() / cachingEnabled() / setCaching(enabled)
 //
 // Three things happen here beyond calling feelin:
@@ -42,7 +47,9 @@
 //    become their ISO strings as FEEL prints them; ranges and functions cannot be stored as
 //    variables and are reported as "unstorable"; non-finite numbers become null with a warning.
 
-import { evaluate as feelEvaluate, isFunction, isRange, SyntaxError as FeelSyntaxError } from 'feelin';
+import {
+  evaluate as feelEvaluate, isFunction, isRange, SyntaxError as FeelSyntaxError, unaryTest as feelUnaryTest
+} from 'feelin';
 import { parser } from 'lezer-feel';
 import { Temporal } from 'temporal-polyfill';
 
@@ -286,7 +293,8 @@ function failure(kind, reason) {
   return JSON.stringify({ ok: false, kind, reason });
 }
 
-function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
+// The zone and context of a call, or a failure answer (a string) if either is unusable.
+function prepare(contextJson, zone, fallbackZone) {
   if (!checkZone(zone)) {
     if (!checkZone(fallbackZone)) {
       return failure('internal', `unknown time zones '${zone}' and '${fallbackZone}'`);
@@ -302,31 +310,97 @@ function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     return failure('internal', 'the context must be a JSON object');
   }
-  clock = { epochMicros, zone };
-  let result;
-  try {
-    result = cachingEnabled ? evaluateCached(expression, context) : feelEvaluate(expression, context);
-  } catch (error) {
-    if (error instanceof FeelSyntaxError) {
-      const { from, to } = error.position || {};
-      const where = from === undefined ? '' : ` at position ${from}` + (to > from ? `-${to}` : '');
-      return failure('syntax', `syntax error${where}: ${error.message}`);
-    }
-    return failure('internal', `feelin failed: ${error && error.message ? error.message : String(error)}`);
-  } finally {
-    clock = null;
+  return { zone, context };
+}
+
+// What feelin threw, as an answer object.
+function thrown(error) {
+  if (error instanceof FeelSyntaxError) {
+    const { from, to } = error.position || {};
+    const where = from === undefined ? '' : ` at position ${from}` + (to > from ? `-${to}` : '');
+    return { ok: false, kind: 'syntax', reason: `syntax error${where}: ${error.message}` };
   }
+  return { ok: false, kind: 'internal', reason: `feelin failed: ${error && error.message ? error.message : String(error)}` };
+}
+
+// feelin's result converted to an answer object.
+function answer(result) {
   const warnings = result.warnings.map(formatWarning);
-  let value;
   try {
-    value = convert(result.value, warnings);
+    return { ok: true, value: convert(result.value, warnings), warnings };
   } catch (error) {
     if (error instanceof Unstorable) {
-      return failure('unstorable', error.message);
+      return { ok: false, kind: 'unstorable', reason: error.message };
     }
     throw error;
   }
-  return JSON.stringify({ ok: true, value, warnings });
+}
+
+function evaluateNative(expression, context) {
+  return cachingEnabled ? evaluateCached(expression, context) : feelEvaluate(expression, context);
+}
+
+function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
+  const call = prepare(contextJson, zone, fallbackZone);
+  if (typeof call === 'string') {
+    return call;
+  }
+  clock = { epochMicros, zone: call.zone };
+  let result;
+  try {
+    result = evaluateNative(expression, call.context);
+  } catch (error) {
+    return JSON.stringify(thrown(error));
+  } finally {
+    clock = null;
+  }
+  return JSON.stringify(answer(result));
+}
+
+// The variables a unary test can refer to: those whose name occurs in its text (feelin copies the whole context on
+// every call, which a large context and a long table would multiply), plus the input value as `?`.
+function testContext(test, context, input) {
+  const scope = { '?': input };
+  for (const key in context) {
+    if (test.includes(key)) {
+      scope[key] = context[key];
+    }
+  }
+  return scope;
+}
+
+// One input column of a DMN decision table: the input expression is evaluated once, and each test is run
+// against its value as FEEL has it (a date stays a date), not its JSON form.
+function unaryTests(inputExpression, testsJson, contextJson, epochMicros, zone, fallbackZone) {
+  const call = prepare(contextJson, zone, fallbackZone);
+  if (typeof call === 'string') {
+    return call;
+  }
+  const tests = JSON.parse(testsJson);
+  clock = { epochMicros, zone: call.zone };
+  try {
+    let input;
+    try {
+      input = evaluateNative(inputExpression, call.context);
+    } catch (error) {
+      return JSON.stringify(thrown(error));
+    }
+    const inputAnswer = answer(input);
+    if (!inputAnswer.ok) {
+      return JSON.stringify(inputAnswer);
+    }
+    const results = tests.map((test) => {
+      try {
+        const result = feelUnaryTest(test, testContext(test, call.context, input.value));
+        return { ok: true, value: result.value, warnings: result.warnings.map(formatWarning) };
+      } catch (error) {
+        return thrown(error);
+      }
+    });
+    return JSON.stringify({ ok: true, input: inputAnswer, tests: results });
+  } finally {
+    clock = null;
+  }
 }
 
 // Start-up self-test of the caching seam: same values and warnings as plain evaluate(), else off.
@@ -362,6 +436,7 @@ cachingEnabled = selfTest();
 
 globalThis.__pbjFeel = {
   evaluate,
+  unaryTests,
   cacheSize: () => cache.size,
   clearCache: () => cache.clear(),
   cachingEnabled: () => cachingEnabled,

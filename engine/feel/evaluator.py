@@ -18,7 +18,7 @@ import functools
 import json
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ from typing import Any, Final, Self
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
 
-from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult
+from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 from engine.feel.fastpath import fast_evaluate, json_number
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
@@ -165,12 +165,17 @@ class FeelinEvaluator:
     def check(self, expression: str, now: datetime) -> str | None:
         """Why `expression` cannot be evaluated (a syntax error, an unstorable result), or None; an evaluation still
         running after CHECK_TIMEOUT is stopped and counts as parsed."""
+        error = self.check_error(expression, now)
+        return None if error is None else str(error)
+
+    def check_error(self, expression: str, now: datetime) -> FeelError | None:
+        """`check`, answering the FeelError itself (its reason says whether it is a syntax error)."""
         try:
             self.evaluate_limited(expression, {}, now, CHECK_TIMEOUT)
         except _StillRunning:
             return None
         except FeelError as exc:
-            return str(exc)
+            return exc
         return None
 
     def evaluate_limited(
@@ -178,6 +183,54 @@ class FeelinEvaluator:
     ) -> FeelResult:
         zone, fallback_zone = _clock_zones(now)
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone, timeout)
+
+    def unary_tests(
+        self,
+        input_expression: str,
+        tests: Sequence[str],
+        context: Mapping[str, Any],
+        now: datetime,
+        timeout: float | None = None,
+    ) -> UnaryTestsResult:
+        """One input column of a DMN decision table in one V8 call: `input_expression` (FEEL, no "=") evaluated
+        against `context`, then each unary test against its value as FEEL has it (a date stays a date).
+        `timeout`: a limit of its own (a deploy-time check): a call still running then raises _StillRunning."""
+        zone, fallback_zone = _clock_zones(now)
+        tests_json = json.dumps(list(tests), ensure_ascii=False)
+        outcome = self._call_v8(
+            input_expression,
+            lambda variables, micros: (
+                f"__pbjFeel.unaryTests({json.dumps(input_expression)},{json.dumps(tests_json)},"
+                f"{json.dumps(variables)},{micros},{json.dumps(zone)},{json.dumps(fallback_zone)})"
+            ),
+            context,
+            now,
+            timeout,
+        )
+        if not outcome["ok"]:
+            raise FeelError.failed(input_expression, outcome["reason"])
+        outcomes: list[bool | FeelError | None] = []
+        for test, answer in zip(tests, outcome["tests"], strict=True):
+            outcomes.append(answer["value"] if answer["ok"] else FeelError.failed(test, answer["reason"]))
+        value = outcome["input"]
+        return UnaryTestsResult(FeelResult(value["value"], tuple(value["warnings"])), tuple(outcomes))
+
+    def check_unary_tests(self, tests: Sequence[str], now: datetime) -> list[FeelError | None]:
+        """Why each unary test of a DMN input column cannot be evaluated (None: it parsed), in at most CHECK_TIMEOUT
+        for the column, then CHECK_TIMEOUT for each test alone when the column's tests run longer: a test still
+        running then has parsed (a test is parsed whole before it runs)."""
+        try:
+            outcomes: Sequence[bool | FeelError | None] = self.unary_tests(
+                "null", tests, {}, now, CHECK_TIMEOUT
+            ).outcomes
+        except _StillRunning:
+            outcomes = []
+            for test in tests:
+                try:
+                    outcomes += self.unary_tests("null", [test], {}, now, CHECK_TIMEOUT).outcomes
+                except _StillRunning:
+                    outcomes.append(None)
+        return [o if isinstance(o, FeelError) else None for o in outcomes]
 
     # -- the rest ------------------------------------------------------------------------------
 
@@ -233,6 +286,31 @@ class FeelinEvaluator:
         fallback_zone: str,
         timeout: float | None = None,
     ) -> FeelResult:
+        outcome = self._call_v8(
+            expression,
+            lambda variables, micros: (
+                f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{micros},"
+                f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
+            ),
+            context,
+            now,
+            timeout,
+        )
+        if outcome["ok"]:
+            return FeelResult(outcome["value"], tuple(outcome["warnings"]))
+        raise FeelError.failed(expression, outcome["reason"])
+
+    def _call_v8(
+        self,
+        expression: str,
+        code_for: Callable[[str, int], str],
+        context: Mapping[str, Any],
+        now: datetime,
+        timeout: float | None = None,
+    ) -> Any:
+        """Runs the bundle call `code_for(variables as JSON, now in epoch microseconds)` within the time and memory
+        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`. With its own
+        `timeout`, a call still running then raises _StillRunning."""
         try:
             variables = json.dumps(
                 context if isinstance(context, dict) else dict(context),
@@ -242,16 +320,14 @@ class FeelinEvaluator:
             )
         except (TypeError, ValueError) as exc:
             raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
-        epoch_micros = (now - _EPOCH) // _MICROSECOND
-        code = (
-            f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{epoch_micros},"
-            f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
-        )
+        code = code_for(variables, (now - _EPOCH) // _MICROSECOND)
         racer = self._v8()
         try:
             answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
         except JSTimeoutException:
             if timeout is not None:
+                # what the stopped run built is garbage now: collected here, not in the next check's time
+                racer.low_memory_notification()
                 raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
@@ -266,10 +342,7 @@ class FeelinEvaluator:
             raise FeelError.failed(expression, f"the FEEL bundle failed ({exc})") from exc
         if not isinstance(answer, str):
             raise FeelError.failed(expression, f"the FEEL bundle answered {answer!r} instead of JSON")
-        outcome = json.loads(answer, parse_float=json_number)
-        if outcome["ok"]:
-            return FeelResult(outcome["value"], tuple(outcome["warnings"]))
-        raise FeelError.failed(expression, outcome["reason"])
+        return json.loads(answer, parse_float=json_number)
 
 
 @functools.cache

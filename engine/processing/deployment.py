@@ -1,4 +1,5 @@
-"""Deploying BPMN processes and forms: checked whole before anything is stored, versioned together."""
+"""Deploying BPMN processes, DMN decisions (engine/processing/decisions.py) and forms: checked whole before anything
+is stored, versioned together."""
 
 import contextlib
 import hashlib
@@ -8,24 +9,33 @@ from dataclasses import dataclass
 from engine import json_documents
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.subscriptions import TimerSchedule
+from engine.dmn import DecisionRequirementsGraph, InvalidDmnError
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from engine.expressions import ExpressionError
 from engine.model import ProcessModel
 from engine.parser import BpmnParser
+from engine.processing.decisions import DecisionProcessor
 from engine.state.values import ProcessDefinition
 
 _ERRORS = "Expected to deploy new resources, but encountered the following errors:\n"
 
+# the kinds of deployed resources, in the order Zeebe lists them in a deployment's answer
+KIND_ORDER = ("process", "decision", "decisionRequirements", "form")
+
 
 @dataclass(frozen=True)
 class DeployedResource:
-    """What DeployResource answers for one resource."""
+    """What DeployResource answers for one deployed process, decision, decision requirements graph or form."""
 
-    kind: str  # "process" | "form"
+    kind: str  # one of KIND_ORDER
     key: int
     id: str
     version: int
     resource_name: str
+    name: str | None = None  # of a decision or a decision requirements graph
+    # of a decision: the id and key of its decision requirements graph
+    requirements_id: str | None = None
+    requirements_key: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,23 +44,27 @@ class Deployment:
     resources: list[DeployedResource]
 
 
-# (resource name, content, its processes or None, (form id, schema) or None)
-_Parsed = tuple[str, bytes, list[ProcessModel] | None, tuple[str, str] | None]
+# what a resource of a deployment parses into: (resource name, content, its BPMN processes, its DMN graph, its form's
+# (id, schema)) – one of the three
+_Parsed = tuple[str, bytes, list[ProcessModel] | None, DecisionRequirementsGraph | None, tuple[str, str] | None]
 
 
 class DeploymentProcessor:
-    def __init__(self, behaviors: BpmnBehaviors, parser: Callable[[], BpmnParser]) -> None:
+    def __init__(
+        self, behaviors: BpmnBehaviors, parser: Callable[[], BpmnParser], decisions: DecisionProcessor
+    ) -> None:
         self.b = behaviors
         self._state = behaviors.state
         self._w = behaviors.writer
         self._parser = parser
+        self._decisions = decisions
 
     def deploy(self, resources: list[tuple[str, bytes]]) -> Deployment:
         if not resources:
             raise InvalidArgumentError("Expected to deploy at least one resource, but none given")
         parsed = self._parse(resources)
         seen_ids: dict[str, str] = {}
-        for name, _, models, _form in parsed:
+        for name, _, models, _graph, _form in parsed:
             for model in models or []:
                 if model.bpmn_process_id in seen_ids:
                     raise InvalidArgumentError(
@@ -59,18 +73,21 @@ class DeploymentProcessor:
                     )
                 seen_ids[model.bpmn_process_id] = name
         signal_names, start_timers = self._start_events(parsed)
-        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _ in parsed]
+        checksums = [hashlib.sha256(content).hexdigest() for _, content, _, _, _ in parsed]
         # Zeebe versions the resources of one deployment together: unless every one is a duplicate of its
         # latest version (same checksum and resource name), every one of them becomes a new version
         fresh = not all(
-            self._is_duplicate(name, checksum, models, form)
-            for (name, _, models, form), checksum in zip(parsed, checksums, strict=True)
+            self._is_duplicate(name, checksum, models, graph, form)
+            for (name, _, models, graph, form), checksum in zip(parsed, checksums, strict=True)
         )
         deployment_key = self._state.keys.next()
         out: list[DeployedResource] = []
-        for (name, content, models, form), checksum in zip(parsed, checksums, strict=True):
+        for (name, content, models, graph, form), checksum in zip(parsed, checksums, strict=True):
             if form is not None:
                 out.append(self._deploy_form(name, checksum, form, deployment_key, fresh))
+                continue
+            if graph is not None:
+                out += self._deploy_decisions(name, content, checksum, graph, deployment_key, fresh)
                 continue
             for model in models or []:
                 out.append(
@@ -79,6 +96,7 @@ class DeploymentProcessor:
                     )
                 )
         self._w.deployment_created(deployment_key)
+        out.sort(key=lambda r: KIND_ORDER.index(r.kind))  # stable: in the order of the resources within a kind
         return Deployment(deployment_key, out)
 
     def _parse(self, resources: list[tuple[str, bytes]]) -> list[_Parsed]:
@@ -88,7 +106,7 @@ class DeploymentProcessor:
         for name, content in resources:
             if name.endswith((".bpmn", ".xml")):
                 try:
-                    parsed.append((name, content, parser.parse(name, content), None))
+                    parsed.append((name, content, parser.parse(name, content), None, None))
                 except InvalidArgumentError as exc:
                     problems.append(str(exc).split("errors:\n", 1)[-1])
             elif name.endswith(".form"):
@@ -100,13 +118,19 @@ class DeploymentProcessor:
                 if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) or not schema["id"]:
                     problems.append(f"'{name}': a form needs a non-empty string 'id' at its root")
                     continue
-                parsed.append((name, content, None, (schema["id"], content.decode("utf-8"))))
+                parsed.append((name, content, None, None, (schema["id"], content.decode("utf-8"))))
             elif name.endswith(".dmn"):
-                problems.append(f"'{name}': DMN decisions are not supported by the embedded engine")
+                try:
+                    parsed.append((name, content, None, self._decisions.parse(name, content), None))
+                except InvalidDmnError as exc:
+                    problems.append(str(exc).split("errors:\n", 1)[-1])
             else:
                 problems.append(
-                    f"'{name}': expected a resource ending in .bpmn, .xml or .form, but the file type is unknown"
+                    f"'{name}': expected a resource ending in .bpmn, .xml, .dmn or .form, but the file type is unknown"
                 )
+        if problems:
+            raise InvalidArgumentError(_ERRORS + "\n".join(problems))
+        problems = _duplicate_decision_ids(parsed)
         if problems:
             raise InvalidArgumentError(_ERRORS + "\n".join(problems))
         return parsed
@@ -120,7 +144,7 @@ class DeploymentProcessor:
         signal_names: dict[tuple[str, str], str] = {}
         start_timers: dict[tuple[str, str], TimerSchedule] = {}
         problems: list[str] = []
-        for name, _, models, _form in parsed:
+        for name, _, models, _graph, _form in parsed:
             for model in models or []:
                 for start_id in model.signal_starts:
                     try:
@@ -143,9 +167,16 @@ class DeploymentProcessor:
         return signal_names, start_timers
 
     def _is_duplicate(
-        self, name: str, checksum: str, models: list[ProcessModel] | None, form: tuple[str, str] | None
+        self,
+        name: str,
+        checksum: str,
+        models: list[ProcessModel] | None,
+        graph: DecisionRequirementsGraph | None,
+        form: tuple[str, str] | None,
     ) -> bool:
         deployments = self._state.deployments
+        if graph is not None:
+            return self._decisions.is_duplicate(name, checksum, graph)
         if form is not None:
             latest_form = deployments.latest_form(form[0])
             return latest_form is not None and (latest_form.checksum, latest_form.resource_name) == (checksum, name)
@@ -154,6 +185,33 @@ class DeploymentProcessor:
             if latest is None or (latest.checksum, latest.resource_name) != (checksum, name):
                 return False
         return True
+
+    def _deploy_decisions(
+        self,
+        name: str,
+        content: bytes,
+        checksum: str,
+        graph: DecisionRequirementsGraph,
+        deployment_key: int,
+        fresh: bool,
+    ) -> list[DeployedResource]:
+        requirements, decisions = self._decisions.deploy(name, content, checksum, graph, deployment_key, fresh)
+        return [
+            DeployedResource(
+                "decisionRequirements",
+                requirements.key,
+                requirements.requirements_id,
+                requirements.version,
+                requirements.resource_name,
+                requirements.name,
+            ),
+            *(
+                DeployedResource(
+                    "decision", d.key, d.decision_id, d.version, name, d.name, d.requirements_id, d.requirements_key
+                )
+                for d in decisions
+            ),
+        ]
 
     def _deploy_form(
         self, name: str, checksum: str, form: tuple[str, str], deployment_key: int, fresh: bool
@@ -247,10 +305,39 @@ class DeploymentProcessor:
             self._w.process_deleted(key)
             previous = deployments.latest_definition(pid)
             if was_latest and previous is not None:
-                signal_names, start_timers = self._start_events([(previous.resource_name, b"", [previous.model], None)])
+                signal_names, start_timers = self._start_events(
+                    [(previous.resource_name, b"", [previous.model], None, None)]
+                )
                 self._open_start_events(previous, signal_names, start_timers)
             return
         if key in deployments.forms:
             self._w.form_deleted(key)
             return
         raise NotFoundError(f"Expected to delete resource with key '{key}' but no such resource was found")
+
+
+def _duplicate_decision_ids(parsed: list[_Parsed]) -> list[str]:
+    """Zeebe's refusals of decision requirements graphs or decisions with the same id in two resources of one
+    deployment."""
+    problems: list[str] = []
+    graphs: dict[str, str] = {}
+    decisions: dict[str, str] = {}
+    for name, _, _, graph, _ in parsed:
+        if graph is None:
+            continue
+        if graph.id in graphs:
+            problems.append(
+                "Expected the decision requirements ids to be unique within a deployment but found a duplicated id "
+                f"'{graph.id}' in the resources '{graphs[graph.id]}' and '{name}'."
+            )
+            continue
+        graphs[graph.id] = name
+        for decision_id in graph.decisions:
+            if decision_id in decisions:
+                problems.append(
+                    "Expected the decision ids to be unique within a deployment but found a duplicated id "
+                    f"'{decision_id}' in the resources '{decisions[decision_id]}' and '{name}'."
+                )
+                break
+            decisions[decision_id] = name
+    return problems

@@ -15,6 +15,7 @@ from engine.engine import Engine
 from engine.errors import EngineError
 from engine.rest import (
     cluster,
+    decisions,
     deployments,
     element_instances,
     incidents,
@@ -90,6 +91,7 @@ def create_app(
         deployments,
         process_instances,
         process_definitions,
+        decisions,
         element_instances,
         jobs,
         user_tasks,

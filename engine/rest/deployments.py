@@ -3,6 +3,7 @@ them."""
 
 from aiohttp import BodyPartReader, web
 
+from engine.decisions import rest as decisions
 from engine.engine import Deployment
 from engine.errors import InvalidArgumentError, NotFoundError
 from engine.rest.context import Context
@@ -21,9 +22,14 @@ MAX_RESOURCES = 100
 
 
 def deployment_json(deployment: Deployment) -> dict[str, object]:
+    """DeploymentResult: the deployed processes, decisions, decision requirements and forms, in that order (the
+    engine's, which is Zeebe's)."""
     items: list[dict[str, object]] = []
     for res in deployment.resources:
-        if res.kind == "form":
+        decision_entry = decisions.deployment_entry(res)
+        if decision_entry is not None:
+            items.append(decision_entry)
+        elif res.kind == "form":
             items.append(
                 {
                     "form": {

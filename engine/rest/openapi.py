@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("openapi") / "export_schemas.mjs"
@@ -127,6 +127,7 @@ class Spec:
         return [
             f"{where}: {error.json_path}: {error.message}"
             for error in sorted(validator.iter_errors(document), key=lambda e: e.json_path)
+            if not _zeebe_sends(op, error)
         ][:20]
 
     def _problem_violations(self, where: str, content_type: str, body: bytes) -> list[str]:
@@ -137,6 +138,20 @@ class Spec:
         except ValueError:
             return [f"{where}: the problem is not JSON"]
         return [f"{where}: problem {e.json_path}: {e.message}" for e in self.problem.iter_errors(document)]
+
+
+def _zeebe_sends(op: Operation, error: ValidationError) -> bool:
+    """The one answer Zeebe 8.8 itself gives against its spec, which the engine gives as Zeebe does: a successful
+    evaluation's `failedDecisionDefinitionId` is the empty string. The spec requires the property and types it as a
+    decision id (minLength 1); Zeebe 8.8's REST gateway copies the DECISION_EVALUATION record's failedDecisionId,
+    empty unless a decision failed (zeebe/gateway-rest ResponseMapper.toEvaluateDecisionResponse:
+    `.failedDecisionDefinitionId(decisionEvaluationRecord.getFailedDecisionId())`). Only that property, only empty."""
+    return (
+        op.name == "evaluateDecision"
+        and error.json_path == "$.failedDecisionDefinitionId"
+        and error.instance == ""
+        and error.validator in ("minLength", "pattern")
+    )
 
 
 def load_spec() -> Spec:

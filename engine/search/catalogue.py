@@ -293,6 +293,33 @@ MESSAGE_SUBSCRIPTIONS = Resource(
     },
 )
 
+DECISION_DEFINITIONS = Resource(
+    "decision definition",
+    "decisionDefinitionKey",
+    {
+        "decisionDefinitionId": _STRING,
+        "name": _STRING,
+        "version": _INT,
+        "decisionRequirementsId": _STRING,
+        "tenantId": _STRING,
+        "decisionDefinitionKey": _KEY,
+        "decisionRequirementsKey": _KEY,
+    },
+)
+
+DECISION_REQUIREMENTS = Resource(
+    "decision requirements",
+    "decisionRequirementsKey",
+    {
+        "decisionRequirementsName": _STRING,
+        "version": _INT,
+        "decisionRequirementsId": _STRING,
+        "resourceName": _unsorted(FieldKind.STRING),
+        "tenantId": _STRING,
+        "decisionRequirementsKey": _KEY,
+    },
+)
+
 SEARCHES = {
     "user-tasks": USER_TASKS,
     "process-instances": PROCESS_INSTANCES,
@@ -302,5 +329,7 @@ SEARCHES = {
     "process-definitions": PROCESS_DEFINITIONS,
     "jobs": JOBS,
     "message-subscriptions": MESSAGE_SUBSCRIPTIONS,
+    "decision-definitions": DECISION_DEFINITIONS,
+    "decision-requirements": DECISION_REQUIREMENTS,
 }
 """The resources by the path of their search (`POST /v2/<path>/search`)."""

@@ -25,6 +25,7 @@ from engine.state import (
     ProcessInstance,
     UserTask,
 )
+from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 TENANT = "<default>"
 
@@ -393,4 +394,38 @@ def message_subscription_row(engine: Engine, sub: MessageSubscription) -> Row | 
         "messageName": sub.message_name,
         "correlationKey": sub.correlation_key,
         "tenantId": TENANT,
+    }
+
+
+# ---------------------------------------------------------------------- decisions
+def decision_definition_rows(engine: Engine) -> Iterator[Row]:
+    for decision in list(engine.decision_store.decisions.values()):
+        yield decision_definition_row(decision)
+
+
+def decision_definition_row(decision: DeployedDecision) -> Row:
+    return {
+        "decisionDefinitionId": decision.decision_id,
+        "name": decision.name,
+        "version": decision.version,
+        "decisionRequirementsId": decision.requirements_id,
+        "tenantId": TENANT,
+        "decisionDefinitionKey": decision.key,
+        "decisionRequirementsKey": decision.requirements_key,
+    }
+
+
+def decision_requirements_rows(engine: Engine) -> Iterator[Row]:
+    for requirements in list(engine.decision_store.requirements.values()):
+        yield decision_requirements_row(requirements)
+
+
+def decision_requirements_row(requirements: DeployedDecisionRequirements) -> Row:
+    return {
+        "decisionRequirementsName": requirements.name,
+        "version": requirements.version,
+        "decisionRequirementsId": requirements.requirements_id,
+        "resourceName": requirements.resource_name,
+        "tenantId": TENANT,
+        "decisionRequirementsKey": requirements.key,
     }

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from engine.state import due as due_kinds
+from engine.state.decisions import Decisions
 from engine.state.deployments import Deployments
 from engine.state.due import DueIndex
 from engine.state.flow import Flow
@@ -22,12 +23,13 @@ class EngineState:
     """The stores, the key sequence and the history. `instant` is the time of the command being processed (or
     replayed): the one time the appliers write into the state."""
 
-    __slots__ = ("deployments", "due", "flow", "history", "incidents", "instances", "instant", "jobs", "keys",
-                 "messages", "signals", "timers", "user_tasks")  # fmt: skip
+    __slots__ = ("decisions", "deployments", "due", "flow", "history", "incidents", "instances", "instant", "jobs",
+                 "keys", "messages", "signals", "timers", "user_tasks")  # fmt: skip
 
     def __init__(self, keys: KeyGenerator | None = None) -> None:
         self.keys = keys or KeyGenerator()
         self.deployments = Deployments()
+        self.decisions = Decisions()
         self.instances = Instances()
         self.jobs = Jobs()
         self.user_tasks = UserTasks()
@@ -43,8 +45,8 @@ class EngineState:
     def reset(self) -> None:
         """Empties every store in place (the behaviours hold their dicts): before the state is read again from a
         data directory."""
-        for name in ("deployments", "instances", "jobs", "user_tasks", "timers", "messages", "signals", "incidents",
-                     "flow"):  # fmt: skip
+        for name in ("deployments", "decisions", "instances", "jobs", "user_tasks", "timers", "messages", "signals",
+                     "incidents", "flow"):  # fmt: skip
             store = getattr(self, name)
             for slot in type(store).__slots__:
                 value = getattr(store, slot)

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from engine.dmn import DecisionRequirementsGraph
 from engine.model import Kind, ProcessModel
 
 
@@ -72,6 +73,34 @@ class Form:
     resource_name: str
     checksum: str
     schema: str
+    deployment_key: int
+
+
+@dataclass(frozen=True)
+class DeployedDecisionRequirements:
+    """One version of a decision requirements graph (a deployed `.dmn` resource), parsed."""
+
+    key: int
+    requirements_id: str
+    name: str
+    version: int
+    resource_name: str
+    checksum: str
+    resource: bytes
+    deployment_key: int
+    graph: DecisionRequirementsGraph
+
+
+@dataclass(frozen=True)
+class DeployedDecision:
+    """One version of a decision, within the version of its graph it was deployed with."""
+
+    key: int
+    decision_id: str
+    name: str
+    version: int
+    requirements_key: int
+    requirements_id: str
     deployment_key: int
 
 

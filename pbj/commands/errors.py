@@ -17,3 +17,8 @@ class UsageError(CommandError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, exit_code=EXIT_USAGE)
+
+
+class CredentialsRefusedError(CommandError):
+    """The engine refused the credentials of the settings (gRPC UNAUTHENTICATED or PERMISSION_DENIED, HTTP 401 or
+    403); the message names the settings to check."""

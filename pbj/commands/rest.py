@@ -1,8 +1,9 @@
 """A small client of Camunda 8.8's Orchestration Cluster REST API (`/v2`), as the commands need it.
 
 The same calls work against Camunda 8 and the embedded engine (which serves the same shapes). Searches page
-through every result with Camunda's cursors. With OAuth client credentials in the settings, each call carries a
-bearer token fetched with them (client-credentials grant) and reused until shortly before it expires.
+through every result with Camunda's cursors. With a name and password in the settings (basic authentication:
+`CAMUNDA_BASIC_AUTH_USERNAME`, `CAMUNDA_BASIC_AUTH_PASSWORD`) each call carries them; with OAuth client credentials,
+a bearer token fetched with them (client-credentials grant) and reused until shortly before it expires.
 
 Errors become `CommandError`s in Indonesian: an unreachable API names the address and the setting; a refusal names
 Camunda's problem title and detail. A 404 is `RestNotFoundError`, so a caller can say what was not found.
@@ -15,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from pbj.commands.errors import CommandError
+from pbj.commands.errors import CommandError, CredentialsRefusedError
 from pbj.commands.settings import CommandSettings
 
 PAGE_SIZE = 100
@@ -35,12 +36,9 @@ class _Token:
 class CamundaRest:
     """Calls to `/v2` with the settings' address and credentials; use as an async context manager."""
 
-    def __init__(self, settings: CommandSettings, *, authorization: str | None = None) -> None:
-        """`authorization`: an `Authorization` value sent with every call (pbj up's own embedded engine, when it asks
-        for credentials: engine/auth.py); otherwise the OAuth token of the settings, if any."""
+    def __init__(self, settings: CommandSettings) -> None:
         self.settings = settings
         self.base = settings.rest.address
-        self.authorization = authorization
         self._session: aiohttp.ClientSession | None = None
         self._token: _Token | None = None
 
@@ -76,6 +74,10 @@ class CamundaRest:
         """POST a JSON body; the JSON answer, or None for 204 No Content."""
         return await self._call("POST", path, body=body or {})
 
+    async def patch(self, path: str, body: Mapping[str, Any]) -> Any:
+        """PATCH a resource with a JSON body; the JSON answer, or None for 204 No Content."""
+        return await self._call("PATCH", path, body=body)
+
     async def delete(self, path: str) -> Any:
         """DELETE a resource; the JSON answer, or None for 204 No Content."""
         return await self._call("DELETE", path)
@@ -110,11 +112,9 @@ class CamundaRest:
     async def _call(self, method: str, path: str, *, body: Mapping[str, Any] | None = None, text: bool = False) -> Any:
         url = self.base + path
         headers = {"Accept": "application/xml, text/xml" if text else "application/json"}
-        token = await self._bearer()
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        elif self.authorization is not None:
-            headers["Authorization"] = self.authorization
+        authorization = await self.authorization()
+        if authorization is not None:
+            headers["Authorization"] = authorization
         try:
             async with self._http().request(method, url, json=body, headers=headers) as response:
                 if response.status >= 400:
@@ -133,6 +133,15 @@ class CamundaRest:
             raise CommandError(
                 f"REST API Camunda di {self.base} memberi jawaban yang bukan JSON untuk {path}."
             ) from None
+
+    async def authorization(self) -> str | None:
+        """The `Authorization` value of every call: basic authentication with the settings' name and password, a
+        bearer token fetched with their OAuth client credentials, or None."""
+        zeebe = self.settings.app.zeebe
+        if zeebe.uses_basic_auth:
+            return zeebe.basic_authorization
+        token = await self._bearer()
+        return None if token is None else f"Bearer {token}"
 
     async def _bearer(self) -> str | None:
         zeebe = self.settings.app.zeebe
@@ -177,8 +186,9 @@ async def _problem(method: str, path: str, response: aiohttp.ClientResponse) -> 
     if response.status == 404:
         return RestNotFoundError(f"Tidak ditemukan pada mesin proses: {method} {path}. {detail}".strip())
     if response.status in (401, 403):
-        return CommandError(
-            f"Mesin proses menolak akses (HTTP {response.status} {title}); periksa kredensial OAuth pada pengaturan."
+        return CredentialsRefusedError(
+            f"Mesin proses menolak akses (HTTP {response.status} {title}); periksa kredensial pada pengaturan: "
+            "CAMUNDA_BASIC_AUTH_USERNAME dan CAMUNDA_BASIC_AUTH_PASSWORD, atau ZEEBE_CLIENT_ID dan ZEEBE_CLIENT_SECRET."
         )
     message = f"Mesin proses menolak permintaan {method} {path} (HTTP {response.status} {title})"
     return CommandError(f"{message}: {detail}" if detail else f"{message}.")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from workers.authorization import is_loopback_address
 from workers.errors import SettingsError
 from workers.settings import Settings
 
@@ -36,6 +37,13 @@ class CommandSettings:
 
     app: Settings
     rest: RestSettings
+
+    @property
+    def credentials_in_clear(self) -> bool:
+        """Whether a password goes over plain text to another host, on gRPC or on REST (a private network only)."""
+        zeebe = self.app.zeebe
+        plain_rest = self.rest.address.startswith("http://") and not is_loopback_address(self.rest.address)
+        return zeebe.credentials_in_clear or (zeebe.uses_basic_auth and plain_rest)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "CommandSettings":

@@ -1,8 +1,9 @@
 """The commands' side of the Zeebe gateway (gRPC, through pyzeebe): start a process instance, publish a message.
 
-The channel is the workers' (`workers.channel.create_channel`): plain, TLS, or OAuth client credentials, from the
-same settings. Failures become `CommandError`s in Indonesian; a message whose id Zeebe already holds is reported
-as such (`publish` returns False), which is how a repeated command is recognised.
+The channel is the workers' (`workers.channel.create_channel`): plain, TLS, basic authentication or OAuth client
+credentials, from the same settings. Failures become `CommandError`s in Indonesian (refused credentials name the
+settings to check); a message whose id Zeebe already holds is reported as such (`publish` returns False), which is
+how a repeated command is recognised.
 """
 
 from typing import Any
@@ -20,9 +21,9 @@ from pyzeebe.errors import (
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
-from engine.auth import authorized_channel
-from pbj.commands.errors import CommandError
+from pbj.commands.errors import CommandError, CredentialsRefusedError
 from pbj.invocation import command
+from workers.authorization import CREDENTIAL_SETTINGS, refusal
 from workers.channel import create_channel
 from workers.settings import ZeebeSettings
 
@@ -32,21 +33,14 @@ CALL_TIMEOUT_SECONDS = 30.0
 class Gateway:
     """One channel to the Zeebe gateway for the run of one command."""
 
-    def __init__(self, settings: ZeebeSettings, *, authorization: str | None = None) -> None:
-        """`authorization`: an `Authorization` value sent with every call (pbj up's own embedded engine, when it asks
-        for credentials: engine/auth.py); otherwise the channel the settings describe."""
+    def __init__(self, settings: ZeebeSettings) -> None:
         self.settings = settings
-        self.authorization = authorization
         self._channel: grpc.aio.Channel | None = None
         self._client: ZeebeClient | None = None
 
     def _zeebe(self) -> ZeebeClient:
         if self._client is None:
-            self._channel = (
-                authorized_channel(self.settings.address, self.authorization)
-                if self.authorization
-                else create_channel(self.settings)
-            )
+            self._channel = create_channel(self.settings)
             self._client = ZeebeClient(self._channel, max_connection_retries=1)
         return self._client
 
@@ -64,6 +58,8 @@ class Gateway:
         try:
             await stub.Topology(pb.TopologyRequest(), timeout=CALL_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as exc:
+            if refusal(exc) is not None:
+                raise self._refused(exc) from None
             raise self._unreachable(exc.details() or exc.code().name) from None
 
     async def start(self, bpmn_process_id: str, variables: dict[str, Any]) -> int:
@@ -107,7 +103,16 @@ class Gateway:
             "pastikan mesin proses berjalan."
         )
 
+    def _refused(self, exc: BaseException) -> CommandError:
+        code = refusal(exc)
+        return CredentialsRefusedError(
+            f"Gateway Zeebe di {self.settings.address} menolak akses ({code.name if code else 'UNAUTHENTICATED'}): "
+            f"kredensial tidak ada atau salah. Periksa {CREDENTIAL_SETTINGS}."
+        )
+
     def _failed(self, what: str, exc: BaseException) -> CommandError:
+        if refusal(exc) is not None:
+            return self._refused(exc)
         if isinstance(exc, ZeebeGatewayUnavailableError):
             return self._unreachable("tidak tersedia")
         if isinstance(exc, ZeebeBackPressureError):

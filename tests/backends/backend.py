@@ -91,7 +91,7 @@ class Backend(Protocol):
         ...
 
     async def deploy(self, *paths: str | Path) -> DeploymentResult:
-        """Deploy the `.bpmn` and `.form` files of `paths` in one deployment, as `pbj deploy` does."""
+        """Deploy the `.bpmn`, `.dmn` and `.form` files of `paths` in one deployment, as `pbj deploy` does."""
         ...
 
     async def start_instance(self, process_id: str, variables: Mapping[str, Any]) -> int:
@@ -492,6 +492,10 @@ class CamundaContainers:
     camunda_version: str
     elasticsearch_version: str
     pinned: datetime | None = None
+    basic_user: tuple[str, str] | None = None
+    """A user (name, password) created at the first start and required on every API call – basic authentication
+    with `CAMUNDA_SECURITY_AUTHENTICATION_UNPROTECTEDAPI=false`, as stack.yml says for production without an identity
+    provider; None: the unprotected API of the local stack."""
     _started: list[Any] = field(default_factory=list)
     _network: Any = None
     _camunda: Any = None
@@ -527,6 +531,19 @@ class CamundaContainers:
             )
         )
         self._started.append(elasticsearch.start())
+        security: dict[str, str] = {"CAMUNDA_SECURITY_AUTHENTICATION_UNPROTECTEDAPI": "true"}
+        topology = HttpWaitStrategy(CAMUNDA_REST_PORT, "/v2/topology").for_response_predicate(_partition_healthy)
+        if self.basic_user is not None:
+            name, password = self.basic_user
+            security = {
+                "CAMUNDA_SECURITY_AUTHENTICATION_UNPROTECTEDAPI": "false",
+                "CAMUNDA_SECURITY_INITIALIZATION_USERS_0_USERNAME": name,
+                "CAMUNDA_SECURITY_INITIALIZATION_USERS_0_PASSWORD": password,
+                "CAMUNDA_SECURITY_INITIALIZATION_USERS_0_NAME": "Layanan PBJ",
+                "CAMUNDA_SECURITY_INITIALIZATION_USERS_0_EMAIL": "layanan@pbj.localhost",
+                "CAMUNDA_SECURITY_INITIALIZATION_DEFAULTROLES_ADMIN_USERS_0": name,
+            }
+            topology = topology.with_basic_credentials(name, password)
         camunda = (
             DockerContainer(f"camunda/camunda:{self.camunda_version}")
             .with_network(self._network)
@@ -536,16 +553,16 @@ class CamundaContainers:
                 CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CLUSTERNAME="elasticsearch",
                 CAMUNDA_DATABASE_INDEX_NUMBEROFREPLICAS="0",
                 CAMUNDA_SECURITY_AUTHENTICATION_METHOD="basic",
-                CAMUNDA_SECURITY_AUTHENTICATION_UNPROTECTEDAPI="true",
                 CAMUNDA_SECURITY_AUTHORIZATIONS_ENABLED="false",
                 ZEEBE_CLOCK_CONTROLLED="true",
                 JAVA_TOOL_OPTIONS="-Xms1g -Xmx1g",
+                **security,
             )
             .with_exposed_ports(CAMUNDA_GRPC_PORT, CAMUNDA_REST_PORT, CAMUNDA_MANAGEMENT_PORT)
             .waiting_for(
                 CompositeWaitStrategy(
                     HttpWaitStrategy(CAMUNDA_MANAGEMENT_PORT, "/actuator/health/readiness"),
-                    HttpWaitStrategy(CAMUNDA_REST_PORT, "/v2/topology").for_response_predicate(_partition_healthy),
+                    topology,
                 ).with_startup_timeout(STARTUP_TIMEOUT_SECONDS)
             )
         )

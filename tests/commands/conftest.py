@@ -3,16 +3,25 @@ SQLite store under tmp_path (on the engine's clock), a loopback SMTP server, and
 at all of them (`ZEEBE_ADDRESS`, `CAMUNDA_REST_ADDRESS`, `DATABASE_URL`, `PBJ_DATA_DIR`). Commands run in-process
 through `pbj.cli.main` (see `harness.Cli`)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files
-from tests.workers.harness import BPMN_DIR, MailSink, settings_environ
+from tests.workers.harness import BPMN_DIR, MailSink, settings_environ, watch_engine
 from workers.services import Services
 from workers.settings import Settings
+
+
+@pytest.fixture
+def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
+    """The suite's embedded engine, named for `running_worker`: a started worker has polled before the block runs,
+    and `wait_for_idle` waits for its jobs however long a loaded machine leaves between two polls."""
+    watch_engine(engine)
+    yield engine
+    watch_engine(None)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 channel it chooses (plain, TLS, OAuth client credentials) – the TLS and OAuth ones also for real over loopback."""
 
 import asyncio
+import base64
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import workers.channel
 from engine.gateway import GatewayService
 from engine.testing import EmbeddedEngine
 from pbj.cli import main as pbj_main
+from tests.engine.dmn.dinner import DISH_DRD
 from workers.errors import SettingsError
 from workers.settings import ZeebeSettings
 
@@ -119,6 +121,23 @@ async def test_named_files_and_folders_are_deployed_together(
     ]
 
 
+async def test_a_dmn_file_deploys_its_decisions_and_their_drd(
+    gateway: EmbeddedEngine, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A `.dmn` file in the folder is deployed with the rest: one line per decision and one for its decision
+    requirements graph (DRD), each named by the file."""
+    (tmp_path / "dinner.dmn").write_bytes(DISH_DRD)
+    assert await pbj_deploy(str(tmp_path)) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("dinner.dmn → ")]
+    assert [re.sub(r"kunci \d+$", "kunci K", line) for line in lines] == [
+        "dinner.dmn → keputusan beverages versi 1, kunci K",
+        "dinner.dmn → keputusan dish versi 1, kunci K",
+        "dinner.dmn → keputusan season versi 1, kunci K",
+        "dinner.dmn → keputusan guestCount versi 1, kunci K",
+        "dinner.dmn → DRD dinnerDecisions versi 1, kunci K",
+    ]
+
+
 async def test_broken_diagram_is_refused_with_the_engine_message_and_nothing_is_deployed(
     gateway: EmbeddedEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -172,7 +191,10 @@ async def test_unanswered_call_gives_up_after_the_timeout(
     [
         (lambda tmp: tmp / "tidak-ada", "tidak-ada tidak ditemukan."),
         (lambda tmp: (tmp / "catatan.txt", (tmp / "catatan.txt").write_text("x"))[0], "bukan diagram BPMN (.bpmn)"),
-        (lambda tmp: (tmp / "kosong", (tmp / "kosong").mkdir())[0], "tidak berisi diagram (.bpmn) atau formulir"),
+        (
+            lambda tmp: (tmp / "kosong", (tmp / "kosong").mkdir())[0],
+            "tidak berisi diagram BPMN (.bpmn), tabel keputusan DMN (.dmn) atau formulir",
+        ),
     ],
     ids=["missing", "other-kind", "empty-folder"],
 )
@@ -335,15 +357,15 @@ def pem(certificate: tuple[Path, Path]) -> tuple[bytes, bytes]:
 class BearerCheck(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]  # generic in the stubs only
     """Refuses every call without `authorization: Bearer <token>` (as a secured gateway does) and keeps what came."""
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    def __init__(self, token: str, scheme: str = "Bearer") -> None:
+        self.expected = f"{scheme} {token}"
         self.seen: list[str] = []
 
     async def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
         """Pass the call on when its bearer token is the expected one, else answer UNAUTHENTICATED."""
         headers = dict(details.invocation_metadata or ())
         self.seen.append(str(headers.get("authorization")))
-        if headers.get("authorization") == f"Bearer {self.token}":
+        if headers.get("authorization") == self.expected:
             return await continuation(details)
 
         async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
@@ -388,6 +410,35 @@ async def test_tls_gateway_is_reached_with_its_ca_and_refused_without(
     out = capsys.readouterr().out
     assert f"ke Zeebe di localhost:{tls_port} (TLS)." in out
     assert len(deployed_lines(out)) == 3
+    assert len(gateway.engine.definitions) == 2
+
+
+async def test_basic_authentication_over_tls_as_behind_a_reverse_proxy(
+    gateway: EmbeddedEngine,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The engine behind a TLS-terminating gateway that asks for basic authentication (as a reverse proxy in front
+    of `pbj engine`, or Camunda 8.8 self-managed with basic authentication): the name and password go over TLS with
+    every call; a wrong password is refused naming the settings, nothing deployed."""
+    check = BearerCheck(base64.b64encode(b"operator:rahasia").decode(), scheme="Basic")
+    server, port = await tls_gateway(gateway, pem(certificate), check)
+    try:
+        monkeypatch.setenv("ZEEBE_ADDRESS", f"localhost:{port}")
+        monkeypatch.setenv("ZEEBE_CA_CERTIFICATE_PATH", str(certificate[0]))
+        monkeypatch.setenv("CAMUNDA_BASIC_AUTH_USERNAME", "operator")
+        monkeypatch.setenv("CAMUNDA_BASIC_AUTH_PASSWORD", "salah")
+        assert await pbj_deploy(str(BPMN_DIR)) == 1
+        assert "Periksa CAMUNDA_BASIC_AUTH_USERNAME" in capsys.readouterr().err
+        assert gateway.engine.definitions == {}
+        monkeypatch.setenv("CAMUNDA_BASIC_AUTH_PASSWORD", "rahasia")
+        assert await pbj_deploy(str(BPMN_DIR)) == 0
+    finally:
+        await server.stop(None)
+    out = capsys.readouterr().out
+    assert f"ke Zeebe di localhost:{port} (TLS, autentikasi dasar sebagai operator)." in out
+    assert check.seen[-1] == check.expected
     assert len(gateway.engine.definitions) == 2
 
 

@@ -6,8 +6,9 @@ service task; jobs of the same type at earlier steps are handled one by one by t
 answered (a receive or user task) – and the clock is moved one second short of the standard time (nothing fires),
 then past it. The reminder goes to the performer role's address and to the bureau head, the breach enters the audit
 trail, the step still waits; the reminder names the SOP's activity in the SOP province's time zone and links where
-the step is done (an applicant's own page, the staff inbox, the instance's monitoring page); then the worker comes
-back (or the person answers) and the instance finishes. SOP 1 instances start without the KTP, so that their route
+the step is done (an applicant's own page, the staff inbox, the request's review page; the instance on the
+managers' monitor for the bureau head); then the worker comes back (or the person answers) and the instance
+finishes. SOP 1 instances start without the KTP, so that their route
 passes every row.
 """
 
@@ -105,7 +106,12 @@ async def test_sla_timer_reminds_the_performer_while_the_step_waits(system: Syst
             assert f"{local_time(fired, offset)} {zone}" in mail.text
             assert "Sesuai SOP, setiap penyimpangan atas mutu baku" in mail.text
             app = system.services.settings.app_url
-            page = f"{app}/tugas" if timer.step_kind == "userTask" else f"{app}/pantau/{pi}"
+            if mail.to == (BUREAU_HEAD_EMAIL,):  # a copy for information: the instance on the managers' monitor
+                assert "Salinan ini kami sampaikan kepada Bapak/Ibu sebagai informasi" in mail.text
+                assert f"{app}/pantau/{pi}" in mail.text
+                assert f"{app}/pemeriksaan/" not in mail.text and f"{app}/tugas" not in mail.text
+                continue
+            page = f"{app}/tugas" if timer.step_kind == "userTask" else f"{app}/pemeriksaan/{number}"
             assert page in mail.text
 
         [breach] = [e for e in system.services.store.audit_trail(number) if e.action == "sla.terlampaui"]

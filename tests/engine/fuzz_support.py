@@ -29,9 +29,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["Gateway"]
 GATEWAY_METHODS: dict[str, MethodDescriptor] = {m.name: m for m in SERVICE.methods}
 # RPCs that wait by design (long polling, a job stream, a process result): the client's deadline may end them
 WAITING_RPCS = frozenset({"ActivateJobs", "StreamActivatedJobs", "CreateProcessInstanceWithResult"})
-UNIMPLEMENTED_RPCS = frozenset(
-    {"EvaluateDecision", "ModifyProcessInstance", "MigrateProcessInstance", "DeleteResource"}
-)
+UNIMPLEMENTED_RPCS = frozenset({"ModifyProcessInstance", "MigrateProcessInstance", "DeleteResource"})
 ANSWERS = frozenset(
     {
         grpc.StatusCode.OK,

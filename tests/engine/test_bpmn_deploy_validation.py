@@ -21,6 +21,8 @@ from tests.engine.bpmn_harness import (
     service,
     start,
     sub_process,
+    task_def,
+    throw,
     timer,
     xor,
 )
@@ -410,6 +412,27 @@ REFUSALS = [
         "a message start event of an event sub-process needs a correlation key",
     ),
     (
+        "message throw event whose messageRef refers to nothing",
+        (
+            start("Start"),
+            throw("Notify", '<bpmn:messageEventDefinition messageRef="Msg_Nope" />', task_def("notify")),
+            end("End"),
+            chain("Start", "Notify", "End"),
+        ),
+        "",
+        "Notify",
+        "intermediateThrowEvent",
+        "messageRef 'Msg_Nope' does not refer to a bpmn:message of this document",
+    ),
+    (
+        "message end event without a job worker",
+        (start("Start"), end("End", "<bpmn:messageEventDefinition />"), chain("Start", "End")),
+        "",
+        "End",
+        "endEvent",
+        "must have a zeebe:taskDefinition with a job type",
+    ),
+    (
         "receive task without correlation key",
         (
             start("Start"),
@@ -507,3 +530,125 @@ async def test_conditions_that_run_for_ever_do_not_hold_the_deployment(engine: E
     )
     deployment = engine.engine.deploy([("costly.bpmn", diagram)])
     assert [(r.kind, r.id) for r in deployment.resources] == [("process", "costly")]
+
+
+ADHOC = (
+    '<bpmn:adHocSubProcess id="Agent"><bpmn:serviceTask id="Tool"><bpmn:extensionElements>'
+    '<zeebe:taskDefinition type="tool" /></bpmn:extensionElements></bpmn:serviceTask></bpmn:adHocSubProcess>'
+)
+COMPENSATION = (
+    service("Book", "book"),
+    '<bpmn:boundaryEvent id="OnUndo" attachedToRef="Book"><bpmn:compensateEventDefinition /></bpmn:boundaryEvent>',
+    '<bpmn:serviceTask id="Unbook" isForCompensation="true"><bpmn:extensionElements>'
+    '<zeebe:taskDefinition type="unbook" /></bpmn:extensionElements></bpmn:serviceTask>',
+    '<bpmn:association id="Undo" associationDirection="One" sourceRef="OnUndo" targetRef="Unbook" />',
+)
+
+
+@pytest.mark.parametrize(
+    ("elements", "extra", "expected"),
+    [
+        pytest.param(
+            (
+                start("Start"),
+                ADHOC,
+                boundary("Late", "Agent", timer("timeDuration", "PT1H")),
+                end("End"),
+                end("LateEnd"),
+                chain("Start", "Agent", "End"),
+                flow("LateFlow", "Late", "LateEnd"),
+            ),
+            "",
+            ["'Agent' (bpmn:adHocSubProcess) (line 6): ad-hoc sub-processes are not supported"],
+            id="ad-hoc sub-process with flows and a boundary event",
+        ),
+        pytest.param(
+            (
+                start("Start"),
+                '<bpmn:businessRuleTask id="Decide"><bpmn:extensionElements><zeebe:calledDecision '
+                'decisionId="d" resultVariable="r" /></bpmn:extensionElements></bpmn:businessRuleTask>',
+                end("End"),
+                chain("Start", "Decide", "End"),
+            ),
+            "",
+            ["'Decide' (bpmn:businessRuleTask) (line 6): business rule tasks calling a DMN decision"],
+            id="business rule task with a called decision",
+        ),
+        pytest.param(
+            (start("Start"), *COMPENSATION, end("End"), chain("Start", "Book", "End")),
+            "",
+            [
+                "'OnUndo' (bpmn:boundaryEvent) (line 7): compensation events are not supported",
+                "'Unbook' (bpmn:serviceTask) (line 8): compensation handlers are not supported",
+            ],
+            id="compensation boundary event and handler",
+        ),
+        pytest.param(
+            (
+                start("Start"),
+                '<bpmn:eventBasedGateway id="Wait" />',
+                catch("Paid", "<bpmn:messageEventDefinition />"),
+                catch("Timeout", timer("timeDuration", "PT1H")),
+                end("End"),
+                chain("Start", "Wait"),
+                flow("ToPaid", "Wait", "Paid"),
+                flow("ToTimeout", "Wait", "Timeout"),
+                flow("PaidEnd", "Paid", "End"),
+            ),
+            "",
+            ["'Paid' (bpmn:intermediateCatchEvent) (line 7): a message event needs a messageRef"],
+            id="event-based gateway to a broken catch event",
+        ),
+        pytest.param(
+            (
+                start("Start"),
+                sub_process(
+                    "Inner",
+                    start("InnerStart", "<bpmn:conditionalEventDefinition />")
+                    + end("InnerEnd")
+                    + chain("InnerStart", "InnerEnd"),
+                ),
+                end("End"),
+                chain("Start", "Inner", "End"),
+            ),
+            "",
+            ["'InnerStart' (bpmn:startEvent) (line 6): conditional events are not supported by Zeebe 8.8"],
+            id="sub-process with a broken start event",
+        ),
+        pytest.param(
+            (
+                start("Start"),
+                service("Work", "work"),
+                chain("Start", "Work"),
+                sub_process(
+                    "OnCancel",
+                    start("CancelStart", "<bpmn:messageEventDefinition />")
+                    + end("CancelEnd")
+                    + chain("CancelStart", "CancelEnd"),
+                    event=True,
+                ),
+            ),
+            "",
+            ["'CancelStart' (bpmn:startEvent) (line 8): a message event needs a messageRef"],
+            id="event sub-process with a broken start event",
+        ),
+        pytest.param(
+            (start("Start"), end("End"), chain("Start", "End"), flow("Astray", "Start", "Nowhere")),
+            "",
+            ["'Astray' (bpmn:sequenceFlow) (line 8): refers to 'Nowhere', which is not a flow node of this process"],
+            id="a flow to an element that does not exist",
+        ),
+    ],
+)
+async def test_each_cause_is_reported_once_without_follow_on_errors(
+    gw: Driver, engine: EmbeddedEngine, elements: tuple[str, ...], extra: str, expected: list[str]
+) -> None:
+    """One problem per cause, with its element, type, line and reason: what refers to a refused element (its
+    sequence flows, its boundary events) or reads a definition already reported is not reported again."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy(("causes.bpmn", bpmn("causes", *elements, extra=extra)))
+
+    lines = [line for line in (raised.value.details() or "").splitlines() if line.startswith("- ")]
+    assert len(lines) == len(expected), lines
+    for line, fragment in zip(lines, expected, strict=True):
+        assert fragment in line

@@ -12,12 +12,15 @@ from tests.engine.bpmn_harness import (
     end,
     error,
     error_ref,
+    ext,
     fork,
     message,
     message_ref,
     service,
     start,
     sub_process,
+    task_def,
+    throw,
     timer,
 )
 
@@ -282,6 +285,27 @@ async def test_buffered_message_is_correlated_when_the_catch_event_is_entered(
     await gw.complete(await gw.job("before"))
 
     engine.assert_that(pi).is_completed().has_variable("amount", 7)
+
+
+# ---------------------------------------------------------------------------- message throw events
+async def test_message_throw_and_end_events_are_jobs_and_need_no_message(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A message intermediate throw event and a message end event implemented by job workers (zeebe:taskDefinition,
+    here with a FEEL job type) need no messageRef in Zeebe 8.8: the worker sends whatever it sends."""
+    await gw.deploy_bpmn(
+        "messageThrows",
+        start("Start"),
+        throw("SendResponse", "<bpmn:messageEventDefinition />", task_def('="responseFor_" + requestId')),
+        end("Done", ext(task_def("bucketResultSender")) + "<bpmn:messageEventDefinition />"),
+        chain("Start", "SendResponse", "Done"),
+    )
+    pi = await gw.start("messageThrows", {"requestId": "r7"})
+
+    job = await gw.job("responseFor_r7")
+    assert job.elementId == "SendResponse"
+    await gw.complete(job, {"sent": True})
+    engine.assert_that(pi).is_waiting_exactly_at("Done")
+    await gw.complete(await gw.job("bucketResultSender"))
+    engine.assert_that(pi).is_completed().has_passed("SendResponse", "Done").has_variable("sent", True)
 
 
 # ---------------------------------------------------------------------------- FEEL on the engine clock

@@ -4,9 +4,7 @@ the output mappings and before the element completes, one after the other; their
 deploy-time refusals. Cases from Camunda's documentation "Execution listeners" (8.8)."""
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import grpc
@@ -34,17 +32,7 @@ from tests.engine.bpmn_harness import (
     sub_process,
     timer,
 )
-
-
-def corpus_dir() -> Path | None:
-    """The shared corpus of Camunda's diagrams: PBJ_CORPUS_DIR, else `shared/corpus` beside the repository or above."""
-    configured = os.environ.get("PBJ_CORPUS_DIR")
-    if configured:
-        return Path(configured)
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "corpus").is_dir():
-            return parent / "shared" / "corpus"
-    return None
+from tests.engine.test_corpus import corpus_dir
 
 
 def listeners(*pairs: tuple[str, str], retries: str | None = None) -> str:

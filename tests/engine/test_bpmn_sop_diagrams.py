@@ -60,12 +60,19 @@ class Workers:
 
 
 @asynccontextmanager
-async def running(channel: grpc.aio.Channel, results: dict[str, Result]) -> AsyncIterator[Workers]:
+async def running(
+    channel: grpc.aio.Channel, results: dict[str, Result], engine: EmbeddedEngine
+) -> AsyncIterator[Workers]:
+    """The workers for `results` working until the block ends; inside it the engine counts their job types as served
+    (`EmbeddedEngine.workers_running`), so `wait_for_idle` waits for their jobs even before the first poll."""
     workers = Workers(channel, results)
     task = asyncio.create_task(workers.worker.work())
+    served = set(results) - engine.workers_running
+    engine.workers_running |= served
     try:
         yield workers
     finally:
+        engine.workers_running -= served
         await workers.worker.stop()
         await task
 
@@ -92,7 +99,7 @@ async def test_registrasi_admin_ppe_happy_path(
     deployed = await zeebe_client.deploy_resource(SOP1)
     assert [getattr(p, "bpmn_process_id", None) for p in deployed.deployments] == ["registrasiAdminPpe"]
 
-    async with running(zeebe_channel, RESULTS) as workers:
+    async with running(zeebe_channel, RESULTS, engine) as workers:
         created = await zeebe_client.run_process("registrasiAdminPpe", SOP1_START)
         pi = created.process_instance_key
         await engine.wait_for_idle()
@@ -127,7 +134,7 @@ async def test_registrasi_admin_ppe_incomplete_files_loop_back_after_the_message
         kurang = [] if lengkap else [{"dokumen": "KTP_ADMIN_PPE", "alasan": "tidak terbaca"}]
         return {"berkasLengkap": lengkap, "kekuranganBerkas": kurang}
 
-    async with running(zeebe_channel, {**RESULTS, "periksa-kelengkapan-berkas": periksa}) as workers:
+    async with running(zeebe_channel, {**RESULTS, "periksa-kelengkapan-berkas": periksa}, engine) as workers:
         created = await zeebe_client.run_process("registrasiAdminPpe", SOP1_START)
         pi = created.process_instance_key
         await engine.wait_for_idle()
@@ -152,7 +159,7 @@ async def test_registrasi_admin_ppe_sla_timer_fires_while_the_step_keeps_waiting
     await zeebe_client.deploy_resource(SOP1)
     others = {t: r for t, r in RESULTS.items() if t != "periksa-kelengkapan-berkas"}
 
-    async with running(zeebe_channel, others) as workers:
+    async with running(zeebe_channel, others, engine) as workers:
         created = await zeebe_client.run_process("registrasiAdminPpe", SOP1_START)
         pi = created.process_instance_key
         await engine.wait_for_idle()
@@ -177,7 +184,7 @@ async def test_registrasi_admin_ppe_sla_timer_fires_while_the_step_keeps_waiting
     [job] = engine.jobs("periksa-kelengkapan-berkas")
     assert job.state.value == "ACTIVATABLE"
 
-    async with running(zeebe_channel, RESULTS):
+    async with running(zeebe_channel, RESULTS, engine):
         await engine.wait_for_idle()
     engine.assert_that(pi).is_completed().has_passed("AkunAdminPpeTerdaftarEndEvent")
 
@@ -191,7 +198,7 @@ async def test_pendaftaran_akun_ppbj_happy_path(
     [form_key] = [d.form_key for d in deployed.deployments if hasattr(d, "form_key")]
     nomor = "PPBJ-2025-000777"
 
-    async with running(zeebe_channel, RESULTS) as workers:
+    async with running(zeebe_channel, RESULTS, engine) as workers:
         created = await zeebe_client.run_process("pendaftaranAkunPpbj", {"nomorPendaftaran": nomor})
         pi = created.process_instance_key
         await engine.wait_for_idle()
@@ -270,7 +277,7 @@ async def test_pendaftaran_akun_ppbj_each_review_starts_empty_and_needs_a_result
         "tautanPemeriksaan": f"https://pbj.example.go.id/pemeriksaan/{nomor}",
     }
 
-    async with running(zeebe_channel, RESULTS):
+    async with running(zeebe_channel, RESULTS, engine):
         pi = (await zeebe_client.run_process("pendaftaranAkunPpbj", {"nomorPendaftaran": nomor})).process_instance_key
         await engine.wait_for_idle()
         await zeebe_client.publish_message("identitas-ppbj-diisi", nomor, {"nikTersamar": "6171**********01"})

@@ -17,7 +17,7 @@ from engine.state import UserTaskState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
 from tests.engine.bpmn_harness import Driver, end, ext, start
-from tests.engine.test_bpmn_execution_listeners import corpus_dir
+from tests.engine.test_corpus import corpus_dir
 
 
 def task_listeners(*pairs: tuple[str, str]) -> str:

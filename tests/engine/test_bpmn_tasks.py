@@ -228,3 +228,96 @@ async def test_job_based_user_task_with_a_missing_form_raises_form_not_found(
 
     job = await gw.job("io.camunda.zeebe:userTask")
     assert "io.camunda.zeebe:formKey" in json.loads(job.customHeaders)
+
+
+EMBEDDED_FORM = {"components": [{"key": "approved", "label": "Approved", "type": "checkbox"}], "type": "default"}
+
+
+async def test_job_based_user_task_with_an_embedded_form_hands_its_form_key_to_the_worker(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A form embedded in the process (zeebe:userTaskForm, as Camunda Modeler writes it for job-based user
+    tasks): the job carries the task's formKey `camunda-forms:bpmn:<id>` as written, as in Zeebe 8.8; the form
+    itself is in the process XML (GET /v2/process-definitions/{key}/xml). Such a task is a job, not a Camunda
+    user task, so /v2/user-tasks does not list it (Tasklist V2, the default of 8.8, shows only Camunda user
+    tasks; /v2/user-tasks/{key}/form serves linked forms only)."""
+    deployed = await gw.deploy_bpmn(
+        "embeddedForm",
+        ext(f'<zeebe:userTaskForm id="UserTaskForm_1">{json.dumps(EMBEDDED_FORM)}</zeebe:userTaskForm>'),
+        start("Start"),
+        user_task("Review", '<zeebe:formDefinition formKey="camunda-forms:bpmn:UserTaskForm_1" />', ASSIGNMENT),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("embeddedForm", {"reviewer": "budi"})
+
+    job = await gw.job("io.camunda.zeebe:userTask")
+
+    assert json.loads(job.customHeaders) == {
+        "io.camunda.zeebe:assignee": "budi",
+        "io.camunda.zeebe:candidateGroups": '["admin-ppe","auditors"]',
+        "io.camunda.zeebe:formKey": "camunda-forms:bpmn:UserTaskForm_1",
+    }
+    assert await gw.search_user_tasks(processInstanceKey=str(pi)) == []
+    definition_key = deployed.deployments[0].process.processDefinitionKey
+    async with gw.http.get(f"{engine.rest_url}/v2/process-definitions/{definition_key}/xml") as response:
+        xml = await response.text()
+    assert 'zeebe:userTaskForm id="UserTaskForm_1"' in xml and '"key": "approved"' in xml
+    await gw.complete(job, {"approved": True})
+    engine.assert_that(pi).is_completed().has_variable("approved", True)
+
+
+@pytest.mark.parametrize(
+    ("extensions", "reason"),
+    [
+        pytest.param(
+            ('<zeebe:userTask /><zeebe:formDefinition formKey="camunda-forms:bpmn:UserTaskForm_1" />',),
+            "exactly one of the attributes 'formId, externalReference' must be present and not blank for native "
+            "user tasks",
+            id="embedded form on a Camunda user task",
+        ),
+        pytest.param(
+            ('<zeebe:formDefinition formId="review-form" formKey="camunda-forms:bpmn:UserTaskForm_1" />',),
+            "exactly one of the attributes 'formId, formKey' must be present and not blank",
+            id="linked and embedded form at once",
+        ),
+        pytest.param(
+            ('<zeebe:formDefinition formKey="camunda-forms:bpmn:UserTaskForm_1" bindingType="latest" />',),
+            "attribute 'formKey' must not be used in combination with attribute 'bindingType'",
+            id="form key with a binding type",
+        ),
+    ],
+)
+async def test_form_definitions_zeebe_refuses_are_refused(
+    gw: Driver, engine: EmbeddedEngine, extensions: tuple[str, ...], reason: str
+) -> None:
+    """Zeebe 8.8's form definition rules: a Camunda user task links a form or names an external one (an embedded
+    form is for job-based user tasks only); a job-based one links a form or gives a form key, not both."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy_bpmn(
+            "formRules",
+            ext('<zeebe:userTaskForm id="UserTaskForm_1">{"components": []}</zeebe:userTaskForm>'),
+            start("Start"),
+            user_task("Review", *extensions),
+            chain("Start", "Review"),
+        )
+
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = raised.value.details() or ""
+    assert f"- Element 'Review' (bpmn:userTask) (line 7): {reason}" in details
+    assert details.count("\n- ") == 1
+
+
+async def test_an_empty_embedded_form_is_refused(gw: Driver, engine: EmbeddedEngine) -> None:
+    """An embedded form needs its text (Zeebe's ZeebeUserTaskFormValidator); the problem names the process."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy_bpmn(
+            "emptyForm",
+            ext('<zeebe:userTaskForm id="UserTaskForm_1"></zeebe:userTaskForm>'),
+            start("Start"),
+            end("End"),
+            chain("Start", "End"),
+        )
+
+    details = raised.value.details() or ""
+    assert "'emptyForm' (bpmn:process) (line 4): the text content of a zeebe:userTaskForm has to be present" in details

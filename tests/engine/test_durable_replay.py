@@ -4,7 +4,7 @@ over a workload of timers, messages, incidents, user tasks, call activities, err
 
 import asyncio
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from engine.durable.store import Store
 from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import EngineError
-from engine.feel import FeelError, FeelResult
+from engine.feel import FeelError, FeelResult, UnaryTestsResult
 from engine.state import JobState
 from tests.engine.bpmn_harness import (
     boundary,
@@ -163,14 +163,20 @@ async def test_recovery_reproduces_the_exact_state(tmp_path: Path, snapshot_at: 
         recovered.close()
 
 
-class _StarvedFeel:
+class StarvedFeel:
     """A FEEL evaluator on a machine so busy that every expression runs into its time limit."""
 
     calls = 0
 
     def evaluate(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
-        _StarvedFeel.calls += 1
+        StarvedFeel.calls += 1
         raise FeelError.failed(expression, "the evaluation took longer than 10 seconds")
+
+    def unary_tests(
+        self, input_expression: str, tests: Sequence[str], context: Mapping[str, Any], now: datetime
+    ) -> UnaryTestsResult:
+        StarvedFeel.calls += 1
+        raise FeelError.failed(input_expression, "the evaluation took longer than 10 seconds")
 
 
 async def test_recovery_applies_events_whatever_the_clock_and_the_cpu(tmp_path: Path) -> None:
@@ -181,10 +187,10 @@ async def test_recovery_applies_events_whatever_the_clock_and_the_cpu(tmp_path: 
     workload(engine, lambda: None)
     before = full_state(engine)
     engine.close(snapshot=False)
-    recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=_StarvedFeel())
+    recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
     try:
         after = full_state(recovered)
-        assert _StarvedFeel.calls == 0
+        assert StarvedFeel.calls == 0
         for name in before:
             if name != "clock":
                 assert after[name] == before[name], name

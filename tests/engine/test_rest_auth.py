@@ -4,6 +4,7 @@ an API client's id and secret (basic, or an OAuth token from the engine's /oauth
 clients and plain HTTP alike. Beyond loopback `pbj engine` does not start without credentials."""
 
 import base64
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from pyzeebe import ZeebeClient, create_insecure_channel, create_oauth2_client_credentials_channel
 from pyzeebe.proto import gateway_pb2 as pb
 
-from engine.auth import Credentials, CredentialsError, authorized_channel, own_authorization
+from engine.auth import Credentials, CredentialsError, own_login
 from engine.rest import RestSettings
 from engine.testing import EmbeddedEngine
 from pbj.access import access_line, exposure
@@ -39,10 +40,11 @@ from tests.engine.clients.test_rest_clients import (
 )
 from tests.engine.rest_helpers import problem
 from tests.engine.rpc_helpers import stub
+from workers.channel import create_channel
 from workers.settings import Settings, ZeebeSettings
 
-USER, PASSWORD = "demo", "rahasia-demo"
-CLIENT, SECRET = "pekerja", "kunci-pekerja"
+USER, PASSWORD = "demo", secrets.token_urlsafe(16)  # fresh secrets per run, never literals
+CLIENT, SECRET = "pekerja", secrets.token_urlsafe(16)
 CREDENTIALS = Credentials(users={USER: PASSWORD}, clients={CLIENT: SECRET})
 
 
@@ -140,10 +142,12 @@ async def test_pyzeebe_over_its_oauth_path_deploys_and_runs_a_job(
 
 
 async def test_the_engines_own_clients_authenticate_on_an_authorized_channel(secured: EmbeddedEngine) -> None:
-    """pbj up's workers use the engine's own credentials (an API client's first): unary and streaming calls pass."""
-    authorization = own_authorization(CREDENTIALS)
-    assert authorization == basic(CLIENT, SECRET)
-    async with authorized_channel(secured.address, authorization) as channel:
+    """pbj up's workers use the engine's own credentials (an API client's first) as basic authentication on the
+    clients' one channel builder: unary and streaming calls pass."""
+    assert own_login(CREDENTIALS) == (CLIENT, SECRET)
+    zeebe = ZeebeSettings(address=secured.address, username=CLIENT, password=SECRET)
+    assert zeebe.basic_authorization == basic(CLIENT, SECRET)
+    async with create_channel(zeebe) as channel:
         client = ZeebeClient(channel)
         assert (await client.topology()).cluster_size == 1
         gateway = stub(channel)
@@ -153,22 +157,30 @@ async def test_the_engines_own_clients_authenticate_on_an_authorized_channel(sec
         request = pb.ActivateJobsRequest(type="do-work", maxJobsToActivate=1, timeout=10_000, requestTimeout=5_000)
         jobs = [job async for response in gateway.ActivateJobs(request) for job in response.jobs]
         assert len(jobs) == 1
-    assert own_authorization(Credentials()) is None
+    assert own_login(Credentials()) is None
 
 
-async def test_the_commands_clients_of_pbj_up_send_its_credentials(secured: EmbeddedEngine) -> None:
-    """The web application's REST and gRPC clients under `pbj up` carry the engine's own credentials: refused
-    without them, served with them."""
+async def test_the_commands_clients_send_the_settings_credentials(secured: EmbeddedEngine) -> None:
+    """The commands' and the web application's REST and gRPC clients carry the settings' name and password (as
+    under `pbj up`, whose settings hold the engine's own): refused without them, served with them."""
     assert secured.rest_url is not None
-    zeebe = replace(ZeebeSettings(), address=secured.address)
-    commands = CommandSettings(app=replace(Settings.from_env({}), zeebe=zeebe), rest=CommandRest(secured.rest_url))
-    authorization = own_authorization(CREDENTIALS)
-    async with CamundaRest(commands) as anonymous:
-        with pytest.raises(CommandError):
-            await anonymous.post("/v2/process-definitions/search", {})
-    async with CamundaRest(commands, authorization=authorization) as rest:
+    anonymous_zeebe = replace(ZeebeSettings(), address=secured.address)
+    zeebe = replace(anonymous_zeebe, username=CLIENT, password=SECRET)
+    app = Settings.from_env({})
+    anonymous = CommandSettings(app=replace(app, zeebe=anonymous_zeebe), rest=CommandRest(secured.rest_url))
+    commands = CommandSettings(app=replace(app, zeebe=zeebe), rest=CommandRest(secured.rest_url))
+    async with CamundaRest(anonymous) as rest:
+        with pytest.raises(CommandError, match="CAMUNDA_BASIC_AUTH_USERNAME"):
+            await rest.post("/v2/process-definitions/search", {})
+    async with CamundaRest(commands) as rest:
         assert (await rest.post("/v2/process-definitions/search", {}))["items"] == []
-    gateway = Gateway(zeebe, authorization=authorization)
+    refused = Gateway(anonymous_zeebe)
+    try:
+        with pytest.raises(CommandError, match=r"menolak akses \(UNAUTHENTICATED\).*CAMUNDA_BASIC_AUTH_USERNAME"):
+            await refused.check()
+    finally:
+        await refused.close()
+    gateway = Gateway(zeebe)
     try:
         await gateway.check()
     finally:
@@ -240,6 +252,10 @@ async def test_pbj_engine_beyond_loopback_needs_credentials(capsys: pytest.Captu
     assert access_line(Credentials(), "127.0.0.1") == "tanpa autentikasi (hanya dari mesin ini)"
     assert "TANPA AUTENTIKASI" in access_line(Credentials(), "0.0.0.0")
     assert "basic" in access_line(CREDENTIALS, "0.0.0.0")
+    assert "TANPA TLS" in access_line(CREDENTIALS, "0.0.0.0") and "CAMUNDA_BASIC_AUTH_USERNAME" in access_line(
+        CREDENTIALS, "0.0.0.0"
+    )
+    assert "TLS" not in access_line(CREDENTIALS, "127.0.0.1")
 
 
 def test_incomplete_credentials_in_the_environment_are_refused() -> None:

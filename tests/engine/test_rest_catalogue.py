@@ -17,6 +17,8 @@ OPERATIONS = {
     "process-definitions": "searchProcessDefinitions",
     "jobs": "searchJobs",
     "message-subscriptions": "searchMessageSubscriptions",
+    "decision-definitions": "searchDecisionDefinitions",
+    "decision-requirements": "searchDecisionRequirements",
 }
 
 

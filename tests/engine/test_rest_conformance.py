@@ -74,3 +74,42 @@ def test_an_engine_in_another_process_appends_its_violations(conformance: Confor
     lines = log.read_text().splitlines()
     assert lines
     assert all(line.startswith("GET /v2/topology") for line in lines)
+
+
+EVALUATION = {
+    "decisionDefinitionId": "dish",
+    "decisionDefinitionName": "Dish",
+    "decisionDefinitionVersion": 1,
+    "decisionRequirementsId": "dinnerDecisions",
+    "output": '"Steak"',
+    "failedDecisionDefinitionId": "",
+    "failureMessage": "",
+    "tenantId": "<default>",
+    "decisionDefinitionKey": "2251799813685250",
+    "decisionRequirementsKey": "2251799813685249",
+    "decisionInstanceKey": "2251799813685251",
+    "decisionEvaluationKey": "2251799813685251",
+    "evaluatedDecisions": [],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({}, None),  # Zeebe 8.8's successful evaluation: the empty failedDecisionDefinitionId it sends is let pass
+        ({"failedDecisionDefinitionId": "not an id"}, "failedDecisionDefinitionId"),
+        ({"failedDecisionDefinitionId": None}, "failedDecisionDefinitionId"),
+        ({"decisionRequirementsKey": ""}, "decisionRequirementsKey"),
+    ],
+)
+def test_only_the_empty_failed_decision_id_of_an_evaluation_is_let_pass(
+    conformance: Conformance, change: dict[str, object], named: str | None
+) -> None:
+    body = {**EVALUATION, **change}
+    found = conformance.spec.violations(
+        "POST", "/v2/decision-definitions/evaluation", 200, "application/json", json.dumps(body).encode()
+    )
+    if named is None:
+        assert found == []
+    else:
+        assert named in " ".join(found)

@@ -209,15 +209,16 @@ async def test_an_unknown_file_type_is_refused_naming_the_file(
     assert "'notes.txt'" in (error.details() or "")
 
 
-async def test_a_dmn_resource_is_refused_as_not_supported(
+async def test_a_dmn_resource_that_is_not_dmn_is_refused_naming_the_file(
     engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel
 ) -> None:
-    """A DMN resource is refused with INVALID_ARGUMENT saying DMN is not supported here."""
+    """A `.dmn` resource whose root is no DMN definitions is refused with INVALID_ARGUMENT saying so (DMN itself is
+    deployed: tests/engine/test_rpc_decisions.py)."""
     error = await deploy_error(stub(zeebe_channel), ("rules.dmn", b"<definitions/>"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    details = error.details() or ""
-    assert "'rules.dmn'" in details
-    assert "not supported" in details
+    assert (error.details() or "").endswith(
+        "'rules.dmn': not a DMN 1.1–1.5 document (the root element must be dmn:definitions)"
+    )
 
 
 async def test_a_form_that_is_not_json_or_has_no_id_is_refused(

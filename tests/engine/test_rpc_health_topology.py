@@ -67,7 +67,6 @@ async def test_pyzeebe_healthcheck_reports_serving(engine: EmbeddedEngine, zeebe
 @pytest.mark.parametrize(
     ("rpc", "request_message", "named"),
     [
-        ("EvaluateDecision", pb.EvaluateDecisionRequest(decisionId="d"), "EvaluateDecision"),
         ("ModifyProcessInstance", pb.ModifyProcessInstanceRequest(processInstanceKey=1), "ModifyProcessInstance"),
         (
             "MigrateProcessInstance",

@@ -12,7 +12,7 @@ import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.clock import FAR_FUTURE, to_millis
-from engine.feel import FeelResult
+from engine.feel import FeelResult, UnaryTestsResult
 from engine.json_documents import MAX_NESTING_DEPTH
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
@@ -242,6 +242,10 @@ class _SlowCondition:
             return FeelResult(True, ())
         result: FeelResult = self.inner.evaluate(expression, context, now)
         return result
+
+    def unary_tests(self, input_expression: str, tests: Any, context: Any, now: Any) -> UnaryTestsResult:
+        outcome: UnaryTestsResult = self.inner.unary_tests(input_expression, tests, context, now)
+        return outcome
 
 
 def three_costly_branches() -> bytes:

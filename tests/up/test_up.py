@@ -12,6 +12,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,8 +110,9 @@ def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.Comp
     )
 
 
-def start_up(data_dir: Path, stderr_path: Path) -> Up:
-    """`pbj up` on free ports; returns once its ready text is printed."""
+def start_up(data_dir: Path, stderr_path: Path, **settings: str) -> Up:
+    """`pbj up` on free ports, with these settings besides the data directory; returns once its ready text is
+    printed."""
     ports = free_port(), free_port(), free_port(), free_port()
     args = ["--port", str(ports[0]), "--rest-port", str(ports[1]), "--smtp-port", str(ports[2])]
     args += ["--web-port", str(ports[3])]
@@ -118,7 +120,7 @@ def start_up(data_dir: Path, stderr_path: Path) -> Up:
         process = subprocess.Popen(
             [sys.executable, "-m", "pbj", "up", *args],
             cwd=ROOT,
-            env=environ(data_dir),
+            env={**environ(data_dir), **settings},
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -340,6 +342,32 @@ def test_a_restart_continues_the_processes_without_new_versions(tmp_path: Path) 
     finally:
         code, _ = second.stop()
     assert code == 0
+
+
+def test_with_credentials_its_own_workers_and_web_application_use_them(tmp_path: Path) -> None:
+    """An engine that asks for credentials: `pbj up` gives its own clients the engine's API client – the web
+    application's gateway and REST clients answer healthy, a deployed process is visible – whatever the shell says in
+    CAMUNDA_BASIC_AUTH_* (meant for services elsewhere); a REST call without credentials is refused."""
+    running = start_up(
+        tmp_path / "data",
+        tmp_path / "stderr.txt",
+        PBJ_ENGINE_CLIENT_ID="pbj-up",
+        PBJ_ENGINE_CLIENT_SECRET="rahasia-pbj-up",
+        CAMUNDA_BASIC_AUTH_USERNAME="layanan-lain",
+        CAMUNDA_BASIC_AUTH_PASSWORD="bukan-untuk-pbj-up",
+    )
+    try:
+        assert "dengan autentikasi (klien API" in running.ready
+        with urllib.request.urlopen(running.web + "/sehat", timeout=WAIT) as response:
+            health = json.loads(response.read())
+        assert (health["gatewayZeebe"], health["restApi"]) == ("baik", "baik")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            running.post("/process-definitions/search", {})
+        assert refused.value.code == 401
+    finally:
+        code, _ = running.stop()
+    assert code == 0
+    assert "rahasia-pbj-up" not in running.ready + (tmp_path / "stderr.txt").read_text()
 
 
 def test_port_in_use_exits_1_naming_it_and_starts_nothing(tmp_path: Path) -> None:

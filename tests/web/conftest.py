@@ -4,6 +4,7 @@ process and event loop, the engine's clock controlled), `chromium` (one headless
 
 import io
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,10 @@ def logs() -> Iterator[io.StringIO]:
         yield buffer
 
 
-@pytest.fixture
-async def system(engine: EmbeddedEngine, tmp_path: Path) -> AsyncIterator[WebSystem]:
-    """Both diagrams deployed, the workers working, the web application listening on a free port."""
+@asynccontextmanager
+async def serving(engine: EmbeddedEngine, tmp_path: Path, *, workers: bool = True) -> AsyncIterator[WebSystem]:
+    """Both diagrams deployed, the web application listening on a free port and – with `workers` – the workers
+    working (without them a test drives the jobs itself, at known instants)."""
     engine.deploy(BPMN_DIR)
     sink = MailSink()
     await sink.start()
@@ -69,7 +71,10 @@ async def system(engine: EmbeddedEngine, tmp_path: Path) -> AsyncIterator[WebSys
     site = await start_site(webapp, "127.0.0.1", 0, sock=sock)
     channel = create_insecure_channel(grpc_address=engine.address)
     try:
-        async with running_worker(channel, services):
+        if workers:
+            async with running_worker(channel, services):
+                yield WebSystem(engine, services, sink, webapp, url)
+        else:
             yield WebSystem(engine, services, sink, webapp, url)
     finally:
         await site.stop()
@@ -77,6 +82,13 @@ async def system(engine: EmbeddedEngine, tmp_path: Path) -> AsyncIterator[WebSys
         await channel.close(grace=None)
         await services.aclose()
         await sink.stop()
+
+
+@pytest.fixture
+async def system(engine: EmbeddedEngine, tmp_path: Path) -> AsyncIterator[WebSystem]:
+    """Both diagrams deployed, the workers working, the web application listening on a free port."""
+    async with serving(engine, tmp_path) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -106,8 +106,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "slaTerlampauiPada": WHEN,
         "zona": "WITA",
         "untukPemohon": False,
+        "untukPimpinan": False,
         "jenisLangkah": "otomatis",
-        "tautan": "https://pbj.kaltimprov.go.id/pantau/2251799813685301",
+        "tautan": "https://pbj.kaltimprov.go.id/pemeriksaan/ADM-2025-000123",
     },
 }
 """Every template's required variables, with realistic values."""
@@ -129,6 +130,7 @@ SLA_FOR_PPBJ: dict[str, Any] = {
     "slaTerlampauiPada": WHEN,
     "zona": "WIB",
     "untukPemohon": True,
+    "untukPimpinan": False,
     "jenisLangkah": "pemohon",
     "tautan": SOP2_LINK,
 }

@@ -282,6 +282,18 @@ def test_sla_reminder_for_staff_names_the_activity_row_standard_time_and_since_w
     assert "segera menyelesaikannya melalui daftar tugas" in inbox.text
 
 
+def test_sla_reminder_for_the_bureau_head_is_for_information_and_links_the_monitor() -> None:
+    """The bureau head's copy says it is for information – the performer acts – and links the instance on the
+    managers' monitor, without the Mutu Baku's call to act on the step."""
+    monitor = "https://pbj.kaltimprov.go.id/pantau/2251799813685249"
+    context = {**CONTEXTS["pengingat-sla"], "nama": "Kepala Biro", "untukPimpinan": True, "tautan": monitor}
+    message = render("pengingat-sla", context)
+    for body in (message.text, message.html):
+        assert "Salinan ini kami sampaikan kepada Bapak/Ibu sebagai informasi" in body
+        assert monitor in body
+        assert "dikerjakan secara otomatis oleh sistem" not in body
+
+
 @pytest.mark.parametrize("step", ["pemohon", "otomatis"])
 def test_sla_reminder_for_an_applicant_is_courteous_and_links_their_page(step: str) -> None:
     """A PPBJ reminded of row 5 reads a courteous request with their registration's label and link, never the Mutu

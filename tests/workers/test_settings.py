@@ -1,5 +1,6 @@
 """Settings from the environment: defaults, every setting parsed, every malformed value named in the error."""
 
+import base64
 import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pbj.commands.settings import CommandSettings
 from workers.domain import DocumentType
 from workers.errors import SettingsError
 from workers.settings import Period, Settings
@@ -225,6 +227,9 @@ def test_malformed_value_names_the_setting(name: str, value: str) -> None:
         ({"ZEEBE_CLIENT_ID": "workers"}, "ZEEBE_CLIENT_SECRET"),
         ({"CAMUNDA_CLIENT_ID": "workers", "CAMUNDA_CLIENT_SECRET": "s"}, "ZEEBE_AUTHORIZATION_SERVER_URL"),
         ({"SMTP_TLS": "true", "SMTP_STARTTLS": "true"}, "SMTP_TLS"),
+        ({"CAMUNDA_BASIC_AUTH_USERNAME": "pekerja"}, "CAMUNDA_BASIC_AUTH_PASSWORD"),
+        ({"CAMUNDA_BASIC_AUTH_PASSWORD": "pw"}, "CAMUNDA_BASIC_AUTH_USERNAME"),
+        ({"CAMUNDA_BASIC_AUTH_USERNAME": "a:b", "CAMUNDA_BASIC_AUTH_PASSWORD": "pw"}, "CAMUNDA_BASIC_AUTH_USERNAME"),
     ],
 )
 def test_missing_companion_setting_is_named(environ: dict[str, str], missing: str) -> None:
@@ -253,6 +258,70 @@ def test_secrets_stay_out_of_repr_and_errors() -> None:
     for secret in ("dbsecret1", "smtpsecret2", "zeebesecret3", "provsecret4"):
         assert secret not in text
     assert "dbsecret1" not in settings.database_url_for_display
+
+
+def test_basic_authentication_for_the_engine_and_camunda_self_managed() -> None:
+    """CAMUNDA_BASIC_AUTH_USERNAME/PASSWORD (the names of Camunda's own clients) give one `Authorization` value for
+    gRPC and REST; the password stays out of repr(); credentials in clear beyond loopback are flagged (a private
+    network only), on loopback or over TLS they are not."""
+    credentials = {"CAMUNDA_BASIC_AUTH_USERNAME": "pekerja-pbj", "CAMUNDA_BASIC_AUTH_PASSWORD": "rahasia:sandi5"}
+    remote = Settings.from_env({**credentials, "ZEEBE_ADDRESS": "mesin-proses:26500"}).zeebe
+    assert (remote.uses_basic_auth, remote.uses_oauth, remote.uses_tls) == (True, False, False)
+    assert remote.basic_authorization == "Basic " + base64.b64encode(b"pekerja-pbj:rahasia:sandi5").decode()
+    assert "rahasia" not in repr(remote) and "pekerja-pbj" in repr(remote)
+    assert remote.credentials_in_clear
+    assert not Settings.from_env(credentials).zeebe.credentials_in_clear  # localhost:26500
+    over_tls = Settings.from_env({**credentials, "ZEEBE_ADDRESS": "pbj.example.id:443", "ZEEBE_TLS": "true"})
+    assert not over_tls.zeebe.credentials_in_clear
+    assert Settings.from_env({}).zeebe.basic_authorization is None
+    spaced = Settings.from_env({**credentials, "CAMUNDA_BASIC_AUTH_PASSWORD": " sandi dengan spasi "}).zeebe
+    assert spaced.password == " sandi dengan spasi "  # as the engine reads PBJ_ENGINE_CLIENT_SECRET: not stripped
+
+
+def test_commands_flag_a_password_in_clear_on_grpc_or_rest() -> None:
+    """`pbj web` warns when the password goes in clear to another host: a plain gateway or a plain REST address."""
+    credentials = {"CAMUNDA_BASIC_AUTH_USERNAME": "layanan", "CAMUNDA_BASIC_AUTH_PASSWORD": "rahasia"}
+    local = {"ZEEBE_ADDRESS": "127.0.0.1:26500", "CAMUNDA_REST_ADDRESS": "http://127.0.0.1:8080"}
+    assert not CommandSettings.from_env({**credentials, **local}).credentials_in_clear
+    assert not CommandSettings.from_env({**local, "CAMUNDA_REST_ADDRESS": "http://mesin:8080"}).credentials_in_clear
+    remote_rest = {**credentials, **local, "CAMUNDA_REST_ADDRESS": "http://mesin:8080"}
+    assert CommandSettings.from_env(remote_rest).credentials_in_clear
+    behind_tls = {**remote_rest, "ZEEBE_ADDRESS": "mesin:443", "ZEEBE_TLS": "true"}
+    assert not CommandSettings.from_env({**behind_tls, "CAMUNDA_REST_ADDRESS": "https://mesin"}).credentials_in_clear
+    assert CommandSettings.from_env({**behind_tls, "ZEEBE_TLS": "false"}).credentials_in_clear
+
+
+def test_basic_authentication_and_oauth_exclude_each_other() -> None:
+    """Both kinds of credentials at once: refused, naming both sets of settings."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "CAMUNDA_BASIC_AUTH_USERNAME": "pekerja",
+                "CAMUNDA_BASIC_AUTH_PASSWORD": "pw",
+                "ZEEBE_CLIENT_ID": "workers",
+                "ZEEBE_CLIENT_SECRET": "s",
+                "ZEEBE_AUTHORIZATION_SERVER_URL": "https://login.example.id/token",
+            }
+        )
+    assert caught.value.setting == "CAMUNDA_BASIC_AUTH_USERNAME"
+    assert "tidak dapat digunakan bersamaan" in str(caught.value) and "ZEEBE_CLIENT_ID" in str(caught.value)
+
+
+def test_oauth_without_tls_points_to_basic_authentication() -> None:
+    """The embedded engine serves no TLS, and OAuth secrets never go over plain text, not even on loopback: the
+    error says to use basic authentication (an API client's id and secret work as name and password)."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "ZEEBE_ADDRESS": "127.0.0.1:26500",
+                "ZEEBE_TLS": "false",
+                "ZEEBE_CLIENT_ID": "pekerja",
+                "ZEEBE_CLIENT_SECRET": "s",
+                "ZEEBE_AUTHORIZATION_SERVER_URL": "http://127.0.0.1:8080/oauth/token",
+            }
+        )
+    assert caught.value.setting == "ZEEBE_TLS"
+    assert "CAMUNDA_BASIC_AUTH_USERNAME" in str(caught.value)
 
 
 def test_settings_are_frozen() -> None:

@@ -73,7 +73,6 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     }
     assert [e.rcpt_tos for e in mail_sink.envelopes] == [[PM_LKPP_EMAIL], [BUREAU_HEAD_EMAIL]]
     pm, head = mail_sink.messages()
-    # Python's e-mail generator folds the long subject before the encoded dash, leaving two spaces there.
     assert {" ".join(str(m["Subject"]).split()) for m in (pm, head)} == {SUBJECT.format(request.number)}
     assert "Yth. Bapak/Ibu PM Direktorat e-Procurement LKPP," in text_of(pm)
     assert "Waktu standar       : 10 menit" in text_of(pm)
@@ -81,10 +80,13 @@ async def test_breach_is_recorded_and_mailed_to_the_performer_and_the_bureau_hea
     assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 09.00 WITA" in text_of(pm)
     assert "Kegiatan            : Menerima dan memeriksa kelengkapan berkas" in text_of(pm)
     assert "PeriksaKelengkapanBerkasTask" not in text_of(pm)
-    assert f"{services.settings.app_url}/pantau/{pi}" in text_of(pm)
+    assert f"{services.settings.app_url}/pemeriksaan/{request.number}" in text_of(pm)  # its data and open tasks
     assert "Yth. Bapak/Ibu Kepala Biro Pengadaan Barang/Jasa," in text_of(head)
     assert "Terlampaui sejak    : Senin, 2 Maret 2026 pukul 09.00 WITA" in text_of(head)
     assert "Biro Pengadaan Barang/Jasa Setda Provinsi Kalimantan Timur" in text_of(head)
+    assert "Salinan ini kami sampaikan kepada Bapak/Ibu sebagai informasi" in text_of(head)
+    assert f"{services.settings.app_url}/pantau/{pi}" in text_of(head)  # for information: the instance's monitor
+    assert f"{services.settings.app_url}/pemeriksaan/" not in text_of(head)
 
     async with running_worker(zeebe_channel, services):
         await engine.wait_for_idle()

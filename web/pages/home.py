@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from pbj.commands.errors import CredentialsRefusedError
 from web.app import app_of, in_thread
 from workers.links import Path
 
@@ -21,7 +22,8 @@ async def beranda(request: web.Request) -> web.Response:
 
 @routes.get(Path.HEALTH)
 async def sehat(request: web.Request) -> web.Response:
-    """200 when the store, the Zeebe gateway and the REST API answer; 503 naming what does not."""
+    """200 when the store, the Zeebe gateway and the REST API answer; 503 naming what does not, and which of them
+    refuse the application's credentials (CAMUNDA_BASIC_AUTH_* or the OAuth client)."""
     webapp = app_of(request)
 
     def store_answers() -> None:
@@ -37,7 +39,9 @@ async def sehat(request: web.Request) -> web.Response:
     for name, check in checks.items():
         try:
             await asyncio.wait_for(check, HEALTH_TIMEOUT_SECONDS)
-        except Exception:  # any failure of a dependency counts as "not answering"
+        except CredentialsRefusedError:
+            results[name] = "kredensial ditolak"
+        except Exception:  # any other failure of a dependency counts as "not answering"
             results[name] = "tidak menjawab"
         else:
             results[name] = "baik"

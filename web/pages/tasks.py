@@ -37,7 +37,8 @@ NUMBER_VARIABLES = tuple(kind.number_variable for kind in RequestKind)
 ANSWER_LIMIT = 64 * 1024
 
 
-def _login_redirect(webapp: WebApp, request: web.Request) -> web.HTTPSeeOther:
+def login_redirect(webapp: WebApp, request: web.Request) -> web.HTTPSeeOther:
+    """To the login page, coming back here afterwards."""
     here = request.path.removeprefix(webapp.settings.base_path) or "/"
     return webapp.redirect(Path.LOGIN + "?" + urlencode({"lanjut": here}))
 
@@ -45,7 +46,7 @@ def _login_redirect(webapp: WebApp, request: web.Request) -> web.HTTPSeeOther:
 def _staff(request: web.Request) -> StaffUserRecord:
     session = session_of(request)
     if session.staff is None:
-        raise _login_redirect(app_of(request), request)
+        raise login_redirect(app_of(request), request)
     return require_staff(session)
 
 

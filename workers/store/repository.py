@@ -723,6 +723,19 @@ class Store(AccessTokensMixin, StaffMixin):
             ).one_or_none()
             return None if row is None else _mail_record(row[1], row[0])
 
+    def mail_log(self, number: str, template: str | None = None) -> list[MailRecord]:
+        """The e-mails sent about a request (only those of `template` when given), oldest first."""
+        with self._transaction() as session:
+            query = (
+                select(MailLog)
+                .join(Request, MailLog.request_id == Request.id)
+                .where(Request.number == number)
+                .order_by(MailLog.sent_at, MailLog.id)
+            )
+            if template is not None:
+                query = query.where(MailLog.template == template)
+            return [_mail_record(number, entry) for entry in session.scalars(query)]
+
     def record_mail(
         self,
         idempotency_key: str,

@@ -14,8 +14,10 @@ application's inbox, any other step is done by the workers. It names the step by
 and times in the zone of the SOP's province (WITA, WIB) for every reader. An applicant is reminded courteously –
 what is awaited and where to do it (their page, through the one applicant-link builder of `kirim-email`), or,
 when the late step is the system's own, an apology and nothing to do; staff read the Mutu Baku's warning and get
-the inbox (`/tugas`) for a user task, or the instance's monitoring page (`/pantau/{processInstanceKey}`) for a
-step of the workers or of the applicant.
+the inbox (`/tugas`) for a user task, or the request's page for the staff of its SOP (`/pemeriksaan/{nomor}`: its
+data, documents and open tasks) for a step of the workers or of the applicant. The bureau head's copy is for
+information – the bureau head acts on none of these steps – and links the instance on the managers' monitor
+(`/pantau/{processInstanceKey}`: its path, its timeline against the standard times, its reminders and incidents).
 """
 
 import asyncio
@@ -25,7 +27,7 @@ from pyzeebe import Job, ZeebeTaskRouter
 
 from workers.constants import Performer, TaskType, Template, Var
 from workers.domain import PersonRole
-from workers.links import inbox_link, issue_applicant_link, monitor_link
+from workers.links import inbox_link, issue_applicant_link, monitor_link, review_link
 from workers.logging import get_logger
 from workers.outbox import (
     ContextFactory,
@@ -88,11 +90,14 @@ def create_router(services: Services) -> ZeebeTaskRouter:
                 for_applicant = recipient.role in APPLICANT_ROLES
                 if for_applicant:
                     link = (await issue_applicant_link(services, request)).url
+                elif recipient.role == Performer.KEPALA_BIRO.value:
+                    link = monitor_link(services.settings, job.process_instance_key)  # for information: the monitor
                 elif step_kind(step) == STEP_STAFF_TASK:
                     link = inbox_link(services.settings)
                 else:
-                    link = monitor_link(services.settings, job.process_instance_key)
+                    link = review_link(services.settings, request.number)
                 return {
+                    "untukPimpinan": recipient.role == Performer.KEPALA_BIRO.value,
                     "nomor": request.number,
                     "jenisNomor": request.kind.noun,
                     "namaSop": request.kind.sop_name,

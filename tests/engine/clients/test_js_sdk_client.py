@@ -1,27 +1,34 @@
 """A second official Zeebe client: Camunda's JavaScript SDK (@camunda8/sdk) drives the embedded engine over its
-real gRPC port – deploy, create, a job worker that fails once and completes, messages, a result awaited."""
+real gRPC port – deploy, create, a job worker that fails once and completes, messages, a result awaited; and DMN:
+a decision file deployed, decisions evaluated by id and by key, a missing one refused."""
 
 from pathlib import Path
 from typing import Any
 
 from engine.testing import EmbeddedEngine
 from tests.engine.clients.node import node_or_skip, run_node
+from tests.engine.dmn.dinner import DISH_DRD
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "js_sdk_client.mjs"
+DECISIONS_SCRIPT = HERE / "js_sdk_decisions.mjs"
 DIAGRAM = HERE / "order_approval.bpmn"
 
 
-async def run_grpc_script(node: str, address: str, **auth: str) -> dict[str, Any]:
-    """The script over the SDK's zero-conf configuration: a plain-text gateway, without authentication unless
-    `auth` gives the SDK's variables for it."""
-    env = {
+def sdk_environment(address: str, **auth: str) -> dict[str, str]:
+    """The SDK's zero-conf configuration: a plain-text gateway, without authentication unless `auth` gives the
+    SDK's variables for it."""
+    return {
         "ZEEBE_GRPC_ADDRESS": f"grpc://{address}",
         "ZEEBE_CLIENT_LOG_LEVEL": "NONE",
         "CAMUNDA_LOG_LEVEL": "none",
         **(auth or {"CAMUNDA_AUTH_STRATEGY": "NONE"}),
     }
-    return await run_node(node, SCRIPT, str(DIAGRAM), env=env)
+
+
+async def run_grpc_script(node: str, address: str, **auth: str) -> dict[str, Any]:
+    """The process script with its diagram (see sdk_environment for `auth`)."""
+    return await run_node(node, SCRIPT, str(DIAGRAM), env=sdk_environment(address, **auth))
 
 
 async def test_the_camunda_javascript_sdk_runs_a_process_on_the_embedded_engine(engine: EmbeddedEngine) -> None:
@@ -82,3 +89,39 @@ async def test_the_camunda_javascript_sdk_runs_a_process_on_the_embedded_engine(
         assert [r.intent for r in timers] == ["CREATED", "CANCELED"]
     assert not engine.engine.timers
     assert not engine.engine.subscriptions
+
+
+async def test_the_camunda_javascript_sdk_deploys_and_evaluates_decisions(
+    engine: EmbeddedEngine, tmp_path: Path
+) -> None:
+    """@camunda8/sdk deploys the dinner decisions of Camunda's documentation (its deployment lists the four decisions
+    and their graph), evaluates Beverages by id (Bordeaux, apple juice and water, with the decisions it required) and
+    Dish by key, and gets NOT_FOUND for a decision that is not deployed."""
+    node = node_or_skip("@camunda8/sdk")
+    (tmp_path / "dinner.dmn").write_bytes(DISH_DRD)
+    observed = await run_node(node, DECISIONS_SCRIPT, str(tmp_path / "dinner.dmn"), env=sdk_environment(engine.address))
+    assert observed["errors"] == []
+
+    keys = {d.decision_id: d.key for d in engine.engine.decision_store.decisions.values()}
+    assert observed["deployments"] == [
+        {"decision": ["beverages", 1, str(keys["beverages"])]},
+        {"decision": ["dish", 1, str(keys["dish"])]},
+        {"decision": ["season", 1, str(keys["season"])]},
+        {"decision": ["guestCount", 1, str(keys["guestCount"])]},
+        {"decisionRequirements": ["dinnerDecisions", 1]},
+    ]
+    assert observed["byId"] == {
+        "decisionKey": str(keys["beverages"]),
+        "decisionOutput": ["Bordeaux", "Apple Juice", "Water"],
+        "evaluated": [
+            ["season", "LITERAL_EXPRESSION", "Winter"],
+            ["guestCount", "LITERAL_EXPRESSION", 8],
+            ["dish", "DECISION_TABLE", "Roastbeef"],
+            ["beverages", "DECISION_TABLE", ["Bordeaux", "Apple Juice", "Water"]],
+        ],
+        "matchedRules": [3, 5, 6],
+        "failedDecisionId": "",
+    }
+    assert observed["byKey"] == {"decisionId": "dish", "decisionOutput": "Steak"}  # summer, three guests
+    assert observed["missing"]["refused"] is True
+    assert observed["missing"]["code"] == 5  # NOT_FOUND

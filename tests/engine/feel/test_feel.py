@@ -19,6 +19,7 @@ from engine.feel import (
     FeelEvaluator,
     FeelinEvaluator,
     FeelResult,
+    UnaryTestsResult,
     default_evaluator,
 )
 from engine.feel.evaluator import DEFAULT_BUNDLE
@@ -619,6 +620,90 @@ def test_cache_is_active_and_bounded(bundle: Path) -> None:
         for number in range(2100):
             assert feel.evaluate(f"n + {number}", {"n": 1}, NOW).value == number + 1
         assert feel.cache_size() == 2000
+
+
+# ---------------------------------------------------------------------------------------------------- unary tests
+UNARY_TESTS: list[tuple[str, Any, bool | None]] = [
+    ('"Business"', "Business", True),
+    ('"Business","Private"', "Private", True),
+    ('not("Business")', "Business", False),
+    ("< 10", 9, True),
+    ("<= 10", 10, True),
+    ("> 10", 10, False),
+    ("[1..10]", 10, True),
+    ("(1..10)", 10, False),
+    ("]1..10]", 1, False),
+    ("[1..10), 20", 20, True),
+    ("not([1..10])", 11, True),
+    ("true", True, True),
+    ("false", True, False),
+    ("null", None, True),
+    ("-", "anything", True),
+    ("? > 3 and ? < 30", 15, True),
+    ("count(?) > 1", [1, 2], True),
+    ("< 10", None, False),  # null compared with a number: no match
+]
+
+
+@pytest.mark.parametrize(("test", "value", "holds"), UNARY_TESTS)
+def test_unary_tests_against_an_input_value(feel: FeelinEvaluator, test: str, value: Any, holds: bool | None) -> None:
+    """The unary tests of DMN input entries (FEEL's simple positive unary tests, negation, "-", expressions of `?`),
+    each run against the input expression's value."""
+    result = feel.unary_tests("input", [test], {"input": value}, NOW)
+
+    assert result.outcomes == (holds,)
+    assert result.input.value == value
+
+
+def test_unary_tests_run_together_against_one_input_value(feel: FeelinEvaluator, plain_feel: FeelinEvaluator) -> None:
+    """A column of tests in one call: the input expression evaluated once (with and without the cache alike), each
+    test against its value, variables of the context usable in the tests."""
+    tests = ["< limit", "[limit..limit + 10]", "> limit + 10", '"x"']
+    context = {"order": {"amount": 105}, "limit": 100}
+    for evaluator in (feel, plain_feel):
+        result = evaluator.unary_tests("order.amount", tests, context, NOW)
+        assert result == UnaryTestsResult(FeelResult(105, ()), (False, True, False, False))
+
+
+def test_unary_tests_see_the_input_value_as_feel_has_it(feel: FeelinEvaluator) -> None:
+    """A date from the input expression is tested as a date, and reported as its ISO text."""
+    result = feel.unary_tests(
+        'date(deadline) + duration("P1D")', ['< date("2024-02-01")'], {"deadline": "2024-01-30"}, NOW
+    )
+
+    assert result == UnaryTestsResult(FeelResult("2024-01-31", ()), (True,))
+
+
+def test_unary_tests_read_variables_with_spaces_in_their_names(feel: FeelinEvaluator) -> None:
+    result = feel.unary_tests("score", [">= pass mark", "< pass mark"], {"score": 70, "pass mark": 60}, NOW)
+
+    assert result.outcomes == (True, False)
+
+
+def test_a_failing_unary_test_is_reported_with_its_reason(feel: FeelinEvaluator) -> None:
+    """A test that does not parse fails alone, as a FeelError in its outcome; the others are evaluated."""
+    result = feel.unary_tests("1", ["[1..", "1"], {}, NOW)
+
+    failed, held = result.outcomes
+    assert isinstance(failed, FeelError)
+    assert failed.expression == "[1.."
+    assert (failed.reason or "").startswith("syntax error")
+    assert held is True
+
+
+def test_a_failing_input_expression_raises(feel: FeelinEvaluator) -> None:
+    with pytest.raises(FeelError, match=r"failed to evaluate expression 'x \+'"):
+        feel.unary_tests("x +", ["1"], {}, NOW)
+    with pytest.raises(FeelError, match="cannot be stored as a variable"):
+        feel.unary_tests("[1..2]", ["1"], {}, NOW)
+
+
+def test_runaway_unary_tests_are_stopped(bundle: Path) -> None:
+    """Unary tests that run past the time limit raise FeelError for the column, and the evaluator stays usable."""
+    with FeelinEvaluator(bundle, timeout=0.05) as feel:
+        with pytest.raises(FeelError, match=r"took longer than 0\.05 s"):
+            feel.unary_tests("1", ["count(for i in 1..5000000 return i) > ?"], {}, NOW)
+        assert feel.unary_tests("1", ["1"], {}, NOW).outcomes == (True,)
 
 
 def test_bundle_missing_names_path_and_fix(tmp_path: Path) -> None:

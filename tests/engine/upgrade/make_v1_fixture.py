@@ -3,6 +3,10 @@ format 1, pickled snapshots and a command log), with instances waiting at a job,
 and a timer, and finished ones.
 
     .venv/bin/python tests/engine/upgrade/make_v1_fixture.py
+    .venv/bin/python tests/engine/upgrade/make_v1_fixture.py --dmn
+
+With `--dmn`: the same workload on the last format-1 release, main at 8564f9b (DMN deployed and evaluated), plus two
+versions of the dinner decisions and an evaluation, into tests/engine/upgrade/data-v1-dmn/.
 
 It checks that commit out with `git worktree` into a temporary directory, builds the FEEL bundle there from that
 commit's engine/feel/entry.js with this checkout's node_modules, runs the old engine from it in a subprocess and
@@ -19,6 +23,8 @@ from pathlib import Path
 RELEASE = "60b4853"
 ROOT = Path(__file__).resolve().parents[3]
 TARGET = Path(__file__).resolve().parent / "data-v1"
+DMN_RELEASE = "8564f9b"
+DMN_TARGET = Path(__file__).resolve().parent / "data-v1-dmn"
 
 WORKLOAD = r'''
 import sys
@@ -98,6 +104,12 @@ engine.clock.increase(timedelta(minutes=61))
 engine.process_due()  # "selesai" passes its timer (due 02:00) and ends
 engine.publish_message("balasan", "P-di-timer", 0, "", {"balasan": "lengkap"})  # its timer is due at 03:01
 engine.publish_message("balasan", "P-baru", 3_600_000, "m-1", {"balasan": "tersimpan"})  # buffered until 03:01
+if len(sys.argv) > 2:  # the release with DMN: two versions of the dinner decisions, one evaluation
+    from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
+
+    engine.deploy([("dinner.dmn", DISH_DRD)])
+    engine.deploy([("dinner.dmn", DISH_DRD.replace(b'"Roastbeef"', b'"Stew"'))])
+    print(engine.evaluate_decision("dish", variables=JANUARY_DINNER).result.decision_output)
 engine.close()  # a clean stop: a snapshot, the log emptied
 states = {name: engine.process_instances[key].state for name, key in keys.items()}
 print(states)
@@ -105,9 +117,11 @@ print(states)
 
 
 def main() -> int:
+    dmn = "--dmn" in sys.argv[1:]
+    release, target = (DMN_RELEASE, DMN_TARGET) if dmn else (RELEASE, TARGET)
     with tempfile.TemporaryDirectory(prefix="pbj-v1-") as scratch:
         checkout = Path(scratch) / "checkout"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), RELEASE], check=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), release], check=True)
         try:
             bundle = checkout / "engine" / "feel" / "dist" / "feelin.js"
             bundle.parent.mkdir(parents=True, exist_ok=True)
@@ -128,17 +142,17 @@ def main() -> int:
             )
             data_dir = Path(scratch) / "data"
             subprocess.run(
-                [sys.executable, "-c", WORKLOAD, str(data_dir)],
+                [sys.executable, "-c", WORKLOAD, str(data_dir), *(["dmn"] if dmn else [])],
                 check=True,
                 cwd=checkout,
                 env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
             )
-            shutil.rmtree(TARGET, ignore_errors=True)
-            TARGET.mkdir(parents=True)
-            shutil.copy2(data_dir / "engine.sqlite3", TARGET / "engine.sqlite3")
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            shutil.copy2(data_dir / "engine.sqlite3", target / "engine.sqlite3")
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
-    print(f"fixture written to {TARGET}")
+    print(f"fixture written to {target}")
     return 0
 
 

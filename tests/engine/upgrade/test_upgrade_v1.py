@@ -13,8 +13,10 @@ from engine.durable import IncompatibleDataDirError, open_durable_engine
 from engine.durable.store import DATABASE_NAME, FORMAT_VERSION
 from engine.state import IncidentState, JobState
 from engine.testing.consistency import state_violations
+from tests.engine.dmn.dinner import JANUARY_DINNER
 
 FIXTURE = Path(__file__).parent / "data-v1"
+FIXTURE_DMN = Path(__file__).parent / "data-v1-dmn"  # the same, written by the last format-1 release, with decisions
 # the fixture's instances by their nomorPermohonan (make_v1_fixture.py)
 WAITING = ("P-di-timer", "P-di-pesan", "P-di-tugas", "P-di-job", "P-insiden")
 
@@ -89,3 +91,33 @@ def test_a_previous_release_s_directory_with_commands_after_its_snapshot_is_refu
     with pytest.raises(IncompatibleDataDirError, match="hentikan dengan bersih"):
         open_durable_engine(data_dir, controlled_clock=True)
     assert _format(data_dir) == 1
+
+
+def test_the_dmn_release_s_data_directory_keeps_its_decisions(tmp_path: Path) -> None:
+    """The last format-1 release (main with DMN, make_v1_fixture.py --dmn) kept its deployed decisions in its pickled
+    snapshot: they are carried into the decision store with their keys and versions, the latest version answers, a
+    deployment of the same file again is a duplicate, and its instances are there as in the older fixture."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(FIXTURE_DMN, data_dir)
+    assert _format(data_dir) == 1
+    engine = open_durable_engine(data_dir, controlled_clock=True)
+    try:
+        assert state_violations(engine) == []
+        store = engine.decision_store
+        assert sorted((d.decision_id, d.version) for d in store.decisions.values()) == [
+            (decision, version) for decision in ("beverages", "dish", "guestCount", "season") for version in (1, 2)
+        ]
+        [first, second] = sorted(store.requirements.values(), key=lambda r: r.version)
+        assert (first.requirements_id, first.version, second.version) == ("dinnerDecisions", 1, 2)
+        assert [d.decision_id for d in store.decisions_of(second.key)] == ["beverages", "dish", "season", "guestCount"]
+        evaluated = engine.evaluate_decision("dish", variables=JANUARY_DINNER)
+        assert evaluated.decision.requirements_key == second.key and evaluated.result.decision_output == "Stew"
+        assert evaluated.key > max(store.decisions)  # the key sequence goes on
+        again = engine.deploy([("dinner.dmn", second.resource)])
+        assert {r.key for r in again.resources} == {second.key, *(d.key for d in store.decisions_of(second.key))}
+        assert sorted(pi.state for pi in engine.process_instances.values()) == [
+            "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "COMPLETED", "TERMINATED"
+        ]  # fmt: skip
+    finally:
+        engine.close()
+    assert _format(data_dir) == FORMAT_VERSION
