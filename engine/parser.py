@@ -271,12 +271,6 @@ class _ParseRun:
         if version_tag is not None and version_tag.get("value"):
             model.version_tag = version_tag.get("value")
         self.execution_listeners(el, node)
-        if node.start_listeners:
-            self.problem(
-                el,
-                "start execution listeners of a process are not supported by the embedded engine (Zeebe 8.8 runs "
-                "them); put them on the process's first element",
-            )
         self.scope(el, node, model)
         starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
         if not starts:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
+
+from engine.errors import InvalidArgumentError
 
 _T = descriptor_pb2.FieldDescriptorProto
 _OPTIONAL = _T.LABEL_OPTIONAL
@@ -132,7 +134,10 @@ class JobResult:
 
 def complete_job_result(request: Message) -> JobResult:
     """The `result` of a CompleteJobRequest parsed by pyzeebe's class (which kept it as an unknown field)."""
-    fields = _CompleteJobRequestFields.FromString(request.SerializeToString())
+    try:
+        fields = _CompleteJobRequestFields.FromString(request.SerializeToString())
+    except DecodeError:
+        raise InvalidArgumentError("Expected the job result to be a JobResult message, but it is malformed") from None
     if not fields.HasField("result"):
         return JobResult()
     result = fields.result

@@ -53,7 +53,7 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     listeners = ExecutionListenerBehavior(state, writer, expressions, variables, incidents, jobs)
     subscriptions = SubscriptionBehavior(state, writer, expressions, steps, incidents)
     transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs, listeners)
-    task_listeners = TaskListenerBehavior(state, writer, expressions, variables, incidents, jobs)
+    task_listeners = TaskListenerBehavior(state, writer, jobs, listeners)
     task_listeners.complete_element = transitions.complete
     transitions.task_canceled = task_listeners.canceled
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)

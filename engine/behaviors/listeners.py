@@ -53,11 +53,9 @@ class ExecutionListenerBehavior:
         self._jobs = jobs
         self.transitions: Transitions  # set once the token flow exists
 
-    def create(self, inst: ElementInstance, node: FlowNode, event: ListenerEvent, index: int) -> None:
-        """Creates the job of the element's `index`-th listener of `event`; an incident if its type or retries
-        cannot be evaluated."""
-        listener = listeners_of(node, event)[index]
-        phase = START_LISTENERS if event is ListenerEvent.START else END_LISTENERS
+    def job_properties(self, inst: ElementInstance, listener: ListenerDefinition, phase: str) -> tuple[str, int]:
+        """A listener's job type and retries, evaluated in the element's scope; an EXTRACT_VALUE_ERROR incident (in
+        `phase`) if they cannot be, or the type is empty, as Zeebe's BpmnJobBehavior."""
         now = self._state.instant
         assert now is not None
         context = self._variables.visible(inst)
@@ -74,6 +72,14 @@ class ExecutionListenerBehavior:
                 "but was an empty string.",
                 phase,
             )
+        return job_type, retries
+
+    def create(self, inst: ElementInstance, node: FlowNode, event: ListenerEvent, index: int) -> None:
+        """Creates the job of the element's `index`-th listener of `event`; an incident if its type or retries
+        cannot be evaluated."""
+        listener = listeners_of(node, event)[index]
+        phase = START_LISTENERS if event is ListenerEvent.START else END_LISTENERS
+        job_type, retries = self.job_properties(inst, listener, phase)
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,

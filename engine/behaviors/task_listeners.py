@@ -16,12 +16,10 @@ the listener event type, one after the other in the diagram's order, blocking th
 import json
 from typing import Any
 
-from engine.behaviors.incidents import IncidentBehavior
 from engine.behaviors.jobs import JobBehavior
-from engine.behaviors.variables import VariableBehavior
+from engine.behaviors.listeners import ExecutionListenerBehavior
 from engine.errors import InvalidArgumentError
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
 from engine.model import FlowNode, ListenerEvent
 from engine.state.engine_state import EngineState
 from engine.state.values import TASK_LISTENER, ElementInstance, Job, UserTask, UserTaskState
@@ -78,20 +76,12 @@ def user_task_properties(task: UserTask) -> dict[str, Any]:
 
 class TaskListenerBehavior:
     def __init__(
-        self,
-        state: EngineState,
-        writer: Appliers,
-        expressions: Expressions,
-        variables: VariableBehavior,
-        incidents: IncidentBehavior,
-        jobs: JobBehavior,
+        self, state: EngineState, writer: Appliers, jobs: JobBehavior, listeners: ExecutionListenerBehavior
     ) -> None:
         self._state = state
         self._w = writer
-        self._expressions = expressions
-        self._variables = variables
-        self._incidents = incidents
         self._jobs = jobs
+        self._properties = listeners.job_properties
         self.complete_element: Any = None  # the token flow's completion of an element (set with the processors)
         # the transitions the running command decided: (user task key, None when carried out, else why not)
         self.outcomes: list[tuple[int, str | None]] = []
@@ -104,22 +94,7 @@ class TaskListenerBehavior:
         """Creates the job of the `index`-th task listener of `event`; an incident if its type or retries cannot be
         evaluated."""
         listener = node.task_listeners[event][index]
-        now = self._state.instant
-        assert now is not None
-        context = self._variables.visible(inst)
-        try:
-            job_type = self._expressions.string(listener.type, context, now)
-            retries = self._expressions.integer(listener.retries, context, now)
-        except ExpressionError as exc:
-            raise self._incidents.raise_(inst, "EXTRACT_VALUE_ERROR", str(exc), TASK_LISTENERS) from None
-        if not job_type:
-            raise self._incidents.raise_(
-                inst,
-                "EXTRACT_VALUE_ERROR",
-                f"Expected result of the expression '{listener.type.removeprefix('=')}' to be a not-empty string, "
-                "but was an empty string.",
-                TASK_LISTENERS,
-            )
+        job_type, retries = self._properties(inst, listener, TASK_LISTENERS)
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,

@@ -175,6 +175,9 @@ class Transitions:
     def after_start_listeners(self, inst: ElementInstance, node: FlowNode) -> None:
         """The element's behaviour, once its start listeners are done; an incident raised here runs them again when
         it is resolved, as Zeebe's does."""
+        if inst.kind is _PROCESS:
+            self.processors.process.resume_start(inst)
+            return
         try:
             self.processors.activation[node.kind._value_](inst, node)
         except ExpressionError as exc:

@@ -58,6 +58,8 @@ _PROCESS = Kind.PROCESS
 _ESP = Kind.EVENT_SUB_PROCESS
 
 
+# the key of a deferred process start's element ids in its trigger (process_start_deferred)
+START_IDS = "startIds"
 # the attribute of a user task each correctable string property sets
 _TASK_ATTRIBUTES = {"assignee": "assignee", "dueDate": "due_date", "followUpDate": "follow_up_date"}
 
@@ -181,6 +183,13 @@ class Appliers:
         self._record_element(_ACTIVATING._value_, root)
         return root
 
+    def process_start_deferred(
+        self, root: ElementInstance, start_ids: list[str], start_event_variables: dict[str, Any] | None
+    ) -> None:
+        """The process instance's start listeners run before it starts at `start_ids` (with what its start event
+        delivered): kept as the root's trigger until it is activated."""
+        self._flow.triggers[root.key] = EventTrigger(start_event_variables, {START_IDS: list(start_ids)})
+
     def element_activating(
         self,
         key: int,
@@ -238,8 +247,9 @@ class Appliers:
         inst.state = _ACTIVATED
         if collection is not None:
             self._flow.bodies[inst.key] = MultiInstanceBody(collection)
-        elif inst.kind is _ESP:
-            self._flow.triggers.pop(inst.key, None)  # handed on to its start event
+        elif inst.kind is _ESP or inst.kind is _PROCESS:
+            # an event sub-process hands it on to its start event; a process's deferred start is done
+            self._flow.triggers.pop(inst.key, None)
         history = self._history
         history.fields += (
             next(history.positions),

@@ -33,6 +33,8 @@ PROCESS_ACTIVATING = EventSpec(8, _PI, "ELEMENT_ACTIVATING")  # the root of a ne
 PROCESS_INSTANCE_TAGGED = EventSpec(9, _PI, "TAGGED", recorded=False)  # the tags given at creation
 PROCESS_INSTANCE_MODIFIED = EventSpec(13, "PROCESS_INSTANCE_MODIFICATION", "MODIFIED")
 PROCESS_INSTANCE_MIGRATED = EventSpec(14, "PROCESS_INSTANCE_MIGRATION", "MIGRATED")
+# a process's start listeners run first: where it starts and what its start event delivered are kept until then
+PROCESS_START_DEFERRED = EventSpec(15, _PI, "START_DEFERRED", recorded=False)
 
 VARIABLE_CREATED = EventSpec(10, "VARIABLE", "CREATED")
 VARIABLE_UPDATED = EventSpec(11, "VARIABLE", "UPDATED")

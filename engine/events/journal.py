@@ -72,6 +72,12 @@ class JournalingAppliers(Appliers):
         self.events = []
 
     # ------------------------------------------------------------------ element instances
+    def process_start_deferred(
+        self, root: ElementInstance, start_ids: list[str], start_event_variables: dict[str, Any] | None
+    ) -> None:
+        self.events.append([ev.PROCESS_START_DEFERRED.id, root.key, list(start_ids), start_event_variables])
+        super().process_start_deferred(root, start_ids, start_event_variables)
+
     def process_activating(
         self,
         key: int,

@@ -49,6 +49,10 @@ def _now(state: EngineState) -> Any:
 
 
 # ---------------------------------------------------------------------- element instances
+def _process_start_deferred(a: Appliers, s: EngineState, e: Event) -> None:
+    a.process_start_deferred(s.instances.live[e[1]], e[2], e[3])
+
+
 def _process_activating(a: Appliers, s: EngineState, e: Event) -> None:
     parent_key = _arg(e, 3)
     message_key = _arg(e, 4)
@@ -171,26 +175,19 @@ def _job(s: EngineState, key: int) -> Job:
 
 def _job_created(a: Appliers, s: EngineState, e: Event) -> None:
     inst = s.instances.live[e[2]]
-    job = Job(
-        key=e[1],
-        type=e[3],
-        process_instance_key=inst.process_instance_key,
-        element_instance_key=inst.key,
-        element_id=inst.element_id,
-        bpmn_process_id=inst.bpmn_process_id,
-        process_definition_key=inst.process_definition_key,
-        process_definition_version=e[6],
-        custom_headers=e[4],
-        retries=e[5],
-        state=JobState.ACTIVATABLE,
-        created_at=_now(s),
-    )
-    a.job_created(job, inst)
+    a.job_created(_job_of(s, inst, e), inst)
 
 
 def _listener_job_created(a: Appliers, s: EngineState, e: Event) -> None:
     inst = s.instances.live[e[2]]
-    job = Job(
+    job = _job_of(s, inst, e)
+    job.kind, job.listener_event_type, job.listener_index = e[7], e[8], e[9]
+    a.job_created(job, inst)
+
+
+def _job_of(s: EngineState, inst: ElementInstance, e: Event) -> Job:
+    """The job of a JOB CREATED event ([id, key, element key, type, headers, retries, version, …])."""
+    return Job(
         key=e[1],
         type=e[3],
         process_instance_key=inst.process_instance_key,
@@ -203,11 +200,7 @@ def _listener_job_created(a: Appliers, s: EngineState, e: Event) -> None:
         retries=e[5],
         state=JobState.ACTIVATABLE,
         created_at=_now(s),
-        kind=e[7],
-        listener_event_type=e[8],
-        listener_index=e[9],
     )
-    a.job_created(job, inst)
 
 
 def _listener_job_completed(a: Appliers, s: EngineState, e: Event) -> None:
@@ -427,6 +420,7 @@ APPLY: dict[int, Apply] = {
     ev.ELEMENT_TERMINATED.id: _element_terminated,
     ev.SEQUENCE_FLOW_TAKEN.id: _sequence_flow_taken,
     ev.PROCESS_ACTIVATING.id: _process_activating,
+    ev.PROCESS_START_DEFERRED.id: _process_start_deferred,
     ev.PROCESS_INSTANCE_TAGGED.id: _process_instance_tagged,
     ev.PROCESS_INSTANCE_MODIFIED.id: _process_instance_modified,
     ev.PROCESS_INSTANCE_MIGRATED.id: _process_instance_migrated,

@@ -447,3 +447,33 @@ async def test_the_sla_wiring_a_boundary_timer_reads_the_deadline_its_hosts_star
     assert json.loads(work.variables)["slaBatasWaktuKerja"] == "2099-03-09T07:35:00+08:00"
     await gw.complete(work)
     engine.assert_that(pi).is_completed().has_no_variable("slaBatasWaktuKerja")
+
+
+async def test_start_listeners_of_the_process_run_before_it_starts(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A process's start listeners run while the instance is ACTIVATING, before its start event; their variables
+    are the process instance's. Started by a message, what the message delivered still reaches the process."""
+    await gw.deploy_bpmn(
+        "processStart",
+        ext(listeners(("start", "open-file"), ("start", "number-it"))),
+        start("Start", message_ref("Go")),
+        service("Work", "do-work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        extra=message("Go", "go"),
+    )
+    await gw.publish("go", "", {"fromMessage": 1})
+    (instance,) = engine.process_instances("processStart")
+    first = await gw.job("open-file")
+    assert (first.elementId, read_activated_job_fields(first)[:2]) == ("processStart", ("EXECUTION_LISTENER", "START"))
+    assert engine.element_instances(instance.key, "Start") == []
+    (root,) = engine.element_instances(instance.key, "processStart")
+    assert root.state is ElementState.ACTIVATING
+    await gw.complete(first, {"berkas": "B-1"})
+    second = await gw.job("number-it")
+    assert json.loads(second.variables) == {"berkas": "B-1"}
+    await gw.complete(second, {"nomor": 7})
+
+    work = await gw.job("do-work")
+    assert json.loads(work.variables) == {"berkas": "B-1", "nomor": 7, "fromMessage": 1}
+    await gw.complete(work)
+    engine.assert_that(instance.key).is_completed().has_variable("nomor", 7)
