@@ -12,11 +12,14 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.durable.snapshot import decode_state, encode_state
+from engine.engine import Engine
 from engine.protocol_fields import encode_job_result, read_activated_job_fields
 from engine.state import UserTaskState
+from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
-from tests.engine.bpmn_harness import Driver, end, ext, start
+from tests.engine.bpmn_harness import Driver, bpmn, end, ext, start
 from tests.engine.test_corpus import corpus_dir
 
 
@@ -227,3 +230,38 @@ async def test_the_corpus_diagram_with_a_creating_listener_runs(gw: Driver, engi
     await complete_with_result(gw, job, corrections={"assignee": "demo"})
     task = the_task(engine, pi)
     assert (task.state, task.assignee) == (UserTaskState.CREATED, "demo")
+
+
+def test_a_snapshot_keeps_listener_jobs_and_a_task_in_its_transition() -> None:
+    """A snapshot taken while a completion waits for its task listener holds the listener job's kind, event type
+    and index and the task's state and pending completion; decoded, the state is the same."""
+    engine = Engine()
+    engine.deploy(
+        [
+            (
+                "review.bpmn",
+                bpmn(
+                    "review",
+                    start("Start"),
+                    user_task("Review", task_listeners(("completing", "a"), ("completing", "b"))),
+                    end("End"),
+                    chain("Start", "Review", "End"),
+                ),
+            )
+        ]
+    )
+    pi = engine.create_process_instance(bpmn_process_id="review")
+    (task,) = [t for t in engine.user_tasks.values() if t.process_instance_key == pi.key]
+    engine.complete_user_task(task.key, {"approved": True})
+    (first,) = engine.activate_jobs("a", "uji", 60_000, 1, [])
+    engine.complete_job(first.job.key, {}, {"corrections": {"priority": 70}})
+
+    state = EngineState()
+    decode_state(encode_state(engine.state), state, engine._load_model)
+
+    (job,) = state.jobs.jobs.values()
+    assert (job.type, job.kind, job.listener_event_type, job.listener_index) == ("b", "TASK_LISTENER", "COMPLETING", 1)
+    decoded = state.user_tasks.tasks[task.key]
+    assert (decoded.state, decoded.priority) == (UserTaskState.COMPLETING, 70)
+    assert decoded.pending == {"action": "complete", "variables": {"approved": True}}
+    assert state.user_tasks.by_element[decoded.element_instance_key] == task.key
