@@ -19,6 +19,7 @@ def state_violations(engine: Engine) -> list[str]:
     out += _element_violations(engine)
     out += _process_instance_violations(engine)
     out += _wait_violations(engine)
+    out += _decision_violations(engine)
     return out
 
 
@@ -160,4 +161,21 @@ def _wait_violations(engine: Engine) -> list[str]:
     for message in engine.messages.values():
         if message.expires_at < message.published_at:
             out.append(f"message {message.key} ({message.name!r}) expires before it was published")
+    return out
+
+
+def _decision_violations(engine: Engine) -> list[str]:
+    """The deployed decisions: each in a graph that is there, the latest version of each id the highest one."""
+    out = []
+    store = engine.decision_store
+    for decision in store.decisions.values():
+        if decision.requirements_key not in store.requirements:
+            out.append(f"decision {decision.key} belongs to the graph {decision.requirements_key}, which is not there")
+        latest = store.latest_decision(decision.decision_id)
+        if latest is None or latest.version < decision.version:
+            out.append(f"decision {decision.key} ({decision.decision_id}) is newer than its latest version")
+    for requirements in store.requirements.values():
+        latest_graph = store.latest_requirements(requirements.requirements_id)
+        if latest_graph is None or latest_graph.version < requirements.version:
+            out.append(f"decision graph {requirements.key} is newer than its latest version")
     return out
