@@ -265,3 +265,27 @@ def test_a_snapshot_keeps_listener_jobs_and_a_task_in_its_transition() -> None:
     assert (decoded.state, decoded.priority) == (UserTaskState.COMPLETING, 70)
     assert decoded.pending == {"action": "complete", "variables": {"approved": True}}
     assert state.user_tasks.by_element[decoded.element_instance_key] == task.key
+
+
+async def test_the_rest_api_activates_and_completes_task_listener_jobs(gw: Driver, engine: EmbeddedEngine) -> None:
+    """REST activation answers a task listener job with its kind, listenerEventType and userTask (checked against
+    the 8.8 spec like every answer), and REST completion takes its result."""
+    await deploy_review(gw, ("creating", "on-create"), assignment='<zeebe:assignmentDefinition assignee="ani" />')
+    pi = await gw.start("review")
+    body = {"type": "on-create", "worker": "uji", "timeout": 60_000, "maxJobsToActivate": 1, "requestTimeout": -1}
+    status, answer = await rest(gw, "POST", "/v2/jobs/activation", body)
+    assert status == 200
+    (job,) = answer["jobs"]
+    task = the_task(engine, pi)
+    assert (job["kind"], job["listenerEventType"]) == ("TASK_LISTENER", "CREATING")
+    assert job["userTask"]["userTaskKey"] == str(task.key) and job["userTask"]["assignee"] == "ani"
+    status, problem = await rest(
+        gw, "POST", f"/v2/jobs/{job['jobKey']}/completion", {"result": {"corrections": {"assignee": "budi"}}}
+    )
+    assert status == 400 and "correcting the assignee on 'CREATING' event is not supported" in problem["detail"]
+    status, _ = await rest(
+        gw, "POST", f"/v2/jobs/{job['jobKey']}/completion", {"result": {"corrections": {"candidateGroups": ["g"]}}}
+    )
+    assert status == 204
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee, task.candidate_groups) == (UserTaskState.CREATED, "ani", ["g"])
