@@ -47,7 +47,7 @@ from engine.events.journal import JournalingAppliers
 from engine.events.replay import apply_event
 from engine.feel import FeelEvaluator
 from engine.state.engine_state import EngineState
-from engine.state.keys import KeyGenerator
+from engine.state.keys import KeyGenerator, ReservedKeys
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ COMMANDS = (
 KEY_TAKING_READS: tuple[str, ...] = ()
 
 _CLOCK_META = "clock"
+_KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
 def _plain(value: Any) -> Any:
@@ -126,11 +127,14 @@ class _PersistentClock(Clock):
         self._pinned, self._offset = decode_optional(pinned), timedelta(microseconds=micros)
 
 
-class _GuardedKeys(KeyGenerator):
-    """The key sequence, refusing to hand out a key outside a command: that key would be in no logged event."""
+class _GuardedKeys(ReservedKeys):
+    """The reserved key sequence, refusing to hand out a key outside a command: that key would be in no logged
+    event."""
 
-    def __init__(self, in_command: Callable[[], bool]) -> None:
-        super().__init__()
+    __slots__ = ("_in_command",)
+
+    def __init__(self, in_command: Callable[[], bool], reserve: Callable[[int], None]) -> None:
+        super().__init__(reserve)
         self._in_command = in_command
 
     def next(self) -> int:
@@ -169,7 +173,17 @@ class DurableEngine(Engine):
 
     # ------------------------------------------------------------------ parts
     def _key_generator(self) -> KeyGenerator:
-        return _GuardedKeys(lambda: self.state.instant is not None)
+        return _GuardedKeys(lambda: self.state.instant is not None, self._reserve_keys)
+
+    def _reserve_keys(self, limit: int) -> None:
+        """Records that keys up to `limit` may be handed out, before the first of them is: a restart continues after
+        it, so a key taken by a command whose entry could not be written is never taken again. Failing, the command
+        is refused (its key not handed out) and the engine stops taking commands, as when its entry fails."""
+        try:
+            self._durable_store.set_meta(_KEYS_META, str(limit).encode("ascii"))
+        except StorageError as exc:
+            self._fail(exc)
+            raise StorageError(self._durable_failure) from None
 
     def _make_appliers(self, state: EngineState) -> Appliers:
         return JournalingAppliers(state, self._load_model)
@@ -211,6 +225,9 @@ class DurableEngine(Engine):
             state.history.seal()
             queue = entry.get("q")
             replayed += 1
+        reserved = store.get_meta(_KEYS_META)
+        if isinstance(state.keys, ReservedKeys):
+            state.keys.continue_after(int(reserved) if reserved is not None else state.keys.last)
         self._steps.queue.clear()
         if queue:
             decode_queue(self._steps, state, queue)
@@ -286,6 +303,10 @@ class DurableEngine(Engine):
 
     def _commit(self, name: str) -> None:
         """Appends the command's events (and the steps it left for later, if any) to the log and commits them."""
+        if self._durable_failure is not None:  # the command could not reserve its keys: nothing of it is written
+            self._appliers.events = []
+            self._forget_unwritten()
+            raise StorageError(self._durable_failure)
         appliers = self._appliers
         events = appliers.events
         queued = bool(self._steps.queue)
@@ -307,11 +328,7 @@ class DurableEngine(Engine):
         try:
             store.append(entry)
         except StorageError as exc:
-            self._durable_failure = (
-                f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
-                "diatasi (perintah yang sudah dijawab tetap tersimpan)."
-            )
-            log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
+            self._fail(exc)
             self._forget_unwritten()
             raise StorageError(self._durable_failure) from None
         self._durable_last_append = time.monotonic()
@@ -320,6 +337,14 @@ class DurableEngine(Engine):
             self.snapshot()  # under sustained load: now, whatever it costs
         elif behind >= self._durable_snapshot_every and self._durable_idle_check is None:
             self._snapshot_when_idle()
+
+    def _fail(self, exc: StorageError) -> None:
+        """From now on every command is refused with what happened and what to do."""
+        self._durable_failure = (
+            f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
+            "diatasi (perintah yang sudah dijawab tetap tersimpan)."
+        )
+        log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
 
     def _forget_unwritten(self) -> None:
         """After a failed write: the state in memory goes back to what the data directory holds (read again when it
