@@ -84,7 +84,7 @@ COMMANDS = (
 # reads that take a key: none (a variable's key is taken when it is created, by its event)
 KEY_TAKING_READS: tuple[str, ...] = ()
 
-_CLOCK_META = "clock"
+CLOCK_META = "clock"
 _KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
@@ -155,7 +155,10 @@ class DurableEngine(Engine):
         controlled_clock: bool = False,
         feel: FeelEvaluator | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        read_only: bool = False,
     ) -> None:
+        """`read_only`: the state is read (a format-1 directory through the migration reader) and nothing is written
+        – no snapshot, no migration, no step resumed, no command taken (engine/durable/transfer.py exports it)."""
         clock = _PersistentClock(controlled=controlled_clock)
         super().__init__(clock=clock, feel=feel)
         self._durable_store = store
@@ -167,6 +170,10 @@ class DurableEngine(Engine):
         self._durable_last_append = time.monotonic()
         self._durable_idle_check: asyncio.TimerHandle | None = None
         self._steps.resume = self._resume_turn
+        if read_only:
+            self._recover(take_snapshot=False, write=False)
+            self._durable_closed = True
+            return
         self._recover()
         clock.on_change = self._save_clock
         self._resume_recovered_steps()
@@ -189,11 +196,12 @@ class DurableEngine(Engine):
         return JournalingAppliers(state, self._load_model)
 
     # ------------------------------------------------------------------ recovery
-    def _recover(self, *, take_snapshot: bool = True) -> None:
-        """Loads the snapshot and applies the events logged after it; then the steps a command left pending."""
+    def _recover(self, *, take_snapshot: bool = True, write: bool = True) -> None:
+        """Loads the snapshot and applies the events logged after it; then the steps a command left pending.
+        Without `write` a data directory of an earlier format is read, not migrated."""
         store = self._durable_store
         if store.format != FORMAT_VERSION:
-            self._migrate()
+            self._migrate(write=write)
             return
         state = self.state
         found = store.load_snapshot()
@@ -206,7 +214,7 @@ class DurableEngine(Engine):
         self._durable_chunks_saved = len(chunks)
         if found is not None:
             snapshot.decode_state(loads(found.state), state, self._load_model)
-        clock = store.get_meta(_CLOCK_META)
+        clock = store.get_meta(CLOCK_META)
         # a controlled clock continues where it was (pinned or moved); an engine started on real time ignores it
         if clock is not None and self.clock.controlled and isinstance(self.clock, _PersistentClock):
             self.clock.restore_encoded(clock)
@@ -239,9 +247,10 @@ class DurableEngine(Engine):
             except StorageError as exc:  # the disk is still full: the log holds everything, the next one tries again
                 log.warning("Snapshot setelah pemulihan tidak dapat disimpan: %s", exc)
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, write: bool = True) -> None:
         """A data directory of an earlier format (engine/durable/migrations.py): its state read and written again as
-        a snapshot of this format, in one transaction, before the engine takes a command."""
+        a snapshot of this format, in one transaction, before the engine takes a command (without `write`: only
+        read)."""
         store = self._durable_store
         found_format = store.format
         if found_format != migrations.FORMAT_1:
@@ -259,15 +268,18 @@ class DurableEngine(Engine):
         found = store.load_snapshot()
         if found is not None:
             migrations.load_snapshot(found.state, state, self._load_model)
-        clock = store.get_meta(_CLOCK_META)
+        clock = store.get_meta(CLOCK_META)
         if clock is not None and isinstance(self.clock, _PersistentClock):
             pinned, offset = migrations.load_clock(clock)
             saved = _PersistentClock(controlled=True)
             saved.restore_encoded(dumps([encode_optional(pinned), offset // timedelta(microseconds=1)]).encode())
-            store.set_meta(_CLOCK_META, saved.encoded())
+            if write:
+                store.set_meta(CLOCK_META, saved.encoded())
             if self.clock.controlled:
                 self.clock.restore_encoded(saved.encoded())
         self._durable_chunks_saved = 0
+        if not write:
+            return
         self.snapshot()
         log.warning(
             "Direktori data %s dipindahkan dari format %d ke format %d (%d instans proses)",
@@ -395,9 +407,16 @@ class DurableEngine(Engine):
         self._durable_chunks_saved = start + len(new_chunks)
         self._durable_queue_logged = False
 
+    def saved_clock(self) -> Any:
+        """The controlled clock's pin and offset as the data directory holds them (JSON), None when it holds none
+        (open the engine with a controlled clock to read them)."""
+        if self._durable_store.get_meta(CLOCK_META) is None or not isinstance(self.clock, _PersistentClock):
+            return None
+        return loads(self.clock.encoded())
+
     def _save_clock(self) -> None:
         if isinstance(self.clock, _PersistentClock):
-            self._durable_store.set_meta(_CLOCK_META, self.clock.encoded())
+            self._durable_store.set_meta(CLOCK_META, self.clock.encoded())
 
     @property
     def unavailable(self) -> str | None:
