@@ -21,9 +21,14 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
   tick finds the job deadlines and timers that fell due meanwhile.
 - **Commit per command.** With WAL and synchronous=NORMAL a commit is one write() to the WAL without fsync; with
   `SyncMode.FULL` each commit is fsynced.
-- **Fail-stop.** If a command cannot be written (disk full, I/O error), it is answered with an error, the state in
-  memory is read back from the data directory (so nothing unwritten stays visible) and the engine takes no further
-  command until it is restarted. A restart recovers every acknowledged command.
+- **Keys.** The key sequence (engine/state/keys.py ReservedKeys) hands out keys in blocks whose end is written to
+  `meta` before the block's first key is handed out; recovery continues after the highest block written, so a key a
+  command took in memory is never handed out again, even when that command's entry was never written.
+- **Export and import** (engine/durable/transfer.py): a read-only recovery of a stopped engine's directory written to
+  one file, and a new data directory made of it.
+- **Fail-stop.** If a command (or its keys' reservation) cannot be written (disk full, I/O error), it is answered
+  with an error, the state in memory is read back from the data directory (so nothing unwritten stays visible) and
+  the engine takes no further command until it is restarted. A restart recovers every acknowledged command.
 """
 
 import asyncio

@@ -256,3 +256,30 @@ def test_an_unmigratable_directory_is_refused_naming_the_supported_path(
     assert not export.exists() and _digest(v1_dir) == before
     for named in re.findall(r"`pbj ([^`]+)`", err):  # each one a command `pbj` takes as written
         build_parser().parse_args(shlex.split(named))
+
+
+def test_the_readme_s_export_and_import_commands_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's "Export and import" block, run line by line in a checkout's place (its relative paths): the
+    export and the import succeed, and the start line names the directory the import made, which opens with the
+    instances of the source."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("**Export and import.**") :].split("```")[1]
+    lines = [shlex.split(line) for line in block.strip().splitlines()]
+    assert [line[:3] for line in lines] == [[".venv/bin/pbj", "engine", "--ekspor"], [".venv/bin/pbj", "engine",
+            "--impor"], [".venv/bin/pbj", "engine", "--data-dir"]]  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    engine = open_durable_engine(Path(".data/mesin"), controlled_clock=True)
+    engine.deploy([("child.bpmn", CHILD)])
+    created = engine.create_process_instance(bpmn_process_id="child", variables={"id": 1}).key
+    engine.close()
+    for line in lines[:2]:
+        assert main(line[1:]) == 0, capsys.readouterr().err
+    started = Path(lines[2][lines[2].index("--data-dir") + 1])
+    assert str(started) in capsys.readouterr().out  # the import's message names the start command's directory
+    imported = open_durable_engine(started, controlled_clock=True)
+    try:
+        assert list(imported.process_instances) == [created]
+    finally:
+        imported.close()
