@@ -44,6 +44,8 @@ from engine.engine import Engine
 from engine.errors import EngineError
 from engine.events.codec import decode_optional, dumps, encode_instant
 from engine.state.engine_state import EngineState
+from engine.state.history import RECORD_WIDTH
+from engine.state.keys import KEY_BASE
 
 EXPORT_KIND = "pbj-engine-export"
 EXPORT_FORMAT = 1
@@ -168,7 +170,7 @@ def _read_document(source: Path, raw: bytes) -> dict[str, Any]:
     """The export's content, after its kind, formats and checksum were checked."""
     try:
         document = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise TransferError(
             f"Berkas {source} bukan berkas ekspor mesin proses yang utuh (JSON tidak terbaca: {exc}); berkas mungkin "
             "terpotong atau rusak. Ekspor ulang dari direktori data asalnya."
@@ -192,7 +194,11 @@ def _read_document(source: Path, raw: bytes) -> dict[str, Any]:
                 f"Berkas {source} memakai {name} {found}, yang tidak dapat dibaca versi ini (hanya {known})."
             )
     content = document.get("content")
-    if not isinstance(content, dict) or document.get("sha256") != hashlib.sha256(_canonical(content)).hexdigest():
+    try:
+        digest = hashlib.sha256(_canonical(content)).hexdigest()
+    except (ValueError, RecursionError):  # a value JSON cannot hold (NaN), a nesting too deep to write again
+        digest = None
+    if not isinstance(content, dict) or document.get("sha256") != digest:
         raise TransferError(
             f"Isi berkas {source} tidak cocok dengan checksum-nya: berkas rusak atau telah diubah. Ekspor ulang dari "
             "direktori data asalnya."
@@ -206,6 +212,7 @@ def _decoded(source: Path, content: dict[str, Any]) -> EngineState:
     reader = Engine()
     state = reader.state
     try:
+        _check_shape(content)
         state.history.chunks = [snapshot.decode_chunk(chunk) for chunk in content["history"]]
         snapshot.decode_state(content["state"], state, reader._load_model)
         decode_queue(reader._steps, state, content["steps"])
@@ -215,10 +222,25 @@ def _decoded(source: Path, content: dict[str, Any]) -> EngineState:
             decode_optional(pinned)
             if not isinstance(offset, int):
                 raise TypeError(f"clock offset {offset!r}")
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, snapshot.SnapshotError, StepCodecError,
-            EngineError) as exc:  # fmt: skip
-        raise TransferError(f"Isi berkas {source} tidak dapat dibaca sebagai status mesin proses: {exc!r}.") from None
+    except (LookupError, TypeError, ValueError, AttributeError, StopIteration, RecursionError, snapshot.SnapshotError,
+            StepCodecError, EngineError) as exc:  # fmt: skip
+        reason = "proses yang tercatat tidak ada di sumber dayanya" if isinstance(exc, StopIteration) else exc
+        raise TransferError(
+            f"Isi berkas {source} tidak dapat dibaca sebagai status mesin proses ({type(exc).__name__}: {reason}). "
+            "Ekspor ulang dari direktori data asalnya."
+        ) from None
     return state
+
+
+def _check_shape(content: dict[str, Any]) -> None:
+    """What decoding would take without a complaint but the engine could not run on: the key sequence and the
+    history's record layout."""
+    keys = content["state"]["keys"]
+    if not isinstance(keys, int) or isinstance(keys, bool) or not KEY_BASE <= keys < 1 << 63:
+        raise ValueError(f"the key sequence {keys!r} is no Zeebe key")
+    for fields in [*content["history"], content["state"]["history"]["open"]]:
+        if not isinstance(fields, list) or len(fields) % RECORD_WIDTH:
+            raise ValueError("a part of the history does not hold whole records")
 
 
 def _write_data_dir(data_dir: Path, state: EngineState, content: dict[str, Any]) -> None:

@@ -5,14 +5,17 @@ file of a newer or unknown format, a damaged file, an existing export file, a di
 clear message and changes nothing."""
 
 import asyncio
+import base64
 import hashlib
 import json
 import re
 import shlex
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -283,3 +286,44 @@ def test_the_readme_s_export_and_import_commands_run_as_written(
         assert list(imported.process_instances) == [created]
     finally:
         imported.close()
+
+
+def _set(path: list[object], value: object) -> Callable[[dict[str, Any]], None]:
+    def change(content: dict[str, Any]) -> None:
+        where: Any = content
+        for step in path[:-1]:
+            where = where[step]
+        where[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_set(["state", "processes", 0, 1], "lain"), "proses yang tercatat tidak ada di sumber dayanya"),
+        (_set(["state", "processes", 0, 7], base64.b64encode(b"<bukan-bpmn/>").decode()), "InvalidArgumentError"),
+        (_set(["state", "elements", 0, 5], "BUKAN_JENIS"), "is not a valid Kind"),
+        (_set(["state", "keys"], "x"), "no Zeebe key"),
+        (_set(["state", "keys"], -1), "no Zeebe key"),
+        (_set(["history"], [[1, 2]]), "whole records"),
+        (_set(["steps"], [["bukan_langkah", []]]), "unknown step"),
+        (_set(["clock"], [1, 2, 3]), "too many values"),
+    ],
+    ids=["process-id", "resource", "element-kind", "keys", "negative-keys", "history", "steps", "clock"],
+)
+def test_a_consistent_file_whose_state_this_release_cannot_run_is_refused(
+    export: Path, tmp_path: Path, change: Callable[[dict[str, Any]], None], said: str
+) -> None:
+    """Edited by hand with the checksum computed again: still refused, before anything is written."""
+    document = json.loads(export.read_bytes())
+    change(document["content"])
+    document["sha256"] = hashlib.sha256(
+        json.dumps(document["content"], separators=(",", ":")).encode("ascii")
+    ).hexdigest()
+    edited = tmp_path / "diedit.json"
+    edited.write_text(json.dumps(document))
+    target = tmp_path / "baru"
+    with pytest.raises(TransferError, match=re.escape(said)):
+        import_file(edited, target)
+    assert not target.exists() and not _leftovers(tmp_path)
