@@ -3,21 +3,18 @@ core before its sequence-flow records carried the flow's id: SEQUENCE_FLOW_TAKEN
 without a snapshot so that its log holds the events, with one instance waiting at a parallel join that one branch
 has reached (a join token, put there by a version-1 event) and one at the fork's two jobs.
 
-    .venv/bin/python tests/engine/upgrade/make_events_v1_fixture.py
+    .venv/bin/python -m tests.engine.upgrade.make_events_v1_fixture
 
 Like make_v1_fixture.py it checks that commit out with `git worktree` into a temporary directory, builds its FEEL
 bundle with this checkout's node_modules, runs the old engine there in a subprocess and copies the data directory to
 tests/engine/upgrade/data-events-v1/. The old code is run from git, not copied into the repository.
 """
 
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
+from tests.engine.upgrade.old_release import write_fixture
+
 RELEASE = "adf5422"
-ROOT = Path(__file__).resolve().parents[3]
 TARGET = Path(__file__).resolve().parent / "data-events-v1"
 
 WORKLOAD = r'''
@@ -68,40 +65,7 @@ print(engine._durable_store.last_seq, "log entries")
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="pbj-events-v1-") as scratch:
-        checkout = Path(scratch) / "checkout"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), RELEASE], check=True)
-        try:
-            bundle = checkout / "engine" / "feel" / "dist" / "feelin.js"
-            bundle.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [
-                    str(ROOT / "node_modules" / ".bin" / "esbuild"),
-                    str(checkout / "engine" / "feel" / "entry.js"),
-                    "--bundle",
-                    "--format=iife",
-                    "--platform=neutral",
-                    "--target=es2020",
-                    "--log-level=warning",
-                    f"--outfile={bundle}",
-                ],
-                check=True,
-                cwd=ROOT,  # esbuild resolves feelin from this checkout's node_modules
-                env={"NODE_PATH": str(ROOT / "node_modules"), "PATH": "/usr/bin:/bin"},
-            )
-            data_dir = Path(scratch) / "data"
-            subprocess.run(
-                [sys.executable, "-c", WORKLOAD, str(data_dir)],
-                check=True,
-                cwd=checkout,
-                env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
-            )
-            shutil.rmtree(TARGET, ignore_errors=True)
-            TARGET.mkdir(parents=True)
-            shutil.copy2(data_dir / "engine.sqlite3", TARGET / "engine.sqlite3")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
-    print(f"fixture written to {TARGET}")
+    write_fixture(RELEASE, WORKLOAD, TARGET)
     return 0
 
 

@@ -2,7 +2,7 @@
 format 1, pickled snapshots and a command log), with instances waiting at a job, an incident, a user task, a message
 and a timer, and finished ones.
 
-    .venv/bin/python tests/engine/upgrade/make_v1_fixture.py
+    .venv/bin/python -m tests.engine.upgrade.make_v1_fixture
 
 It checks that commit out with `git worktree` into a temporary directory, builds the FEEL bundle there from that
 commit's engine/feel/entry.js with this checkout's node_modules, runs the old engine from it in a subprocess and
@@ -10,14 +10,11 @@ copies its data directory to tests/engine/upgrade/data-v1/. The old code is run 
 repository.
 """
 
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
+from tests.engine.upgrade.old_release import write_fixture
+
 RELEASE = "60b4853"
-ROOT = Path(__file__).resolve().parents[3]
 TARGET = Path(__file__).resolve().parent / "data-v1"
 
 WORKLOAD = r'''
@@ -105,40 +102,7 @@ print(states)
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="pbj-v1-") as scratch:
-        checkout = Path(scratch) / "checkout"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), RELEASE], check=True)
-        try:
-            bundle = checkout / "engine" / "feel" / "dist" / "feelin.js"
-            bundle.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [
-                    str(ROOT / "node_modules" / ".bin" / "esbuild"),
-                    str(checkout / "engine" / "feel" / "entry.js"),
-                    "--bundle",
-                    "--format=iife",
-                    "--platform=neutral",
-                    "--target=es2020",
-                    "--log-level=warning",
-                    f"--outfile={bundle}",
-                ],
-                check=True,
-                cwd=ROOT,  # esbuild resolves feelin from this checkout's node_modules
-                env={"NODE_PATH": str(ROOT / "node_modules"), "PATH": "/usr/bin:/bin"},
-            )
-            data_dir = Path(scratch) / "data"
-            subprocess.run(
-                [sys.executable, "-c", WORKLOAD, str(data_dir)],
-                check=True,
-                cwd=checkout,
-                env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
-            )
-            shutil.rmtree(TARGET, ignore_errors=True)
-            TARGET.mkdir(parents=True)
-            shutil.copy2(data_dir / "engine.sqlite3", TARGET / "engine.sqlite3")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
-    print(f"fixture written to {TARGET}")
+    write_fixture(RELEASE, WORKLOAD, TARGET)
     return 0
 
 
