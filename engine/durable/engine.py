@@ -21,9 +21,14 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
   tick finds the job deadlines and timers that fell due meanwhile.
 - **Commit per command.** With WAL and synchronous=NORMAL a commit is one write() to the WAL without fsync; with
   `SyncMode.FULL` each commit is fsynced.
-- **Fail-stop.** If a command cannot be written (disk full, I/O error), it is answered with an error, the state in
-  memory is read back from the data directory (so nothing unwritten stays visible) and the engine takes no further
-  command until it is restarted. A restart recovers every acknowledged command.
+- **Keys.** The key sequence (engine/state/keys.py ReservedKeys) hands out keys in blocks whose end is written to
+  `meta` before the block's first key is handed out; recovery continues after the highest block written, so a key a
+  command took in memory is never handed out again, even when that command's entry was never written.
+- **Export and import** (engine/durable/transfer.py): a read-only recovery of a stopped engine's directory written to
+  one file, and a new data directory made of it.
+- **Fail-stop.** If a command (or its keys' reservation) cannot be written (disk full, I/O error), it is answered
+  with an error, the state in memory is read back from the data directory (so nothing unwritten stays visible) and
+  the engine takes no further command until it is restarted. A restart recovers every acknowledged command.
 """
 
 import asyncio
@@ -47,7 +52,7 @@ from engine.events.journal import JournalingAppliers
 from engine.events.replay import apply_event
 from engine.feel import FeelEvaluator
 from engine.state.engine_state import EngineState
-from engine.state.keys import KeyGenerator
+from engine.state.keys import KeyGenerator, ReservedKeys
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +90,8 @@ COMMANDS = (
 # reads that take a key: none (a variable's key is taken when it is created, by its event)
 KEY_TAKING_READS: tuple[str, ...] = ()
 
-_CLOCK_META = "clock"
+CLOCK_META = "clock"
+_KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
 def _plain(value: Any) -> Any:
@@ -127,11 +133,14 @@ class _PersistentClock(Clock):
         self._pinned, self._offset = decode_optional(pinned), timedelta(microseconds=micros)
 
 
-class _GuardedKeys(KeyGenerator):
-    """The key sequence, refusing to hand out a key outside a command: that key would be in no logged event."""
+class _GuardedKeys(ReservedKeys):
+    """The reserved key sequence, refusing to hand out a key outside a command: that key would be in no logged
+    event."""
 
-    def __init__(self, in_command: Callable[[], bool]) -> None:
-        super().__init__()
+    __slots__ = ("_in_command",)
+
+    def __init__(self, in_command: Callable[[], bool], reserve: Callable[[int], None]) -> None:
+        super().__init__(reserve)
         self._in_command = in_command
 
     def next(self) -> int:
@@ -152,7 +161,10 @@ class DurableEngine(Engine):
         controlled_clock: bool = False,
         feel: FeelEvaluator | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        read_only: bool = False,
     ) -> None:
+        """`read_only`: the state is read (a format-1 directory through the migration reader) and nothing is written
+        – no snapshot, no migration, no step resumed, no command taken (engine/durable/transfer.py exports it)."""
         clock = _PersistentClock(controlled=controlled_clock)
         super().__init__(clock=clock, feel=feel)
         self._durable_store = store
@@ -164,23 +176,38 @@ class DurableEngine(Engine):
         self._durable_last_append = time.monotonic()
         self._durable_idle_check: asyncio.TimerHandle | None = None
         self._steps.resume = self._resume_turn
+        if read_only:
+            self._recover(take_snapshot=False, write=False)
+            self._durable_closed = True
+            return
         self._recover()
         clock.on_change = self._save_clock
         self._resume_recovered_steps()
 
     # ------------------------------------------------------------------ parts
     def _key_generator(self) -> KeyGenerator:
-        return _GuardedKeys(lambda: self.state.instant is not None)
+        return _GuardedKeys(lambda: self.state.instant is not None, self._reserve_keys)
+
+    def _reserve_keys(self, limit: int) -> None:
+        """Records that keys up to `limit` may be handed out, before the first of them is: a restart continues after
+        it, so a key taken by a command whose entry could not be written is never taken again. Failing, the command
+        is refused (its key not handed out) and the engine stops taking commands, as when its entry fails."""
+        try:
+            self._durable_store.set_meta(_KEYS_META, str(limit).encode("ascii"))
+        except StorageError as exc:
+            self._fail(exc)
+            raise StorageError(self._durable_failure) from None
 
     def _make_appliers(self, state: EngineState) -> Appliers:
         return JournalingAppliers(state, self._load_model)
 
     # ------------------------------------------------------------------ recovery
-    def _recover(self, *, take_snapshot: bool = True) -> None:
-        """Loads the snapshot and applies the events logged after it; then the steps a command left pending."""
+    def _recover(self, *, take_snapshot: bool = True, write: bool = True) -> None:
+        """Loads the snapshot and applies the events logged after it; then the steps a command left pending.
+        Without `write` a data directory of an earlier format is read, not migrated."""
         store = self._durable_store
         if store.format != FORMAT_VERSION:
-            self._migrate()
+            self._migrate(write=write)
             return
         state = self.state
         found = store.load_snapshot()
@@ -193,7 +220,7 @@ class DurableEngine(Engine):
         self._durable_chunks_saved = len(chunks)
         if found is not None:
             snapshot.decode_state(loads(found.state), state, self._load_model)
-        clock = store.get_meta(_CLOCK_META)
+        clock = store.get_meta(CLOCK_META)
         # a controlled clock continues where it was (pinned or moved); an engine started on real time ignores it
         if clock is not None and self.clock.controlled and isinstance(self.clock, _PersistentClock):
             self.clock.restore_encoded(clock)
@@ -212,6 +239,9 @@ class DurableEngine(Engine):
             state.history.seal()
             queue = entry.get("q")
             replayed += 1
+        reserved = store.get_meta(_KEYS_META)
+        if isinstance(state.keys, ReservedKeys):
+            state.keys.continue_after(int(reserved) if reserved is not None else state.keys.last)
         self._steps.queue.clear()
         if queue:
             decode_queue(self._steps, state, queue)
@@ -223,9 +253,10 @@ class DurableEngine(Engine):
             except StorageError as exc:  # the disk is still full: the log holds everything, the next one tries again
                 log.warning("Snapshot setelah pemulihan tidak dapat disimpan: %s", exc)
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, write: bool = True) -> None:
         """A data directory of an earlier format (engine/durable/migrations.py): its state read and written again as
-        a snapshot of this format, in one transaction, before the engine takes a command."""
+        a snapshot of this format, in one transaction, before the engine takes a command (without `write`: only
+        read)."""
         store = self._durable_store
         found_format = store.format
         if found_format != migrations.FORMAT_1:
@@ -243,15 +274,18 @@ class DurableEngine(Engine):
         found = store.load_snapshot()
         if found is not None:
             migrations.load_snapshot(found.state, state, self._load_model)
-        clock = store.get_meta(_CLOCK_META)
+        clock = store.get_meta(CLOCK_META)
         if clock is not None and isinstance(self.clock, _PersistentClock):
             pinned, offset = migrations.load_clock(clock)
             saved = _PersistentClock(controlled=True)
             saved.restore_encoded(dumps([encode_optional(pinned), offset // timedelta(microseconds=1)]).encode())
-            store.set_meta(_CLOCK_META, saved.encoded())
+            if write:
+                store.set_meta(CLOCK_META, saved.encoded())
             if self.clock.controlled:
                 self.clock.restore_encoded(saved.encoded())
         self._durable_chunks_saved = 0
+        if not write:
+            return
         self.snapshot()
         log.warning(
             "Direktori data %s dipindahkan dari format %d ke format %d (%d instans proses)",
@@ -287,6 +321,10 @@ class DurableEngine(Engine):
 
     def _commit(self, name: str) -> None:
         """Appends the command's events (and the steps it left for later, if any) to the log and commits them."""
+        if self._durable_failure is not None:  # the command could not reserve its keys: nothing of it is written
+            self._appliers.events = []
+            self._forget_unwritten()
+            raise StorageError(self._durable_failure)
         appliers = self._appliers
         events = appliers.events
         queued = bool(self._steps.queue)
@@ -308,11 +346,7 @@ class DurableEngine(Engine):
         try:
             store.append(entry)
         except StorageError as exc:
-            self._durable_failure = (
-                f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
-                "diatasi (perintah yang sudah dijawab tetap tersimpan)."
-            )
-            log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
+            self._fail(exc)
             self._forget_unwritten()
             raise StorageError(self._durable_failure) from None
         self._durable_last_append = time.monotonic()
@@ -321,6 +355,14 @@ class DurableEngine(Engine):
             self.snapshot()  # under sustained load: now, whatever it costs
         elif behind >= self._durable_snapshot_every and self._durable_idle_check is None:
             self._snapshot_when_idle()
+
+    def _fail(self, exc: StorageError) -> None:
+        """From now on every command is refused with what happened and what to do."""
+        self._durable_failure = (
+            f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
+            "diatasi (perintah yang sudah dijawab tetap tersimpan)."
+        )
+        log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
 
     def _forget_unwritten(self) -> None:
         """After a failed write: the state in memory goes back to what the data directory holds (read again when it
@@ -371,9 +413,16 @@ class DurableEngine(Engine):
         self._durable_chunks_saved = start + len(new_chunks)
         self._durable_queue_logged = False
 
+    def saved_clock(self) -> Any:
+        """The controlled clock's pin and offset as the data directory holds them (JSON), None when it holds none
+        (open the engine with a controlled clock to read them)."""
+        if self._durable_store.get_meta(CLOCK_META) is None or not isinstance(self.clock, _PersistentClock):
+            return None
+        return loads(self.clock.encoded())
+
     def _save_clock(self) -> None:
         if isinstance(self.clock, _PersistentClock):
-            self._durable_store.set_meta(_CLOCK_META, self.clock.encoded())
+            self._durable_store.set_meta(CLOCK_META, self.clock.encoded())
 
     @property
     def unavailable(self) -> str | None:

@@ -9,7 +9,9 @@ event triggers, the instances a call activity created). The caller then writes t
 
 A format-1 log (commands after the snapshot: the engine was not stopped cleanly) cannot be carried over: its
 commands would have to be executed by the old release's code. The operator is told to start the release that wrote
-it once and stop it (a clean stop takes a snapshot and empties the log), then start this one.
+it once and stop it (a clean stop takes a snapshot and empties the log), then start this one – or export the clean
+directory without changing it and import it into a new one (engine/durable/transfer.py, `pbj engine --ekspor` and
+`--impor`). The same reader serves that export (`DurableEngine(..., read_only=True)`).
 """
 
 import io
@@ -108,9 +110,12 @@ def _load(data: bytes) -> Any:
 def refuse_log(data_dir: str, commands: int) -> IncompatibleDataDirError:
     return IncompatibleDataDirError(
         f"Direktori data {data_dir} ditulis oleh versi mesin sebelumnya (format 1) dan masih memuat {commands} "
-        "perintah yang belum masuk snapshot (mesin tidak dihentikan dengan bersih). Jalankan sekali lagi versi pbj "
-        "yang menulisnya lalu hentikan dengan bersih (Ctrl+C), kemudian jalankan versi ini: datanya akan dipindahkan "
-        "ke format baru secara otomatis."
+        "perintah yang belum masuk snapshot (mesin tidak dihentikan dengan bersih); perintah itu hanya dapat "
+        "dijalankan oleh versi pbj yang menulisnya. Tidak ada yang diubah. Jalankan sekali lagi versi pbj itu lalu "
+        "hentikan dengan bersih (Ctrl+C). Sesudah itu versi ini memindahkan datanya ke format baru secara otomatis "
+        "saat dijalankan, atau – bila direktori lama ingin dibiarkan utuh – mengekspornya dengan "
+        f"`pbj engine --ekspor BERKAS --data-dir {data_dir}` dan mengimpornya ke direktori data baru dengan "
+        "`pbj engine --impor BERKAS --data-dir DIREKTORI_BARU`."
     )
 
 

@@ -61,15 +61,20 @@ class Snapshot:
 class Store:
     """The SQLite file of one data directory, opened and locked for one engine."""
 
-    def __init__(self, data_dir: Path, *, sync: SyncMode = SyncMode.NORMAL) -> None:
+    def __init__(self, data_dir: Path, *, sync: SyncMode = SyncMode.NORMAL, create: bool = True) -> None:
+        """`create`: a directory without an engine database gets a new, empty one (else: refused, nothing made)."""
         self.data_dir = data_dir
+        if not create and not (data_dir / DATABASE_NAME).is_file():
+            raise IncompatibleDataDirError(
+                f"Direktori {data_dir} bukan direktori data mesin proses (tidak ada berkas {DATABASE_NAME})."
+            )
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"Direktori data mesin {data_dir} tidak dapat dibuat: {exc.strerror}.") from None
         self._lock_fd = _lock(data_dir / LOCK_NAME)
         try:
-            self._db = self._open(data_dir / DATABASE_NAME, sync)
+            self._db = self._open(data_dir / DATABASE_NAME, sync, create)
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -78,7 +83,7 @@ class Store:
         self.last_seq: int = max(int(row[0]), int(snap[0]) if snap else 0)
         self.snapshot_seq: int = int(snap[0]) if snap else 0
 
-    def _open(self, path: Path, sync: SyncMode) -> sqlite3.Connection:
+    def _open(self, path: Path, sync: SyncMode, create: bool) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
@@ -94,6 +99,9 @@ class Store:
                 f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain."
             ) from None
         fresh = application_id == 0 and version == 0 and tables == 0
+        if fresh and not create:
+            db.close()
+            raise IncompatibleDataDirError(f"Basis data {path} masih kosong: belum ada status mesin proses di sana.")
         if fresh:
             application_id, version = APPLICATION_ID, FORMAT_VERSION
         if version > FORMAT_VERSION:

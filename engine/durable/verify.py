@@ -9,8 +9,9 @@ from engine.engine import Engine
 
 def full_state(engine: Engine) -> dict[str, Any]:
     """Everything a recovery must reproduce, comparable with ==: each part of the state as a snapshot writes it,
-    the history, the clock."""
+    the history, the clock; of the key sequence the key it continues after (durable: the reserved block's end)."""
     state = dict(encode_state(engine.state))
+    state["keys"] = engine.state.keys.reserved
     # of the due index only what is due when counts: the sequence numbers of entries dropped as stale differ
     state["due"] = sorted((due, kind, key) for due, _seq, kind, key in state["due"]["entries"])
     state["history"] = [tuple(r) for r in engine.records]

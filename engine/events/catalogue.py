@@ -28,7 +28,10 @@ ELEMENT_COMPLETING = EventSpec(3, _PI, "ELEMENT_COMPLETING")
 ELEMENT_COMPLETED = EventSpec(4, _PI, "ELEMENT_COMPLETED")
 ELEMENT_TERMINATING = EventSpec(5, _PI, "ELEMENT_TERMINATING")
 ELEMENT_TERMINATED = EventSpec(6, _PI, "ELEMENT_TERMINATED")
-SEQUENCE_FLOW_TAKEN = EventSpec(7, _PI, "SEQUENCE_FLOW_TAKEN")
+# version 1 (id 7): the record without the flow's id, type and scope; version 2 (id 15) records them – same values in
+# the log, applied differently, so a new id; a log holding id 7 is applied as the release that wrote it did
+SEQUENCE_FLOW_TAKEN_V1 = EventSpec(7, _PI, "SEQUENCE_FLOW_TAKEN")
+SEQUENCE_FLOW_TAKEN = EventSpec(15, _PI, "SEQUENCE_FLOW_TAKEN", version=2)
 PROCESS_ACTIVATING = EventSpec(8, _PI, "ELEMENT_ACTIVATING")  # the root of a new process instance
 PROCESS_INSTANCE_TAGGED = EventSpec(9, _PI, "TAGGED", recorded=False)  # the tags given at creation
 PROCESS_INSTANCE_MODIFIED = EventSpec(13, "PROCESS_INSTANCE_MODIFICATION", "MODIFIED")

@@ -103,6 +103,13 @@ def _sequence_flow_taken(a: Appliers, s: EngineState, e: Event) -> None:
     a.sequence_flow_taken(e[1], scope, e[3], target, _arg(e, 4, 0))
 
 
+def _sequence_flow_taken_v1(a: Appliers, s: EngineState, e: Event) -> None:
+    """Version 1 (id 7): the same state change (join tokens); its record carried no flow id, type or scope."""
+    _sequence_flow_taken(a, s, e)
+    fields = s.history.fields
+    fields[-3:] = (None, None, None)  # the record just appended: element id, element type, flow scope
+
+
 # ---------------------------------------------------------------------- process instances
 def _process_instance_tagged(a: Appliers, s: EngineState, e: Event) -> None:
     a.process_instance_tagged(e[1], tuple(e[2]))
@@ -418,6 +425,7 @@ APPLY: dict[int, Apply] = {
     ev.ELEMENT_COMPLETED.id: _element_completed,
     ev.ELEMENT_TERMINATING.id: _element_terminating,
     ev.ELEMENT_TERMINATED.id: _element_terminated,
+    ev.SEQUENCE_FLOW_TAKEN_V1.id: _sequence_flow_taken_v1,
     ev.SEQUENCE_FLOW_TAKEN.id: _sequence_flow_taken,
     ev.PROCESS_ACTIVATING.id: _process_activating,
     ev.PROCESS_START_DEFERRED.id: _process_start_deferred,

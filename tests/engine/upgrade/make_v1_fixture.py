@@ -2,8 +2,8 @@
 format 1, pickled snapshots and a command log), with instances waiting at a job, an incident, a user task, a message
 and a timer, and finished ones.
 
-    .venv/bin/python tests/engine/upgrade/make_v1_fixture.py
-    .venv/bin/python tests/engine/upgrade/make_v1_fixture.py --dmn
+    .venv/bin/python -m tests.engine.upgrade.make_v1_fixture
+    .venv/bin/python -m tests.engine.upgrade.make_v1_fixture --dmn
 
 With `--dmn`: the same workload on the last format-1 release, main at 8564f9b (DMN deployed and evaluated), plus two
 versions of the dinner decisions and an evaluation, into tests/engine/upgrade/data-v1-dmn/.
@@ -14,14 +14,12 @@ copies its data directory to tests/engine/upgrade/data-v1/. The old code is run 
 repository.
 """
 
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from tests.engine.upgrade.old_release import write_fixture
+
 RELEASE = "60b4853"
-ROOT = Path(__file__).resolve().parents[3]
 TARGET = Path(__file__).resolve().parent / "data-v1"
 DMN_RELEASE = "8564f9b"
 DMN_TARGET = Path(__file__).resolve().parent / "data-v1-dmn"
@@ -119,40 +117,7 @@ print(states)
 def main() -> int:
     dmn = "--dmn" in sys.argv[1:]
     release, target = (DMN_RELEASE, DMN_TARGET) if dmn else (RELEASE, TARGET)
-    with tempfile.TemporaryDirectory(prefix="pbj-v1-") as scratch:
-        checkout = Path(scratch) / "checkout"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), release], check=True)
-        try:
-            bundle = checkout / "engine" / "feel" / "dist" / "feelin.js"
-            bundle.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [
-                    str(ROOT / "node_modules" / ".bin" / "esbuild"),
-                    str(checkout / "engine" / "feel" / "entry.js"),
-                    "--bundle",
-                    "--format=iife",
-                    "--platform=neutral",
-                    "--target=es2020",
-                    "--log-level=warning",
-                    f"--outfile={bundle}",
-                ],
-                check=True,
-                cwd=ROOT,  # esbuild resolves feelin from this checkout's node_modules
-                env={"NODE_PATH": str(ROOT / "node_modules"), "PATH": "/usr/bin:/bin"},
-            )
-            data_dir = Path(scratch) / "data"
-            subprocess.run(
-                [sys.executable, "-c", WORKLOAD, str(data_dir), *(["dmn"] if dmn else [])],
-                check=True,
-                cwd=checkout,
-                env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
-            )
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True)
-            shutil.copy2(data_dir / "engine.sqlite3", target / "engine.sqlite3")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=True)
-    print(f"fixture written to {target}")
+    write_fixture(release, WORKLOAD, target, ["dmn"] if dmn else [])
     return 0
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.durable import IncompatibleDataDirError, open_durable_engine
+from engine.durable import DurableEngine, IncompatibleDataDirError, open_durable_engine
 from engine.durable.store import DATABASE_NAME, FORMAT_VERSION
-from engine.state import IncidentState, JobState
+from engine.state import IncidentState, JobState, ProcessInstance
 from engine.testing.consistency import state_violations
 from tests.engine.dmn.dinner import JANUARY_DINNER
 
@@ -33,42 +33,58 @@ def _format(data_dir: Path) -> int:
         return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
+def by_number(engine: DurableEngine) -> dict[str, ProcessInstance]:
+    """The fixture's instances by their nomorPermohonan."""
+    return {
+        engine.element_instance(pi.key).variables["nomorPermohonan"]: pi  # type: ignore[union-attr]
+        for pi in engine.process_instances.values()
+    }
+
+
+def assert_as_written(engine: DurableEngine) -> None:
+    """The state make_v1_fixture.py left: two instances ended, the others waiting where they were."""
+    assert state_violations(engine) == []
+    assert {n: pi.state for n, pi in by_number(engine).items()} == {
+        "P-selesai": "COMPLETED",
+        "P-dibatalkan": "TERMINATED",
+        **dict.fromkeys(WAITING, "ACTIVE"),
+    }
+
+
+def finish_waiting(engine: DurableEngine) -> None:
+    """Drives every waiting instance of the fixture to its end – the incident resolved, the job and the user task
+    completed, the messages published, the timer fired – and checks that nothing is left and no key was reused."""
+    instances = by_number(engine)
+    last_key, last_position = engine.keys.last, engine.records[-1].position
+    [incident] = [i for i in engine.incidents.values() if i.state is IncidentState.ACTIVE]
+    assert (incident.error_type, incident.element_id) == ("JOB_NO_RETRIES", "Periksa")
+    assert incident.job_key is not None
+    engine.update_job_retries(incident.job_key, 1)
+    engine.resolve_incident(incident.key)
+    for activated in engine.activate_jobs("periksa", "pemeriksa", 60_000, 10, []):
+        engine.complete_job(activated.job.key, {"diperiksa": True})
+    for task in list(engine.user_tasks.values()):
+        if task.state == "CREATED":
+            assert task.candidate_groups == ["verifikator"]
+            engine.complete_user_task(task.key, {"disetujui": True})
+    for number in ("P-di-pesan", "P-di-tugas", "P-di-job", "P-insiden"):
+        engine.publish_message("balasan", number, 0, "", {"balasan": "lengkap"})
+    engine.clock.increase(timedelta(hours=3))
+    engine.process_due()
+    assert {n: instances[n].state for n in WAITING} == dict.fromkeys(WAITING, "COMPLETED")
+    assert not engine.jobs and not engine.timers and not engine.subscriptions
+    assert not engine.messages  # the buffered message expired in the meantime
+    created = [r.key for r in engine.records if r.position > last_position and r.intent == "ELEMENT_ACTIVATING"]
+    assert created and min(created) > last_key  # the key sequence goes on: no key given twice
+    assert state_violations(engine) == []
+
+
 def test_the_previous_release_s_data_directory_is_migrated_and_its_instances_finish(data_dir: Path) -> None:
     assert _format(data_dir) == 1
     engine = open_durable_engine(data_dir, controlled_clock=True)
     try:
-        assert state_violations(engine) == []
-        by_number = {
-            engine.element_instance(pi.key).variables["nomorPermohonan"]: pi  # type: ignore[union-attr]
-            for pi in engine.process_instances.values()
-        }
-        assert {n: pi.state for n, pi in by_number.items()} == {
-            "P-selesai": "COMPLETED",
-            "P-dibatalkan": "TERMINATED",
-            **dict.fromkeys(WAITING, "ACTIVE"),
-        }
-        last_key, last_position = engine.keys.last, engine.records[-1].position
-        [incident] = [i for i in engine.incidents.values() if i.state is IncidentState.ACTIVE]
-        assert (incident.error_type, incident.element_id) == ("JOB_NO_RETRIES", "Periksa")
-        assert incident.job_key is not None
-        engine.update_job_retries(incident.job_key, 1)
-        engine.resolve_incident(incident.key)
-        for activated in engine.activate_jobs("periksa", "pemeriksa", 60_000, 10, []):
-            engine.complete_job(activated.job.key, {"diperiksa": True})
-        for task in list(engine.user_tasks.values()):
-            if task.state == "CREATED":
-                assert task.candidate_groups == ["verifikator"]
-                engine.complete_user_task(task.key, {"disetujui": True})
-        for number in ("P-di-pesan", "P-di-tugas", "P-di-job", "P-insiden"):
-            engine.publish_message("balasan", number, 0, "", {"balasan": "lengkap"})
-        engine.clock.increase(timedelta(hours=3))
-        engine.process_due()
-        assert {n: by_number[n].state for n in WAITING} == dict.fromkeys(WAITING, "COMPLETED")
-        assert not engine.jobs and not engine.timers and not engine.subscriptions
-        assert not engine.messages  # the buffered message expired in the meantime
-        created = [r.key for r in engine.records if r.position > last_position and r.intent == "ELEMENT_ACTIVATING"]
-        assert created and min(created) > last_key  # the key sequence goes on: no key given twice
-        assert state_violations(engine) == []
+        assert_as_written(engine)
+        finish_waiting(engine)
     finally:
         engine.close(snapshot=False)
     reopened = open_durable_engine(data_dir, controlled_clock=True)  # the new format, its log applied
