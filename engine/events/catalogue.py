@@ -37,7 +37,7 @@ PROCESS_INSTANCE_TAGGED = EventSpec(9, _PI, "TAGGED", recorded=False)  # the tag
 PROCESS_INSTANCE_MODIFIED = EventSpec(13, "PROCESS_INSTANCE_MODIFICATION", "MODIFIED")
 PROCESS_INSTANCE_MIGRATED = EventSpec(14, "PROCESS_INSTANCE_MIGRATION", "MIGRATED")
 # a process's start listeners run first: where it starts and what its start event delivered are kept until then
-PROCESS_START_DEFERRED = EventSpec(15, _PI, "START_DEFERRED", recorded=False)
+PROCESS_START_DEFERRED = EventSpec(16, _PI, "START_DEFERRED", recorded=False)
 
 VARIABLE_CREATED = EventSpec(10, "VARIABLE", "CREATED")
 VARIABLE_UPDATED = EventSpec(11, "VARIABLE", "UPDATED")
@@ -107,4 +107,6 @@ DECISION_EVALUATION_FAILED = EventSpec(121, "DECISION_EVALUATION", "FAILED")
 ESCALATION_ESCALATED = EventSpec(110, "ESCALATION", "ESCALATED")
 ESCALATION_NOT_ESCALATED = EventSpec(111, "ESCALATION", "NOT_ESCALATED")
 
-SPECS: dict[int, EventSpec] = {spec.id: spec for spec in list(globals().values()) if isinstance(spec, EventSpec)}
+_ALL = [spec for spec in list(globals().values()) if isinstance(spec, EventSpec)]
+SPECS: dict[int, EventSpec] = {spec.id: spec for spec in _ALL}
+assert len(SPECS) == len(_ALL), "every event of the catalogue has an id of its own"
