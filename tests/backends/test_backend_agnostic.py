@@ -17,6 +17,7 @@ from tests.workers.harness import (
     ADMIN_EMAIL,
     BPMN_DIR,
     KEPALA_EMAIL,
+    OFFICE_MORNING,
     PPBJ_EMAIL,
     MailSink,
     appointment_message,
@@ -33,6 +34,12 @@ pytestmark = pytest.mark.zeebe
 
 SOP1 = "registrasiAdminPpe"
 SOP2 = "pendaftaranAkunPpbj"
+
+
+@pytest.fixture(autouse=True)
+async def _at_office_morning(backend: Backend) -> None:
+    """The engine's clock at a working instant of both provinces: the SOPs' standard times count working time."""
+    await backend.pin_clock(OFFICE_MORNING)
 
 
 async def elements(backend: Backend, pi: int, element_id: str, state: str) -> list[dict[str, Any]]:

@@ -4,11 +4,12 @@ path with in-test pyzeebe workers (and REST for the user task); an SLA timer fir
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from pyzeebe import Job, ZeebeClient, ZeebeWorker
 
 from engine.testing import EmbeddedEngine
@@ -20,6 +21,15 @@ SOP2 = ROOT / "bpmn" / "pendaftaran-akun-ppbj.bpmn"
 FORM = ROOT / "bpmn" / "forms" / "periksa-informasi-ppbj.form"
 
 Result = Callable[[Job], dict[str, Any]]
+
+OFFICE_MORNING = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+"""Monday 2 March 2026, 09.00 WITA / 08.00 WIB: office hours in both provinces, no holiday in the two weeks after."""
+
+
+@pytest.fixture(autouse=True)
+def _at_office_morning(engine: EmbeddedEngine) -> None:
+    """The engine's clock at a working instant of both provinces: the SOPs' standard times count working time."""
+    engine.engine.clock.pin(OFFICE_MORNING)
 
 
 def _aktivasi(job: Job) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -34,6 +35,12 @@ from workers.worker import create_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
+
+OFFICE_MORNING = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+"""Where the engine clock of every test running the SOP diagrams stands: Monday 2 March 2026, 09.00 WITA / 08.00 WIB –
+inside office hours in both provinces, with no national holiday or cuti bersama in the two weeks after it (the next
+is Nyepi's on 18 March). The SOPs' standard times count working time, so a test must not depend on the real time of
+day it runs at."""
 
 ADMIN_NIK = "6471014505900001"
 ADMIN_NIP = "199005052015032001"
@@ -269,6 +276,12 @@ def watch_engine(engine: EmbeddedEngine | None) -> None:
     """Names the embedded engine of the running test (None: none), for `running_worker` to wait on."""
     global _watched_engine  # noqa: PLW0603 - one engine per test, set and cleared by a fixture
     _watched_engine = engine
+
+
+def at_office_morning(engine: EmbeddedEngine) -> EmbeddedEngine:
+    """The engine with its clock pinned at `OFFICE_MORNING` (a test may pin it elsewhere, or move it on)."""
+    engine.engine.clock.pin(OFFICE_MORNING)
+    return engine
 
 
 async def _until_polled(engine: EmbeddedEngine, task_types: set[str], timeout: float = 10.0) -> None:
