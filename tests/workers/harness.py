@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import grpc
-import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyzeebe import Job, JobController, ZeebeWorker
 from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
@@ -26,6 +25,7 @@ from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
+from tests.suite_logging import log_warnings_to_stderr
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.links import review_link
 from workers.logging import configure_logging
@@ -380,7 +380,8 @@ def appointment_message(services: Services, number: str) -> dict[str, Any]:
 @contextmanager
 def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     """Everything the workers (and the web application) log from `level` up, as the service writes it (JSON lines);
-    restored afterwards."""
+    afterwards the suite's logging again (`log_warnings_to_stderr`), not structlog's defaults – those print every
+    event on stdout, where a later test of a `pbj` command reads the command's output."""
     buffer = io.StringIO()
     configure_logging(level, "json", buffer)
     smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
@@ -388,9 +389,5 @@ def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     try:
         yield buffer
     finally:
-        root = logging.getLogger()
-        for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-            root.removeHandler(handler)
-        root.setLevel(logging.WARNING)
         smtp_server_log.setLevel(logging.NOTSET)
-        structlog.reset_defaults()
+        log_warnings_to_stderr()
