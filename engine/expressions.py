@@ -1,15 +1,18 @@
 """Zeebe's expression conventions on top of FEEL: `=` marks FEEL, anything else is a static value."""
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import EngineError
-from engine.feel import FeelError, FeelEvaluator
+from engine.feel import FeelError, FeelEvaluator, FeelResult
 
 # the instant a deploy-time syntax check evaluates at: a fixed one, so that whether a deployment is accepted
 # never depends on when it runs (a durable engine replays deployments and must reach the same verdict)
 CHECK_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+# seconds of FEEL evaluation one turn of a command may take before its remaining steps yield the event loop
+FEEL_TURN_BUDGET = 0.5
 
 
 class ExpressionError(EngineError):
@@ -21,9 +24,33 @@ class Expressions:
 
     def __init__(self, feel: FeelEvaluator) -> None:
         self.feel = feel
+        # FEEL time spent in the current turn of a command, and the share after which the command's remaining steps
+        # go to a later turn of the event loop (engine/processing/steps.py): costly expressions in several branches
+        # do not hold every other client for all of them
+        self.spent = 0.0
+        self.turn_budget = FEEL_TURN_BUDGET
+
+    def new_turn(self) -> None:
+        self.spent = 0.0
+
+    def overrun(self) -> bool:
+        """Whether this turn's FEEL time is spent."""
+        return self.spent >= self.turn_budget
+
+    def _run(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
+        start = time.monotonic()
+        try:
+            return self.feel.evaluate(expression, context, now)
+        finally:
+            self.spent += time.monotonic() - start
 
     def check(self, expression: str) -> str | None:
-        """Returns why a FEEL expression (without "=") cannot be parsed, or None."""
+        """Returns why a FEEL expression (without "=") cannot be parsed, or None. Bounded: an evaluator that can
+        check within a time limit (FeelinEvaluator.check) does; a costly expression does not hold a deployment."""
+        check = getattr(self.feel, "check", None)
+        if check is not None:
+            problem: str | None = check(expression, CHECK_INSTANT)
+            return problem
         try:
             self.feel.evaluate(expression, {}, CHECK_INSTANT)
         except FeelError as exc:
@@ -34,7 +61,7 @@ class Expressions:
         if not text.startswith("="):
             return text
         try:
-            result = self.feel.evaluate(text[1:], context, now)
+            result = self._run(text[1:], context, now)
         except FeelError as exc:
             raise ExpressionError(str(exc)) from None
         return result.value
@@ -42,7 +69,7 @@ class Expressions:
     def _typed(self, text: str, context: Mapping[str, Any], now: datetime) -> tuple[Any, tuple[str, ...]]:
         """Evaluates `text`, which must start with "=", returning the value and FEEL's warnings."""
         try:
-            result = self.feel.evaluate(text[1:], context, now)
+            result = self._run(text[1:], context, now)
         except FeelError as exc:
             raise ExpressionError(str(exc)) from None
         return result.value, result.warnings

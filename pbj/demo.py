@@ -28,8 +28,8 @@ import aiohttp
 from pyzeebe import ZeebeClient
 from sqlalchemy import select
 
+from engine.embedded import POLL_GRACE_SECONDS
 from engine.state import IncidentState
-from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from workers.constants import SIDE_END_EVENTS, Message
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
@@ -432,7 +432,7 @@ class Demo:
 
     def variables(self, pi: int) -> dict[str, Any]:
         """The instance's variables (live or final)."""
-        return self.embedded.assert_that(pi).variables()
+        return self.embedded.variables(pi)
 
     def element_name(self, pi: int, element_id: str) -> str:
         """The element's label in the diagram."""
@@ -442,14 +442,14 @@ class Demo:
 
     def expect_waiting(self, pi: int, element_id: str) -> None:
         """The instance waits at exactly `element_id` (and says so)."""
-        active = self.embedded.assert_that(pi).active_elements()
+        active = self.embedded.active_elements(pi)
         if active != [element_id]:
             raise DemoError(f"instance {pi} diharapkan menunggu di {element_id}, tetapi menunggu di {active}")
         self.tell(f"Menunggu di «{self.element_name(pi, element_id)}» ({element_id}).")
 
     def expect_passed(self, pi: int, element_id: str) -> None:
         """The instance has passed `element_id`."""
-        if element_id not in self.embedded.assert_that(pi).passed_elements():
+        if element_id not in self.embedded.passed_elements(pi):
             raise DemoError(f"instance {pi} diharapkan telah melewati {element_id}")
 
     def expect_breach_recorded(self, number: str, step: str) -> None:

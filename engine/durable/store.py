@@ -2,14 +2,15 @@
 
 Layout of `DIR`:
 
-    engine.sqlite3        the database: `meta` (the clock's pin and offset), `log` (the commands since the
-                          snapshot, one row each), `snapshot` (the engine state at one log position) and
-                          `history` (the element-instance history's sealed chunks, each stored once)
+    engine.sqlite3        the database: `meta` (the clock's pin and offset, JSON), `log` (one row per command
+                          since the snapshot: its events, JSON), `snapshot` (the engine state at one log position,
+                          a JSON document) and `history` (the history's sealed chunks, JSON, each stored once)
     engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
     engine.lock           held (flock) by the running engine; its pid is written in it
 
 The file format is versioned by SQLite's `user_version` (FORMAT_VERSION) and marked as ours by its
-`application_id`; anything else is refused rather than guessed at.
+`application_id`. An earlier format listed in FORMATS_MIGRATED is opened and rewritten by the engine's first
+snapshot (engine/durable/migrations.py); anything else is refused rather than guessed at.
 """
 
 import contextlib
@@ -28,8 +29,9 @@ LOCK_NAME = "engine.lock"
 # "PBJE" – marks a database as an engine data directory's
 APPLICATION_ID = 0x50424A45
 WAL_AUTOCHECKPOINT_PAGES = 10_000
-# bump when the tables or the pickled shapes in them change incompatibly
-FORMAT_VERSION = 1
+# bump when the tables or the documents in them change incompatibly (and add the migration, migrations.py)
+FORMAT_VERSION = 2
+FORMATS_MIGRATED = (1,)  # earlier formats this release brings to FORMAT_VERSION on first start
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -82,6 +84,11 @@ class Store:
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise StorageError(
+                f"Basis data mesin {path} tidak dapat dibuka: {exc}. Data yang tersimpan tidak diubah; periksa ruang "
+                "disk dan hak akses direktori data, lalu jalankan ulang mesin dengan direktori data yang sama."
+            ) from None
         except sqlite3.DatabaseError:
             raise IncompatibleDataDirError(
                 f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain."
@@ -89,10 +96,18 @@ class Store:
         fresh = application_id == 0 and version == 0 and tables == 0
         if fresh:
             application_id, version = APPLICATION_ID, FORMAT_VERSION
+        if version > FORMAT_VERSION:
+            db.close()
+            raise IncompatibleDataDirError(
+                f"Direktori data {path.parent} memakai format versi {version}, yang ditulis oleh versi mesin yang "
+                f"lebih baru; mesin ini hanya dapat membuka format sampai versi {FORMAT_VERSION}. Gunakan versi "
+                "pbj yang menulisnya."
+            )
         if application_id != APPLICATION_ID:
             db.close()
             raise IncompatibleDataDirError(f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain.")
-        if version != FORMAT_VERSION:
+        self.format = version
+        if version != FORMAT_VERSION and version not in FORMATS_MIGRATED:
             db.close()
             raise IncompatibleDataDirError(
                 f"Direktori data {path.parent} memakai format versi {version}, sedangkan mesin ini hanya dapat "
@@ -138,11 +153,15 @@ class Store:
 
     def save_snapshot(self, state: bytes, first_chunk: int, history_chunks: list[bytes]) -> None:
         """Stores the state as of the last appended command, with the history chunks sealed since the previous
-        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction."""
+        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction. A data directory of
+        an earlier format becomes one of this format with it (`first_chunk` 0: its history chunks are rewritten)."""
         seq = self.last_seq
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self.format != FORMAT_VERSION:
+                    self._db.execute("DELETE FROM history WHERE chunk >= ?", (first_chunk,))
+                    self._db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
                 self._db.executemany(
                     "INSERT INTO history (chunk, rows) VALUES (?, ?)",
                     [(first_chunk + n, chunk) for n, chunk in enumerate(history_chunks)],
@@ -156,6 +175,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StorageError(f"Snapshot tidak dapat disimpan ke direktori data {self.data_dir}: {exc}.") from None
         self.snapshot_seq = seq
+        self.format = FORMAT_VERSION
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

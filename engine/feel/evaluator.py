@@ -31,6 +31,9 @@ from engine.feel.fastpath import fast_evaluate, json_number
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
 DEFAULT_TIMEOUT: Final = 10.0
+# a deploy-time check runs each expression this long at most: a syntax error shows at once, and an expression that
+# runs longer has parsed (a deployment with costly conditions is checked in a bounded time, not held for their run)
+CHECK_TIMEOUT: Final = 0.2
 DEFAULT_MEMORY_LIMIT: Final = 512 * 1024 * 1024
 DEFAULT_SOFT_MEMORY_LIMIT: Final = 32 * 1024 * 1024
 
@@ -107,6 +110,10 @@ _open_evaluators: "weakref.WeakSet[FeelinEvaluator]" = weakref.WeakSet()
 atexit.register(_close_open_evaluators)
 
 
+class _StillRunning(Exception):  # noqa: N818 - an outcome of a limited evaluation, not an error
+    """A limited evaluation was stopped at its time limit."""
+
+
 class FeelinEvaluator:
     """The FeelEvaluator over feelin in mini-racer.
 
@@ -155,11 +162,39 @@ class FeelinEvaluator:
         zone, fallback_zone = _clock_zones(now)
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
+    def check(self, expression: str, now: datetime) -> str | None:
+        """Why `expression` cannot be evaluated (a syntax error, an unstorable result), or None; an evaluation still
+        running after CHECK_TIMEOUT is stopped and counts as parsed."""
+        error = self.check_error(expression, now)
+        return None if error is None else str(error)
+
+    def check_error(self, expression: str, now: datetime) -> FeelError | None:
+        """`check`, answering the FeelError itself (its reason says whether it is a syntax error)."""
+        try:
+            self.evaluate_limited(expression, {}, now, CHECK_TIMEOUT)
+        except _StillRunning:
+            return None
+        except FeelError as exc:
+            return exc
+        return None
+
+    def evaluate_limited(
+        self, expression: str, context: Mapping[str, Any], now: datetime, timeout: float
+    ) -> FeelResult:
+        zone, fallback_zone = _clock_zones(now)
+        return self._evaluate_in_v8(expression, context, now, zone, fallback_zone, timeout)
+
     def unary_tests(
-        self, input_expression: str, tests: Sequence[str], context: Mapping[str, Any], now: datetime
+        self,
+        input_expression: str,
+        tests: Sequence[str],
+        context: Mapping[str, Any],
+        now: datetime,
+        timeout: float | None = None,
     ) -> UnaryTestsResult:
         """One input column of a DMN decision table in one V8 call: `input_expression` (FEEL, no "=") evaluated
-        against `context`, then each unary test against its value as FEEL has it (a date stays a date)."""
+        against `context`, then each unary test against its value as FEEL has it (a date stays a date).
+        `timeout`: a limit of its own (a deploy-time check): a call still running then raises _StillRunning."""
         zone, fallback_zone = _clock_zones(now)
         tests_json = json.dumps(list(tests), ensure_ascii=False)
         outcome = self._call_v8(
@@ -170,6 +205,7 @@ class FeelinEvaluator:
             ),
             context,
             now,
+            timeout,
         )
         if not outcome["ok"]:
             raise FeelError.failed(input_expression, outcome["reason"])
@@ -178,6 +214,23 @@ class FeelinEvaluator:
             outcomes.append(answer["value"] if answer["ok"] else FeelError.failed(test, answer["reason"]))
         value = outcome["input"]
         return UnaryTestsResult(FeelResult(value["value"], tuple(value["warnings"])), tuple(outcomes))
+
+    def check_unary_tests(self, tests: Sequence[str], now: datetime) -> list[FeelError | None]:
+        """Why each unary test of a DMN input column cannot be evaluated (None: it parsed), in at most CHECK_TIMEOUT
+        for the column, then CHECK_TIMEOUT for each test alone when the column's tests run longer: a test still
+        running then has parsed (a test is parsed whole before it runs)."""
+        try:
+            outcomes: Sequence[bool | FeelError | None] = self.unary_tests(
+                "null", tests, {}, now, CHECK_TIMEOUT
+            ).outcomes
+        except _StillRunning:
+            outcomes = []
+            for test in tests:
+                try:
+                    outcomes += self.unary_tests("null", [test], {}, now, CHECK_TIMEOUT).outcomes
+                except _StillRunning:
+                    outcomes.append(None)
+        return [o if isinstance(o, FeelError) else None for o in outcomes]
 
     # -- the rest ------------------------------------------------------------------------------
 
@@ -225,7 +278,13 @@ class FeelinEvaluator:
         return self._v8().eval(code, timeout_sec=self._timeout)
 
     def _evaluate_in_v8(
-        self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
+        self,
+        expression: str,
+        context: Mapping[str, Any],
+        now: datetime,
+        zone: str,
+        fallback_zone: str,
+        timeout: float | None = None,
     ) -> FeelResult:
         outcome = self._call_v8(
             expression,
@@ -235,16 +294,23 @@ class FeelinEvaluator:
             ),
             context,
             now,
+            timeout,
         )
         if outcome["ok"]:
             return FeelResult(outcome["value"], tuple(outcome["warnings"]))
         raise FeelError.failed(expression, outcome["reason"])
 
     def _call_v8(
-        self, expression: str, code_for: Callable[[str, int], str], context: Mapping[str, Any], now: datetime
+        self,
+        expression: str,
+        code_for: Callable[[str, int], str],
+        context: Mapping[str, Any],
+        now: datetime,
+        timeout: float | None = None,
     ) -> Any:
         """Runs the bundle call `code_for(variables as JSON, now in epoch microseconds)` within the time and memory
-        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`."""
+        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`. With its own
+        `timeout`, a call still running then raises _StillRunning."""
         try:
             variables = json.dumps(
                 context if isinstance(context, dict) else dict(context),
@@ -257,8 +323,12 @@ class FeelinEvaluator:
         code = code_for(variables, (now - _EPOCH) // _MICROSECOND)
         racer = self._v8()
         try:
-            answer = racer.eval(code, timeout_sec=self._timeout)
+            answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
         except JSTimeoutException:
+            if timeout is not None:
+                # what the stopped run built is garbage now: collected here, not in the next check's time
+                racer.low_memory_notification()
+                raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
             ) from None

@@ -25,15 +25,6 @@ def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
 
 
 @pytest.fixture
-async def mail_sink() -> AsyncIterator[MailSink]:
-    """A running loopback SMTP server that keeps every message."""
-    sink = MailSink()
-    await sink.start()
-    yield sink
-    await sink.stop()
-
-
-@pytest.fixture
 def environ(tmp_path: Path, engine: EmbeddedEngine, mail_sink: MailSink) -> dict[str, str]:
     """The settings of the workers and the commands: the test engine, database, data directory and SMTP server."""
     data = tmp_path / "data"

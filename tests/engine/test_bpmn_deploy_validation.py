@@ -15,7 +15,6 @@ from tests.engine.bpmn_harness import (
     catch,
     end,
     flow,
-    gw_fixture,  # noqa: F401
     io,
     message,
     message_ref,
@@ -510,6 +509,27 @@ async def test_a_valid_diagram_deploys_next_to_a_refused_one_only_when_sent_alon
 
     deployed = await gw.deploy(good)
     assert [d.process.bpmnProcessId for d in deployed.deployments] == ["good"]
+
+
+COSTLY = "=count(for i in 1..1000000000 return i) > 0"  # runs for minutes in any FEEL implementation
+
+
+async def test_conditions_that_run_for_ever_do_not_hold_the_deployment(engine: EmbeddedEngine) -> None:
+    """The deploy-time check runs an expression within a short limit; one still running then has parsed, so the
+    diagram is accepted (before, each such condition held every client for the whole FEEL time limit, and was then
+    refused as if it were broken)."""
+    diagram = bpmn(
+        "costly",
+        start("Start"),
+        '<bpmn:exclusiveGateway id="Which" />',
+        end("A"),
+        end("B"),
+        flow("f0", "Start", "Which"),
+        flow("fa", "Which", "A", COSTLY),
+        flow("fb", "Which", "B", COSTLY.replace("> 0", "> 1")),
+    )
+    deployment = engine.engine.deploy([("costly.bpmn", diagram)])
+    assert [(r.kind, r.id) for r in deployment.resources] == [("process", "costly")]
 
 
 ADHOC = (

@@ -13,7 +13,7 @@ import pytest
 from pyzeebe import Job, ZeebeClient, ZeebeWorker
 
 from engine.testing import EmbeddedEngine
-from tests.engine.bpmn_harness import Driver, gw_fixture  # noqa: F401
+from tests.engine.bpmn_harness import Driver
 
 ROOT = Path(__file__).resolve().parents[2]
 SOP1 = ROOT / "bpmn" / "registrasi-admin-ppe.bpmn"

@@ -95,15 +95,6 @@ def admin_ppe_request_data() -> AdminPpeRequestData:
 
 
 @pytest.fixture
-async def mail_sink() -> AsyncIterator[MailSink]:
-    """A running loopback SMTP server that keeps every message."""
-    sink = MailSink()
-    await sink.start()
-    yield sink
-    await sink.stop()
-
-
-@pytest.fixture
 def worker_settings(tmp_path: Path, database_url: str, mail_sink: MailSink) -> Settings:
     """Settings of the workers: the test database, data under tmp_path, the loopback SMTP server."""
     return Settings.from_env(settings_environ(tmp_path / "data", database_url, mail_sink.port))
