@@ -391,9 +391,13 @@ def test_row_sla_timer(process: Process, row: Row) -> None:
             assert timers == []
         return
     expected_id = re.sub(r"(UserTask|ReceiveTask|Task)$", "SlaTimer", row.element_id)
-    sla = [t for t in timers if not is_interrupting(t) and timer_value(t)[0] == "timeDuration"]
+    sla = [t for t in timers if not is_interrupting(t) and t.get("id", "").endswith("SlaTimer")]
     assert [t.get("id") for t in sla] == [expected_id]
-    assert timer_value(sla[0]) == ("timeDuration", row.sla)
+    if row.element_id in WALL_CLOCK_SLA_HOSTS:
+        assert timer_value(sla[0]) == ("timeDuration", row.sla)
+    else:  # at the step's working-time deadline, computed from the step's literal standard time
+        assert timer_value(sla[0]) == ("timeDate", "=slaBatasWaktuKerja")
+        assert mappings(element(process, row.element_id), "input")["slaBatasWaktu"] == f'="{row.sla}"'
 
 
 @pytest.mark.parametrize(("process", "row"), ALL_ROWS, ids=_row_id)
@@ -565,7 +569,8 @@ def test_pendaftaran_review_is_a_camunda_user_task_with_its_form() -> None:
         for mapping in xpath(node, "bpmn:extensionElements/zeebe:ioMapping/zeebe:input")
     }
     answers = {c["key"] for c in form["components"] if c.get("key") and not c.get("readonly")}
-    assert inputs == dict.fromkeys(answers, "=null")
+    deadline_inputs = {"slaMulai": "=now()", "slaBatasWaktu": '="PT15M"'}  # the step's working-time deadline
+    assert inputs == {**dict.fromkeys(answers, "=null"), **deadline_inputs}
 
 
 # --- the SLA notification path -------------------------------------------------------------------
@@ -620,11 +625,6 @@ def mappings(node: etree._Element, kind: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    reason="waits for the execution listeners of the embedded engine (branch listeners): the diagrams keep their "
-    "timeDuration timers until then",
-    strict=True,
-)
 @pytest.mark.parametrize("process", PROCESSES, ids=_row_id)
 def test_every_sla_timer_falls_due_at_its_steps_working_time_deadline(process: Process) -> None:
     """Each SLA timer fires at `timeDate` `=slaBatasWaktuKerja`; its step computes that deadline with the start

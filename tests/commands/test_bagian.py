@@ -81,13 +81,20 @@ def test_a_deadline_counts_the_standard_time_in_the_provinces_working_calendar(t
 
 
 def test_a_changed_standard_time_in_the_diagram_is_what_counts() -> None:
-    """The process owner edits a timer to PT20M in the Modeler: the standard read is PT20M."""
+    """The process owner changes row 2's standard time to PT20M in the Modeler (the step's input `slaBatasWaktu` and
+    its timer's output of the same name): the standard read is PT20M."""
     xml = (BPMN_DIR / "registrasi-admin-ppe.bpmn").read_text()
     edited = xml.replace(
-        '<bpmn:timerEventDefinition id="PeriksaKelengkapanBerkasSlaTimerDefinition">\n'
-        '        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
-        '<bpmn:timerEventDefinition id="PeriksaKelengkapanBerkasSlaTimerDefinition">\n'
-        '        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT20M</bpmn:timeDuration>',
+        '<zeebe:output source="=&quot;PT10M&quot;" target="slaBatasWaktu"/>\n'
+        '          <zeebe:output source="=&quot;pm-lkpp&quot;" target="slaPelaksana"/>\n'
+        "        </zeebe:ioMapping>\n"
+        "      </bpmn:extensionElements>\n"
+        "      <bpmn:outgoing>Flow_PeriksaKelengkapanBerkasSlaTimer_SlaTerlampauiGateway</bpmn:outgoing>",
+        '<zeebe:output source="=&quot;PT20M&quot;" target="slaBatasWaktu"/>\n'
+        '          <zeebe:output source="=&quot;pm-lkpp&quot;" target="slaPelaksana"/>\n'
+        "        </zeebe:ioMapping>\n"
+        "      </bpmn:extensionElements>\n"
+        "      <bpmn:outgoing>Flow_PeriksaKelengkapanBerkasSlaTimer_SlaTerlampauiGateway</bpmn:outgoing>",
     )
     assert edited != xml
     assert read_standards(edited)["PeriksaKelengkapanBerkasTask"].duration == "PT20M"

@@ -152,7 +152,8 @@ class SlaTimer:
 
     @property
     def standard_time(self) -> timedelta:
-        """The step's standard time (the timer's literal ISO-8601 duration)."""
+        """The step's standard time (the literal ISO-8601 duration of the timer's output `slaBatasWaktu`), in working
+        time: from a step reached at `START` it is also wall-clock time."""
         parsed = isodate.parse_duration(self.duration)
         assert isinstance(parsed, timedelta), self.duration
         return parsed
@@ -193,7 +194,7 @@ def sla_timers() -> tuple[SlaTimer, ...]:
                         step=str(step.get("id")),
                         step_kind=etree.QName(step).localname,
                         task_type=None if task_definition is None else task_definition.get("type"),
-                        duration=str(timer.findtext(f".//{_BPMN}timeDuration")).strip(),
+                        duration=str(outputs["slaBatasWaktu"]),
                         outputs=outputs,
                     )
                 )

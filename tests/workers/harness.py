@@ -26,6 +26,7 @@ from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
 from tests.suite_logging import log_warnings_to_stderr
+from workers.constants import TaskType
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.links import review_link
 from workers.logging import configure_logging
@@ -276,6 +277,10 @@ def watch_engine(engine: EmbeddedEngine | None) -> None:
     """Names the embedded engine of the running test (None: none), for `running_worker` to wait on."""
     global _watched_engine  # noqa: PLW0603 - one engine per test, set and cleared by a fixture
     _watched_engine = engine
+
+
+DEADLINES_ONLY = tuple(t.value for t in TaskType if t is not TaskType.HITUNG_BATAS_WAKTU_SLA)
+"""`running_worker(..., without=DEADLINES_ONLY)`: only the timed steps' start listener, their working-time deadline."""
 
 
 def at_office_morning(engine: EmbeddedEngine) -> EmbeddedEngine:
