@@ -1,36 +1,24 @@
 """Suite-wide fixtures: the embedded engine's pytest plugin (`engine`, `zeebe_channel`, `zeebe_client`) and the
 `--engine` backend option; the workers' logging set up once, as the services do it, on stderr."""
 
-import sys
 from collections.abc import AsyncIterator
-from typing import TextIO, cast
 
 import grpc
 import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_harness import Driver, driving
+from tests.suite_logging import log_warnings_to_stderr
 from tests.workers.harness import MailSink
-from workers.logging import configure_logging
 
 pytest_plugins = ["engine.testing.pytest_plugin", "tests.backends.plugin"]
-
-
-class _CurrentStderr:
-    """Writes to whatever `sys.stderr` is at the time (pytest swaps it per test)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _workers_log_to_stderr() -> None:
     """Workers running inside a test log warnings to stderr, like an unconfigured `pbj` command; structlog's own
     default is stdout, where the `pbj` commands under test write their results."""
-    configure_logging("WARNING", "console", cast(TextIO, _CurrentStderr()))
+    log_warnings_to_stderr()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from engine.testing import EmbeddedEngine
-from tests.workers.harness import MailSink, settings_environ, watch_engine
+from tests.workers.harness import MailSink, at_office_morning, settings_environ, watch_engine
 from workers.domain import AdminPpeRequestData, PersonData
 from workers.services import Services
 from workers.settings import Settings
@@ -110,7 +110,8 @@ async def services(worker_settings: Settings, clock: FakeClock) -> AsyncIterator
 
 @pytest.fixture
 def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
-    """The suite's embedded engine, named for `running_worker` so a started worker has polled before it is used."""
-    watch_engine(engine)
+    """The suite's embedded engine at `OFFICE_MORNING`, named for `running_worker` so a started worker has polled
+    before it is used."""
+    watch_engine(at_office_morning(engine))
     yield engine
     watch_engine(None)
