@@ -14,7 +14,7 @@ from engine.behaviors.jobs import JobBehavior
 from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.variables import VariableBehavior, path_root
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
+from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import FlowNode, Kind, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
@@ -67,7 +67,14 @@ class Transitions:
         # called when a process instance has ended, with its state and the correlation key of the message that
         # started it (result waiters, the next buffered start message, a call activity waiting for it)
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
-        for method in (self.run_scheduled, self.check_scope_done, self.run_activation, self.run_completion):
+        for method in (
+            self.run_scheduled,
+            self.check_scope_done,
+            self.run_activation,
+            self.run_completion,
+            self.resume_activation,
+            self.resume_completion,
+        ):
             steps.register(method)
 
     def model_of(self, inst: ElementInstance) -> ProcessModel:
@@ -146,22 +153,36 @@ class Transitions:
                 self._variables.set_local(inst, output, None)
         self.run_activation(inst, node)
 
-    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None) -> None:
-        """The element's activation behaviour (after its input mappings); re-run by resolving an incident raised
-        here."""
+    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None, inputs: bool = True) -> None:
+        """The element's input mappings (unless `inputs` is False: they were applied) and activation behaviour;
+        re-run by resolving an incident raised here. Both evaluate every expression before they change anything,
+        so a step suspended for an expression (engine/expressions.py) resumes where it stopped: before the input
+        mappings, or after them."""
         if node is None:
             node = self.node_of(inst)
         try:
-            if node.inputs:
+            if inputs and node.inputs:
                 variables = self._variables
                 context = variables.visible(inst)
-                for target, value in variables.evaluate_mappings(node.inputs, context):
+                try:
+                    values = variables.evaluate_mappings(node.inputs, context)
+                except Suspended as suspended:
+                    raise suspended.at(functools.partial(self.resume_activation, inst, True)) from None
+                for target, value in values:
                     variables.set_local_path(inst, target, value)
-            self.processors.activation[node.kind._value_](inst, node)
+            try:
+                self.processors.activation[node.kind._value_](inst, node)
+            except Suspended as suspended:
+                raise suspended.at(functools.partial(self.resume_activation, inst, False)) from None
         except ExpressionError as exc:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), ACTIVATE
             ) from None
+
+    def resume_activation(self, inst: ElementInstance, inputs: bool) -> None:
+        """A step suspended in the activation of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _ACTIVATING:
+            self.run_activation(inst, inputs=inputs)
 
     def activated(self, inst: ElementInstance) -> None:
         self._w.element_activated(inst)
@@ -229,6 +250,8 @@ class Transitions:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.outputs else "IO_MAPPING_ERROR", str(exc), COMPLETE
             ) from None
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_completion, inst, node, take_flows)) from None
         # the decisions are made: from here on, what they change
         variables = self._variables
         if trigger is not None and trigger.variables:
@@ -270,6 +293,11 @@ class Transitions:
             self.complete_scope_if_done(scope, force=True)
             return
         self.complete_scope_if_done(scope)
+
+    def resume_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool) -> None:
+        """A step suspended in the completion of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _COMPLETING:
+            self.run_completion(inst, node, take_flows)
 
     def take_flow(self, scope: ElementInstance, flow_id: str, model: ProcessModel | None = None) -> None:
         if model is None:

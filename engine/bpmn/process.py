@@ -1,14 +1,22 @@
 """Processes: a new process instance – its root element instance, its variables, its event sub-process starts –
 started at the given start elements."""
 
+import functools
 from typing import Any
 
+from engine.behaviors import BpmnBehaviors
 from engine.bpmn.element import ElementProcessor
 from engine.errors import InvalidArgumentError
+from engine.expressions import Suspended
+from engine.model import ProcessModel
 from engine.state.values import ElementInstance, ProcessDefinition, ProcessInstance
 
 
 class ProcessProcessor(ElementProcessor):
+    def __init__(self, behaviors: BpmnBehaviors) -> None:
+        super().__init__(behaviors)
+        behaviors.steps.register(self.run_start_elements)
+
     def start(
         self,
         definition: ProcessDefinition,
@@ -35,11 +43,34 @@ class ProcessProcessor(ElementProcessor):
         for name, value in variables.items():
             set_local(root, name, value)
         writer.element_activated(root)
-        self._subscriptions.open_event_sub_processes(root)
+        try:
+            self._subscriptions.open_event_sub_processes(root)
+        except Suspended as suspended:
+            # an expression of an event sub-process start goes on off the event loop: the start elements are
+            # activated once it is done (the command creating the instance is answered now)
+            suspended.then(functools.partial(self.run_start_elements, root, start_ids, start_event_variables))
+            self.b.steps.suspend(suspended, self._expressions.resumed)
+        else:
+            self._schedule_start_elements(root, model, start_ids, start_event_variables)
+        return self._state.instances.process_instances[key]
+
+    def run_start_elements(
+        self, root: ElementInstance, start_ids: list[str], start_event_variables: dict[str, Any] | None
+    ) -> None:
+        """Schedules the activation of the start elements of a process instance (if it is still active)."""
+        if root.state.is_active:
+            self._schedule_start_elements(root, self._transitions.model_of(root), start_ids, start_event_variables)
+
+    def _schedule_start_elements(
+        self,
+        root: ElementInstance,
+        model: ProcessModel,
+        start_ids: list[str],
+        start_event_variables: dict[str, Any] | None,
+    ) -> None:
         schedule = self._transitions.schedule_activation
         for element_id in start_ids:
             if start_event_variables is None:
                 schedule(model.elements[element_id], root)
             else:
                 schedule(model.elements[element_id], root, event_variables=start_event_variables)
-        return self._state.instances.process_instances[key]

@@ -8,6 +8,8 @@
 //   __pbjFeel.evaluate(expression, contextJson, epochMicros, zone, fallbackZone) -> string (JSON)
 //     {"ok": true, "value": <converted value>, "warnings": ["TYPE: message", ...]}
 //     {"ok": false, "kind": "syntax" | "unstorable" | "internal", "reason": "..."}
+//   __pbjFeel.check(expression) -> string (JSON) | null
+//     whether it parses, without running it: {"ok": true} or a failure as above; null if it cannot tell
 //   __pbjFeel.cacheSize() / clearCache() / cachingEnabled() / setCaching(enabled)
 //
 // Three things happen here beyond calling feelin:
@@ -286,6 +288,16 @@ function failure(kind, reason) {
   return JSON.stringify({ ok: false, kind, reason });
 }
 
+// What feelin threw, as an answer object.
+function thrown(error) {
+  if (error instanceof FeelSyntaxError) {
+    const { from, to } = error.position || {};
+    const where = from === undefined ? '' : ` at position ${from}` + (to > from ? `-${to}` : '');
+    return { ok: false, kind: 'syntax', reason: `syntax error${where}: ${error.message}` };
+  }
+  return { ok: false, kind: 'internal', reason: `feelin failed: ${error && error.message ? error.message : String(error)}` };
+}
+
 function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
   if (!checkZone(zone)) {
     if (!checkZone(fallbackZone)) {
@@ -307,12 +319,7 @@ function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
   try {
     result = cachingEnabled ? evaluateCached(expression, context) : feelEvaluate(expression, context);
   } catch (error) {
-    if (error instanceof FeelSyntaxError) {
-      const { from, to } = error.position || {};
-      const where = from === undefined ? '' : ` at position ${from}` + (to > from ? `-${to}` : '');
-      return failure('syntax', `syntax error${where}: ${error.message}`);
-    }
-    return failure('internal', `feelin failed: ${error && error.message ? error.message : String(error)}`);
+    return JSON.stringify(thrown(error));
   } finally {
     clock = null;
   }
@@ -327,6 +334,22 @@ function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
     throw error;
   }
   return JSON.stringify({ ok: true, value, warnings });
+}
+
+// A deploy-time check: the expression parsed and compiled (as without variables), never run, so a costly one costs
+// no more than a cheap one. The answer as `evaluate` gives it, without a value; null when the compiling seam is off
+// (the caller then checks by running the expression within a short limit).
+function check(expression) {
+  if (!cachingEnabled) {
+    return null;
+  }
+  let compiled;
+  try {
+    compiled = compile(expression, {});
+  } catch (error) {
+    return JSON.stringify(thrown(error));
+  }
+  return compiled === null ? null : JSON.stringify({ ok: true });
 }
 
 // Start-up self-test of the caching seam: same values and warnings as plain evaluate(), else off.
@@ -362,6 +385,7 @@ cachingEnabled = selfTest();
 
 globalThis.__pbjFeel = {
   evaluate,
+  check,
   cacheSize: () => cache.size,
   clearCache: () => cache.clear(),
   cachingEnabled: () => cachingEnabled,

@@ -14,9 +14,11 @@ of hanging the engine.
 """
 
 import atexit
+import concurrent.futures
 import functools
 import json
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -28,12 +30,18 @@ from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, M
 
 from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult
 from engine.feel.fastpath import fast_evaluate, json_number
+from engine.feel.off_loop import FeelStillRunning, OffLoopWorker, PendingEvaluation
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
 DEFAULT_TIMEOUT: Final = 10.0
-# a deploy-time check runs each expression this long at most: a syntax error shows at once, and an expression that
-# runs longer has parsed (a deployment with costly conditions is checked in a bounded time, not held for their run)
+# a deploy-time check parses and compiles an expression without running it (entry.js `check`); should the bundle be
+# unable to (its compiling seam off), it runs the expression this long at most: a syntax error shows at once, and an
+# expression still running then has parsed
 CHECK_TIMEOUT: Final = 0.2
+# an evaluation given a slice of time (evaluate_within) that ran out of it while the process got less than half of
+# the CPU time that passed (a machine starved by other work, not a costly expression) is tried again with a longer
+# slice, until this many times the slice has passed
+STARVED_SLICES: Final = 4
 DEFAULT_MEMORY_LIMIT: Final = 512 * 1024 * 1024
 DEFAULT_SOFT_MEMORY_LIMIT: Final = 32 * 1024 * 1024
 
@@ -110,8 +118,17 @@ _open_evaluators: "weakref.WeakSet[FeelinEvaluator]" = weakref.WeakSet()
 atexit.register(_close_open_evaluators)
 
 
-class _StillRunning(Exception):  # noqa: N818 - an outcome of a limited evaluation, not an error
-    """A limited evaluation was stopped at its time limit."""
+def variables_json(expression: str, context: Mapping[str, Any]) -> str:
+    """The variables as the JSON the bundle reads; a FeelError on `expression` if they are not JSON-compatible."""
+    try:
+        return json.dumps(
+            context if isinstance(context, dict) else dict(context),
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
 
 
 class FeelinEvaluator:
@@ -147,6 +164,7 @@ class FeelinEvaluator:
         self._memory_limit = memory_limit
         self._soft_memory_limit = soft_memory_limit
         self._racer: MiniRacer | None = None
+        self._worker: OffLoopWorker | None = None  # the evaluations handed off the event loop (submit)
         self._closed = False
         _open_evaluators.add(self)
         self._v8()  # load now: a broken bundle should fail at start-up, not at the first expression
@@ -163,21 +181,58 @@ class FeelinEvaluator:
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
     def check(self, expression: str, now: datetime) -> str | None:
-        """Why `expression` cannot be evaluated (a syntax error, an unstorable result), or None; an evaluation still
-        running after CHECK_TIMEOUT is stopped and counts as parsed."""
+        """Why `expression` cannot be evaluated (a syntax error), or None. It is parsed and compiled, not run, so a
+        deployment's check takes no longer for costly expressions; should the bundle be unable to compile without
+        running (its compiling seam off), it is run for CHECK_TIMEOUT at most, and one still running has parsed."""
         try:
-            self.evaluate_limited(expression, {}, now, CHECK_TIMEOUT)
-        except _StillRunning:
+            answer = self._v8().eval(f"__pbjFeel.check({json.dumps(expression)})", timeout_sec=CHECK_TIMEOUT)
+        except JSTimeoutException:
+            return None  # still parsing (an enormous expression): it is not refused for its size
+        except JSEvalException as exc:
+            return str(FeelError.failed(expression, f"the FEEL bundle failed ({exc})"))
+        if isinstance(answer, str):
+            outcome = json.loads(answer)
+            return None if outcome["ok"] else str(FeelError.failed(expression, outcome["reason"]))
+        try:
+            self.evaluate_within(expression, {}, now, CHECK_TIMEOUT)
+        except FeelStillRunning:
             return None
         except FeelError as exc:
             return str(exc)
         return None
 
-    def evaluate_limited(
-        self, expression: str, context: Mapping[str, Any], now: datetime, timeout: float
-    ) -> FeelResult:
-        zone, fallback_zone = _clock_zones(now)
-        return self._evaluate_in_v8(expression, context, now, zone, fallback_zone, timeout)
+    def evaluate_within(self, expression: str, context: Mapping[str, Any], now: datetime, limit: float) -> FeelResult:
+        """Like `evaluate`, but V8 runs the expression for at most `limit` seconds (longer only while the machine
+        is starved, see STARVED_SLICES); one still running then is stopped and raises FeelStillRunning, whose
+        `pending` evaluation `submit` runs off the event loop."""
+        if self._fast_path and now.utcoffset() is not None:
+            result = fast_evaluate(expression, context)
+            if result is not None:
+                return result
+        return self._evaluate_json(expression, variables_json(expression, context), now, limit)
+
+    def evaluate_json(self, expression: str, variables: str, now: datetime) -> FeelResult:
+        """Evaluates `expression` against variables given as JSON, within the full time limit."""
+        return self._evaluate_json(expression, variables, now, None)
+
+    def submit(self, pending: PendingEvaluation) -> "concurrent.futures.Future[FeelResult]":
+        """Runs a pending evaluation in a thread of its own with a second V8 isolate (created at the first one),
+        within the full time limit; the future holds its FeelResult or its FeelError."""
+        if self._closed:
+            raise FeelError("the FEEL evaluator is closed")
+        if self._worker is None:
+            self._worker = OffLoopWorker(self._twin)
+        return self._worker.submit(pending)
+
+    def _twin(self) -> "FeelinEvaluator":
+        return FeelinEvaluator(
+            self.bundle_path,
+            fast_path=False,
+            cache=self._cache,
+            timeout=self._timeout,
+            memory_limit=self._memory_limit,
+            soft_memory_limit=self._soft_memory_limit,
+        )
 
     # -- the rest ------------------------------------------------------------------------------
 
@@ -199,6 +254,9 @@ class FeelinEvaluator:
         """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards."""
         self._closed = True
         _open_evaluators.discard(self)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
         racer, self._racer = self._racer, None
         if racer is not None:
             racer.close()
@@ -225,23 +283,17 @@ class FeelinEvaluator:
         return self._v8().eval(code, timeout_sec=self._timeout)
 
     def _evaluate_in_v8(
-        self,
-        expression: str,
-        context: Mapping[str, Any],
-        now: datetime,
-        zone: str,
-        fallback_zone: str,
-        timeout: float | None = None,
+        self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
     ) -> FeelResult:
-        try:
-            variables = json.dumps(
-                context if isinstance(context, dict) else dict(context),
-                ensure_ascii=False,
-                allow_nan=False,
-                separators=(",", ":"),
-            )
-        except (TypeError, ValueError) as exc:
-            raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
+        return self._run(expression, variables_json(expression, context), now, zone, fallback_zone, None)
+
+    def _evaluate_json(self, expression: str, variables: str, now: datetime, limit: float | None) -> FeelResult:
+        zone, fallback_zone = _clock_zones(now)
+        return self._run(expression, variables, now, zone, fallback_zone, limit)
+
+    def _run(
+        self, expression: str, variables: str, now: datetime, zone: str, fallback_zone: str, limit: float | None
+    ) -> FeelResult:
         epoch_micros = (now - _EPOCH) // _MICROSECOND
         code = (
             f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{epoch_micros},"
@@ -249,10 +301,11 @@ class FeelinEvaluator:
         )
         racer = self._v8()
         try:
-            answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
+            if limit is None:
+                answer = racer.eval(code, timeout_sec=self._timeout)
+            else:
+                answer = self._eval_within(racer, code, limit, expression, variables, now)
         except JSTimeoutException:
-            if timeout is not None:
-                raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
             ) from None
@@ -270,6 +323,25 @@ class FeelinEvaluator:
         if outcome["ok"]:
             return FeelResult(outcome["value"], tuple(outcome["warnings"]))
         raise FeelError.failed(expression, outcome["reason"])
+
+    @staticmethod
+    def _eval_within(racer: MiniRacer, code: str, limit: float, expression: str, variables: str, now: datetime) -> Any:
+        """`code` run for `limit` seconds at most; FeelStillRunning if it is still running then. A slice the
+        process got less than half the CPU time of (the machine busy with other work) does not count: it is tried
+        again with a doubled slice, until STARVED_SLICES times `limit` has passed."""
+        deadline = time.monotonic() + STARVED_SLICES * limit
+        slice_ = limit
+        while True:
+            wall = time.monotonic()
+            cpu = time.process_time()
+            try:
+                return racer.eval(code, timeout_sec=slice_)
+            except JSTimeoutException:
+                ended = time.monotonic()
+                starved = time.process_time() - cpu < (ended - wall) / 2
+                if not starved or ended >= deadline:
+                    raise FeelStillRunning(PendingEvaluation(expression, variables, now)) from None
+                slice_ = min(2 * slice_, deadline - ended)
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from engine import json_documents
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.subscriptions import TimerSchedule
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.expressions import ExpressionError
+from engine.expressions import DEPLOY_EVALUATION_LIMIT, ExpressionError
 from engine.model import ProcessModel
 from engine.parser import BpmnParser
 from engine.state.values import ProcessDefinition
@@ -115,7 +115,14 @@ class DeploymentProcessor:
         self, parsed: list[_Parsed]
     ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], TimerSchedule]]:
         """The names of signal start events and the schedules of timer start events, evaluated at deploy (without
-        variables), as in Zeebe."""
+        variables), as in Zeebe – each within DEPLOY_EVALUATION_LIMIT: a deployment cannot be suspended as a step
+        can, and one still running then is refused rather than hold every other client."""
+        with self.b.expressions.limited(DEPLOY_EVALUATION_LIMIT):
+            return self._evaluate_start_events(parsed)
+
+    def _evaluate_start_events(
+        self, parsed: list[_Parsed]
+    ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], TimerSchedule]]:
         subscriptions = self.b.subscriptions
         signal_names: dict[tuple[str, str], str] = {}
         start_timers: dict[tuple[str, str], TimerSchedule] = {}
