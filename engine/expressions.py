@@ -33,8 +33,9 @@ CHECK_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
 FEEL_TURN_BUDGET = 0.5
 # seconds one expression may run on the event loop before its step is suspended and it is evaluated off the loop
 FEEL_SLICE = 0.05
-# seconds an expression evaluated at deploy (a signal start event's name, a timer start event's schedule: without
-# variables, as Zeebe does) may run; one still running then refuses the deployment, which would otherwise hold the loop
+# seconds the expressions evaluated at deploy (signal start events' names, timer start events' schedules: without
+# variables, as Zeebe does) may run together; one still running then refuses the deployment, which would otherwise
+# hold the event loop
 DEPLOY_EVALUATION_LIMIT = 0.5
 
 # what an evaluation off the loop gave: its result, or the FeelError it failed with
@@ -83,7 +84,8 @@ class Expressions:
         # JSON → outcome (set by the engine for the turn that resumes them)
         self.resumed: dict[str, dict[str, Outcome]] = {}
         self._within: Any = None  # the evaluator's evaluate_within while an expression can be suspended
-        self._limit: float | None = None  # a hard limit for this turn's evaluations (deploy)
+        self._limit: float | None = None  # what is left of a budget of evaluation time (deploy)
+        self._budget = 0.0
 
     def new_turn(self) -> None:
         """A command's turn starts: its expressions can be suspended if an event loop runs and the evaluator can
@@ -97,10 +99,11 @@ class Expressions:
         return self.spent >= self.turn_budget
 
     @contextlib.contextmanager
-    def limited(self, limit: float) -> Iterator[None]:
-        """Evaluations within this block run `limit` seconds at most, wherever they run; one still running then is
-        an ExpressionError (deploy-time evaluations, which cannot be suspended)."""
-        previous, self._limit = self._limit, limit
+    def limited(self, budget: float) -> Iterator[None]:
+        """Evaluations within this block run `budget` seconds at most, all together; one still running when it is
+        spent is an ExpressionError, and so is every one after it (deploy-time evaluations, which cannot be
+        suspended: a deployment holds the event loop for `budget` at most, however many expressions it has)."""
+        previous, self._limit, self._budget = self._limit, budget, budget
         try:
             yield
         finally:
@@ -134,15 +137,23 @@ class Expressions:
         finally:
             self.spent += time.monotonic() - start
 
-    def _run_limited(self, expression: str, context: Mapping[str, Any], now: datetime, limit: float) -> FeelResult:
+    def _run_limited(self, expression: str, context: Mapping[str, Any], now: datetime, left: float) -> FeelResult:
         within = getattr(self.feel, "evaluate_within", None)
         if within is None:
             return self.feel.evaluate(expression, context, now)
+        start = time.monotonic()
         try:
-            result: FeelResult = within(expression, context, now, limit)
+            if left > 0:
+                result: FeelResult = within(expression, context, now, left)
+                return result
         except FeelStillRunning:
-            raise FeelError.failed(expression, f"the evaluation took longer than {limit:g} s and was stopped") from None
-        return result
+            pass
+        finally:
+            self._limit = left - (time.monotonic() - start)
+        raise FeelError.failed(
+            expression,
+            f"the evaluation was stopped: the expressions evaluated at deploy take {self._budget:g} s at most",
+        )
 
     def check(self, expression: str) -> str | None:
         """Returns why a FEEL expression (without "=") cannot be parsed, or None. Bounded: an evaluator that can

@@ -19,6 +19,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from engine.durable import open_durable_engine
 from engine.durable.verify import replay_differences
 from engine.engine import Engine
+from engine.feel import FeelinEvaluator
 from engine.testing import EmbeddedEngine
 from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain, flow, process, service_task, simple_service_process
@@ -150,6 +151,33 @@ async def test_a_crash_while_a_condition_runs_off_the_loop_resumes_it_after_reco
             "hitungBanyak",
         ]
         assert not replay_differences(recovered)
+    finally:
+        recovered.close()
+
+
+async def test_a_time_out_off_the_loop_is_an_incident_that_recovery_applies_and_never_decides_again(
+    tmp_path: Path,
+) -> None:
+    """An expression that runs past the FEEL time limit off the loop stops with an incident at its element, written
+    as an event; a recovery with an evaluator that would have had time for it keeps the incident."""
+    feel = FeelinEvaluator(timeout=0.3)
+    core = open_durable_engine(tmp_path, feel=feel)
+    core.deploy([("banyak.bpmn", costly_gateway())])
+    key = core.create_process_instance(bpmn_process_id="hitungBanyak").key
+    assert core.steps_deferred
+    await until(lambda: not core.steps_deferred, "the condition's time-out")
+    [incident] = core.incidents.values()
+    assert (incident.error_type, incident.element_id) == ("EXTRACT_VALUE_ERROR", "Cek")
+    assert "took longer than 0.3 s" in incident.error_message
+    core.close(snapshot=False)
+    feel.close()
+
+    recovered = open_durable_engine(tmp_path)  # the default evaluator, 10 s: the condition would hold in time
+    try:
+        [kept] = recovered.incidents.values()
+        assert (kept.key, kept.error_message) == (incident.key, incident.error_message)
+        assert recovered.process_instances[key].state == "ACTIVE"
+        assert not recovered.steps_deferred
     finally:
         recovered.close()
 
