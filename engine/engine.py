@@ -13,6 +13,7 @@ state that the gateway, the REST API and the test API read.
 """
 
 import asyncio
+import concurrent.futures
 import copy
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -180,7 +181,8 @@ class Engine:
                 raise
             finally:
                 state.instant = None
-                self.expressions.resumed = {}
+                if self.expressions.resumed:
+                    self.expressions.resumed = {}
         self._effects()
         if failure is not None:
             raise failure
@@ -239,7 +241,12 @@ class Engine:
         for held in self._steps.held:
             if not held.started:
                 held.started = True
-                future = asyncio.wrap_future(self.expressions.submit(held.pending), loop=loop)
+                try:
+                    submitted = self.expressions.submit(held.pending)
+                except Exception as exc:  # the evaluator is closed: the held steps find the error
+                    submitted = concurrent.futures.Future()
+                    submitted.set_exception(exc)
+                future = asyncio.wrap_future(submitted, loop=loop)
                 future.add_done_callback(functools.partial(self._resume_held, held))
 
     def _resume_held(self, held: Held, future: "asyncio.Future[Any]") -> None:
@@ -248,13 +255,18 @@ class Engine:
         if held not in self._steps.held or self.unavailable is not None:
             return
         pending = held.pending
-        outcome = future.exception() or future.result()
+        outcome = RuntimeError("cancelled") if future.cancelled() else future.exception() or future.result()
         if not isinstance(outcome, FeelResult | FeelError):
             outcome = FeelError.failed(pending.expression, f"the evaluation off the event loop failed ({outcome})")
         held.results.setdefault(pending.expression, {})[pending.variables] = outcome
         self._steps.release(held)
         self.expressions.resumed = held.results
         self._command(lambda: None, "resume_steps")
+
+    @property
+    def evaluating_off_loop(self) -> bool:
+        """Steps wait for an expression evaluated off the event loop (engine/expressions.py)."""
+        return bool(self._steps.held)
 
     @property
     def steps_deferred(self) -> bool:

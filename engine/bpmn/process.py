@@ -9,6 +9,7 @@ from engine.bpmn.element import ElementProcessor
 from engine.errors import InvalidArgumentError
 from engine.expressions import Suspended
 from engine.model import ProcessModel
+from engine.processing.steps import Interrupt
 from engine.state.values import ElementInstance, ProcessDefinition, ProcessInstance
 
 
@@ -45,6 +46,8 @@ class ProcessProcessor(ElementProcessor):
         writer.element_activated(root)
         try:
             self._subscriptions.open_event_sub_processes(root)
+        except Interrupt:
+            pass  # an incident at an event sub-process start: the instance waits for its resolution (it is created)
         except Suspended as suspended:
             # an expression of an event sub-process start goes on off the event loop: the start elements are
             # activated once it is done (the command creating the instance is answered now)

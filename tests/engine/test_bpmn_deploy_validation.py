@@ -532,7 +532,7 @@ async def test_a_diagram_with_many_costly_conditions_is_checked_without_running_
     conditions that would each run for minutes deploys as fast as one with cheap conditions, and holds no other
     client for their run."""
     counting = _CountingEvaluator()
-    engine.engine.expressions.feel = counting
+    original, engine.engine.expressions.feel = engine.engine.expressions.feel, counting
     branches = [
         part
         for n in range(100)
@@ -545,6 +545,7 @@ async def test_a_diagram_with_many_costly_conditions_is_checked_without_running_
     deployed = await gw.deploy(("many.bpmn", diagram))
     assert [d.process.bpmnProcessId for d in deployed.deployments] == ["manyCostly"]
     assert counting.runs == 0
+    engine.engine.expressions.feel = original
     counting.close()
 
 

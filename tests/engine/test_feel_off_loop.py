@@ -29,7 +29,7 @@ from tests.engine.rpc_helpers import activate_one, create
 # runs for a second or more in feelin, whatever the machine: far past the slice an expression gets on the loop
 COUNT = 1_500_000
 COSTLY = f"count(for i in 1..{COUNT} return i)"
-# past the slice too, but shorter: for the tests of where a suspended step resumes
+# shorter, but far past the slice the tests of where a suspended step resumes give the engine
 SHORTER = 400_000
 SHORTER_COSTLY = f"count(for i in 1..{SHORTER} return i)"
 
@@ -272,6 +272,7 @@ async def test_a_suspended_step_resumes_where_it_stopped(
     resumes there once the value is known: the instance reaches its task 'Periksa' exactly once, and the variables
     mapped before the stop were written once."""
     core = engine.engine
+    core.expressions.slice = 0.01  # the shorter expression surely outlasts it, however fast the machine
     core.deploy([(f"{process_id}.bpmn", diagram)])
     key = core.create_process_instance(bpmn_process_id=process_id, variables=variables).key
     if before is not None:
