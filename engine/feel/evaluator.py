@@ -17,6 +17,7 @@ import atexit
 import concurrent.futures
 import functools
 import json
+import sys
 import threading
 import time
 import weakref
@@ -109,7 +110,17 @@ def _close_open_evaluators() -> None:
 
     Left to garbage collection, mini-racer would stop its loop thread during interpreter finalization,
     when daemon threads are already frozen, and the join hangs the exit (seen about one run in three).
+    An evaluation still running off the event loop (off_loop.py) is cut short by its isolate's close, and mini-racer
+    then reports its result to its own event loop, closed by then: that report is dropped, not printed.
     """
+    previous_hook = sys.unraisablehook
+
+    def quiet(unraisable: "sys.UnraisableHookArgs") -> None:
+        if isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == "Event loop is closed":
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = quiet
     for evaluator in list(_open_evaluators):
         evaluator.close()
 
