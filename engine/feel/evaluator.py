@@ -15,6 +15,7 @@ of hanging the engine.
 
 import atexit
 import concurrent.futures
+import contextlib
 import functools
 import json
 import sys
@@ -122,7 +123,7 @@ def _close_open_evaluators() -> None:
 
     sys.unraisablehook = quiet
     for evaluator in list(_open_evaluators):
-        evaluator.close()
+        evaluator.close(settle=False)
 
 
 _open_evaluators: "weakref.WeakSet[FeelinEvaluator]" = weakref.WeakSet()
@@ -261,8 +262,10 @@ class FeelinEvaluator:
         stats = self._v8().heap_stats()
         return int(stats["used_heap_size"]) if isinstance(stats, dict) else 0
 
-    def close(self) -> None:
-        """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards."""
+    def close(self, *, settle: bool = True) -> None:
+        """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards. `settle`: first lets
+        the isolate report an evaluation it stopped (a time limit) to mini-racer's event loop, which would otherwise
+        be closed by then (at exit the isolate may be busy with an evaluation off the event loop: not then)."""
         self._closed = True
         _open_evaluators.discard(self)
         worker, self._worker = self._worker, None
@@ -270,6 +273,9 @@ class FeelinEvaluator:
             worker.close()
         racer, self._racer = self._racer, None
         if racer is not None:
+            if settle:
+                with contextlib.suppress(Exception):
+                    racer.eval("0", timeout_sec=1)
             racer.close()
 
     def __enter__(self) -> Self:
