@@ -115,8 +115,8 @@ class DeploymentProcessor:
         self, parsed: list[_Parsed]
     ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], TimerSchedule]]:
         """The names of signal start events and the schedules of timer start events, evaluated at deploy (without
-        variables), as in Zeebe – each within DEPLOY_EVALUATION_LIMIT: a deployment cannot be suspended as a step
-        can, and one still running then is refused rather than hold every other client."""
+        variables), as in Zeebe – all of them within DEPLOY_EVALUATION_LIMIT: a deployment cannot be suspended as a
+        step can, and one still running when it is spent is refused rather than hold every other client."""
         with self.b.expressions.limited(DEPLOY_EVALUATION_LIMIT):
             return self._evaluate_start_events(parsed)
 
