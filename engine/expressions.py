@@ -117,7 +117,10 @@ class Expressions:
         if self.resumed:
             found = self.resumed.get(expression)
             if found is not None:
-                outcome = found.get(variables_json(expression, context))
+                try:
+                    outcome = found.get(variables_json(expression, context))
+                except FeelError:
+                    outcome = None  # not JSON: no evaluation off the loop had these variables
                 if outcome is not None:
                     if isinstance(outcome, FeelError):
                         raise outcome
