@@ -15,7 +15,7 @@ from engine.behaviors.listeners import END_LISTENERS, START_LISTENERS, Execution
 from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.variables import VariableBehavior, path_root
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
+from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import FlowNode, Kind, ListenerEvent, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
@@ -73,7 +73,15 @@ class Transitions:
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
         # called when a user task is canceled with its element (whoever waits for its transition is told)
         self.task_canceled: Callable[[UserTask], None] | None = None
-        for method in (self.run_scheduled, self.check_scope_done, self.run_activation, self.run_completion):
+        for method in (
+            self.run_scheduled,
+            self.check_scope_done,
+            self.run_activation,
+            self.run_completion,
+            self.resume_activation,
+            self.resume_completion,
+            self.resume_after_start_listeners,
+        ):
             steps.register(method)
 
     def model_of(self, inst: ElementInstance) -> ProcessModel:
@@ -152,19 +160,28 @@ class Transitions:
                 self._variables.set_local(inst, output, None)
         self.run_activation(inst, node)
 
-    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None) -> None:
-        """The element's activation behaviour (after its input mappings); re-run by resolving an incident raised
-        here."""
+    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None, inputs: bool = True) -> None:
+        """The element's input mappings (unless `inputs` is False: they were applied) and activation behaviour;
+        re-run by resolving an incident raised here. Both evaluate every expression before they change anything,
+        so a step suspended for an expression (engine/expressions.py) resumes where it stopped: before the input
+        mappings, or after them."""
         if node is None:
             node = self.node_of(inst)
         try:
-            if node.inputs:
+            if inputs and node.inputs:
                 variables = self._variables
                 context = variables.visible(inst)
-                for target, value in variables.evaluate_mappings(node.inputs, context):
+                try:
+                    values = variables.evaluate_mappings(node.inputs, context)
+                except Suspended as suspended:
+                    raise suspended.at(functools.partial(self.resume_activation, inst, True)) from None
+                for target, value in values:
                     variables.set_local_path(inst, target, value)
             if not node.start_listeners:
-                self.processors.activation[node.kind._value_](inst, node)
+                try:
+                    self.processors.activation[node.kind._value_](inst, node)
+                except Suspended as suspended:
+                    raise suspended.at(functools.partial(self.resume_activation, inst, False)) from None
                 return
         except ExpressionError as exc:
             raise self._incidents.raise_(
@@ -180,10 +197,23 @@ class Transitions:
             return
         try:
             self.processors.activation[node.kind._value_](inst, node)
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_after_start_listeners, inst, node)) from None
         except ExpressionError as exc:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), START_LISTENERS
             ) from None
+
+    def resume_after_start_listeners(self, inst: ElementInstance, node: FlowNode) -> None:
+        """A step suspended in the behaviour that follows the start listeners goes on (unless the element was
+        terminated meanwhile)."""
+        if inst.state is _ACTIVATING:
+            self.after_start_listeners(inst, node)
+
+    def resume_activation(self, inst: ElementInstance, inputs: bool) -> None:
+        """A step suspended in the activation of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _ACTIVATING:
+            self.run_activation(inst, inputs=inputs)
 
     def activated(self, inst: ElementInstance) -> None:
         self._w.element_activated(inst)
@@ -251,6 +281,8 @@ class Transitions:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.outputs else "IO_MAPPING_ERROR", str(exc), COMPLETE
             ) from None
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_completion, inst, node, take_flows)) from None
         # the decisions are made: from here on, what they change
         variables = self._variables
         if trigger is not None and trigger.variables:
@@ -306,6 +338,11 @@ class Transitions:
             self.complete_scope_if_done(scope, force=True)
             return
         self.complete_scope_if_done(scope)
+
+    def resume_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool) -> None:
+        """A step suspended in the completion of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _COMPLETING:
+            self.run_completion(inst, node, take_flows)
 
     def take_flow(self, scope: ElementInstance, flow_id: str, model: ProcessModel | None = None) -> None:
         if model is None:
