@@ -310,3 +310,43 @@ def test_without_an_event_loop_a_costly_expression_runs_where_it_is(engine_witho
 @pytest.fixture
 def engine_without_loop() -> Engine:
     return Engine()
+
+
+# an execution start listener whose job type costs the shorter expression, on a task whose script after the
+# listener costs it too: both stops resume where they were (the listener's job created once, the script run once)
+LISTENER_THEN_SCRIPT = process(
+    "pendengarMahal",
+    '<bpmn:startEvent id="Mulai" />'
+    '<bpmn:scriptTask id="Hitung"><bpmn:extensionElements>'
+    "<zeebe:executionListeners>"
+    f'<zeebe:executionListener eventType="start" type="=if {SHORTER_COSTLY} &gt; 0 then &quot;catat&quot; '
+    'else &quot;lain&quot;" />'
+    "</zeebe:executionListeners>"
+    f'<zeebe:script expression="={SHORTER_COSTLY}" resultVariable="jumlah" />'
+    "</bpmn:extensionElements></bpmn:scriptTask>"
+    + service_task("Periksa", "periksa")
+    + '<bpmn:endEvent id="Selesai" />'
+    + chain("Mulai", "Hitung", "Periksa", "Selesai"),
+)
+
+
+async def test_a_costly_listener_type_and_the_behaviour_after_the_listener_resume_where_they_stopped(
+    engine: EmbeddedEngine, gateway: Any
+) -> None:
+    """The start listener's job type is evaluated off the loop (its job created once, of the type the expression
+    gave); once the listener's job is completed, the script after it is evaluated off the loop too, and the
+    instance goes on to 'Periksa' once."""
+    core = engine.engine
+    core.expressions.slice = 0.01
+    core.deploy([("pendengar.bpmn", LISTENER_THEN_SCRIPT)])
+    key = await create(gateway, "pendengarMahal")
+    assert core.steps_deferred
+    await until(lambda: any(j.type == "catat" for j in core.jobs.values()), "the listener's job")
+    assert [j.type for j in core.jobs.values() if j.process_instance_key == key] == ["catat"]
+
+    complete_jobs(core, "catat")
+    await until(lambda: any(j.type == "periksa" for j in core.jobs.values()), "the task after the script")
+    assert [j.type for j in core.jobs.values() if j.process_instance_key == key] == ["periksa"]
+    assert engine.variables(key)["jumlah"] == SHORTER
+    assert len(engine.element_instances(key, "Hitung")) == 1
+    assert_consistent(core)
