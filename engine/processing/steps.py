@@ -26,6 +26,11 @@ from engine.feel.off_loop import PendingEvaluation
 # other commands while such an instance loops (and cancelling it ends it), the rest of the steps runs in later turns
 # of the event loop, each as a command of its own
 MAX_STEPS_PER_TURN = 1_000
+# Seconds the event loop serves others before a deferred turn runs: resumed at its next iteration instead, a looping
+# instance would take a turn (up to MAX_STEPS_PER_TURN steps, a FEEL evaluation in V8 each) between any two steps of
+# every other request – a gRPC call needs about ten iterations of the loop, so a CancelProcessInstance of the loop
+# waited seconds (tens of seconds on a loaded machine)
+TURN_GAP = 0.002
 
 
 def _never() -> bool:
@@ -136,7 +141,7 @@ class Steps:
             return False
         if not self.deferred:
             self.deferred = True
-            loop.call_soon(self._resume_turn)
+            loop.call_later(TURN_GAP, self._resume_turn)
         return True
 
     def _resume_turn(self) -> None:
