@@ -5,6 +5,7 @@ would collide in protobuf's descriptor pool.
 """
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -30,11 +31,15 @@ from engine.errors import (
     ResourceExhaustedError,
     UnimplementedError,
 )
+from engine.protocol_fields import activated_job_fields, complete_job_result
 
 GATEWAY_VERSION = "8.8.0"
 TENANT = "<default>"
 DEFAULT_LONG_POLL_MS = 10_000
 DEFAULT_RESULT_TIMEOUT_MS = 15_000
+# what one message to a client may hold: gRPC clients' default inbound limit (pyzeebe, the Java and JS clients); a
+# batch of jobs is cut to fit, as Zeebe's gateway does, instead of the client failing with RESOURCE_EXHAUSTED
+CLIENT_MESSAGE_LIMIT = 4 * 1024 * 1024
 
 _STATUS = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
@@ -92,7 +97,7 @@ def _json(value: Any) -> str:
 
 def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
     job = activated.job
-    return pb.ActivatedJob(
+    message = pb.ActivatedJob(
         key=job.key,
         type=job.type,
         processInstanceKey=job.process_instance_key,
@@ -105,9 +110,20 @@ def activated_job_message(activated: ActivatedJob) -> pb.ActivatedJob:
         worker=job.worker,
         retries=job.retries,
         deadline=to_millis(job.deadline) if job.deadline else 0,
-        variables=_json(activated.variables),
+        variables=activated.variables_json if activated.variables_json is not None else _json(activated.variables),
         tenantId=TENANT,
     )
+    # Zeebe 8.8's kind, listenerEventType (and userTask), which pyzeebe's gateway_protocol has no fields for
+    if activated.user_task is None:
+        message.MergeFromString(_listener_fields(job.kind, job.listener_event_type))
+    else:
+        message.MergeFromString(activated_job_fields(job.kind, job.listener_event_type, activated.user_task))
+    return message
+
+
+@functools.cache
+def _listener_fields(kind: str, listener_event_type: str) -> bytes:
+    return activated_job_fields(kind, listener_event_type)
 
 
 class GatewayService(pb_grpc.GatewayServicer):
@@ -292,7 +308,12 @@ class GatewayService(pb_grpc.GatewayServicer):
             while True:
                 try:
                     jobs = engine.activate_jobs(
-                        request.type, request.worker, request.timeout, request.maxJobsToActivate, fetch
+                        request.type,
+                        request.worker,
+                        request.timeout,
+                        request.maxJobsToActivate,
+                        fetch,
+                        CLIENT_MESSAGE_LIMIT,
                     )
                 except EngineError as exc:
                     await context.abort(_status_of(exc), str(exc))
@@ -319,7 +340,7 @@ class GatewayService(pb_grpc.GatewayServicer):
         """Pushes jobs to the worker as they become activatable, until the client closes the stream."""
         try:
             stream = self.engine.open_job_stream(
-                request.type, request.worker, request.timeout, list(request.fetchVariable)
+                request.type, request.worker, request.timeout, list(request.fetchVariable), CLIENT_MESSAGE_LIMIT
             )
         except EngineError as exc:
             await context.abort(_status_of(exc), str(exc))
@@ -335,7 +356,11 @@ class GatewayService(pb_grpc.GatewayServicer):
 
     @_unary
     async def CompleteJob(self, request: pb.CompleteJobRequest, context: Any) -> pb.CompleteJobResponse:
-        self.engine.complete_job(request.jobKey, _variables(request.variables))
+        result = complete_job_result(request)
+        given = None
+        if result.present:
+            given = {"denied": result.denied, "deniedReason": result.denied_reason, "corrections": result.corrections}
+        self.engine.complete_job(request.jobKey, _variables(request.variables), given)
         return pb.CompleteJobResponse()
 
     @_unary

@@ -131,6 +131,32 @@ class JobDefinition:
     retries: str
 
 
+class ListenerEvent(StrEnum):
+    """When a listener runs: execution listeners (start, end) and the task listeners of Camunda user tasks, as
+    zeebe:executionListener / zeebe:taskListener name them; the job's listenerEventType is the upper-case name."""
+
+    START = "start"
+    END = "end"
+    CREATING = "creating"
+    ASSIGNING = "assigning"
+    UPDATING = "updating"
+    COMPLETING = "completing"
+    CANCELING = "canceling"
+
+    @property
+    def job_value(self) -> str:
+        return self.value.upper()
+
+
+@dataclass(frozen=True)
+class ListenerDefinition:
+    """One zeebe:executionListener or zeebe:taskListener: its event, job type and retries (static or FEEL)."""
+
+    event: ListenerEvent
+    type: str
+    retries: str
+
+
 @dataclass(frozen=True)
 class UserTaskDefinition:
     form_id: str | None
@@ -181,6 +207,10 @@ class FlowNode:
     loop: LoopDefinition | None = None
     called: CalledElement | None = None
     link_target: str | None = None  # a link throw event: the link catch event it continues at
+    # execution listeners (run as jobs, in this order) and, for a Camunda user task, its task listeners by event
+    start_listeners: list[ListenerDefinition] = field(default_factory=list)
+    end_listeners: list[ListenerDefinition] = field(default_factory=list)
+    task_listeners: dict[ListenerEvent, list[ListenerDefinition]] = field(default_factory=dict)
     attached_to: str | None = None
     cancel_activity: bool = True
     interrupting: bool = True  # for start events of event sub-processes

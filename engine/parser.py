@@ -14,6 +14,8 @@ from engine.model import (
     FlowNode,
     JobDefinition,
     Kind,
+    ListenerDefinition,
+    ListenerEvent,
     LoopDefinition,
     Mapping,
     MessageDefinition,
@@ -101,13 +103,23 @@ _KNOWN_ZEEBE_EXTENSIONS = {
     "versionTag",
     "subscription",
     "calledElement",
+    "executionListeners",
+    "taskListeners",
 }
-
-# extensions Zeebe 8.8 runs and the embedded engine does not yet
-_UNSUPPORTED_EXTENSIONS = {
-    "executionListeners": "(execution listeners) is not supported by the embedded engine (Zeebe 8.8 runs it)",
-    "taskListeners": "(task listeners) is not supported by the embedded engine (Zeebe 8.8 runs it)",
+# Zeebe 8.8's task listener event types; the deprecated names of earlier releases mean the same
+_TASK_LISTENER_EVENTS = {
+    "creating": ListenerEvent.CREATING,
+    "assigning": ListenerEvent.ASSIGNING,
+    "updating": ListenerEvent.UPDATING,
+    "completing": ListenerEvent.COMPLETING,
+    "canceling": ListenerEvent.CANCELING,
+    "create": ListenerEvent.CREATING,
+    "assignment": ListenerEvent.ASSIGNING,
+    "update": ListenerEvent.UPDATING,
+    "complete": ListenerEvent.COMPLETING,
+    "cancel": ListenerEvent.CANCELING,
 }
+_GATEWAY_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY, Kind.PARALLEL_GATEWAY, Kind.EVENT_BASED_GATEWAY)
 
 
 def _ns(tag: object) -> str:
@@ -211,8 +223,7 @@ class _ParseRun:
             if _local(child.tag) == "userTaskForm" and _local(el.tag) == "process":
                 self.user_task_form(el, child)
                 continue
-            reason = _UNSUPPORTED_EXTENSIONS.get(_local(child.tag), "is not supported by the embedded engine")
-            self.problem(el, f"the extension zeebe:{_local(child.tag)} {reason}")
+            self.problem(el, f"the extension zeebe:{_local(child.tag)} is not supported by the embedded engine")
 
     def user_task_form(self, process: etree._Element, form: etree._Element) -> None:
         """A form embedded in the process (Zeebe's ZeebeUserTaskFormValidator): an id and a non-empty text. A
@@ -259,6 +270,7 @@ class _ParseRun:
         version_tag = self.zeebe(el, "versionTag")
         if version_tag is not None and version_tag.get("value"):
             model.version_tag = version_tag.get("value")
+        self.execution_listeners(el, node)
         self.scope(el, node, model)
         starts = [model.elements[c] for c in node.children if model.elements[c].kind is Kind.START_EVENT]
         if not starts:
@@ -600,12 +612,95 @@ class _ParseRun:
             for h in headers:
                 if isinstance(h.tag, str) and h.get("key"):
                     node.headers[h.get("key", "")] = h.get("value", "")
+        self.execution_listeners(el, node)
         loop_el = el.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics")
         if loop_el is not None:
             node.loop = self.loop(el, loop_el)
         if el.find(f"{{{BPMN}}}standardLoopCharacteristics") is not None:
             self.problem(el, "standard loops are not supported by Zeebe; use multi-instance")
         return node
+
+    def listener(self, el: etree._Element, listener: etree._Element, event: ListenerEvent) -> ListenerDefinition:
+        job_type = listener.get("type") or ""
+        what = f"the job type of the {event.value} listener"
+        if not job_type.strip():
+            self.problem(el, f"{what} must not be empty")
+        else:
+            self.expression(el, job_type, what)
+        retries = listener.get("retries") or "3"
+        self.expression(el, retries, f"the retries of the {event.value} listener")
+        if not retries.startswith("=") and not retries.strip().isdigit():
+            self.problem(el, f"retries must be a whole number or an expression, not '{retries}'")
+        return ListenerDefinition(event, job_type, retries)
+
+    def execution_listeners(self, el: etree._Element, node: FlowNode) -> None:
+        """zeebe:executionListeners, checked as Zeebe 8.8 checks them (ExecutionListenersValidator and the validators
+        of start events, boundary events, gateways and error end events)."""
+        found = self.zeebe(el, "executionListeners")
+        if found is None:
+            return
+        seen: dict[tuple[str, str], int] = {}
+        for listener in found:
+            if not isinstance(listener.tag, str) or _local(listener.tag) != "executionListener":
+                continue
+            event_type = listener.get("eventType") or ""
+            if event_type not in (ListenerEvent.START.value, ListenerEvent.END.value):
+                self.problem(el, f"the eventType of an execution listener must be start or end, not '{event_type}'")
+                continue
+            definition = self.listener(el, listener, ListenerEvent(event_type))
+            pair = (event_type, definition.type)
+            seen[pair] = seen.get(pair, 0) + 1
+            (node.start_listeners if definition.event is ListenerEvent.START else node.end_listeners).append(definition)
+        for (event_type, job_type), count in seen.items():
+            if count > 1:
+                self.problem(
+                    el,
+                    f"Found '{count}' duplicates based on eventType[{event_type}] and type[{job_type}], these "
+                    "combinations should be unique.",
+                )
+        tag = _local(el.tag)
+        if node.start_listeners and tag == "startEvent":
+            self.problem(el, "Execution listeners of type 'start' are not supported by start events")
+        if node.start_listeners and tag == "boundaryEvent":
+            self.problem(el, "Execution listeners of type 'start' are not supported by boundary events")
+        if node.end_listeners and tag in _GATEWAY_TAGS:
+            self.problem(el, "Execution listeners of type 'end' are not supported by gateways")
+
+    def task_listeners(self, el: etree._Element, node: FlowNode, camunda: bool) -> None:
+        found = self.zeebe(el, "taskListeners")
+        if found is None:
+            return
+        if not camunda:
+            self.problem(el, "task listeners are only supported by Camunda user tasks (zeebe:userTask)")
+            return
+        seen: set[tuple[ListenerEvent, str]] = set()
+        for listener in found:
+            if not isinstance(listener.tag, str) or _local(listener.tag) != "taskListener":
+                continue
+            event_type = listener.get("eventType") or ""
+            event = _TASK_LISTENER_EVENTS.get(event_type)
+            if event is None:
+                self.problem(
+                    el,
+                    f"the eventType of a task listener must be one of creating, assigning, updating, completing, "
+                    f"canceling, not '{event_type}'",
+                )
+                continue
+            if event is ListenerEvent.CANCELING:
+                self.problem(
+                    el,
+                    "canceling task listeners are not supported by the embedded engine (Zeebe 8.8 runs them)",
+                )
+                continue
+            definition = self.listener(el, listener, event)
+            if (event, definition.type) in seen:
+                self.problem(
+                    el,
+                    f"Found duplicates based on eventType[{event.value}] and type[{definition.type}], these "
+                    "combinations should be unique.",
+                )
+            seen.add((event, definition.type))
+            node.task_listeners.setdefault(event, []).append(definition)
 
     def loop(self, el: etree._Element, loop_el: etree._Element) -> LoopDefinition | None:
         zl = self.zeebe(loop_el, "loopCharacteristics")
@@ -812,6 +907,7 @@ class _ParseRun:
             priority=attr(priority, "priority"),
         )
         node.user_task = definition
+        self.task_listeners(el, node, camunda)
         if not camunda:
             # a job-based user task: the engine evaluates the definition into io.camunda.zeebe:* job headers
             node.job = JobDefinition(JOB_USER_TASK_TYPE, "1")
@@ -904,6 +1000,8 @@ class _ParseRun:
             if etype is EventType.LINK:
                 self.problem(el, "a link event can only be an intermediate throw or catch event")
         elif kind is Kind.END_EVENT:
+            if etype is EventType.ERROR and node.end_listeners:
+                self.problem(el, "Execution listeners of type 'end' are not supported by error end events")
             if etype is EventType.MESSAGE:
                 node.kind = Kind.JOB_TASK
                 node.job = self.job_definition(el)

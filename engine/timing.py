@@ -1,6 +1,6 @@
 """Timer definitions as the executor needs them: first due time, repetitions, next due of a cycle."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.model import TimerType
 from engine.timer_expressions import TimerExpressionError, parse_cycle, parse_date_time, parse_duration
@@ -30,8 +30,18 @@ def first_due(timer_type: TimerType, text: str, now: datetime) -> tuple[datetime
     return cycle.first_due(now), cycle.repetitions, text
 
 
+# The shortest time between two firings of a timer cycle: Zeebe checks for due timers at most every 100 ms (its
+# timer resolution), so a cycle like R/PT0.001S fires at most ten times a second there, not a thousand
+MIN_CYCLE_INTERVAL = timedelta(milliseconds=100)
+
+
 def next_cycle_due(cycle_text: str, previous_due: datetime, now: datetime) -> datetime | None:
-    return parse_cycle(cycle_text).next_due(previous_due, now)
+    """When a cycle fires next after a firing that was due at `previous_due` and happened at `now`: never sooner
+    than MIN_CYCLE_INTERVAL after `now`."""
+    due = parse_cycle(cycle_text).next_due(previous_due, now)
+    if due is None:
+        return None
+    return max(due, now + MIN_CYCLE_INTERVAL)
 
 
-__all__ = ["TimerExpressionError", "check_timer", "first_due", "next_cycle_due"]
+__all__ = ["MIN_CYCLE_INTERVAL", "TimerExpressionError", "check_timer", "first_due", "next_cycle_due"]

@@ -16,7 +16,7 @@ from engine.durable.engine import DEFAULT_SNAPSHOT_EVERY
 from engine.engine import Engine
 from engine.rest import RestSettings
 from engine.server import EngineServer
-from pbj import commands, deploy, pengguna, up
+from pbj import commands, deploy, engine_transfer, pengguna, up
 from pbj.access import OPEN_FLAG, access_line, exposure
 from pbj.up import ENGINE_DIR_NAME
 from workers.settings import DEFAULT_DATA_DIR
@@ -67,6 +67,21 @@ def _engine_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         default=DEFAULT_SNAPSHOT_EVERY,
         metavar="N",
         help=f"simpan snapshot status setiap N perintah (bawaan: {DEFAULT_SNAPSHOT_EVERY})",
+    )
+    transfer = parser.add_mutually_exclusive_group()
+    transfer.add_argument(
+        "--ekspor",
+        type=Path,
+        metavar="BERKAS",
+        help="tulis status mesin dari direktori data (mesinnya harus berhenti; direktori hanya dibaca) ke BERKAS "
+        "baru berformat JSON, lalu selesai tanpa menjalankan mesin",
+    )
+    transfer.add_argument(
+        "--impor",
+        type=Path,
+        metavar="BERKAS",
+        help="buat direktori data baru (kosong atau belum ada) dari BERKAS hasil --ekspor, lalu selesai tanpa "
+        "menjalankan mesin",
     )
 
 
@@ -186,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.snapshot_every < 1:
             parser.error("--snapshot-every harus 1 atau lebih")
         data_dir = None if args.in_memory else (args.data_dir or default_engine_data_dir(os.environ))
+        if args.ekspor is not None or args.impor is not None:
+            if data_dir is None:
+                parser.error("--ekspor dan --impor memerlukan direktori data (--data-dir), bukan --in-memory")
+            if args.ekspor is not None:
+                return engine_transfer.run_export(data_dir, args.ekspor)
+            return engine_transfer.run_import(args.impor, data_dir)
         try:
             settings = RestSettings.from_environment(os.environ)
         except CredentialsError as exc:

@@ -34,9 +34,9 @@ from pyzeebe import ZeebeWorker
 
 from engine.auth import CredentialsError, own_login
 from engine.durable import DurableError
+from engine.embedded import EmbeddedEngine
 from engine.errors import EngineError
 from engine.rest import RestSettings as EngineAccess
-from engine.testing.embedded import EmbeddedEngine
 from pbj.access import OPEN_FLAG, access_line, exposure
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import CommandSettings, RestSettings

@@ -3,13 +3,15 @@ versions), evaluating a deployed decision on its own, and what the gRPC gateway 
 
 engine/dmn parses and evaluates DMN and knows nothing of deployments; this package adds what Zeebe 8.8 adds:
 
-- store.py: the deployed graphs and decisions, versioned as Zeebe versions them (the engine's state);
 - evaluation.py: which decision an EvaluateDecision request means, and its evaluation with keys;
-- commands.py: DecisionsMixin, the engine's part (deploying, the `evaluate_decision` command);
 - grpc.py and rest.py: the gateway's messages and the `/v2` endpoints (decision definitions and requirements).
+
+The deployed graphs and decisions are state (engine/state/decisions.py, changed by the appliers of
+DECISION_REQUIREMENTS_CREATED and DECISION_CREATED); deploying and evaluating are the processor engine/processing/
+decisions.py, whose events engine/events lists.
 """
 
 from engine.decisions.evaluation import DecisionEvaluation
-from engine.decisions.store import DecisionStore, DeployedDecision, DeployedDecisionRequirements
+from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
-__all__ = ["DecisionEvaluation", "DecisionStore", "DeployedDecision", "DeployedDecisionRequirements"]
+__all__ = ["DecisionEvaluation", "DeployedDecision", "DeployedDecisionRequirements"]

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.decisions.store import DecisionStore, DeployedDecision, DeployedDecisionRequirements
 from engine.dmn import DecisionEvaluationResult, DecisionEvaluator
 from engine.errors import InvalidArgumentError, NotFoundError
+from engine.state.decisions import Decisions
+from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 NO_KEY = -1  # Zeebe's "no decision key given"
 
@@ -35,7 +36,7 @@ class DecisionEvaluation:
         return next((d for d in self.graph_decisions if d.decision_id == decision_id), None)
 
 
-def find_decision(store: DecisionStore, decision_id: str, decision_key: int) -> DeployedDecision:
+def find_decision(store: Decisions, decision_id: str, decision_key: int) -> DeployedDecision:
     """The decision to evaluate: by id (its latest version) if one is given, else by key; Zeebe's refusals."""
     if decision_id:
         decision = store.latest_decision(decision_id)
@@ -55,7 +56,7 @@ def find_decision(store: DecisionStore, decision_id: str, decision_key: int) -> 
 
 
 def evaluate(
-    store: DecisionStore,
+    store: Decisions,
     evaluator: DecisionEvaluator,
     decision: DeployedDecision,
     variables: Mapping[str, Any],

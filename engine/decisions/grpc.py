@@ -13,7 +13,7 @@ from typing import Any
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.decisions.evaluation import DecisionEvaluation
-from engine.deployment import DeployedResource
+from engine.processing.deployment import DeployedResource
 
 TENANT = "<default>"
 

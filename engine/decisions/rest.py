@@ -16,10 +16,10 @@ from typing import Any
 
 from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
 from engine.decisions.grpc import TENANT, json_text
-from engine.decisions.store import DeployedDecision, DeployedDecisionRequirements
-from engine.deployment import DeployedResource
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError, NotFoundError
+from engine.processing.deployment import DeployedResource
+from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 _EVALUATION_PROPERTIES = frozenset({"decisionDefinitionId", "decisionDefinitionKey", "variables", "tenantId"})
 

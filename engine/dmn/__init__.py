@@ -13,7 +13,7 @@ relations and invocations (refused at parse, naming them). The package knows not
 keys or process instances: the engine adds those.
 """
 
-from engine.dmn.checks import feel_parser
+from engine.dmn.checks import feel_parser, load_graph
 from engine.dmn.errors import DecisionEvaluationError, DmnError, InvalidDmnError
 from engine.dmn.evaluator import DecisionEvaluator
 from engine.dmn.model import (
@@ -59,4 +59,5 @@ __all__ = [
     "OutputClause",
     "Rule",
     "feel_parser",
+    "load_graph",
 ]

@@ -2,11 +2,15 @@
 FEEL evaluator at a fixed instant (so that whether a file is accepted never depends on when it is deployed).
 
 Only syntax errors refuse a file – as in Zeebe, which parses a DMN's expressions at deploy and evaluates them only
-when the decision is evaluated. The unary tests of a column are checked in one call.
+when the decision is evaluated. The unary tests of a column are checked in one call. Bounded as the BPMN parser's
+checks are: an evaluator that can check within a time limit (FeelinEvaluator.check_error, .check_unary_tests:
+CHECK_TIMEOUT) does, and an expression still running then has parsed – a costly decision does not hold a deployment
+(nor the event loop it runs on).
 """
 
 from collections.abc import Sequence
 
+from engine.dmn.model import DecisionRequirementsGraph
 from engine.dmn.parser import DmnParser
 from engine.expressions import CHECK_INSTANT
 from engine.feel import FeelError, FeelEvaluator
@@ -19,7 +23,13 @@ def _syntax_error(error: FeelError) -> str | None:
 def feel_parser(feel: FeelEvaluator) -> DmnParser:
     """A DmnParser whose FEEL checks run on `feel`."""
 
+    bounded_expression = getattr(feel, "check_error", None)
+    bounded_tests = getattr(feel, "check_unary_tests", None)
+
     def check_expression(expression: str) -> str | None:
+        if bounded_expression is not None:
+            error: FeelError | None = bounded_expression(expression, CHECK_INSTANT)
+            return None if error is None else _syntax_error(error)
         try:
             feel.evaluate(expression, {}, CHECK_INSTANT)
         except FeelError as exc:
@@ -27,7 +37,17 @@ def feel_parser(feel: FeelEvaluator) -> DmnParser:
         return None
 
     def check_unary_tests(tests: Sequence[str]) -> list[str | None]:
-        outcomes = feel.unary_tests("null", tests, {}, CHECK_INSTANT).outcomes
+        outcomes: Sequence[bool | FeelError | None]
+        if bounded_tests is not None:
+            outcomes = bounded_tests(tests, CHECK_INSTANT)
+        else:
+            outcomes = feel.unary_tests("null", tests, {}, CHECK_INSTANT).outcomes
         return [_syntax_error(o) if isinstance(o, FeelError) else None for o in outcomes]
 
     return DmnParser(check_expression, check_unary_tests)
+
+
+def load_graph(resource_name: str, content: bytes) -> DecisionRequirementsGraph:
+    """The graph of a deployed resource, parsed again (a recovery, a snapshot): its expressions are not checked
+    again – the deployment was checked when it was made."""
+    return DmnParser(lambda _expression: None, lambda tests: [None] * len(tests)).parse(resource_name, content)

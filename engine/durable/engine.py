@@ -1,60 +1,65 @@
 """DurableEngine: the engine with every state change written to its data directory before it is acknowledged.
 
-Design (Zeebe's own shape, a log plus snapshots, made small):
-- **Command log.** Every external command – the engine's public methods that change state – is appended to the
-  log as (instant, method, arguments, job activations) and committed before the method returns, so before the
-  gateway or the REST API answers: an acknowledged command is on disk. The executor is deterministic for a given
-  state, command and instant (the command's instant is the only time it reads, FEEL's now() included; keys come
-  from a counter; the places that iterated sets in hash order iterate sorted), so re-running the log reproduces the
-  state, keys included. Job activations are logged as outcomes (job key, worker, time-out) and applied as such on
-  replay: a job pushed to an open job stream depends on the streams open then (connections, gone after a restart),
-  and a long poll's answer must stay the answer it was. A command that changed nothing (no history row, no key) is
-  not logged: most long polls and scheduler ticks (`process_due`, a command like the others).
-- **Snapshots.** After `snapshot_every` logged commands the whole state is pickled into the `snapshot` table and
-  the log it includes is dropped, in one transaction; the history's sealed chunks (which never change) are stored
-  once each instead of being rewritten. A snapshot pauses the event loop (in proportion to the state: 0.11 s for
-  5,000 finished five-task instances in bench/engine.py), so it waits until no command came for
-  SNAPSHOT_IDLE_SECONDS, unless the log reaches twice the interval. A clean stop takes one too. Recovery loads
-  the snapshot and replays the log after it, then snapshots.
+Design (Zeebe's own shape, an event log plus snapshots, made small):
+- **Event log.** A command is processed into events (engine/events); the appliers change the state and, in durable
+  mode, also write each event down (engine/events/journal.py). When the command is done its events are appended to
+  the log as one entry – the command (its name and arguments), its instant, the last key it took, its events (and,
+  when it left steps for a later turn of the event loop, those steps, engine/durable/steps.py) – and committed
+  before the method returns, so before the gateway or the REST API answers: an acknowledged command is on disk.
+  A command that wrote no event (a long poll finding no job, a scheduler tick with nothing due) is not logged.
+- **Recovery applies events.** Opening a data directory loads the snapshot and applies the logged events after it
+  with the appliers (engine/events/replay.py): no behaviour, no FEEL, no clock runs, so a recovery cannot diverge
+  from what was acknowledged, however slow the machine, and a later release applies an old log with the appliers
+  of the event versions it holds.
+- **Snapshots.** After `snapshot_every` logged commands the whole state is written as an explicit, versioned JSON
+  document (engine/durable/snapshot.py, no pickle) into the `snapshot` table and the log it includes is dropped, in
+  one transaction; the history's sealed chunks (which never change) are stored once each. A snapshot pauses the
+  event loop in proportion to the state, so it waits until no command came for SNAPSHOT_IDLE_SECONDS, unless the
+  log reaches twice the interval. A clean stop takes one too.
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
-  tick finds the job deadlines and timers that fell due meanwhile; a timer fires once: its firing is a logged
-  command, after which it is gone or re-armed.
-- **Commit per command, no group commit.** A command runs synchronously on the event loop, so its commit happens
-  right there, before any other request is served; with WAL and synchronous=NORMAL a commit is one write() to the
-  WAL without fsync (about 15 µs here), little next to executing the command, so batching commits would buy little
-  and make every handler await its durability. With `SyncMode.FULL` each commit is fsynced: survives power loss,
-  at one fsync per command.
-- **Fail-stop.** If a command cannot be written, it is answered with an error and the engine takes no further
-  command: its memory holds a change the log lacks. A restart recovers every acknowledged command.
-
-What is lost on SIGKILL is only what was never acknowledged: a command whose commit had not returned.
+  tick finds the job deadlines and timers that fell due meanwhile.
+- **Commit per command.** With WAL and synchronous=NORMAL a commit is one write() to the WAL without fsync; with
+  `SyncMode.FULL` each commit is fsynced.
+- **Keys.** The key sequence (engine/state/keys.py ReservedKeys) hands out keys in blocks whose end is written to
+  `meta` before the block's first key is handed out; recovery continues after the highest block written, so a key a
+  command took in memory is never handed out again, even when that command's entry was never written.
+- **Export and import** (engine/durable/transfer.py): a read-only recovery of a stopped engine's directory written to
+  one file, and a new data directory made of it.
+- **Fail-stop.** If a command (or its keys' reservation) cannot be written (disk full, I/O error), it is answered
+  with an error, the state in memory is read back from the data directory (so nothing unwritten stays visible) and
+  the engine takes no further command until it is restarted. A restart recovers every acknowledged command.
 """
 
 import asyncio
 import contextlib
 import logging
-import pickle
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from engine.clock import Clock
-from engine.durable import snapshot
+from engine.durable import migrations, snapshot
 from engine.durable.errors import DurableError, StorageError
-from engine.durable.store import Store, SyncMode
-from engine.engine import ActivatedJob, Engine, _JobStream
+from engine.durable.steps import decode_queue, encode_queue
+from engine.durable.store import FORMAT_VERSION, Store, SyncMode
+from engine.engine import Engine
+from engine.events.appliers import Appliers
+from engine.events.codec import decode_instant, decode_optional, dumps, encode_instant, encode_optional, loads
+from engine.events.journal import JournalingAppliers
+from engine.events.replay import apply_event
 from engine.feel import FeelEvaluator
-from engine.state import Job, KeyGenerator
+from engine.state.engine_state import EngineState
+from engine.state.keys import KeyGenerator, ReservedKeys
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SNAPSHOT_EVERY = 20_000
 SNAPSHOT_IDLE_SECONDS = 0.5
 
-# the public methods that change state; each is one logged command
+# the public methods that run a command (each one's events are one log entry)
 COMMANDS = (
     "deploy",
     "evaluate_decision",
@@ -79,48 +84,23 @@ COMMANDS = (
     "migrate_process_instance",
     "correlate_message",
     "resume_steps",
+    "open_job_stream",
+    "close_job_stream",
 )
-# commands logged even when they changed nothing else: resuming deferred steps clears Engine.steps_deferred, which
-# decides whether a later process_due fires anything
-_ALWAYS_LOGGED = frozenset({"resume_steps"})
-# reads that hand out a key from the engine's sequence the first time (REST variable keys, where the engine has
-# them): a key taken unlogged would shift every later key on replay, so they are logged like commands
-KEY_TAKING_READS = tuple(name for name in ("variable_key",) if hasattr(Engine, name))
-_OPEN_STREAM = "open_job_stream"
-_CLOSE_STREAM = "close_job_stream"
+# reads that take a key: none (a variable's key is taken when it is created, by its event)
+KEY_TAKING_READS: tuple[str, ...] = ()
 
-# commands whose only effect is activating jobs: logged as their outcome (the jobs, workers and time-outs), which a
-# replay applies instead of running the command again – the streams a push went to are connections, gone after a
-# restart, and a long poll answered by them must stay answered the same way
-_OUTCOME_ONLY = frozenset({"activate_jobs", _OPEN_STREAM})
-
-# (job key, worker, timeout ms) of a job activated by a command
-Activation = tuple[int, str, int]
-# (instant, method, positional arguments, keyword arguments, job activations[, deferrals]); the instant as
-# microseconds since the epoch when it is in UTC (pickling a datetime's tzinfo costs ten times the rest of a typical
-# entry); deferrals, only when the command ran into MAX_STEPS_PER_TURN: what Engine._defer_steps answered, in order
-# (it depends on whether an event loop was running, which a replay must not ask again)
-Entry = tuple[Any, ...]
-
-_MICROSECOND = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_META = "clock"
+_KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
-def _next_position(engine: Engine) -> int:
-    """The position the next history record gets: moved by a command that recorded anything. Read from the
-    counter's repr ("count(n)"), which says it without taking a value."""
-    return int(repr(engine._positions)[6:-1])
-
-
-def _encode_instant(instant: datetime) -> int | datetime:
-    return (instant - _EPOCH) // _MICROSECOND if instant.tzinfo is UTC else instant
-
-
-def _decode_instant(code: int | datetime) -> datetime:
-    return _EPOCH + code * _MICROSECOND if isinstance(code, int) else code
-
-
-_CLOCK_META = "clock"
+def _plain(value: Any) -> Any:
+    """A command argument as JSON (variables are JSON documents already; a mapping view becomes an object)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 class _PersistentClock(Clock):
@@ -144,32 +124,35 @@ class _PersistentClock(Clock):
         if self.on_change is not None:
             self.on_change()
 
-    def state(self) -> tuple[datetime | None, timedelta]:
-        return self._pinned, self._offset
+    def encoded(self) -> bytes:
+        micros = self._offset // timedelta(microseconds=1)
+        return dumps([encode_optional(self._pinned), micros]).encode()
 
-    def restore(self, pinned: datetime | None, offset: timedelta) -> None:
-        self._pinned, self._offset = pinned, offset
+    def restore_encoded(self, data: bytes) -> None:
+        pinned, micros = loads(data)
+        self._pinned, self._offset = decode_optional(pinned), timedelta(microseconds=micros)
 
 
-class _GuardedKeys(KeyGenerator):
-    """The key sequence, refusing to hand out a key outside a logged command: that key would be given to something
-    else on replay. Raised, it points at an engine method DurableEngine must log (COMMANDS, KEY_TAKING_READS)."""
+class _GuardedKeys(ReservedKeys):
+    """The reserved key sequence, refusing to hand out a key outside a command: that key would be in no logged
+    event."""
 
-    def __init__(self, engine: "DurableEngine", last: int) -> None:
-        super().__init__(last)
-        self._engine = engine
+    __slots__ = ("_in_command",)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (KeyGenerator, (self.last,))  # stored as the plain sequence, without the engine
+    def __init__(self, in_command: Callable[[], bool], reserve: Callable[[int], None]) -> None:
+        super().__init__(reserve)
+        self._in_command = in_command
 
     def next(self) -> int:
-        if not self._engine._durable_depth:
+        if not self._in_command():
             raise DurableError("internal: a key was taken outside a logged command; the durable engine must log it")
         return super().next()
 
 
 class DurableEngine(Engine):
     """An Engine whose state lives in a data directory (see the module doc). Open it with `open_durable_engine`."""
+
+    _appliers: JournalingAppliers
 
     def __init__(
         self,
@@ -178,169 +161,196 @@ class DurableEngine(Engine):
         controlled_clock: bool = False,
         feel: FeelEvaluator | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        read_only: bool = False,
     ) -> None:
+        """`read_only`: the state is read (a format-1 directory through the migration reader) and nothing is written
+        – no snapshot, no migration, no step resumed, no command taken (engine/durable/transfer.py exports it)."""
         clock = _PersistentClock(controlled=controlled_clock)
         super().__init__(clock=clock, feel=feel)
         self._durable_store = store
         self._durable_snapshot_every = snapshot_every
-        self._durable_depth = 0  # > 0 while a logged command runs
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
-        self._durable_activations: list[Activation] = []  # the jobs activated by the command running now
-        self._durable_deferrals: list[bool] = []  # what _defer_steps answered in the command running now
-        self._durable_replayed_deferrals: list[bool] | None = None  # while replaying: the logged answers
-        self._durable_outcome_only = False  # an _OUTCOME_ONLY command runs now
+        self._durable_queue_logged = False  # the last entry logged steps left for a later turn
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
         self._durable_last_append = time.monotonic()
         self._durable_idle_check: asyncio.TimerHandle | None = None
+        self._steps.resume = self._resume_turn
+        if read_only:
+            self._recover(take_snapshot=False, write=False)
+            self._durable_closed = True
+            return
         self._recover()
-        self.keys = _GuardedKeys(self, self.keys.last)
         clock.on_change = self._save_clock
         self._resume_recovered_steps()
 
+    # ------------------------------------------------------------------ parts
+    def _key_generator(self) -> KeyGenerator:
+        return _GuardedKeys(lambda: self.state.instant is not None, self._reserve_keys)
+
+    def _reserve_keys(self, limit: int) -> None:
+        """Records that keys up to `limit` may be handed out, before the first of them is: a restart continues after
+        it, so a key taken by a command whose entry could not be written is never taken again. Failing, the command
+        is refused (its key not handed out) and the engine stops taking commands, as when its entry fails."""
+        try:
+            self._durable_store.set_meta(_KEYS_META, str(limit).encode("ascii"))
+        except StorageError as exc:
+            self._fail(exc)
+            raise StorageError(self._durable_failure) from None
+
+    def _make_appliers(self, state: EngineState) -> Appliers:
+        return JournalingAppliers(state, self._load_model)
+
     # ------------------------------------------------------------------ recovery
-    def _recover(self) -> None:
+    def _recover(self, *, take_snapshot: bool = True, write: bool = True) -> None:
+        """Loads the snapshot and applies the events logged after it; then the steps a command left pending.
+        Without `write` a data directory of an earlier format is read, not migrated."""
         store = self._durable_store
+        if store.format != FORMAT_VERSION:
+            self._migrate(write=write)
+            return
+        state = self.state
         found = store.load_snapshot()
+        chunks: list[tuple[Any, ...]] = []
+        for index, data in store.history_chunks():
+            if index != len(chunks):
+                raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (bagian {index}).")
+            chunks.append(snapshot.decode_chunk(loads(data)))
+        state.history.chunks = chunks
+        self._durable_chunks_saved = len(chunks)
         if found is not None:
-            snapshot.load_state(self, found.state)
-            chunks: list[tuple[Any, ...]] = []
-            for index, data in store.history_chunks():
-                if index != len(chunks):
-                    raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (bagian {index}).")
-                chunks.append(snapshot.load_history(data))
-            self._history_chunks = chunks
-            self._durable_chunks_saved = len(chunks)
-        clock = store.get_meta(_CLOCK_META)
+            snapshot.decode_state(loads(found.state), state, self._load_model)
+        clock = store.get_meta(CLOCK_META)
         # a controlled clock continues where it was (pinned or moved); an engine started on real time ignores it
         if clock is not None and self.clock.controlled and isinstance(self.clock, _PersistentClock):
-            pinned, offset = pickle.loads(clock)
-            self.clock.restore(pinned, offset)
+            self.clock.restore_encoded(clock)
+        replay = Appliers(state, self._load_model)  # applies without writing the events down again
         replayed = 0
+        queue: list[Any] | None = None
         for _seq, data in store.log_after(store.snapshot_seq):
-            self._replay(pickle.loads(data))
+            entry = loads(data)
+            state.instant = decode_instant(entry["t"])
+            try:
+                for event in entry["e"]:
+                    apply_event(replay, state, event)
+            finally:
+                state.instant = None
+            state.keys.restore(entry["k"])
+            state.history.seal()
+            queue = entry.get("q")
             replayed += 1
-        self._durable_activations = []  # what the replay noted
-        if replayed:
-            log.info(
-                "Status mesin proses dipulihkan: %d perintah dari log di %s dijalankan ulang", replayed, store.data_dir
-            )
-            self.snapshot()
+        reserved = store.get_meta(_KEYS_META)
+        if isinstance(state.keys, ReservedKeys):
+            state.keys.continue_after(int(reserved) if reserved is not None else state.keys.last)
+        self._steps.queue.clear()
+        self._steps.held.clear()
+        if queue:
+            decode_queue(self._steps, state, queue)
+            self._durable_queue_logged = True
+        if replayed and take_snapshot:
+            log.info("Status mesin proses dipulihkan: %d perintah dari log di %s diterapkan", replayed, store.data_dir)
+            try:
+                self.snapshot()
+            except StorageError as exc:  # the disk is still full: the log holds everything, the next one tries again
+                log.warning("Snapshot setelah pemulihan tidak dapat disimpan: %s", exc)
 
-    def _replay(self, entry: Entry) -> None:
-        code, name, args, kwargs, activations, *deferrals = entry
-        self._command_time = _decode_instant(code)
-        self._durable_depth += 1  # whatever the command calls is part of it, not logged again
-        self._durable_replayed_deferrals = list(deferrals[0]) if deferrals else []
-        try:
-            if name == _CLOSE_STREAM:
-                self._replay_close_stream(*args)
-            elif name not in _OUTCOME_ONLY:
-                # the command answered what it answered then (an error included); it changes the state the same way
-                with contextlib.suppress(Exception):
-                    getattr(Engine, name)(self, *args, **kwargs)
-            for key, worker, timeout_ms in activations:
-                self._activate_job(self.jobs[key], worker, timeout_ms, [])
-        finally:
-            self._command_time = None
-            self._durable_depth -= 1
-            self._durable_replayed_deferrals = None
-
-    def _defer_steps(self) -> bool:
-        """Engine._defer_steps, its answer logged with the command (and on replay the logged answer, nothing
-        scheduled: the log holds the resume_steps that followed)."""
-        replayed = self._durable_replayed_deferrals
-        if replayed is not None:
-            deferred = replayed.pop(0) if replayed else False
-            if deferred:
-                self.steps_deferred = True
-            return deferred
-        deferred = super()._defer_steps()
-        self._durable_deferrals.append(deferred)
-        return deferred
-
-    def _resume_turn(self) -> None:
-        if not self._durable_closed:  # stopped meanwhile: the log resumes them after the restart
-            super()._resume_turn()
-
-    def _drain(self) -> None:
-        """Engine._drain, except that a command logged as its outcome only (a job activation) leaves the steps of
-        another command deferred to a later turn to the resume_steps that is pending: a replay applies such a
-        command's activations without running it, so it must not have run anything else either."""
-        if self._durable_outcome_only and self.steps_deferred:
+    def _migrate(self, *, write: bool = True) -> None:
+        """A data directory of an earlier format (engine/durable/migrations.py): its state read and written again as
+        a snapshot of this format, in one transaction, before the engine takes a command (without `write`: only
+        read)."""
+        store = self._durable_store
+        found_format = store.format
+        if found_format != migrations.FORMAT_1:
+            raise DurableError(f"internal: no migration from format {found_format}")
+        pending = store.log_after(store.snapshot_seq)
+        if pending:
+            raise migrations.refuse_log(str(store.data_dir), len(pending))
+        state = self.state
+        chunks: list[tuple[Any, ...]] = []
+        for index, data in store.history_chunks():
+            if index != len(chunks):
+                raise DurableError(f"Riwayat di direktori data {store.data_dir} tidak utuh (bagian {index}).")
+            chunks.append(migrations.load_history_chunk(data))
+        state.history.chunks = chunks
+        found = store.load_snapshot()
+        if found is not None:
+            migrations.load_snapshot(found.state, state, self._load_model)
+        clock = store.get_meta(CLOCK_META)
+        if clock is not None and isinstance(self.clock, _PersistentClock):
+            pinned, offset = migrations.load_clock(clock)
+            saved = _PersistentClock(controlled=True)
+            saved.restore_encoded(dumps([encode_optional(pinned), offset // timedelta(microseconds=1)]).encode())
+            if write:
+                store.set_meta(CLOCK_META, saved.encoded())
+            if self.clock.controlled:
+                self.clock.restore_encoded(saved.encoded())
+        self._durable_chunks_saved = 0
+        if not write:
             return
-        super()._drain()
+        self.snapshot()
+        log.warning(
+            "Direktori data %s dipindahkan dari format %d ke format %d (%d instans proses)",
+            store.data_dir,
+            found_format,
+            FORMAT_VERSION,
+            len(state.instances.process_instances),
+        )
 
     def _resume_recovered_steps(self) -> None:
         """Steps a command had left for a later turn when the engine stopped: resumed as they would have been (on
         the next turn of the event loop, or now when there is none)."""
-        if not (self._steps or self.steps_deferred):
+        if not self._steps.queue:
             return
-        self.steps_deferred = False
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.resume_steps()
             return
-        self.steps_deferred = True
+        self._steps.deferred = True
         loop.call_soon(self._resume_turn)
 
-    def _replay_close_stream(self, job_type: str, queued: list[int]) -> None:
-        stream = _JobStream(job_type, "", 1, [])
-        for key in queued:
-            job = self.jobs.get(key)
-            if job is not None:
-                stream.queue.put_nowait(ActivatedJob(job, {}))
-        Engine.close_job_stream(self, stream)
+    def _resume_turn(self) -> None:
+        if not self._durable_closed:  # stopped meanwhile: the log resumes them after the restart
+            self.resume_steps()
 
     # ------------------------------------------------------------------ logging commands
-    def _logged(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callable[[], Any]) -> Any:
-        if self._durable_depth:
-            return run()
+    def _before_command(self) -> None:
         if self._durable_failure is not None:
             raise StorageError(self._durable_failure)
         if self._durable_closed:
             raise DurableError("Mesin proses sudah dihentikan; perintah tidak dapat dijalankan.")
-        self._durable_depth += 1
-        instant = self.clock.now()
-        self._command_time = instant
-        position_before, key_before = _next_position(self), self.keys.last
-        activations = self._durable_activations = []
-        deferrals = self._durable_deferrals = []
-        self._durable_outcome_only = name in _OUTCOME_ONLY
-        try:
-            return run()
-        finally:
-            self._durable_outcome_only = False
-            self._command_time = None
-            self._durable_depth -= 1
-            if (
-                activations
-                or deferrals
-                or name in _ALWAYS_LOGGED
-                or self.keys.last != key_before
-                or _next_position(self) != position_before
-            ):
-                code = _encode_instant(instant)
-                entry = (
-                    (code, name, args, kwargs, activations, deferrals)
-                    if deferrals
-                    else (code, name, args, kwargs, activations)
-                )
-                self._append(entry)
 
-    def _append(self, entry: Entry) -> None:
+    def _commit(self, name: str) -> None:
+        """Appends the command's events (and the steps it left for later, if any) to the log and commits them."""
+        if self._durable_failure is not None:  # the command could not reserve its keys: nothing of it is written
+            self._appliers.events = []
+            self._forget_unwritten()
+            raise StorageError(self._durable_failure)
+        appliers = self._appliers
+        events = appliers.events
+        queued = self._steps.waiting
+        if not events and queued == self._durable_queue_logged:
+            # nothing written, and the steps left for later are those logged last (give or take steps that found
+            # nothing to do): a long poll or a tick while an expression is evaluated off the loop is not logged
+            return
+        appliers.events = []
+        instant = self.state.instant
+        assert instant is not None
+        entry: dict[str, Any] = {"c": name, "t": encode_instant(instant), "k": self.state.keys.last, "e": events}
+        if self._command_args:
+            entry["a"] = [_plain(arg) for arg in self._command_args]  # the command itself, as Zeebe logs it
+        if queued:
+            entry["q"] = encode_queue(self._steps)
+        self._append(dumps(entry).encode())
+        self._durable_queue_logged = queued
+
+    def _append(self, entry: bytes) -> None:
         store = self._durable_store
         try:
-            store.append(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+            store.append(entry)
         except StorageError as exc:
-            # the state in memory has a change the log lacks: a later command logged on top of it would replay
-            # differently, so the engine stops taking commands (fail-stop); a restart recovers what was committed
-            self._durable_failure = (
-                f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
-                "diatasi (perintah yang sudah dijawab tetap tersimpan)."
-            )
-            log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
+            self._fail(exc)
+            self._forget_unwritten()
             raise StorageError(self._durable_failure) from None
         self._durable_last_append = time.monotonic()
         behind = store.last_seq - store.snapshot_seq
@@ -348,6 +358,24 @@ class DurableEngine(Engine):
             self.snapshot()  # under sustained load: now, whatever it costs
         elif behind >= self._durable_snapshot_every and self._durable_idle_check is None:
             self._snapshot_when_idle()
+
+    def _fail(self, exc: StorageError) -> None:
+        """From now on every command is refused with what happened and what to do."""
+        self._durable_failure = (
+            f"{exc} Mesin proses berhenti menerima perintah; jalankan ulang mesin setelah masalah penyimpanan "
+            "diatasi (perintah yang sudah dijawab tetap tersimpan)."
+        )
+        log.error("Log perintah tidak dapat ditulis; mesin proses tidak menerima perintah lagi: %s", exc)
+
+    def _forget_unwritten(self) -> None:
+        """After a failed write: the state in memory goes back to what the data directory holds (read again when it
+        can be read; else left empty), so that nothing the log lacks is visible through the gateway or REST."""
+        self._steps.queue.clear()
+        self._steps.held.clear()
+        self._steps.pending.clear()
+        self.state.reset()
+        with contextlib.suppress(Exception):
+            self._recover(take_snapshot=False)
 
     def _snapshot_when_idle(self) -> None:
         """Takes the due snapshot once no command came for SNAPSHOT_IDLE_SECONDS (it pauses the event loop in
@@ -369,44 +397,36 @@ class DurableEngine(Engine):
             return
         self._durable_idle_check = loop.call_later(SNAPSHOT_IDLE_SECONDS - quiet, self._snapshot_when_idle)
 
-    def _activate_job(self, job: Job, worker: str, timeout_ms: int, fetch_variables: list[str]) -> ActivatedJob:
-        """Every job activation (a long poll's, or a push to a job stream) noted as the outcome to log."""
-        self._durable_activations.append((job.key, worker, timeout_ms))
-        return super()._activate_job(job, worker, timeout_ms, fetch_variables)
-
-    def open_job_stream(self, job_type: str, worker: str, timeout_ms: int, fetch_variables: list[str]) -> _JobStream:
-        base = super().open_job_stream
-        return self._logged(  # type: ignore[no-any-return]
-            _OPEN_STREAM, (), {}, lambda: base(job_type, worker, timeout_ms, fetch_variables)
-        )
-
-    def close_job_stream(self, stream: _JobStream) -> None:
+    def close_job_stream(self, stream: Any) -> None:
         if self._durable_closed:
             return  # a stream's connection ending after the engine stopped: nothing left to give back
-        queued: list[ActivatedJob] = []
-        while not stream.queue.empty():
-            queued.append(stream.queue.get_nowait())
-        for item in queued:
-            stream.queue.put_nowait(item)
-        base = super().close_job_stream
-        self._logged(_CLOSE_STREAM, (stream.job_type, [item.job.key for item in queued]), {}, lambda: base(stream))
+        super().close_job_stream(stream)
 
     # ------------------------------------------------------------------ snapshots, clock, closing
     def snapshot(self) -> None:
         """Stores the whole state now and drops the log it includes; the history's sealed chunks (which never
         change) are stored once, each with the first snapshot after it was sealed. Not while a command's steps
-        are deferred to a later turn (queued steps are closures, not state): the log keeps growing until then."""
-        if self._steps or self.steps_deferred:
+        are left for a later turn or held for an evaluation: the log keeps growing until then."""
+        if self._steps.waiting or self._durable_failure is not None:
             return
         store = self._durable_store
+        history = self.state.history
         start = self._durable_chunks_saved
-        new_chunks = [snapshot.dump_history(chunk) for chunk in self._history_chunks[start:]]
-        store.save_snapshot(snapshot.dump_state(self), start, new_chunks)
+        new_chunks = [dumps(snapshot.encode_chunk(chunk)).encode() for chunk in history.chunks[start:]]
+        store.save_snapshot(dumps(snapshot.encode_state(self.state)).encode(), start, new_chunks)
         self._durable_chunks_saved = start + len(new_chunks)
+        self._durable_queue_logged = False
+
+    def saved_clock(self) -> Any:
+        """The controlled clock's pin and offset as the data directory holds them (JSON), None when it holds none
+        (open the engine with a controlled clock to read them)."""
+        if self._durable_store.get_meta(CLOCK_META) is None or not isinstance(self.clock, _PersistentClock):
+            return None
+        return loads(self.clock.encoded())
 
     def _save_clock(self) -> None:
         if isinstance(self.clock, _PersistentClock):
-            self._durable_store.set_meta(_CLOCK_META, pickle.dumps(self.clock.state(), pickle.HIGHEST_PROTOCOL))
+            self._durable_store.set_meta(CLOCK_META, self.clock.encoded())
 
     @property
     def unavailable(self) -> str | None:
@@ -421,8 +441,8 @@ class DurableEngine(Engine):
         return self._durable_store.data_dir
 
     def close(self, *, snapshot: bool = True) -> None:
-        """A clean stop: a last snapshot (the next start replays nothing), then the data directory is released.
-        Without the snapshot the next start replays the log, as after a crash."""
+        """A clean stop: a last snapshot (the next start applies nothing), then the data directory is released.
+        Without the snapshot the next start applies the log, as after a crash."""
         if self._durable_closed:
             return
         if self._durable_idle_check is not None:
@@ -438,21 +458,6 @@ class DurableEngine(Engine):
         finally:
             self._durable_closed = True
             self._durable_store.close()
-
-
-def _logged_method(name: str) -> Callable[..., Any]:
-    base = getattr(Engine, name)
-
-    def method(self: DurableEngine, *args: Any, **kwargs: Any) -> Any:
-        return self._logged(name, args, kwargs, lambda: base(self, *args, **kwargs))
-
-    method.__name__ = name
-    method.__doc__ = base.__doc__
-    return method
-
-
-for _name in COMMANDS + KEY_TAKING_READS:
-    setattr(DurableEngine, _name, _logged_method(_name))
 
 
 def open_durable_engine(

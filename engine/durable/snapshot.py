@@ -1,178 +1,390 @@
-"""The engine's state as bytes, and back: what a snapshot stores.
+"""Snapshots: the engine's state as an explicit, versioned JSON document (SNAPSHOT_FORMAT), and back.
 
-The state is every attribute of the engine except the ones listed in RUNTIME_ATTRIBUTES (its clock, FEEL
-evaluator and parser, the waiting callers and job streams of the connections now open, the gateway's counters)
-and the sealed chunks of the history, which never change once sealed and are stored apart, each once. Taking
-every other attribute, rather than a list of the state's, keeps an index or cache added to the executor later in
-the snapshot without anyone remembering to add it here; the replay test compares the whole state and fails if it is not.
-
-Process models are not pickled with the state: a snapshot stores each definition's resource bytes and re-parses
-them on load (a model is derived data, and its objects may hold what does not pickle). Objects of a model referenced
-from the state – the ProcessModel of a definition, a FlowNode in a cache – are written as references to the
-definition's key and resolve to the re-parsed model's objects.
-
-pickle is used for speed and because the state holds datetimes, sets and enums; a data directory is trusted like
-the engine's own code (it is written by the engine, under the operator's account, and never received over the
-network).
+Every store of engine/state is written field by field – no pickle: a snapshot written by this release is read by
+the next one, and when a store's shape changes the format number goes up and migrations.py gains a step from the old
+document to the new. Datetimes, bytes: codec.py. Process models and decision graphs are not written: each
+definition's and each graph's resource is, and it is parsed again on load (without evaluating FEEL: the deployment
+was checked when it was made). Indexes (jobs by type, subscriptions by element, the latest versions) are rebuilt.
+The history's sealed chunks are stored apart, each once (`encode_chunk`). A field added later (the tags of a process
+instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
 """
 
-import copyreg
-import dataclasses
-import io
-import itertools
-import operator
-import pickle
 from collections.abc import Callable
 from typing import Any
 
-from engine import state as state_module
-from engine.engine import Engine
-from engine.model import FlowNode, ProcessModel
-
-# attributes of Engine (and DurableEngine) that are not state: rebuilt by the constructor, or belonging to the
-# connections and the process that are gone after a restart
-RUNTIME_ATTRIBUTES = frozenset(
-    {
-        "clock",
-        "expressions",
-        "_parser",
-        "_dmn_parser",
-        "_decision_evaluator",
-        "_history_chunks",  # the sealed history, stored apart (each chunk once)
-        "_due_moved",
-        "_steps",
-        "_running",
-        "_job_waiters",
-        "_job_streams",
-        "_result_waiters",
-        "_touched_job_types",
-        "_finished_instances",
-        "on_change",
-        "commands",
-        "_command_time",
-        "inflight",
-        "open_polls",
-        "last_poll",
-    }
+from engine.dmn import load_graph
+from engine.events.codec import (
+    decode_bytes,
+    decode_instant,
+    decode_optional,
+    encode_bytes,
+    encode_instant,
+    encode_optional,
 )
-DURABLE_PREFIX = "_durable_"  # DurableEngine's own attributes
+from engine.model import Kind, ProcessModel
+from engine.state.engine_state import EngineState
+from engine.state.history import RECORD_WIDTH
+from engine.state.values import (
+    BPMN_ELEMENT,
+    DeployedDecision,
+    DeployedDecisionRequirements,
+    ElementInstance,
+    ElementState,
+    EventTrigger,
+    Form,
+    Incident,
+    IncidentState,
+    Job,
+    JobState,
+    Message,
+    MessageStartSubscription,
+    MessageSubscription,
+    MultiInstanceBody,
+    ProcessDefinition,
+    ProcessInstance,
+    SignalSubscription,
+    Timer,
+    UserTask,
+    UserTaskState,
+)
 
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
+SNAPSHOT_FORMAT = 2
+
+ModelLoader = Callable[[str, bytes, str], ProcessModel]
+Doc = dict[str, Any]
 
 
-def state_attributes(engine: Engine) -> dict[str, Any]:
-    """The engine's state: its attributes minus the runtime ones."""
+class SnapshotError(Exception):
+    """A snapshot document this release cannot read."""
+
+
+# ====================================================================== encoding
+def encode_state(state: EngineState) -> Doc:
+    """The whole state (but the sealed history chunks) as a JSON-compatible document."""
+    deployments = state.deployments
+    instances = state.instances
+    flow = state.flow
     return {
-        name: value
-        for name, value in vars(engine).items()
-        if name not in RUNTIME_ATTRIBUTES and not name.startswith(DURABLE_PREFIX)
+        "format": SNAPSHOT_FORMAT,
+        "keys": state.keys.last,
+        "history": {"next_position": state.history.next_position, "open": _encode_fields(state.history.fields)},
+        "due": {
+            "next_seq": state.due.next_seq,
+            "entries": [
+                [encode_instant(d), seq, kind, key] for d, seq, kind, key in state.due.live_entries(state.is_live)
+            ],
+        },
+        "processes": [
+            [
+                d.key,
+                d.bpmn_process_id,
+                d.version,
+                d.resource_name,
+                d.checksum,
+                d.deployment_key,
+                encode_instant(d.deployed_at),
+                encode_bytes(d.resource),
+            ]
+            for d in deployments.definitions.values()
+        ],
+        "forms": [
+            [f.key, f.form_id, f.version, f.resource_name, f.checksum, f.schema, f.deployment_key]
+            for f in deployments.forms.values()
+        ],
+        "message_starts": [
+            [s.process_definition_key, s.bpmn_process_id, s.message_name, s.start_event_id]
+            for s in deployments.message_starts
+        ],
+        # decision requirements graphs, then decisions, each in the order they were deployed; absent in snapshots
+        # of releases before DMN (none deployed)
+        "decision_requirements": [_encode_requirements(r) for r in state.decisions.requirements.values()],
+        "decisions": [
+            [d.key, d.decision_id, d.name, d.version, d.requirements_key, d.requirements_id, d.deployment_key]
+            for d in state.decisions.decisions.values()
+        ],
+        "process_instances": [_encode_process_instance(pi) for pi in instances.process_instances.values()],
+        "elements": [_encode_element(inst) for inst in instances.live.values()],
+        "archive": [_encode_finished(entry) for entry in instances.archive.values()],
+        "called": [[k, v] for k, v in instances.called.items()],
+        "message_start_keys": [[k, v] for k, v in instances.message_start_keys.items()],
+        "variable_keys": [[scope, name, key] for scope, name, key in instances.variable_key_entries()],
+        "jobs": [_encode_job(job) for job in state.jobs.jobs.values()],
+        "user_tasks": [_encode_user_task(task) for task in state.user_tasks.tasks.values()],
+        "timers": [
+            [
+                t.key,
+                t.process_definition_key,
+                t.process_instance_key,
+                t.element_instance_key,
+                t.target_element_id,
+                encode_instant(t.due),
+                t.repetitions,
+                t.cycle,
+            ]
+            for t in state.timers.timers.values()
+        ],
+        "messages": [
+            [
+                m.key,
+                m.name,
+                m.correlation_key,
+                m.variables,
+                m.message_id,
+                encode_instant(m.published_at),
+                encode_instant(m.expires_at),
+                sorted(m.correlated_process_instances),
+                sorted(m.correlated_process_ids),
+            ]
+            for m in state.messages.messages.values()
+        ],
+        "subscriptions": [
+            [
+                s.key,
+                s.message_name,
+                s.correlation_key,
+                s.process_instance_key,
+                s.element_instance_key,
+                s.target_element_id,
+                s.interrupting,
+                encode_instant(s.opened_at),
+            ]
+            for s in state.messages.subscriptions.values()
+        ],
+        "signal_subscriptions": [
+            [
+                s.key,
+                s.signal_name,
+                s.process_definition_key,
+                s.bpmn_process_id,
+                s.process_instance_key,
+                s.element_instance_key,
+                s.target_element_id,
+                s.interrupting,
+            ]
+            for s in state.signals.subscriptions.values()
+        ],
+        "incidents": [
+            [
+                i.key,
+                i.error_type,
+                i.error_message,
+                i.process_instance_key,
+                i.process_definition_key,
+                i.bpmn_process_id,
+                i.element_instance_key,
+                i.element_id,
+                i.job_key,
+                i.state.value,
+                encode_instant(i.created_at),
+                i.phase,
+                encode_optional(i.resolved_at),
+            ]
+            for i in state.incidents.incidents.values()
+        ],
+        "joins": [[scope, gateways] for scope, gateways in flow.joins.items()],
+        "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
+        "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
     }
 
 
-def _slotted_reducer(cls: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
-    """Pickles an instance of a slotted dataclass as its constructor's positional arguments: the dataclass's own
-    __getstate__/__setstate__ for slots are Python loops over fields(), several times slower on the engine's most
-    numerous object."""
-    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
-
-    def reduce(obj: Any) -> tuple[Any, ...]:
-        return (cls, values(obj))
-
-    return reduce
+def _encode_requirements(r: DeployedDecisionRequirements) -> list[Any]:
+    return [r.key, r.requirements_id, r.name, r.version, r.resource_name, r.checksum, encode_bytes(r.resource),
+            r.deployment_key]  # fmt: skip
 
 
-_SLOTTED_REDUCERS = {
-    cls: _slotted_reducer(cls)
-    for cls in vars(state_module).values()
-    if isinstance(cls, type)
-    and dataclasses.is_dataclass(cls)
-    and "__slots__" in vars(cls)
-    and len(dataclasses.fields(cls)) > 1
-}
+def _encode_process_instance(pi: ProcessInstance) -> list[Any]:
+    """Its tags last, only when it has some (a row without them decodes to none)."""
+    return [pi.key, pi.bpmn_process_id, pi.version, pi.process_definition_key, pi.state,
+            encode_instant(pi.started_at), encode_optional(pi.ended_at), pi.final_variables,
+            pi.parent_process_instance_key, pi.parent_element_instance_key, pi.element_keys,
+            *([list(pi.tags)] if pi.tags else [])]  # fmt: skip
 
 
-# the models of the snapshot being loaded, for _model_ref and _node_ref (unpickling calls them by name)
-_loading: dict[int, ProcessModel] = {}
+def _encode_element(inst: ElementInstance) -> list[Any]:
+    return [inst.key, inst.process_instance_key, inst.process_definition_key, inst.bpmn_process_id, inst.element_id,
+            inst.kind.value, inst.bpmn_element_type, inst.flow_scope_key, inst.state.value,
+            encode_instant(inst.started_at), encode_optional(inst.ended_at), inst.variables,
+            sorted(inst.children) if inst.children is not None else None, inst.loop_counter, inst.incident_key,
+            inst.interrupted]  # fmt: skip
 
 
-def _model_ref(key: int) -> ProcessModel:
-    return _loading[key]
+def _encode_finished(entry: tuple[Any, ...]) -> list[Any]:
+    values = list(entry)
+    values[9] = encode_instant(values[9])  # started_at
+    values[10] = encode_optional(values[10])  # ended_at
+    return values
 
 
-def _node_ref(key: int, element_id: str) -> FlowNode:
-    return _loading[key].elements[element_id]
+def _encode_job(j: Job) -> list[Any]:
+    return [j.key, j.type, j.process_instance_key, j.element_instance_key, j.element_id, j.bpmn_process_id,
+            j.process_definition_key, j.process_definition_version, j.custom_headers, j.retries, j.state.value,
+            encode_instant(j.created_at), j.worker, encode_optional(j.deadline), encode_optional(j.backoff_until),
+            j.error_message, j.error_code] + (
+        [j.kind, j.listener_event_type, j.listener_index] if j.kind != BPMN_ELEMENT else []
+    )  # fmt: skip
 
 
-def _state_pickler(file: io.BytesIO, engine: Engine) -> pickle.Pickler:
-    """A pickler writing model objects as references (see the module doc) and counters as their next value.
-
-    Through a dispatch table, looked up by type in C: a persistent_id hook would be a Python call per object."""
-    models = {id(d.model): key for key, d in engine.definitions.items()}
-    nodes = {
-        id(node): (key, element_id)
-        for key, d in engine.definitions.items()
-        for element_id, node in d.model.elements.items()
-    }
-
-    def reduce_model(model: ProcessModel) -> tuple[Any, ...]:
-        if id(model) not in models:
-            raise pickle.PicklingError(f"a process model outside the deployed definitions: {model.bpmn_process_id}")
-        return (_model_ref, (models[id(model)],))
-
-    def reduce_node(node: FlowNode) -> tuple[Any, ...]:
-        if id(node) not in nodes:
-            raise pickle.PicklingError(f"a flow node outside the deployed definitions: {node.id}")
-        return (_node_ref, nodes[id(node)])
-
-    def reduce_count(counter: "itertools.count[int]") -> tuple[Any, ...]:
-        # pickling itertools.count is deprecated (gone in Python 3.14): its next value, from its repr "count(n)"
-        text = repr(counter)
-        if not (text.startswith("count(") and text.endswith(")") and "," not in text):
-            raise pickle.PicklingError(f"only a count with step 1 can be stored, not {text}")
-        return (itertools.count, (int(text[6:-1]),))
-
-    pickler = pickle.Pickler(file, _PROTOCOL)
-    pickler.dispatch_table = {
-        **copyreg.dispatch_table,
-        **_SLOTTED_REDUCERS,
-        ProcessModel: reduce_model,
-        FlowNode: reduce_node,
-        itertools.count: reduce_count,
-    }
-    return pickler
+def _encode_user_task(t: UserTask) -> list[Any]:
+    return [t.key, t.element_instance_key, t.process_instance_key, t.process_definition_key,
+            t.process_definition_version, t.bpmn_process_id, t.element_id, t.name, t.state.value,
+            encode_instant(t.creation_date), t.assignee, t.candidate_groups, t.candidate_users, t.due_date,
+            t.follow_up_date, t.form_key, t.external_form_reference, t.priority, t.custom_headers,
+            encode_optional(t.completion_date)] + ([t.pending] if t.pending is not None else [])  # fmt: skip
 
 
-def dump_state(engine: Engine) -> bytes:
-    """The engine's state (without its history) as bytes."""
-    resources = {key: (d.resource_name, d.resource, d.bpmn_process_id) for key, d in engine.definitions.items()}
-    body = io.BytesIO()
-    _state_pickler(body, engine).dump(state_attributes(engine))
-    return pickle.dumps((resources, body.getvalue()), _PROTOCOL)
+def _encode_fields(fields: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """History fields: the timestamp of each record (its 5th field) encoded."""
+    out = list(fields)
+    for index in range(4, len(out), RECORD_WIDTH):
+        out[index] = encode_instant(out[index])
+    return out
 
 
-def load_state(engine: Engine, data: bytes) -> None:
-    """Puts the state `dump_state` gave into a freshly constructed engine (which parses the models again)."""
-    resources, body = pickle.loads(data)
-    parsed: dict[tuple[str, bytes], list[ProcessModel]] = {}
-    models: dict[int, ProcessModel] = {}
-    for key, (resource_name, content, bpmn_process_id) in resources.items():
-        if (resource_name, content) not in parsed:
-            parsed[(resource_name, content)] = engine._parser.parse(resource_name, content)
-        models[key] = next(m for m in parsed[(resource_name, content)] if m.bpmn_process_id == bpmn_process_id)
-    _loading.clear()
-    _loading.update(models)
-    try:
-        state = pickle.loads(body)
-    finally:
-        _loading.clear()
-    vars(engine).update(state)
+def encode_chunk(chunk: tuple[Any, ...]) -> list[Any]:
+    return _encode_fields(chunk)
 
 
-def dump_history(chunk: tuple[Any, ...]) -> bytes:
-    """A sealed chunk of the history (a tuple of records' fields)."""
-    return pickle.dumps(chunk, _PROTOCOL)
+def decode_chunk(values: list[Any]) -> tuple[Any, ...]:
+    return tuple(_decode_fields(values))
 
 
-def load_history(data: bytes) -> tuple[Any, ...]:
-    chunk: tuple[Any, ...] = pickle.loads(data)
-    return chunk
+def _decode_fields(values: list[Any]) -> list[Any]:
+    out = list(values)
+    for index in range(4, len(out), RECORD_WIDTH):
+        out[index] = decode_instant(out[index])
+    return out
+
+
+# ====================================================================== decoding
+def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
+    """Fills a fresh state with a snapshot document of the current format."""
+    if doc.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"snapshot format {doc.get('format')}, this release reads {SNAPSHOT_FORMAT}")
+    state.keys.restore(doc["keys"])
+    history = state.history
+    history.restore(history.chunks, _decode_fields(doc["history"]["open"]), doc["history"]["next_position"])
+    due = doc["due"]
+    state.due.restore([(decode_instant(d), seq, kind, key) for d, seq, kind, key in due["entries"]], due["next_seq"])
+    _decode_deployments(doc, state, load_model)
+    instances = state.instances
+    for row in doc["process_instances"]:
+        pi = ProcessInstance(row[0], row[1], row[2], row[3], row[4], decode_instant(row[5]), decode_optional(row[6]),
+                             row[7], row[8], row[9], list(row[10]),
+                             tuple(row[11]) if len(row) > 11 else ())  # fmt: skip
+        instances.process_instances[pi.key] = pi
+    for row in doc["elements"]:
+        inst = ElementInstance(
+            row[0], row[1], row[2], row[3], row[4], Kind(row[5]), row[6], row[7], ElementState(row[8]),
+            decode_instant(row[9]), decode_optional(row[10]), row[11],
+            set(row[12]) if row[12] is not None else None, row[13], row[14], row[15],
+        )  # fmt: skip
+        instances.live[inst.key] = inst
+    for row in doc["archive"]:
+        values = list(row)
+        values[9] = decode_instant(values[9])
+        values[10] = decode_optional(values[10])
+        instances.archive[values[0]] = tuple(values)
+    instances.called.update((k, v) for k, v in doc["called"])
+    instances.message_start_keys.update((k, v) for k, v in doc["message_start_keys"])
+    for scope, name, key in doc["variable_keys"]:
+        instances.note_variable_key(scope, name, key)
+    _decode_waits(doc, state)
+    flow = state.flow
+    for scope, gateways in doc["joins"]:
+        flow.joins[scope] = gateways
+    for key, collection, next_index, completed, terminated in doc["bodies"]:
+        flow.bodies[key] = MultiInstanceBody(collection, next_index, completed, terminated)
+    for key, variables, locals_, occurred in doc["triggers"]:
+        flow.triggers[key] = EventTrigger(variables, locals_, occurred)
+
+
+def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
+    deployments = state.deployments
+    parsed: dict[tuple[str, bytes, str], ProcessModel] = {}
+    for key, pid, version, name, checksum, deployment_key, deployed_at, resource in doc["processes"]:
+        content = decode_bytes(resource)
+        model = parsed.get((name, content, pid))
+        if model is None:
+            model = parsed[(name, content, pid)] = load_model(name, content, pid)
+        deployments.definitions[key] = ProcessDefinition(
+            key, pid, version, name, checksum, model, deployment_key, decode_instant(deployed_at), content
+        )
+        latest = deployments.latest_processes.get(pid)
+        if latest is None or deployments.definitions[latest].version < version:
+            deployments.latest_processes[pid] = key
+    for key, form_id, version, name, checksum, schema, deployment_key in doc["forms"]:
+        deployments.forms[key] = Form(key, form_id, version, name, checksum, schema, deployment_key)
+        latest = deployments.latest_forms.get(form_id)
+        if latest is None or deployments.forms[latest].version < version:
+            deployments.latest_forms[form_id] = key
+    deployments.message_starts[:] = [MessageStartSubscription(*row) for row in doc["message_starts"]]
+    _decode_decisions(doc, state)
+
+
+def _decode_decisions(doc: Doc, state: EngineState) -> None:
+    """The deployed decisions (a snapshot written before DMN has none): graphs parsed again from their resource, the
+    latest versions and each graph's decisions (in the order deployed, which is the file's) rebuilt."""
+    store = state.decisions
+    for key, requirements_id, name, version, resource_name, checksum, resource, deployment_key in doc.get(
+        "decision_requirements", []
+    ):
+        content = decode_bytes(resource)
+        store.requirements[key] = DeployedDecisionRequirements(
+            key, requirements_id, name, version, resource_name, checksum, content, deployment_key,
+            load_graph(resource_name, content),
+        )  # fmt: skip
+        latest = store.latest_requirements_of(requirements_id)
+        if latest is None or latest.version < version:
+            store.latest_requirements[requirements_id] = key
+    for row in doc.get("decisions", []):
+        decision = DeployedDecision(*row)
+        store.decisions[decision.key] = decision
+        store.by_requirements.setdefault(decision.requirements_key, []).append(decision.key)
+        latest_decision = store.latest_decision(decision.decision_id)
+        if latest_decision is None or latest_decision.version < decision.version:
+            store.latest_decisions[decision.decision_id] = decision.key
+
+
+def _decode_waits(doc: Doc, state: EngineState) -> None:
+    jobs = state.jobs
+    for row in doc["jobs"]:
+        job = Job(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], JobState(row[10]),
+                  decode_instant(row[11]), row[12], decode_optional(row[13]), decode_optional(row[14]), row[15],
+                  row[16], *row[17:20])  # fmt: skip
+        jobs.jobs[job.key] = job
+        jobs.by_element[job.element_instance_key] = job.key
+        jobs.by_type.setdefault(job.type, {})[job.key] = job
+    tasks = state.user_tasks
+    for row in doc["user_tasks"]:
+        task = UserTask(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], UserTaskState(row[8]),
+                        decode_instant(row[9]), row[10], row[11], row[12], row[13], row[14], row[15], row[16],
+                        row[17], row[18], decode_optional(row[19]), *row[20:21])  # fmt: skip
+        tasks.tasks[task.key] = task
+        if task.state.is_open:
+            tasks.by_element[task.element_instance_key] = task.key
+    timers = state.timers
+    for row in doc["timers"]:
+        timer = Timer(row[0], row[1], row[2], row[3], row[4], decode_instant(row[5]), row[6], row[7])
+        timers.timers[timer.key] = timer
+        if timer.element_instance_key is not None:
+            timers.by_element.setdefault(timer.element_instance_key, set()).add(timer.key)
+    messages = state.messages
+    for row in doc["messages"]:
+        message = Message(row[0], row[1], row[2], row[3], row[4], decode_instant(row[5]), decode_instant(row[6]),
+                          set(row[7]), set(row[8]))  # fmt: skip
+        messages.messages[message.key] = message
+    for row in doc["subscriptions"]:
+        sub = MessageSubscription(row[0], row[1], row[2], row[3], row[4], row[5], row[6], decode_instant(row[7]))
+        messages.subscriptions[sub.key] = sub
+        messages.by_element.setdefault(sub.element_instance_key, set()).add(sub.key)
+    signals = state.signals
+    for row in doc["signal_subscriptions"]:
+        signal = SignalSubscription(*row)
+        signals.subscriptions[signal.key] = signal
+        if signal.element_instance_key is not None:
+            signals.by_element.setdefault(signal.element_instance_key, set()).add(signal.key)
+    for row in doc["incidents"]:
+        incident = Incident(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                            IncidentState(row[9]), decode_instant(row[10]), row[11],
+                            decode_optional(row[12]))  # fmt: skip
+        state.incidents.incidents[incident.key] = incident

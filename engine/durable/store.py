@@ -2,14 +2,15 @@
 
 Layout of `DIR`:
 
-    engine.sqlite3        the database: `meta` (the clock's pin and offset), `log` (the commands since the
-                          snapshot, one row each), `snapshot` (the engine state at one log position) and
-                          `history` (the element-instance history's sealed chunks, each stored once)
+    engine.sqlite3        the database: `meta` (the clock's pin and offset, JSON), `log` (one row per command
+                          since the snapshot: its events, JSON), `snapshot` (the engine state at one log position,
+                          a JSON document) and `history` (the history's sealed chunks, JSON, each stored once)
     engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
     engine.lock           held (flock) by the running engine; its pid is written in it
 
 The file format is versioned by SQLite's `user_version` (FORMAT_VERSION) and marked as ours by its
-`application_id`; anything else is refused rather than guessed at.
+`application_id`. An earlier format listed in FORMATS_MIGRATED is opened and rewritten by the engine's first
+snapshot (engine/durable/migrations.py); anything else is refused rather than guessed at.
 """
 
 import contextlib
@@ -28,8 +29,9 @@ LOCK_NAME = "engine.lock"
 # "PBJE" – marks a database as an engine data directory's
 APPLICATION_ID = 0x50424A45
 WAL_AUTOCHECKPOINT_PAGES = 10_000
-# bump when the tables or the pickled shapes in them change incompatibly
-FORMAT_VERSION = 1
+# bump when the tables or the documents in them change incompatibly (and add the migration, migrations.py)
+FORMAT_VERSION = 2
+FORMATS_MIGRATED = (1,)  # earlier formats this release brings to FORMAT_VERSION on first start
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -59,15 +61,20 @@ class Snapshot:
 class Store:
     """The SQLite file of one data directory, opened and locked for one engine."""
 
-    def __init__(self, data_dir: Path, *, sync: SyncMode = SyncMode.NORMAL) -> None:
+    def __init__(self, data_dir: Path, *, sync: SyncMode = SyncMode.NORMAL, create: bool = True) -> None:
+        """`create`: a directory without an engine database gets a new, empty one (else: refused, nothing made)."""
         self.data_dir = data_dir
+        if not create and not (data_dir / DATABASE_NAME).is_file():
+            raise IncompatibleDataDirError(
+                f"Direktori {data_dir} bukan direktori data mesin proses (tidak ada berkas {DATABASE_NAME})."
+            )
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"Direktori data mesin {data_dir} tidak dapat dibuat: {exc.strerror}.") from None
         self._lock_fd = _lock(data_dir / LOCK_NAME)
         try:
-            self._db = self._open(data_dir / DATABASE_NAME, sync)
+            self._db = self._open(data_dir / DATABASE_NAME, sync, create)
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -76,23 +83,39 @@ class Store:
         self.last_seq: int = max(int(row[0]), int(snap[0]) if snap else 0)
         self.snapshot_seq: int = int(snap[0]) if snap else 0
 
-    def _open(self, path: Path, sync: SyncMode) -> sqlite3.Connection:
+    def _open(self, path: Path, sync: SyncMode, create: bool) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise StorageError(
+                f"Basis data mesin {path} tidak dapat dibuka: {exc}. Data yang tersimpan tidak diubah; periksa ruang "
+                "disk dan hak akses direktori data, lalu jalankan ulang mesin dengan direktori data yang sama."
+            ) from None
         except sqlite3.DatabaseError:
             raise IncompatibleDataDirError(
                 f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain."
             ) from None
         fresh = application_id == 0 and version == 0 and tables == 0
+        if fresh and not create:
+            db.close()
+            raise IncompatibleDataDirError(f"Basis data {path} masih kosong: belum ada status mesin proses di sana.")
         if fresh:
             application_id, version = APPLICATION_ID, FORMAT_VERSION
+        if version > FORMAT_VERSION:
+            db.close()
+            raise IncompatibleDataDirError(
+                f"Direktori data {path.parent} memakai format versi {version}, yang ditulis oleh versi mesin yang "
+                f"lebih baru; mesin ini hanya dapat membuka format sampai versi {FORMAT_VERSION}. Gunakan versi "
+                "pbj yang menulisnya."
+            )
         if application_id != APPLICATION_ID:
             db.close()
             raise IncompatibleDataDirError(f"Berkas {path} bukan basis data mesin proses; gunakan direktori data lain.")
-        if version != FORMAT_VERSION:
+        self.format = version
+        if version != FORMAT_VERSION and version not in FORMATS_MIGRATED:
             db.close()
             raise IncompatibleDataDirError(
                 f"Direktori data {path.parent} memakai format versi {version}, sedangkan mesin ini hanya dapat "
@@ -138,11 +161,15 @@ class Store:
 
     def save_snapshot(self, state: bytes, first_chunk: int, history_chunks: list[bytes]) -> None:
         """Stores the state as of the last appended command, with the history chunks sealed since the previous
-        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction."""
+        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction. A data directory of
+        an earlier format becomes one of this format with it (`first_chunk` 0: its history chunks are rewritten)."""
         seq = self.last_seq
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self.format != FORMAT_VERSION:
+                    self._db.execute("DELETE FROM history WHERE chunk >= ?", (first_chunk,))
+                    self._db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
                 self._db.executemany(
                     "INSERT INTO history (chunk, rows) VALUES (?, ?)",
                     [(first_chunk + n, chunk) for n, chunk in enumerate(history_chunks)],
@@ -156,6 +183,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StorageError(f"Snapshot tidak dapat disimpan ke direktori data {self.data_dir}: {exc}.") from None
         self.snapshot_seq = seq
+        self.format = FORMAT_VERSION
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

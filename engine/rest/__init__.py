@@ -24,7 +24,7 @@ class RestApi:
     """Serves `/v2` over the engine on `host:port` (0: a free port)."""
 
     checks: ClassVar[list[ResponseCheck]] = []
-    """Checks every answer goes through (the test suite's spec validation, engine/testing/openapi.py)."""
+    """Checks every answer goes through (the test suite's spec validation, engine/rest/openapi.py)."""
 
     def __init__(
         self,

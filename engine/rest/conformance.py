@@ -1,6 +1,6 @@
 """Checks of the REST API's answers, for the test suite: every answer of the server goes through each check
 (`create_app(checks=...)`), which may record what is wrong with it. The engine's pytest plugin passes one that
-validates answers against Camunda's 8.8 OpenAPI spec (engine/testing/openapi.py); for an engine in another process
+validates answers against Camunda's 8.8 OpenAPI spec (engine/rest/openapi.py); for an engine in another process
 (`pbj up` or `pbj engine` under test) it sets PBJ_REST_CONFORMANCE_LOG, and the server appends a line per violation
 to that file, which the test reads. Nothing of this runs unless a test asks for it."""
 
@@ -18,6 +18,6 @@ def checks_from_environment() -> list[ResponseCheck]:
     target = os.environ.get(LOG_VARIABLE)
     if not target:
         return []
-    from engine.testing.openapi import logging_check  # the test support, only when a test switched it on
+    from engine.rest.openapi import logging_check  # the test support, only when a test switched it on
 
     return [logging_check(target)]

@@ -4,7 +4,7 @@ them."""
 from aiohttp import BodyPartReader, web
 
 from engine.decisions import rest as decisions
-from engine.deployment import Deployment
+from engine.engine import Deployment
 from engine.errors import InvalidArgumentError, NotFoundError
 from engine.rest.context import Context
 from engine.rest.http import (

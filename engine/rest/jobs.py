@@ -2,12 +2,13 @@
 
 import asyncio
 import json
+from typing import Any
 
 from aiohttp import web
 
 from engine.clock import to_millis
+from engine.engine import ActivatedJob
 from engine.errors import InvalidArgumentError
-from engine.jobs import ActivatedJob
 from engine.rest.context import Context
 from engine.rest.http import TENANT, json_body, no_content, optional, path_key, required, variables_of
 from engine.rest.reading import search_answer
@@ -36,8 +37,35 @@ def activated_job_json(activated: ActivatedJob) -> dict[str, object]:
         "processInstanceKey": str(job.process_instance_key),
         "processDefinitionKey": str(job.process_definition_key),
         "elementInstanceKey": str(job.element_instance_key),
-        "kind": "BPMN_ELEMENT",
-        "listenerEventType": "UNSPECIFIED",
+        "kind": job.kind,
+        "listenerEventType": job.listener_event_type,
+    } | ({"userTask": rest_user_task(activated.user_task)} if activated.user_task is not None else {})
+
+
+def rest_user_task(properties: dict[str, Any]) -> dict[str, Any]:
+    """UserTaskProperties as the REST API writes them (keys as strings)."""
+    out = dict(properties)
+    out["userTaskKey"] = str(properties["userTaskKey"])
+    if properties.get("formKey") is not None:
+        out["formKey"] = str(properties["formKey"])
+    else:
+        out.pop("formKey", None)
+    return out
+
+
+def job_result(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A completion's `result` (JobResult of a user task listener: denied, deniedReason, corrections), by the names
+    the engine takes; null properties of the corrections are left out (they keep the task's value)."""
+    result = optional(body, "result", dict, None)
+    if result is None:
+        return None
+    if optional(result, "type", str, "userTask") != "userTask":
+        raise InvalidArgumentError("Job results of ad-hoc sub-processes are not supported by the embedded engine")
+    corrections = optional(result, "corrections", dict, {})
+    return {
+        "denied": optional(result, "denied", bool, False),
+        "deniedReason": optional(result, "deniedReason", str, ""),
+        "corrections": {name: value for name, value in corrections.items() if value is not None},
     }
 
 
@@ -88,11 +116,7 @@ def routes(ctx: Context) -> list[web.RouteDef]:
     async def complete(request: web.Request) -> web.Response:
         key = path_key(request, "jobKey")
         body = await json_body(request)
-        if body.get("result") is not None:
-            raise InvalidArgumentError(
-                "Job results (task listeners, ad-hoc sub-processes) are not supported by the embedded engine"
-            )
-        engine.complete_job(key, variables_of(body))
+        engine.complete_job(key, variables_of(body), job_result(body))
         return no_content()
 
     async def fail(request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.modification import ActivateInstruction
+from engine.processing.modification import ActivateInstruction
 from engine.rest.context import Context
 from engine.rest.http import (
     TENANT,

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from engine._base import _RECORD_WIDTH
 from engine.engine import Engine
 from engine.model import Kind
 from engine.rest.http import answer
 from engine.search.language import ROWS_PER_TURN, Row, Search
+from engine.state.history import RECORD_WIDTH
 
 _RECORDS_PER_TURN = 20_000
 
@@ -35,8 +35,9 @@ async def sequence_flows(engine: Engine, process_instance_key: int) -> list[str]
     """The ids of the sequence flows the instance took, each once, in the order first taken."""
     taken: dict[str, None] = {}
     seen = 0
-    for chunk in [*engine._history_chunks, tuple(engine._history)]:
-        for start in range(0, len(chunk), _RECORD_WIDTH):
+    history = engine.state.history
+    for chunk in [*history.chunks, tuple(history.fields)]:
+        for start in range(0, len(chunk), RECORD_WIDTH):
             # position, value type, intent, key, timestamp, process instance, element id, type, flow scope
             if chunk[start + 2] == "SEQUENCE_FLOW_TAKEN" and chunk[start + 5] == process_instance_key:
                 flow_id = chunk[start + 6]

@@ -14,6 +14,10 @@ from engine.search import catalogue, rows
 from engine.search.language import Search
 from engine.state import UserTask
 
+# how long an assignment, update or completion waits for the task's listeners before it is answered 504 (the task
+# stays in its transition: the listeners' jobs go on)
+LISTENER_TIMEOUT = 30.0
+
 
 def routes(ctx: Context) -> list[web.RouteDef]:
     engine = ctx.engine
@@ -61,11 +65,16 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         assignee = body.get("assignee")
         if not isinstance(assignee, str) or not assignee.strip():
             raise InvalidArgumentError("No assignee provided: 'assignee' must be a non-empty string")
-        engine.assign_user_task(key, assignee, optional(body, "allowOverride", bool, True))
+        engine.assign_user_task(
+            key, assignee, optional(body, "allowOverride", bool, True), optional(body, "action", str, "") or ""
+        )
+        await engine.user_task_decided(key, LISTENER_TIMEOUT)
         return no_content()
 
     async def unassign(request: web.Request) -> web.Response:
-        engine.assign_user_task(path_key(request, "userTaskKey"), None)
+        key = path_key(request, "userTaskKey")
+        engine.assign_user_task(key, None)
+        await engine.user_task_decided(key, LISTENER_TIMEOUT)
         return no_content()
 
     async def update(request: web.Request) -> web.Response:
@@ -73,12 +82,14 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         body = await json_body(request)
         changes = optional(body, "changeset", dict, {})
         engine.update_user_task(key, {name: value for name, value in changes.items() if value is not None})
+        await engine.user_task_decided(key, LISTENER_TIMEOUT)
         return no_content()
 
     async def complete(request: web.Request) -> web.Response:
         key = path_key(request, "userTaskKey")
         body = await json_body(request)
-        engine.complete_user_task(key, optional(body, "variables", dict, {}))
+        engine.complete_user_task(key, optional(body, "variables", dict, {}), optional(body, "action", str, "") or "")
+        await engine.user_task_decided(key, LISTENER_TIMEOUT)
         return no_content()
 
     return [

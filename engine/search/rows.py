@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from engine.decisions.store import DeployedDecision, DeployedDecisionRequirements
 from engine.engine import Engine
 from engine.model import Kind
 from engine.search.catalogue import VARIABLE_VALUE_LIMIT
@@ -26,6 +25,7 @@ from engine.state import (
     ProcessInstance,
     UserTask,
 )
+from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 TENANT = "<default>"
 
@@ -355,8 +355,8 @@ def job_row(job: Job) -> Row:
         "errorMessage": job.error_message or None,
         "hasFailedWithRetriesLeft": failed_before and job.retries > 0,
         "jobKey": job.key,
-        "kind": "BPMN_ELEMENT",
-        "listenerEventType": "UNSPECIFIED",
+        "kind": job.kind,
+        "listenerEventType": job.listener_event_type,
         "processDefinitionId": job.bpmn_process_id,
         "processDefinitionKey": job.process_definition_key,
         "processInstanceKey": job.process_instance_key,

@@ -6,7 +6,7 @@ empty list when the state is sound), `assert_consistent` raises with all of them
 
 from engine.engine import ACTIVE, Engine
 from engine.model import Kind
-from engine.state import ElementState, IncidentState, JobState, UserTaskState
+from engine.state import ElementState, FinishedElement, IncidentState, JobState
 
 # a job whose error was caught by nothing stays ERROR_THROWN, with its incident, as in Zeebe
 LIVE_JOB_STATES = (JobState.ACTIVATABLE, JobState.ACTIVATED, JobState.FAILED, JobState.ERROR_THROWN)
@@ -19,6 +19,7 @@ def state_violations(engine: Engine) -> list[str]:
     out += _element_violations(engine)
     out += _process_instance_violations(engine)
     out += _wait_violations(engine)
+    out += _decision_violations(engine)
     return out
 
 
@@ -30,11 +31,12 @@ def assert_consistent(engine: Engine) -> None:
 
 def _idle_violations(engine: Engine) -> list[str]:
     out = []
-    if engine._steps and not engine.steps_deferred:
-        out.append(f"{len(engine._steps)} step(s) are still queued between commands, and none will run them")
-    if engine._running:
+    queued = len(engine._steps.queue)
+    if queued and not engine.steps_deferred:
+        out.append(f"{queued} step(s) are still queued between commands, and none will run them")
+    if engine._steps.running:
         out.append("the executor still counts itself as running between commands")
-    if engine._command_time is not None:
+    if engine.state.instant is not None:
         out.append("a command's instant is still set between commands")
     return out
 
@@ -72,19 +74,29 @@ def _element_violations(engine: Engine) -> list[str]:
 def _process_instance_violations(engine: Engine) -> list[str]:
     out = []
     active_roots = set()
+    live = engine.element_instances
+    archive = engine.state.instances.archive
     for pi in engine.process_instances.values():
-        # a finished instance's elements are archived (Engine.element_instance reads them back); a live one's not
-        root = engine.element_instances.get(pi.key) if pi.state == ACTIVE else engine.element_instance(pi.key)
+        # a finished instance's elements are archived as tuples (read here as such: a detached element instance per
+        # finished process instance, after every fuzz example, made the check grow with the whole run); a live one's
+        # are live
+        root = live.get(pi.key)
+        if root is not None:
+            root_state = root.state
+        elif pi.state != ACTIVE and pi.key in archive:
+            root_state = ElementState(FinishedElement._make(archive[pi.key]).state)
+        else:
+            root_state = None
         where = f"process instance {pi.key} ({pi.bpmn_process_id}, {pi.state})"
-        if root is None:
+        if root_state is None:
             out.append(f"{where}: no root element instance")
             continue
         if pi.state == ACTIVE:
             active_roots.add(pi.key)
-            if not root.state.is_active:
-                out.append(f"{where}: its root element instance is {root.state.value}")
-        elif root.state.is_active:
-            out.append(f"{where}: finished, but its root element instance is {root.state.value}")
+            if not root_state.is_active:
+                out.append(f"{where}: its root element instance is {root_state.value}")
+        elif root_state.is_active:
+            out.append(f"{where}: finished, but its root element instance is {root_state.value}")
     for inst in engine.element_instances.values():
         if inst.state.is_active and inst.process_instance_key not in active_roots:
             out.append(
@@ -116,16 +128,14 @@ def _wait_violations(engine: Engine) -> list[str]:
         problem = host_problem(what, job.element_instance_key)
         if problem:
             out.append(problem)
-        elif elements[job.element_instance_key].job_key != job.key:
+        elif engine.state.jobs.by_element.get(job.element_instance_key) != job.key:
             out.append(f"{what}: its element instance does not point back to it")
     for timer in engine.timers.values():
         what = f"timer {timer.key} ({timer.target_element_id})"
         problem = host_problem(what, timer.element_instance_key)
         if problem:
             out.append(problem)
-        elif timer.element_instance_key is not None and timer.key not in (
-            elements[timer.element_instance_key].timer_keys or ()
-        ):
+        elif timer.element_instance_key is not None and timer.key not in engine.timers_of(timer.element_instance_key):
             out.append(f"{what}: its element instance does not point back to it")
         if timer.process_definition_key not in engine.definitions:
             out.append(f"{what}: its process definition does not exist")
@@ -134,7 +144,7 @@ def _wait_violations(engine: Engine) -> list[str]:
         problem = host_problem(what, sub.element_instance_key)
         if problem:
             out.append(problem)
-        elif sub.key not in (elements[sub.element_instance_key].subscription_keys or ()):
+        elif sub.key not in engine.subscriptions_of(sub.element_instance_key):
             out.append(f"{what}: its element instance does not point back to it")
     for signal in engine.signal_subscriptions.values():
         problem = host_problem(
@@ -154,11 +164,28 @@ def _wait_violations(engine: Engine) -> list[str]:
         if incident.job_key is not None and incident.job_key not in engine.jobs:
             out.append(f"{what}: its job {incident.job_key} does not exist")
     for task in engine.user_tasks.values():
-        if task.state is UserTaskState.CREATED:
+        if task.state.is_open:
             problem = host_problem(f"user task {task.key} ({task.element_id})", task.element_instance_key)
             if problem:
                 out.append(problem)
     for message in engine.messages.values():
         if message.expires_at < message.published_at:
             out.append(f"message {message.key} ({message.name!r}) expires before it was published")
+    return out
+
+
+def _decision_violations(engine: Engine) -> list[str]:
+    """The deployed decisions: each in a graph that is there, the latest version of each id the highest one."""
+    out = []
+    store = engine.decision_store
+    for decision in store.decisions.values():
+        if decision.requirements_key not in store.requirements:
+            out.append(f"decision {decision.key} belongs to the graph {decision.requirements_key}, which is not there")
+        latest = store.latest_decision(decision.decision_id)
+        if latest is None or latest.version < decision.version:
+            out.append(f"decision {decision.key} ({decision.decision_id}) is newer than its latest version")
+    for requirements in store.requirements.values():
+        latest_graph = store.latest_requirements(requirements.requirements_id)
+        if latest_graph is None or latest_graph.version < requirements.version:
+            out.append(f"decision graph {requirements.key} is newer than its latest version")
     return out

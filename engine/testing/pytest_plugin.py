@@ -6,7 +6,7 @@ Enable with `pytest_plugins = ["engine.testing.pytest_plugin"]` in a conftest.py
 fresh engine that must have exactly the same state: the whole suite then checks durable mode.
 
 Every REST server a test starts – in the test's process, or in a process it starts (`pbj up`, `pbj engine`, which
-read PBJ_REST_CONFORMANCE_LOG) – checks each answer it gives against the spec (engine/testing/openapi.py), whoever
+read PBJ_REST_CONFORMANCE_LOG) – checks each answer it gives against the spec (engine/rest/openapi.py), whoever
 asked: the workers, the `pbj` commands, a browser, the Node clients. A test that received an answer the spec does
 not allow fails, naming the operation and the property. Without node or the pinned package the check is skipped
 with a warning, except under CI, where the session stops.
@@ -24,8 +24,8 @@ from pyzeebe import ZeebeClient, create_insecure_channel
 from engine.durable import DurableEngine
 from engine.rest import RestApi
 from engine.rest.conformance import LOG_VARIABLE
+from engine.rest.openapi import Conformance, SpecUnavailableError, load_spec
 from engine.testing.embedded import EmbeddedEngine
-from engine.testing.openapi import Conformance, SpecUnavailableError, load_spec
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

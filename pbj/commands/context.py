@@ -21,6 +21,7 @@ from workers.documents import DocumentStore, LocalDocumentStore
 from workers.domain import RequestKind
 from workers.errors import NotFoundError
 from workers.store import RequestRecord, Store
+from workers.working_time import WorkingCalendar
 
 START_LEASE = timedelta(minutes=5)
 """How long a claim to start a request's process holds before another command may take over (a crashed start)."""
@@ -93,6 +94,10 @@ class Context:
     def standards(self) -> Standards:
         """Standard times of the deployed diagrams."""
         return Standards(self.rest)
+
+    def calendar(self, kind: RequestKind) -> WorkingCalendar:
+        """The working calendar of the province that runs `kind`'s SOP (its standard times count working time)."""
+        return self.settings.app.working_time.calendar(kind)
 
     async def aclose(self) -> None:
         """Close whatever this context opened (not what it was lent)."""

@@ -1,9 +1,10 @@
 """Commands of the managers: the status of one request and the list of requests with overdue steps.
 
 Where a request waits comes from the engine (its active element instances), since when from their start, the
-standard time from the deployed diagram's SLA timers, and *overdue* from the SLA timer having fired during the
-step's current activation (`pantau.py`). Times are shown in the SOP's zone: WITA for Registrasi Admin PPE
-(Kalimantan Timur), WIB for Pendaftaran Akun PPBJ (Kalimantan Barat).
+standard time from the deployed diagram's SLA timers, the deadline from that standard counted in the province's
+working calendar, and *overdue* from the SLA timer having fired during the step's current activation (`pantau.py`).
+Times are shown in the SOP's zone: WITA for Registrasi Admin PPE (Kalimantan Timur), WIB for Pendaftaran Akun PPBJ
+(Kalimantan Barat).
 """
 
 import argparse
@@ -61,7 +62,7 @@ async def status_permohonan(ctx: Context, args: argparse.Namespace) -> int:
         ) from None
     view = None
     if request.process_instance_key is not None:
-        view = await process_view(ctx.rest, ctx.standards, request.process_instance_key)
+        view = await process_view(ctx.rest, ctx.standards, request.process_instance_key, ctx.calendar(request.kind))
     if args.json:
         write_json(_status_json(request, view))
         return 0
@@ -216,7 +217,8 @@ async def daftar_terlambat(ctx: Context, args: argparse.Namespace) -> int:
             fired_by_instance[int(item["processInstanceKey"])].append(item)
         for pi, items in by_instance.items():
             standards = await ctx.standards.of(definition_of[pi])
-            late.extend(step for step in build_steps(items, fired_by_instance.get(pi, []), standards) if step.late)
+            steps = build_steps(items, fired_by_instance.get(pi, []), standards, ctx.calendar(kind))
+            late.extend(step for step in steps if step.late)
     requests = ctx.store.find_requests_by_process_instance(step.process_instance_key for step in late)
     late.sort(key=lambda step: (step.breached_at or step.started, step.process_instance_key))
     if args.json:

@@ -3,8 +3,8 @@
 A step is *late* when its SLA timer fired during the step's current activation: the non-interrupting boundary
 event `<Step>SlaTimer` has an element instance that started at or after the step did. The engine fires the timer
 when the standard time is up (by its own clock, which tests control), so the answer does not depend on the clock
-of the machine running the command; the standard time and the deadline shown come from the deployed diagram
-(`standar.read_standards`).
+of the machine running the command; the standard time comes from the deployed diagram (`standar.read_standards`),
+and the deadline shown is that standard counted in the province's working calendar from the step's start.
 """
 
 from collections import defaultdict
@@ -17,6 +17,7 @@ from pbj.commands.output import parse_time
 from pbj.commands.rest import CamundaRest
 from pbj.commands.standar import Standard, read_standards
 from workers.constants import SIDE_END_EVENTS
+from workers.working_time import WorkingCalendar
 
 STEP_TYPES = frozenset(
     {
@@ -48,11 +49,8 @@ class Step:
     started: datetime
     standard: Standard | None
     breached_at: datetime | None = None
-
-    @property
-    def deadline(self) -> datetime | None:
-        """When the standard time is up (None for a step without one)."""
-        return None if self.standard is None else self.standard.deadline(self.started)
+    deadline: datetime | None = None
+    """When the standard time is up, in working time (None for a step without one)."""
 
     @property
     def late(self) -> bool:
@@ -102,10 +100,14 @@ class Standards:
 
 
 def build_steps(
-    active: Iterable[dict[str, Any]], boundaries: Iterable[dict[str, Any]], standards: dict[str, Standard]
+    active: Iterable[dict[str, Any]],
+    boundaries: Iterable[dict[str, Any]],
+    standards: dict[str, Standard],
+    calendar: WorkingCalendar,
 ) -> list[Step]:
     """The active steps of one process instance (one per element id: a multi-instance counts once, from its first
-    start), each with the time its SLA timer fired in this activation, oldest first."""
+    start), each with its deadline in the province's working `calendar` and the time its SLA timer fired in this
+    activation, oldest first."""
     fired: dict[str, list[datetime]] = defaultdict(list)
     for boundary in boundaries:
         moment = parse_time(boundary.get("startDate"))
@@ -137,6 +139,7 @@ def build_steps(
                 started=started,
                 standard=standard,
                 breached_at=breached,
+                deadline=None if standard is None else standard.deadline(started, calendar),
             )
         )
     return sorted(steps, key=lambda step: (step.started, step.element_instance_key))
@@ -155,8 +158,11 @@ def build_breaches(boundaries: Iterable[dict[str, Any]], standards: dict[str, St
     return sorted(breaches, key=lambda breach: breach.at)
 
 
-async def process_view(rest: CamundaRest, standards: Standards, process_instance_key: int) -> ProcessView | None:
-    """The instance's state, active steps, SLA breaches and open incidents; None if the engine does not know it."""
+async def process_view(
+    rest: CamundaRest, standards: Standards, process_instance_key: int, calendar: WorkingCalendar
+) -> ProcessView | None:
+    """The instance's state, active steps (their deadlines in the province's working `calendar`), SLA breaches and
+    open incidents; None if the engine does not know it."""
     instance = await rest.find(f"/v2/process-instances/{process_instance_key}")
     if instance is None:
         return None
@@ -182,7 +188,7 @@ async def process_view(rest: CamundaRest, standards: Standards, process_instance
         state=str(instance.get("state")),
         started=parse_time(instance.get("startDate")),
         ended=parse_time(instance.get("endDate")),
-        steps=build_steps(active, boundaries, known),
+        steps=build_steps(active, boundaries, known, calendar),
         breaches=build_breaches(boundaries, known),
         incidents=incidents,
         end_event=end_event,

@@ -1,18 +1,22 @@
 """The SOP's standard times (*Mutu Baku – Waktu*), read from the deployed diagram rather than repeated here.
 
 Every timed step carries a non-interrupting timer boundary event `<Step>SlaTimer` with the standard time as a
-literal `timeDuration` (processes.md); its output mappings name the SOP row (`slaBarisSop`) and the performer role
+literal (processes.md): its `timeDuration`, or – for a timer at the step's working-time deadline (`timeDate`) – its
+output `slaBatasWaktu`; its other output mappings name the SOP row (`slaBarisSop`) and the performer role
 (`slaPelaksana`). A step waiting on an outside person may also carry an interrupting timer: the request's expiry.
 `read_standards(xml)` returns, per step (the element the timers are attached to), what the process owner set in
-the Modeler – so a changed diagram changes what `pbj status` and `pbj terlambat` measure against.
+the Modeler – so a changed diagram changes what `pbj status` and `pbj terlambat` measure against. The standard
+times are working time: `Standard.deadline` counts them in the province's working calendar
+(`workers.working_time`).
 """
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import isodate
 from lxml import etree
+
+from workers.working_time import WorkingCalendar, WorkingTimeError
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
@@ -46,21 +50,15 @@ class Standard:
         """The performer role as people read it."""
         return None if self.performer is None else PERFORMERS.get(self.performer, self.performer)
 
-    def deadline(self, started: datetime) -> datetime | None:
-        """When the step, started at `started`, breaches its standard time (None without one)."""
-        delta = parse_duration(self.duration)
-        return None if delta is None else started + delta
-
-
-def parse_duration(duration: str | None) -> timedelta | None:
-    """An ISO 8601 duration as a timedelta (days, hours, minutes, seconds), or None."""
-    if not duration:
-        return None
-    try:
-        value = isodate.parse_duration(duration)
-    except (isodate.ISO8601Error, ValueError):
-        return None
-    return value if isinstance(value, timedelta) else None
+    def deadline(self, started: datetime, calendar: WorkingCalendar) -> datetime | None:
+        """When the step, started at `started`, reaches its standard time counted in working time of `calendar` (the
+        province's), in the province's zone; None without a standard time or with one the calendar cannot count."""
+        if not self.duration:
+            return None
+        try:
+            return calendar.deadline(started, self.duration)
+        except WorkingTimeError:
+            return None
 
 
 def read_standards(xml: bytes | str) -> dict[str, Standard]:

@@ -116,7 +116,9 @@ async def summarize_task(ctx: Context, task: Mapping[str, Any]) -> dict[str, Any
     number = next((str(variables[n]) for n in NUMBER_VARIABLES if variables.get(n)), None)
     created = parse_time(task.get("creationDate"))
     standard, late = await _timing(ctx, task, created)
-    deadline = standard.deadline(created) if standard is not None and created is not None else None
+    deadline = None
+    if standard is not None and created is not None and kind is not None:
+        deadline = standard.deadline(created, ctx.calendar(kind))
     remark = "TERLAMBAT" if late else ""
     return {
         "text": [

@@ -12,15 +12,6 @@ from workers.settings import Settings
 
 
 @pytest.fixture
-async def mail_sink() -> AsyncIterator[MailSink]:
-    """A running loopback SMTP server that keeps every message."""
-    sink = MailSink()
-    await sink.start()
-    yield sink
-    await sink.stop()
-
-
-@pytest.fixture
 async def services(tmp_path: Path, mail_sink: MailSink) -> AsyncIterator[Services]:
     """The workers' services: a migrated SQLite store and documents under tmp_path, mail to the loopback server."""
     database_url = f"sqlite:///{tmp_path / 'data' / 'pbj.sqlite3'}"

@@ -16,7 +16,9 @@ from tests.backends.backend import Backend, eventually
 from tests.workers.harness import (
     ADMIN_EMAIL,
     BPMN_DIR,
+    DEADLINES_ONLY,
     KEPALA_EMAIL,
+    OFFICE_MORNING,
     PPBJ_EMAIL,
     MailSink,
     appointment_message,
@@ -33,6 +35,12 @@ pytestmark = pytest.mark.zeebe
 
 SOP1 = "registrasiAdminPpe"
 SOP2 = "pendaftaranAkunPpbj"
+
+
+@pytest.fixture(autouse=True)
+async def _at_office_morning(backend: Backend) -> None:
+    """The engine's clock at a working instant of both provinces: the SOPs' standard times count working time."""
+    await backend.pin_clock(OFFICE_MORNING)
 
 
 async def elements(backend: Backend, pi: int, element_id: str, state: str) -> list[dict[str, Any]]:
@@ -92,11 +100,16 @@ async def test_sop1_instance_waits_at_the_file_check(backend: Backend, backend_c
     assert await element_ids(backend, pi) >= {"PermohonanDiajukanStartEvent", "PeriksaKelengkapanBerkasTask"}
 
 
-async def test_sla_timer_fires_only_when_its_time_has_passed(backend: Backend, backend_client: ZeebeClient) -> None:
-    """The step's PT10M timer: 9 minutes on, nothing; 2 more and the SLA notice task waits while the step goes on."""
+async def test_sla_timer_fires_only_when_its_time_has_passed(
+    backend: Backend, backend_client: ZeebeClient, backend_channel: grpc.aio.Channel, services: Services
+) -> None:
+    """The step's PT10M timer, at its working-time deadline (10 minutes on, from Monday 09.00 WITA): 9 minutes on,
+    nothing; 2 more and the SLA notice task waits while the step goes on. Only the deadline listener works."""
     await backend.deploy(BPMN_DIR)
-    pi = await start_sop1(backend_client, "ADM-2026-900002")
-    await elements(backend, pi, "PeriksaKelengkapanBerkasTask", "ACTIVE")
+    async with running_worker(backend_channel, services, without=DEADLINES_ONLY):
+        pi = await start_sop1(backend_client, "ADM-2026-900002")
+        await elements(backend, pi, "PeriksaKelengkapanBerkasTask", "ACTIVE")
+        await backend.wait_for_idle()
 
     await backend.increase_time(timedelta(minutes=9))
     assert "KirimNotifikasiSlaTask" not in await element_ids(backend, pi)
@@ -169,9 +182,15 @@ async def test_failing_job_becomes_an_incident_after_its_retries(
 
 
 async def waiting_at(backend: Backend, pi: int, element_id: str) -> None:
-    """Wait until the instance waits at `element_id` (the active element ids of the REST search)."""
+    """Wait until the timed step `element_id` waits (the REST searches): active, and its start listener done – its
+    local deadline `slaBatasWaktuKerja` set –, since only then is it subscribed to its message (a message published
+    without a time to live before that would be lost)."""
+    [step] = await elements(backend, pi, element_id, "ACTIVE")
     await eventually(
-        lambda: backend.active_element_ids(pi), lambda ids: element_id in ids, timeout=60, what=f"{pi} at {element_id}"
+        lambda: backend.search_variables(scopeKey=str(step["elementInstanceKey"]), name="slaBatasWaktuKerja"),
+        bool,
+        timeout=60,
+        what=f"{pi} waiting at {element_id} with its deadline",
     )
 
 

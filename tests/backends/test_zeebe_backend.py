@@ -6,6 +6,7 @@ are chosen and how a missing Docker engine is reported."""
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -33,14 +34,34 @@ async def zeebe_backend(engine: EmbeddedEngine) -> AsyncIterator[ZeebeBackend]:
         yield backend
 
 
+TEN_MINUTES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="SepuluhMenit" \
+targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="tungguSepuluhMenit" isExecutable="true">
+    <bpmn:startEvent id="MulaiEvent"><bpmn:outgoing>KeTunggu</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="KeTunggu" sourceRef="MulaiEvent" targetRef="TungguEvent"/>
+    <bpmn:intermediateCatchEvent id="TungguEvent">
+      <bpmn:incoming>KeTunggu</bpmn:incoming>
+      <bpmn:outgoing>KeSelesai</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT10M</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="KeSelesai" sourceRef="TungguEvent" targetRef="SelesaiEvent"/>
+    <bpmn:endEvent id="SelesaiEvent"><bpmn:incoming>KeSelesai</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+"""A process that waits ten minutes of wall-clock time (the SOPs' SLA timers count working time: their instant
+depends on the time of day)."""
+
+
 async def test_time_moves_by_pinning_the_clock_through_rest(
-    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient
+    zeebe_backend: ZeebeBackend, engine: EmbeddedEngine, zeebe_client: ZeebeClient, tmp_path: Path
 ) -> None:
-    """increase_time pins the clock `delta` after now, then after the last pin; the SLA timer fires at 10 minutes."""
-    await zeebe_backend.deploy(BPMN_DIR)
-    pi = (
-        await zeebe_client.run_process("registrasiAdminPpe", {"nomorPermohonan": "ADM-2026-900003"})
-    ).process_instance_key
+    """increase_time pins the clock `delta` after now, then after the last pin; a 10-minute timer fires at 10."""
+    diagram = tmp_path / "tunggu-sepuluh-menit.bpmn"
+    diagram.write_text(TEN_MINUTES, encoding="utf-8")
+    await zeebe_backend.deploy(diagram)
+    pi = (await zeebe_client.run_process("tungguSepuluhMenit", {})).process_instance_key
     before = datetime.now(UTC)
     await zeebe_backend.increase_time(timedelta(minutes=9))
     first_pin = zeebe_backend.containers.pinned
@@ -51,17 +72,15 @@ async def test_time_moves_by_pinning_the_clock_through_rest(
         <= datetime.now(UTC) + timedelta(minutes=9)
     )
     assert engine.current_time == first_pin
-    assert not await zeebe_backend.search_element_instances(
-        processInstanceKey=str(pi), elementId="KirimNotifikasiSlaTask"
-    )
+    assert not await zeebe_backend.search_element_instances(processInstanceKey=str(pi), elementId="SelesaiEvent")
 
     await zeebe_backend.increase_time(timedelta(minutes=2))
     assert engine.current_time == first_pin + timedelta(minutes=2)
-    [notice] = await eventually(
-        lambda: zeebe_backend.search_element_instances(processInstanceKey=str(pi), elementId="KirimNotifikasiSlaTask"),
+    [end] = await eventually(
+        lambda: zeebe_backend.search_element_instances(processInstanceKey=str(pi), elementId="SelesaiEvent"),
         bool,
     )
-    assert notice["state"] == "ACTIVE"
+    assert end["state"] == "COMPLETED"
 
 
 async def test_pinning_the_clock_sets_the_time_the_tests_read(

@@ -391,9 +391,13 @@ def test_row_sla_timer(process: Process, row: Row) -> None:
             assert timers == []
         return
     expected_id = re.sub(r"(UserTask|ReceiveTask|Task)$", "SlaTimer", row.element_id)
-    sla = [t for t in timers if not is_interrupting(t) and timer_value(t)[0] == "timeDuration"]
+    sla = [t for t in timers if not is_interrupting(t) and t.get("id", "").endswith("SlaTimer")]
     assert [t.get("id") for t in sla] == [expected_id]
-    assert timer_value(sla[0]) == ("timeDuration", row.sla)
+    if row.element_id in WALL_CLOCK_SLA_HOSTS:
+        assert timer_value(sla[0]) == ("timeDuration", row.sla)
+    else:  # at the step's working-time deadline, computed from the step's literal standard time
+        assert timer_value(sla[0]) == ("timeDate", "=slaBatasWaktuKerja")
+        assert mappings(element(process, row.element_id), "input")["slaBatasWaktu"] == f'="{row.sla}"'
 
 
 @pytest.mark.parametrize(("process", "row"), ALL_ROWS, ids=_row_id)
@@ -565,7 +569,8 @@ def test_pendaftaran_review_is_a_camunda_user_task_with_its_form() -> None:
         for mapping in xpath(node, "bpmn:extensionElements/zeebe:ioMapping/zeebe:input")
     }
     answers = {c["key"] for c in form["components"] if c.get("key") and not c.get("readonly")}
-    assert inputs == dict.fromkeys(answers, "=null")
+    deadline_inputs = {"slaMulai": "=now()", "slaBatasWaktu": '="PT15M"'}  # the step's working-time deadline
+    assert inputs == {**dict.fromkeys(answers, "=null"), **deadline_inputs}
 
 
 # --- the SLA notification path -------------------------------------------------------------------
@@ -591,6 +596,60 @@ def test_every_sla_timer_tells_the_notifier_which_step_breached(process: Process
             local(element(process, target)) == "endEvent"
             for target in outgoing_targets(process, notifier.get("id", ""))
         )
+
+
+# --- standard times in working time (docs/processes-design.md) -----------------------------------
+
+DEADLINE_LISTENER = "hitung-batas-waktu-sla"
+"""The start execution listener that computes a timed step's working-time deadline (`slaBatasWaktuKerja`)."""
+
+WALL_CLOCK_SLA_HOSTS = {
+    "AktifkanAkunPpbjTask": "a multi-instance activity: Camunda 8.8 runs its start listeners on each inner instance, "
+    "after the multi-instance body subscribed its boundary timer, so the body's timer cannot read their result",
+}
+"""Timed steps whose SLA timer keeps a `timeDuration`, and why."""
+
+
+def sla_timers(process: Process) -> list[etree._Element]:
+    return [
+        event
+        for event in xpath(process_element(process), ".//bpmn:boundaryEvent")
+        if event.get("id", "").endswith("SlaTimer") and xpath(event, "bpmn:timerEventDefinition")
+    ]
+
+
+def mappings(node: etree._Element, kind: str) -> dict[str, str]:
+    return {
+        mapping.get("target", ""): mapping.get("source", "")
+        for mapping in xpath(node, f"bpmn:extensionElements/zeebe:ioMapping/zeebe:{kind}")
+    }
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=_row_id)
+def test_every_sla_timer_falls_due_at_its_steps_working_time_deadline(process: Process) -> None:
+    """Each SLA timer fires at `timeDate` `=slaBatasWaktuKerja`; its step computes that deadline with the start
+    listener `hitung-batas-waktu-sla` from its inputs `slaMulai` (`=now()`) and `slaBatasWaktu` – the same literal
+    as the timer's output `slaBatasWaktu` (the standard time the reminder names). Only the hosts named in
+    WALL_CLOCK_SLA_HOSTS keep a `timeDuration` of that literal, without the listener."""
+    timers = sla_timers(process)
+    assert timers
+    for timer in timers:
+        host = element(process, timer.get("attachedToRef", ""))
+        host_id = host.get("id", "")
+        standard = mappings(timer, "output")["slaBatasWaktu"]
+        listeners = [
+            (listener.get("eventType"), listener.get("type"), listener.get("retries"))
+            for listener in xpath(host, "bpmn:extensionElements/zeebe:executionListeners/zeebe:executionListener")
+        ]
+        inputs = mappings(host, "input")
+        if host_id in WALL_CLOCK_SLA_HOSTS:
+            assert timer_value(timer) == ("timeDuration", json.loads(standard[1:])), host_id
+            assert DEADLINE_LISTENER not in [type_ for _, type_, _ in listeners], host_id
+            continue
+        assert timer_value(timer) == ("timeDate", "=slaBatasWaktuKerja"), timer.get("id")
+        assert ("start", DEADLINE_LISTENER, "3") in listeners, host_id
+        assert inputs.get("slaMulai") == "=now()", host_id
+        assert inputs.get("slaBatasWaktu") == standard, host_id
 
 
 # --- diagram interchange ------------------------------------------------------------------------

@@ -10,27 +10,18 @@ import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files
-from tests.workers.harness import BPMN_DIR, MailSink, settings_environ, watch_engine
+from tests.workers.harness import BPMN_DIR, MailSink, at_office_morning, settings_environ, watch_engine
 from workers.services import Services
 from workers.settings import Settings
 
 
 @pytest.fixture
 def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
-    """The suite's embedded engine, named for `running_worker`: a started worker has polled before the block runs,
-    and `wait_for_idle` waits for its jobs however long a loaded machine leaves between two polls."""
-    watch_engine(engine)
+    """The suite's embedded engine at `OFFICE_MORNING`, named for `running_worker`: a started worker has polled before
+    the block runs, and `wait_for_idle` waits for its jobs however long a loaded machine leaves between two polls."""
+    watch_engine(at_office_morning(engine))
     yield engine
     watch_engine(None)
-
-
-@pytest.fixture
-async def mail_sink() -> AsyncIterator[MailSink]:
-    """A running loopback SMTP server that keeps every message."""
-    sink = MailSink()
-    await sink.start()
-    yield sink
-    await sink.stop()
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from aiohttp import web
 from pbj.commands.files import read_document
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import DEFAULT_REST_ADDRESS, CommandSettings
-from pbj.commands.standar import read_standards
+from pbj.commands.standar import Standard, read_standards
 from pbj.sample_documents import pdf_document
-from tests.workers.harness import BPMN_DIR
-from workers.domain import DocumentType
+from tests.workers.harness import BPMN_DIR, settings_environ
+from workers.domain import WIB, WITA, DocumentType, RequestKind
+from workers.settings import Settings
 
 
 def test_standard_times_are_read_from_the_sla_timers_of_the_diagrams() -> None:
@@ -45,18 +46,55 @@ def test_standard_times_are_read_from_the_sla_timers_of_the_diagrams() -> None:
         None,
     )
     assert sop2["IsiIdentitasPpbjReceiveTask"].expiry == "P14D"
-    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-    assert review.deadline(start) == start + timedelta(minutes=15)
+
+
+def test_a_deadline_counts_the_standard_time_in_the_provinces_working_calendar(tmp_path: Path) -> None:
+    """`Standard.deadline` (the deadline `pbj status`, `pbj terlambat` and `pbj tugas` show) counts office hours only,
+    as the province's settings set them, and skips weekends, national holidays and cuti bersama; the deadline is in
+    the province's zone."""
+    sop1 = read_standards((BPMN_DIR / "registrasi-admin-ppe.bpmn").read_bytes())
+    sop2 = read_standards((BPMN_DIR / "pendaftaran-akun-ppbj.bpmn").read_bytes())
+    check, review = sop1["PeriksaKelengkapanBerkasTask"], sop2["PeriksaInformasiPpbjUserTask"]
+    environ = settings_environ(tmp_path, f"sqlite:///{tmp_path / 'pbj.sqlite3'}", 25)
+    default = Settings.from_env(environ).working_time
+    shorter_fridays = Settings.from_env({**environ, "OFFICE_HOURS_KALTIM": "Sen-Jum 08:00-16:00"}).working_time
+    friday = datetime(2026, 3, 6, 15, 55, tzinfo=WITA)
+
+    # PT10M from Friday 15.55 WITA: by 16.05 under the default hours (Friday until 16.30) ...
+    assert check.deadline(friday, default.calendar(RequestKind.ADMIN_PPE)) == datetime(2026, 3, 6, 16, 5, tzinfo=WITA)
+    # ... on Monday 08.05 when the bureau closes at 16.00 on Fridays: 5 minutes on Friday, 5 on Monday
+    on_monday = check.deadline(friday.astimezone(UTC), shorter_fridays.calendar(RequestKind.ADMIN_PPE))
+    assert on_monday == datetime(2026, 3, 9, 8, 5, tzinfo=WITA)
+    assert on_monday is not None and on_monday.utcoffset() == timedelta(hours=8)
+    # SOP 2 in WIB: Monday 08.00 plus 15 minutes; Wednesday 15.50 before Kenaikan Yesus Kristus (Thursday) and its
+    # cuti bersama (Friday): 10 minutes on Wednesday, 5 on Monday
+    calendar = default.calendar(RequestKind.PPBJ)
+    monday = datetime(2026, 3, 2, 8, 0, tzinfo=WIB)
+    assert review.deadline(monday, calendar) == monday + timedelta(minutes=15)
+    assert review.deadline(datetime(2026, 5, 13, 15, 50, tzinfo=WIB), calendar) == datetime(
+        2026, 5, 18, 7, 35, tzinfo=WIB
+    )
+    # without a standard time, or with one that is not a working duration, there is no deadline
+    assert sop2["IsiIdentitasPpbjReceiveTask"].deadline(monday, calendar) == datetime(2026, 3, 2, 8, 15, tzinfo=WIB)
+    assert Standard("LangkahTanpaStandar", None).deadline(monday, calendar) is None
+    assert Standard("LangkahBulanan", None, duration="P1M").deadline(monday, calendar) is None
 
 
 def test_a_changed_standard_time_in_the_diagram_is_what_counts() -> None:
-    """The process owner edits a timer to PT20M in the Modeler: the standard read is PT20M."""
+    """The process owner changes row 2's standard time to PT20M in the Modeler (the step's input `slaBatasWaktu` and
+    its timer's output of the same name): the standard read is PT20M."""
     xml = (BPMN_DIR / "registrasi-admin-ppe.bpmn").read_text()
     edited = xml.replace(
-        '<bpmn:timerEventDefinition id="PeriksaKelengkapanBerkasSlaTimerDefinition">\n'
-        '        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
-        '<bpmn:timerEventDefinition id="PeriksaKelengkapanBerkasSlaTimerDefinition">\n'
-        '        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT20M</bpmn:timeDuration>',
+        '<zeebe:output source="=&quot;PT10M&quot;" target="slaBatasWaktu"/>\n'
+        '          <zeebe:output source="=&quot;pm-lkpp&quot;" target="slaPelaksana"/>\n'
+        "        </zeebe:ioMapping>\n"
+        "      </bpmn:extensionElements>\n"
+        "      <bpmn:outgoing>Flow_PeriksaKelengkapanBerkasSlaTimer_SlaTerlampauiGateway</bpmn:outgoing>",
+        '<zeebe:output source="=&quot;PT20M&quot;" target="slaBatasWaktu"/>\n'
+        '          <zeebe:output source="=&quot;pm-lkpp&quot;" target="slaPelaksana"/>\n'
+        "        </zeebe:ioMapping>\n"
+        "      </bpmn:extensionElements>\n"
+        "      <bpmn:outgoing>Flow_PeriksaKelengkapanBerkasSlaTimer_SlaTerlampauiGateway</bpmn:outgoing>",
     )
     assert edited != xml
     assert read_standards(edited)["PeriksaKelengkapanBerkasTask"].duration == "PT20M"

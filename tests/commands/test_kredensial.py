@@ -43,5 +43,5 @@ async def test_commands_are_served_with_credentials_and_refused_without(
     assert f"(tanpa enkripsi, autentikasi dasar sebagai {USER})" in deployed.out
     assert {d.bpmn_process_id for d in engine.engine.definitions.values()} >= {"registrasiAdminPpe"}
     late = await cli("terlambat")
-    assert (late.code, late.out.startswith("Tidak ada langkah")) == (0, True), late.err
+    assert (late.code, late.out.startswith("Tidak ada langkah")) == (0, True), (late.out, late.err)
     assert PASSWORD not in deployed.out + deployed.err + late.out + late.err

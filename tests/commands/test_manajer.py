@@ -1,7 +1,7 @@
 """The managers' commands: `pbj status` and `pbj terlambat` after the engine's clock passed a step's standard time
 (read from the deployed diagram) while the step's worker was stopped – in WITA for SOP 1, WIB for SOP 2."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 
@@ -9,6 +9,7 @@ from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files, ajukan_args, register_until_review
 from tests.workers.harness import MailSink, running_worker
 from workers.constants import TaskType
+from workers.domain import WITA
 from workers.services import Services
 
 
@@ -68,6 +69,46 @@ async def test_a_step_past_its_standard_time_is_late_in_status_and_in_the_overdu
     assert (await cli("status", number, "--json")).json()["keadaan"] == "selesai – Akun Admin PPE terdaftar"
     assert "Batas waktu yang pernah terlampaui" in after.out and "Memeriksa kelengkapan berkas" in after.out
     assert (await cli("terlambat")).out.startswith("Tidak ada langkah")
+
+
+async def test_the_deadline_shown_counts_working_time_from_a_step_started_late_on_friday(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """Row 2 (10 minutes) reached on Friday at 16.25 WITA, five minutes before the office closes: `status` and
+    `terlambat` give its deadline on Monday at 07.35 WITA – five minutes on Friday, five after Monday's opening – and
+    the step is not late at 16.35 on Friday nor over the weekend, only once Monday's 07.35 has passed."""
+    deployed.engine.clock.pin(datetime(2026, 3, 6, 16, 25, tzinfo=WITA).astimezone(UTC))
+    async with running_worker(zeebe_channel, services, without=[TaskType.PERIKSA_KELENGKAPAN_BERKAS]):
+        submitted = await cli(*ajukan_args(files.admin_ppe_documents()), "--json")
+        number = submitted.json()["nomorPermohonan"]
+        await deployed.wait_for_idle()
+        status = await cli("status", number, "--json")
+        text = await cli("status", number)
+        await deployed.increase_time(timedelta(minutes=11))  # Friday 16.36: ten minutes of wall-clock time are up
+        await deployed.wait_for_idle()
+        friday_evening = await cli("terlambat")
+        await deployed.increase_time(datetime(2026, 3, 9, 7, 35, tzinfo=WITA) - deployed.current_time)
+        await deployed.wait_for_idle()
+        monday = await cli("status", number, "--json")
+
+    assert status.code == 0, status.err
+    [step] = status.json()["proses"]["menungguDi"]
+    assert (step["elementId"], step["standarWaktu"], step["terlambat"]) == (
+        "PeriksaKelengkapanBerkasTask",
+        "PT10M",
+        False,
+    )
+    assert step["sejak"] == "2026-03-06T16:25:00+08:00"
+    assert step["batasWaktu"] == "2026-03-09T07:35:00+08:00"
+    assert "TERLAMBAT" not in text.out and "09-03-2026 07.35" in text.out, text.out
+    assert friday_evening.out.startswith("Tidak ada langkah"), friday_evening.out
+    [late] = monday.json()["proses"]["menungguDi"]
+    assert (late["terlambat"], late["terlampauiPada"]) == (True, "2026-03-09T07:35:00+08:00")
 
 
 async def test_a_review_past_its_standard_time_is_late_for_the_staff_and_the_managers_in_wib(

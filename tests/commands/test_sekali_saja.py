@@ -159,7 +159,11 @@ async def test_a_start_claimed_by_a_command_that_died_is_taken_over_after_the_le
     failure = [e for e in trail if e.action == "proses.gagal-dimulai"]
     assert len(failure) == 1  # an interrupted start is recorded as failed when the command can still do so
     monkeypatch.setattr(Gateway, "start", real_start)
-    services.store.record_audit_once(request.number, "proses.memulai", event_key=f"proses-memulai:{request.number}:2")
+    # the claim of a command that died meanwhile, on the commands' clock (the real one, not the engine's)
+    with Store.open(services.settings.database_url, migrate=False) as commands_store:
+        commands_store.record_audit_once(
+            request.number, "proses.memulai", event_key=f"proses-memulai:{request.number}:2"
+        )
     monkeypatch.setattr(pbj.commands.context, "START_WAIT_SECONDS", 0.0)
 
     waiting = await cli(*ajukan_args(documents))

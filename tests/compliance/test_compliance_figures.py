@@ -5,6 +5,7 @@ those of the committed diagram (`read_standards`), the working time that of the 
 
 import csv
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -280,12 +281,24 @@ def test_bad_period_and_history_are_refused_in_indonesian() -> None:
 
 
 def test_standards_are_read_the_same_from_timers_at_their_working_time_deadline() -> None:
-    """Once the SLA timers take `timeDate` = `slaBatasWaktuKerja`, the standard time is read from the timer's
-    `slaBatasWaktu` output: the report's rows stay the same."""
+    """The SLA timers take `timeDate` = `slaBatasWaktuKerja`, so the standard time is read from the timer's
+    `slaBatasWaktu` output: the same standards as from the wall-clock `timeDuration` of that literal."""
     xml = (ROOT / "bpmn" / "registrasi-admin-ppe.bpmn").read_text()
-    rewired = xml.replace(
-        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
-        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=slaBatasWaktuKerja</bpmn:timeDate>',
+    assert xml.count('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=slaBatasWaktuKerja</bpmn:timeDate>') == 6
+    wall_clock = re.sub(
+        r'(<zeebe:output source="=&quot;(PT\d+M)&quot;" target="slaBatasWaktu"/>.*?)'
+        r'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=slaBatasWaktuKerja</bpmn:timeDate>',
+        r'\1<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">\2</bpmn:timeDuration>',
+        xml,
+        flags=re.S,
     )
-    assert rewired.count("=slaBatasWaktuKerja") == 3
-    assert read_standards(rewired) == STANDARDS[""]
+    assert "=slaBatasWaktuKerja" not in wall_clock
+    assert read_standards(wall_clock) == STANDARDS[""]
+    assert {step: standard.duration for step, standard in STANDARDS[""].items() if standard.duration} == {
+        "PeriksaKelengkapanBerkasTask": "PT10M",
+        "MintaKelengkapanBerkasTask": "PT5M",
+        "BuatAkunAdminPpeTask": "PT30M",
+        "KirimInformasiAkunTask": "PT10M",
+        "SampaikanAkunKeAdminPpeTask": "PT5M",
+        "ArsipkanDokumenTask": "PT10M",
+    }

@@ -12,7 +12,7 @@ from pbj.commands.rest import PAGE_SIZE, CamundaRest
 from pbj.commands.settings import CommandSettings
 from pbj.compliance import Period, fetch_report, minutes
 from tests.compliance.scenario import REQUESTS, number, run_monday
-from tests.engine.bpmn_harness import Driver, gw_fixture  # noqa: F401 - the gw fixture
+from tests.engine.bpmn_harness import Driver
 from workers.domain import RequestKind
 from workers.settings import Settings
 

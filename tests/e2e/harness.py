@@ -21,7 +21,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
 from typing import Any
@@ -45,6 +45,7 @@ from tests.workers.harness import (
     DOCUMENT_FILES,
     KEPALA_EMAIL,
     LPSE_ADMIN_EMAIL,
+    OFFICE_MORNING,
     PM_LKPP_EMAIL,
     PPBJ_EMAIL,
     PPBJ_NIK,
@@ -67,7 +68,7 @@ from workers.services import Services
 SOP1 = "registrasiAdminPpe"
 SOP2 = "pendaftaranAkunPpbj"
 
-START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+START = OFFICE_MORNING
 """Where every test's engine clock starts: Monday, 08.00 WIB / 09.00 WITA."""
 WIB = timedelta(hours=7)
 WITA = timedelta(hours=8)
@@ -151,7 +152,8 @@ class SlaTimer:
 
     @property
     def standard_time(self) -> timedelta:
-        """The step's standard time (the timer's literal ISO-8601 duration)."""
+        """The step's standard time (the literal ISO-8601 duration of the timer's output `slaBatasWaktu`), in working
+        time: from a step reached at `START` it is also wall-clock time."""
         parsed = isodate.parse_duration(self.duration)
         assert isinstance(parsed, timedelta), self.duration
         return parsed
@@ -192,7 +194,7 @@ def sla_timers() -> tuple[SlaTimer, ...]:
                         step=str(step.get("id")),
                         step_kind=etree.QName(step).localname,
                         task_type=None if task_definition is None else task_definition.get("type"),
-                        duration=str(timer.findtext(f".//{_BPMN}timeDuration")).strip(),
+                        duration=str(outputs["slaBatasWaktu"]),
                         outputs=outputs,
                     )
                 )

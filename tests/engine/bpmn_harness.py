@@ -10,7 +10,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 import aiohttp
 import grpc
-import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
@@ -351,10 +350,3 @@ async def driving(engine: EmbeddedEngine, channel: grpc.aio.Channel) -> AsyncIte
 
 def _json(variables: dict[str, Any] | None) -> str:
     return json.dumps(variables or {})
-
-
-@pytest.fixture(name="gw")
-async def gw_fixture(engine: EmbeddedEngine, zeebe_channel: grpc.aio.Channel) -> AsyncIterator[Driver]:
-    """The Driver of one test (import this fixture into the test module)."""
-    async with driving(engine, zeebe_channel) as driver:
-        yield driver

@@ -15,7 +15,6 @@ from tests.engine.bpmn_harness import (
     error,
     error_ref,
     ext,
-    gw_fixture,  # noqa: F401
     io,
     message,
     message_ref,
@@ -74,6 +73,21 @@ async def test_non_interrupting_timer_boundary_fires_once_and_the_task_keeps_wai
     await gw.complete(job)
     await gw.complete(await gw.job("escalate"))
     engine.assert_that(pi).is_completed().has_passed("End", "EscEnd")
+
+
+async def test_a_cycle_of_a_millisecond_fires_at_most_ten_times_a_second(gw: Driver, engine: EmbeddedEngine) -> None:
+    """`R/PT0.001S` would fire a thousand times a second for ever; as in Zeebe (its timers are checked every
+    100 ms) a cycle fires at most every MIN_CYCLE_INTERVAL: once per tick that finds it due, then 100 ms later.
+    The clock is pinned: only the test moves it (real time passing on a loaded machine would fire it again)."""
+    engine.engine.clock.pin(engine.engine.clock.now())
+    await gw.deploy_bpmn(*task_with_boundary("rapid", timer("timeCycle", "R/PT0.001S"), interrupting=False))
+    pi = await gw.start("rapid")
+    await engine.increase_time(timedelta(seconds=1))
+    assert len(engine.element_instances(pi, "Boundary")) == 1
+    for _ in range(5):
+        await engine.increase_time(timedelta(milliseconds=50))
+    assert len(engine.element_instances(pi, "Boundary")) == 3  # at +1.1 s and +1.2 s
+    engine.assert_that(pi).is_waiting_at("Work")
 
 
 async def test_timer_boundary_with_a_time_date_fires_at_that_date(gw: Driver, engine: EmbeddedEngine) -> None:

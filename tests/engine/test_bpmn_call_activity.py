@@ -22,7 +22,6 @@ from tests.engine.bpmn_harness import (
     error,
     error_ref,
     ext,
-    gw_fixture,  # noqa: F401
     io,
     message,
     message_ref,

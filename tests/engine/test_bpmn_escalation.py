@@ -12,7 +12,6 @@ from tests.engine.bpmn_harness import (
     end,
     escalation,
     escalation_ref,
-    gw_fixture,  # noqa: F401
     service,
     start,
     sub_process,

@@ -14,7 +14,6 @@ from tests.engine.bpmn_harness import (
     end,
     event_gateway,
     flow,
-    gw_fixture,  # noqa: F401
     message,
     message_ref,
     service,
@@ -56,8 +55,13 @@ async def test_the_gateway_waits_with_a_subscription_per_event(gw: Driver, engin
 
     engine.assert_that(pi).is_waiting_exactly_at("Race")
     [gateway] = engine.element_instances(pi, "Race")
-    waits = (gateway.timer_keys, gateway.subscription_keys, gateway.signal_subscription_keys)
-    assert [len(keys or ()) for keys in waits] == [1, 1, 1]
+    state = engine.engine
+    waits = (
+        state.timers_of(gateway.key),
+        state.subscriptions_of(gateway.key),
+        state.signal_subscriptions_of(gateway.key),
+    )
+    assert [len(keys) for keys in waits] == [1, 1, 1]
     assert gateway.bpmn_element_type == "EVENT_BASED_GATEWAY"
 
 

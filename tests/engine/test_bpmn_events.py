@@ -14,7 +14,6 @@ from tests.engine.bpmn_harness import (
     error_ref,
     ext,
     fork,
-    gw_fixture,  # noqa: F401
     message,
     message_ref,
     service,

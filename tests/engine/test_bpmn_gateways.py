@@ -8,7 +8,6 @@ from tests.engine.bpmn_harness import (
     end,
     flow,
     fork,
-    gw_fixture,  # noqa: F401
     service,
     start,
     xor,

@@ -9,7 +9,6 @@ from tests.engine.bpmn_harness import (
     end,
     flow,
     fork,
-    gw_fixture,  # noqa: F401
     inclusive,
     service,
     start,
@@ -222,4 +221,4 @@ async def test_a_waiting_join_is_not_re_evaluated_when_the_other_token_ends_else
     await gw.complete(await gw.job("b"))
 
     engine.assert_that(pi).is_active().has_passed("Elsewhere").has_not_passed("Join")
-    assert engine.engine.element_instances[pi].join_tokens == {"Join": {"Flow_A_Join": 1}}
+    assert engine.engine.join_tokens(pi) == {"Join": {"Flow_A_Join": 1}}

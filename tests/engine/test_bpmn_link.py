@@ -8,7 +8,6 @@ from tests.engine.bpmn_harness import (
     catch,
     end,
     flow,
-    gw_fixture,  # noqa: F401
     link,
     service,
     start,

@@ -9,7 +9,6 @@ from tests.engine.bpmn_harness import (
     Driver,
     catch,
     end,
-    gw_fixture,  # noqa: F401
     headers,
     io,
     message,

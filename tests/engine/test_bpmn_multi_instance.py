@@ -12,7 +12,6 @@ from tests.engine.bpmn_harness import (
     boundary,
     end,
     error_ref,
-    gw_fixture,  # noqa: F401
     multi_instance,
     service,
     start,

@@ -15,7 +15,6 @@ from tests.engine.bpmn_harness import (
     bpmn,
     catch,
     end,
-    gw_fixture,  # noqa: F401
     io,
     service,
     signal,

@@ -4,15 +4,17 @@ path with in-test pyzeebe workers (and REST for the user task); an SLA timer fir
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
+import isodate
+import pytest
 from pyzeebe import Job, ZeebeClient, ZeebeWorker
 
 from engine.testing import EmbeddedEngine
-from tests.engine.bpmn_harness import Driver, gw_fixture  # noqa: F401
+from tests.engine.bpmn_harness import Driver
 
 ROOT = Path(__file__).resolve().parents[2]
 SOP1 = ROOT / "bpmn" / "registrasi-admin-ppe.bpmn"
@@ -21,14 +23,32 @@ FORM = ROOT / "bpmn" / "forms" / "periksa-informasi-ppbj.form"
 
 Result = Callable[[Job], dict[str, Any]]
 
+OFFICE_MORNING = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+"""Monday 2 March 2026, 09.00 WITA / 08.00 WIB: office hours in both provinces, no holiday in the two weeks after."""
+
+
+@pytest.fixture(autouse=True)
+def _at_office_morning(engine: EmbeddedEngine) -> None:
+    """The engine's clock at a working instant of both provinces: the SOPs' standard times count working time."""
+    engine.engine.clock.pin(OFFICE_MORNING)
+
 
 def _aktivasi(job: Job) -> dict[str, Any]:
     sistem = job.variables["sistem"]
     return {"statusAktivasi": {"sistem": sistem, "status": "AKTIF", "idAkunSistem": f"{sistem}-0042"}}
 
 
+def _batas_waktu(job: Job) -> dict[str, Any]:
+    """Stands in for the working-time worker of a timed step's start listener: from `OFFICE_MORNING`, a standard of
+    minutes ends the same morning, so the deadline is the step's start (`slaMulai`) plus its standard."""
+    started = datetime.fromisoformat(str(job.variables["slaMulai"]).split("[")[0].replace("Z", "+00:00"))
+    standard = isodate.parse_duration(job.variables["slaBatasWaktu"])
+    return {"slaBatasWaktuKerja": (started + standard).isoformat()}
+
+
 # What each job type returns: the variables the diagrams read after it (docs/processes-design.md).
 RESULTS: dict[str, Result] = {
+    "hitung-batas-waktu-sla": _batas_waktu,
     "periksa-kelengkapan-berkas": lambda job: {"berkasLengkap": True, "kekuranganBerkas": []},
     "buat-akun": lambda job: {"idAkun": "akun-0042", "statusAkun": job.custom_headers.get("status", "AKTIF")},
     "kirim-email": lambda job: {},
@@ -304,11 +324,10 @@ async def test_pendaftaran_akun_ppbj_each_review_starts_empty_and_needs_a_result
         ).has_variable("informasiLengkap", False).has_variable("butirPemeriksaan", ["dokumen-terbaca"])
 
         second = await review()
-        assert engine.variables(int(second["elementInstanceKey"])) == {
-            "hasilPemeriksaan": None,
-            "butirPemeriksaan": None,
-            "catatanPemeriksaan": None,
-        }
+        own = engine.variables(int(second["elementInstanceKey"]))
+        answers = {name: value for name, value in own.items() if not name.startswith("sla")}
+        assert answers == {"hasilPemeriksaan": None, "butirPemeriksaan": None, "catatanPemeriksaan": None}
+        assert set(own) - set(answers) == {"slaMulai", "slaBatasWaktu", "slaBatasWaktuKerja"}  # the step's deadline
         await gw.complete_user_task(second["userTaskKey"], {"butirPemeriksaan": ["dokumen-terbaca"]})
         await engine.wait_for_idle()
         [incident] = engine.incidents(pi)

@@ -13,7 +13,6 @@ from tests.engine.bpmn_harness import (
     bpmn,
     end,
     ext,
-    gw_fixture,  # noqa: F401
     message,
     service,
     start,

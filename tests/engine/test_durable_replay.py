@@ -4,18 +4,22 @@ over a workload of timers, messages, incidents, user tasks, call activities, err
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.durable import DurableEngine, DurableError, StorageError, open_durable_engine
 from engine.durable.engine import COMMANDS, KEY_TAKING_READS
+from engine.durable.store import Store
 from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import EngineError
+from engine.feel import FeelError, FeelResult, UnaryTestsResult
 from engine.state import JobState
+from engine.state.keys import RESERVATION_BLOCK
 from tests.engine.bpmn_harness import (
     boundary,
     bpmn,
@@ -160,10 +164,48 @@ async def test_recovery_reproduces_the_exact_state(tmp_path: Path, snapshot_at: 
         recovered.close()
 
 
-async def test_a_recovered_engine_continues_with_the_same_keys(tmp_path: Path) -> None:
-    """After recovery the next commands give the keys and records the engine would have given without a stop."""
+class StarvedFeel:
+    """A FEEL evaluator on a machine so busy that every expression runs into its time limit."""
+
+    calls = 0
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
+        StarvedFeel.calls += 1
+        raise FeelError.failed(expression, "the evaluation took longer than 10 seconds")
+
+    def unary_tests(
+        self, input_expression: str, tests: Sequence[str], context: Mapping[str, Any], now: datetime
+    ) -> UnaryTestsResult:
+        StarvedFeel.calls += 1
+        raise FeelError.failed(input_expression, "the evaluation took longer than 10 seconds")
+
+
+async def test_recovery_applies_events_whatever_the_clock_and_the_cpu(tmp_path: Path) -> None:
+    """Recovery runs no behaviour, no FEEL and reads no clock: on a starved machine (every FEEL evaluation times
+    out) with the clock running on real time, years after the workload, the recovered state is the same – no
+    incident decided again, no time read again."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    workload(engine, lambda: None)
+    before = full_state(engine)
+    engine.close(snapshot=False)
+    recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
+    try:
+        after = full_state(recovered)
+        assert StarvedFeel.calls == 0
+        for name in before:
+            if name != "clock":
+                assert after[name] == before[name], name
+    finally:
+        recovered.close()
+
+
+async def test_a_recovered_engine_continues_after_the_reserved_keys(tmp_path: Path) -> None:
+    """After recovery the next commands give the records the engine would have given without a stop, with keys after
+    the block reserved before it (engine/state/keys.py): no key handed out before the stop is handed out again."""
     engine = open_durable_engine(tmp_path / "a", controlled_clock=True)
     workload(engine, lambda: None)
+    last, reserved = engine.keys.last, engine.state.keys.reserved
+    assert last < reserved <= last + RESERVATION_BLOCK
     engine.close(snapshot=False)
     recovered = open_durable_engine(tmp_path / "a", controlled_clock=True)
     reference = open_durable_engine(tmp_path / "b", controlled_clock=True)
@@ -175,8 +217,18 @@ async def test_a_recovered_engine_continues_with_the_same_keys(tmp_path: Path) -
             subject.create_process_instance(bpmn_process_id="main", variables={"id": 9})
             subject.clock.increase(timedelta(hours=2))
             subject.process_due()
-        assert full_state(recovered)["history"] == full_state(reference)["history"]
-        assert recovered.keys.last == reference.keys.last
+
+        def shifted(key: int | None) -> int | None:  # a key the reference took after the stop, as recovered took it
+            return key + reserved - last if key is not None and key > last else key
+
+        expected = [
+            (*r[:3], shifted(r[3]), r[4], shifted(r[5]), *r[6:8], shifted(r[8]))
+            for r in full_state(reference)["history"]
+        ]
+        assert full_state(recovered)["history"] == expected
+        new_keys = [r.key for r in recovered.records if r.key > last]
+        assert new_keys and min(new_keys) > reserved
+        assert recovered.keys.last == reference.keys.last + reserved - last
     finally:
         recovered.close()
         reference.close()
@@ -211,6 +263,62 @@ async def test_a_command_that_cannot_be_written_stops_the_engine_taking_commands
     engine.close()
     recovered = open_durable_engine(tmp_path, controlled_clock=True)
     try:
+        assert list(recovered.process_instances) == [acknowledged]
+    finally:
+        recovered.close()
+
+
+async def test_disk_full_a_refused_command_leaves_nothing_visible_and_the_restart_has_what_was_acknowledged(
+    tmp_path: Path,
+) -> None:
+    """The disk fills up (SQLite's page limit, as a full disk answers): the command that cannot be written is
+    refused, and what it did is not visible afterwards (the state is read back from the data directory); later
+    commands are refused with what to do. Restarted, the engine has every acknowledged instance and nothing else."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("child.bpmn", CHILD)])
+    acknowledged = engine.create_process_instance(bpmn_process_id="child", variables={"id": 1}).key
+    db = engine._durable_store._db
+    db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(StorageError, match="disk is full"):
+        engine.create_process_instance(bpmn_process_id="child", variables={"id": 2, "berkas": "x" * 20_000})
+    assert list(engine.process_instances) == [acknowledged]
+    assert [j.process_instance_key for j in engine.jobs.values()] == [acknowledged]
+    with pytest.raises(StorageError, match="jalankan ulang mesin"):
+        engine.publish_message("reply", "1", 0, "", {})
+    engine.close()
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert list(recovered.process_instances) == [acknowledged]
+        created = recovered.create_process_instance(bpmn_process_id="child", variables={"id": 3}).key
+        assert created > acknowledged
+    finally:
+        recovered.close()
+
+
+async def test_a_restart_with_the_disk_still_full_recovers_and_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restarted while the disk is still full (nothing can be written: not the snapshot after the recovery, not a
+    command), the engine recovers what was acknowledged and serves it; a command is refused with what happened and
+    what to do – never with advice to use another data directory."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("child.bpmn", CHILD)])
+    acknowledged = engine.create_process_instance(bpmn_process_id="child", variables={"id": 1}).key
+    engine.close(snapshot=False)
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise StorageError(f"Perintah tidak dapat disimpan ke direktori data {tmp_path}: database or disk is full.")
+
+    monkeypatch.setattr(Store, "save_snapshot", disk_full)
+    monkeypatch.setattr(Store, "append", disk_full)
+    recovered = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert list(recovered.process_instances) == [acknowledged]
+        with pytest.raises(StorageError) as refused:
+            recovered.create_process_instance(bpmn_process_id="child", variables={"id": 2})
+        message = str(refused.value)
+        assert "disk is full" in message and "jalankan ulang mesin setelah masalah penyimpanan diatasi" in message
+        assert "direktori data lain" not in message
         assert list(recovered.process_instances) == [acknowledged]
     finally:
         recovered.close()

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from engine.rest.openapi import Conformance
 from engine.search import catalogue
-from engine.testing.openapi import Conformance
 
 OPERATIONS = {
     "user-tasks": "searchUserTasks",

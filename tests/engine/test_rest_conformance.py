@@ -1,4 +1,4 @@
-"""The suite's check of REST answers against Camunda's 8.8 spec (engine/testing/openapi.py) catches what the issue
+"""The suite's check of REST answers against Camunda's 8.8 spec (engine/rest/openapi.py) catches what the issue
 found: optional properties sent as null, properties the spec does not have, required ones missing, plain-text
 errors – and an engine in another process reports through the log file the pytest plugin names."""
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.testing.openapi import Conformance, logging_check
+from engine.rest.openapi import Conformance, logging_check
 
 ITEM = {
     "processDefinitionId": "review",

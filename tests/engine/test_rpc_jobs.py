@@ -105,6 +105,34 @@ async def test_max_jobs_to_activate_bounds_each_batch(engine: EmbeddedEngine, ga
     assert await activate(gateway, "do-work") == []
 
 
+async def test_a_batch_is_cut_to_what_the_client_can_receive(
+    engine: EmbeddedEngine, gateway: Any, simple: None
+) -> None:
+    """Three jobs of 2 MiB each: one message of the three would pass the client's 4 MB limit (RESOURCE_EXHAUSTED at
+    the worker, the jobs activated for nothing); each batch holds what fits, the rest stay activatable."""
+    for n in range(3):
+        await create(gateway, "simple", {"n": n, "berkas": "x" * 2 * 1024 * 1024})
+    sizes = [len(await activate(gateway, "do-work", max_jobs=3)) for _ in range(3)]
+    assert sizes == [1, 1, 1]
+    assert all(j.state is JobState.ACTIVATED for j in engine.engine.jobs.values())
+
+
+async def test_a_job_larger_than_a_client_message_gets_an_incident_instead_of_being_activated(
+    engine: EmbeddedEngine, gateway: Any, simple: None
+) -> None:
+    """A job whose variables alone pass the limit can never be received: an incident names it (as Zeebe's
+    MESSAGE_SIZE_EXCEEDED), and the jobs after it are still handed out."""
+    engine.engine.create_process_instance(
+        bpmn_process_id="simple", variables={"a": "x" * 2_500_000, "b": "y" * 2_500_000}
+    )
+    small = await create(gateway, "simple", {"n": 1})
+    [job] = await activate(gateway, "do-work", max_jobs=5)
+    assert job.processInstanceKey == small
+    [incident] = engine.engine.incidents.values()
+    assert incident.error_type == "MESSAGE_SIZE_EXCEEDED"
+    assert "larger than the configured message size" in incident.error_message
+
+
 async def test_an_activated_job_is_not_handed_out_again_before_its_timeout(
     engine: EmbeddedEngine, gateway: Any, simple: None
 ) -> None:
@@ -492,3 +520,17 @@ async def test_a_timer_boundary_under_the_controlled_clock_cancels_the_job(
     error = await rpc_error(gateway.CompleteJob(pb.CompleteJobRequest(jobKey=job.key)))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert f"'{job.key}'" in (error.details() or "")
+
+
+async def test_negative_back_offs_and_time_outs_are_invalid_argument(
+    engine: EmbeddedEngine, gateway: Any, simple: None
+) -> None:
+    """A job cannot come back before it failed, nor fall due before it was activated: negative values are refused
+    and the job is left as it was."""
+    await create(gateway, "simple")
+    job = await activate_one(gateway, "do-work")
+    failing = gateway.FailJob(pb.FailJobRequest(jobKey=job.key, retries=2, errorMessage="x", retryBackOff=-1))
+    assert (await rpc_error(failing)).code() is grpc.StatusCode.INVALID_ARGUMENT
+    updating = gateway.UpdateJobTimeout(pb.UpdateJobTimeoutRequest(jobKey=job.key, timeout=-1))
+    assert (await rpc_error(updating)).code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert engine.engine.jobs[job.key].state is JobState.ACTIVATED

@@ -193,3 +193,13 @@ async def test_a_message_with_invalid_json_variables_is_invalid_argument(
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "'variables'" in (error.details() or "")
     assert engine.messages() == []
+
+
+async def test_a_negative_time_to_live_is_invalid_argument_and_nothing_is_published(
+    engine: EmbeddedEngine, gateway: Any
+) -> None:
+    """A message cannot expire before it was published: a negative TTL is refused, nothing is kept."""
+    error = await rpc_error(publish(gateway, "ORD-99", ttl_ms=-1))
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "time to live" in (error.details() or "")
+    assert engine.messages() == []

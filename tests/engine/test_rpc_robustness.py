@@ -2,6 +2,7 @@
 unhandled Python exception (gRPC UNKNOWN) or left a half-applied command; now each gets a proper status."""
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.clock import FAR_FUTURE, to_millis
+from engine.feel import FeelResult, UnaryTestsResult
 from engine.json_documents import MAX_NESTING_DEPTH
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
@@ -226,3 +228,59 @@ async def test_bug_a_loop_through_a_zero_timer_no_longer_holds_the_scheduler(
     engine.assert_that(looping).is_terminated()
     assert not engine.engine.timers
     assert_consistent(engine.engine)
+
+
+class _SlowCondition:
+    """FEEL where the condition `langsam` takes 60 ms (a costly expression), everything else as usual."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def evaluate(self, expression: str, context: Any, now: Any) -> FeelResult:
+        if expression == "langsam":
+            time.sleep(0.06)
+            return FeelResult(True, ())
+        result: FeelResult = self.inner.evaluate(expression, context, now)
+        return result
+
+    def unary_tests(self, input_expression: str, tests: Any, context: Any, now: Any) -> UnaryTestsResult:
+        outcome: UnaryTestsResult = self.inner.unary_tests(input_expression, tests, context, now)
+        return outcome
+
+
+def three_costly_branches() -> bytes:
+    checks = "".join(
+        f'<bpmn:exclusiveGateway id="Cek{n}" default="Biasa{n}Flow" /><bpmn:endEvent id="Lolos{n}" />'
+        f'<bpmn:endEvent id="Biasa{n}" />'
+        + flow(f"To{n}", "Fork", f"Cek{n}")
+        + flow(f"Lolos{n}Flow", f"Cek{n}", f"Lolos{n}", "=langsam")
+        + flow(f"Biasa{n}Flow", f"Cek{n}", f"Biasa{n}")
+        for n in (1, 2, 3)
+    )
+    return process(
+        "costly",
+        '<bpmn:startEvent id="Start" /><bpmn:parallelGateway id="Fork" />' + flow("In", "Start", "Fork") + checks,
+    )
+
+
+async def test_costly_conditions_in_parallel_branches_let_other_clients_in_between(
+    engine: EmbeddedEngine, simple: None
+) -> None:
+    """Once a command's turn has spent its FEEL time, its remaining steps go to later turns of the event loop, as
+    an endless loop's do: three branches with a costly condition each no longer hold every other client for all
+    three; a command of another client is answered in between, and both instances go on."""
+    core = engine.engine
+    core.expressions.feel = _SlowCondition(core.expressions.feel)
+    core.expressions.turn_budget = 0.05
+    core.deploy([("costly.bpmn", three_costly_branches())])
+    costly = core.create_process_instance(bpmn_process_id="costly").key
+    assert core.steps_deferred
+    checked = [e for e in engine.element_instances(costly) if e.element_id.startswith("Cek") and not e.state.is_active]
+    assert len(checked) == 1  # one costly condition decided in this turn; the other two in later ones
+    other = core.create_process_instance(bpmn_process_id="simple").key  # another client, answered now
+    decided = [e for e in engine.element_instances(costly) if e.element_id.startswith("Cek") and not e.state.is_active]
+    assert len(decided) < 3  # the costly instance is still deciding when the other client is answered
+    await engine.wait_for_idle()
+    engine.assert_that(costly).is_completed().has_passed("Lolos1", "Lolos2", "Lolos3")
+    assert [j.process_instance_key for j in core.jobs.values()] == [other]
+    assert_consistent(core)

@@ -61,7 +61,7 @@ def test_completed_jobs_leave_no_deadlines_behind_and_a_live_one_still_times_out
             engine.create_process_instance(bpmn_process_id="simple")
         for activated in engine.activate_jobs("do-work", "quick", 60_000, 100, []):
             engine.complete_job(activated.job.key, {})
-    assert len(engine._due) < 2048  # the size of the heap is what this test is about
+    assert len(engine.state.due.heap) < 2048  # the size of the heap is what this test is about
 
     engine.clock.increase(timedelta(seconds=61))
     engine.process_due()

@@ -15,7 +15,15 @@ from engine.testing import EmbeddedEngine
 from pbj.commands.rest import CamundaRest
 from pbj.commands.zeebe import Gateway
 from tests.web.harness import SharedChromium, WebSystem, free_socket, require_chromium
-from tests.workers.harness import BPMN_DIR, MailSink, capture_logs, running_worker, settings_environ, watch_engine
+from tests.workers.harness import (
+    BPMN_DIR,
+    MailSink,
+    at_office_morning,
+    capture_logs,
+    running_worker,
+    settings_environ,
+    watch_engine,
+)
 from web.app import WebApp
 from web.server import start_site
 from web.settings import WebSettings
@@ -27,8 +35,8 @@ SECRET_KEY = "kunci-rahasia-uji-aplikasi-web-yang-cukup-panjang"
 
 @pytest.fixture
 def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
-    """The suite's embedded engine, named for `running_worker`."""
-    watch_engine(engine)
+    """The suite's embedded engine at `OFFICE_MORNING`, named for `running_worker`."""
+    watch_engine(at_office_morning(engine))
     yield engine
     watch_engine(None)
 

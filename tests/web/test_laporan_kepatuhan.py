@@ -12,7 +12,7 @@ from playwright.async_api import Download, expect
 
 from engine.testing import EmbeddedEngine
 from tests.compliance.scenario import REQUESTS, number, run_monday
-from tests.engine.bpmn_harness import Driver, gw_fixture  # noqa: F401 - the gw fixture
+from tests.engine.bpmn_harness import Driver
 from tests.web.conftest import Pages, serving
 from tests.web.harness import assert_fits, log_in, screenshot_path
 

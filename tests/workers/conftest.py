@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from engine.testing import EmbeddedEngine
-from tests.workers.harness import MailSink, settings_environ, watch_engine
+from tests.workers.harness import MailSink, at_office_morning, settings_environ, watch_engine
 from workers.domain import AdminPpeRequestData, PersonData
 from workers.services import Services
 from workers.settings import Settings
@@ -95,15 +95,6 @@ def admin_ppe_request_data() -> AdminPpeRequestData:
 
 
 @pytest.fixture
-async def mail_sink() -> AsyncIterator[MailSink]:
-    """A running loopback SMTP server that keeps every message."""
-    sink = MailSink()
-    await sink.start()
-    yield sink
-    await sink.stop()
-
-
-@pytest.fixture
 def worker_settings(tmp_path: Path, database_url: str, mail_sink: MailSink) -> Settings:
     """Settings of the workers: the test database, data under tmp_path, the loopback SMTP server."""
     return Settings.from_env(settings_environ(tmp_path / "data", database_url, mail_sink.port))
@@ -119,7 +110,8 @@ async def services(worker_settings: Settings, clock: FakeClock) -> AsyncIterator
 
 @pytest.fixture
 def engine(engine: EmbeddedEngine) -> Iterator[EmbeddedEngine]:
-    """The suite's embedded engine, named for `running_worker` so a started worker has polled before it is used."""
-    watch_engine(engine)
+    """The suite's embedded engine at `OFFICE_MORNING`, named for `running_worker` so a started worker has polled
+    before it is used."""
+    watch_engine(at_office_morning(engine))
     yield engine
     watch_engine(None)

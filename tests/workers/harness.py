@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import grpc
-import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pyzeebe import Job, JobController, ZeebeWorker
 from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
@@ -25,6 +25,8 @@ from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 from engine.testing import EmbeddedEngine
 from engine.testing.embedded import POLL_GRACE_SECONDS
 from pbj.sample_documents import pdf_document, png_image
+from tests.suite_logging import log_warnings_to_stderr
+from workers.constants import TaskType
 from workers.domain import AdminPpeRequestData, DocumentType, PersonData, PpbjIdentityData
 from workers.links import review_link
 from workers.logging import configure_logging
@@ -34,6 +36,12 @@ from workers.worker import create_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
+
+OFFICE_MORNING = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+"""Where the engine clock of every test running the SOP diagrams stands: Monday 2 March 2026, 09.00 WITA / 08.00 WIB –
+inside office hours in both provinces, with no national holiday or cuti bersama in the two weeks after it (the next
+is Nyepi's on 18 March). The SOPs' standard times count working time, so a test must not depend on the real time of
+day it runs at."""
 
 ADMIN_NIK = "6471014505900001"
 ADMIN_NIP = "199005052015032001"
@@ -271,6 +279,16 @@ def watch_engine(engine: EmbeddedEngine | None) -> None:
     _watched_engine = engine
 
 
+DEADLINES_ONLY = tuple(t.value for t in TaskType if t is not TaskType.HITUNG_BATAS_WAKTU_SLA)
+"""`running_worker(..., without=DEADLINES_ONLY)`: only the timed steps' start listener, their working-time deadline."""
+
+
+def at_office_morning(engine: EmbeddedEngine) -> EmbeddedEngine:
+    """The engine with its clock pinned at `OFFICE_MORNING` (a test may pin it elsewhere, or move it on)."""
+    engine.engine.clock.pin(OFFICE_MORNING)
+    return engine
+
+
 async def _until_polled(engine: EmbeddedEngine, task_types: set[str], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + timeout
@@ -367,7 +385,8 @@ def appointment_message(services: Services, number: str) -> dict[str, Any]:
 @contextmanager
 def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     """Everything the workers (and the web application) log from `level` up, as the service writes it (JSON lines);
-    restored afterwards."""
+    afterwards the suite's logging again (`log_warnings_to_stderr`), not structlog's defaults – those print every
+    event on stdout, where a later test of a `pbj` command reads the command's output."""
     buffer = io.StringIO()
     configure_logging(level, "json", buffer)
     smtp_server_log = logging.getLogger("mail.log")  # the test's SMTP server, not the workers
@@ -375,9 +394,5 @@ def capture_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     try:
         yield buffer
     finally:
-        root = logging.getLogger()
-        for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-            root.removeHandler(handler)
-        root.setLevel(logging.WARNING)
         smtp_server_log.setLevel(logging.NOTSET)
-        structlog.reset_defaults()
+        log_warnings_to_stderr()

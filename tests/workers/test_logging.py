@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
+from tests.suite_logging import log_warnings_to_stderr
 from workers.logging import REDACTED, configure_logging, get_logger, redact_text
 from workers.store import head_revision, upgrade
 
@@ -22,14 +22,10 @@ ZEEBE_KEY = 2251799813685249
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
-    """Capture log output; restore logging afterwards."""
+    """Capture log output; the suite's logging again afterwards (not structlog's defaults, which print on stdout)."""
     buffer = io.StringIO()
     yield buffer
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if h.get_name() == "pbj-workers"]:
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
-    structlog.reset_defaults()
+    log_warnings_to_stderr()
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:

@@ -82,8 +82,9 @@ async def test_sigterm_finishes_the_running_job_takes_no_new_one_and_exits_0(
 
     assert code == 0
     engine.assert_that(pi).has_passed("KirimInformasiAkunTask").is_waiting_exactly_at("SampaikanAkunKeAdminPpeTask")
-    [waiting] = [j for j in engine.jobs(TaskType.KIRIM_EMAIL) if j.element_id == "SampaikanAkunKeAdminPpeTask"]
-    assert (waiting.state, waiting.worker) == (JobState.ACTIVATABLE, "")
+    # the next step's first job, its start listener's (the deadline), was not taken
+    [waiting] = [j for j in engine.jobs() if j.element_id == "SampaikanAkunKeAdminPpeTask"]
+    assert (waiting.type, waiting.state, waiting.worker) == (TaskType.HITUNG_BATAS_WAKTU_SLA, JobState.ACTIVATABLE, "")
     assert [e.rcpt_tos for e in mail_sink.envelopes] == [[KEPALA_EMAIL]]
     events = [line["event"] for line in log]
     assert "Pekerja siap" in events

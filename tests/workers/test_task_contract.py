@@ -44,10 +44,9 @@ def handler_tasks(services: Services) -> dict[str, list[str]]:
     return {task.type: list(task.config.variables_to_fetch or []) for task in tasks}
 
 
-NOT_YET_IN_DIAGRAMS = {TaskType.HITUNG_BATAS_WAKTU_SLA.value}
-"""Job types with a handler that bpmn/ does not use yet: `hitung-batas-waktu-sla` is the job of the start execution
-listeners the timed steps get once the engine runs listeners (docs/processes-design.md, "Standard times in working
-time"); until then tests/workers/test_working_time_timer.py runs it from a test diagram."""
+NOT_YET_IN_DIAGRAMS: set[str] = set()
+"""Job types with a handler that bpmn/ does not use yet (none: `hitung-batas-waktu-sla`, the job of the timed steps'
+start execution listeners, is wired – docs/processes-design.md, "Standard times in working time")."""
 
 
 def listener_types() -> set[str]:

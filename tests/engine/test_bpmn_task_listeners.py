@@ -1,0 +1,291 @@
+"""BPMN conformance, task listeners of Camunda user tasks (zeebe:taskListeners) as Zeebe 8.8 runs them: jobs of kind
+TASK_LISTENER that block the user task's transition (creating, assigning, updating, completing) until they are
+completed, may correct the task's attributes or deny the transition, carry the task's data in their headers and
+UserTaskProperties; the REST command waits for them. Cases from Camunda's documentation "User task listeners" (8.8)."""
+
+import asyncio
+import json
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import grpc
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+
+from engine.durable.snapshot import decode_state, encode_state
+from engine.engine import Engine
+from engine.protocol_fields import encode_job_result, read_activated_job_fields
+from engine.state import UserTaskState
+from engine.state.engine_state import EngineState
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import Driver, bpmn, end, ext, start
+from tests.engine.test_corpus import corpus_dir
+
+
+def task_listeners(*pairs: tuple[str, str]) -> str:
+    body = "".join(
+        f"<zeebe:taskListener eventType={quoteattr(event)} type={quoteattr(job_type)} />" for event, job_type in pairs
+    )
+    return f"<zeebe:taskListeners>{body}</zeebe:taskListeners>"
+
+
+def user_task(element_id: str, *extensions: str) -> str:
+    return f'<bpmn:userTask id="{element_id}">{ext("<zeebe:userTask />", *extensions)}</bpmn:userTask>'
+
+
+async def deploy_review(gw: Driver, *pairs: tuple[str, str], assignment: str = "") -> None:
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", assignment, task_listeners(*pairs)),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+
+
+async def complete_with_result(gw: Driver, job: pb.ActivatedJob, **result: Any) -> None:
+    base = pb.CompleteJobRequest(jobKey=job.key, variables="{}").SerializeToString()
+    await gw.stub.CompleteJob(pb.CompleteJobRequest.FromString(base + encode_job_result(**result)))
+
+
+async def rest(gw: Driver, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    async with gw.http.request(method, f"{gw.engine.rest_url}{path}", json=body) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+
+async def next_job(gw: Driver, job_type: str) -> pb.ActivatedJob:
+    """Waits (long polling) for the job of this type a command under way creates."""
+    request = pb.ActivateJobsRequest(
+        type=job_type, worker="uji", timeout=600_000, maxJobsToActivate=1, requestTimeout=30_000
+    )
+    async for response in gw.stub.ActivateJobs(request):
+        if response.jobs:
+            job: pb.ActivatedJob = response.jobs[0]
+            return job
+    raise AssertionError(f"no job of type '{job_type}' came")
+
+
+def the_task(engine: EmbeddedEngine, pi: int) -> Any:
+    (task,) = engine.user_tasks(pi)
+    return task
+
+
+async def test_creating_listeners_run_before_the_task_is_created_and_may_set_its_assignee(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The task is CREATING until its creating listener's job is completed; the job carries the task's data (headers
+    and UserTaskProperties) and may correct the assignee the model leaves open."""
+    await deploy_review(gw, ("creating", "assign-new-task"))
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert task.state is UserTaskState.CREATING
+    job = await gw.job("assign-new-task")
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event) == ("TASK_LISTENER", "CREATING")
+    assert properties is not None and properties["userTaskKey"] == task.key
+    assert json.loads(job.customHeaders)["io.camunda.zeebe:userTaskKey"] == str(task.key)
+
+    await complete_with_result(gw, job, corrections={"assignee": "budi", "priority": 80})
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee, task.priority) == (UserTaskState.CREATED, "budi", 80)
+
+
+async def test_completion_waits_for_the_completing_listener_and_then_completes_the_task(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A REST completion is answered once the completing listeners are done; the element completes with the
+    completion's variables."""
+    await deploy_review(gw, ("completing", "check-completion"))
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    completion = asyncio.create_task(
+        rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {"variables": {"approved": True}})
+    )
+    job = await next_job(gw, "check-completion")
+    assert not completion.done()
+    assert the_task(engine, pi).state is UserTaskState.COMPLETING
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event, properties and properties["action"]) == ("TASK_LISTENER", "COMPLETING", "complete")
+    assert json.loads(job.customHeaders)["io.camunda.zeebe:action"] == "complete"
+
+    await gw.complete(job)
+    assert await completion == (204, None)
+    engine.assert_that(pi).is_completed().has_variable("approved", True)
+
+
+async def test_a_completing_listener_can_deny_the_completion(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A denied completion is rejected with the listener's reason; the task is CREATED again and can be completed
+    later."""
+    await deploy_review(gw, ("completing", "check-completion"))
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
+    job = await next_job(gw, "check-completion")
+    await complete_with_result(gw, job, denied=True, denied_reason="dokumen belum lengkap")
+
+    status, problem = await completion
+    assert status == 409
+    assert problem["detail"] == (
+        f"Completion of the User Task with key '{task.key}' was denied by Task Listener. "
+        "Reason to deny: 'dokumen belum lengkap'"
+    )
+    assert the_task(engine, pi).state is UserTaskState.CREATED
+    engine.assert_that(pi).is_waiting_exactly_at("Review")
+
+
+async def test_assigning_and_updating_listeners_correct_the_transition(gw: Driver, engine: EmbeddedEngine) -> None:
+    """An assigning listener may correct the assignee asked for; an updating listener sees the changed attributes
+    and its corrections are carried out with the update."""
+    await deploy_review(gw, ("assigning", "check-assignee"), ("updating", "check-update"))
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+
+    assignment = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/assignment", {"assignee": "ani"}))
+    job = await next_job(gw, "check-assignee")
+    headers = json.loads(job.customHeaders)
+    assert headers["io.camunda.zeebe:changedAttributes"] == '["assignee"]'
+    await complete_with_result(gw, job, corrections={"assignee": "ani.supervisor"})
+    assert await assignment == (204, None)
+    assert the_task(engine, pi).assignee == "ani.supervisor"
+
+    update = asyncio.create_task(
+        rest(gw, "PATCH", f"/v2/user-tasks/{task.key}", {"changeset": {"priority": 10, "candidateGroups": ["a"]}})
+    )
+    job = await next_job(gw, "check-update")
+    properties = read_activated_job_fields(job)[2]
+    assert properties is not None and properties["changedAttributes"] == ["candidateGroups", "priority"]
+    await complete_with_result(gw, job, corrections={"priority": 90})
+    assert await update == (204, None)
+    task = the_task(engine, pi)
+    assert (task.priority, task.candidate_groups, task.state) == (90, ["a"], UserTaskState.CREATED)
+
+
+async def test_task_listener_jobs_are_refused_what_zeebe_refuses(gw: Driver, engine: EmbeddedEngine) -> None:
+    """No variables on a task listener job, no denial of a creating listener, no unknown corrections (REST)."""
+    await deploy_review(gw, ("creating", "on-create"))
+    pi = await gw.start("review")
+    job = await gw.job("on-create")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gw.complete(job, {"x": 1})
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "Task Listener job completion with variables payload provided is not yet supported" in str(
+        refused.value.details()
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await complete_with_result(gw, job, denied=True)
+    assert "Denying result is not supported for 'CREATING' task listener jobs" in str(refused.value.details())
+    status, problem = await rest(
+        gw, "POST", f"/v2/jobs/{job.key}/completion", {"result": {"corrections": {"name": "x"}}}
+    )
+    assert status == 400 and "property 'name' cannot be corrected" in problem["detail"]
+    await rest(gw, "POST", f"/v2/jobs/{job.key}/completion", {"result": {"corrections": {"dueDate": None}}})
+    assert the_task(engine, pi).state is UserTaskState.CREATED
+
+
+async def test_a_task_listener_without_retries_is_an_incident(gw: Driver, engine: EmbeddedEngine) -> None:
+    await deploy_review(gw, ("creating", "on-create"))
+    pi = await gw.start("review")
+    job = await gw.job("on-create")
+    await gw.stub.FailJob(pb.FailJobRequest(jobKey=job.key, retries=0, errorMessage="down"))
+    incident = gw.incident(pi, "TASK_LISTENER_NO_RETRIES")
+    await gw.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=1))
+    await gw.resolve(incident.key)
+    await gw.complete(await gw.job("on-create"))
+    assert the_task(engine, pi).state is UserTaskState.CREATED
+
+
+async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, engine: EmbeddedEngine) -> None:
+    await deploy_review(gw, ("completing", "check-completion"))
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
+    await next_job(gw, "check-completion")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    status, problem = await completion
+    assert status == 409 and "was canceled before its task listeners finished" in problem["detail"]
+    assert the_task(engine, pi).state is UserTaskState.CANCELED
+    assert not engine.jobs("check-completion")
+
+
+async def test_canceling_listeners_are_refused_at_deploy(gw: Driver) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await deploy_review(gw, ("canceling", "on-cancel"))
+    assert "canceling task listeners are not supported by the embedded engine" in str(refused.value.details())
+
+
+async def test_the_corpus_diagram_with_a_creating_listener_runs(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Camunda's task listener quick start: its creating listener assigns the new task."""
+    corpus = corpus_dir()
+    if corpus is None:
+        pytest.skip("the shared corpus is not beside this checkout (PBJ_CORPUS_DIR names it)")
+    name = "tut--quick-start--task-listeners--worker-java--Quick_Start_Task_Listeners.bpmn"
+    forms = sorted((corpus / name.replace(".bpmn", ".forms")).glob("*.form"))
+    response = await gw.deploy((name, (corpus / name).read_bytes()), *((f.name, f.read_bytes()) for f in forms))
+    process_id = next(d.process.bpmnProcessId for d in response.deployments if d.HasField("process"))
+    pi = await gw.start(process_id)
+    job = await gw.job("assign_new_task")
+    assert read_activated_job_fields(job)[:2] == ("TASK_LISTENER", "CREATING")
+    await complete_with_result(gw, job, corrections={"assignee": "demo"})
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, "demo")
+
+
+def test_a_snapshot_keeps_listener_jobs_and_a_task_in_its_transition() -> None:
+    """A snapshot taken while a completion waits for its task listener holds the listener job's kind, event type
+    and index and the task's state and pending completion; decoded, the state is the same."""
+    engine = Engine()
+    engine.deploy(
+        [
+            (
+                "review.bpmn",
+                bpmn(
+                    "review",
+                    start("Start"),
+                    user_task("Review", task_listeners(("completing", "a"), ("completing", "b"))),
+                    end("End"),
+                    chain("Start", "Review", "End"),
+                ),
+            )
+        ]
+    )
+    pi = engine.create_process_instance(bpmn_process_id="review")
+    (task,) = [t for t in engine.user_tasks.values() if t.process_instance_key == pi.key]
+    engine.complete_user_task(task.key, {"approved": True})
+    (first,) = engine.activate_jobs("a", "uji", 60_000, 1, [])
+    engine.complete_job(first.job.key, {}, {"corrections": {"priority": 70}})
+
+    state = EngineState()
+    decode_state(encode_state(engine.state), state, engine._load_model)
+
+    (job,) = state.jobs.jobs.values()
+    assert (job.type, job.kind, job.listener_event_type, job.listener_index) == ("b", "TASK_LISTENER", "COMPLETING", 1)
+    decoded = state.user_tasks.tasks[task.key]
+    assert (decoded.state, decoded.priority) == (UserTaskState.COMPLETING, 70)
+    assert decoded.pending == {"action": "complete", "variables": {"approved": True}}
+    assert state.user_tasks.by_element[decoded.element_instance_key] == task.key
+
+
+async def test_the_rest_api_activates_and_completes_task_listener_jobs(gw: Driver, engine: EmbeddedEngine) -> None:
+    """REST activation answers a task listener job with its kind, listenerEventType and userTask (checked against
+    the 8.8 spec like every answer), and REST completion takes its result."""
+    await deploy_review(gw, ("creating", "on-create"), assignment='<zeebe:assignmentDefinition assignee="ani" />')
+    pi = await gw.start("review")
+    body = {"type": "on-create", "worker": "uji", "timeout": 60_000, "maxJobsToActivate": 1, "requestTimeout": -1}
+    status, answer = await rest(gw, "POST", "/v2/jobs/activation", body)
+    assert status == 200
+    (job,) = answer["jobs"]
+    task = the_task(engine, pi)
+    assert (job["kind"], job["listenerEventType"]) == ("TASK_LISTENER", "CREATING")
+    assert job["userTask"]["userTaskKey"] == str(task.key) and job["userTask"]["assignee"] == "ani"
+    status, problem = await rest(
+        gw, "POST", f"/v2/jobs/{job['jobKey']}/completion", {"result": {"corrections": {"assignee": "budi"}}}
+    )
+    assert status == 400 and "correcting the assignee on 'CREATING' event is not supported" in problem["detail"]
+    status, _ = await rest(
+        gw, "POST", f"/v2/jobs/{job['jobKey']}/completion", {"result": {"corrections": {"candidateGroups": ["g"]}}}
+    )
+    assert status == 204
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee, task.candidate_groups) == (UserTaskState.CREATED, "ani", ["g"])
