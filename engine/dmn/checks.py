@@ -3,9 +3,8 @@ FEEL evaluator at a fixed instant (so that whether a file is accepted never depe
 
 Only syntax errors refuse a file – as in Zeebe, which parses a DMN's expressions at deploy and evaluates them only
 when the decision is evaluated. The unary tests of a column are checked in one call. Bounded as the BPMN parser's
-checks are: an evaluator that can check within a time limit (FeelinEvaluator.check_error, .check_unary_tests:
-CHECK_TIMEOUT) does, and an expression still running then has parsed – a costly decision does not hold a deployment
-(nor the event loop it runs on).
+checks are: an evaluator that can check without running (FeelinEvaluator.check_error, .check_unary_tests) parses
+the expressions and tests only, so a costly decision does not hold a deployment (nor the event loop it runs on).
 """
 
 from collections.abc import Sequence

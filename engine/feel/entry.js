@@ -15,6 +15,8 @@
 //     {"ok": false, ...} when the input expression itself fails
 //   __pbjFeel.check(expression) -> string (JSON) | null
 //     whether it parses, without running it: {"ok": true} or a failure as above; null if it cannot tell
+//   __pbjFeel.checkUnaryTests(testsJson) -> string (JSON)
+//     whether each unary test of a DMN input column parses, without running any: [{"ok": true} | failure, ...]
 //   __pbjFeel.cacheSize() / clearCache() / cachingEnabled() / setCaching(enabled)
 //
 // Three things happen here beyond calling feelin:
@@ -50,7 +52,8 @@
 //    variables and are reported as "unstorable"; non-finite numbers become null with a warning.
 
 import {
-  evaluate as feelEvaluate, isFunction, isRange, SyntaxError as FeelSyntaxError, unaryTest as feelUnaryTest
+  evaluate as feelEvaluate, isFunction, isRange, parseUnaryTests, SyntaxError as FeelSyntaxError,
+  unaryTest as feelUnaryTest
 } from 'feelin';
 import { parser } from 'lezer-feel';
 import { Temporal } from 'temporal-polyfill';
@@ -421,6 +424,33 @@ function check(expression) {
   return compiled === null ? null : JSON.stringify({ ok: true });
 }
 
+// A deploy-time check of a DMN input column's unary tests: each parsed, none run. A test whose parse tree has an
+// error node is handed to feelin, which throws its SyntaxError while building the test – before it evaluates
+// anything – so the reason is feelin's own.
+function checkUnaryTests(testsJson) {
+  const tests = JSON.parse(testsJson);
+  return JSON.stringify(tests.map((test) => {
+    let broken = false;
+    parseUnaryTests(test).iterate({
+      enter(node) {
+        if (node.type.isError) {
+          broken = true;
+        }
+        return !broken;
+      }
+    });
+    if (!broken) {
+      return { ok: true };
+    }
+    try {
+      feelUnaryTest(test, {});
+    } catch (error) {
+      return thrown(error);
+    }
+    return { ok: true };
+  }));
+}
+
 // Start-up self-test of the caching seam: same values and warnings as plain evaluate(), else off.
 function selfTest() {
   const probes = [
@@ -456,6 +486,7 @@ globalThis.__pbjFeel = {
   evaluate,
   unaryTests,
   check,
+  checkUnaryTests,
   cacheSize: () => cache.size,
   clearCache: () => cache.clear(),
   cachingEnabled: () => cachingEnabled,
