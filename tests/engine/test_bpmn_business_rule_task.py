@@ -13,7 +13,7 @@ import pytest
 
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
-from tests.engine.bpmn_harness import Driver, bpmn, end, ext, io, service, start
+from tests.engine.bpmn_harness import Driver, bpmn, end, ext, io, multi_instance, service, start
 from tests.engine.decision_helpers import DISH, WINTER_STEW
 from tests.engine.dmn.dmn_builder import In, Out, Table, dmn
 from tests.engine.test_bpmn_execution_listeners import listeners
@@ -247,6 +247,20 @@ async def test_start_and_end_listeners_run_around_the_evaluation(gw: Driver, eng
     await gw.complete(announce)
 
     engine.assert_that(pi).is_waiting_exactly_at("After").has_variable("dish", "Roastbeef")
+
+
+async def test_a_multi_instance_business_rule_task_evaluates_once_per_item(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Each inner instance evaluates the decision with its item; the output element collects the results in order."""
+    called = '<zeebe:calledDecision decisionId="dish" resultVariable="dish" />'
+    loop = multi_instance("=seasons", "season", output_collection="dishes", output_element="=dish")
+    task = f'<bpmn:businessRuleTask id="Decide">{ext(called)}{loop}</bpmn:businessRuleTask>'
+    await gw.deploy(process("perSeason", task), dish_dmn())
+    pi = await gw.start("perSeason", {"seasons": ["Summer", "Winter", "Spring"], "guestCount": 2})
+
+    engine.assert_that(pi).is_waiting_exactly_at("After").has_variable(
+        "dishes", ["Light Salad and a nice Steak", "Roastbeef", None]
+    )
+    assert [intent for intent, _ in evaluations(engine, pi)] == ["EVALUATED"] * 3
 
 
 async def test_a_business_rule_task_with_a_task_definition_stays_a_job(gw: Driver, engine: EmbeddedEngine) -> None:

@@ -14,6 +14,8 @@ from engine.engine import Engine
 from engine.errors import InvalidArgumentError
 from engine.feel import FeelinEvaluator
 from engine.state.engine_state import EngineState
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import bpmn, end, start
 from tests.engine.decision_helpers import DISH, WINTER_STEW
 from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 from tests.engine.dmn.dmn_builder import In, Literal, Out, Table, dmn
@@ -146,3 +148,45 @@ def test_costly_decision_expressions_do_not_hold_the_deployment(monkeypatch: pyt
     assert "the input entry is not a valid FEEL unary test: failed to evaluate expression '[1..': syntax error" in str(
         refused.value
     )
+
+
+def test_recovery_never_evaluates_a_business_rule_task_decision_again(tmp_path: Path) -> None:
+    """A business rule task's evaluation is its events (DECISION_EVALUATED with the element, the result variable, the
+    DECISION_EVALUATION_ERROR incident of a failed one): recovered on a starved machine (every FEEL evaluation fails)
+    the state is the same, the evaluation records keep their link to the task, and no FEEL ran."""
+    task = (
+        '<bpmn:businessRuleTask id="Decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="seating" '
+        'resultVariable="table" /></bpmn:extensionElements></bpmn:businessRuleTask>'
+    )
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy(
+        [
+            ("seat.bpmn", bpmn("seat", start("Start"), task, end("End"), chain("Start", "Decide", "End"))),
+            ("seating.dmn", dmn(AMBIGUOUS, drg_id="seatings")),
+        ]
+    )
+    served = engine.create_process_instance(bpmn_process_id="seat", variables={"guestCount": 1})
+    stuck = engine.create_process_instance(bpmn_process_id="seat", variables={"guestCount": 4})
+    finished = engine.process_instances[served.key].final_variables
+    assert finished == {"guestCount": 1, "table": "small"}
+    [incident] = [i for i in engine.incidents.values() if i.process_instance_key == stuck.key]
+    assert incident.error_type == "DECISION_EVALUATION_ERROR"
+    before = full_state(engine)
+    engine.close(snapshot=False)
+    StarvedFeel.calls = 0
+
+    recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
+    try:
+        after = full_state(recovered)
+        evaluations = [
+            (r.intent, r.process_instance_key, r.element_id)
+            for r in recovered.records
+            if r.value_type == "DECISION_EVALUATION"
+        ]
+    finally:
+        recovered.close(snapshot=False)
+
+    del before["clock"], after["clock"]
+    assert after == before
+    assert evaluations == [("EVALUATED", served.key, "Decide"), ("FAILED", stuck.key, "Decide")]
+    assert StarvedFeel.calls == 0
