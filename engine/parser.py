@@ -887,10 +887,8 @@ class _ParseRun:
         self.expression(el, decision_id, "the decisionId of zeebe:calledDecision")
         if not result_variable:
             self.problem(el, "the resultVariable of zeebe:calledDecision must not be empty")
-        try:
-            binding = BindingType(called.get("bindingType") or "latest")
-        except ValueError:
-            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+        binding = self.binding_type(el, called)
+        if binding is None:
             return node
         version_tag = (called.get("versionTag") or "").strip() or None
         if binding is BindingType.VERSION_TAG:
@@ -959,6 +957,14 @@ class _ParseRun:
             self.problem(el, "only an exclusive or inclusive gateway can have a default flow")
         return node
 
+    def binding_type(self, el: etree._Element, called: etree._Element) -> BindingType | None:
+        """The bindingType of zeebe:calledElement or zeebe:calledDecision (latest when absent), or None, reported."""
+        try:
+            return BindingType(called.get("bindingType") or "latest")
+        except ValueError:
+            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+            return None
+
     def build_call_activity(self, el: etree._Element, model: ProcessModel) -> FlowNode:
         node = self.common(el, Kind.CALL_ACTIVITY)
         called = self.zeebe(el, "calledElement")
@@ -967,10 +973,8 @@ class _ParseRun:
             self.problem(el, "a call activity needs a zeebe:calledElement with a processId")
             return node
         self.expression(el, process_id, "the processId")
-        try:
-            binding = BindingType(called.get("bindingType") or "latest")
-        except ValueError:
-            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+        binding = self.binding_type(el, called)
+        if binding is None:
             return node
         version_tag = (called.get("versionTag") or "").strip() or None
         if binding is BindingType.VERSION_TAG and version_tag is None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.durable import open_durable_engine
+from engine.durable import DurableEngine, open_durable_engine
 from engine.durable.snapshot import decode_state, encode_state
 from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError
 from engine.feel import FeelinEvaluator
 from engine.state.engine_state import EngineState
+from engine.state.values import Record
 from tests.engine.bpmn_builder import chain
 from tests.engine.bpmn_harness import bpmn, end, start
 from tests.engine.decision_helpers import DISH, WINTER_STEW
@@ -54,21 +55,31 @@ def test_recovery_applies_the_decision_events_without_feel_or_the_clock(tmp_path
     FEEL evaluated during the recovery."""
     engine = open_durable_engine(tmp_path, controlled_clock=True)
     decision_workload(engine)
+
+    evaluations = recover_starved(tmp_path, engine)
+
+    assert [(r.value_type, r.intent) for r in evaluations] == [
+        ("DECISION_EVALUATION", "EVALUATED"),
+        ("DECISION_EVALUATION", "FAILED"),
+    ]
+
+
+def recover_starved(tmp_path: Path, engine: DurableEngine) -> list[Record]:
+    """Closes `engine` without a snapshot and recovers it on a starved machine (every FEEL evaluation fails) with the
+    real clock; asserts the same state and that no FEEL ran. Answers the recovered DECISION_EVALUATION records."""
     before = full_state(engine)
     engine.close(snapshot=False)
     StarvedFeel.calls = 0
-
     recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
     try:
         after = full_state(recovered)
-        evaluations = [(r.value_type, r.intent) for r in recovered.records if r.value_type == "DECISION_EVALUATION"]
+        evaluations = [r for r in recovered.records if r.value_type == "DECISION_EVALUATION"]
     finally:
         recovered.close(snapshot=False)
-
     del before["clock"], after["clock"]  # the recovered engine runs on real time
     assert after == before
-    assert evaluations == [("DECISION_EVALUATION", "EVALUATED"), ("DECISION_EVALUATION", "FAILED")]
     assert StarvedFeel.calls == 0
+    return evaluations
 
 
 def test_decisions_come_back_from_a_snapshot_and_evaluate_as_before(tmp_path: Path) -> None:
@@ -171,22 +182,9 @@ def test_recovery_never_evaluates_a_business_rule_task_decision_again(tmp_path: 
     assert finished == {"guestCount": 1, "table": "small"}
     [incident] = [i for i in engine.incidents.values() if i.process_instance_key == stuck.key]
     assert incident.error_type == "DECISION_EVALUATION_ERROR"
-    before = full_state(engine)
-    engine.close(snapshot=False)
-    StarvedFeel.calls = 0
+    evaluations = recover_starved(tmp_path, engine)
 
-    recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
-    try:
-        after = full_state(recovered)
-        evaluations = [
-            (r.intent, r.process_instance_key, r.element_id)
-            for r in recovered.records
-            if r.value_type == "DECISION_EVALUATION"
-        ]
-    finally:
-        recovered.close(snapshot=False)
-
-    del before["clock"], after["clock"]
-    assert after == before
-    assert evaluations == [("EVALUATED", served.key, "Decide"), ("FAILED", stuck.key, "Decide")]
-    assert StarvedFeel.calls == 0
+    assert [(r.intent, r.process_instance_key, r.element_id) for r in evaluations] == [
+        ("EVALUATED", served.key, "Decide"),
+        ("FAILED", stuck.key, "Decide"),
+    ]
