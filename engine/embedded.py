@@ -111,6 +111,8 @@ class EmbeddedEngine:
         engine = self.engine
         if engine.inflight:
             return f"{engine.inflight} request(s) in flight"
+        if engine.evaluating_off_loop:
+            return "an expression is still being evaluated (off the event loop)"
         if engine.steps_deferred:
             return "an instance is still running steps (a loop without a wait state?)"
         now = engine.now()

@@ -13,7 +13,7 @@ state that the gateway, the REST API and the test API read.
 """
 
 import asyncio
-import contextlib
+import concurrent.futures
 import copy
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,8 +28,8 @@ from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
 from engine.dmn import DmnParser, feel_parser
 from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError
 from engine.events.appliers import Appliers
-from engine.expressions import Expressions
-from engine.feel import FeelEvaluator, default_evaluator
+from engine.expressions import Expressions, Suspended
+from engine.feel import FeelError, FeelEvaluator, FeelResult, default_evaluator
 from engine.model import FlowNode, ProcessModel, TimerType
 from engine.parser import BpmnParser
 from engine.processing.decisions import DecisionProcessor
@@ -40,7 +40,7 @@ from engine.processing.messages import MessageProcessor
 from engine.processing.modification import ActivateInstruction, ModificationProcessor
 from engine.processing.process_instances import ProcessInstanceProcessor
 from engine.processing.signals import SignalProcessor
-from engine.processing.steps import MAX_STEPS_PER_TURN, Interrupt, Steps
+from engine.processing.steps import MAX_STEPS_PER_TURN, Held, Interrupt, Steps
 from engine.processing.timers import TimerProcessor
 from engine.processing.user_tasks import UserTaskProcessor
 from engine.processing.variables import VariableProcessor
@@ -99,6 +99,7 @@ class Engine:
         self._steps = Steps()
         self._steps.resume = self.resume_steps
         self._steps.overrun = self.expressions.overrun
+        self._steps.results = lambda: self.expressions.resumed
         self._behaviors = build_behaviors(self.state, self._appliers, self.expressions, self._steps)
         self._processors = Processors(self._behaviors)
         self._decisions = DecisionProcessor(self._behaviors, self._deploy_dmn_parser)
@@ -171,8 +172,12 @@ class Engine:
         failure: BaseException | None = None
         result = None
         try:
-            with contextlib.suppress(Interrupt):  # an incident was raised; the element waits for its resolution
+            try:
                 result = action()
+            except Interrupt:
+                pass  # an incident was raised; the element waits for its resolution
+            except Suspended as suspended:  # an expression goes on off the event loop; its step waits for it
+                self._steps.suspend(suspended, self.expressions.resumed)
             self._steps.drain()
             self._jobs.offer_to_streams()
         except BaseException as exc:  # answered after the commit of what it wrote
@@ -186,6 +191,8 @@ class Engine:
                 raise
             finally:
                 state.instant = None
+                if self.expressions.resumed:
+                    self.expressions.resumed = {}
         self._effects()
         if failure is not None:
             raise failure
@@ -196,6 +203,8 @@ class Engine:
 
     def _effects(self) -> None:
         """What a committed command does outside the engine."""
+        if self._steps.held:
+            self._evaluate_held()
         jobs = self._jobs
         if jobs.pushed:
             for stream, activated in jobs.pushed:
@@ -241,10 +250,45 @@ class Engine:
                 )
             )
 
+    def _evaluate_held(self) -> None:
+        """Starts the evaluations off the event loop that held steps wait for (engine/expressions.py); each one's
+        steps resume, as a command of their own, when it is done."""
+        loop = asyncio.get_running_loop()  # steps are suspended only while an event loop runs
+        for held in self._steps.held:
+            if not held.started:
+                held.started = True
+                try:
+                    submitted = self.expressions.submit(held.pending)
+                except Exception as exc:  # the evaluator is closed: the held steps find the error
+                    submitted = concurrent.futures.Future()
+                    submitted.set_exception(exc)
+                future = asyncio.wrap_future(submitted, loop=loop)
+                future.add_done_callback(functools.partial(self._resume_held, held))
+
+    def _resume_held(self, held: Held, future: "asyncio.Future[Any]") -> None:
+        """An evaluation off the loop is done: the steps waiting for it run now, finding its outcome. Nothing when
+        the engine takes no commands any more (stopped: a durable engine resumes them after its restart)."""
+        if held not in self._steps.held or self.unavailable is not None:
+            return
+        pending = held.pending
+        outcome = RuntimeError("cancelled") if future.cancelled() else future.exception() or future.result()
+        if not isinstance(outcome, FeelResult | FeelError):
+            outcome = FeelError.failed(pending.expression, f"the evaluation off the event loop failed ({outcome})")
+        held.results.setdefault(pending.expression, {})[pending.variables] = outcome
+        self._steps.release(held)
+        self.expressions.resumed = held.results
+        self._command(lambda: None, "resume_steps")
+
+    @property
+    def evaluating_off_loop(self) -> bool:
+        """Steps wait for an expression evaluated off the event loop (engine/expressions.py)."""
+        return bool(self._steps.held)
+
     @property
     def steps_deferred(self) -> bool:
-        """Steps are left for a later turn of the event loop (MAX_STEPS_PER_TURN)."""
-        return self._steps.deferred
+        """Steps are left for a later turn of the event loop (MAX_STEPS_PER_TURN), or held for an expression
+        evaluated off it."""
+        return self._steps.deferred or bool(self._steps.held)
 
     def resume_steps(self) -> None:
         """Runs the steps a command left for this turn of the event loop (at most MAX_STEPS_PER_TURN again), as a

@@ -53,10 +53,10 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     variables = VariableBehavior(state, writer, expressions)
     incidents = IncidentBehavior(state, writer)
     jobs = JobBehavior(state, writer)
-    listeners = ExecutionListenerBehavior(state, writer, expressions, variables, incidents, jobs)
+    listeners = ExecutionListenerBehavior(state, writer, expressions, variables, incidents, jobs, steps)
     subscriptions = SubscriptionBehavior(state, writer, expressions, steps, incidents)
     transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs, listeners)
-    task_listeners = TaskListenerBehavior(state, writer, jobs, listeners)
+    task_listeners = TaskListenerBehavior(state, writer, jobs, listeners, steps)
     task_listeners.complete_element = transitions.complete
     transitions.task_canceled = task_listeners.canceled
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)

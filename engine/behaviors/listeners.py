@@ -12,16 +12,18 @@ the other in the diagram's order.
   resolving it runs the element's listeners of that event again from the first (Zeebe's documented behaviour).
 """
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from engine.behaviors.incidents import IncidentBehavior
 from engine.behaviors.jobs import JobBehavior
 from engine.behaviors.variables import VariableBehavior
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
+from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import FlowNode, ListenerDefinition, ListenerEvent
+from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
-from engine.state.values import EXECUTION_LISTENER, ElementInstance, Job
+from engine.state.values import EXECUTION_LISTENER, ElementInstance, ElementState, Job
 
 if TYPE_CHECKING:
     from engine.behaviors.transitions import Transitions
@@ -44,6 +46,7 @@ class ExecutionListenerBehavior:
         variables: VariableBehavior,
         incidents: IncidentBehavior,
         jobs: JobBehavior,
+        steps: Steps,
     ) -> None:
         self._state = state
         self._w = writer
@@ -52,6 +55,7 @@ class ExecutionListenerBehavior:
         self._incidents = incidents
         self._jobs = jobs
         self.transitions: Transitions  # set once the token flow exists
+        steps.register(self.resume_create)
 
     def job_properties(self, inst: ElementInstance, listener: ListenerDefinition, phase: str) -> tuple[str, int]:
         """A listener's job type and retries, evaluated in the element's scope; an EXTRACT_VALUE_ERROR incident (in
@@ -79,7 +83,10 @@ class ExecutionListenerBehavior:
         cannot be evaluated."""
         listener = listeners_of(node, event)[index]
         phase = START_LISTENERS if event is ListenerEvent.START else END_LISTENERS
-        job_type, retries = self.job_properties(inst, listener, phase)
+        try:
+            job_type, retries = self.job_properties(inst, listener, phase)
+        except Suspended as suspended:  # a costly type or retries expression goes on off the event loop
+            raise suspended.at(functools.partial(self.resume_create, inst, node, event.value, index)) from None
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,
@@ -91,6 +98,14 @@ class ExecutionListenerBehavior:
             listener_event_type=event.job_value,
             listener_index=index,
         )
+
+    def resume_create(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
+        """A listener job's creation suspended for an expression goes on, unless the element left the phase of its
+        listeners meanwhile (terminated)."""
+        listener_event = ListenerEvent(event)
+        waiting = ElementState.ACTIVATING if listener_event is ListenerEvent.START else ElementState.COMPLETING
+        if inst.state is waiting:
+            self.create(inst, node, listener_event, index)
 
     def completed(self, inst: ElementInstance, job: Job, variables: dict[str, Any]) -> None:
         """The listener job `job` of `inst` was completed with `variables`: they are set, then the next listener's

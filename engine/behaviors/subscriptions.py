@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.behaviors.incidents import ACTIVATE, IncidentBehavior
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
+from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import EventType, FlowNode
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
@@ -46,6 +46,7 @@ class SubscriptionBehavior:
         self._visible = state.instances.visible_variables
         self.correlate_buffered: Callable[[MessageSubscription], None] | None = None  # set by the message processor
         steps.register(self.run_correlate_buffered)
+        steps.register(self.resume_event_sub_processes)
 
     def _now(self) -> datetime:
         now = self._state.instant
@@ -249,11 +250,18 @@ class SubscriptionBehavior:
                 )
         return opens
 
+    def resume_event_sub_processes(self, scope: ElementInstance) -> None:
+        """A step suspended while opening the event sub-process starts of `scope` goes on, if it is still active."""
+        if scope.state.is_active:
+            self.open_event_sub_processes(scope)
+
     def open_event_sub_processes(self, scope: ElementInstance) -> None:
         """Opens the scope's event sub-process starts; an expression that fails is an incident on the scope."""
         try:
             opens = self.event_sub_process_opens(scope)
         except ExpressionError as exc:
             raise self._incidents.raise_(scope, "EXTRACT_VALUE_ERROR", str(exc), ACTIVATE) from None
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_event_sub_processes, scope)) from None
         for open_ in opens:
             open_()

@@ -13,6 +13,7 @@ the listener event type, one after the other in the diagram's order, blocking th
 - canceling listeners are refused at deploy (engine/parser.py): termination does not wait for jobs here.
 """
 
+import functools
 import json
 from typing import Any
 
@@ -20,7 +21,9 @@ from engine.behaviors.jobs import JobBehavior
 from engine.behaviors.listeners import ExecutionListenerBehavior
 from engine.errors import InvalidArgumentError
 from engine.events.appliers import Appliers
+from engine.expressions import Suspended
 from engine.model import FlowNode, ListenerEvent
+from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
 from engine.state.values import TASK_LISTENER, ElementInstance, Job, UserTask, UserTaskState
 
@@ -76,7 +79,12 @@ def user_task_properties(task: UserTask) -> dict[str, Any]:
 
 class TaskListenerBehavior:
     def __init__(
-        self, state: EngineState, writer: Appliers, jobs: JobBehavior, listeners: ExecutionListenerBehavior
+        self,
+        state: EngineState,
+        writer: Appliers,
+        jobs: JobBehavior,
+        listeners: ExecutionListenerBehavior,
+        steps: Steps,
     ) -> None:
         self._state = state
         self._w = writer
@@ -85,6 +93,7 @@ class TaskListenerBehavior:
         self.complete_element: Any = None  # the token flow's completion of an element (set with the processors)
         # the transitions the running command decided: (user task key, None when carried out, else why not)
         self.outcomes: list[tuple[int, str | None]] = []
+        steps.register(self.resume_create)
 
     def task_of(self, inst: ElementInstance) -> UserTask:
         tasks = self._state.user_tasks
@@ -94,7 +103,10 @@ class TaskListenerBehavior:
         """Creates the job of the `index`-th task listener of `event`; an incident if its type or retries cannot be
         evaluated."""
         listener = node.task_listeners[event][index]
-        job_type, retries = self._properties(inst, listener, TASK_LISTENERS)
+        try:
+            job_type, retries = self._properties(inst, listener, TASK_LISTENERS)
+        except Suspended as suspended:  # a costly type or retries expression goes on off the event loop
+            raise suspended.at(functools.partial(self.resume_create, inst, node, event.value, index)) from None
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,
@@ -106,6 +118,16 @@ class TaskListenerBehavior:
             listener_event_type=event.job_value,
             listener_index=index,
         )
+
+    def resume_create(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
+        """A listener job's creation suspended for an expression goes on, unless the task left that transition
+        meanwhile (its element terminated)."""
+        listener_event = ListenerEvent(event)
+        tasks = self._state.user_tasks
+        task_key = tasks.by_element.get(inst.key)
+        task = tasks.tasks.get(task_key) if task_key is not None else None
+        if inst.state.is_active and task is not None and _EVENT_OF_STATE.get(task.state) is listener_event:
+            self.create(inst, node, task, listener_event, index)
 
     def _headers(self, node: FlowNode, task: UserTask) -> dict[str, Any]:
         """The element's task headers and the user task's data, as Zeebe's BpmnJobBehavior writes them."""

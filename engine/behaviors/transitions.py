@@ -15,7 +15,7 @@ from engine.behaviors.listeners import END_LISTENERS, START_LISTENERS, Execution
 from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.variables import VariableBehavior, path_root
 from engine.events.appliers import Appliers
-from engine.expressions import ExpressionError, Expressions
+from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import FlowNode, Kind, ListenerEvent, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
@@ -33,6 +33,8 @@ _PROCESS = Kind.PROCESS
 _PARALLEL = Kind.PARALLEL_GATEWAY
 _INCLUSIVE = Kind.INCLUSIVE_GATEWAY
 _ESP = Kind.EVENT_SUB_PROCESS
+# an empty list that is never changed: no flows, no output values
+_NONE: list[Any] = []
 
 # the options of a queued activation (see `activate`)
 Options = dict[str, Any]
@@ -67,14 +69,42 @@ class Transitions:
         self._live = state.instances.live
         self._definitions = state.deployments.definitions
         self._triggers = state.flow.triggers
-        self.processors: Processors  # set by the registry once the element processors exist
+        # what an element may wait on, by element key (close_waits): looked up for every element that ends
+        self._waits = (
+            state.jobs.by_element,
+            state.user_tasks.by_element,
+            state.timers.by_element,
+            state.messages.by_element,
+            state.signals.by_element,
+        )
+        self._subscription_waits = self._waits[2:]
+        self.processors: Processors  # set by the registry (`use`) once the element processors exist
+        self._activation: dict[str, Callable[[ElementInstance, FlowNode], None]] = {}
+        self._selection: dict[str, Callable[[ElementInstance, FlowNode], list[str]]] = {}
         # called when a process instance has ended, with its state and the correlation key of the message that
         # started it (result waiters, the next buffered start message, a call activity waiting for it)
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
         # called when a user task is canceled with its element (whoever waits for its transition is told)
         self.task_canceled: Callable[[UserTask], None] | None = None
-        for method in (self.run_scheduled, self.check_scope_done, self.run_activation, self.run_completion):
+        for method in (
+            self.run_scheduled,
+            self.check_scope_done,
+            self.run_activation,
+            self.run_completion,
+            self.resume_activation,
+            self.resume_completion,
+            self.resume_after_start_listeners,
+        ):
             steps.register(method)
+        # bound once: a queued step is a partial of one of these (a bound method made per step costs an object)
+        self._run_scheduled = self.run_scheduled
+        self._check_scope_done = self.check_scope_done
+
+    def use(self, processors: "Processors") -> None:
+        """The element processors: the activation behaviour and the flow selection of each kind."""
+        self.processors = processors
+        self._activation = processors.activation
+        self._selection = processors.flow_selection
 
     def model_of(self, inst: ElementInstance) -> ProcessModel:
         return self._definitions[inst.process_definition_key].model
@@ -87,15 +117,24 @@ class Transitions:
         """Queues the activation of `node` in `scope`; until it runs, the scope counts it as a token, so the scope
         cannot complete between an element completing and its successor being activated. Options: see
         `activate`."""
+        if not options:
+            self._schedule(node, scope)
+            return
         targets = self._pending.get(scope.key)
         if targets is None:
             self._pending[scope.key] = {node.id: 1}
         else:
             targets[node.id] = targets.get(node.id, 0) + 1
-        if options:
-            self._queue.append(functools.partial(self.run_scheduled, node, scope, options))
+        self._queue.append(functools.partial(self._run_scheduled, node, scope, options))
+
+    def _schedule(self, node: FlowNode, scope: ElementInstance) -> None:
+        """schedule_activation without options."""
+        targets = self._pending.get(scope.key)
+        if targets is None:
+            self._pending[scope.key] = {node.id: 1}
         else:
-            self._queue.append(functools.partial(self.run_scheduled, node, scope))
+            targets[node.id] = targets.get(node.id, 0) + 1
+        self._queue.append(functools.partial(self._run_scheduled, node, scope))
 
     def run_scheduled(self, node: FlowNode, scope: ElementInstance, options: Options | None = None) -> None:
         targets = self._pending[scope.key]
@@ -152,19 +191,28 @@ class Transitions:
                 self._variables.set_local(inst, output, None)
         self.run_activation(inst, node)
 
-    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None) -> None:
-        """The element's activation behaviour (after its input mappings); re-run by resolving an incident raised
-        here."""
+    def run_activation(self, inst: ElementInstance, node: FlowNode | None = None, inputs: bool = True) -> None:
+        """The element's input mappings (unless `inputs` is False: they were applied) and activation behaviour;
+        re-run by resolving an incident raised here. Both evaluate every expression before they change anything,
+        so a step suspended for an expression (engine/expressions.py) resumes where it stopped: before the input
+        mappings, or after them."""
         if node is None:
             node = self.node_of(inst)
         try:
-            if node.inputs:
+            if inputs and node.inputs:
                 variables = self._variables
                 context = variables.visible(inst)
-                for target, value in variables.evaluate_mappings(node.inputs, context):
+                try:
+                    values = variables.evaluate_mappings(node.inputs, context)
+                except Suspended as suspended:
+                    raise suspended.at(functools.partial(self.resume_activation, inst, True)) from None
+                for target, value in values:
                     variables.set_local_path(inst, target, value)
             if not node.start_listeners:
-                self.processors.activation[node.kind._value_](inst, node)
+                try:
+                    self._activation[node.kind._value_](inst, node)
+                except Suspended as suspended:
+                    raise suspended.at(functools.partial(self.resume_activation, inst, False)) from None
                 return
         except ExpressionError as exc:
             raise self._incidents.raise_(
@@ -179,19 +227,34 @@ class Transitions:
             self.processors.process.resume_start(inst)
             return
         try:
-            self.processors.activation[node.kind._value_](inst, node)
+            self._activation[node.kind._value_](inst, node)
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_after_start_listeners, inst, node)) from None
         except ExpressionError as exc:
             raise self._incidents.raise_(
                 inst, "EXTRACT_VALUE_ERROR" if not node.inputs else "IO_MAPPING_ERROR", str(exc), START_LISTENERS
             ) from None
+
+    def resume_after_start_listeners(self, inst: ElementInstance, node: FlowNode) -> None:
+        """A step suspended in the behaviour that follows the start listeners goes on (unless the element was
+        terminated meanwhile)."""
+        if inst.state is _ACTIVATING:
+            self.after_start_listeners(inst, node)
+
+    def resume_activation(self, inst: ElementInstance, inputs: bool) -> None:
+        """A step suspended in the activation of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _ACTIVATING:
+            self.run_activation(inst, inputs=inputs)
 
     def activated(self, inst: ElementInstance) -> None:
         self._w.element_activated(inst)
 
     def pass_through(self, inst: ElementInstance, node: FlowNode) -> None:
         """Activated and completed at once (tasks without behaviour, start events, gateways)."""
-        self._w.element_activated(inst)
-        self.complete(inst, node=node)
+        writer = self._w
+        writer.element_activated(inst)
+        writer.element_completing(inst)  # as complete(inst, node=node)
+        self.run_completion(inst, node)
 
     # ================================================================== completion
     def complete(
@@ -212,36 +275,34 @@ class Transitions:
 
     def run_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool = True) -> None:
         """The completing phase; re-run by resolving an incident raised here."""
+        kind = inst.kind
         scope = self._live[inst.flow_scope_key] if inst.flow_scope_key is not None else None
-        is_body = inst.kind is _BODY
+        is_body = kind is _BODY
         loop = node.loop
+        loop_counter = inst.loop_counter
+        outputs = node.outputs
         trigger = self._triggers.get(inst.key) if self._triggers else None
+        output_values: list[tuple[str, Any]] = _NONE
         try:
-            if not take_flows:
-                flows: list[str] = []
+            flows: list[str]
+            if not take_flows or (node.link_target is not None and not is_body):
+                flows = _NONE  # a link throw event goes on at its catch event only
             elif is_body:
-                flows = list(node.outgoing)
+                flows = node.outgoing
             else:
-                select = self.processors.flow_selection.get(node.kind._value_)
-                if select is None and node.link_target is None:
-                    flows = list(node.outgoing)
-                elif node.link_target is not None:
-                    flows = []  # a link throw event goes on at its catch event only
-                else:
-                    assert select is not None
-                    flows = select(inst, node)
-            output_values: list[tuple[str, Any]] = []
+                select = self._selection.get(node.kind._value_)
+                flows = node.outgoing if select is None else select(inst, node)
             element_output: Any = None
-            wants_output = inst.loop_counter is not None and loop is not None and loop.output_element
-            if not is_body and (node.outputs or wants_output):
+            wants_output = loop_counter is not None and loop is not None and loop.output_element
+            if not is_body and (outputs or wants_output):
                 context = self._variables.visible(inst)
                 if trigger is not None:
                     if trigger.locals:
                         context.update(trigger.locals)
                     if trigger.variables:
                         context.update(trigger.variables)
-                if node.outputs:
-                    output_values = self._variables.evaluate_mappings(node.outputs, dict(context))
+                if outputs:
+                    output_values = self._variables.evaluate_mappings(outputs, dict(context))
                 if wants_output:
                     assert loop is not None and loop.output_element is not None
                     now = self._state.instant
@@ -249,28 +310,37 @@ class Transitions:
                     element_output = self._expressions.evaluate(loop.output_element, context, now)
         except ExpressionError as exc:
             raise self._incidents.raise_(
-                inst, "EXTRACT_VALUE_ERROR" if not node.outputs else "IO_MAPPING_ERROR", str(exc), COMPLETE
+                inst, "EXTRACT_VALUE_ERROR" if not outputs else "IO_MAPPING_ERROR", str(exc), COMPLETE
             ) from None
+        except Suspended as suspended:
+            raise suspended.at(functools.partial(self.resume_completion, inst, node, take_flows)) from None
         # the decisions are made: from here on, what they change
-        variables = self._variables
         if trigger is not None and trigger.variables:
-            if node.outputs:
+            variables = self._variables
+            if outputs:
                 for name, value in trigger.variables.items():
                     variables.set_local(inst, name, value)
-            elif scope is not None and inst.kind is not _PROCESS:
+            elif scope is not None and kind is not _PROCESS:
                 variables.merge_propagating(inst, trigger.variables)
         if scope is not None:
-            for target, value in output_values:
-                variables.set_path_propagating(scope, target, value)
-        if loop is not None and loop.output_collection and scope is not None:
-            if is_body:
-                variables.set_propagating(scope, loop.output_collection, inst.variables.get(loop.output_collection))
-            if inst.loop_counter is not None:
-                collection = list(scope.variables.get(loop.output_collection) or [])
-                if inst.loop_counter - 1 < len(collection):
-                    collection[inst.loop_counter - 1] = element_output
-                variables.set_local(scope, loop.output_collection, collection)
-        self.close_waits(inst)
+            if output_values:
+                set_path_propagating = self._variables.set_path_propagating
+                for target, value in output_values:
+                    set_path_propagating(scope, target, value)
+            if loop is not None and loop.output_collection:
+                variables = self._variables
+                if is_body:
+                    variables.set_propagating(scope, loop.output_collection, inst.variables.get(loop.output_collection))
+                if loop_counter is not None:
+                    collection = list(scope.variables.get(loop.output_collection) or [])
+                    if loop_counter - 1 < len(collection):
+                        collection[loop_counter - 1] = element_output
+                    variables.set_local(scope, loop.output_collection, collection)
+        key = inst.key
+        for waits in self._waits:
+            if key in waits:
+                self.close_waits(inst)
+                break
         if node.end_listeners and not is_body:
             self.listeners.create(inst, node, ListenerEvent.END, 0)
             return
@@ -280,7 +350,7 @@ class Transitions:
         """The element completes once its end listeners are done (elements with end listeners choose no flows:
         gateways cannot have them)."""
         scope = self._live[inst.flow_scope_key] if inst.flow_scope_key is not None else None
-        self._completed(inst, node, scope, list(node.outgoing) if node.link_target is None else [], True)
+        self._completed(inst, node, scope, node.outgoing if node.link_target is None else _NONE, True)
 
     def _completed(
         self, inst: ElementInstance, node: FlowNode, scope: ElementInstance | None, flows: list[str], take_flows: bool
@@ -304,8 +374,13 @@ class Transitions:
             self.schedule_activation(self.model_of(inst).elements[node.link_target], scope)
         if node.kind is _ESP and node.interrupting:
             self.complete_scope_if_done(scope, force=True)
-            return
-        self.complete_scope_if_done(scope)
+        elif scope.key not in self._pending:  # complete_scope_if_done(scope), inline
+            self._queue.append(functools.partial(self._check_scope_done, scope, False))
+
+    def resume_completion(self, inst: ElementInstance, node: FlowNode, take_flows: bool) -> None:
+        """A step suspended in the completion of `inst` goes on (the element may have been terminated meanwhile)."""
+        if inst.state is _COMPLETING:
+            self.run_completion(inst, node, take_flows)
 
     def take_flow(self, scope: ElementInstance, flow_id: str, model: ProcessModel | None = None) -> None:
         if model is None:
@@ -321,14 +396,14 @@ class Transitions:
                 )
                 self._w.sequence_flow_taken(self._keys.next(), scope, flow_id, target, 2 if complete else 1)
                 if complete:
-                    self.schedule_activation(target, scope)
+                    self._schedule(target, scope)
                 return
             if target.kind is _INCLUSIVE:
                 self._w.sequence_flow_taken(self._keys.next(), scope, flow_id, target, 1)
                 self.schedule_activation(target, scope, join=True)
                 return
         self._w.sequence_flow_taken(self._keys.next(), scope, flow_id, target)
-        self.schedule_activation(target, scope)
+        self._schedule(target, scope)
 
     def complete_scope_if_done(self, scope: ElementInstance, *, force: bool = False) -> None:
         """Queues the check whether the scope has nothing left to do (then it completes).
@@ -403,6 +478,8 @@ class Transitions:
         a scan of every timer and subscription of the engine, thousands of which may be waiting in other
         instances). Returns the correlation key of the message that started it, if any."""
         instances = self._state.instances
+        if not any(self._subscription_waits):  # nothing waits on a timer or a subscription anywhere
+            return instances.message_start_keys.get(root.key)
         pi = instances.process_instances[root.key]
         live = self._live
         for key in pi.element_keys:

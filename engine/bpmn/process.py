@@ -2,17 +2,24 @@
 started at the given start elements."""
 
 import contextlib
+import functools
 from typing import Any
 
+from engine.behaviors import BpmnBehaviors
 from engine.bpmn.element import ElementProcessor
 from engine.errors import InvalidArgumentError
 from engine.events.appliers import START_IDS
-from engine.model import ListenerEvent
+from engine.expressions import Suspended
+from engine.model import ListenerEvent, ProcessModel
 from engine.processing.steps import Interrupt
 from engine.state.values import ElementInstance, ProcessDefinition, ProcessInstance
 
 
 class ProcessProcessor(ElementProcessor):
+    def __init__(self, behaviors: BpmnBehaviors) -> None:
+        super().__init__(behaviors)
+        behaviors.steps.register(self.run_start_elements)
+
     def start(
         self,
         definition: ProcessDefinition,
@@ -57,8 +64,32 @@ class ProcessProcessor(ElementProcessor):
         self, root: ElementInstance, start_ids: list[str], start_event_variables: dict[str, Any] | None
     ) -> None:
         self.b.writer.element_activated(root)
-        self._subscriptions.open_event_sub_processes(root)
-        model = self._transitions.model_of(root)
+        try:
+            self._subscriptions.open_event_sub_processes(root)
+        except Interrupt:
+            pass  # an incident at an event sub-process start: the instance waits for its resolution (it is created)
+        except Suspended as suspended:
+            # an expression of an event sub-process start goes on off the event loop: the start elements are
+            # activated once it is done (the command creating the instance is answered now)
+            suspended.then(functools.partial(self.run_start_elements, root, start_ids, start_event_variables))
+            self.b.steps.suspend(suspended, self._expressions.resumed)
+        else:
+            self._schedule_start_elements(root, self._transitions.model_of(root), start_ids, start_event_variables)
+
+    def run_start_elements(
+        self, root: ElementInstance, start_ids: list[str], start_event_variables: dict[str, Any] | None
+    ) -> None:
+        """Schedules the activation of the start elements of a process instance (if it is still active)."""
+        if root.state.is_active:
+            self._schedule_start_elements(root, self._transitions.model_of(root), start_ids, start_event_variables)
+
+    def _schedule_start_elements(
+        self,
+        root: ElementInstance,
+        model: ProcessModel,
+        start_ids: list[str],
+        start_event_variables: dict[str, Any] | None,
+    ) -> None:
         schedule = self._transitions.schedule_activation
         for element_id in start_ids:
             if start_event_variables is None:

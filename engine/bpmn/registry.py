@@ -7,6 +7,7 @@ from engine.behaviors.incidents import ERROR
 from engine.behaviors.task_listeners import TASK_LISTENERS
 from engine.bpmn.business_rule_task import BusinessRuleTaskProcessor
 from engine.bpmn.call_activity import CallActivityProcessor
+from engine.bpmn.element import ElementProcessor
 from engine.bpmn.end_event import EndEventProcessor
 from engine.bpmn.event_based_gateway import EventBasedGatewayProcessor
 from engine.bpmn.event_sub_process import EventSubProcessProcessor
@@ -27,6 +28,14 @@ from engine.state.values import ElementInstance
 
 Activation = Callable[[ElementInstance, FlowNode], None]
 FlowSelection = Callable[[ElementInstance, FlowNode], list[str]]
+
+
+def _activation(processor: ElementProcessor, behaviors: BpmnBehaviors) -> Activation:
+    """A processor's activation behaviour; the token flow's pass-through itself where the processor does not define
+    one (one call less per element of those kinds: start events, gateways, tasks without behaviour)."""
+    if type(processor).activate is ElementProcessor.activate:
+        return behaviors.transitions.pass_through
+    return processor.activate
 
 
 class Processors:
@@ -58,14 +67,16 @@ class Processors:
             Kind.EXCLUSIVE_GATEWAY: exclusive,
             Kind.INCLUSIVE_GATEWAY: inclusive,
         }
-        self.activation: dict[str, Activation] = {kind.value: by_kind.get(kind, pass_through).activate for kind in Kind}
+        self.activation: dict[str, Activation] = {
+            kind.value: _activation(by_kind.get(kind, pass_through), behaviors) for kind in Kind
+        }
         self.flow_selection: dict[str, FlowSelection] = {
             Kind.EXCLUSIVE_GATEWAY.value: exclusive.select_flows,
             Kind.INCLUSIVE_GATEWAY.value: inclusive.select_flows,
         }
         self.inclusive_join_ready = inclusive.join_ready
         self._task_listeners = behaviors.task_listeners
-        behaviors.transitions.processors = self
+        behaviors.transitions.use(self)
         behaviors.start_instance = self.process.start
         behaviors.steps.register(self.call_activity.called_process_completed)
 

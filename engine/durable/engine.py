@@ -243,6 +243,7 @@ class DurableEngine(Engine):
         if isinstance(state.keys, ReservedKeys):
             state.keys.continue_after(int(reserved) if reserved is not None else state.keys.last)
         self._steps.queue.clear()
+        self._steps.held.clear()
         if queue:
             decode_queue(self._steps, state, queue)
             self._durable_queue_logged = True
@@ -327,8 +328,10 @@ class DurableEngine(Engine):
             raise StorageError(self._durable_failure)
         appliers = self._appliers
         events = appliers.events
-        queued = bool(self._steps.queue)
-        if not events and not queued and not self._durable_queue_logged:
+        queued = self._steps.waiting
+        if not events and queued == self._durable_queue_logged:
+            # nothing written, and the steps left for later are those logged last (give or take steps that found
+            # nothing to do): a long poll or a tick while an expression is evaluated off the loop is not logged
             return
         appliers.events = []
         instant = self.state.instant
@@ -368,6 +371,7 @@ class DurableEngine(Engine):
         """After a failed write: the state in memory goes back to what the data directory holds (read again when it
         can be read; else left empty), so that nothing the log lacks is visible through the gateway or REST."""
         self._steps.queue.clear()
+        self._steps.held.clear()
         self._steps.pending.clear()
         self.state.reset()
         with contextlib.suppress(Exception):
@@ -402,8 +406,8 @@ class DurableEngine(Engine):
     def snapshot(self) -> None:
         """Stores the whole state now and drops the log it includes; the history's sealed chunks (which never
         change) are stored once, each with the first snapshot after it was sealed. Not while a command's steps
-        are left for a later turn: the log keeps growing until then."""
-        if self._steps.queue or self._durable_failure is not None:
+        are left for a later turn or held for an evaluation: the log keeps growing until then."""
+        if self._steps.waiting or self._durable_failure is not None:
             return
         store = self._durable_store
         history = self.state.history

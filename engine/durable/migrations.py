@@ -215,8 +215,7 @@ def _instances(old: dict[str, Any], state: EngineState) -> None:
         instances.archive[key] = tuple(entry)
     instances.message_start_keys.update(old["_message_start_keys"])
     for (scope, name), key in old["_variable_keys"].items():
-        instances.variable_keys[(scope, name)] = key
-        instances.variables_by_key[key] = (scope, name)
+        instances.note_variable_key(scope, name, key)
 
 
 def _waits(old: dict[str, Any], state: EngineState) -> None:

@@ -107,7 +107,7 @@ def encode_state(state: EngineState) -> Doc:
         "archive": [_encode_finished(entry) for entry in instances.archive.values()],
         "called": [[k, v] for k, v in instances.called.items()],
         "message_start_keys": [[k, v] for k, v in instances.message_start_keys.items()],
-        "variable_keys": [[scope, name, key] for (scope, name), key in instances.variable_keys.items()],
+        "variable_keys": [[scope, name, key] for scope, name, key in instances.variable_key_entries()],
         "jobs": [_encode_job(job) for job in state.jobs.jobs.values()],
         "user_tasks": [_encode_user_task(task) for task in state.user_tasks.tasks.values()],
         "timers": [
@@ -287,8 +287,7 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
     instances.called.update((k, v) for k, v in doc["called"])
     instances.message_start_keys.update((k, v) for k, v in doc["message_start_keys"])
     for scope, name, key in doc["variable_keys"]:
-        instances.variable_keys[(scope, name)] = key
-        instances.variables_by_key[key] = (scope, name)
+        instances.note_variable_key(scope, name, key)
     _decode_waits(doc, state)
     flow = state.flow
     for scope, gateways in doc["joins"]:

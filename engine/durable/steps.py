@@ -1,5 +1,6 @@
-"""The follow-up steps a command left for later turns of the event loop (engine/processing/steps.py), as JSON: the
-durable engine logs them with the command, and a recovery queues them again, to resume where the engine stopped.
+"""The follow-up steps a command left for later turns of the event loop or held for an expression evaluated off it
+(engine/processing/steps.py), as JSON: the durable engine logs them with the command, and a recovery queues them
+again, to resume where the engine stopped.
 
 A step is a registered method by name with its arguments; each argument is written as [kind, value]: an element
 instance, a message subscription or a timer by its key, a flow node by its id (in the model of the element
@@ -29,6 +30,8 @@ _ACTIVATION = "run_scheduled"  # its third argument: the activation's options
 
 
 def encode_queue(steps: Steps) -> list[Any]:
+    """The held steps (each group from the step that resumes a suspended one) and the queued ones, in the order a
+    recovery runs them: a held step's expression is evaluated again then (its outcome was not decided yet)."""
     return [
         [
             step.func.__name__,
@@ -39,7 +42,7 @@ def encode_queue(steps: Steps) -> list[Any]:
                 for index, arg in enumerate(step.args)
             ],
         ]
-        for step in steps.queue
+        for step in steps.all_waiting()
     ]
 
 

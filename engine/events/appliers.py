@@ -449,9 +449,14 @@ class Appliers:
     # ================================================================== variables
     def variable_created(self, scope: ElementInstance, name: str, value: Any, variable_key: int) -> None:
         scope.variables[name] = value
-        instances = self._instances
-        instances.variable_keys[(scope.key, name)] = variable_key
-        instances.variables_by_key[variable_key] = (scope.key, name)
+        instances = self._instances  # as Instances.note_variable_key, inline
+        names = instances.variable_keys.get(scope.key)
+        if names is None:
+            instances.variable_keys[scope.key] = {name: variable_key}
+        else:
+            names[name] = variable_key
+        instances.variable_scopes[variable_key] = scope.key
+        instances.variable_names[variable_key] = name
         self._record("VARIABLE", "CREATED", scope.key, element=scope)
 
     def variable_updated(self, scope: ElementInstance, name: str, value: Any) -> None:

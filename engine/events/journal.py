@@ -48,6 +48,15 @@ def _task_event(event_id: int, task: UserTask, inst: ElementInstance) -> Event:
     ]
 
 
+# the ids of the events the token flow writes for every element (the journaling methods below are its hot path: they
+# call the appliers' methods directly rather than through super())
+_ELEMENT_ACTIVATING = ev.ELEMENT_ACTIVATING.id
+_ELEMENT_ACTIVATED = ev.ELEMENT_ACTIVATED.id
+_ELEMENT_COMPLETING = ev.ELEMENT_COMPLETING.id
+_ELEMENT_COMPLETED = ev.ELEMENT_COMPLETED.id
+_SEQUENCE_FLOW_TAKEN = ev.SEQUENCE_FLOW_TAKEN.id
+
+
 def encode_trigger(trigger: EventTrigger | None) -> list[Any] | None:
     if trigger is None:
         return None
@@ -102,28 +111,34 @@ class JournalingAppliers(Appliers):
         join: bool = False,
         clear_joins: bool = False,
     ) -> ElementInstance:
-        event = [ev.ELEMENT_ACTIVATING.id, key, node.id, scope.key, 1 if body else 0, loop_counter,
-                 encode_trigger(trigger), 1 if join else 0, 1 if clear_joins else 0]  # fmt: skip
-        self.events.append(_trimmed(event, 5))
-        return super().element_activating(key, node, scope, body, loop_counter, trigger, join, clear_joins)
+        if body or loop_counter or trigger is not None or join or clear_joins:
+            event = [ev.ELEMENT_ACTIVATING.id, key, node.id, scope.key, 1 if body else 0, loop_counter,
+                     encode_trigger(trigger), 1 if join else 0, 1 if clear_joins else 0]  # fmt: skip
+            self.events.append(_trimmed(event, 5))
+        else:  # the common case, as _trimmed leaves it
+            self.events.append([_ELEMENT_ACTIVATING, key, node.id, scope.key])
+        return Appliers.element_activating(self, key, node, scope, body, loop_counter, trigger, join, clear_joins)
 
     def element_activated(self, inst: ElementInstance, collection: list[Any] | None = None) -> None:
-        event: Event = [ev.ELEMENT_ACTIVATED.id, inst.key]
+        event: Event = [_ELEMENT_ACTIVATED, inst.key]
         if collection is not None:
             event.append(collection)
         self.events.append(event)
-        super().element_activated(inst, collection)
+        Appliers.element_activated(self, inst, collection)
 
     def element_completing(
         self, inst: ElementInstance, trigger: EventTrigger | None = None, clear_scope_joins: bool = False
     ) -> None:
-        event = [ev.ELEMENT_COMPLETING.id, inst.key, encode_trigger(trigger), 1 if clear_scope_joins else 0]
-        self.events.append(_trimmed(event, 2))
-        super().element_completing(inst, trigger, clear_scope_joins)
+        if trigger is not None or clear_scope_joins:
+            event = [ev.ELEMENT_COMPLETING.id, inst.key, encode_trigger(trigger), 1 if clear_scope_joins else 0]
+            self.events.append(_trimmed(event, 2))
+        else:  # the common case, as _trimmed leaves it
+            self.events.append([_ELEMENT_COMPLETING, inst.key])
+        Appliers.element_completing(self, inst, trigger, clear_scope_joins)
 
     def element_completed(self, inst: ElementInstance) -> None:
-        self.events.append([ev.ELEMENT_COMPLETED.id, inst.key])
-        super().element_completed(inst)
+        self.events.append([_ELEMENT_COMPLETED, inst.key])
+        Appliers.element_completed(self, inst)
 
     def element_terminating(self, inst: ElementInstance, interrupted: bool = False) -> None:
         self.events.append(_trimmed([ev.ELEMENT_TERMINATING.id, inst.key, 1 if interrupted else 0], 1))
@@ -136,8 +151,11 @@ class JournalingAppliers(Appliers):
     def sequence_flow_taken(
         self, key: int, scope: ElementInstance, flow_id: str, target: FlowNode, join: int = 0
     ) -> None:
-        self.events.append(_trimmed([ev.SEQUENCE_FLOW_TAKEN.id, key, scope.key, flow_id, join], 1))
-        super().sequence_flow_taken(key, scope, flow_id, target, join)
+        if join:
+            self.events.append([_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id, join])
+        else:  # as _trimmed leaves it
+            self.events.append([_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id])
+        Appliers.sequence_flow_taken(self, key, scope, flow_id, target, join)
 
     # ------------------------------------------------------------------ process instances
     def process_instance_tagged(self, key: int, tags: tuple[str, ...]) -> None:

@@ -13,6 +13,8 @@
 //     {"ok": true, "input": {"value": <converted>, "warnings": [...]},
 //      "tests": [{"ok": true, "value": true | false | null, "warnings": [...]} | {"ok": false, ...}]}
 //     {"ok": false, ...} when the input expression itself fails
+//   __pbjFeel.check(expression) -> string (JSON) | null
+//     whether it parses, without running it: {"ok": true} or a failure as above; null if it cannot tell
 //   __pbjFeel.cacheSize() / clearCache() / cachingEnabled() / setCaching(enabled)
 //
 // Three things happen here beyond calling feelin:
@@ -403,6 +405,22 @@ function unaryTests(inputExpression, testsJson, contextJson, epochMicros, zone, 
   }
 }
 
+// A deploy-time check: the expression parsed and compiled (as without variables), never run, so a costly one costs
+// no more than a cheap one. The answer as `evaluate` gives it, without a value; null when the compiling seam is off
+// (the caller then checks by running the expression within a short limit).
+function check(expression) {
+  if (!cachingEnabled) {
+    return null;
+  }
+  let compiled;
+  try {
+    compiled = compile(expression, {});
+  } catch (error) {
+    return JSON.stringify(thrown(error));
+  }
+  return compiled === null ? null : JSON.stringify({ ok: true });
+}
+
 // Start-up self-test of the caching seam: same values and warnings as plain evaluate(), else off.
 function selfTest() {
   const probes = [
@@ -437,6 +455,7 @@ cachingEnabled = selfTest();
 globalThis.__pbjFeel = {
   evaluate,
   unaryTests,
+  check,
   cacheSize: () => cache.size,
   clearCache: () => cache.clear(),
   cachingEnabled: () => cachingEnabled,

@@ -14,9 +14,13 @@ of hanging the engine.
 """
 
 import atexit
+import concurrent.futures
+import contextlib
 import functools
 import json
+import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -28,12 +32,18 @@ from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, M
 
 from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 from engine.feel.fastpath import fast_evaluate, json_number
+from engine.feel.off_loop import FeelStillRunning, OffLoopWorker, PendingEvaluation
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
 DEFAULT_TIMEOUT: Final = 10.0
-# a deploy-time check runs each expression this long at most: a syntax error shows at once, and an expression that
-# runs longer has parsed (a deployment with costly conditions is checked in a bounded time, not held for their run)
+# a deploy-time check parses and compiles an expression without running it (entry.js `check`); should the bundle be
+# unable to (its compiling seam off), it runs the expression this long at most: a syntax error shows at once, and an
+# expression still running then has parsed
 CHECK_TIMEOUT: Final = 0.2
+# an evaluation given a slice of time (evaluate_within) that ran out of it while the process got less than half of
+# the CPU time that passed (a machine starved by other work, not a costly expression) is tried again with a longer
+# slice, until this many times the slice has passed
+STARVED_SLICES: Final = 4
 DEFAULT_MEMORY_LIMIT: Final = 512 * 1024 * 1024
 DEFAULT_SOFT_MEMORY_LIMIT: Final = 32 * 1024 * 1024
 
@@ -101,17 +111,36 @@ def _close_open_evaluators() -> None:
 
     Left to garbage collection, mini-racer would stop its loop thread during interpreter finalization,
     when daemon threads are already frozen, and the join hangs the exit (seen about one run in three).
+    An evaluation still running off the event loop (off_loop.py) is cut short by its isolate's close, and mini-racer
+    then reports its result to its own event loop, closed by then: that report is dropped, not printed.
     """
+    previous_hook = sys.unraisablehook
+
+    def quiet(unraisable: "sys.UnraisableHookArgs") -> None:
+        if isinstance(unraisable.exc_value, RuntimeError) and str(unraisable.exc_value) == "Event loop is closed":
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = quiet
     for evaluator in list(_open_evaluators):
-        evaluator.close()
+        evaluator.close(settle=False)
 
 
 _open_evaluators: "weakref.WeakSet[FeelinEvaluator]" = weakref.WeakSet()
 atexit.register(_close_open_evaluators)
 
 
-class _StillRunning(Exception):  # noqa: N818 - an outcome of a limited evaluation, not an error
-    """A limited evaluation was stopped at its time limit."""
+def variables_json(expression: str, context: Mapping[str, Any]) -> str:
+    """The variables as the JSON the bundle reads; a FeelError on `expression` if they are not JSON-compatible."""
+    try:
+        return json.dumps(
+            context if isinstance(context, dict) else dict(context),
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
 
 
 class FeelinEvaluator:
@@ -147,6 +176,7 @@ class FeelinEvaluator:
         self._memory_limit = memory_limit
         self._soft_memory_limit = soft_memory_limit
         self._racer: MiniRacer | None = None
+        self._worker: OffLoopWorker | None = None  # the evaluations handed off the event loop (submit)
         self._closed = False
         _open_evaluators.add(self)
         self._v8()  # load now: a broken bundle should fail at start-up, not at the first expression
@@ -163,26 +193,63 @@ class FeelinEvaluator:
         return self._evaluate_in_v8(expression, context, now, zone, fallback_zone)
 
     def check(self, expression: str, now: datetime) -> str | None:
-        """Why `expression` cannot be evaluated (a syntax error, an unstorable result), or None; an evaluation still
-        running after CHECK_TIMEOUT is stopped and counts as parsed."""
+        """Why `expression` cannot be evaluated (a syntax error), or None. It is parsed and compiled, not run, so a
+        deployment's check takes no longer for costly expressions; should the bundle be unable to compile without
+        running (its compiling seam off), it is run for CHECK_TIMEOUT at most, and one still running has parsed."""
         error = self.check_error(expression, now)
         return None if error is None else str(error)
 
     def check_error(self, expression: str, now: datetime) -> FeelError | None:
         """`check`, answering the FeelError itself (its reason says whether it is a syntax error)."""
         try:
-            self.evaluate_limited(expression, {}, now, CHECK_TIMEOUT)
-        except _StillRunning:
+            answer = self._v8().eval(f"__pbjFeel.check({json.dumps(expression)})", timeout_sec=CHECK_TIMEOUT)
+        except JSTimeoutException:
+            return None  # still parsing (an enormous expression): it is not refused for its size
+        except JSEvalException as exc:
+            return FeelError.failed(expression, f"the FEEL bundle failed ({exc})")
+        if isinstance(answer, str):
+            outcome = json.loads(answer)
+            return None if outcome["ok"] else FeelError.failed(expression, outcome["reason"])
+        try:
+            self.evaluate_within(expression, {}, now, CHECK_TIMEOUT)
+        except FeelStillRunning:
             return None
         except FeelError as exc:
             return exc
         return None
 
-    def evaluate_limited(
-        self, expression: str, context: Mapping[str, Any], now: datetime, timeout: float
-    ) -> FeelResult:
-        zone, fallback_zone = _clock_zones(now)
-        return self._evaluate_in_v8(expression, context, now, zone, fallback_zone, timeout)
+    def evaluate_within(self, expression: str, context: Mapping[str, Any], now: datetime, limit: float) -> FeelResult:
+        """Like `evaluate`, but V8 runs the expression for at most `limit` seconds (longer only while the machine
+        is starved, see STARVED_SLICES); one still running then is stopped and raises FeelStillRunning, whose
+        `pending` evaluation `submit` runs off the event loop."""
+        if self._fast_path and now.utcoffset() is not None:
+            result = fast_evaluate(expression, context)
+            if result is not None:
+                return result
+        return self._evaluate_json(expression, variables_json(expression, context), now, limit)
+
+    def evaluate_json(self, expression: str, variables: str, now: datetime) -> FeelResult:
+        """Evaluates `expression` against variables given as JSON, within the full time limit."""
+        return self._evaluate_json(expression, variables, now, None)
+
+    def submit(self, pending: PendingEvaluation) -> "concurrent.futures.Future[FeelResult]":
+        """Runs a pending evaluation in a thread of its own with a second V8 isolate (created at the first one),
+        within the full time limit; the future holds its FeelResult or its FeelError."""
+        if self._closed:
+            raise FeelError("the FEEL evaluator is closed")
+        if self._worker is None:
+            self._worker = OffLoopWorker(self._twin)
+        return self._worker.submit(pending)
+
+    def _twin(self) -> "FeelinEvaluator":
+        return FeelinEvaluator(
+            self.bundle_path,
+            fast_path=False,
+            cache=self._cache,
+            timeout=self._timeout,
+            memory_limit=self._memory_limit,
+            soft_memory_limit=self._soft_memory_limit,
+        )
 
     def unary_tests(
         self,
@@ -194,7 +261,7 @@ class FeelinEvaluator:
     ) -> UnaryTestsResult:
         """One input column of a DMN decision table in one V8 call: `input_expression` (FEEL, no "=") evaluated
         against `context`, then each unary test against its value as FEEL has it (a date stays a date).
-        `timeout`: a limit of its own (a deploy-time check): a call still running then raises _StillRunning."""
+        `timeout`: a limit of its own (a deploy-time check): a call still running then raises FeelStillRunning."""
         zone, fallback_zone = _clock_zones(now)
         tests_json = json.dumps(list(tests), ensure_ascii=False)
         outcome = self._call_v8(
@@ -203,7 +270,7 @@ class FeelinEvaluator:
                 f"__pbjFeel.unaryTests({json.dumps(input_expression)},{json.dumps(tests_json)},"
                 f"{json.dumps(variables)},{micros},{json.dumps(zone)},{json.dumps(fallback_zone)})"
             ),
-            context,
+            variables_json(input_expression, context),
             now,
             timeout,
         )
@@ -223,12 +290,12 @@ class FeelinEvaluator:
             outcomes: Sequence[bool | FeelError | None] = self.unary_tests(
                 "null", tests, {}, now, CHECK_TIMEOUT
             ).outcomes
-        except _StillRunning:
+        except FeelStillRunning:
             outcomes = []
             for test in tests:
                 try:
                     outcomes += self.unary_tests("null", [test], {}, now, CHECK_TIMEOUT).outcomes
-                except _StillRunning:
+                except FeelStillRunning:
                     outcomes.append(None)
         return [o if isinstance(o, FeelError) else None for o in outcomes]
 
@@ -248,12 +315,20 @@ class FeelinEvaluator:
         stats = self._v8().heap_stats()
         return int(stats["used_heap_size"]) if isinstance(stats, dict) else 0
 
-    def close(self) -> None:
-        """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards."""
+    def close(self, *, settle: bool = True) -> None:
+        """Frees the V8 isolate and stops its thread; the evaluator cannot be used afterwards. `settle`: first lets
+        the isolate report an evaluation it stopped (a time limit) to mini-racer's event loop, which would otherwise
+        be closed by then (at exit the isolate may be busy with an evaluation off the event loop: not then)."""
         self._closed = True
         _open_evaluators.discard(self)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
         racer, self._racer = self._racer, None
         if racer is not None:
+            if settle:
+                with contextlib.suppress(Exception):
+                    racer.eval("0", timeout_sec=1)
             racer.close()
 
     def __enter__(self) -> Self:
@@ -278,13 +353,16 @@ class FeelinEvaluator:
         return self._v8().eval(code, timeout_sec=self._timeout)
 
     def _evaluate_in_v8(
-        self,
-        expression: str,
-        context: Mapping[str, Any],
-        now: datetime,
-        zone: str,
-        fallback_zone: str,
-        timeout: float | None = None,
+        self, expression: str, context: Mapping[str, Any], now: datetime, zone: str, fallback_zone: str
+    ) -> FeelResult:
+        return self._run(expression, variables_json(expression, context), now, zone, fallback_zone, None)
+
+    def _evaluate_json(self, expression: str, variables: str, now: datetime, limit: float | None) -> FeelResult:
+        zone, fallback_zone = _clock_zones(now)
+        return self._run(expression, variables, now, zone, fallback_zone, limit)
+
+    def _run(
+        self, expression: str, variables: str, now: datetime, zone: str, fallback_zone: str, limit: float | None
     ) -> FeelResult:
         outcome = self._call_v8(
             expression,
@@ -292,9 +370,9 @@ class FeelinEvaluator:
                 f"__pbjFeel.evaluate({json.dumps(expression)},{json.dumps(variables)},{micros},"
                 f"{json.dumps(zone)},{json.dumps(fallback_zone)})"
             ),
-            context,
+            variables,
             now,
-            timeout,
+            limit,
         )
         if outcome["ok"]:
             return FeelResult(outcome["value"], tuple(outcome["warnings"]))
@@ -304,31 +382,22 @@ class FeelinEvaluator:
         self,
         expression: str,
         code_for: Callable[[str, int], str],
-        context: Mapping[str, Any],
+        variables: str,
         now: datetime,
-        timeout: float | None = None,
+        limit: float | None = None,
     ) -> Any:
         """Runs the bundle call `code_for(variables as JSON, now in epoch microseconds)` within the time and memory
-        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`. With its own
-        `timeout`, a call still running then raises _StillRunning."""
-        try:
-            variables = json.dumps(
-                context if isinstance(context, dict) else dict(context),
-                ensure_ascii=False,
-                allow_nan=False,
-                separators=(",", ":"),
-            )
-        except (TypeError, ValueError) as exc:
-            raise FeelError.failed(expression, f"the variables are not JSON-compatible ({exc})") from None
+        limits and returns its decoded answer; a failure is reported as a FeelError on `expression`. With a `limit`
+        of its own (a slice on the event loop, a deploy-time check), a call still running then raises
+        FeelStillRunning."""
         code = code_for(variables, (now - _EPOCH) // _MICROSECOND)
         racer = self._v8()
         try:
-            answer = racer.eval(code, timeout_sec=timeout if timeout is not None else self._timeout)
+            if limit is None:
+                answer = racer.eval(code, timeout_sec=self._timeout)
+            else:
+                answer = self._eval_within(racer, code, limit, expression, variables, now)
         except JSTimeoutException:
-            if timeout is not None:
-                # what the stopped run built is garbage now: collected here, not in the next check's time
-                racer.low_memory_notification()
-                raise _StillRunning(expression) from None
             raise FeelError.failed(
                 expression, f"the evaluation took longer than {self._timeout:g} s and was stopped"
             ) from None
@@ -343,6 +412,27 @@ class FeelinEvaluator:
         if not isinstance(answer, str):
             raise FeelError.failed(expression, f"the FEEL bundle answered {answer!r} instead of JSON")
         return json.loads(answer, parse_float=json_number)
+
+    @staticmethod
+    def _eval_within(racer: MiniRacer, code: str, limit: float, expression: str, variables: str, now: datetime) -> Any:
+        """`code` run for `limit` seconds at most; FeelStillRunning if it is still running then. A slice the
+        process got less than half the CPU time of (the machine busy with other work) does not count: it is tried
+        again with a doubled slice, until STARVED_SLICES times `limit` has passed."""
+        deadline = time.monotonic() + STARVED_SLICES * limit
+        slice_ = limit
+        while True:
+            wall = time.monotonic()
+            cpu = time.process_time()
+            try:
+                return racer.eval(code, timeout_sec=slice_)
+            except JSTimeoutException:
+                ended = time.monotonic()
+                starved = time.process_time() - cpu < (ended - wall) / 2
+                if not starved or ended >= deadline:
+                    # what the stopped run built is garbage now: collected here, not in the next call's time
+                    racer.low_memory_notification()
+                    raise FeelStillRunning(PendingEvaluation(expression, variables, now)) from None
+                slice_ = min(2 * slice_, deadline - ended)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from engine.behaviors import BpmnBehaviors
 from engine.behaviors.subscriptions import TimerSchedule
 from engine.dmn import DecisionRequirementsGraph, InvalidDmnError
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.expressions import ExpressionError
+from engine.expressions import DEPLOY_EVALUATION_LIMIT, ExpressionError
 from engine.model import ProcessModel
 from engine.parser import BpmnParser
 from engine.processing.decisions import DecisionProcessor
@@ -139,7 +139,14 @@ class DeploymentProcessor:
         self, parsed: list[_Parsed]
     ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], TimerSchedule]]:
         """The names of signal start events and the schedules of timer start events, evaluated at deploy (without
-        variables), as in Zeebe."""
+        variables), as in Zeebe – all of them within DEPLOY_EVALUATION_LIMIT: a deployment cannot be suspended as a
+        step can, and one still running when it is spent is refused rather than hold every other client."""
+        with self.b.expressions.limited(DEPLOY_EVALUATION_LIMIT):
+            return self._evaluate_start_events(parsed)
+
+    def _evaluate_start_events(
+        self, parsed: list[_Parsed]
+    ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], TimerSchedule]]:
         subscriptions = self.b.subscriptions
         signal_names: dict[tuple[str, str], str] = {}
         start_timers: dict[tuple[str, str], TimerSchedule] = {}

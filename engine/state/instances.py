@@ -12,7 +12,7 @@ class Instances:
     `all_element_instances()` and `finished_elements()`."""
 
     __slots__ = ("archive", "called", "live", "message_start_keys", "process_instances", "variable_keys",
-                 "variables_by_key")  # fmt: skip
+                 "variable_names", "variable_scopes")  # fmt: skip
 
     def __init__(self) -> None:
         self.process_instances: dict[int, ProcessInstance] = {}
@@ -20,8 +20,11 @@ class Instances:
         self.archive: dict[int, tuple[Any, ...]] = {}
         self.called: dict[int, int] = {}  # a call activity's element instance → the process instance it created
         self.message_start_keys: dict[int, str] = {}  # instance → correlation key of the message that started it
-        self.variable_keys: dict[tuple[int, str], int] = {}  # (scope key, name) → the variable's key
-        self.variables_by_key: dict[int, tuple[int, str]] = {}
+        # the variables' keys: scope key → name → key, and back: key → scope key, key → name (flat maps of ints and
+        # strings: one entry per variable ever created, none of them an object the cyclic garbage collector tracks)
+        self.variable_keys: dict[int, dict[str, int]] = {}
+        self.variable_scopes: dict[int, int] = {}
+        self.variable_names: dict[int, str] = {}
 
     # ------------------------------------------------------------------ element instances
     def element_instance(self, key: int) -> ElementInstance | None:
@@ -79,12 +82,30 @@ class Instances:
         return merged
 
     def variable_key(self, scope_key: int, name: str) -> int | None:
-        return self.variable_keys.get((scope_key, name))
+        names = self.variable_keys.get(scope_key)
+        return names.get(name) if names is not None else None
+
+    def note_variable_key(self, scope_key: int, name: str, key: int) -> None:
+        """Indexes a variable's key (the applier of VARIABLE_CREATED does the same inline)."""
+        names = self.variable_keys.get(scope_key)
+        if names is None:
+            self.variable_keys[scope_key] = {name: key}
+        else:
+            names[name] = key
+        self.variable_scopes[key] = scope_key
+        self.variable_names[key] = name
+
+    def variable_key_entries(self) -> Iterator[tuple[int, str, int]]:
+        """(scope key, name, key) of every variable key, in the order they were given."""
+        names = self.variable_names
+        for key, scope_key in self.variable_scopes.items():
+            yield scope_key, names[key], key
 
     def variable_of_key(self, key: int) -> tuple[ElementInstance, str] | None:
         """The scope and name of a variable key, if the variable is still there."""
-        found = self.variables_by_key.get(key)
-        if found is None:
+        scope_key = self.variable_scopes.get(key)
+        if scope_key is None:
             return None
-        inst = self.element_instance(found[0])
-        return (inst, found[1]) if inst is not None and found[1] in inst.variables else None
+        name = self.variable_names[key]
+        inst = self.element_instance(scope_key)
+        return (inst, name) if inst is not None and name in inst.variables else None

@@ -6,7 +6,7 @@ empty list when the state is sound), `assert_consistent` raises with all of them
 
 from engine.engine import ACTIVE, Engine
 from engine.model import Kind
-from engine.state import ElementState, IncidentState, JobState
+from engine.state import ElementState, FinishedElement, IncidentState, JobState
 
 # a job whose error was caught by nothing stays ERROR_THROWN, with its incident, as in Zeebe
 LIVE_JOB_STATES = (JobState.ACTIVATABLE, JobState.ACTIVATED, JobState.FAILED, JobState.ERROR_THROWN)
@@ -74,19 +74,29 @@ def _element_violations(engine: Engine) -> list[str]:
 def _process_instance_violations(engine: Engine) -> list[str]:
     out = []
     active_roots = set()
+    live = engine.element_instances
+    archive = engine.state.instances.archive
     for pi in engine.process_instances.values():
-        # a finished instance's elements are archived (Engine.element_instance reads them back); a live one's not
-        root = engine.element_instances.get(pi.key) if pi.state == ACTIVE else engine.element_instance(pi.key)
+        # a finished instance's elements are archived as tuples (read here as such: a detached element instance per
+        # finished process instance, after every fuzz example, made the check grow with the whole run); a live one's
+        # are live
+        root = live.get(pi.key)
+        if root is not None:
+            root_state = root.state
+        elif pi.state != ACTIVE and pi.key in archive:
+            root_state = ElementState(FinishedElement._make(archive[pi.key]).state)
+        else:
+            root_state = None
         where = f"process instance {pi.key} ({pi.bpmn_process_id}, {pi.state})"
-        if root is None:
+        if root_state is None:
             out.append(f"{where}: no root element instance")
             continue
         if pi.state == ACTIVE:
             active_roots.add(pi.key)
-            if not root.state.is_active:
-                out.append(f"{where}: its root element instance is {root.state.value}")
-        elif root.state.is_active:
-            out.append(f"{where}: finished, but its root element instance is {root.state.value}")
+            if not root_state.is_active:
+                out.append(f"{where}: its root element instance is {root_state.value}")
+        elif root_state.is_active:
+            out.append(f"{where}: finished, but its root element instance is {root_state.value}")
     for inst in engine.element_instances.values():
         if inst.state.is_active and inst.process_instance_key not in active_roots:
             out.append(

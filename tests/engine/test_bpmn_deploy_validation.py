@@ -2,10 +2,14 @@
 with INVALID_ARGUMENT naming the file, the element id, its type and the reason – never accepted and then
 stuck at run time."""
 
+from typing import Any
+
 import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.expressions import DEPLOY_EVALUATION_LIMIT
+from engine.feel import FeelinEvaluator, FeelResult
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
 from tests.engine.bpmn_harness import (
@@ -19,6 +23,8 @@ from tests.engine.bpmn_harness import (
     message,
     message_ref,
     service,
+    signal,
+    signal_ref,
     start,
     sub_process,
     task_def,
@@ -530,6 +536,65 @@ async def test_conditions_that_run_for_ever_do_not_hold_the_deployment(engine: E
     )
     deployment = engine.engine.deploy([("costly.bpmn", diagram)])
     assert [(r.kind, r.id) for r in deployment.resources] == [("process", "costly")]
+
+
+class _CountingEvaluator(FeelinEvaluator):
+    """The FEEL evaluator, counting the expressions it runs in V8."""
+
+    runs = 0
+
+    def _run(self, *args: Any) -> FeelResult:
+        self.runs += 1
+        return super()._run(*args)
+
+
+async def test_a_diagram_with_many_costly_conditions_is_checked_without_running_any(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The deploy-time check parses and compiles each expression, and runs none: a diagram with a hundred
+    conditions that would each run for minutes deploys as fast as one with cheap conditions, and holds no other
+    client for their run."""
+    counting = _CountingEvaluator()
+    original, engine.engine.expressions.feel = engine.engine.expressions.feel, counting
+    branches = [
+        part
+        for n in range(100)
+        for part in (end(f"Akhir{n}"), flow(f"Ke{n}", "Which", f"Akhir{n}", COSTLY.replace("> 0", f"> {n}")))
+    ]
+    diagram = bpmn(
+        "manyCostly", start("Start"), xor("Which", default="KeLain"), end("Lain"), flow("f0", "Start", "Which"),
+        flow("KeLain", "Which", "Lain"), *branches,
+    )  # fmt: skip
+    deployed = await gw.deploy(("many.bpmn", diagram))
+    assert [d.process.bpmnProcessId for d in deployed.deployments] == ["manyCostly"]
+    assert counting.runs == 0
+    engine.engine.expressions.feel = original
+    counting.close()
+
+
+async def test_a_signal_start_name_that_runs_too_long_at_deploy_is_refused(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A signal start event's FEEL name is evaluated at deploy (without variables, as Zeebe does) within a bounded
+    time: one that would run for minutes refuses the deployment with INVALID_ARGUMENT saying so, instead of holding
+    every other client for it."""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await gw.deploy(
+            (
+                "slowName.bpmn",
+                bpmn(
+                    "slowName",
+                    start("SignalStart", signal_ref("Sig_Slow")),
+                    end("End"),
+                    chain("SignalStart", "End"),
+                    extra=signal("Sig_Slow", "=string(count(for i in 1..1000000000 return i))"),
+                ),
+            )
+        )
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = raised.value.details() or ""
+    assert "'slowName.bpmn'" in details and "'SignalStart'" in details
+    assert f"take {DEPLOY_EVALUATION_LIMIT:g} s at most" in details
+    assert engine.engine.definitions == {}
+    assert (await gw.stub.Topology(pb.TopologyRequest())).brokers  # the engine goes on serving
 
 
 ADHOC = (

@@ -279,3 +279,28 @@ async def test_error_event_sub_process_start_maps_error_code_and_message(gw: Dri
     await gw.throw_error(await gw.job("work"), "DITOLAK", "berkas palsu")
 
     engine.assert_that(pi).is_completed().has_variable("kode", "DITOLAK").has_variable("pesan", "berkas palsu")
+
+
+async def test_an_event_sub_process_start_that_fails_at_creation_is_an_incident_of_the_created_instance(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A timer event sub-process whose duration needs a variable the new instance lacks: CreateProcessInstance is
+    answered with the instance (once an internal error: the creation returned nothing), which waits with an
+    EXTRACT_VALUE_ERROR incident at the process."""
+    await gw.deploy_bpmn(
+        "espNeedsVariable",
+        start("Start"),
+        service("Work", "work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        sub_process(
+            "Reminder",
+            start("RemindStart", timer("timeDuration", "=tenggat"), attrs='isInterrupting="false"')
+            + end("RemindEnd")
+            + chain("RemindStart", "RemindEnd"),
+            event=True,
+        ),
+    )
+    pi = await gw.start("espNeedsVariable")
+
+    engine.assert_that(pi).is_active().has_incident("EXTRACT_VALUE_ERROR", "espNeedsVariable")

@@ -24,6 +24,7 @@ from engine.feel import (
 )
 from engine.feel.evaluator import DEFAULT_BUNDLE
 from engine.feel.fastpath import fast_evaluate
+from engine.feel.off_loop import FeelStillRunning
 
 REPO = Path(__file__).resolve().parents[3]
 ENTRY = REPO / "engine" / "feel" / "entry.js"
@@ -406,6 +407,38 @@ def test_runaway_evaluation_is_stopped(bundle: Path) -> None:
         with pytest.raises(FeelError, match=r"took longer than 0\.5 s"):
             feel.evaluate("count(for i in 1..5000000 return i)", {}, NOW)
         assert feel.evaluate("1 + 1", {}, NOW) == FeelResult(2, ())
+
+
+def test_an_evaluation_past_its_slice_stops_and_runs_to_its_end_off_the_calling_thread(bundle: Path) -> None:
+    """`evaluate_within` stops an expression still running after its slice and hands back the evaluation (its
+    variables as JSON); `submit` runs it in a second isolate with the full limit, while the first stays usable; a
+    time-out there is the FeelError it would have been."""
+    with FeelinEvaluator(bundle) as feel:
+        assert feel.evaluate_within("a + 1", {"a": 1}, NOW, 0.01) == FeelResult(2, ())
+        with pytest.raises(FeelStillRunning) as running:
+            feel.evaluate_within("count(for i in 1..b return i)", {"b": 200_000}, NOW, 0.01)
+        pending = running.value.pending
+        assert (pending.expression, json.loads(pending.variables), pending.now) == (
+            "count(for i in 1..b return i)",
+            {"b": 200_000},
+            NOW,
+        )
+        result = feel.submit(pending)
+        assert feel.evaluate("1 + 1", {}, NOW) == FeelResult(2, ())  # meanwhile, on this thread
+        assert result.result(timeout=120) == FeelResult(200_000, ())
+    with FeelinEvaluator(bundle, timeout=0.3) as feel:
+        with pytest.raises(FeelStillRunning) as too_long:
+            feel.evaluate_within("count(for i in 1..50000000 return i)", {}, NOW, 0.01)
+        with pytest.raises(FeelError, match=r"took longer than 0\.3 s"):
+            feel.submit(too_long.value.pending).result(timeout=120)
+
+
+def test_the_deploy_check_parses_without_running(feel: FeelinEvaluator) -> None:
+    """`check` answers at once for an expression that would run for minutes (it is compiled, not run) and names the
+    syntax error of a broken one."""
+    assert feel.check("count(for i in 1..1000000000 return i) > 0", NOW) is None
+    problem = feel.check("amount >", NOW)
+    assert problem is not None and "syntax error" in problem
 
 
 def test_deep_recursion_is_a_feel_error(feel: FeelinEvaluator) -> None:
