@@ -17,6 +17,7 @@ from tests.engine.bpmn_harness import Driver, bpmn, end, ext, io, multi_instance
 from tests.engine.decision_helpers import DISH, WINTER_STEW
 from tests.engine.dmn.dmn_builder import In, Out, Table, dmn
 from tests.engine.test_bpmn_execution_listeners import listeners
+from tests.engine.test_feel_off_loop import until
 
 # two rules that both match a guest count above 1: a UNIQUE table then fails
 SEATING = Table(
@@ -261,6 +262,23 @@ async def test_a_multi_instance_business_rule_task_evaluates_once_per_item(gw: D
         "dishes", ["Light Salad and a nice Steak", "Roastbeef", None]
     )
     assert [intent for intent, _ in evaluations(engine, pi)] == ["EVALUATED"] * 3
+
+
+async def test_a_costly_decision_id_goes_off_the_event_loop_and_the_decision_is_evaluated_once(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A decision id expression past its slice on the event loop suspends the task's activation before anything
+    changed; it resumes with the id and evaluates the decision once."""
+    core = engine.engine
+    core.expressions.slice = 0.01  # the expression surely outlasts it, however fast the machine
+    costly = '=if count(for i in 1..400000 return i) > 0 then "dish" else "none"'
+    await gw.deploy(process("costlyId", rule_task("Decide", costly)), dish_dmn())
+    pi = await gw.start("costlyId", {"season": "Winter", "guestCount": 1})
+    assert core.steps_deferred
+
+    await until(lambda: not core.steps_deferred, "the suspended activation to resume")
+    engine.assert_that(pi).is_waiting_exactly_at("After").has_variable("dish", "Roastbeef")
+    assert evaluations(engine, pi) == [("EVALUATED", "Decide")]
 
 
 async def test_a_business_rule_task_with_a_task_definition_stays_a_job(gw: Driver, engine: EmbeddedEngine) -> None:
