@@ -25,7 +25,7 @@ from engine.behaviors import build_behaviors
 from engine.bpmn.registry import Processors
 from engine.clock import Clock
 from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
-from engine.dmn import DecisionEvaluator, DmnParser, feel_parser
+from engine.dmn import DmnParser, feel_parser
 from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions, Suspended
@@ -102,9 +102,7 @@ class Engine:
         self._steps.results = lambda: self.expressions.resumed
         self._behaviors = build_behaviors(self.state, self._appliers, self.expressions, self._steps)
         self._processors = Processors(self._behaviors)
-        self._decisions = DecisionProcessor(
-            self._behaviors, self._deploy_dmn_parser, DecisionEvaluator(self.expressions.feel)
-        )
+        self._decisions = DecisionProcessor(self._behaviors, self._deploy_dmn_parser)
         self._deployments = DeploymentProcessor(self._behaviors, self._deploy_parser, self._decisions)
         self._process_instances = ProcessInstanceProcessor(self._behaviors)
         self._jobs = JobProcessor(self._behaviors)

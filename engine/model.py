@@ -18,6 +18,7 @@ class Kind(StrEnum):
     BOUNDARY_EVENT = "BOUNDARY_EVENT"
     JOB_TASK = "JOB_TASK"
     SCRIPT_TASK = "SCRIPT_TASK"
+    BUSINESS_RULE_TASK = "BUSINESS_RULE_TASK"  # one calling a DMN decision (with a job it is a JOB_TASK)
     RECEIVE_TASK = "RECEIVE_TASK"
     USER_TASK = "USER_TASK"
     PASS_THROUGH_TASK = "PASS_THROUGH_TASK"
@@ -126,6 +127,16 @@ class CalledElement:
 
 
 @dataclass(frozen=True)
+class CalledDecision:
+    """zeebe:calledDecision of a business rule task."""
+
+    decision_id: str  # static or FEEL ("=...")
+    result_variable: str
+    binding_type: BindingType = BindingType.LATEST
+    version_tag: str | None = None  # static or FEEL
+
+
+@dataclass(frozen=True)
 class JobDefinition:
     type: str
     retries: str
@@ -206,6 +217,7 @@ class FlowNode:
     script: ScriptDefinition | None = None
     loop: LoopDefinition | None = None
     called: CalledElement | None = None
+    called_decision: CalledDecision | None = None
     link_target: str | None = None  # a link throw event: the link catch event it continues at
     # execution listeners (run as jobs, in this order) and, for a Camunda user task, its task listeners by event
     start_listeners: list[ListenerDefinition] = field(default_factory=list)

@@ -8,6 +8,7 @@ from lxml import etree
 from engine.errors import InvalidArgumentError
 from engine.model import (
     BindingType,
+    CalledDecision,
     CalledElement,
     EventDefinition,
     EventType,
@@ -103,6 +104,7 @@ _KNOWN_ZEEBE_EXTENSIONS = {
     "versionTag",
     "subscription",
     "calledElement",
+    "calledDecision",
     "executionListeners",
     "taskListeners",
 }
@@ -868,16 +870,31 @@ class _ParseRun:
             node.script = ScriptDefinition(expr[1:], result)
             return node
         if tag == "businessRuleTask" and self.zeebe(el, "calledDecision") is not None:
-            self.problem(
-                el,
-                "business rule tasks calling a DMN decision (zeebe:calledDecision) are not supported by the "
-                "embedded engine (Zeebe 8.8 runs them)",
-            )
-            return None
+            return self.business_rule_task(el)
         if tag == "userTask":
             return self.user_task(el)
         node = self.common(el, Kind.JOB_TASK)
         node.job = self.job_definition(el)
+        return node
+
+    def business_rule_task(self, el: etree._Element) -> FlowNode:
+        """A business rule task calling a DMN decision (zeebe:calledDecision), with Zeebe's deploy refusals."""
+        node = self.common(el, Kind.BUSINESS_RULE_TASK)
+        called = self.zeebe(el, "calledDecision")
+        assert called is not None
+        decision_id = (called.get("decisionId") or "").strip()
+        result_variable = (called.get("resultVariable") or "").strip()
+        self.expression(el, decision_id, "the decisionId of zeebe:calledDecision")
+        if not result_variable:
+            self.problem(el, "the resultVariable of zeebe:calledDecision must not be empty")
+        binding = self.binding_type(el, called)
+        if binding is None:
+            return node
+        version_tag = (called.get("versionTag") or "").strip() or None
+        if binding is BindingType.VERSION_TAG:
+            self.expression(el, version_tag, "the versionTag of zeebe:calledDecision with bindingType versionTag")
+        if decision_id and result_variable:
+            node.called_decision = CalledDecision(decision_id, result_variable, binding, version_tag)
         return node
 
     def user_task(self, el: etree._Element) -> FlowNode:
@@ -940,6 +957,14 @@ class _ParseRun:
             self.problem(el, "only an exclusive or inclusive gateway can have a default flow")
         return node
 
+    def binding_type(self, el: etree._Element, called: etree._Element) -> BindingType | None:
+        """The bindingType of zeebe:calledElement or zeebe:calledDecision (latest when absent), or None, reported."""
+        try:
+            return BindingType(called.get("bindingType") or "latest")
+        except ValueError:
+            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+            return None
+
     def build_call_activity(self, el: etree._Element, model: ProcessModel) -> FlowNode:
         node = self.common(el, Kind.CALL_ACTIVITY)
         called = self.zeebe(el, "calledElement")
@@ -948,10 +973,8 @@ class _ParseRun:
             self.problem(el, "a call activity needs a zeebe:calledElement with a processId")
             return node
         self.expression(el, process_id, "the processId")
-        try:
-            binding = BindingType(called.get("bindingType") or "latest")
-        except ValueError:
-            self.problem(el, f"the bindingType '{called.get('bindingType')}' is not latest, deployment or versionTag")
+        binding = self.binding_type(el, called)
+        if binding is None:
             return node
         version_tag = (called.get("versionTag") or "").strip() or None
         if binding is BindingType.VERSION_TAG and version_tag is None:

@@ -1,10 +1,11 @@
 """What element processors share (Zeebe's BpmnBehaviors): the token flow, variables, jobs, incidents, event
-subscriptions, event triggers, errors and escalations – each in a module of its own."""
+subscriptions, event triggers, errors and escalations, called decisions – each in a module of its own."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.behaviors.decisions import DecisionBehavior
 from engine.behaviors.errors import ErrorBehavior
 from engine.behaviors.events import EventTriggerBehavior
 from engine.behaviors.incidents import IncidentBehavior
@@ -14,6 +15,7 @@ from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.task_listeners import TaskListenerBehavior
 from engine.behaviors.transitions import Transitions
 from engine.behaviors.variables import VariableBehavior
+from engine.dmn import DecisionEvaluator
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions
 from engine.processing.steps import Steps
@@ -40,6 +42,7 @@ class BpmnBehaviors:
     task_listeners: TaskListenerBehavior
     events: EventTriggerBehavior
     errors: ErrorBehavior
+    decisions: DecisionBehavior
     # queues a signal broadcast (a throw event's), as Zeebe writes a BROADCAST command; set by the engine
     broadcast: Callable[[str, dict[str, Any]], None] | None = None
     # starts a process instance (engine/bpmn/process.py); set by the processor registry
@@ -59,6 +62,7 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
+    decisions = DecisionBehavior(state, writer, expressions, incidents, DecisionEvaluator(expressions.feel))
     return BpmnBehaviors(
         state,
         writer,
@@ -73,4 +77,5 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
         task_listeners,
         events,
         errors,
+        decisions,
     )

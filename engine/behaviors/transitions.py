@@ -6,7 +6,7 @@ The executor's hot path: per element, an activation queued in its scope, an inst
 behaviour, its completion and the flows it takes – every state change an event written through the writer."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from engine.behaviors.incidents import ACTIVATE, COMPLETE, IncidentBehavior
@@ -430,17 +430,38 @@ class Transitions:
 
     # ================================================================== termination
     def terminate(self, inst: ElementInstance, *, check_scope: bool = True, interrupted: bool = False) -> None:
+        """Terminates `inst`, its children and the instance a call activity created, innermost first. An explicit
+        stack instead of recursion: a chain of call activities (a process calling itself) of any depth ends
+        without exhausting Python's stack."""
         if not inst.state.is_active:
             return
         self._w.element_terminating(inst, interrupted)
+        stack = [(inst, check_scope, self._inner_of(inst))]
+        while stack:
+            current, check, inner = stack[-1]
+            child = next(inner, None)
+            if child is not None:
+                if child.state.is_active:
+                    self._w.element_terminating(child, False)
+                    stack.append((child, False, self._inner_of(child)))
+                continue
+            stack.pop()
+            self._terminated(current, check)
+
+    def _inner_of(self, inst: ElementInstance) -> Iterator[ElementInstance]:
+        """What ends with `inst`, in the order it ends: its children (newest first), then the process instance it
+        created as a call activity."""
         live = self._live
         for child_key in sorted(inst.children or (), reverse=True):
-            self.terminate(live[child_key], check_scope=False)
+            yield live[child_key]
         called_key = self._state.instances.called.get(inst.key)
         if called_key is not None:  # a call activity takes the instance it created with it
             called = live.get(called_key)
             if called is not None:
-                self.terminate(called, check_scope=False)
+                yield called
+
+    def _terminated(self, inst: ElementInstance, check_scope: bool) -> None:
+        """`inst` ends once everything inside it has: what it waited on, its incidents, then its scope is told."""
         self.close_waits(inst)
         self._incidents.resolve_of(inst)
         if inst.kind is _PROCESS:
@@ -449,6 +470,7 @@ class Transitions:
             self._process_ended(inst, "TERMINATED", start_key)
             return
         self._w.element_terminated(inst)
+        live = self._live
         scope = live.get(inst.flow_scope_key) if inst.flow_scope_key is not None else None
         if scope is None or not check_scope:
             return

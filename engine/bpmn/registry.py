@@ -5,6 +5,7 @@ from collections.abc import Callable
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import ERROR
 from engine.behaviors.task_listeners import TASK_LISTENERS
+from engine.bpmn.business_rule_task import BusinessRuleTaskProcessor
 from engine.bpmn.call_activity import CallActivityProcessor
 from engine.bpmn.element import ElementProcessor
 from engine.bpmn.end_event import EndEventProcessor
@@ -53,6 +54,7 @@ class Processors:
         by_kind = {
             Kind.JOB_TASK: JobTaskProcessor(behaviors),
             Kind.SCRIPT_TASK: ScriptTaskProcessor(behaviors),
+            Kind.BUSINESS_RULE_TASK: BusinessRuleTaskProcessor(behaviors),
             Kind.USER_TASK: UserTaskProcessor(behaviors),
             Kind.RECEIVE_TASK: ReceiveTaskProcessor(behaviors),
             Kind.INTERMEDIATE_CATCH_EVENT: IntermediateCatchEventProcessor(behaviors),

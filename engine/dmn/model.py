@@ -112,6 +112,7 @@ class Decision:
     # the type its result must have (its variable's typeRef, e.g. "string" or "feel:number"), if any
     result_type: str | None
     line: int | None
+    version_tag: str | None = None  # zeebe:versionTag in its extensionElements (a business rule task's binding)
 
     @property
     def decision_type(self) -> DecisionType:

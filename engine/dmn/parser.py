@@ -53,6 +53,7 @@ _FEEL_LANGUAGES = frozenset(
     }
 )
 # decision logic Camunda 8.8 evaluates and the embedded engine does not (yet)
+_ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 _UNSUPPORTED_LOGIC = {
     "context": "boxed contexts",
     "relation": "relations",
@@ -227,6 +228,7 @@ class _ParseRun:
             result_name=result_name or decision_id,
             result_type=(variable.get("typeRef") or None) if variable is not None else None,
             line=_line(el),
+            version_tag=_version_tag(el),
         )
 
     def logic(self, el: etree._Element) -> DecisionTable | LiteralExpression | None:
@@ -391,3 +393,13 @@ def _cycles(decisions: dict[str, Decision]) -> list[list[str]]:
                 path.append(following)
                 iterators.append(iter(decisions[following].required_decisions))
     return found
+
+
+def _version_tag(el: etree._Element) -> str | None:
+    """The decision's `<extensionElements><zeebe:versionTag value="…"/>`, as Zeebe's DmnResourceTransformer reads it."""
+    for extensions in el:
+        if isinstance(extensions.tag, str) and _local(extensions.tag) == "extensionElements":
+            for child in extensions:
+                if isinstance(child.tag, str) and child.tag == f"{{{_ZEEBE}}}versionTag":
+                    return (child.get("value") or "").strip() or None
+    return None

@@ -549,9 +549,10 @@ class Appliers:
         decisions.by_requirements.setdefault(decision.requirements_key, []).append(decision.key)
         self._record("DECISION", "CREATED", decision.key)
 
-    def decision_evaluated(self, key: int, failed: bool) -> None:
-        """A decision evaluated on its own (EvaluateDecision): only its record; the evaluation changes no state."""
-        self._record("DECISION_EVALUATION", "FAILED" if failed else "EVALUATED", key)
+    def decision_evaluated(self, key: int, failed: bool, element: ElementInstance | None = None) -> None:
+        """A decision evaluated on its own (EvaluateDecision) or by the business rule task `element`: only its record
+        (linked to the element's process instance); the evaluation changes no state."""
+        self._record("DECISION_EVALUATION", "FAILED" if failed else "EVALUATED", key, element=element)
 
     def process_deleted(self, key: int) -> None:
         """The definition is gone; the version before it, if any, is the latest again (its message start events

@@ -266,9 +266,10 @@ class JournalingAppliers(Appliers):
         )  # fmt: skip
         super().decision_created(decision)
 
-    def decision_evaluated(self, key: int, failed: bool) -> None:
-        self.events.append([(ev.DECISION_EVALUATION_FAILED if failed else ev.DECISION_EVALUATED).id, key])
-        super().decision_evaluated(key, failed)
+    def decision_evaluated(self, key: int, failed: bool, element: ElementInstance | None = None) -> None:
+        spec = ev.DECISION_EVALUATION_FAILED_2 if failed else ev.DECISION_EVALUATED_2
+        self.events.append([spec.id, key, element.key if element is not None else None])
+        super().decision_evaluated(key, failed, element)
 
     def process_deleted(self, key: int) -> None:
         self.events.append([ev.PROCESS_DELETED.id, key])

@@ -167,6 +167,14 @@ def _decision_evaluation_failed(a: Appliers, s: EngineState, e: Event) -> None:
     a.decision_evaluated(e[1], True)
 
 
+def _decision_evaluated_2(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_evaluated(e[1], False, s.instances.live[e[2]] if e[2] is not None else None)
+
+
+def _decision_evaluation_failed_2(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_evaluated(e[1], True, s.instances.live[e[2]] if e[2] is not None else None)
+
+
 def _process_deleted(a: Appliers, s: EngineState, e: Event) -> None:
     a.process_deleted(e[1])
 
@@ -444,6 +452,8 @@ APPLY: dict[int, Apply] = {
     ev.DECISION_CREATED.id: _decision_created,
     ev.DECISION_EVALUATED.id: _decision_evaluated,
     ev.DECISION_EVALUATION_FAILED.id: _decision_evaluation_failed,
+    ev.DECISION_EVALUATED_2.id: _decision_evaluated_2,
+    ev.DECISION_EVALUATION_FAILED_2.id: _decision_evaluation_failed_2,
     ev.JOB_CREATED.id: _job_created,
     ev.JOB_ACTIVATED.id: _job_activated,
     ev.JOB_COMPLETED.id: _job_completed,

@@ -4,7 +4,8 @@ deployment.py) and evaluating a deployed decision on its own (EvaluateDecision),
 Deploying writes DECISION_REQUIREMENTS_CREATED for the new version of the graph, then DECISION_CREATED for each of its
 decisions in the order of the file (keys in that order). Evaluating runs the decision (engine/dmn, FEEL) here, in
 the command, and writes one event – DECISION_EVALUATED, or DECISION_EVALUATION_FAILED for a failure (which is
-answered, not raised) – with the evaluation's key: recovery applies that record and never evaluates again.
+answered, not raised) – with the evaluation's key: recovery applies that record and never evaluates again. Business
+rule tasks evaluate their called decision through engine/behaviors/decisions.py, with the same evaluator.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,16 +14,16 @@ from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.decisions.evaluation import DecisionEvaluation, evaluate, find_decision
-from engine.dmn import DecisionEvaluator, DecisionRequirementsGraph, DmnParser
+from engine.dmn import DecisionRequirementsGraph, DmnParser
 from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 
 class DecisionProcessor:
-    def __init__(self, behaviors: BpmnBehaviors, parser: Callable[[], DmnParser], evaluator: DecisionEvaluator) -> None:
+    def __init__(self, behaviors: BpmnBehaviors, parser: Callable[[], DmnParser]) -> None:
         self._state = behaviors.state
         self._w = behaviors.writer
         self._parser = parser
-        self._evaluator = evaluator
+        self._evaluator = behaviors.decisions.evaluator  # the one business rule tasks use
 
     # ---------------------------------------------------------------- deployment
     def parse(self, resource_name: str, content: bytes) -> DecisionRequirementsGraph:

@@ -39,6 +39,24 @@ class Decisions:
         """The decisions deployed with that version of a graph, in the order of the file."""
         return (self.decisions[key] for key in self.by_requirements.get(requirements_key, ()))
 
+    def decision_in_deployment(self, decision_id: str, deployment_key: int) -> DeployedDecision | None:
+        """The version of `decision_id` a deployment created (a business rule task's binding `deployment`)."""
+        for decision in self.decisions.values():
+            if decision.decision_id == decision_id and decision.deployment_key == deployment_key:
+                return decision
+        return None
+
+    def latest_decision_with_version_tag(self, decision_id: str, version_tag: str) -> DeployedDecision | None:
+        """The latest version of `decision_id` whose zeebe:versionTag is `version_tag` (binding `versionTag`)."""
+        found: DeployedDecision | None = None
+        for decision in self.decisions.values():
+            if decision.decision_id != decision_id or (found is not None and found.version > decision.version):
+                continue
+            parsed = self.requirements[decision.requirements_key].graph.decisions.get(decision_id)
+            if parsed is not None and parsed.version_tag == version_tag:
+                found = decision
+        return found
+
     def is_duplicate(self, resource_name: str, checksum: str, graph: DecisionRequirementsGraph) -> bool:
         """Whether the resource is the latest version of its graph again (see the module doc)."""
         latest = self.latest_requirements_of(graph.id)

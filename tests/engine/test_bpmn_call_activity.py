@@ -10,6 +10,7 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.bpmn.call_activity import MAX_PROCESS_DEPTH
 from engine.state import ElementState, IncidentState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
@@ -22,6 +23,7 @@ from tests.engine.bpmn_harness import (
     error,
     error_ref,
     ext,
+    flow,
     io,
     message,
     message_ref,
@@ -29,6 +31,7 @@ from tests.engine.bpmn_harness import (
     service,
     start,
     timer,
+    xor,
 )
 
 
@@ -226,6 +229,45 @@ async def test_cancelling_the_parent_terminates_the_child_and_the_child_cannot_b
     with pytest.raises(grpc.aio.AioRpcError) as gone:
         await gw.complete(job)
     assert gone.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_cancelling_a_process_that_called_itself_as_deep_as_allowed_ends_every_instance(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A process calling itself until `tingkat` reaches 999 (one call activity inside the other, as deep as Zeebe's
+    maximum process depth of 1,000 allows, and deeper than Python's stack holds frames for a recursive walk):
+    cancelling the root terminates all 1,000 instances – the termination walks the tree with a stack of its own."""
+    depth = MAX_PROCESS_DEPTH - 1
+    await gw.deploy_bpmn(
+        "memanggilDiri",
+        start("Start"),
+        xor("Cek", default="KeKerja"),
+        call_activity(
+            "Panggil",
+            "memanggilDiri",
+            io(inputs=(("=tingkat + 1", "tingkat"),)),
+            attrs='propagateAllParentVariables="false"',
+        ),
+        service("Kerja", "kerja-terdalam"),
+        end("End"),
+        flow("KeCek", "Start", "Cek"),
+        flow("KePanggil", "Cek", "Panggil", f"=tingkat < {depth}"),
+        flow("KeKerja", "Cek", "Kerja"),
+        flow("DariPanggil", "Panggil", "End"),
+        flow("DariKerja", "Kerja", "End"),
+    )
+    root = await gw.start("memanggilDiri", {"tingkat": 0})
+    await engine.wait_for_idle()
+    instances = [pi for pi in engine.engine.process_instances.values() if pi.bpmn_process_id == "memanggilDiri"]
+    assert len(instances) == depth + 1
+    [job] = engine.jobs("kerja-terdalam")
+
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=root))
+
+    for pi in instances:
+        engine.assert_that(pi.key).is_terminated()
+    assert not engine.jobs("kerja-terdalam")
+    assert job.key not in engine.engine.jobs
 
 
 async def test_interrupting_timer_boundary_on_the_call_activity_terminates_the_child(

@@ -628,18 +628,6 @@ COMPENSATION = (
             id="ad-hoc sub-process with flows and a boundary event",
         ),
         pytest.param(
-            (
-                start("Start"),
-                '<bpmn:businessRuleTask id="Decide"><bpmn:extensionElements><zeebe:calledDecision '
-                'decisionId="d" resultVariable="r" /></bpmn:extensionElements></bpmn:businessRuleTask>',
-                end("End"),
-                chain("Start", "Decide", "End"),
-            ),
-            "",
-            ["'Decide' (bpmn:businessRuleTask) (line 6): business rule tasks calling a DMN decision"],
-            id="business rule task with a called decision",
-        ),
-        pytest.param(
             (start("Start"), *COMPENSATION, end("End"), chain("Start", "Book", "End")),
             "",
             [

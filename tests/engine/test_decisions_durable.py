@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.durable import open_durable_engine
+from engine.durable import DurableEngine, open_durable_engine
 from engine.durable.snapshot import decode_state, encode_state
 from engine.durable.verify import full_state
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError
 from engine.feel import FeelinEvaluator
 from engine.state.engine_state import EngineState
+from engine.state.values import Record
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import bpmn, end, start
 from tests.engine.decision_helpers import DISH, WINTER_STEW
 from tests.engine.dmn.dinner import DISH_DRD, JANUARY_DINNER
 from tests.engine.dmn.dmn_builder import In, Literal, Out, Table, dmn
@@ -52,21 +55,31 @@ def test_recovery_applies_the_decision_events_without_feel_or_the_clock(tmp_path
     FEEL evaluated during the recovery."""
     engine = open_durable_engine(tmp_path, controlled_clock=True)
     decision_workload(engine)
+
+    evaluations = recover_starved(tmp_path, engine)
+
+    assert [(r.value_type, r.intent) for r in evaluations] == [
+        ("DECISION_EVALUATION", "EVALUATED"),
+        ("DECISION_EVALUATION", "FAILED"),
+    ]
+
+
+def recover_starved(tmp_path: Path, engine: DurableEngine) -> list[Record]:
+    """Closes `engine` without a snapshot and recovers it on a starved machine (every FEEL evaluation fails) with the
+    real clock; asserts the same state and that no FEEL ran. Answers the recovered DECISION_EVALUATION records."""
     before = full_state(engine)
     engine.close(snapshot=False)
     StarvedFeel.calls = 0
-
     recovered = open_durable_engine(tmp_path, controlled_clock=False, feel=StarvedFeel())
     try:
         after = full_state(recovered)
-        evaluations = [(r.value_type, r.intent) for r in recovered.records if r.value_type == "DECISION_EVALUATION"]
+        evaluations = [r for r in recovered.records if r.value_type == "DECISION_EVALUATION"]
     finally:
         recovered.close(snapshot=False)
-
     del before["clock"], after["clock"]  # the recovered engine runs on real time
     assert after == before
-    assert evaluations == [("DECISION_EVALUATION", "EVALUATED"), ("DECISION_EVALUATION", "FAILED")]
     assert StarvedFeel.calls == 0
+    return evaluations
 
 
 def test_decisions_come_back_from_a_snapshot_and_evaluate_as_before(tmp_path: Path) -> None:
@@ -144,3 +157,32 @@ def test_costly_decision_expressions_do_not_hold_the_deployment() -> None:
     assert "the input entry is not a valid FEEL unary test: failed to evaluate expression '[1..': syntax error" in str(
         refused.value
     )
+
+
+def test_recovery_never_evaluates_a_business_rule_task_decision_again(tmp_path: Path) -> None:
+    """A business rule task's evaluation is its events (DECISION_EVALUATED with the element, the result variable, the
+    DECISION_EVALUATION_ERROR incident of a failed one): recovered on a starved machine (every FEEL evaluation fails)
+    the state is the same, the evaluation records keep their link to the task, and no FEEL ran."""
+    task = (
+        '<bpmn:businessRuleTask id="Decide"><bpmn:extensionElements><zeebe:calledDecision decisionId="seating" '
+        'resultVariable="table" /></bpmn:extensionElements></bpmn:businessRuleTask>'
+    )
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy(
+        [
+            ("seat.bpmn", bpmn("seat", start("Start"), task, end("End"), chain("Start", "Decide", "End"))),
+            ("seating.dmn", dmn(AMBIGUOUS, drg_id="seatings")),
+        ]
+    )
+    served = engine.create_process_instance(bpmn_process_id="seat", variables={"guestCount": 1})
+    stuck = engine.create_process_instance(bpmn_process_id="seat", variables={"guestCount": 4})
+    finished = engine.process_instances[served.key].final_variables
+    assert finished == {"guestCount": 1, "table": "small"}
+    [incident] = [i for i in engine.incidents.values() if i.process_instance_key == stuck.key]
+    assert incident.error_type == "DECISION_EVALUATION_ERROR"
+    evaluations = recover_starved(tmp_path, engine)
+
+    assert [(r.intent, r.process_instance_key, r.element_id) for r in evaluations] == [
+        ("EVALUATED", served.key, "Decide"),
+        ("FAILED", stuck.key, "Decide"),
+    ]
