@@ -94,8 +94,13 @@ CLOCK_META = "clock"
 _KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
+_JSON_TYPES = frozenset({str, int, float, bool, dict, list})
+
+
 def _plain(value: Any) -> Any:
     """A command argument as JSON (variables are JSON documents already; a mapping view becomes an object)."""
+    if value is None or type(value) in _JSON_TYPES:  # most arguments: as they are (no ABC check)
+        return value
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, tuple):
@@ -137,16 +142,17 @@ class _GuardedKeys(ReservedKeys):
     """The reserved key sequence, refusing to hand out a key outside a command: that key would be in no logged
     event."""
 
-    __slots__ = ("_in_command",)
+    __slots__ = ("state",)
 
-    def __init__(self, in_command: Callable[[], bool], reserve: Callable[[int], None]) -> None:
+    def __init__(self, reserve: Callable[[int], None]) -> None:
         super().__init__(reserve)
-        self._in_command = in_command
+        self.state: EngineState | None = None  # the engine's, set once it exists: its instant is set in a command
 
     def next(self) -> int:
-        if not self._in_command():
+        state = self.state  # one attribute read and a comparison: this runs for every key taken
+        if state is None or state.instant is None:
             raise DurableError("internal: a key was taken outside a logged command; the durable engine must log it")
-        return super().next()
+        return ReservedKeys.next(self)
 
 
 class DurableEngine(Engine):
@@ -167,6 +173,8 @@ class DurableEngine(Engine):
         – no snapshot, no migration, no step resumed, no command taken (engine/durable/transfer.py exports it)."""
         clock = _PersistentClock(controlled=controlled_clock)
         super().__init__(clock=clock, feel=feel)
+        assert isinstance(self.state.keys, _GuardedKeys)
+        self.state.keys.state = self.state
         self._durable_store = store
         self._durable_snapshot_every = snapshot_every
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
@@ -186,7 +194,7 @@ class DurableEngine(Engine):
 
     # ------------------------------------------------------------------ parts
     def _key_generator(self) -> KeyGenerator:
-        return _GuardedKeys(lambda: self.state.instant is not None, self._reserve_keys)
+        return _GuardedKeys(self._reserve_keys)
 
     def _reserve_keys(self, limit: int) -> None:
         """Records that keys up to `limit` may be handed out, before the first of them is: a restart continues after

@@ -57,8 +57,12 @@ def decode_bytes(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"))
 
 
+# made once (json.dumps with these options would make a new encoder for every entry)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:
