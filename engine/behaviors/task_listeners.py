@@ -10,7 +10,11 @@ the listener event type, one after the other in the diagram's order, blocking th
   not be completed with variables.
 - The job's headers carry the task's data (io.camunda.zeebe:assignee, …, userTaskKey, action, changedAttributes), and
   an activated job its UserTaskProperties.
-- canceling listeners are refused at deploy (engine/parser.py): termination does not wait for jobs here.
+- canceling: the user task's element is terminated (its process instance cancelled, an interrupting boundary event
+  or event sub-process, a modification, a call activity terminated from above): the task is CANCELING, its
+  listeners run while the element stays TERMINATING (engine/behaviors/transitions.py `terminate`), then the task is
+  CANCELED and the termination goes on (`Transitions.finish_terminating`). A canceling listener may correct the task
+  (its CANCELED record carries the corrections) but not deny; its job sees the element's variables, as every job.
 """
 
 import functools
@@ -25,7 +29,7 @@ from engine.expressions import Suspended
 from engine.model import FlowNode, ListenerEvent
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
-from engine.state.values import TASK_LISTENER, ElementInstance, Job, UserTask, UserTaskState
+from engine.state.values import TASK_LISTENER, ElementInstance, ElementState, Job, UserTask, UserTaskState
 
 # the incident phase whose resolution runs the task listeners of the task's current transition again from the first
 TASK_LISTENERS = "task-listeners"
@@ -38,6 +42,7 @@ _EVENT_OF_STATE = {
     UserTaskState.ASSIGNING: ListenerEvent.ASSIGNING,
     UserTaskState.UPDATING: ListenerEvent.UPDATING,
     UserTaskState.COMPLETING: ListenerEvent.COMPLETING,
+    UserTaskState.CANCELING: ListenerEvent.CANCELING,
 }
 _DENIED = {
     ListenerEvent.ASSIGNING: ("ASSIGNMENT_DENIED", "Assignment"),
@@ -91,6 +96,7 @@ class TaskListenerBehavior:
         self._jobs = jobs
         self._properties = listeners.job_properties
         self.complete_element: Any = None  # the token flow's completion of an element (set with the processors)
+        self.finish_terminating: Any = None  # the termination going on after canceling listeners (likewise)
         # the transitions the running command decided: (user task key, None when carried out, else why not)
         self.outcomes: list[tuple[int, str | None]] = []
         steps.register(self.resume_create)
@@ -126,7 +132,10 @@ class TaskListenerBehavior:
         tasks = self._state.user_tasks
         task_key = tasks.by_element.get(inst.key)
         task = tasks.tasks.get(task_key) if task_key is not None else None
-        if inst.state.is_active and task is not None and _EVENT_OF_STATE.get(task.state) is listener_event:
+        if task is None or _EVENT_OF_STATE.get(task.state) is not listener_event:
+            return
+        terminating = inst.state is ElementState.TERMINATING
+        if inst.state.is_active or (listener_event is ListenerEvent.CANCELING and terminating):
             self.create(inst, node, task, listener_event, index)
 
     def _headers(self, node: FlowNode, task: UserTask) -> dict[str, Any]:
@@ -232,6 +241,10 @@ class TaskListenerBehavior:
             self._w.user_task_assigned(task, pending.get("assignee"))
         elif event is ListenerEvent.UPDATING:
             self._w.user_task_updated(task, dict(pending.get("changes") or {}))
+        elif event is ListenerEvent.CANCELING:
+            self._w.user_task_canceled(task, inst)
+            self.finish_terminating(inst)
+            return
         else:
             self._w.user_task_completed(task, dict(pending.get("variables") or {}))
             self.complete_element(inst)

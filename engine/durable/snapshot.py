@@ -184,6 +184,8 @@ def encode_state(state: EngineState) -> Doc:
         "joins": [[scope, gateways] for scope, gateways in flow.joins.items()],
         "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
         "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
+        # optional (absent in snapshots written before canceling task listeners)
+        "awaiting": [[key, continuations] for key, continuations in flow.awaiting.items()],
     }
 
 
@@ -296,6 +298,8 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
         flow.bodies[key] = MultiInstanceBody(collection, next_index, completed, terminated)
     for key, variables, locals_, occurred in doc["triggers"]:
         flow.triggers[key] = EventTrigger(variables, locals_, occurred)
+    for key, continuations in doc.get("awaiting", ()):
+        flow.awaiting[key] = continuations
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:

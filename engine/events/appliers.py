@@ -311,6 +311,14 @@ class Appliers:
             inst.interrupted = True
         self._record_element(_TERMINATING._value_, inst)
 
+    def termination_awaited(self, scope: ElementInstance, continuation: list[Any]) -> None:
+        """`scope` goes on with `continuation` once none of its children is terminating any more."""
+        self._flow.awaiting.setdefault(scope.key, []).append(continuation)
+
+    def termination_continued(self, scope: ElementInstance) -> None:
+        """The children `scope` terminated have ended: what it awaited is taken (the behaviour carries it out)."""
+        self._flow.awaiting.pop(scope.key, None)
+
     def element_terminated(self, inst: ElementInstance) -> None:
         inst.ended_at = self._state.instant
         inst.state = _TERMINATED
@@ -326,6 +334,8 @@ class Appliers:
             flow.triggers.pop(key, None)
         if inst.kind is _BODY:
             flow.bodies.pop(key, None)
+        if flow.awaiting:
+            flow.awaiting.pop(key, None)
         if flow.joins:
             flow.joins.pop(key, None)
         scope_key = inst.flow_scope_key

@@ -38,6 +38,10 @@ PROCESS_INSTANCE_MODIFIED = EventSpec(13, "PROCESS_INSTANCE_MODIFICATION", "MODI
 PROCESS_INSTANCE_MIGRATED = EventSpec(14, "PROCESS_INSTANCE_MIGRATION", "MIGRATED")
 # a process's start listeners run first: where it starts and what its start event delivered are kept until then
 PROCESS_START_DEFERRED = EventSpec(16, _PI, "START_DEFERRED", recorded=False)
+# a scope terminated children whose termination waits (a user task's canceling listeners): what it does once they
+# have ended, kept until then; and taken when they have (both bookkeeping, as Zeebe's event trigger of the scope)
+TERMINATION_AWAITED = EventSpec(44, _PI, "TERMINATION_AWAITED", recorded=False)
+TERMINATION_CONTINUED = EventSpec(45, _PI, "TERMINATION_CONTINUED", recorded=False)
 
 VARIABLE_CREATED = EventSpec(10, "VARIABLE", "CREATED")
 VARIABLE_UPDATED = EventSpec(11, "VARIABLE", "UPDATED")

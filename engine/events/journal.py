@@ -144,6 +144,14 @@ class JournalingAppliers(Appliers):
         self.events.append(_trimmed([ev.ELEMENT_TERMINATING.id, inst.key, 1 if interrupted else 0], 1))
         super().element_terminating(inst, interrupted)
 
+    def termination_awaited(self, scope: ElementInstance, continuation: list[Any]) -> None:
+        self.events.append([ev.TERMINATION_AWAITED.id, scope.key, continuation])
+        super().termination_awaited(scope, continuation)
+
+    def termination_continued(self, scope: ElementInstance) -> None:
+        self.events.append([ev.TERMINATION_CONTINUED.id, scope.key])
+        super().termination_continued(scope)
+
     def element_terminated(self, inst: ElementInstance) -> None:
         self.events.append([ev.ELEMENT_TERMINATED.id, inst.key])
         super().element_terminated(inst)

@@ -96,6 +96,14 @@ def _element_terminated(a: Appliers, s: EngineState, e: Event) -> None:
     a.element_terminated(s.instances.live[e[1]])
 
 
+def _termination_awaited(a: Appliers, s: EngineState, e: Event) -> None:
+    a.termination_awaited(s.instances.live[e[1]], e[2])
+
+
+def _termination_continued(a: Appliers, s: EngineState, e: Event) -> None:
+    a.termination_continued(s.instances.live[e[1]])
+
+
 def _sequence_flow_taken(a: Appliers, s: EngineState, e: Event) -> None:
     scope = s.instances.live[e[2]]
     model = s.deployments.definitions[scope.process_definition_key].model
@@ -437,6 +445,8 @@ APPLY: dict[int, Apply] = {
     ev.SEQUENCE_FLOW_TAKEN.id: _sequence_flow_taken,
     ev.PROCESS_ACTIVATING.id: _process_activating,
     ev.PROCESS_START_DEFERRED.id: _process_start_deferred,
+    ev.TERMINATION_AWAITED.id: _termination_awaited,
+    ev.TERMINATION_CONTINUED.id: _termination_continued,
     ev.PROCESS_INSTANCE_TAGGED.id: _process_instance_tagged,
     ev.PROCESS_INSTANCE_MODIFIED.id: _process_instance_modified,
     ev.PROCESS_INSTANCE_MIGRATED.id: _process_instance_migrated,

@@ -19,7 +19,19 @@ from engine.state import UserTaskState
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
-from tests.engine.bpmn_harness import Driver, bpmn, end, ext, start
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    bpmn,
+    call_activity,
+    end,
+    ext,
+    flow,
+    message,
+    message_ref,
+    start,
+    sub_process,
+)
 from tests.engine.test_corpus import corpus_dir
 
 
@@ -209,10 +221,314 @@ async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, 
     assert not engine.jobs("check-completion")
 
 
-async def test_canceling_listeners_are_refused_at_deploy(gw: Driver) -> None:
+# ---------------------------------------------------------------------------------------------- canceling listeners
+CANCELING = (("canceling", "on-cancel"), ("canceling", "on-cancel-2"), ("canceling", "on-cancel-3"))
+
+
+def trail(engine: EmbeddedEngine, pi: int, element_id: str = "Review") -> list[tuple[str, str]]:
+    """The records of the user task (its element instance and its task) and of the listener jobs, in order."""
+    return [
+        (r.value_type, r.intent)
+        for r in engine.engine.records
+        if r.process_instance_key == pi
+        and (
+            r.value_type in ("USER_TASK", "JOB") or (r.value_type == "PROCESS_INSTANCE" and r.element_id == element_id)
+        )
+    ]
+
+
+def element_states(engine: EmbeddedEngine, pi: int) -> dict[str, str]:
+    """The last intent of each element of the instance (the process among them), from its records."""
+    return {
+        r.element_id: r.intent
+        for r in engine.engine.records
+        if r.process_instance_key == pi
+        and r.value_type == "PROCESS_INSTANCE"
+        and r.element_id is not None
+        and r.bpmn_element_type != "SEQUENCE_FLOW"
+    }
+
+
+async def complete_canceling_listeners(gw: Driver, *types: str) -> None:
+    for job_type in types:
+        await gw.complete(await gw.job(job_type))
+
+
+async def test_a_cancelled_instance_waits_for_the_canceling_listeners_of_its_user_task(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Cancelling the instance answers at once; the task is CANCELING and its element and the instance stay
+    TERMINATING while the canceling listeners run one after the other, each job seeing the task's data and the
+    element's variables; after the last the task is CANCELED and the instance terminated."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task(
+            "Review",
+            '<zeebe:ioMapping><zeebe:input source="=1" target="lokal" /></zeebe:ioMapping>',
+            task_listeners(*CANCELING),
+        ),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-1"})
+    task = the_task(engine, pi)
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert element_states(engine, pi) == {
+        "review": "ELEMENT_TERMINATING",
+        "Start": "ELEMENT_COMPLETED",
+        "Review": "ELEMENT_TERMINATING",
+    }
+    job = await gw.job("on-cancel")
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event) == ("TASK_LISTENER", "CANCELING")
+    assert properties is not None and properties["userTaskKey"] == task.key and properties["action"] == ""
+    assert json.loads(job.variables) == {"nomorPermohonan": "PPBJ-1", "lokal": 1}
+    await gw.complete(job)
+    engine.assert_that(pi).is_active()
+    await complete_canceling_listeners(gw, "on-cancel-2", "on-cancel-3")
+
+    engine.assert_that(pi).is_terminated()
+    assert the_task(engine, pi).state is UserTaskState.CANCELED
+    records = trail(engine, pi)
+    assert records[records.index(("PROCESS_INSTANCE", "ELEMENT_TERMINATING")) :] == [
+        ("PROCESS_INSTANCE", "ELEMENT_TERMINATING"),
+        ("USER_TASK", "CANCELING"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("USER_TASK", "CANCELED"),
+        ("PROCESS_INSTANCE", "ELEMENT_TERMINATED"),
+    ], records
+
+
+async def test_an_interrupting_boundary_event_is_activated_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A message boundary event interrupts the task: its canceling listener runs first, then the boundary event is
+    activated and the instance goes on along its path."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        boundary("Cabut", "Review", message_ref("Msg")),
+        end("End"),
+        end("Dicabut"),
+        chain("Start", "Review", "End"),
+        flow("f-cabut", "Cabut", "Dicabut"),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-2"})
+    await gw.publish("permohonan-dicabut", "PPBJ-2", {"alasan": "ditarik"})
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert "Cabut" not in element_states(engine, pi)
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed().has_variable("alasan", "ditarik")
+    assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATED"
+    records = [(r.element_id, r.intent) for r in engine.engine.records if r.process_instance_key == pi]
+    assert records.index(("Review", "ELEMENT_TERMINATED")) < records.index(("Cabut", "ELEMENT_ACTIVATING"))
+
+
+async def test_cancelling_the_instance_while_an_interrupted_task_cancels_lets_its_listeners_finish(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe's shouldTriggerCancelingAfterHavingBeenInterrupted: the listeners under way go on (not again from the
+    first), the boundary event is never activated, and the instance ends after the last one."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(*CANCELING[:2])),
+        boundary("Cabut", "Review", message_ref("Msg")),
+        end("End"),
+        end("Dicabut"),
+        chain("Start", "Review", "End"),
+        flow("f-cabut", "Cabut", "Dicabut"),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-3"})
+    await gw.publish("permohonan-dicabut", "PPBJ-3")
+    await gw.complete(await gw.job("on-cancel"))
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    await gw.complete(await gw.job("on-cancel-2"))
+    engine.assert_that(pi).is_terminated()
+    assert "Cabut" not in element_states(engine, pi)
+    assert [intent for kind, intent in trail(engine, pi) if kind == "JOB"].count("CREATED") == 2
+
+
+async def test_an_interrupting_event_sub_process_starts_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        end("End"),
+        chain("Start", "Review", "End"),
+        sub_process(
+            "Pembatalan",
+            start("DibatalkanStart", message_ref("Msg"))
+            + end("DibatalkanEnd")
+            + flow("f-esp", "DibatalkanStart", "DibatalkanEnd"),
+            event=True,
+        ),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-4"})
+    await gw.publish("permohonan-dicabut", "PPBJ-4")
+    assert "Pembatalan" not in element_states(engine, pi)
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed()
+    assert element_states(engine, pi)["Pembatalan"] == "ELEMENT_COMPLETED"
+
+
+async def test_a_called_task_cancels_before_the_call_activity_and_its_instance_end(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Cancelling the parent terminates the call activity from above: the called instance's task runs its canceling
+    listener while the called instance, the call activity and the parent stay TERMINATING."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    await gw.deploy_bpmn("induk", start("S"), call_activity("Panggil", "review"), end("E"), chain("S", "Panggil", "E"))
+    parent = await gw.start("induk")
+    (child,) = gw.called(parent)
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=parent))
+    assert element_states(engine, parent)["Panggil"] == "ELEMENT_TERMINATING"
+    assert element_states(engine, child.key)["review"] == "ELEMENT_TERMINATING"
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(child.key).is_terminated()
+    engine.assert_that(parent).is_terminated()
+    assert element_states(engine, parent)["Panggil"] == "ELEMENT_TERMINATED"
+
+
+async def test_a_modification_terminating_the_task_waits_for_its_canceling_listener(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A terminate instruction: the task cancels through its listener; the instance, left with nothing, is
+    terminated after it."""
+    await deploy_review(gw, CANCELING[0])
+    pi = await gw.start("review")
+    (element_key,) = gw.element_keys(pi, "Review")
+    status, _ = await rest(
+        gw,
+        "POST",
+        f"/v2/process-instances/{pi}/modification",
+        {"terminateInstructions": [{"elementInstanceKey": str(element_key)}]},
+    )
+    assert status == 204
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    engine.assert_that(pi).is_active()
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_terminated()
+
+
+async def test_a_canceling_listener_without_retries_is_an_incident_and_cannot_deny(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """TASK_LISTENER_NO_RETRIES while the task cancels; resolved, the failed listener runs again and the
+    termination goes on. Denying is refused as Zeebe 8.8 refuses it; corrections are applied to the task."""
+    await deploy_review(gw, CANCELING[0])
+    pi = await gw.start("review")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    job = await gw.job("on-cancel")
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await deploy_review(gw, ("canceling", "on-cancel"))
-    assert "canceling task listeners are not supported by the embedded engine" in str(refused.value.details())
+        await complete_with_result(gw, job, denied=True)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "Denying result is not supported for 'CANCELING' task listener jobs" in str(refused.value.details())
+    await gw.stub.FailJob(pb.FailJobRequest(jobKey=job.key, retries=0, errorMessage="arsip tidak tersedia"))
+    incident = gw.incident(pi, "TASK_LISTENER_NO_RETRIES")
+    await gw.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=1))
+    await gw.resolve(incident.key)
+    await complete_with_result(gw, await gw.job("on-cancel"), corrections={"priority": 5})
+    engine.assert_that(pi).is_terminated()
+    task = the_task(engine, pi)
+    assert (task.state, task.priority) == (UserTaskState.CANCELED, 5)
+
+
+async def test_a_canceling_listener_type_that_fails_is_an_incident_while_the_task_cancels(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An EXTRACT_VALUE_ERROR for the listener's type: the element stays TERMINATING with its incident; its variables
+    cannot be set any more (as on Zeebe: the terminating instance's elements are not found), and resolving runs the
+    listeners again – the same incident again."""
+    await deploy_review(gw, ("canceling", "=jenisPendengar"))
+    pi = await gw.start("review")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    incident = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gw.set_variables(pi, {"jenisPendengar": "on-cancel"})
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    await gw.resolve(incident.key)
+    again = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    assert again.key != incident.key
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATING"
+
+
+async def test_a_task_in_a_transition_cancels_through_its_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A completion waiting for its completing listener: the instance is cancelled, the completing listener's job is
+    canceled, the waiting REST call answered, and the canceling listener runs."""
+    await deploy_review(gw, ("completing", "check-completion"), CANCELING[0])
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
+    await next_job(gw, "check-completion")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    status, problem = await completion
+    assert status == 409 and "was canceled before its task listeners finished" in problem["detail"]
+    assert not engine.jobs("check-completion")
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_terminated()
+
+
+def test_a_snapshot_keeps_a_scope_waiting_for_canceling_listeners() -> None:
+    """A boundary event waiting for the canceling listener of the task it interrupted: the snapshot holds what the
+    scope goes on with; decoded, the state is the same and the instance goes on from it."""
+    engine = Engine()
+    engine.deploy(
+        [
+            (
+                "review.bpmn",
+                bpmn(
+                    "review",
+                    start("Start"),
+                    user_task("Review", task_listeners(CANCELING[0])),
+                    boundary("Cabut", "Review", message_ref("Msg")),
+                    end("End"),
+                    end("Dicabut"),
+                    chain("Start", "Review", "End"),
+                    flow("f-cabut", "Cabut", "Dicabut"),
+                    extra=message("Msg", "dicabut", "=k"),
+                ),
+            )
+        ]
+    )
+    pi = engine.create_process_instance(bpmn_process_id="review", variables={"k": "a"})
+    engine.publish_message("dicabut", "a", 0, "", {"alasan": "x"})
+    (awaited,) = engine.state.flow.awaiting.items()
+    assert awaited == (pi.key, [["activate", "Cabut", {"alasan": "x"}, None]])
+
+    state = EngineState()
+    decode_state(encode_state(engine.state), state, engine._load_model)
+    assert state.flow.awaiting == engine.state.flow.awaiting
+    (job,) = engine.activate_jobs("on-cancel", "uji", 60_000, 1, [])
+    engine.complete_job(job.job.key, {}, {})
+    assert not engine.state.flow.awaiting
+    assert engine.process_instances[pi.key].state == "COMPLETED"
 
 
 async def test_the_corpus_diagram_with_a_creating_listener_runs(gw: Driver, engine: EmbeddedEngine) -> None:
