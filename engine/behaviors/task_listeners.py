@@ -17,6 +17,7 @@ the listener event type, one after the other in the diagram's order, blocking th
   (its CANCELED record carries the corrections) but not deny; its job sees the element's variables, as every job.
 """
 
+import dataclasses
 import functools
 import json
 from typing import Any
@@ -66,11 +67,18 @@ def changed_attributes(task: UserTask) -> list[str]:
     return []
 
 
+def listened_assignee(task: UserTask) -> str | None:
+    """The assignee a listener sees: during an assignment the one it assigns (Zeebe's ASSIGNING record), else the
+    task's."""
+    pending = task.pending or {}
+    return pending["assignee"] if "assignee" in pending else task.assignee
+
+
 def user_task_properties(task: UserTask) -> dict[str, Any]:
     """The user task's data as Zeebe 8.8's UserTaskProperties (ActivatedJob.userTask of a task listener job)."""
     return {
         "action": (task.pending or {}).get("action", ""),
-        "assignee": task.assignee,
+        "assignee": listened_assignee(task),
         "candidateGroups": list(task.candidate_groups),
         "candidateUsers": list(task.candidate_users),
         "changedAttributes": changed_attributes(task),
@@ -152,8 +160,9 @@ class TaskListenerBehavior:
         headers[_PREFIX + "userTaskKey"] = str(task.key)
         if task.form_key:
             headers[_PREFIX + "formKey"] = str(task.form_key)
-        if task.assignee:
-            headers[_PREFIX + "assignee"] = task.assignee
+        assignee = listened_assignee(task)
+        if assignee:
+            headers[_PREFIX + "assignee"] = assignee
         if task.candidate_groups:
             headers[_PREFIX + "candidateGroups"] = _list_literal(task.candidate_groups)
         if task.candidate_users:
@@ -230,12 +239,21 @@ class TaskListenerBehavior:
         if following < len(node.task_listeners.get(event, ())):
             self.create(inst, node, task, event, following)
         else:
-            self.finish(inst, task, event)
+            self.finish(inst, node, task, event)
 
-    def finish(self, inst: ElementInstance, task: UserTask, event: ListenerEvent) -> None:
+    def finish(self, inst: ElementInstance, node: FlowNode, task: UserTask, event: ListenerEvent) -> None:
         """Carries out the transition the listeners approved."""
         pending = task.pending or {}
         if event is ListenerEvent.CREATING:
+            initial = task.assignee if node.user_task is not None and node.user_task.assignee else None
+            if initial:
+                # as Zeebe 8.8: CREATED without the model's assignee, then assigned to it through the assigning
+                # listeners (the stored task is replaced by the unassigned one, as a replay builds it)
+                created = dataclasses.replace(task, assignee=None, pending=None)
+                self._w.user_task_created(created, inst)
+                self.outcomes.append((task.key, None))
+                self.assign_initially(inst, node, created, initial)
+                return
             self._w.user_task_created(task, inst)
         elif event is ListenerEvent.ASSIGNING:
             self._w.user_task_assigned(task, pending.get("assignee"))
@@ -249,6 +267,16 @@ class TaskListenerBehavior:
             self._w.user_task_completed(task, dict(pending.get("variables") or {}))
             self.complete_element(inst)
         self.outcomes.append((task.key, None))
+
+    def assign_initially(self, inst: ElementInstance, node: FlowNode, task: UserTask, assignee: str) -> None:
+        """A task created with an assignee from the model (zeebe:assignmentDefinition) is assigned to it once it is
+        CREATED, as Zeebe 8.8 does: ASSIGNING, its assigning listeners (action "", changedAttributes [assignee]),
+        ASSIGNED – or ASSIGNED at once without them."""
+        if ListenerEvent.ASSIGNING in node.task_listeners:
+            self._w.user_task_transition(task, UserTaskState.ASSIGNING, {"action": "", "assignee": assignee})
+            self.create(inst, node, task, ListenerEvent.ASSIGNING, 0)
+        else:
+            self._w.user_task_assigned(task, assignee)
 
     def retry(self, inst: ElementInstance, node: FlowNode) -> None:
         """Resolving a task listener's EXTRACT_VALUE_ERROR runs the listeners of the task's transition again."""

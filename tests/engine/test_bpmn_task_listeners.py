@@ -221,6 +221,71 @@ async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, 
     assert not engine.jobs("check-completion")
 
 
+# ------------------------------------------------------------------------------- a task created with an assignee
+ASSIGNEE = '<zeebe:assignmentDefinition assignee="ani" />'
+
+
+def task_intents(engine: EmbeddedEngine, pi: int) -> list[str]:
+    return [r.intent for r in engine.engine.records if r.process_instance_key == pi and r.value_type == "USER_TASK"]
+
+
+async def test_a_task_created_with_an_assignee_is_assigned_through_its_assigning_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe 8.8 (TaskListenerTest.shouldTriggerAssignmentListenersAfterUserTaskCreationWithDefinedAssignee…):
+    the task is CREATED without the model's assignee, then ASSIGNING it – the listeners see the assignee, no action
+    and the assignee as changed attribute, one after the other – and ASSIGNED after the last."""
+    await deploy_review(gw, ("assigning", "check-assignee"), ("assigning", "check-assignee-2"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.ASSIGNING, None)
+    job = await gw.job("check-assignee")
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event) == ("TASK_LISTENER", "ASSIGNING")
+    assert properties is not None
+    assert (properties["assignee"], properties["action"], properties["changedAttributes"]) == ("ani", "", ["assignee"])
+    headers = json.loads(job.customHeaders)
+    assert headers["io.camunda.zeebe:assignee"] == "ani" and "io.camunda.zeebe:action" not in headers
+    await complete_with_result(gw, job, corrections={"priority": 70})
+    await gw.complete(await gw.job("check-assignee-2"))
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee, task.priority) == (UserTaskState.CREATED, "ani", 70)
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "CORRECTED", "ASSIGNED"]
+
+
+async def test_a_task_created_with_an_assignee_runs_creating_then_assigning_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw, ("creating", "on-create"), ("assigning", "check-assignee"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    assert the_task(engine, pi).state is UserTaskState.CREATING
+    await gw.complete(await gw.job("on-create"))
+    assert (the_task(engine, pi).state, the_task(engine, pi).assignee) == (UserTaskState.ASSIGNING, None)
+    await gw.complete(await gw.job("check-assignee"))
+    assert (the_task(engine, pi).state, the_task(engine, pi).assignee) == (UserTaskState.CREATED, "ani")
+    assert task_intents(engine, pi) == ["CREATING", "CREATED", "ASSIGNING", "ASSIGNED"]
+
+
+async def test_an_assigning_listener_may_deny_the_assignment_of_a_new_task(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The task stays CREATED and unassigned (Zeebe's shouldRevertCorrectedUserTaskDataWhenAssigningOnCreation…)."""
+    await deploy_review(gw, ("assigning", "check-assignee"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    await complete_with_result(gw, await gw.job("check-assignee"), denied=True, denied_reason="tidak berwenang")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, None)
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "ASSIGNMENT_DENIED"]
+
+
+async def test_a_task_created_with_an_assignee_and_no_listeners_is_created_then_assigned(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw, assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, "ani")
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNED"]
+
+
 # ---------------------------------------------------------------------------------------------- canceling listeners
 CANCELING = (("canceling", "on-cancel"), ("canceling", "on-cancel-2"), ("canceling", "on-cancel-3"))
 
