@@ -71,7 +71,7 @@ def listened_assignee(task: UserTask) -> str | None:
     """The assignee a listener sees: during an assignment the one it assigns (Zeebe's ASSIGNING record), else the
     task's."""
     pending = task.pending or {}
-    return pending["assignee"] if "assignee" in pending else task.assignee
+    return pending.get("assignee", task.assignee)
 
 
 def user_task_properties(task: UserTask) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from engine.decisions.instances import instance_rows
 from engine.dmn import DecisionRequirementsGraph, load_graph
 from engine.model import FlowNode, Kind, ProcessModel
 from engine.state import due as due_kinds
@@ -563,6 +564,20 @@ class Appliers:
         """A decision evaluated on its own (EvaluateDecision) or by the business rule task `element`: only its record
         (linked to the element's process instance); the evaluation changes no state."""
         self._record("DECISION_EVALUATION", "FAILED" if failed else "EVALUATED", key, element=element)
+
+    def decision_instances_recorded(
+        self,
+        key: int,
+        evaluated: list[dict[str, Any]],
+        failure: str | None,
+        element: ElementInstance | None = None,
+    ) -> None:
+        """The decision instances of the evaluation `key` (engine/decisions/instances.py), kept for searches."""
+        instant = self._state.instant
+        assert instant is not None
+        instances = self._state.decisions.instances
+        for row in instance_rows(key, evaluated, failure, instant, element):
+            instances[row["decisionEvaluationInstanceKey"]] = row
 
     def process_deleted(self, key: int) -> None:
         """The definition is gone; the version before it, if any, is the latest again (its message start events

@@ -110,6 +110,9 @@ DECISION_EVALUATION_FAILED = EventSpec(121, "DECISION_EVALUATION", "FAILED")
 # version 2: with the element instance that evaluated it (a business rule task), or null for EvaluateDecision
 DECISION_EVALUATED_2 = EventSpec(122, "DECISION_EVALUATION", "EVALUATED", 2)
 DECISION_EVALUATION_FAILED_2 = EventSpec(123, "DECISION_EVALUATION", "FAILED", 2)
+# the decision instances of an evaluation (each decision it evaluated), kept for /v2/decision-instances: written
+# right after its DECISION_EVALUATED/FAILED record (bookkeeping: that record is the one in the history)
+DECISION_INSTANCES_RECORDED = EventSpec(46, "DECISION_EVALUATION", "INSTANCES_RECORDED", recorded=False)
 
 ESCALATION_ESCALATED = EventSpec(110, "ESCALATION", "ESCALATED")
 ESCALATION_NOT_ESCALATED = EventSpec(111, "ESCALATION", "NOT_ESCALATED")

@@ -279,6 +279,17 @@ class JournalingAppliers(Appliers):
         self.events.append([spec.id, key, element.key if element is not None else None])
         super().decision_evaluated(key, failed, element)
 
+    def decision_instances_recorded(
+        self,
+        key: int,
+        evaluated: list[dict[str, Any]],
+        failure: str | None,
+        element: ElementInstance | None = None,
+    ) -> None:
+        element_key = element.key if element is not None else None
+        self.events.append([ev.DECISION_INSTANCES_RECORDED.id, key, element_key, failure, evaluated])
+        super().decision_instances_recorded(key, evaluated, failure, element)
+
     def process_deleted(self, key: int) -> None:
         self.events.append([ev.PROCESS_DELETED.id, key])
         super().process_deleted(key)

@@ -175,6 +175,10 @@ def _decision_evaluation_failed(a: Appliers, s: EngineState, e: Event) -> None:
     a.decision_evaluated(e[1], True)
 
 
+def _decision_instances_recorded(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_instances_recorded(e[1], e[4], e[3], s.instances.live[e[2]] if e[2] is not None else None)
+
+
 def _decision_evaluated_2(a: Appliers, s: EngineState, e: Event) -> None:
     a.decision_evaluated(e[1], False, s.instances.live[e[2]] if e[2] is not None else None)
 
@@ -463,6 +467,7 @@ APPLY: dict[int, Apply] = {
     ev.DECISION_EVALUATED.id: _decision_evaluated,
     ev.DECISION_EVALUATION_FAILED.id: _decision_evaluation_failed,
     ev.DECISION_EVALUATED_2.id: _decision_evaluated_2,
+    ev.DECISION_INSTANCES_RECORDED.id: _decision_instances_recorded,
     ev.DECISION_EVALUATION_FAILED_2.id: _decision_evaluation_failed_2,
     ev.JOB_CREATED.id: _job_created,
     ev.JOB_ACTIVATED.id: _job_activated,

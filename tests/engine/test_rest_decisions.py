@@ -276,10 +276,3 @@ async def test_a_rest_deployment_lists_processes_decisions_graphs_and_forms_as_z
     }
     assert entries[0]["processDefinition"]["processDefinitionId"] == "order"
     assert entries[6]["form"]["formId"] == "review-form"
-
-
-async def test_decision_instances_answer_that_the_engine_keeps_no_history_of_evaluations(
-    http: aiohttp.ClientSession,
-) -> None:
-    async with http.post("/v2/decision-instances/search", json={}) as response:
-        assert "no history of decision evaluations" in (await problem(response, 403))["detail"]
