@@ -103,11 +103,12 @@ class TaskListenerBehavior:
         self._w = writer
         self._jobs = jobs
         self._properties = listeners.job_properties
+        self._steps = steps
         self.complete_element: Any = None  # the token flow's completion of an element (set with the processors)
         self.finish_terminating: Any = None  # the termination going on after canceling listeners (likewise)
         # the transitions the running command decided: (user task key, None when carried out, else why not)
         self.outcomes: list[tuple[int, str | None]] = []
-        steps.register(self.resume_create)
+        steps.register(self.resume_task_listener)
 
     def task_of(self, inst: ElementInstance) -> UserTask:
         tasks = self._state.user_tasks
@@ -120,7 +121,7 @@ class TaskListenerBehavior:
         try:
             job_type, retries = self._properties(inst, listener, TASK_LISTENERS)
         except Suspended as suspended:  # a costly type or retries expression goes on off the event loop
-            raise suspended.at(functools.partial(self.resume_create, inst, node, event.value, index)) from None
+            raise suspended.at(functools.partial(self.resume_task_listener, inst, node, event.value, index)) from None
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,
@@ -133,9 +134,10 @@ class TaskListenerBehavior:
             listener_index=index,
         )
 
-    def resume_create(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
-        """A listener job's creation suspended for an expression goes on, unless the task left that transition
-        meanwhile (its element terminated)."""
+    def resume_task_listener(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
+        """A listener job's creation (suspended for an expression, or a canceling listener's first) goes on, unless
+        the task left that transition meanwhile. A step registered by this name: ExecutionListenerBehavior has a
+        `resume_create` of its own."""
         listener_event = ListenerEvent(event)
         tasks = self._state.user_tasks
         task_key = tasks.by_element.get(inst.key)
@@ -277,6 +279,13 @@ class TaskListenerBehavior:
             self.create(inst, node, task, ListenerEvent.ASSIGNING, 0)
         else:
             self._w.user_task_assigned(task, assignee)
+
+    def start_canceling(self, inst: ElementInstance, node: FlowNode) -> None:
+        """The task of `inst` is CANCELING: its first canceling listener's job is created, as a step of its own (its
+        type and retries are expressions: an incident or a suspension stops that step, not the termination)."""
+        self._steps.queue.append(
+            functools.partial(self.resume_task_listener, inst, node, ListenerEvent.CANCELING.value, 0)
+        )
 
     def retry(self, inst: ElementInstance, node: FlowNode) -> None:
         """Resolving a task listener's EXTRACT_VALUE_ERROR runs the listeners of the task's transition again."""

@@ -99,6 +99,8 @@ class Transitions:
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
         # called when a user task is canceled with its element (whoever waits for its transition is told)
         self.task_canceled: Callable[[UserTask], None] | None = None
+        # creates the first canceling task listener's job of a user task's element being terminated
+        self.start_canceling: Callable[[ElementInstance, FlowNode], None] | None = None
         # what a scope may go on with once the children it terminated have ended (`await_terminations`), by kind;
         # the element processors and behaviours add theirs
         self.continuations: dict[str, Callable[..., None]] = {"activate": self._activate_after_terminations}
@@ -504,7 +506,8 @@ class Transitions:
         if self.task_canceled is not None:
             self.task_canceled(task)
         self._w.user_task_transition(task, _TASK_CANCELING, {})
-        self._queue.append(functools.partial(self._steps.methods["resume_create"], inst, node, _CANCELING.value, 0))
+        if self.start_canceling is not None:
+            self.start_canceling(inst, node)
         return True
 
     def finish_terminating(self, inst: ElementInstance) -> None:
