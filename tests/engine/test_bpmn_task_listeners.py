@@ -27,8 +27,10 @@ from tests.engine.bpmn_harness import (
     end,
     ext,
     flow,
+    fork,
     message,
     message_ref,
+    multi_instance,
     start,
     sub_process,
 )
@@ -496,6 +498,48 @@ async def test_a_modification_terminating_the_task_waits_for_its_canceling_liste
     engine.assert_that(pi).is_active()
     await gw.complete(await gw.job("on-cancel"))
     engine.assert_that(pi).is_terminated()
+
+
+async def test_a_terminate_end_event_completes_the_instance_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        fork("Fork"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        end("End"),
+        end("Stop", "<bpmn:terminateEventDefinition />"),
+        chain("Start", "Fork", "Review", "End"),
+        flow("f-stop", "Fork", "Stop"),
+    )
+    pi = await gw.start("review")
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    engine.assert_that(pi).is_active()
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed()
+
+
+async def test_a_multi_instance_body_completes_after_the_canceling_listeners_of_the_instances_it_ends(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The completion condition holds when one review is done: the other review cancels through its listener, then
+    the body completes."""
+    loop = multi_instance("=[1, 2]", "nomor", completion_condition="=true")
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        f'<bpmn:userTask id="Review">{ext("<zeebe:userTask />", task_listeners(CANCELING[0]))}{loop}</bpmn:userTask>',
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review")
+    first, second = sorted(engine.user_tasks(pi), key=lambda t: t.key)
+    await gw.complete_user_task(first.key)
+    assert engine.engine.user_tasks[second.key].state is UserTaskState.CANCELING
+    engine.assert_that(pi).is_active()
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed()
 
 
 async def test_a_canceling_listener_without_retries_is_an_incident_and_cannot_deny(
