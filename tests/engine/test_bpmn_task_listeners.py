@@ -210,19 +210,6 @@ async def test_a_task_listener_without_retries_is_an_incident(gw: Driver, engine
     assert the_task(engine, pi).state is UserTaskState.CREATED
 
 
-async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, engine: EmbeddedEngine) -> None:
-    await deploy_review(gw, ("completing", "check-completion"))
-    pi = await gw.start("review")
-    task = the_task(engine, pi)
-    completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
-    await next_job(gw, "check-completion")
-    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
-    status, problem = await completion
-    assert status == 409 and "was canceled before its task listeners finished" in problem["detail"]
-    assert the_task(engine, pi).state is UserTaskState.CANCELED
-    assert not engine.jobs("check-completion")
-
-
 # ------------------------------------------------------------------------------- a task created with an assignee
 ASSIGNEE = '<zeebe:assignmentDefinition assignee="ani" />'
 
@@ -316,6 +303,29 @@ def element_states(engine: EmbeddedEngine, pi: int) -> dict[str, str]:
     }
 
 
+def withdrawable_review(*pairs: tuple[str, str]) -> bytes:
+    """The review with task listeners, interrupted by the message `permohonan-dicabut` for its request (boundary
+    event Cabut → end Dicabut)."""
+    return bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(*pairs)),
+        boundary("Cabut", "Review", message_ref("Msg")),
+        end("End"),
+        end("Dicabut"),
+        chain("Start", "Review", "End"),
+        flow("f-cabut", "Cabut", "Dicabut"),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+
+
+async def listener_ends_the_cancellation(gw: Driver, engine: EmbeddedEngine, pi: int, task_key: int) -> None:
+    """The task is CANCELING and the instance still active until its canceling listener's job is completed."""
+    assert engine.engine.user_tasks[task_key].state is UserTaskState.CANCELING
+    engine.assert_that(pi).is_active()
+    await gw.complete(await gw.job("on-cancel"))
+
+
 async def complete_canceling_listeners(gw: Driver, *types: str) -> None:
     for job_type in types:
         await gw.complete(await gw.job(job_type))
@@ -381,17 +391,7 @@ async def test_an_interrupting_boundary_event_is_activated_after_the_canceling_l
 ) -> None:
     """A message boundary event interrupts the task: its canceling listener runs first, then the boundary event is
     activated and the instance goes on along its path."""
-    await gw.deploy_bpmn(
-        "review",
-        start("Start"),
-        user_task("Review", task_listeners(CANCELING[0])),
-        boundary("Cabut", "Review", message_ref("Msg")),
-        end("End"),
-        end("Dicabut"),
-        chain("Start", "Review", "End"),
-        flow("f-cabut", "Cabut", "Dicabut"),
-        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
-    )
+    await gw.deploy(("review.bpmn", withdrawable_review(CANCELING[0])))
     pi = await gw.start("review", {"nomorPermohonan": "PPBJ-2"})
     await gw.publish("permohonan-dicabut", "PPBJ-2", {"alasan": "ditarik"})
     assert the_task(engine, pi).state is UserTaskState.CANCELING
@@ -408,17 +408,7 @@ async def test_cancelling_the_instance_while_an_interrupted_task_cancels_lets_it
 ) -> None:
     """As Zeebe's shouldTriggerCancelingAfterHavingBeenInterrupted: the listeners under way go on (not again from the
     first), the boundary event is never activated, and the instance ends after the last one."""
-    await gw.deploy_bpmn(
-        "review",
-        start("Start"),
-        user_task("Review", task_listeners(*CANCELING[:2])),
-        boundary("Cabut", "Review", message_ref("Msg")),
-        end("End"),
-        end("Dicabut"),
-        chain("Start", "Review", "End"),
-        flow("f-cabut", "Cabut", "Dicabut"),
-        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
-    )
+    await gw.deploy(("review.bpmn", withdrawable_review(*CANCELING[:2])))
     pi = await gw.start("review", {"nomorPermohonan": "PPBJ-3"})
     await gw.publish("permohonan-dicabut", "PPBJ-3")
     await gw.complete(await gw.job("on-cancel"))
@@ -460,13 +450,7 @@ async def test_a_called_task_cancels_before_the_call_activity_and_its_instance_e
 ) -> None:
     """Cancelling the parent terminates the call activity from above: the called instance's task runs its canceling
     listener while the called instance, the call activity and the parent stay TERMINATING."""
-    await gw.deploy_bpmn(
-        "review",
-        start("Start"),
-        user_task("Review", task_listeners(CANCELING[0])),
-        end("End"),
-        chain("Start", "Review", "End"),
-    )
+    await deploy_review(gw, CANCELING[0])
     await gw.deploy_bpmn("induk", start("S"), call_activity("Panggil", "review"), end("E"), chain("S", "Panggil", "E"))
     parent = await gw.start("induk")
     (child,) = gw.called(parent)
@@ -494,9 +478,7 @@ async def test_a_modification_terminating_the_task_waits_for_its_canceling_liste
         {"terminateInstructions": [{"elementInstanceKey": str(element_key)}]},
     )
     assert status == 204
-    assert the_task(engine, pi).state is UserTaskState.CANCELING
-    engine.assert_that(pi).is_active()
-    await gw.complete(await gw.job("on-cancel"))
+    await listener_ends_the_cancellation(gw, engine, pi, the_task(engine, pi).key)
     engine.assert_that(pi).is_terminated()
 
 
@@ -514,9 +496,7 @@ async def test_a_terminate_end_event_completes_the_instance_after_the_canceling_
         flow("f-stop", "Fork", "Stop"),
     )
     pi = await gw.start("review")
-    assert the_task(engine, pi).state is UserTaskState.CANCELING
-    engine.assert_that(pi).is_active()
-    await gw.complete(await gw.job("on-cancel"))
+    await listener_ends_the_cancellation(gw, engine, pi, the_task(engine, pi).key)
     engine.assert_that(pi).is_completed()
 
 
@@ -536,9 +516,7 @@ async def test_a_multi_instance_body_completes_after_the_canceling_listeners_of_
     pi = await gw.start("review")
     first, second = sorted(engine.user_tasks(pi), key=lambda t: t.key)
     await gw.complete_user_task(first.key)
-    assert engine.engine.user_tasks[second.key].state is UserTaskState.CANCELING
-    engine.assert_that(pi).is_active()
-    await gw.complete(await gw.job("on-cancel"))
+    await listener_ends_the_cancellation(gw, engine, pi, second.key)
     engine.assert_that(pi).is_completed()
 
 
@@ -585,12 +563,13 @@ async def test_a_canceling_listener_type_that_fails_is_an_incident_while_the_tas
     assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATING"
 
 
-async def test_a_task_in_a_transition_cancels_through_its_canceling_listeners(
-    gw: Driver, engine: EmbeddedEngine
+@pytest.mark.parametrize("canceling", [False, True])
+async def test_cancelling_the_instance_answers_a_waiting_completion(
+    gw: Driver, engine: EmbeddedEngine, canceling: bool
 ) -> None:
     """A completion waiting for its completing listener: the instance is cancelled, the completing listener's job is
-    canceled, the waiting REST call answered, and the canceling listener runs."""
-    await deploy_review(gw, ("completing", "check-completion"), CANCELING[0])
+    canceled and the waiting REST call answered; the task is CANCELED – after its canceling listener, if it has one."""
+    await deploy_review(gw, ("completing", "check-completion"), *CANCELING[: 1 if canceling else 0])
     pi = await gw.start("review")
     task = the_task(engine, pi)
     completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
@@ -599,9 +578,10 @@ async def test_a_task_in_a_transition_cancels_through_its_canceling_listeners(
     status, problem = await completion
     assert status == 409 and "was canceled before its task listeners finished" in problem["detail"]
     assert not engine.jobs("check-completion")
-    assert the_task(engine, pi).state is UserTaskState.CANCELING
-    await gw.complete(await gw.job("on-cancel"))
+    if canceling:
+        await listener_ends_the_cancellation(gw, engine, pi, task.key)
     engine.assert_that(pi).is_terminated()
+    assert the_task(engine, pi).state is UserTaskState.CANCELED
 
 
 def test_a_snapshot_keeps_a_scope_waiting_for_canceling_listeners() -> None:
@@ -612,22 +592,12 @@ def test_a_snapshot_keeps_a_scope_waiting_for_canceling_listeners() -> None:
         [
             (
                 "review.bpmn",
-                bpmn(
-                    "review",
-                    start("Start"),
-                    user_task("Review", task_listeners(CANCELING[0])),
-                    boundary("Cabut", "Review", message_ref("Msg")),
-                    end("End"),
-                    end("Dicabut"),
-                    chain("Start", "Review", "End"),
-                    flow("f-cabut", "Cabut", "Dicabut"),
-                    extra=message("Msg", "dicabut", "=k"),
-                ),
+                withdrawable_review(CANCELING[0]),
             )
         ]
     )
-    pi = engine.create_process_instance(bpmn_process_id="review", variables={"k": "a"})
-    engine.publish_message("dicabut", "a", 0, "", {"alasan": "x"})
+    pi = engine.create_process_instance(bpmn_process_id="review", variables={"nomorPermohonan": "a"})
+    engine.publish_message("permohonan-dicabut", "a", 0, "", {"alasan": "x"})
     (awaited,) = engine.state.flow.awaiting.items()
     assert awaited == (pi.key, [["activate", "Cabut", {"alasan": "x"}, None]])
 
