@@ -5,6 +5,7 @@ UserTaskProperties; the REST command waits for them. Cases from Camunda's docume
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -12,6 +13,7 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.durable import open_durable_engine
 from engine.durable.snapshot import decode_state, encode_state
 from engine.engine import Engine
 from engine.protocol_fields import encode_job_result, read_activated_job_fields
@@ -584,30 +586,33 @@ async def test_cancelling_the_instance_answers_a_waiting_completion(
     assert the_task(engine, pi).state is UserTaskState.CANCELED
 
 
-def test_a_snapshot_keeps_a_scope_waiting_for_canceling_listeners() -> None:
-    """A boundary event waiting for the canceling listener of the task it interrupted: the snapshot holds what the
-    scope goes on with; decoded, the state is the same and the instance goes on from it."""
-    engine = Engine()
-    engine.deploy(
-        [
-            (
-                "review.bpmn",
-                withdrawable_review(CANCELING[0]),
-            )
-        ]
-    )
+@pytest.mark.parametrize("snapshot", [False, True])
+def test_a_restarted_durable_engine_goes_on_where_canceling_listeners_hold_a_boundary_event(
+    tmp_path: Path, snapshot: bool
+) -> None:
+    """A boundary event waiting for the canceling listener of the task it interrupted, and the engine restarted
+    (recovery from the log's events, or from a snapshot): the task is still CANCELING, the scope still awaits the
+    boundary event, and completing the listener's job on the restarted engine activates it."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("review.bpmn", withdrawable_review(CANCELING[0]))])
     pi = engine.create_process_instance(bpmn_process_id="review", variables={"nomorPermohonan": "a"})
-    engine.publish_message("permohonan-dicabut", "a", 0, "", {"alasan": "x"})
-    (awaited,) = engine.state.flow.awaiting.items()
-    assert awaited == (pi.key, [["activate", "Cabut", {"alasan": "x"}, None]])
+    engine.publish_message("permohonan-dicabut", "a", 0, "", {"alasan": "ditarik"})
+    assert dict(engine.state.flow.awaiting) == {pi.key: [["activate", "Cabut", {"alasan": "ditarik"}, None]]}
+    engine.close(snapshot=snapshot)
 
-    state = EngineState()
-    decode_state(encode_state(engine.state), state, engine._load_model)
-    assert state.flow.awaiting == engine.state.flow.awaiting
-    (job,) = engine.activate_jobs("on-cancel", "uji", 60_000, 1, [])
-    engine.complete_job(job.job.key, {}, {})
-    assert not engine.state.flow.awaiting
-    assert engine.process_instances[pi.key].state == "COMPLETED"
+    restarted = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert dict(restarted.state.flow.awaiting) == {pi.key: [["activate", "Cabut", {"alasan": "ditarik"}, None]]}
+        (task,) = [t for t in restarted.user_tasks.values() if t.process_instance_key == pi.key]
+        assert task.state is UserTaskState.CANCELING
+        (job,) = restarted.activate_jobs("on-cancel", "uji", 60_000, 1, [])
+        restarted.complete_job(job.job.key, {}, {})
+        assert not restarted.state.flow.awaiting
+        finished = restarted.process_instances[pi.key]
+        expected = {"nomorPermohonan": "a", "alasan": "ditarik"}
+        assert (finished.state, finished.final_variables) == ("COMPLETED", expected)
+    finally:
+        restarted.close()
 
 
 async def test_the_corpus_diagram_with_a_creating_listener_runs(gw: Driver, engine: EmbeddedEngine) -> None:
