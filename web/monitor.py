@@ -165,8 +165,8 @@ async def overview(
 def waiting_steps(
     active: list[dict[str, Any]], known: dict[str, dict[str, Standard]], calendar: WorkingCalendar, now: datetime
 ) -> list[Waiting]:
-    """The active steps (a multi-instance once, as its body – as its SLA timer counts it), each measured against the
-    standard of its own version."""
+    """The active steps (a multi-instance once, as its body), each measured against the standard of its own version:
+    SOP 2 row 7's at the sub-process that times it (the activations inside it wait there too, never late)."""
     bodies = {
         (str(i["processInstanceKey"]), str(i["elementId"])) for i in active if i.get("type") == MULTI_INSTANCE_BODY
     }

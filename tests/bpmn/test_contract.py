@@ -574,7 +574,7 @@ def test_pendaftaran_activation_is_wrapped_in_a_sub_process_carrying_its_standar
     assert wrapper.get("triggeredByEvent", "false") == "false"
     assert wrapper.get("name") and documentation(wrapper).startswith("SOP baris 7")
     assert lane_of(process, "AktifkanAkunPpbjSubProcess") == ADMIN_PPE
-    inner = {local(node): node.get("id") for node in wrapper if local(node) in FLOW_NODE_TAGS}
+    inner = {local(node): node.get("id", "") for node in wrapper if local(node) in FLOW_NODE_TAGS}
     assert inner == {
         "startEvent": inner["startEvent"],
         "serviceTask": "AktifkanAkunPpbjTask",
