@@ -184,6 +184,8 @@ def encode_state(state: EngineState) -> Doc:
         "joins": [[scope, gateways] for scope, gateways in flow.joins.items()],
         "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
         "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
+        # optional (absent in snapshots written before ad-hoc sub-processes, and when there are none)
+        **({"ad_hoc_fulfilled": sorted(flow.ad_hoc_fulfilled)} if flow.ad_hoc_fulfilled else {}),
     }
 
 
@@ -296,6 +298,7 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
         flow.bodies[key] = MultiInstanceBody(collection, next_index, completed, terminated)
     for key, variables, locals_, occurred in doc["triggers"]:
         flow.triggers[key] = EventTrigger(variables, locals_, occurred)
+    flow.ad_hoc_fulfilled.update(doc.get("ad_hoc_fulfilled", ()))
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:

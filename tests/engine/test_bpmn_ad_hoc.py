@@ -1,0 +1,515 @@
+"""BPMN conformance, ad-hoc sub-processes as Zeebe 8.8 runs them: the activities activated at the start
+(activeElementsCollection), flows between activities inside, the completion condition with and without
+cancelRemainingInstances, the output collection, boundary events, Zeebe's deploy refusals and incidents; the job-worker
+implementation Camunda's AI agent uses (a job of kind AD_HOC_SUB_PROCESS, completed with a job result naming the
+elements to activate, over gRPC and REST, one job at a time, AD_HOC_SUB_PROCESS_NO_RETRIES); and the REST activation
+of elements in a running ad-hoc sub-process with Zeebe's refusals. Cases follow Zeebe's AdHocSubProcessTest and
+the 8.8 documentation "Ad-hoc subprocess"; under `pytest --durable` every test's log is replayed and compared."""
+
+import json
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import grpc
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+
+from engine.durable.snapshot import decode_state, encode_state
+from engine.engine import Engine
+from engine.errors import InvalidArgumentError
+from engine.parser import BpmnParser
+from engine.protocol_fields import encode_ad_hoc_job_result, read_activated_job_fields
+from engine.state import ElementState
+from engine.state.engine_state import EngineState
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import Driver, boundary, end, ext, io, message, message_ref, start, task_def
+
+AGENT = "io.camunda.agenticai:aiagent-job-worker:1"
+
+
+def ad_hoc(
+    element_id: str,
+    body: str,
+    *extensions: str,
+    active: str | None = None,
+    condition: str | None = None,
+    cancel: bool | None = None,
+    output: tuple[str, str] | None = None,
+) -> str:
+    """A bpmn:adHocSubProcess: zeebe:adHoc with the activeElementsCollection and the outputCollection/outputElement
+    pair, a completionCondition, cancelRemainingInstances."""
+    attrs = ""
+    if active is not None:
+        attrs += f" activeElementsCollection={quoteattr(active)}"
+    if output is not None:
+        attrs += f" outputCollection={quoteattr(output[0])} outputElement={quoteattr(output[1])}"
+    zeebe = f"<zeebe:adHoc{attrs} />" if attrs else ""
+    cancel_attr = "" if cancel is None else f' cancelRemainingInstances="{str(cancel).lower()}"'
+    completion = (
+        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{condition}</bpmn:completionCondition>'
+        if condition is not None
+        else ""
+    )
+    extension = ext(zeebe, *extensions) if zeebe or extensions else ""
+    return f'<bpmn:adHocSubProcess id="{element_id}"{cancel_attr}>{extension}{body}{completion}</bpmn:adHocSubProcess>'
+
+
+def tool(element_id: str, job_type: str, *extensions: str, name: str = "", doc: str = "") -> str:
+    name_attr = f" name={quoteattr(name)}" if name else ""
+    documentation = f"<bpmn:documentation>{doc}</bpmn:documentation>" if doc else ""
+    return (
+        f'<bpmn:serviceTask id="{element_id}"{name_attr}>{documentation}{ext(task_def(job_type), *extensions)}'
+        "</bpmn:serviceTask>"
+    )
+
+
+async def deploy_around(gw: Driver, process_id: str, sub: str, *more: str, extra: str = "") -> None:
+    """Start → the ad-hoc sub-process "AdHoc" → End."""
+    await gw.deploy_bpmn(
+        process_id, start("Start"), sub, end("End"), chain("Start", "AdHoc", "End"), *more, extra=extra
+    )
+
+
+async def complete_with_ad_hoc_result(
+    gw: Driver,
+    job: pb.ActivatedJob,
+    elements: list[tuple[str, dict[str, Any] | None]],
+    *,
+    fulfilled: bool = False,
+    cancel: bool = False,
+    variables: dict[str, Any] | None = None,
+) -> None:
+    """CompleteJob with the 8.8 JobResult of an ad-hoc sub-process, as the AI agent's job worker sends it."""
+    base = pb.CompleteJobRequest(jobKey=job.key, variables=json.dumps(variables or {})).SerializeToString()
+    extra = encode_ad_hoc_job_result(elements, fulfilled, cancel)
+    await gw.stub.CompleteJob(pb.CompleteJobRequest.FromString(base + extra))
+
+
+async def rest(gw: Driver, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    async with gw.http.request(method, f"{gw.engine.rest_url}{path}", json=body) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+
+def states(engine: EmbeddedEngine, pi: int, element_id: str) -> list[ElementState]:
+    return [e.state for e in engine.element_instances(pi, element_id)]
+
+
+# ====================================================================== the BPMN implementation
+
+
+async def test_active_elements_start_with_their_flows_and_the_sub_process_completes_when_nothing_is_left(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """activeElementsCollection ["A", "C"]: A and C are activated, each in an inner instance; B follows A by a
+    sequence flow; without a completion condition the sub-process completes once B and C are done."""
+    body = (
+        tool("A", "a", name="Cari data", doc="Mencari data pemohon")
+        + tool("B", "b")
+        + tool("C", "c")
+        + tool("D", "d")
+        + chain("A", "B")
+    )
+    await deploy_around(gw, "adhocStart", ad_hoc("AdHoc", body, active='=["A", "C"]'))
+    pi = await gw.start("adhocStart")
+
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    elements = engine.variables(ad_hoc_key)["adHocSubProcessElements"]
+    assert elements == [
+        {"elementId": "A", "elementName": "Cari data", "documentation": "Mencari data pemohon"},
+        {"elementId": "C"},
+        {"elementId": "D"},
+    ]  # B has an incoming flow: not an activity of its own
+    inner = engine.element_instances(pi, "AdHoc#innerInstance")
+    assert [(i.bpmn_element_type, i.flow_scope_key) for i in inner] == [
+        ("AD_HOC_SUB_PROCESS_INNER_INSTANCE", ad_hoc_key)
+    ] * 2
+    assert [i.flow_scope_key for i in engine.element_instances(pi, "A") + engine.element_instances(pi, "C")] == [
+        i.key for i in inner
+    ]
+    assert {j.type for j in engine.jobs()} == {"a", "c"}
+
+    await gw.complete(await gw.job("a"))
+    assert states(engine, pi, "AdHoc") == [ElementState.ACTIVATED]
+    await gw.complete(await gw.job("b"), {"hasil": "b"})
+    await gw.complete(await gw.job("c"))
+    engine.assert_that(pi).is_completed().has_variable("hasil", "b")
+    assert states(engine, pi, "D") == []
+    assert states(engine, pi, "AdHoc") == [ElementState.COMPLETED]
+
+
+async def test_completion_condition_cancels_the_remaining_instances(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The completion condition is evaluated when an inner instance completes; true: the other activities are
+    terminated (cancelRemainingInstances defaults to true) and the sub-process completes."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocCond", ad_hoc("AdHoc", body, active='=["A", "B"]', condition="=selesai"))
+    pi = await gw.start("adhocCond", {"selesai": False})
+
+    await gw.complete(await gw.job("a"), {"selesai": True})
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "B") == [ElementState.TERMINATED]
+    assert engine.jobs("b") == []
+
+
+async def test_completion_condition_without_cancelling_waits_for_the_remaining_instances(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """cancelRemainingInstances="false": the condition holds, yet the running activity finishes first."""
+    body = tool("A", "a") + tool("B", "b")
+    sub = ad_hoc("AdHoc", body, active='=["A", "B"]', condition="=selesai", cancel=False)
+    await deploy_around(gw, "adhocKeep", sub)
+    pi = await gw.start("adhocKeep", {"selesai": False})
+
+    await gw.complete(await gw.job("a"), {"selesai": True})
+    assert states(engine, pi, "AdHoc") == [ElementState.ACTIVATED]
+    await gw.complete(await gw.job("b"))
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "B") == [ElementState.COMPLETED]
+
+
+async def test_a_false_completion_condition_keeps_the_sub_process_waiting(gw: Driver, engine: EmbeddedEngine) -> None:
+    """With a completion condition that does not hold the sub-process stays active when nothing runs in it: it
+    waits for elements activated later (here through the REST API)."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocWait", ad_hoc("AdHoc", body, active='=["A"]', condition="=selesai = true"))
+    pi = await gw.start("adhocWait")
+
+    await gw.complete(await gw.job("a"))
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    assert states(engine, pi, "AdHoc") == [ElementState.ACTIVATED]
+    status, _ = await rest(
+        gw,
+        "POST",
+        f"/v2/element-instances/ad-hoc-activities/{ad_hoc_key}/activation",
+        {"elements": [{"elementId": "B"}]},
+    )
+    assert status == 204
+    await gw.complete(await gw.job("b"), {"selesai": True})
+    engine.assert_that(pi).is_completed()
+
+
+async def test_output_collection_gathers_the_output_element_of_each_inner_instance(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """outputCollection/outputElement: the output element is evaluated in each completing inner instance and
+    appended; the collection is propagated when the sub-process completes."""
+    body = tool("A", "a") + tool("B", "b")
+    sub = ad_hoc("AdHoc", body, active='=["A", "B"]', output=("hasilSemua", "=hasil"))
+    await deploy_around(gw, "adhocOutput", sub)
+    pi = await gw.start("adhocOutput")
+
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    assert engine.variables(ad_hoc_key)["hasilSemua"] == []
+    await gw.complete(await gw.job("b"), {"hasil": "dari B"})
+    assert engine.variables(ad_hoc_key)["hasilSemua"] == ["dari B"]
+    await gw.complete(await gw.job("a"), {"hasil": "dari A"})
+    engine.assert_that(pi).is_completed().has_variable("hasilSemua", ["dari B", "dari A"])
+
+
+async def test_an_interrupting_boundary_event_terminates_the_sub_process_and_its_activities(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A message boundary event on the ad-hoc sub-process: its activities, inner instances and jobs end with it."""
+    body = tool("A", "a") + tool("B", "b")
+    await gw.deploy_bpmn(
+        "adhocBoundary",
+        start("Start"),
+        ad_hoc("AdHoc", body, active='=["A", "B"]'),
+        boundary("Batal", "AdHoc", message_ref("MsgBatal")),
+        end("End"),
+        end("Dibatalkan"),
+        chain("Start", "AdHoc", "End"),
+        chain("Batal", "Dibatalkan"),
+        extra=message("MsgBatal", "batal", "=nomorPermohonan"),
+    )
+    pi = await gw.start("adhocBoundary", {"nomorPermohonan": "P-1"})
+
+    await gw.publish("batal", "P-1")
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "AdHoc") == [ElementState.TERMINATED]
+    assert set(states(engine, pi, "AdHoc#innerInstance")) == {ElementState.TERMINATED}
+    assert engine.jobs() == []
+    assert states(engine, pi, "Dibatalkan") == [ElementState.COMPLETED]
+
+
+async def test_unknown_active_elements_are_an_incident_resolved_by_fixing_the_variable(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An id that is not an activity of the sub-process: EXTRACT_VALUE_ERROR with Zeebe's message; once the
+    variable is fixed and the incident resolved, the activation is evaluated again."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocUnknown", ad_hoc("AdHoc", body, active="=pilihan"))
+    pi = await gw.start("adhocUnknown", {"pilihan": ["A", "X", "Y"]})
+
+    incident = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    assert incident.error_message == "Failed to activate ad-hoc elements. No BPMN elements found with ids: 'X', 'Y'."
+    await gw.set_variables(pi, {"pilihan": ["B"]})
+    await gw.resolve(incident.key)
+    await gw.complete(await gw.job("b"))
+    engine.assert_that(pi).is_completed()
+
+
+@pytest.mark.parametrize(
+    ("sub", "reason"),
+    [
+        (ad_hoc("AdHoc", start("S") + tool("A", "a")), "Must not contain a start event."),
+        (ad_hoc("AdHoc", tool("A", "a") + end("E")), "Must not contain an end event."),
+        (ad_hoc("AdHoc", ""), "Must have at least one activity."),
+        (
+            ad_hoc("AdHoc", tool("A", "a"), task_def(AGENT), condition="=true"),
+            "Must not define completionCondition in combination with zeebe:taskDefinition.",
+        ),
+        (
+            ad_hoc("AdHoc", tool("A", "a"), task_def(AGENT), cancel=False),
+            "Must not define cancelRemainingInstances in combination with zeebe:taskDefinition.",
+        ),
+        (
+            ad_hoc("AdHoc", tool("A", "a"), task_def(AGENT), active='=["A"]'),
+            "Must not define activeElementsCollection in combination with zeebe:taskDefinition.",
+        ),
+        (
+            ad_hoc("AdHoc", tool("A", "a"), "<zeebe:adHoc outputElement='=x' />"),
+            "OutputElement and OutputCollection must both be set, or neither of them set. outputElement:=x and "
+            "outputCollection:None.",
+        ),
+        (ad_hoc("AdHoc", tool("A", "a"), active="=[1,"), "the activeElementsCollection is not a valid FEEL"),
+    ],
+)
+async def test_deploy_refuses_what_zeebe_refuses(gw: Driver, sub: str, reason: str) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await deploy_around(gw, "adhocRefused", sub)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = refused.value.details() or ""
+    assert reason in details
+    assert "'AdHoc'" in details
+
+
+# ====================================================================== the job-worker implementation (AI agent)
+
+
+def agent_sub(*, output: bool = True) -> str:
+    """The AI agent's ad-hoc sub-process as Camunda's template models it: a job worker decides which tools to call;
+    each tool reads its arguments from toolCall and its result goes to toolCallResult."""
+    tools = tool(
+        "CariPemohon",
+        "cari-pemohon",
+        io(inputs=(("=toolCall.nomorPermohonan", "nomor"),), outputs=(("=hasilCari", "toolCallResult"),)),
+        name="Cari pemohon",
+        doc="Mencari pemohon menurut nomor permohonan",
+    ) + tool("KirimSurel", "kirim-surel", name="Kirim surel")
+    return ad_hoc(
+        "AdHoc",
+        tools,
+        task_def(AGENT, "2"),
+        output=("toolCallResults", "={id: toolCall._meta.id, content: toolCallResult}") if output else None,
+    )
+
+
+async def test_the_agent_job_activates_tools_and_completes_the_sub_process(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The agent's job (kind AD_HOC_SUB_PROCESS) sees the tools; its result activates one with its toolCall (a
+    local of the tool's inner instance); when the tool is done the agent gets a new job with the tool's result in
+    the output collection, and completes the sub-process by its completion condition."""
+    await deploy_around(gw, "agen", agent_sub())
+    pi = await gw.start("agen", {"pertanyaan": "status P-7?"})
+
+    first = await gw.job(AGENT)
+    assert read_activated_job_fields(first)[0] == "AD_HOC_SUB_PROCESS"
+    seen = json.loads(first.variables)
+    assert seen["pertanyaan"] == "status P-7?"
+    assert seen["toolCallResults"] == []
+    assert seen["adHocSubProcessElements"] == [
+        {
+            "elementId": "CariPemohon",
+            "elementName": "Cari pemohon",
+            "documentation": "Mencari pemohon menurut nomor permohonan",
+        },
+        {"elementId": "KirimSurel", "elementName": "Kirim surel"},
+    ]
+    call = {"nomorPermohonan": "P-7", "_meta": {"id": "call-1", "name": "CariPemohon"}}
+    await complete_with_ad_hoc_result(gw, first, [("CariPemohon", {"toolCall": call})], variables={"agent": {"n": 1}})
+
+    [inner] = engine.element_instances(pi, "AdHoc#innerInstance")
+    assert engine.variables(inner.key) == {"toolCall": call}
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    assert engine.variables(pi)["agent"] == {"n": 1}  # the job's variables: merged from the sub-process's scope up
+    cari = await gw.job("cari-pemohon")
+    assert json.loads(cari.variables)["nomor"] == "P-7"
+    assert engine.jobs(AGENT) == []  # no job while the tool runs
+    await gw.complete(cari, {"hasilCari": {"status": "diproses"}})
+
+    second = await gw.job(AGENT)
+    assert second.key != first.key
+    assert json.loads(second.variables)["toolCallResults"] == [{"id": "call-1", "content": {"status": "diproses"}}]
+    await complete_with_ad_hoc_result(gw, second, [], fulfilled=True, cancel=True, variables={"jawaban": "Diproses"})
+    engine.assert_that(pi).is_completed().has_variable("jawaban", "Diproses")
+    assert engine.variables(pi)["toolCallResults"] == [{"id": "call-1", "content": {"status": "diproses"}}]
+    assert states(engine, pi, "AdHoc") == [ElementState.COMPLETED]
+    assert ad_hoc_key
+
+
+async def test_one_agent_job_at_a_time_each_finished_tool_replaces_it(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Two tools activated at once: when the first finishes the agent gets a job; when the second finishes before
+    that job is done, the job is canceled and a new one created (Zeebe cancels the open job first)."""
+    await deploy_around(gw, "agenDua", agent_sub(output=False))
+    pi = await gw.start("agenDua")
+
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [("CariPemohon", {}), ("KirimSurel", None)])
+    await gw.complete(await gw.job("kirim-surel"))
+    [open_job] = engine.jobs(AGENT)
+    await gw.complete(await gw.job("cari-pemohon"), {"hasilCari": 1})
+    [replacing] = engine.jobs(AGENT)
+    assert replacing.key != open_job.key
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await gw.complete(open_job.key)
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [], fulfilled=True)
+    engine.assert_that(pi).is_completed()
+
+
+async def test_fulfilled_without_cancelling_lets_the_running_tools_finish(gw: Driver, engine: EmbeddedEngine) -> None:
+    """isCompletionConditionFulfilled without isCancelRemainingInstances: the tool still running finishes, then the
+    sub-process completes – without a new agent job. The fulfilled flag is part of the snapshot."""
+    await deploy_around(gw, "agenSelesai", agent_sub(output=False))
+    pi = await gw.start("agenSelesai")
+
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [("CariPemohon", {}), ("KirimSurel", {})])
+    await gw.complete(await gw.job("kirim-surel"))
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [], fulfilled=True, cancel=False)
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    assert states(engine, pi, "AdHoc") == [ElementState.ACTIVATED]
+    assert engine.engine.state.flow.ad_hoc_fulfilled == {ad_hoc_key}
+    decoded = EngineState()
+    decode_state(encode_state(engine.engine.state), decoded, engine.engine._load_model)
+    assert decoded.flow.ad_hoc_fulfilled == {ad_hoc_key}
+
+    await gw.complete(await gw.job("cari-pemohon"), {"hasilCari": 1})
+    engine.assert_that(pi).is_completed()
+    assert engine.jobs(AGENT) == []
+    assert engine.engine.state.flow.ad_hoc_fulfilled == set()
+
+
+async def test_the_agent_job_is_completed_over_rest_with_an_ad_hoc_result(gw: Driver, engine: EmbeddedEngine) -> None:
+    """POST /v2/jobs/{key}/completion with result.type adHocSubProcess; an element that is not a tool is refused
+    (404) and nothing changes."""
+    await deploy_around(gw, "agenRest", agent_sub(output=False))
+    pi = await gw.start("agenRest")
+    job = await gw.job(AGENT)
+
+    status, problem = await rest(
+        gw,
+        "POST",
+        f"/v2/jobs/{job.key}/completion",
+        {"result": {"type": "adHocSubProcess", "activateElements": [{"elementId": "Bukan"}]}},
+    )
+    assert status == 404, problem
+    assert "but the given elements [Bukan] do not exist" in problem["detail"]
+    assert [j.key for j in engine.jobs(AGENT)] == [job.key]
+
+    status, _ = await rest(
+        gw,
+        "POST",
+        f"/v2/jobs/{job.key}/completion",
+        {
+            "variables": {"langkah": 1},
+            "result": {
+                "type": "adHocSubProcess",
+                "activateElements": [{"elementId": "KirimSurel", "variables": {"kepada": "pemohon@contoh.id"}}],
+            },
+        },
+    )
+    assert status == 204
+    surel = await gw.job("kirim-surel")
+    assert json.loads(surel.variables)["kepada"] == "pemohon@contoh.id"
+    await gw.complete(surel)
+    status, _ = await rest(
+        gw,
+        "POST",
+        f"/v2/jobs/{(await gw.job(AGENT)).key}/completion",
+        {"result": {"type": "adHocSubProcess", "isCompletionConditionFulfilled": True}},
+    )
+    assert status == 204
+    engine.assert_that(pi).is_completed().has_variable("langkah", 1)
+
+
+async def test_an_agent_job_without_retries_is_an_ad_hoc_incident(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The agent's job failed with no retries left: AD_HOC_SUB_PROCESS_NO_RETRIES; retries given back and the
+    incident resolved, the job is there again."""
+    await deploy_around(gw, "agenGagal", agent_sub(output=False))
+    pi = await gw.start("agenGagal")
+    job = await gw.job(AGENT)
+    assert job.retries == 2
+
+    await gw.stub.FailJob(pb.FailJobRequest(jobKey=job.key, retries=0, errorMessage="model tidak menjawab"))
+    incident = gw.incident(pi, "AD_HOC_SUB_PROCESS_NO_RETRIES")
+    assert incident.error_message == "model tidak menjawab"
+    await gw.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=1))
+    await gw.resolve(incident.key)
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [], fulfilled=True)
+    engine.assert_that(pi).is_completed()
+
+
+# ====================================================================== REST activation
+
+
+async def test_rest_activation_activates_elements_with_their_variables_and_refuses_as_zeebe(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """POST /v2/element-instances/ad-hoc-activities/{key}/activation: 204 and the elements run, each in an inner
+    instance holding its variables; Zeebe's refusals: no such ad-hoc sub-process (404), duplicate elements (400),
+    elements that are not its activities (404), an ad-hoc sub-process that is not active (409)."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocRest", ad_hoc("AdHoc", body, condition="=count(hasil) >= 2"))
+    pi = await gw.start("adhocRest", {"hasil": []})
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+    path = f"/v2/element-instances/ad-hoc-activities/{ad_hoc_key}/activation"
+
+    status, problem = await rest(gw, "POST", "/v2/element-instances/ad-hoc-activities/123/activation", {"elements": []})
+    assert (status, problem["title"]) == (404, "NOT_FOUND")
+    assert "no ad-hoc sub-process instance found with key '123'" in problem["detail"]
+    status, problem = await rest(
+        gw, "POST", f"/v2/element-instances/ad-hoc-activities/{pi}/activation", {"elements": [{"elementId": "A"}]}
+    )
+    assert status == 404  # a process instance is not an ad-hoc sub-process
+    status, problem = await rest(gw, "POST", path, {"elements": [{"elementId": "A"}, {"elementId": "A"}]})
+    assert (status, problem["title"]) == (400, "INVALID_ARGUMENT")
+    assert "duplicate activities were given" in problem["detail"]
+    status, problem = await rest(gw, "POST", path, {"elements": [{"elementId": "A"}, {"elementId": "Z"}]})
+    assert (status, problem["title"]) == (404, "NOT_FOUND")
+    assert "the given elements [Z] do not exist" in problem["detail"]
+    assert engine.jobs() == []
+
+    status, _ = await rest(
+        gw, "POST", path, {"elements": [{"elementId": "A", "variables": {"x": 1}}, {"elementId": "B"}]}
+    )
+    assert status == 204
+    a = await gw.job("a")
+    assert json.loads(a.variables)["x"] == 1
+    b = await gw.job("b")
+    assert "x" not in json.loads(b.variables)
+    await gw.complete(a, {"hasil": [1]})
+    await gw.complete(b, {"hasil": [1, 2]})
+    engine.assert_that(pi).is_completed()
+    recorded = [r for r in engine.engine.records if r.value_type == "AD_HOC_SUB_PROCESS_INSTRUCTION"]
+    assert [(r.intent, r.element_id) for r in recorded] == [("ACTIVATED", "AdHoc")]
+
+
+def test_an_ad_hoc_sub_process_parses_with_its_activities_and_inner_instance_element() -> None:
+    """The model: activities are the elements without incoming flows (boundary events aside); the inner instance
+    element is the ad-hoc sub-process's scope child."""
+    xml = (
+        b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        b'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        b'id="d"><bpmn:process id="p" isExecutable="true">'
+        + (start("S") + ad_hoc("AdHoc", tool("A", "a") + tool("B", "b") + chain("A", "B")) + end("E")).encode()
+        + chain("S", "AdHoc", "E").encode()
+        + b"</bpmn:process></bpmn:definitions>"
+    )
+    [model] = BpmnParser(lambda _: None, lambda _t, _v: None).parse("p.bpmn", xml)
+    node = model.elements["AdHoc"]
+    assert node.ad_hoc is not None and node.ad_hoc.activities == ("A",)
+    assert model.elements["AdHoc#innerInstance"].bpmn_element_type == "AD_HOC_SUB_PROCESS_INNER_INSTANCE"
+    with pytest.raises(InvalidArgumentError):
+        Engine().deploy(
+            [("q.bpmn", xml.replace(b'<bpmn:serviceTask id="B"', b'<bpmn:startEvent id="X"/><bpmn:serviceTask id="B"'))]
+        )
