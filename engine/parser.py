@@ -610,6 +610,8 @@ class _ParseRun:
                 if not isinstance(m.tag, str):
                     continue
                 source, target = m.get("source"), m.get("target")
+                if source is not None and "\n" in source:
+                    source = escape_line_breaks_in_strings(source)
                 if not target:
                     self.problem(el, f"a zeebe:{_local(m.tag)} mapping needs a target")
                     continue
@@ -1180,3 +1182,28 @@ def _ad_hoc_metadata(el: etree._Element) -> dict[str, Any]:
         if found:
             metadata["properties"] = found
     return metadata
+
+
+def escape_line_breaks_in_strings(expression: str) -> str:
+    """A FEEL expression with the line breaks inside its string literals written as the escapes \\n and \\r: Camunda's
+    FEEL takes a string spanning lines (the AI agent templates' prompts are such strings), feelin's parser only the
+    escapes, which mean the same characters."""
+    out: list[str] = []
+    in_string = escaped = False
+    for char in expression:
+        written = char
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            elif char == "\n":
+                written = "\\n"
+            elif char == "\r":
+                written = "\\r"
+        elif char == '"':
+            in_string = True
+        out.append(written)
+    return "".join(out)
