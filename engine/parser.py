@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.ad_hoc_parameters import ParameterError, from_ai_parameters
 from engine.errors import InvalidArgumentError
 from engine.model import (
     AD_HOC_INNER_INSTANCE_SUFFIX,
@@ -126,6 +127,8 @@ _TASK_LISTENER_EVENTS = {
     "complete": ListenerEvent.COMPLETING,
     "cancel": ListenerEvent.CANCELING,
 }
+# what an ad-hoc sub-process cannot activate, though nothing leads to it (Zeebe's AdHocSubProcessTransformer)
+_NOT_AD_HOC_ACTIVITIES = (Kind.BOUNDARY_EVENT, Kind.EVENT_SUB_PROCESS, Kind.START_EVENT, Kind.END_EVENT)
 _GATEWAY_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY, Kind.PARALLEL_GATEWAY, Kind.EVENT_BASED_GATEWAY)
 
 
@@ -191,6 +194,8 @@ class _ParseRun:
         self.flow_lines: dict[str, int | None] = {}
         # events whose definition was reported as a problem: checks that read the definition skip them
         self.broken: set[str] = set()
+        # elements of ad-hoc sub-processes whose fromAi() parameters Zeebe refuses (reported if they are activities)
+        self.parameter_problems: dict[str, str] = {}
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
@@ -1058,9 +1063,40 @@ class _ParseRun:
             output_collection=output_collection or None,
             output_element=output_element if output_element.startswith("=") else None,
             job=job,
-            elements=tuple(_ad_hoc_metadata(c) for c in el if _ns(c.tag) == BPMN and c.get("id")),
+            elements=tuple(self.ad_hoc_metadata(c) for c in el if _ns(c.tag) == BPMN and c.get("id")),
         )
         return node
+
+    def ad_hoc_metadata(self, el: etree._Element) -> dict[str, Any]:
+        """An element of an ad-hoc sub-process as the variable adHocSubProcessElements describes it (Zeebe's
+        AdHocActivityMetadata: empty fields left out): its id, name, documentation, zeebe:properties and the
+        parameters its input mappings' fromAi() calls describe (a call Zeebe refuses is noted for the activity)."""
+        metadata: dict[str, Any] = {"elementId": el.get("id", "")}
+        if el.get("name"):
+            metadata["elementName"] = el.get("name")
+        documentation = el.find(f"{{{BPMN}}}documentation")
+        if documentation is not None and (documentation.text or "").strip():
+            metadata["documentation"] = documentation.text
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        properties = ext.find(f"{{{ZEEBE}}}properties") if ext is not None else None
+        if properties is not None:
+            found = {
+                p.get("name", ""): p.get("value", "") for p in properties if isinstance(p.tag, str) and p.get("name")
+            }
+            if found:
+                metadata["properties"] = found
+        io = ext.find(f"{{{ZEEBE}}}ioMapping") if ext is not None else None
+        parameters: list[dict[str, Any]] = []
+        for mapping in io if io is not None else ():
+            source = mapping.get("source") or ""
+            if _local(mapping.tag) == "input" and source.startswith("=") and "fromAi" in source:
+                try:
+                    parameters += from_ai_parameters(source[1:])
+                except ParameterError as exc:
+                    self.parameter_problems[el.get("id", "")] = str(exc)
+        if parameters:
+            metadata["parameters"] = parameters
+        return metadata
 
     def check_ad_hoc(self, node: FlowNode, model: ProcessModel) -> None:
         """Once the flows are known: the ad-hoc sub-process's activities (its elements without incoming sequence
@@ -1069,9 +1105,16 @@ class _ParseRun:
         activities = tuple(
             c
             for c in node.children
-            if not model.elements[c].incoming and model.elements[c].kind is not Kind.BOUNDARY_EVENT
+            if not model.elements[c].incoming and model.elements[c].kind not in _NOT_AD_HOC_ACTIVITIES
         )
         elements = tuple(e for e in node.ad_hoc.elements if e["elementId"] in activities)
+        for element_id in activities:
+            reason = self.parameter_problems.get(element_id)
+            if reason is not None:
+                self.problem(
+                    self._fake(node),
+                    f"Failed to extract ad-hoc activity parameters for element '{element_id}'. {reason}",
+                )
         node.ad_hoc = replace(node.ad_hoc, activities=activities, elements=elements)
         inner_id = node.id + AD_HOC_INNER_INSTANCE_SUFFIX
         model.elements[inner_id] = FlowNode(
@@ -1164,24 +1207,6 @@ _BUILDERS: dict[str, _Builder] = {
     "callActivity": _ParseRun.build_call_activity,
     "adHocSubProcess": _ParseRun.build_ad_hoc_sub_process,
 }
-
-
-def _ad_hoc_metadata(el: etree._Element) -> dict[str, Any]:
-    """An element of an ad-hoc sub-process as the variable adHocSubProcessElements describes it (Zeebe's
-    AdHocActivityMetadata: empty fields left out): its id, name, documentation and zeebe:properties."""
-    metadata: dict[str, Any] = {"elementId": el.get("id", "")}
-    if el.get("name"):
-        metadata["elementName"] = el.get("name")
-    documentation = el.find(f"{{{BPMN}}}documentation")
-    if documentation is not None and (documentation.text or "").strip():
-        metadata["documentation"] = documentation.text
-    ext = el.find(f"{{{BPMN}}}extensionElements")
-    properties = ext.find(f"{{{ZEEBE}}}properties") if ext is not None else None
-    if properties is not None:
-        found = {p.get("name", ""): p.get("value", "") for p in properties if isinstance(p.tag, str) and p.get("name")}
-        if found:
-            metadata["properties"] = found
-    return metadata
 
 
 def escape_line_breaks_in_strings(expression: str) -> str:

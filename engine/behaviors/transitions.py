@@ -432,7 +432,7 @@ class Transitions:
             return
         if not force and scope.key in self._state.flow.joins:
             return
-        if scope.kind is _BODY or scope.kind is _AD_HOC:  # they decide themselves when they complete
+        if scope.kind is _BODY or (scope.kind is _AD_HOC and not force):  # they decide when they complete
             return
         if state is _ACTIVATED:
             self.complete(scope)

@@ -77,6 +77,7 @@ class AdHocSubProcessProcessor(ElementProcessor):
                     inst, f"Failed to activate ad-hoc elements. No BPMN elements found with ids: {listed}."
                 )
         opens = self._subscriptions.boundary_opens(inst, node, context)
+        opens += self._subscriptions.event_sub_process_opens(inst)
         # the decisions are made: from here on, what they change
         variables = self._variables
         variables.set_local(inst, ELEMENTS_VARIABLE, [dict(e) for e in ad_hoc.elements])

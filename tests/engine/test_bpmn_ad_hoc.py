@@ -17,13 +17,27 @@ from pyzeebe.proto import gateway_pb2 as pb
 from engine.durable.snapshot import decode_state, encode_state
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError
-from engine.parser import BpmnParser
+from engine.ad_hoc_parameters import ParameterError, from_ai_parameters
+from engine.parser import BpmnParser, escape_line_breaks_in_strings
 from engine.protocol_fields import encode_ad_hoc_job_result, read_activated_job_fields
 from engine.state import ElementState
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
-from tests.engine.bpmn_harness import Driver, boundary, end, ext, io, message, message_ref, start, task_def
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    end,
+    error,
+    error_ref,
+    ext,
+    io,
+    message,
+    message_ref,
+    service,
+    start,
+    task_def,
+)
 
 AGENT = "io.camunda.agenticai:aiagent-job-worker:1"
 
@@ -274,6 +288,15 @@ async def test_unknown_active_elements_are_an_incident_resolved_by_fixing_the_va
             "outputCollection:None.",
         ),
         (ad_hoc("AdHoc", tool("A", "a"), active="=[1,"), "the activeElementsCollection is not a valid FEEL"),
+        (
+            ad_hoc("AdHoc", tool("A", "a", io(inputs=(('=fromAi("url")', "url"),)))),
+            "Failed to extract ad-hoc activity parameters for element 'A'. Expected fromAi() parameter 'value' to be "
+            "a reference (e.g. 'toolCall.customParameter'), but received string 'url'.",
+        ),
+        (
+            ad_hoc("AdHoc", tool("A", "a", io(inputs=(("=fromAi(toolCall.url, 42)", "url"),)))),
+            "Expected fromAi() parameter 'description' to be a string, but received '42'.",
+        ),
     ],
 )
 async def test_deploy_refuses_what_zeebe_refuses(gw: Driver, sub: str, reason: str) -> None:
@@ -294,7 +317,10 @@ def agent_sub(*, output: bool = True) -> str:
     tools = tool(
         "CariPemohon",
         "cari-pemohon",
-        io(inputs=(("=toolCall.nomorPermohonan", "nomor"),), outputs=(("=hasilCari", "toolCallResult"),)),
+        io(
+            inputs=(('=fromAi(toolCall.nomorPermohonan, "Nomor permohonan yang dicari", "string")', "nomor"),),
+            outputs=(("=hasilCari", "toolCallResult"),),
+        ),
         name="Cari pemohon",
         doc="Mencari pemohon menurut nomor permohonan",
     ) + tool("KirimSurel", "kirim-surel", name="Kirim surel")
@@ -307,8 +333,8 @@ def agent_sub(*, output: bool = True) -> str:
 
 
 async def test_the_agent_job_activates_tools_and_completes_the_sub_process(gw: Driver, engine: EmbeddedEngine) -> None:
-    """The agent's job (kind AD_HOC_SUB_PROCESS) sees the tools; its result activates one with its toolCall (a
-    local of the tool's inner instance); when the tool is done the agent gets a new job with the tool's result in
+    """The agent's job (kind AD_HOC_SUB_PROCESS) sees the tools with the parameters their fromAi() calls describe;
+    its result activates one with its toolCall (a local of the tool's inner instance; fromAi gives the value); when the tool is done the agent gets a new job with the tool's result in
     the output collection, and completes the sub-process by its completion condition."""
     await deploy_around(gw, "agen", agent_sub())
     pi = await gw.start("agen", {"pertanyaan": "status P-7?"})
@@ -323,6 +349,9 @@ async def test_the_agent_job_activates_tools_and_completes_the_sub_process(gw: D
             "elementId": "CariPemohon",
             "elementName": "Cari pemohon",
             "documentation": "Mencari pemohon menurut nomor permohonan",
+            "parameters": [
+                {"name": "nomorPermohonan", "description": "Nomor permohonan yang dicari", "type": "string"}
+            ],
         },
         {"elementId": "KirimSurel", "elementName": "Kirim surel"},
     ]
@@ -513,3 +542,95 @@ def test_an_ad_hoc_sub_process_parses_with_its_activities_and_inner_instance_ele
         Engine().deploy(
             [("q.bpmn", xml.replace(b'<bpmn:serviceTask id="B"', b'<bpmn:startEvent id="X"/><bpmn:serviceTask id="B"'))]
         )
+
+
+def test_from_ai_parameters_are_read_from_positional_and_named_arguments() -> None:
+    """fromAi() calls as the AI agent's tools write them: positional or named arguments, schema and options as
+    contexts, several calls in one mapping, the name of a string that mentions fromAi( ignored."""
+    expression = (
+        '{url: fromAi(toolCall.url, "Alamat"), jumlah: fromAi(value: toolCall.order.jumlah, type: "number", '
+        'description: "Jumlah barang", schema: {minimum: 1, "enum": [1, 2.5, true, null]}, options: {required: '
+        'false}), catatan: "fromAi(bukan panggilan)"}'
+    )
+    assert from_ai_parameters(expression) == [
+        {"name": "url", "description": "Alamat"},
+        {
+            "name": "jumlah",
+            "type": "number",
+            "description": "Jumlah barang",
+            "schema": {"minimum": 1, "enum": [1, 2.5, True, None]},
+            "options": {"required": False},
+        },
+    ]
+    assert from_ai_parameters("toolCall.url") == []
+    with pytest.raises(ParameterError, match="to be a context"):
+        from_ai_parameters('fromAi(toolCall.a, "d", "string", "bukan konteks")')
+    with pytest.raises(ParameterError, match="not closed"):
+        from_ai_parameters('fromAi(toolCall.a, "d"')
+
+
+async def test_a_multi_line_string_in_a_mapping_keeps_its_line_breaks(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Camunda takes a FEEL string spanning lines (the AI agent template's system prompt is one): the line breaks
+    are part of the value."""
+    await gw.deploy_bpmn(
+        "multiLine",
+        start("Start"),
+        service("Tugas", "tugas", io(inputs=(('="Baris satu\nbaris \\"dua\\"\n" + nama', "teks"),))),
+        end("End"),
+        chain("Start", "Tugas", "End"),
+    )
+    pi = await gw.start("multiLine", {"nama": "Ani"})
+    job = await gw.job("tugas")
+    assert json.loads(job.variables)["teks"] == 'Baris satu\nbaris "dua"\nAni'
+    assert escape_line_breaks_in_strings('"a\nb" +\n"c"') == '"a\\nb" +\n"c"'
+    await gw.complete(job)
+    engine.assert_that(pi).is_completed()
+
+
+async def test_an_error_of_an_activity_is_caught_by_the_boundary_event_of_the_sub_process(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A BPMN error thrown by an activity's worker leaves its inner instance and the ad-hoc sub-process for the
+    error boundary event on it; the other activity is terminated."""
+    body = tool("A", "a") + tool("B", "b")
+    await gw.deploy_bpmn(
+        "adhocError",
+        start("Start"),
+        ad_hoc("AdHoc", body, active='=["A", "B"]'),
+        boundary("Gagal", "AdHoc", error_ref("Err")),
+        end("End"),
+        end("EndGagal"),
+        chain("Start", "AdHoc", "End"),
+        chain("Gagal", "EndGagal"),
+        extra=error("Err", "DITOLAK"),
+    )
+    pi = await gw.start("adhocError")
+
+    await gw.throw_error(await gw.job("a"), "DITOLAK")
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "B") == [ElementState.TERMINATED]
+    assert states(engine, pi, "EndGagal") == [ElementState.COMPLETED]
+
+
+async def test_an_interrupting_event_sub_process_inside_completes_the_sub_process(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An error event sub-process of the ad-hoc sub-process catches an activity's error, terminates the other
+    activities; when it is done the ad-hoc sub-process completes and the process goes on."""
+    esp = (
+        '<bpmn:subProcess id="Tangani" triggeredByEvent="true">'
+        + start("TangkapGalat", error_ref("Err"))
+        + service("Catat", "catat")
+        + end("SelesaiTangani")
+        + chain("TangkapGalat", "Catat", "SelesaiTangani")
+        + "</bpmn:subProcess>"
+    )
+    body = tool("A", "a") + tool("B", "b") + esp
+    await deploy_around(gw, "adhocEsp", ad_hoc("AdHoc", body, active='=["A", "B"]'), extra=error("Err", "DITOLAK"))
+    pi = await gw.start("adhocEsp")
+
+    await gw.throw_error(await gw.job("a"), "DITOLAK")
+    assert states(engine, pi, "B") == [ElementState.TERMINATED]
+    await gw.complete(await gw.job("catat"))
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "AdHoc") == [ElementState.COMPLETED]
