@@ -14,10 +14,10 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.ad_hoc_parameters import ParameterError, from_ai_parameters
 from engine.durable.snapshot import decode_state, encode_state
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError
-from engine.ad_hoc_parameters import ParameterError, from_ai_parameters
 from engine.parser import BpmnParser, escape_line_breaks_in_strings
 from engine.protocol_fields import encode_ad_hoc_job_result, read_activated_job_fields
 from engine.state import ElementState
@@ -334,8 +334,9 @@ def agent_sub(*, output: bool = True) -> str:
 
 async def test_the_agent_job_activates_tools_and_completes_the_sub_process(gw: Driver, engine: EmbeddedEngine) -> None:
     """The agent's job (kind AD_HOC_SUB_PROCESS) sees the tools with the parameters their fromAi() calls describe;
-    its result activates one with its toolCall (a local of the tool's inner instance; fromAi gives the value); when the tool is done the agent gets a new job with the tool's result in
-    the output collection, and completes the sub-process by its completion condition."""
+    its result activates one with its toolCall (a local of the tool's inner instance; fromAi gives the value); when
+    the tool is done the agent gets a new job with the tool's result in the output collection, and completes the
+    sub-process by its completion condition."""
     await deploy_around(gw, "agen", agent_sub())
     pi = await gw.start("agen", {"pertanyaan": "status P-7?"})
 
