@@ -229,7 +229,7 @@ class JobProcessor:
             raise FailedPreconditionError(
                 f"Expected to throw an error for job with key '{key}', but it is in state '{job.state.value}'"
             )
-        if job.kind != BPMN_ELEMENT:
+        if job.kind not in (BPMN_ELEMENT, AD_HOC_SUB_PROCESS):  # an ad-hoc sub-process's job may throw
             raise FailedPreconditionError(
                 f"Cannot throw BPMN error from {job.kind} job with key '{key}', type '{job.type}' and "
                 f"processInstanceKey '{job.process_instance_key}'"

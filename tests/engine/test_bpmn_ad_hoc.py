@@ -19,6 +19,7 @@ from engine.durable.snapshot import decode_state, encode_state
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError
 from engine.parser import BpmnParser, escape_line_breaks_in_strings
+from engine.processing.modification import ActivateInstruction
 from engine.protocol_fields import encode_ad_hoc_job_result, read_activated_job_fields
 from engine.state import ElementState
 from engine.state.engine_state import EngineState
@@ -635,3 +636,52 @@ async def test_an_interrupting_event_sub_process_inside_completes_the_sub_proces
     await gw.complete(await gw.job("catat"))
     engine.assert_that(pi).is_completed()
     assert states(engine, pi, "AdHoc") == [ElementState.COMPLETED]
+
+
+async def test_modification_and_migration_of_ad_hoc_elements_are_refused_with_their_reason(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The embedded engine activates the elements of an ad-hoc sub-process only as Zeebe's ad-hoc instructions do
+    (each in an inner instance): a modification activating one, or a migration of an instance inside one, is refused
+    and changes nothing."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocModify", ad_hoc("AdHoc", body, active='=["A"]'))
+    pi = await gw.start("adhocModify")
+    definition = engine.process_instance(pi).process_definition_key
+
+    with pytest.raises(InvalidArgumentError, match="inside an ad-hoc sub-process"):
+        engine.engine.modify_process_instance(pi, [ActivateInstruction("B")], [])
+    with pytest.raises(InvalidArgumentError, match="ad-hoc sub-process: the embedded engine cannot migrate it"):
+        engine.engine.migrate_process_instance(
+            pi, definition, {"AdHoc": "AdHoc", "AdHoc#innerInstance": "AdHoc#innerInstance", "A": "A"}
+        )
+    assert {j.type for j in engine.jobs()} == {"a"}
+    await gw.complete(await gw.job("a"))
+    engine.assert_that(pi).is_completed()
+
+
+async def test_the_agent_job_may_throw_a_bpmn_error_caught_on_the_sub_process(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A BPMN error thrown by the agent's worker is the ad-hoc sub-process's (Zeebe rejects errors only from
+    execution listener jobs): its error boundary event takes over, the running tool is terminated."""
+    await gw.deploy_bpmn(
+        "agenGalat",
+        start("Start"),
+        agent_sub(output=False),
+        boundary("Galat", "AdHoc", error_ref("Err")),
+        end("End"),
+        end("EndGalat"),
+        chain("Start", "AdHoc", "End"),
+        chain("Galat", "EndGalat"),
+        extra=error("Err", "MODEL_GAGAL"),
+    )
+    pi = await gw.start("agenGalat")
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [("CariPemohon", {}), ("KirimSurel", {})])
+    await gw.complete(await gw.job("kirim-surel"))
+
+    await gw.throw_error(await gw.job(AGENT), "MODEL_GAGAL", "batas token")
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "CariPemohon") == [ElementState.TERMINATED]
+    assert states(engine, pi, "EndGalat") == [ElementState.COMPLETED]
+    assert engine.jobs() == []
