@@ -685,3 +685,22 @@ async def test_the_agent_job_may_throw_a_bpmn_error_caught_on_the_sub_process(
     assert states(engine, pi, "CariPemohon") == [ElementState.TERMINATED]
     assert states(engine, pi, "EndGalat") == [ElementState.COMPLETED]
     assert engine.jobs() == []
+
+
+async def test_a_failing_completion_condition_is_an_incident_resolved_by_fixing_the_variable(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A completion condition that is not a boolean: EXTRACT_VALUE_ERROR on the completing inner instance with
+    Zeebe's prefix; fixed and resolved, the inner instance completes and the condition is evaluated again."""
+    body = tool("A", "a") + tool("B", "b")
+    await deploy_around(gw, "adhocBadCond", ad_hoc("AdHoc", body, active='=["A", "B"]', condition="=selesai"))
+    pi = await gw.start("adhocBadCond")
+
+    await gw.complete(await gw.job("a"))
+    incident = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    assert incident.error_message.startswith("Failed to evaluate completion condition. ")
+    assert incident.element_id == "AdHoc#innerInstance"
+    await gw.set_variables(pi, {"selesai": True})
+    await gw.resolve(incident.key)
+    engine.assert_that(pi).is_completed()
+    assert states(engine, pi, "B") == [ElementState.TERMINATED]
