@@ -86,6 +86,22 @@ async def deploy_around(gw: Driver, process_id: str, sub: str, *more: str, extra
     )
 
 
+async def deploy_with_boundary(gw: Driver, process_id: str, sub: str, catch: str, *, extra: str) -> None:
+    """Start → the ad-hoc sub-process "AdHoc" → End, and its boundary event "Caught" (with the `catch` definition)
+    → "Handled"."""
+    await gw.deploy_bpmn(
+        process_id,
+        start("Start"),
+        sub,
+        boundary("Caught", "AdHoc", catch),
+        end("End"),
+        end("Handled"),
+        chain("Start", "AdHoc", "End"),
+        chain("Caught", "Handled"),
+        extra=extra,
+    )
+
+
 async def complete_with_ad_hoc_result(
     gw: Driver,
     job: pb.ActivatedJob,
@@ -227,16 +243,9 @@ async def test_an_interrupting_boundary_event_terminates_the_sub_process_and_its
 ) -> None:
     """A message boundary event on the ad-hoc sub-process: its activities, inner instances and jobs end with it."""
     body = tool("A", "a") + tool("B", "b")
-    await gw.deploy_bpmn(
-        "adhocBoundary",
-        start("Start"),
-        ad_hoc("AdHoc", body, active='=["A", "B"]'),
-        boundary("Batal", "AdHoc", message_ref("MsgBatal")),
-        end("End"),
-        end("Dibatalkan"),
-        chain("Start", "AdHoc", "End"),
-        chain("Batal", "Dibatalkan"),
-        extra=message("MsgBatal", "batal", "=nomorPermohonan"),
+    sub = ad_hoc("AdHoc", body, active='=["A", "B"]')
+    await deploy_with_boundary(
+        gw, "adhocBoundary", sub, message_ref("MsgBatal"), extra=message("MsgBatal", "batal", "=nomorPermohonan")
     )
     pi = await gw.start("adhocBoundary", {"nomorPermohonan": "P-1"})
 
@@ -245,7 +254,7 @@ async def test_an_interrupting_boundary_event_terminates_the_sub_process_and_its
     assert states(engine, pi, "AdHoc") == [ElementState.TERMINATED]
     assert set(states(engine, pi, "AdHoc#innerInstance")) == {ElementState.TERMINATED}
     assert engine.jobs() == []
-    assert states(engine, pi, "Dibatalkan") == [ElementState.COMPLETED]
+    assert states(engine, pi, "Handled") == [ElementState.COMPLETED]
 
 
 async def test_unknown_active_elements_are_an_incident_resolved_by_fixing_the_variable(
@@ -595,23 +604,14 @@ async def test_an_error_of_an_activity_is_caught_by_the_boundary_event_of_the_su
     """A BPMN error thrown by an activity's worker leaves its inner instance and the ad-hoc sub-process for the
     error boundary event on it; the other activity is terminated."""
     body = tool("A", "a") + tool("B", "b")
-    await gw.deploy_bpmn(
-        "adhocError",
-        start("Start"),
-        ad_hoc("AdHoc", body, active='=["A", "B"]'),
-        boundary("Gagal", "AdHoc", error_ref("Err")),
-        end("End"),
-        end("EndGagal"),
-        chain("Start", "AdHoc", "End"),
-        chain("Gagal", "EndGagal"),
-        extra=error("Err", "DITOLAK"),
-    )
+    sub = ad_hoc("AdHoc", body, active='=["A", "B"]')
+    await deploy_with_boundary(gw, "adhocError", sub, error_ref("Err"), extra=error("Err", "DITOLAK"))
     pi = await gw.start("adhocError")
 
     await gw.throw_error(await gw.job("a"), "DITOLAK")
     engine.assert_that(pi).is_completed()
     assert states(engine, pi, "B") == [ElementState.TERMINATED]
-    assert states(engine, pi, "EndGagal") == [ElementState.COMPLETED]
+    assert states(engine, pi, "Handled") == [ElementState.COMPLETED]
 
 
 async def test_an_interrupting_event_sub_process_inside_completes_the_sub_process(
@@ -665,16 +665,8 @@ async def test_the_agent_job_may_throw_a_bpmn_error_caught_on_the_sub_process(
 ) -> None:
     """A BPMN error thrown by the agent's worker is the ad-hoc sub-process's (Zeebe rejects errors only from
     execution listener jobs): its error boundary event takes over, the running tool is terminated."""
-    await gw.deploy_bpmn(
-        "agenGalat",
-        start("Start"),
-        agent_sub(output=False),
-        boundary("Galat", "AdHoc", error_ref("Err")),
-        end("End"),
-        end("EndGalat"),
-        chain("Start", "AdHoc", "End"),
-        chain("Galat", "EndGalat"),
-        extra=error("Err", "MODEL_GAGAL"),
+    await deploy_with_boundary(
+        gw, "agenGalat", agent_sub(output=False), error_ref("Err"), extra=error("Err", "MODEL_GAGAL")
     )
     pi = await gw.start("agenGalat")
     await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [("CariPemohon", {}), ("KirimSurel", {})])
@@ -683,7 +675,7 @@ async def test_the_agent_job_may_throw_a_bpmn_error_caught_on_the_sub_process(
     await gw.throw_error(await gw.job(AGENT), "MODEL_GAGAL", "batas token")
     engine.assert_that(pi).is_completed()
     assert states(engine, pi, "CariPemohon") == [ElementState.TERMINATED]
-    assert states(engine, pi, "EndGalat") == [ElementState.COMPLETED]
+    assert states(engine, pi, "Handled") == [ElementState.COMPLETED]
     assert engine.jobs() == []
 
 
