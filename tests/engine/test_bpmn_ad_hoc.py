@@ -430,26 +430,32 @@ async def test_fulfilled_without_cancelling_lets_the_running_tools_finish(gw: Dr
 
 
 async def test_the_agent_job_is_completed_over_rest_with_an_ad_hoc_result(gw: Driver, engine: EmbeddedEngine) -> None:
-    """POST /v2/jobs/{key}/completion with result.type adHocSubProcess; an element that is not a tool is refused
-    (404) and nothing changes."""
+    """The agent's job activated over REST (kind AD_HOC_SUB_PROCESS) and completed by POST /v2/jobs/{key}/completion
+    with result.type adHocSubProcess; an element that is not a tool is refused (404) and nothing changes."""
     await deploy_around(gw, "agenRest", agent_sub(output=False))
     pi = await gw.start("agenRest")
-    job = await gw.job(AGENT)
+    status, activated = await rest(
+        gw, "POST", "/v2/jobs/activation", {"type": AGENT, "timeout": 60_000, "maxJobsToActivate": 1, "worker": "agen"}
+    )
+    assert status == 200
+    [job] = activated["jobs"]
+    assert (job["kind"], job["listenerEventType"], job["elementId"]) == ("AD_HOC_SUB_PROCESS", "UNSPECIFIED", "AdHoc")
+    assert [e["elementId"] for e in job["variables"]["adHocSubProcessElements"]] == ["CariPemohon", "KirimSurel"]
 
     status, problem = await rest(
         gw,
         "POST",
-        f"/v2/jobs/{job.key}/completion",
+        f"/v2/jobs/{job['jobKey']}/completion",
         {"result": {"type": "adHocSubProcess", "activateElements": [{"elementId": "Bukan"}]}},
     )
     assert status == 404, problem
     assert "but the given elements [Bukan] do not exist" in problem["detail"]
-    assert [j.key for j in engine.jobs(AGENT)] == [job.key]
+    assert [str(j.key) for j in engine.jobs(AGENT)] == [job["jobKey"]]
 
     status, _ = await rest(
         gw,
         "POST",
-        f"/v2/jobs/{job.key}/completion",
+        f"/v2/jobs/{job['jobKey']}/completion",
         {
             "variables": {"langkah": 1},
             "result": {
