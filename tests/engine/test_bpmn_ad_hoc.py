@@ -24,6 +24,7 @@ from engine.protocol_fields import encode_ad_hoc_job_result, read_activated_job_
 from engine.state import ElementState
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
+from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain
 from tests.engine.bpmn_harness import (
     Driver,
@@ -400,6 +401,7 @@ async def test_one_agent_job_at_a_time_each_finished_tool_replaces_it(gw: Driver
     await gw.complete(await gw.job("cari-pemohon"), {"hasilCari": 1})
     [replacing] = engine.jobs(AGENT)
     assert replacing.key != open_job.key
+    assert_consistent(engine.engine)
     with pytest.raises(grpc.aio.AioRpcError) as gone:
         await gw.complete(open_job.key)
     assert gone.value.code() == grpc.StatusCode.NOT_FOUND
@@ -529,6 +531,7 @@ async def test_rest_activation_activates_elements_with_their_variables_and_refus
         gw, "POST", path, {"elements": [{"elementId": "A", "variables": {"x": 1}}, {"elementId": "B"}]}
     )
     assert status == 204
+    assert_consistent(engine.engine)
     a = await gw.job("a")
     assert json.loads(a.variables)["x"] == 1
     b = await gw.job("b")
