@@ -33,9 +33,12 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         return no_content()
 
     async def activate_ad_hoc_activities(request: web.Request) -> web.Response:
-        """Zeebe's AD_HOC_SUB_PROCESS_INSTRUCTION ACTIVATE: `elements`, each an elementId with optional variables."""
+        """Zeebe's AD_HOC_SUB_PROCESS_INSTRUCTION ACTIVATE: `elements`, each an elementId with optional variables.
+        `cancelRemainingInstances` is part of the instruction record, which Zeebe 8.8's ACTIVATE processor does not
+        read: checked, and without effect, as there."""
         key = path_key(request, "adHocSubProcessInstanceKey")
         body = await json_body(request)
+        optional(body, "cancelRemainingInstances", bool, False)
         engine.activate_ad_hoc_activities(key, required(body, "elements", list))
         return no_content()
 

@@ -522,13 +522,21 @@ async def test_rest_activation_activates_elements_with_their_variables_and_refus
     status, problem = await rest(gw, "POST", path, {"elements": [{"elementId": "A"}, {"elementId": "A"}]})
     assert (status, problem["title"]) == (400, "INVALID_ARGUMENT")
     assert "duplicate activities were given" in problem["detail"]
+    status, problem = await rest(gw, "POST", path, {"elements": [], "cancelRemainingInstances": "ya"})
+    assert (status, problem["title"]) == (400, "INVALID_ARGUMENT")
     status, problem = await rest(gw, "POST", path, {"elements": [{"elementId": "A"}, {"elementId": "Z"}]})
     assert (status, problem["title"]) == (404, "NOT_FOUND")
     assert "the given elements [Z] do not exist" in problem["detail"]
     assert engine.jobs() == []
 
     status, _ = await rest(
-        gw, "POST", path, {"elements": [{"elementId": "A", "variables": {"x": 1}}, {"elementId": "B"}]}
+        gw,
+        "POST",
+        path,
+        {
+            "elements": [{"elementId": "A", "variables": {"x": 1}}, {"elementId": "B"}],
+            "cancelRemainingInstances": False,
+        },
     )
     assert status == 204
     assert_consistent(engine.engine)
