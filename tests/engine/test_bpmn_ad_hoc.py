@@ -36,6 +36,7 @@ from tests.engine.bpmn_harness import (
     io,
     message,
     message_ref,
+    multi_instance,
     service,
     start,
     task_def,
@@ -713,3 +714,20 @@ async def test_a_failing_completion_condition_is_an_incident_resolved_by_fixing_
     await gw.resolve(incident.key)
     engine.assert_that(pi).is_completed()
     assert states(engine, pi, "B") == [ElementState.TERMINATED]
+
+
+async def test_a_multi_instance_ad_hoc_sub_process_runs_once_per_item(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A parallel multi-instance ad-hoc sub-process: each inner instance of the body is an ad-hoc sub-process of its
+    own, with its item, its activities and its output collection."""
+    loop = multi_instance("=daftar", "dokumen", output_collection="semua", output_element="=hasilPeriksa")
+    body = tool("Periksa", "periksa") + loop
+    sub = ad_hoc("AdHoc", body, active='=["Periksa"]', output=("hasilPeriksa", "=dokumen"))
+    await deploy_around(gw, "adhocMulti", sub)
+    pi = await gw.start("adhocMulti", {"daftar": ["KTP", "NPWP"]})
+
+    jobs = await gw.activate("periksa")
+    assert sorted(json.loads(j.variables)["dokumen"] for j in jobs) == ["KTP", "NPWP"]
+    assert len(engine.element_instances(pi, "AdHoc#innerInstance")) == 2
+    for job in jobs:
+        await gw.complete(job)
+    engine.assert_that(pi).is_completed().has_variable("semua", [["KTP"], ["NPWP"]])
