@@ -295,7 +295,3 @@ def activate_elements_of(result: dict[str, Any]) -> list[tuple[str, dict[str, An
             )
         elements.append((element["elementId"], variables or None))
     return elements
-
-
-def is_ad_hoc(inst: ElementInstance) -> bool:
-    return inst.kind is Kind.AD_HOC_SUB_PROCESS
