@@ -731,3 +731,30 @@ async def test_a_multi_instance_ad_hoc_sub_process_runs_once_per_item(gw: Driver
     for job in jobs:
         await gw.complete(job)
     engine.assert_that(pi).is_completed().has_variable("semua", [["KTP"], ["NPWP"]])
+
+
+async def test_mappings_of_the_sub_process_are_its_local_variables_and_its_results(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Input mappings of the ad-hoc sub-process are locals its job and activities see; its output mappings read the
+    output collection when it completes (the AI agent template maps its prompt in and its result out this way)."""
+    sub = ad_hoc(
+        "AdHoc",
+        tool("CariPemohon", "cari-pemohon"),
+        task_def(AGENT),
+        io(inputs=(("=pertanyaan", "prompt"),), outputs=(("=count(toolCallResults)", "jumlahPanggilan"),)),
+        output=("toolCallResults", "=hasilCari"),
+    )
+    await deploy_around(gw, "agenMapping", sub)
+    pi = await gw.start("agenMapping", {"pertanyaan": "status P-9?"})
+    [ad_hoc_key] = gw.element_keys(pi, "AdHoc")
+
+    first = await gw.job(AGENT)
+    assert json.loads(first.variables)["prompt"] == "status P-9?"
+    assert engine.variables(ad_hoc_key)["prompt"] == "status P-9?"
+    await complete_with_ad_hoc_result(gw, first, [("CariPemohon", None)])
+    cari = await gw.job("cari-pemohon")
+    assert json.loads(cari.variables)["prompt"] == "status P-9?"
+    await gw.complete(cari, {"hasilCari": "diproses"})
+    await complete_with_ad_hoc_result(gw, await gw.job(AGENT), [], fulfilled=True)
+    engine.assert_that(pi).is_completed().has_variable("jumlahPanggilan", 1).has_no_variable("prompt")
