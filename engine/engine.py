@@ -491,6 +491,14 @@ class Engine:
     def resolve_incident(self, key: int) -> None:
         self._command(lambda: self._incidents.resolve(key), "resolve_incident", key)
 
+    def activate_ad_hoc_activities(self, key: int, elements: list[Mapping[str, Any]]) -> None:
+        """Activates elements of the running ad-hoc sub-process `key` (REST: POST /v2/element-instances/
+        ad-hoc-activities/{key}/activation): `elements`, each an `elementId` with optional `variables`."""
+        given = [dict(e) for e in elements]
+        self._command(
+            lambda: self._processors.ad_hoc.activate_command(key, given), "activate_ad_hoc_activities", key, given
+        )
+
     def process_due(self) -> int:
         """Fires everything due by the clock's now (timers in due order); returns how many fired."""
         return self._command(self._timers.process_due, "process_due")  # type: ignore[no-any-return]

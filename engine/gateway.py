@@ -357,9 +357,7 @@ class GatewayService(pb_grpc.GatewayServicer):
     @_unary
     async def CompleteJob(self, request: pb.CompleteJobRequest, context: Any) -> pb.CompleteJobResponse:
         result = complete_job_result(request)
-        given = None
-        if result.present:
-            given = {"denied": result.denied, "deniedReason": result.denied_reason, "corrections": result.corrections}
+        given = result.as_command() if result.present else None
         self.engine.complete_job(request.jobKey, _variables(request.variables), given)
         return pb.CompleteJobResponse()
 

@@ -3,6 +3,7 @@
 import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -28,6 +29,9 @@ class Kind(StrEnum):
     INCLUSIVE_GATEWAY = "INCLUSIVE_GATEWAY"
     EVENT_BASED_GATEWAY = "EVENT_BASED_GATEWAY"
     MULTI_INSTANCE_BODY = "MULTI_INSTANCE_BODY"
+    AD_HOC_SUB_PROCESS = "AD_HOC_SUB_PROCESS"
+    # the scope each activation of an element of an ad-hoc sub-process gets (Zeebe's inner instance)
+    AD_HOC_INNER_INSTANCE = "AD_HOC_SUB_PROCESS_INNER_INSTANCE"
 
 
 class EventType(StrEnum):
@@ -73,7 +77,12 @@ BPMN_ELEMENT_TYPES = {
     "parallelGateway": "PARALLEL_GATEWAY",
     "inclusiveGateway": "INCLUSIVE_GATEWAY",
     "eventBasedGateway": "EVENT_BASED_GATEWAY",
+    "adHocSubProcess": "AD_HOC_SUB_PROCESS",
+    "adHocSubProcessInnerInstance": "AD_HOC_SUB_PROCESS_INNER_INSTANCE",
 }
+
+# the element id of the inner instances of an ad-hoc sub-process (Zeebe's ExecutableAdHocSubProcess#getInnerInstanceId)
+AD_HOC_INNER_INSTANCE_SUFFIX = "#innerInstance"
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,23 @@ class LoopDefinition:
     completion_condition: str | None
 
 
+@dataclass(frozen=True)
+class AdHocDefinition:
+    """bpmn:adHocSubProcess with zeebe:adHoc: which activities it starts with (FEEL, a list of element ids), when it is
+    done, what it collects; `job` when a job worker decides what to activate (zeebe:taskDefinition, the AI agent's
+    implementation). `activities`: the ids of its elements without incoming sequence flows (filled in once the flows
+    are known), `elements`: their metadata as the variable adHocSubProcessElements carries it."""
+
+    active_elements_collection: str | None = None  # FEEL, with its "="
+    completion_condition: str | None = None  # FEEL, with its "="
+    cancel_remaining_instances: bool = True
+    output_collection: str | None = None
+    output_element: str | None = None  # FEEL, with its "="
+    job: JobDefinition | None = None
+    activities: tuple[str, ...] = ()
+    elements: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass
 class FlowNode:
     """One flow node (or the process itself) as the diagram defines it."""
@@ -218,6 +244,7 @@ class FlowNode:
     loop: LoopDefinition | None = None
     called: CalledElement | None = None
     called_decision: CalledDecision | None = None
+    ad_hoc: AdHocDefinition | None = None
     link_target: str | None = None  # a link throw event: the link catch event it continues at
     # execution listeners (run as jobs, in this order) and, for a Camunda user task, its task listeners by event
     start_listeners: list[ListenerDefinition] = field(default_factory=list)
@@ -243,7 +270,7 @@ class FlowNode:
 
     @property
     def is_scope(self) -> bool:
-        return self.kind in (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS)
+        return self.kind in (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS, Kind.AD_HOC_SUB_PROCESS)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,16 @@
 whatever the engine could not run, naming the file, the element, its type, the line and the reason."""
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from lxml import etree
 
+from engine.ad_hoc_parameters import ParameterError, from_ai_parameters
 from engine.errors import InvalidArgumentError
 from engine.model import (
+    AD_HOC_INNER_INSTANCE_SUFFIX,
+    AdHocDefinition,
     BindingType,
     CalledDecision,
     CalledElement,
@@ -64,12 +69,12 @@ _IGNORED_TAGS = {
     "outgoing",
     "multiInstanceLoopCharacteristics",
     "sequenceFlow",
+    "completionCondition",  # of an ad-hoc sub-process: read by its builder
 }
 # elements refused whatever their content: not in Zeebe 8.8, or in Zeebe 8.8 but not in the embedded engine
 _REFUSED_TAGS = {
     "complexGateway": "complex gateways are not supported by Zeebe",
     "transaction": "transactions are not supported by Zeebe",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported by the embedded engine (Zeebe 8.8 runs them)",
 }
 _EVENT_DEFINITIONS = {
     "timerEventDefinition": EventType.TIMER,
@@ -107,6 +112,7 @@ _KNOWN_ZEEBE_EXTENSIONS = {
     "calledDecision",
     "executionListeners",
     "taskListeners",
+    "adHoc",
 }
 # Zeebe 8.8's task listener event types; the deprecated names of earlier releases mean the same
 _TASK_LISTENER_EVENTS = {
@@ -121,6 +127,8 @@ _TASK_LISTENER_EVENTS = {
     "complete": ListenerEvent.COMPLETING,
     "cancel": ListenerEvent.CANCELING,
 }
+# what an ad-hoc sub-process cannot activate, though nothing leads to it (Zeebe's AdHocSubProcessTransformer)
+_NOT_AD_HOC_ACTIVITIES = (Kind.BOUNDARY_EVENT, Kind.EVENT_SUB_PROCESS, Kind.START_EVENT, Kind.END_EVENT)
 _GATEWAY_KINDS = (Kind.EXCLUSIVE_GATEWAY, Kind.INCLUSIVE_GATEWAY, Kind.PARALLEL_GATEWAY, Kind.EVENT_BASED_GATEWAY)
 
 
@@ -186,6 +194,8 @@ class _ParseRun:
         self.flow_lines: dict[str, int | None] = {}
         # events whose definition was reported as a problem: checks that read the definition skip them
         self.broken: set[str] = set()
+        # elements of ad-hoc sub-processes whose fromAi() parameters Zeebe refuses (reported if they are activities)
+        self.parameter_problems: dict[str, str] = {}
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
@@ -559,6 +569,8 @@ class _ParseRun:
                         start_el,
                         "a message start event of an event sub-process needs a correlation key (zeebe:subscription)",
                     )
+        if node.kind is Kind.AD_HOC_SUB_PROCESS:
+            self.check_ad_hoc(node, model)
         if node.kind is Kind.PROCESS:
             for c in node.children:
                 start = model.elements[c]
@@ -603,6 +615,8 @@ class _ParseRun:
                 if not isinstance(m.tag, str):
                     continue
                 source, target = m.get("source"), m.get("target")
+                if source is not None and "\n" in source:
+                    source = escape_line_breaks_in_strings(source)
                 if not target:
                     self.problem(el, f"a zeebe:{_local(m.tag)} mapping needs a target")
                     continue
@@ -991,6 +1005,116 @@ class _ParseRun:
         del model.elements[node.id]
         return node
 
+    def build_ad_hoc_sub_process(self, el: etree._Element, model: ProcessModel) -> FlowNode:
+        """bpmn:adHocSubProcess with zeebe:adHoc (and zeebe:taskDefinition for a job worker deciding what to
+        activate), refused as Zeebe 8.8's AdHocSubProcessValidator refuses it."""
+        node = self.common(el, Kind.AD_HOC_SUB_PROCESS)
+        node.id = el.get("id", "")
+        model.elements[node.id] = node  # children refer to it while it is being parsed
+        self.scope(el, node, model)
+        del model.elements[node.id]
+        children = [model.elements[c] for c in node.children]
+        if not children and not any(c.get("id") in self.refused for c in el):
+            self.problem(el, "Must have at least one activity.")
+        if any(c.kind is Kind.START_EVENT for c in children):
+            self.problem(el, "Must not contain a start event.")
+        if any(c.kind is Kind.END_EVENT for c in children):
+            self.problem(el, "Must not contain an end event.")
+        ad_hoc = self.zeebe(el, "adHoc")
+        active = (ad_hoc.get("activeElementsCollection") or "").strip() if ad_hoc is not None else ""
+        output_collection = (ad_hoc.get("outputCollection") or "").strip() if ad_hoc is not None else ""
+        output_element = (ad_hoc.get("outputElement") or "").strip() if ad_hoc is not None else ""
+        condition_el = el.find(f"{{{BPMN}}}completionCondition")
+        condition = (condition_el.text or "").strip() if condition_el is not None else ""
+        cancel = el.get("cancelRemainingInstances", "true").lower() != "false"
+        job = self.job_definition(el, required=False)
+        if job is not None:
+            if not cancel:
+                self.problem(el, "Must not define cancelRemainingInstances in combination with zeebe:taskDefinition.")
+            if condition:
+                self.problem(el, "Must not define completionCondition in combination with zeebe:taskDefinition.")
+            if active:
+                self.problem(el, "Must not define activeElementsCollection in combination with zeebe:taskDefinition.")
+        if bool(output_element) != bool(output_collection):
+            self.problem(
+                el,
+                "OutputElement and OutputCollection must both be set, or neither of them set. "
+                f"outputElement:{output_element or None} and outputCollection:{output_collection or None}.",
+            )
+        for text, what in (
+            (active, "the activeElementsCollection"),
+            (condition, "the completionCondition"),
+            (output_element, "the outputElement"),
+        ):
+            if text and not text.startswith("="):
+                self.problem(el, f"{what} must be a FEEL expression starting with '='")
+            else:
+                self.expression(el, text, what, required=False)
+        node.ad_hoc = AdHocDefinition(
+            active_elements_collection=active if active.startswith("=") else None,
+            completion_condition=condition if condition.startswith("=") else None,
+            cancel_remaining_instances=cancel,
+            output_collection=output_collection or None,
+            output_element=output_element if output_element.startswith("=") else None,
+            job=job,
+            elements=tuple(self.ad_hoc_metadata(c) for c in el if _ns(c.tag) == BPMN and c.get("id")),
+        )
+        return node
+
+    def ad_hoc_metadata(self, el: etree._Element) -> dict[str, Any]:
+        """An element of an ad-hoc sub-process as the variable adHocSubProcessElements describes it (Zeebe's
+        AdHocActivityMetadata: empty fields left out): its id, name, documentation, zeebe:properties and the
+        parameters its input mappings' fromAi() calls describe (a call Zeebe refuses is noted for the activity)."""
+        metadata: dict[str, Any] = {"elementId": el.get("id", "")}
+        if el.get("name"):
+            metadata["elementName"] = el.get("name")
+        documentation = el.find(f"{{{BPMN}}}documentation")
+        if documentation is not None and (documentation.text or "").strip():
+            metadata["documentation"] = documentation.text
+        ext = el.find(f"{{{BPMN}}}extensionElements")
+        properties = ext.find(f"{{{ZEEBE}}}properties") if ext is not None else None
+        if properties is not None:
+            found = {
+                p.get("name", ""): p.get("value", "") for p in properties if isinstance(p.tag, str) and p.get("name")
+            }
+            if found:
+                metadata["properties"] = found
+        io = ext.find(f"{{{ZEEBE}}}ioMapping") if ext is not None else None
+        parameters: list[dict[str, Any]] = []
+        for mapping in io if io is not None else ():
+            source = mapping.get("source") or ""
+            if _local(mapping.tag) == "input" and source.startswith("=") and "fromAi" in source:
+                try:
+                    parameters += from_ai_parameters(source[1:])
+                except ParameterError as exc:
+                    self.parameter_problems[el.get("id", "")] = str(exc)
+        if parameters:
+            metadata["parameters"] = parameters
+        return metadata
+
+    def check_ad_hoc(self, node: FlowNode, model: ProcessModel) -> None:
+        """Once the flows are known: the ad-hoc sub-process's activities (its elements without incoming sequence
+        flows, boundary events aside) and the element its inner instances are created of."""
+        assert node.ad_hoc is not None
+        activities = tuple(
+            c
+            for c in node.children
+            if not model.elements[c].incoming and model.elements[c].kind not in _NOT_AD_HOC_ACTIVITIES
+        )
+        elements = tuple(e for e in node.ad_hoc.elements if e["elementId"] in activities)
+        for element_id in activities:
+            reason = self.parameter_problems.get(element_id)
+            if reason is not None:
+                self.problem(
+                    self._fake(node),
+                    f"Failed to extract ad-hoc activity parameters for element '{element_id}'. {reason}",
+                )
+        node.ad_hoc = replace(node.ad_hoc, activities=activities, elements=elements)
+        inner_id = node.id + AD_HOC_INNER_INSTANCE_SUFFIX
+        model.elements[inner_id] = FlowNode(
+            id=inner_id, tag="adHocSubProcessInnerInstance", kind=Kind.AD_HOC_INNER_INSTANCE, scope_id=node.id
+        )
+
     def build_event(self, el: etree._Element, model: ProcessModel) -> FlowNode | None:
         tag = _local(el.tag)
         kind = {
@@ -1075,4 +1199,30 @@ _BUILDERS: dict[str, _Builder] = {
     **dict.fromkeys(_GATEWAY_TAGS, _ParseRun.build_gateway),
     "subProcess": _ParseRun.build_sub_process,
     "callActivity": _ParseRun.build_call_activity,
+    "adHocSubProcess": _ParseRun.build_ad_hoc_sub_process,
 }
+
+
+def escape_line_breaks_in_strings(expression: str) -> str:
+    """A FEEL expression with the line breaks inside its string literals written as the escapes \\n and \\r: Camunda's
+    FEEL takes a string spanning lines (the AI agent templates' prompts are such strings), feelin's parser only the
+    escapes, which mean the same characters."""
+    out: list[str] = []
+    in_string = escaped = False
+    for char in expression:
+        written = char
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            elif char == "\n":
+                written = "\\n"
+            elif char == "\r":
+                written = "\\r"
+        elif char == '"':
+            in_string = True
+        out.append(written)
+    return "".join(out)

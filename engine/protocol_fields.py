@@ -1,6 +1,7 @@
 """The fields of Zeebe 8.8's gateway protocol that the generated `gateway_protocol` pyzeebe ships (the gateway's
 messages, engine/gateway.py) lacks: ActivatedJob's `userTask` (15), `kind` (16) and `listenerEventType` (17), and
-CompleteJobRequest's `result` (3, a JobResult with `denied`, `corrections`, `deniedReason`).
+CompleteJobRequest's `result` (3, a JobResult with `denied`, `corrections`, `deniedReason`, `type` and, for the job
+of an ad-hoc sub-process, `activateElements`, `isCompletionConditionFulfilled`, `isCancelRemainingInstances`).
 
 They are declared here, with their 8.8 field numbers, in a descriptor pool of their own (a second `gateway_protocol`
 in the default pool would collide with pyzeebe's). Protocol buffers' wire format makes the rest simple: a message's
@@ -10,6 +11,7 @@ protocol read them, older ones skip them), and a CompleteJobRequest's `result` i
 class kept as unknown fields.
 """
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,12 @@ def _build() -> descriptor_pool.DescriptorPool:
     )
     _field(result, "deniedReason", 3, _T.TYPE_STRING, proto3_optional=True)
     _field(result, "type", 4, _T.TYPE_STRING, proto3_optional=True)
+    _field(result, "activateElements", 5, _T.TYPE_MESSAGE, _REPEATED, type_name=".pbj_gateway.JobResultActivateElement")
+    _field(result, "isCompletionConditionFulfilled", 6, _T.TYPE_BOOL, proto3_optional=True)
+    _field(result, "isCancelRemainingInstances", 7, _T.TYPE_BOOL, proto3_optional=True)
+    activate = file.message_type.add(name="JobResultActivateElement")
+    _field(activate, "elementId", 1, _T.TYPE_STRING)
+    _field(activate, "variables", 2, _T.TYPE_STRING)  # a JSON document
     complete = file.message_type.add(name="CompleteJobRequestFields")  # CompleteJobRequest's field 3
     _field(complete, "result", 3, _T.TYPE_MESSAGE, type_name=".pbj_gateway.JobResult", proto3_optional=True)
     pool = descriptor_pool.DescriptorPool()
@@ -130,6 +138,28 @@ class JobResult:
     denied_reason: str = ""
     corrections: dict[str, Any] = field(default_factory=dict)
     present: bool = False  # whether the request had a result at all
+    type: str = "userTask"
+    # the job of an ad-hoc sub-process: the elements to activate ({"elementId", "variables"}), its completion
+    activate_elements: list[dict[str, Any]] = field(default_factory=list)
+    completion_condition_fulfilled: bool = False
+    cancel_remaining_instances: bool = False
+
+    @property
+    def ad_hoc(self) -> bool:
+        """Whether it is the result of an ad-hoc sub-process's job (8.8 spells its type adHocSubProcess in the REST
+        API and adHocSubprocess in gateway.proto's comment: either is taken)."""
+        return self.type.lower() == "adhocsubprocess"
+
+    def as_command(self) -> dict[str, Any]:
+        """The result by the names Engine.complete_job takes (the REST API's)."""
+        if self.ad_hoc:
+            return {
+                "type": "adHocSubProcess",
+                "activateElements": self.activate_elements,
+                "isCompletionConditionFulfilled": self.completion_condition_fulfilled,
+                "isCancelRemainingInstances": self.cancel_remaining_instances,
+            }
+        return {"denied": self.denied, "deniedReason": self.denied_reason, "corrections": self.corrections}
 
 
 def complete_job_result(request: Message) -> JobResult:
@@ -150,11 +180,26 @@ def complete_job_result(request: Message) -> JobResult:
         for name in ("candidateUsers", "candidateGroups"):
             if given.HasField(name):
                 corrections[name] = list(getattr(given, name).values)
+    elements: list[dict[str, Any]] = []
+    for element in result.activateElements:
+        variables: Any = None
+        if element.variables.strip():
+            try:
+                variables = json.loads(element.variables)
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"Expected the variables of the element '{element.elementId}' to activate to be a JSON document"
+                ) from None
+        elements.append({"elementId": element.elementId, "variables": variables})
     return JobResult(
         denied=result.denied,
         denied_reason=result.deniedReason,
         corrections=corrections,
         present=True,
+        type=result.type or "userTask",
+        activate_elements=elements,
+        completion_condition_fulfilled=result.isCompletionConditionFulfilled,
+        cancel_remaining_instances=result.isCancelRemainingInstances,
     )
 
 
@@ -189,5 +234,25 @@ def encode_job_result(
                 getattr(given, name).values.extend(value)
             else:
                 setattr(given, name, value)
+    data: bytes = fields.SerializeToString()
+    return data
+
+
+def encode_ad_hoc_job_result(
+    activate_elements: list[tuple[str, dict[str, Any] | None]],
+    completion_condition_fulfilled: bool = False,
+    cancel_remaining_instances: bool = False,
+) -> bytes:
+    """CompleteJobRequest's `result` of an ad-hoc sub-process's job, as a client with the 8.8 protocol sends it (to
+    append to a serialized CompleteJobRequest)."""
+    fields = _CompleteJobRequestFields()
+    result = fields.result
+    result.type = "adHocSubProcess"
+    for element_id, variables in activate_elements:
+        element = result.activateElements.add(elementId=element_id)
+        if variables is not None:
+            element.variables = json.dumps(variables)
+    result.isCompletionConditionFulfilled = completion_condition_fulfilled
+    result.isCancelRemainingInstances = cancel_remaining_instances
     data: bytes = fields.SerializeToString()
     return data

@@ -11,7 +11,7 @@ from engine.state.values import ElementInstance, Job
 if TYPE_CHECKING:
     from engine.behaviors.events import EventTriggerBehavior
 
-_CATCHING_SCOPES = (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS)
+_CATCHING_SCOPES = (Kind.PROCESS, Kind.SUB_PROCESS, Kind.EVENT_SUB_PROCESS, Kind.AD_HOC_SUB_PROCESS)
 
 
 def _catch_code(node: FlowNode) -> str | None:

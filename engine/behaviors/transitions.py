@@ -46,6 +46,8 @@ _INCLUSIVE = Kind.INCLUSIVE_GATEWAY
 _ESP = Kind.EVENT_SUB_PROCESS
 # the incident phase of task listeners (engine/behaviors/task_listeners.py TASK_LISTENERS)
 _TASK_LISTENERS = "task-listeners"
+_AD_HOC = Kind.AD_HOC_SUB_PROCESS
+_INNER = Kind.AD_HOC_INNER_INSTANCE
 # an empty list that is never changed: no flows, no output values
 _NONE: list[Any] = []
 
@@ -302,6 +304,8 @@ class Transitions:
         trigger = self._triggers.get(inst.key) if self._triggers else None
         output_values: list[tuple[str, Any]] = _NONE
         try:
+            # an inner instance of an ad-hoc sub-process: what its sub-process decides when it completes
+            ad_hoc_outcome = self.processors.ad_hoc.before_path_completed(inst) if kind is _INNER else None
             flows: list[str]
             if not take_flows or (node.link_target is not None and not is_body):
                 flows = _NONE  # a link throw event goes on at its catch event only
@@ -333,6 +337,11 @@ class Transitions:
         except Suspended as suspended:
             raise suspended.at(functools.partial(self.resume_completion, inst, node, take_flows)) from None
         # the decisions are made: from here on, what they change
+        if ad_hoc_outcome is not None:
+            self._w.element_completed(inst)
+            assert scope is not None
+            self.processors.ad_hoc.path_completed(scope, ad_hoc_outcome)
+            return
         if trigger is not None and trigger.variables:
             variables = self._variables
             if outputs:
@@ -441,7 +450,7 @@ class Transitions:
             return
         if not force and scope.key in self._state.flow.joins:
             return
-        if scope.kind is _BODY:
+        if scope.kind is _BODY or (scope.kind is _AD_HOC and not force):  # they decide when they complete
             return
         if state is _ACTIVATED:
             self.complete(scope)
@@ -593,6 +602,8 @@ class Transitions:
             return
         if inst.loop_counter is not None and scope.kind is _BODY:
             self.processors.multi_instance.inner_finished(scope, self.node_of(inst), inst, completed=False)
+        elif scope.kind is _AD_HOC:
+            self.processors.ad_hoc.child_terminated(scope)
         else:
             self.complete_scope_if_done(scope)
 

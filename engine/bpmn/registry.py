@@ -5,6 +5,7 @@ from collections.abc import Callable
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import ERROR
 from engine.behaviors.task_listeners import TASK_LISTENERS
+from engine.bpmn.ad_hoc_sub_process import AdHocSubProcessProcessor
 from engine.bpmn.business_rule_task import BusinessRuleTaskProcessor
 from engine.bpmn.call_activity import CallActivityProcessor
 from engine.bpmn.element import ElementProcessor
@@ -51,6 +52,7 @@ class Processors:
         self.end_event = EndEventProcessor(behaviors)
         self.call_activity = CallActivityProcessor(behaviors)
         self.multi_instance = MultiInstanceProcessor(behaviors)
+        self.ad_hoc = AdHocSubProcessProcessor(behaviors)
         by_kind = {
             Kind.JOB_TASK: JobTaskProcessor(behaviors),
             Kind.SCRIPT_TASK: ScriptTaskProcessor(behaviors),
@@ -64,6 +66,7 @@ class Processors:
             Kind.EVENT_SUB_PROCESS: EventSubProcessProcessor(behaviors),
             Kind.EVENT_BASED_GATEWAY: EventBasedGatewayProcessor(behaviors),
             Kind.CALL_ACTIVITY: self.call_activity,
+            Kind.AD_HOC_SUB_PROCESS: self.ad_hoc,
             Kind.EXCLUSIVE_GATEWAY: exclusive,
             Kind.INCLUSIVE_GATEWAY: inclusive,
         }

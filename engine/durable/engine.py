@@ -84,6 +84,7 @@ COMMANDS = (
     "migrate_process_instance",
     "correlate_message",
     "resume_steps",
+    "activate_ad_hoc_activities",
     "open_job_stream",
     "close_job_stream",
 )

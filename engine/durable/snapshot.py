@@ -192,6 +192,8 @@ def encode_state(state: EngineState) -> Doc:
         "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
         # optional (absent in snapshots written before canceling task listeners)
         "awaiting": [[key, continuations] for key, continuations in flow.awaiting.items()],
+        # optional (absent in snapshots written before ad-hoc sub-processes, and when there are none)
+        **({"ad_hoc_fulfilled": sorted(flow.ad_hoc_fulfilled)} if flow.ad_hoc_fulfilled else {}),
     }
 
 
@@ -306,6 +308,7 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
         flow.triggers[key] = EventTrigger(variables, locals_, occurred)
     for key, continuations in doc.get("awaiting", ()):
         flow.awaiting[key] = continuations
+    flow.ad_hoc_fulfilled.update(doc.get("ad_hoc_fulfilled", ()))
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:

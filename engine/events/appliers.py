@@ -339,6 +339,8 @@ class Appliers:
             flow.awaiting.pop(key, None)
         if flow.joins:
             flow.joins.pop(key, None)
+        if flow.ad_hoc_fulfilled:
+            flow.ad_hoc_fulfilled.discard(key)
         scope_key = inst.flow_scope_key
         if scope_key is not None:
             scope = self._live.get(scope_key)
@@ -655,6 +657,17 @@ class Appliers:
         job.state = JobState.COMPLETED
         self._drop_job(job)
         self._record("JOB", "COMPLETED", job.key, pi=job.process_instance_key)
+
+    # ================================================================== ad-hoc sub-processes
+    def ad_hoc_activated(self, key: int, ad_hoc: ElementInstance, element_ids: list[str]) -> None:
+        """Elements were activated in the ad-hoc sub-process (AD_HOC_SUB_PROCESS_INSTRUCTION ACTIVATED): the record;
+        the inner instances and their elements are events of their own."""
+        self._record("AD_HOC_SUB_PROCESS_INSTRUCTION", "ACTIVATED", key, element=ad_hoc)
+
+    def ad_hoc_completed(self, key: int, ad_hoc: ElementInstance) -> None:
+        """A job worker declared the ad-hoc sub-process's completion condition fulfilled."""
+        self._flow.ad_hoc_fulfilled.add(ad_hoc.key)
+        self._record("AD_HOC_SUB_PROCESS_INSTRUCTION", "COMPLETED", key, element=ad_hoc)
 
     def job_failed(self, job: Job, retries: int, error_message: str, backoff_until: datetime | None) -> None:
         job.retries = retries

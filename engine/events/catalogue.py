@@ -117,6 +117,11 @@ DECISION_INSTANCES_RECORDED = EventSpec(46, "DECISION_EVALUATION", "INSTANCES_RE
 ESCALATION_ESCALATED = EventSpec(110, "ESCALATION", "ESCALATED")
 ESCALATION_NOT_ESCALATED = EventSpec(111, "ESCALATION", "NOT_ESCALATED")
 
+# ad-hoc sub-processes: elements activated in one (by a job worker's result or the REST API); a job worker declared
+# its completion condition fulfilled
+AD_HOC_ACTIVATED = EventSpec(140, "AD_HOC_SUB_PROCESS_INSTRUCTION", "ACTIVATED")
+AD_HOC_COMPLETED = EventSpec(141, "AD_HOC_SUB_PROCESS_INSTRUCTION", "COMPLETED")
+
 _ALL = [spec for spec in list(globals().values()) if isinstance(spec, EventSpec)]
 SPECS: dict[int, EventSpec] = {spec.id: spec for spec in _ALL}
 assert len(SPECS) == len(_ALL), "every event of the catalogue has an id of its own"

@@ -315,6 +315,14 @@ class JournalingAppliers(Appliers):
         self.events.append(event)
         super().job_created(job, inst)
 
+    def ad_hoc_activated(self, key: int, ad_hoc: ElementInstance, element_ids: list[str]) -> None:
+        self.events.append([ev.AD_HOC_ACTIVATED.id, key, ad_hoc.key, list(element_ids)])
+        super().ad_hoc_activated(key, ad_hoc, element_ids)
+
+    def ad_hoc_completed(self, key: int, ad_hoc: ElementInstance) -> None:
+        self.events.append([ev.AD_HOC_COMPLETED.id, key, ad_hoc.key])
+        super().ad_hoc_completed(key, ad_hoc)
+
     def listener_job_completed(self, job: Job) -> None:
         self.events.append([ev.LISTENER_JOB_COMPLETED.id, job.key])
         super().listener_job_completed(job)

@@ -230,6 +230,14 @@ def _job_of(s: EngineState, inst: ElementInstance, e: Event) -> Job:
     )
 
 
+def _ad_hoc_activated(a: Appliers, s: EngineState, e: Event) -> None:
+    a.ad_hoc_activated(e[1], s.instances.live[e[2]], e[3])
+
+
+def _ad_hoc_completed(a: Appliers, s: EngineState, e: Event) -> None:
+    a.ad_hoc_completed(e[1], s.instances.live[e[2]])
+
+
 def _listener_job_completed(a: Appliers, s: EngineState, e: Event) -> None:
     a.listener_job_completed(_job(s, e[1]))
 
@@ -486,6 +494,8 @@ APPLY: dict[int, Apply] = {
     ev.USER_TASK_CORRECTED.id: _user_task_corrected,
     ev.USER_TASK_DENIED.id: _user_task_denied,
     ev.LISTENER_JOB_COMPLETED.id: _listener_job_completed,
+    ev.AD_HOC_ACTIVATED.id: _ad_hoc_activated,
+    ev.AD_HOC_COMPLETED.id: _ad_hoc_completed,
     ev.USER_TASK_CREATED.id: _user_task_created,
     ev.USER_TASK_COMPLETED.id: _user_task_completed,
     ev.USER_TASK_CANCELED.id: _user_task_canceled,

@@ -341,6 +341,20 @@ function answer(result) {
   }
 }
 
+// Camunda's FEEL function fromAi(value, description, type, schema, options): an AI agent's tool reads its arguments
+// with it (the engine describes them to the agent from its arguments, engine/ad_hoc_parameters.py); evaluated, it is
+// its value. Given only to expressions that call it (the context's shape is part of the compiled-expression cache key).
+function fromAi(value, description, type, schema, options) {
+  return value;
+}
+
+function withCamundaFunctions(expression, context) {
+  if (expression.includes('fromAi') && !Object.prototype.hasOwnProperty.call(context, 'fromAi')) {
+    context.fromAi = fromAi;
+  }
+  return context;
+}
+
 function evaluateNative(expression, context) {
   return cachingEnabled ? evaluateCached(expression, context) : feelEvaluate(expression, context);
 }
@@ -353,7 +367,7 @@ function evaluate(expression, contextJson, epochMicros, zone, fallbackZone) {
   clock = { epochMicros, zone: call.zone };
   let result;
   try {
-    result = evaluateNative(expression, call.context);
+    result = evaluateNative(expression, withCamundaFunctions(expression, call.context));
   } catch (error) {
     return JSON.stringify(thrown(error));
   } finally {

@@ -13,14 +13,18 @@ from engine.behaviors.incidents import JOB
 from engine.behaviors.task_listeners import user_task_properties
 from engine.clock import after
 from engine.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from engine.state.values import BPMN_ELEMENT, EXECUTION_LISTENER, TASK_LISTENER, Job, JobState
+from engine.state.values import AD_HOC_SUB_PROCESS, BPMN_ELEMENT, EXECUTION_LISTENER, TASK_LISTENER, Job, JobState
 
 # what an activated job adds to a gRPC message besides its variables, custom headers and names (the numbers and
 # tags of ActivatedJob, the tenant id): a generous bound, so that a batch estimated under the limit is under it
 JOB_MESSAGE_OVERHEAD = 256
 
 # the incident a job failed without retries raises, by the job's kind (Zeebe's JobFailProcessor)
-_NO_RETRIES = {EXECUTION_LISTENER: "EXECUTION_LISTENER_NO_RETRIES", TASK_LISTENER: "TASK_LISTENER_NO_RETRIES"}
+_NO_RETRIES = {
+    EXECUTION_LISTENER: "EXECUTION_LISTENER_NO_RETRIES",
+    TASK_LISTENER: "TASK_LISTENER_NO_RETRIES",
+    AD_HOC_SUB_PROCESS: "AD_HOC_SUB_PROCESS_NO_RETRIES",
+}
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,9 @@ class JobProcessor:
         if job.kind == EXECUTION_LISTENER:
             self.b.listeners.completed(inst, job, dict(variables))
             return
+        if job.kind == AD_HOC_SUB_PROCESS:
+            self.b.transitions.processors.ad_hoc.job_completed(inst, job, dict(variables), dict(result or {}))
+            return
         self._w.job_completed(job, dict(variables))
         self.b.transitions.complete(inst)
 
@@ -222,7 +229,7 @@ class JobProcessor:
             raise FailedPreconditionError(
                 f"Expected to throw an error for job with key '{key}', but it is in state '{job.state.value}'"
             )
-        if job.kind != BPMN_ELEMENT:
+        if job.kind not in (BPMN_ELEMENT, AD_HOC_SUB_PROCESS):  # an ad-hoc sub-process's job may throw
             raise FailedPreconditionError(
                 f"Cannot throw BPMN error from {job.kind} job with key '{key}', type '{job.type}' and "
                 f"processInstanceKey '{job.process_instance_key}'"

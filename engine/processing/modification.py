@@ -51,6 +51,13 @@ class ModificationProcessor:
                     f"instruction for element '{node.id}', which is a boundary event or inside a multi-instance "
                     "body: the embedded engine cannot activate it"
                 )
+            if node.kind is Kind.AD_HOC_INNER_INSTANCE or _inside_ad_hoc(model, node.scope_id):
+                raise InvalidArgumentError(
+                    f"Expected to modify instance of process '{pi.bpmn_process_id}' but it contains an activate "
+                    f"instruction for element '{node.id}', which is inside an ad-hoc sub-process: the embedded "
+                    "engine activates its elements through POST /v2/element-instances/ad-hoc-activities/"
+                    "{adHocSubProcessInstanceKey}/activation"
+                )
             for scope_id, _ in instruction.variables:
                 if scope_id and scope_id not in model.elements:
                     raise InvalidArgumentError(
@@ -213,10 +220,10 @@ class ModificationProcessor:
                     "waits on a timer, message or signal or has boundary events: the embedded engine migrates "
                     "elements that wait on a job or a user task only"
                 )
-            if inst.kind in (Kind.CALL_ACTIVITY, Kind.MULTI_INSTANCE_BODY) or inst.loop_counter is not None:
+            if inst.kind in _NOT_MIGRATED or inst.loop_counter is not None:
                 raise InvalidArgumentError(
                     f"Expected to migrate process instance '{key}' but active element with id '{inst.element_id}' "
-                    "is a call activity or multi-instance: the embedded engine cannot migrate it"
+                    "is a call activity, multi-instance or ad-hoc sub-process: the embedded engine cannot migrate it"
                 )
             scope = self._live[inst.flow_scope_key] if inst.flow_scope_key is not None else None
             expected_scope = (
@@ -231,6 +238,19 @@ class ModificationProcessor:
                 )
             plan.append((inst, target_id))
         self.b.writer.process_instance_migrated(root, target, plan)
+
+
+# what the embedded engine does not migrate (Zeebe migrates them)
+_NOT_MIGRATED = (Kind.CALL_ACTIVITY, Kind.MULTI_INSTANCE_BODY, Kind.AD_HOC_SUB_PROCESS, Kind.AD_HOC_INNER_INSTANCE)
+
+
+def _inside_ad_hoc(model: ProcessModel, scope_id: str | None) -> bool:
+    while scope_id is not None and scope_id in model.elements:
+        scope = model.elements[scope_id]
+        if scope.kind is Kind.AD_HOC_SUB_PROCESS:
+            return True
+        scope_id = scope.scope_id
+    return False
 
 
 def _inside_multi_instance(model: ProcessModel, scope_id: str | None) -> bool:

@@ -54,13 +54,23 @@ def rest_user_task(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_result(body: dict[str, Any]) -> dict[str, Any] | None:
-    """A completion's `result` (JobResult of a user task listener: denied, deniedReason, corrections), by the names
-    the engine takes; null properties of the corrections are left out (they keep the task's value)."""
+    """A completion's `result` by the names the engine takes: of a user task listener (denied, deniedReason,
+    corrections; null properties of the corrections are left out: they keep the task's value) or of an ad-hoc
+    sub-process's job (type adHocSubProcess: activateElements, isCompletionConditionFulfilled,
+    isCancelRemainingInstances)."""
     result = optional(body, "result", dict, None)
     if result is None:
         return None
-    if optional(result, "type", str, "userTask") != "userTask":
-        raise InvalidArgumentError("Job results of ad-hoc sub-processes are not supported by the embedded engine")
+    kind = optional(result, "type", str, "userTask")
+    if kind == "adHocSubProcess":
+        return {
+            "type": kind,
+            "activateElements": optional(result, "activateElements", list, []),
+            "isCompletionConditionFulfilled": optional(result, "isCompletionConditionFulfilled", bool, False),
+            "isCancelRemainingInstances": optional(result, "isCancelRemainingInstances", bool, False),
+        }
+    if kind != "userTask":
+        raise InvalidArgumentError(f"Expected the job result's type to be userTask or adHocSubProcess, not '{kind}'")
     corrections = optional(result, "corrections", dict, {})
     return {
         "denied": optional(result, "denied", bool, False),

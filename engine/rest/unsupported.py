@@ -1,7 +1,7 @@
 """The endpoints of the 8.8 API for what the embedded engine does not have, answered as Camunda answers for a
 capability it runs without (403 Forbidden, a problem naming what is missing and what to use instead): identity
-management (its users and API clients are its settings), documents, batch operations, usage metrics, ad-hoc
-sub-processes and the history of correlated messages."""
+management (its users and API clients are its settings), documents, batch operations, usage metrics and the history of
+correlated messages."""
 
 from aiohttp import web
 
@@ -24,7 +24,6 @@ _MISSING: dict[str, str] = {
     "/v2/batch-operations": "Batch operations are not supported by the embedded engine: act on each instance",
     "/v2/batch-operation-items": "Batch operations are not supported by the embedded engine: act on each instance",
     "/v2/system": "Usage metrics are not collected by the embedded engine",
-    "/v2/element-instances/ad-hoc-activities": "Ad-hoc sub-processes are not supported by the embedded engine",
     "/v2/correlated-message-subscriptions": (
         "The embedded engine keeps no history of correlated message subscriptions: search the element instances "
         "of the catch events instead"

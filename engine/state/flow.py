@@ -8,7 +8,7 @@ from engine.state.values import EventTrigger, MultiInstanceBody
 
 
 class Flow:
-    __slots__ = ("awaiting", "bodies", "joins", "triggers")
+    __slots__ = ("ad_hoc_fulfilled", "awaiting", "bodies", "joins", "triggers")
 
     def __init__(self) -> None:
         # scope → joining gateway → incoming flow → tokens that arrived and were not taken yet
@@ -18,6 +18,9 @@ class Flow:
         # scope → what it does once none of its children is terminating any more, each as plain data:
         # [kind, arguments…] (engine/behaviors/transitions.py `await_terminations`)
         self.awaiting: dict[int, list[list[Any]]] = {}
+        # ad-hoc sub-processes whose completion condition a job worker declared fulfilled (they complete once their
+        # activities are done, and get no new job)
+        self.ad_hoc_fulfilled: set[int] = set()
 
     def join_tokens(self, scope_key: int) -> dict[str, dict[str, int]]:
         return self.joins.get(scope_key) or {}

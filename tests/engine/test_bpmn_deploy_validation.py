@@ -97,17 +97,18 @@ REFUSALS = [
         "transactions are not supported by Zeebe",
     ),
     (
-        "ad-hoc sub-process",
+        "ad-hoc sub-process with a start event",
         (
             start("Start"),
-            '<bpmn:adHocSubProcess id="Research"><bpmn:task id="Read" /></bpmn:adHocSubProcess>',
+            '<bpmn:adHocSubProcess id="Research"><bpmn:startEvent id="Begin" /><bpmn:task id="Read" />'
+            "</bpmn:adHocSubProcess>",
             end("End"),
             chain("Start", "Research", "End"),
         ),
         "",
         "Research",
         "adHocSubProcess",
-        "ad-hoc sub-processes are not supported by the embedded engine",
+        "Must not contain a start event.",  # Zeebe's AdHocSubProcessValidator
     ),
     (
         "compensation boundary event",
@@ -599,7 +600,8 @@ async def test_a_signal_start_name_that_runs_too_long_at_deploy_is_refused(gw: D
 
 ADHOC = (
     '<bpmn:adHocSubProcess id="Agent"><bpmn:serviceTask id="Tool"><bpmn:extensionElements>'
-    '<zeebe:taskDefinition type="tool" /></bpmn:extensionElements></bpmn:serviceTask></bpmn:adHocSubProcess>'
+    '<zeebe:taskDefinition type="tool" /></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="Done" />'
+    "</bpmn:adHocSubProcess>"
 )
 COMPENSATION = (
     service("Book", "book"),
@@ -624,7 +626,7 @@ COMPENSATION = (
                 flow("LateFlow", "Late", "LateEnd"),
             ),
             "",
-            ["'Agent' (bpmn:adHocSubProcess) (line 6): ad-hoc sub-processes are not supported"],
+            ["'Agent' (bpmn:adHocSubProcess) (line 6): Must not contain an end event."],
             id="ad-hoc sub-process with flows and a boundary event",
         ),
         pytest.param(

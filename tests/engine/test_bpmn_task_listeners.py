@@ -35,6 +35,7 @@ from tests.engine.bpmn_harness import (
     multi_instance,
     start,
     sub_process,
+    task_def,
 )
 from tests.engine.test_corpus import corpus_dir
 
@@ -520,6 +521,36 @@ async def test_a_multi_instance_body_completes_after_the_canceling_listeners_of_
     await gw.complete_user_task(first.key)
     await listener_ends_the_cancellation(gw, engine, pi, second.key)
     engine.assert_that(pi).is_completed()
+
+
+ACTIVE_PERIKSA_AND_REVIEW = '<zeebe:adHoc activeElementsCollection="=[&quot;Periksa&quot;, &quot;Review&quot;]" />'
+
+
+async def test_an_ad_hoc_sub_process_completes_after_the_canceling_listeners_of_the_activities_it_ends(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The completion condition of an ad-hoc sub-process holds when one activity is done: the other activity, a user
+    task, cancels through its listener (cancelRemainingInstances), then the sub-process and the instance complete."""
+    body = (
+        f'<bpmn:serviceTask id="Periksa">{ext(task_def("periksa"))}</bpmn:serviceTask>'
+        + user_task("Review", task_listeners(CANCELING[0]))
+        + '<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">=selesai</bpmn:completionCondition>'
+    )
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        f'<bpmn:adHocSubProcess id="AdHoc">{ext(ACTIVE_PERIKSA_AND_REVIEW)}{body}</bpmn:adHocSubProcess>',
+        end("End"),
+        chain("Start", "AdHoc", "End"),
+    )
+    pi = await gw.start("review", {"selesai": False})
+    review = the_task(engine, pi)
+    await gw.complete(await gw.job("periksa"), {"selesai": True})
+    assert element_states(engine, pi)["AdHoc"] == "ELEMENT_ACTIVATED"
+    await listener_ends_the_cancellation(gw, engine, pi, review.key)
+    engine.assert_that(pi).is_completed()
+    assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATED"
+    assert element_states(engine, pi)["AdHoc"] == "ELEMENT_COMPLETED"
 
 
 async def test_a_canceling_listener_without_retries_is_an_incident_and_cannot_deny(
