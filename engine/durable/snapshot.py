@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.dmn import load_graph
+from engine.state.compensation import CompensationSubscription
 from engine.events.codec import (
     decode_bytes,
     decode_instant,
@@ -163,6 +164,23 @@ def encode_state(state: EngineState) -> Doc:
             ]
             for s in state.signals.subscriptions.values()
         ],
+        # optional when read (compensation came later): [key, process instance, definition, activity id, activity
+        # instance, activity scope, handler id, throw event id, throw event instance, handler instance]
+        "compensation_subscriptions": [
+            [
+                c.key,
+                c.process_instance_key,
+                c.process_definition_key,
+                c.activity_id,
+                c.activity_instance_key,
+                c.activity_scope_key,
+                c.handler_id,
+                c.throw_event_id,
+                c.throw_event_instance_key,
+                c.handler_instance_key,
+            ]
+            for c in state.compensations.subscriptions.values()
+        ],
         "incidents": [
             [
                 i.key,
@@ -296,6 +314,8 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
         flow.bodies[key] = MultiInstanceBody(collection, next_index, completed, terminated)
     for key, variables, locals_, occurred in doc["triggers"]:
         flow.triggers[key] = EventTrigger(variables, locals_, occurred)
+    for row in doc.get("compensation_subscriptions", []):
+        state.compensations.add(CompensationSubscription(*row))
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:

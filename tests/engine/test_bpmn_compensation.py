@@ -1,0 +1,615 @@
+"""BPMN conformance, compensation (as Zeebe 8.8 runs it, cases from its CompensationEventExecutionTest and the
+"Compensation events" documentation): compensation boundary events with their handlers (isForCompensation, joined by
+an association), intermediate throw and end events with and without activityRef, the throw event waiting for its
+handlers, which activities are compensated (completed ones, in the throw event's scope and inside its completed
+sub-processes, once each time they completed, a multi-instance activity once, a multi-instance sub-process per inner
+instance), handlers started from an event sub-process, handler variables and incidents, termination while handlers
+run, and the COMPENSATION_SUBSCRIPTION records."""
+
+import json
+from typing import Any
+
+from engine.durable.snapshot import decode_state, encode_state
+from engine.state.engine_state import EngineState
+from engine.testing import EmbeddedEngine
+from tests.engine.bpmn_builder import chain
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    bpmn,
+    end,
+    error,
+    error_ref,
+    ext,
+    fork,
+    io,
+    multi_instance,
+    service,
+    start,
+    sub_process,
+    task_def,
+    throw,
+    xor,
+)
+from tests.engine.bpmn_harness import flow as seq_flow
+
+COMPENSATE = "<bpmn:compensateEventDefinition />"
+
+
+def compensate(activity_ref: str) -> str:
+    return f'<bpmn:compensateEventDefinition activityRef="{activity_ref}" />'
+
+
+def handler(element_id: str, job_type: str, *extensions: str, tag: str = "serviceTask") -> str:
+    """A compensation handler: a job-worker task marked isForCompensation."""
+    return f'<bpmn:{tag} id="{element_id}" isForCompensation="true">{ext(task_def(job_type), *extensions)}</bpmn:{tag}>'
+
+
+def compensable(activity_id: str, job_type: str, handler_id: str, handler_type: str, *extensions: str) -> str:
+    """A service task with a compensation boundary event associated with its handler (a service task)."""
+    return (
+        service(activity_id, job_type, *extensions)
+        + boundary(f"{activity_id}Undo", activity_id, COMPENSATE)
+        + handler(handler_id, handler_type)
+        + association(f"{activity_id}Undo", handler_id)
+    )
+
+
+def association(source: str, target: str) -> str:
+    return (
+        f'<bpmn:association id="Assoc_{source}" associationDirection="One" sourceRef="{source}" targetRef="{target}" />'
+    )
+
+
+def subscription_records(engine: EmbeddedEngine, pi: int) -> list[str]:
+    return [
+        r.intent
+        for r in engine.engine.records
+        if r.value_type == "COMPENSATION_SUBSCRIPTION" and r.process_instance_key == pi
+    ]
+
+
+def element_records(engine: EmbeddedEngine, pi: int, element_id: str) -> list[tuple[str, str]]:
+    return [
+        (r.intent, r.bpmn_element_type or "")
+        for r in engine.engine.records
+        if r.value_type == "PROCESS_INSTANCE" and r.process_instance_key == pi and r.element_id == element_id
+    ]
+
+
+def element_order(engine: EmbeddedEngine, pi: int, intent: str) -> list[str]:
+    return [
+        r.element_id or ""
+        for r in engine.engine.records
+        if r.value_type == "PROCESS_INSTANCE" and r.process_instance_key == pi and r.intent == intent
+    ]
+
+
+async def test_a_throw_event_runs_the_handler_and_waits_until_it_completes(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Book → throw (compensate all) → End: after Book the throw event activates the compensation boundary event
+    (activated and completed at once) and the handler, and completes only when the handler has."""
+    await gw.deploy_bpmn(
+        "comp",
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        throw("Throw", COMPENSATE),
+        end("End"),
+        chain("Start", "Book", "Throw", "End"),
+    )
+    pi = await gw.start("comp")
+    await gw.complete(await gw.job("book"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Throw", "Unbook")
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED"]
+    assert element_records(engine, pi, "BookUndo") == [
+        ("ELEMENT_ACTIVATING", "BOUNDARY_EVENT"),
+        ("ELEMENT_ACTIVATED", "BOUNDARY_EVENT"),
+        ("ELEMENT_COMPLETING", "BOUNDARY_EVENT"),
+        ("ELEMENT_COMPLETED", "BOUNDARY_EVENT"),
+    ]
+
+    await gw.complete(await gw.job("unbook"))
+
+    engine.assert_that(pi).is_completed().has_passed("Unbook", "Throw", "End")
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]
+    assert ("ELEMENT_ACTIVATED", "SERVICE_TASK") in element_records(engine, pi, "Unbook")
+    assert ("ELEMENT_ACTIVATED", "INTERMEDIATE_THROW_EVENT") in element_records(engine, pi, "Throw")
+    completed = element_order(engine, pi, "ELEMENT_COMPLETED")
+    assert completed.index("Unbook") < completed.index("Throw") < completed.index("End")
+    # the subscription names the activity, its instance and scope, the handler, the throw event and the handler's
+    # instance, as Zeebe's CompensationSubscriptionRecord
+    sub = next(iter(engine.engine.state.compensations.subscriptions.values()), None)
+    assert sub is None  # completed: gone from the state
+
+
+async def test_an_end_event_compensates_and_the_process_completes_after_the_handler(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "compEnd",
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Compensate"),
+    )
+    pi = await gw.start("compEnd")
+    await gw.complete(await gw.job("book"))
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Unbook")
+
+    await gw.complete(await gw.job("unbook"))
+
+    engine.assert_that(pi).is_completed()
+    completed = element_order(engine, pi, "ELEMENT_COMPLETED")
+    assert completed.index("Unbook") < completed.index("Compensate") < completed.index("comp" + "End")
+
+
+async def test_nothing_completed_to_compensate_completes_the_throw_event_at_once(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The throw event comes before the compensable activity completed: no handler, it completes at once."""
+    await gw.deploy_bpmn(
+        "compNone",
+        start("Start"),
+        throw("Throw", COMPENSATE),
+        compensable("Book", "book", "Unbook", "unbook"),
+        end("End"),
+        chain("Start", "Throw", "Book", "End"),
+    )
+    pi = await gw.start("compNone")
+    engine.assert_that(pi).has_passed("Throw").is_waiting_exactly_at("Book")
+    await gw.complete(await gw.job("book"))
+
+    engine.assert_that(pi).is_completed().has_not_passed("Unbook")
+    # the subscription made when Book completed is deleted with the process instance
+    assert subscription_records(engine, pi) == ["CREATED", "DELETED"]
+    assert engine.engine.state.compensations.subscriptions == {}
+
+
+def two_compensable_branches(process_id: str, thrower: str) -> tuple[str, ...]:
+    """Start → fork → A, B (each with a handler) → join → `thrower` (id Throw) → End."""
+    return (
+        process_id,
+        start("Start"),
+        fork("Fork"),
+        compensable("A", "a", "UndoA", "undo-a"),
+        compensable("B", "b", "UndoB", "undo-b"),
+        fork("Join"),
+        thrower,
+        end("End"),
+        chain("Start", "Fork", "A", "Join", "Throw", "End"),
+        seq_flow("ToB", "Fork", "B"),
+        seq_flow("FromB", "B", "Join"),
+    )
+
+
+async def test_without_activity_ref_every_completed_activity_of_the_scope_is_compensated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(*two_compensable_branches("compAll", throw("Throw", COMPENSATE)))
+    pi = await gw.start("compAll")
+    await gw.complete(await gw.job("a"))
+    await gw.complete(await gw.job("b"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Throw", "UndoA", "UndoB")
+    await gw.complete(await gw.job("undo-a"))
+    engine.assert_that(pi).is_waiting_exactly_at("Throw", "UndoB")
+    await gw.complete(await gw.job("undo-b"))
+    engine.assert_that(pi).is_completed()
+
+
+async def test_an_activity_ref_compensates_only_that_activity(gw: Driver, engine: EmbeddedEngine) -> None:
+    await gw.deploy_bpmn(*two_compensable_branches("compRef", end("Throw", compensate("A"))))
+    pi = await gw.start("compRef")
+    await gw.complete(await gw.job("a"))
+    await gw.complete(await gw.job("b"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Throw", "UndoA")
+    await gw.complete(await gw.job("undo-a"))
+
+    engine.assert_that(pi).is_completed().has_not_passed("UndoB")
+    assert subscription_records(engine, pi) == ["CREATED", "CREATED", "TRIGGERED", "COMPLETED", "DELETED"]
+
+
+async def test_the_handler_runs_as_often_as_the_activity_completed(gw: Driver, engine: EmbeddedEngine) -> None:
+    """A in a loop twice (Zeebe's shouldTriggerCompensationForActivityTheSameAmountAsExecuted): two handlers."""
+    await gw.deploy_bpmn(
+        "compLoop",
+        start("Start", ext(io(outputs=(("=0", "iteration"),)))),
+        compensable("A", "a", "UndoA", "undo-a", io(outputs=(("=iteration + 1", "iteration"),))),
+        xor("Again", default="Back"),
+        throw("Throw", compensate("A")),
+        end("End"),
+        chain("Start", "A", "Again"),
+        seq_flow("Back", "Again", "A"),
+        seq_flow("Done", "Again", "Throw", "=iteration > 1"),
+        chain("Throw", "End"),
+    )
+    pi = await gw.start("compLoop")
+    await gw.complete(await gw.job("a"))
+    await gw.complete(await gw.job("a"))
+
+    assert await gw.complete_all("undo-a") == 2
+    engine.assert_that(pi).is_completed()
+
+
+async def test_an_activity_is_not_compensated_twice(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Two throw events for A in parallel: A's handler runs once; the second throw event finds nothing left and
+    completes at once, the first when the handler has (Zeebe's shouldNotTriggerCompensationForActivityAgain)."""
+    await gw.deploy_bpmn(
+        "compTwice",
+        start("Start"),
+        compensable("A", "a", "UndoA", "undo-a"),
+        fork("Fork"),
+        throw("Throw1", compensate("A")),
+        throw("Throw2", compensate("A")),
+        end("End1"),
+        end("End2"),
+        chain("Start", "A", "Fork", "Throw1", "End1"),
+        seq_flow("ToThrow2", "Fork", "Throw2"),
+        chain("Throw2", "End2"),
+    )
+    pi = await gw.start("compTwice")
+    await gw.complete(await gw.job("a"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Throw1", "UndoA").has_passed("Throw2")
+    await gw.complete(await gw.job("undo-a"))
+
+    engine.assert_that(pi).is_completed()
+    assert element_order(engine, pi, "ELEMENT_ACTIVATED").count("UndoA") == 1
+
+
+async def test_an_activity_still_running_is_not_compensated(gw: Driver, engine: EmbeddedEngine) -> None:
+    await gw.deploy_bpmn(
+        "compActive",
+        start("Start"),
+        fork("Fork"),
+        compensable("A", "a", "UndoA", "undo-a"),
+        service("B", "b"),
+        throw("Throw", compensate("A")),
+        end("EndA"),
+        end("EndB"),
+        chain("Start", "Fork", "A", "EndA"),
+        seq_flow("ToB", "Fork", "B"),
+        chain("B", "Throw", "EndB"),
+    )
+    pi = await gw.start("compActive")
+    await gw.complete(await gw.job("b"))
+    engine.assert_that(pi).has_passed("Throw").is_waiting_exactly_at("A")
+    await gw.complete(await gw.job("a"))
+
+    engine.assert_that(pi).is_completed().has_not_passed("UndoA")
+
+
+def compensable_sub_process(element_id: str, *, loop: str = "", inner_extra: str = "") -> str:
+    """A sub-process: Start → A (handler UndoA, job `undo-a`) → [inner_extra] → End."""
+    inner = [f"{element_id}Start", "A"] + (["InnerThrow"] if inner_extra else []) + [f"{element_id}End"]
+    return sub_process(
+        element_id,
+        start(f"{element_id}Start")
+        + compensable("A", "a", "UndoA", "undo-a")
+        + inner_extra
+        + end(f"{element_id}End")
+        + chain(*inner),
+        loop=loop,
+    )
+
+
+async def test_a_completed_sub_process_is_compensated_top_to_bottom(gw: Driver, engine: EmbeddedEngine) -> None:
+    """activityRef names a completed sub-process: the handlers of the activities inside it run; the sub-process's
+    own subscription (no handler) completes when they have, then the throw event (shouldTriggerCompensationFor
+    Subprocess)."""
+    await gw.deploy_bpmn(
+        "compSub",
+        start("Start"),
+        compensable_sub_process("Sub"),
+        throw("Throw", compensate("Sub")),
+        end("End"),
+        chain("Start", "Sub", "Throw", "End"),
+    )
+    pi = await gw.start("compSub")
+    await gw.complete(await gw.job("a"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Throw", "UndoA")
+    await gw.complete(await gw.job("undo-a"))
+
+    engine.assert_that(pi).is_completed()
+    # A's subscription, then Sub's; both triggered (A's handler first), A's completed, then Sub's
+    assert subscription_records(engine, pi) == [
+        "CREATED",
+        "CREATED",
+        "TRIGGERED",
+        "TRIGGERED",
+        "COMPLETED",
+        "COMPLETED",
+    ]
+
+
+async def test_a_throw_event_inside_a_sub_process_does_not_compensate_the_parent_scope(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Zeebe's shouldNotTriggerCompensationOnParentScope: B (outside) completed; the throw event inside Sub
+    compensates Sub's A only; B's subscription is deleted with the instance."""
+    await gw.deploy_bpmn(
+        "compParent",
+        start("Start"),
+        compensable("B", "b", "UndoB", "undo-b"),
+        compensable_sub_process("Sub", inner_extra=throw("InnerThrow", COMPENSATE)),
+        end("End"),
+        chain("Start", "B", "Sub", "End"),
+    )
+    pi = await gw.start("compParent")
+    await gw.complete(await gw.job("b"))
+    await gw.complete(await gw.job("a"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("InnerThrow", "UndoA")
+    await gw.complete(await gw.job("undo-a"))
+
+    engine.assert_that(pi).is_completed().has_not_passed("UndoB")
+    assert subscription_records(engine, pi)[-1] == "DELETED"
+
+
+async def test_a_multi_instance_activity_is_compensated_once(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The boundary event of a multi-instance activity belongs to its body: one subscription, one handler
+    (shouldTriggerCompensationForMultiInstanceActivityOnlyOnce; the documentation: mark the handler multi-instance
+    to undo each item)."""
+    await gw.deploy_bpmn(
+        "compMi",
+        start("Start"),
+        service("A", "a", body=multi_instance("=[1, 2, 3]", "item")),
+        boundary("AUndo", "A", COMPENSATE),
+        handler("UndoA", "undo-a"),
+        association("AUndo", "UndoA"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "A", "Compensate"),
+    )
+    pi = await gw.start("compMi")
+    assert await gw.complete_all("a") == 3
+
+    assert await gw.complete_all("undo-a") == 1
+    engine.assert_that(pi).is_completed()
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]
+
+
+async def test_each_inner_instance_of_a_multi_instance_sub_process_is_compensated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """shouldTriggerCompensationForMultiInstanceSubprocess: A ran in three inner instances of Sub; compensating Sub
+    runs A's handler three times."""
+    await gw.deploy_bpmn(
+        "compMiSub",
+        start("Start"),
+        compensable_sub_process("Sub", loop=multi_instance("=[1, 2, 3]", "item")),
+        throw("Throw", compensate("Sub")),
+        end("End"),
+        chain("Start", "Sub", "Throw", "End"),
+    )
+    pi = await gw.start("compMiSub")
+    assert await gw.complete_all("a") == 3
+
+    engine.assert_that(pi).is_waiting_at("Throw")
+    assert await gw.complete_all("undo-a") == 3
+    engine.assert_that(pi).is_completed()
+    # A ×3, each inner Sub ×3, the body: 7 subscriptions, each created, triggered and completed
+    intents = subscription_records(engine, pi)
+    assert (intents.count("CREATED"), intents.count("TRIGGERED"), intents.count("COMPLETED")) == (7, 7, 7)
+
+
+async def test_a_throw_event_in_an_inner_instance_runs_the_handler_with_that_instance_s_variables(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """shouldCompleteThrowEventThatTriggeredCompensationHandler: each inner instance of a multi-instance sub-process
+    compensates its own A; the handler runs in that inner instance and sees its variables (the item)."""
+    await gw.deploy_bpmn(
+        "compMiThrow",
+        start("Start"),
+        compensable_sub_process(
+            "Sub", loop=multi_instance("=[1, 2, 3]", "item"), inner_extra=throw("InnerThrow", COMPENSATE)
+        ),
+        end("End"),
+        chain("Start", "Sub", "End"),
+    )
+    pi = await gw.start("compMiThrow")
+    assert await gw.complete_all("a") == 3
+
+    jobs = await gw.activate("undo-a", max_jobs=3)
+    assert sorted(job_variables(job)["item"] for job in jobs) == [1, 2, 3]
+    for job in jobs:
+        await gw.complete(job)
+    engine.assert_that(pi).is_completed()
+    assert element_order(engine, pi, "ELEMENT_COMPLETED").count("InnerThrow") == 3
+
+
+def job_variables(job: Any) -> dict[str, Any]:
+    return dict(json.loads(job.variables))
+
+
+async def test_an_error_event_sub_process_compensates_the_activities_of_its_parent_scope(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The saga pattern: Book completed, Pay throws an error; the error event sub-process's compensation end event
+    compensates the process's activities (the scope the event sub-process runs in)."""
+    await gw.deploy_bpmn(
+        "compEsp",
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        service("Pay", "pay"),
+        end("End"),
+        chain("Start", "Book", "Pay", "End"),
+        sub_process(
+            "OnFailure",
+            start("Failed", error_ref("Err_Pay")) + end("Compensate", COMPENSATE) + chain("Failed", "Compensate"),
+            event=True,
+        ),
+        extra=error("Err_Pay", "PAYMENT_FAILED"),
+    )
+    pi = await gw.start("compEsp")
+    await gw.complete(await gw.job("book"))
+    await gw.throw_error(await gw.job("pay"), "PAYMENT_FAILED")
+
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Unbook")
+    await gw.complete(await gw.job("unbook"))
+    engine.assert_that(pi).is_completed().has_not_passed("End")
+
+
+async def test_handler_input_and_output_mappings_and_variables(gw: Driver, engine: EmbeddedEngine) -> None:
+    """shouldApplyInputMappingsOfCompensationHandler / shouldApplyOutputMappingsOfCompensationHandler: the input
+    mapping is local to the handler; the output mapping and the job's variables go to the throw event's scope."""
+    await gw.deploy_bpmn(
+        "compVars",
+        start("Start"),
+        service("Book", "book"),
+        boundary("BookUndo", "Book", COMPENSATE),
+        handler("Unbook", "unbook", io(inputs=(("=x + 1", "y"),), outputs=(("=refund * 2", "refunded"),))),
+        association("BookUndo", "Unbook"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Compensate"),
+    )
+    pi = await gw.start("compVars", {"x": 1})
+    await gw.complete(await gw.job("book"))
+    job = await gw.job("unbook")
+    assert job_variables(job)["y"] == 2
+    await gw.complete(job, {"refund": 21})
+
+    engine.assert_that(pi).is_completed()
+    variables = engine.engine.process_instances[pi].final_variables
+    assert variables["refunded"] == 42
+    assert "y" not in variables
+
+
+async def test_an_incident_in_a_handler_holds_the_throw_event_until_resolved(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "compIncident",
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Compensate"),
+    )
+    pi = await gw.start("compIncident")
+    await gw.complete(await gw.job("book"))
+    job = await gw.job("unbook")
+    engine.engine.fail_job(job.key, 0, "the booking system is down", 0, {})
+
+    incident = gw.incident(pi, "JOB_NO_RETRIES")
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Unbook")
+    engine.engine.update_job_retries(job.key, 1)
+    await gw.resolve(incident.key)
+    await gw.complete(await gw.job("unbook"))
+    engine.assert_that(pi).is_completed()
+
+
+async def test_cancelling_the_instance_terminates_the_handlers_and_deletes_the_subscriptions(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """shouldTerminateCompensationHandler: the throw event and its handler are terminated; the triggered
+    subscription is deleted with the instance."""
+    await gw.deploy_bpmn(
+        "compCancel",
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        throw("Throw", COMPENSATE),
+        end("End"),
+        chain("Start", "Book", "Throw", "End"),
+    )
+    pi = await gw.start("compCancel")
+    await gw.complete(await gw.job("book"))
+    engine.engine.cancel_process_instance(pi)
+
+    engine.assert_that(pi).has_terminated("Throw", "Unbook")
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "DELETED"]
+    assert engine.engine.state.compensations.subscriptions == {}
+    assert not [j for j in engine.engine.jobs.values() if j.type == "unbook"]
+
+
+async def test_terminating_the_scope_of_the_throw_event_ends_its_handlers(gw: Driver, engine: EmbeddedEngine) -> None:
+    """An interrupting boundary event on the sub-process ends the throw event inside it and the handler running
+    there; the instance goes on along the boundary's flow."""
+    await gw.deploy_bpmn(
+        "compScope",
+        start("Start"),
+        compensable_sub_process("Sub", inner_extra=throw("InnerThrow", COMPENSATE)),
+        boundary("Stop", "Sub", '<bpmn:messageEventDefinition messageRef="Msg_Stop" />'),
+        service("After", "after"),
+        end("End"),
+        end("Stopped"),
+        chain("Start", "Sub", "End"),
+        chain("Stop", "After", "Stopped"),
+        extra='<bpmn:message id="Msg_Stop" name="stop"><bpmn:extensionElements>'
+        '<zeebe:subscription correlationKey="=&quot;k&quot;" /></bpmn:extensionElements></bpmn:message>',
+    )
+    pi = await gw.start("compScope")
+    await gw.complete(await gw.job("a"))
+    engine.assert_that(pi).is_waiting_exactly_at("InnerThrow", "UndoA")
+
+    await gw.publish("stop", "k")
+
+    engine.assert_that(pi).has_terminated("InnerThrow", "UndoA").is_waiting_exactly_at("After")
+    await gw.complete(await gw.job("after"))
+    engine.assert_that(pi).is_completed()
+    assert subscription_records(engine, pi)[-1] == "DELETED"
+
+
+async def test_user_task_and_script_task_handlers(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Handlers of other kinds: a Camunda user task (waits for its completion) and a script task (completes at
+    once)."""
+    await gw.deploy_bpmn(
+        "compKinds",
+        start("Start"),
+        service("Book", "book"),
+        boundary("BookUndo", "Book", COMPENSATE),
+        '<bpmn:userTask id="CheckRefund" isForCompensation="true">' + ext("<zeebe:userTask />") + "</bpmn:userTask>",
+        association("BookUndo", "CheckRefund"),
+        service("Pay", "pay"),
+        boundary("PayUndo", "Pay", COMPENSATE),
+        '<bpmn:scriptTask id="Refund" isForCompensation="true">'
+        + ext('<zeebe:script expression="=&quot;refunded&quot;" resultVariable="refund" />')
+        + "</bpmn:scriptTask>",
+        association("PayUndo", "Refund"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Pay", "Compensate"),
+    )
+    pi = await gw.start("compKinds")
+    await gw.complete(await gw.job("book"))
+    await gw.complete(await gw.job("pay"))
+
+    engine.assert_that(pi).has_passed("Refund").is_waiting_exactly_at("Compensate", "CheckRefund")
+    task = next(iter(engine.engine.user_tasks.values()))
+    engine.engine.complete_user_task(task.key, {})
+    engine.assert_that(pi).is_completed()
+    assert engine.engine.process_instances[pi].final_variables["refund"] == "refunded"
+
+
+def test_a_snapshot_keeps_the_compensation_subscriptions(engine: EmbeddedEngine) -> None:
+    """The compensation store is part of the snapshot document: a subscription waiting for its throw event and one
+    triggered come back with every field."""
+    engine.engine.deploy(
+        [
+            (
+                "comp.bpmn",
+                bpmn(
+                    "compSnap",
+                    start("Start"),
+                    compensable("A", "a", "UndoA", "undo-a"),
+                    compensable("B", "b", "UndoB", "undo-b"),
+                    throw("Throw", compensate("A")),
+                    end("End"),
+                    chain("Start", "A", "B", "Throw", "End"),
+                ),
+            )
+        ]
+    )
+    state = engine.engine.state
+    pi = engine.engine.create_process_instance(bpmn_process_id="compSnap").key
+    for job_type in ("a", "b"):
+        job = next(j for j in engine.engine.jobs.values() if j.type == job_type)
+        engine.engine.complete_job(job.key, {})
+    subs = list(state.compensations.subscriptions.values())
+    assert [(s.activity_id, s.triggered) for s in subs] == [("A", True), ("B", False)]
+
+    restored = EngineState()
+    decode_state(encode_state(state), restored, engine.engine._load_model)
+
+    assert list(restored.compensations.subscriptions.values()) == subs
+    assert restored.compensations.by_process == {pi: [s.key for s in subs]}
+    assert restored.compensations.by_handler == state.compensations.by_handler
