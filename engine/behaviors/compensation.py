@@ -108,24 +108,25 @@ class CompensationBehavior:
     def _activate_handler(self, throw: ElementInstance, sub: CompensationSubscription) -> int:
         """The compensation boundary event, activated and completed at once, then the handler's activation queued
         in the throw event's scope with the key it will have."""
-        activity = self._node(throw, sub.activity_id)
-        boundary_id = next(
-            b
-            for b in activity.boundary_events
-            if (event := self._node(throw, b).event) is not None and event.type is EventType.COMPENSATION
-        )
-        boundary = self._node(throw, boundary_id)
+        boundary = self._compensation_boundary(throw, sub.activity_id)
         scope = self._live[throw.flow_scope_key]  # type: ignore[index]
         writer = self._w
         keys = self._state.keys
-        event = writer.element_activating(keys.next(), boundary, scope)
-        writer.element_activated(event)
-        writer.element_completing(event)
-        writer.element_completed(event)
+        boundary_inst = writer.element_activating(keys.next(), boundary, scope)
+        writer.element_activated(boundary_inst)
+        writer.element_completing(boundary_inst)
+        writer.element_completed(boundary_inst)
         handler_key = keys.next()
         assert sub.handler_id is not None and self.schedule_activation is not None
         self.schedule_activation(self._node(throw, sub.handler_id), scope, key=handler_key)
         return handler_key
+
+    def _compensation_boundary(self, throw: ElementInstance, activity_id: str) -> FlowNode:
+        for boundary_id in self._node(throw, activity_id).boundary_events:
+            boundary = self._node(throw, boundary_id)
+            if boundary.event is not None and boundary.event.type is EventType.COMPENSATION:
+                return boundary
+        raise AssertionError(f"the activity '{activity_id}' has no compensation boundary event (checked at deploy)")
 
     # ------------------------------------------------------------------ a handler completed
     def handler_completed(self, inst: ElementInstance) -> None:

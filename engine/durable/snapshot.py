@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.dmn import load_graph
-from engine.state.compensation import CompensationSubscription
 from engine.events.codec import (
     decode_bytes,
     decode_instant,
@@ -23,6 +22,7 @@ from engine.events.codec import (
     encode_optional,
 )
 from engine.model import Kind, ProcessModel
+from engine.state.compensation import CompensationSubscription
 from engine.state.engine_state import EngineState
 from engine.state.history import RECORD_WIDTH
 from engine.state.values import (

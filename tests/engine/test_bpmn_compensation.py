@@ -472,6 +472,7 @@ async def test_handler_input_and_output_mappings_and_variables(gw: Driver, engin
 
     engine.assert_that(pi).is_completed()
     variables = engine.engine.process_instances[pi].final_variables
+    assert variables is not None
     assert variables["refunded"] == 42
     assert "y" not in variables
 
@@ -577,7 +578,7 @@ async def test_user_task_and_script_task_handlers(gw: Driver, engine: EmbeddedEn
     task = next(iter(engine.engine.user_tasks.values()))
     engine.engine.complete_user_task(task.key, {})
     engine.assert_that(pi).is_completed()
-    assert engine.engine.process_instances[pi].final_variables["refund"] == "refunded"
+    assert (engine.engine.process_instances[pi].final_variables or {})["refund"] == "refunded"
 
 
 def test_a_snapshot_keeps_the_compensation_subscriptions(engine: EmbeddedEngine) -> None:
