@@ -9,6 +9,8 @@ run, and the COMPENSATION_SUBSCRIPTION records."""
 import json
 from typing import Any
 
+import pytest
+
 from engine.durable.snapshot import decode_state, encode_state
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
@@ -32,6 +34,7 @@ from tests.engine.bpmn_harness import (
     xor,
 )
 from tests.engine.bpmn_harness import flow as seq_flow
+from tests.engine.test_corpus import corpus_dir
 
 COMPENSATE = "<bpmn:compensateEventDefinition />"
 
@@ -116,10 +119,18 @@ async def test_a_throw_event_runs_the_handler_and_waits_until_it_completes(gw: D
     assert ("ELEMENT_ACTIVATED", "INTERMEDIATE_THROW_EVENT") in element_records(engine, pi, "Throw")
     completed = element_order(engine, pi, "ELEMENT_COMPLETED")
     assert completed.index("Unbook") < completed.index("Throw") < completed.index("End")
-    # the subscription names the activity, its instance and scope, the handler, the throw event and the handler's
-    # instance, as Zeebe's CompensationSubscriptionRecord
-    sub = next(iter(engine.engine.state.compensations.subscriptions.values()), None)
-    assert sub is None  # completed: gone from the state
+    assert engine.engine.state.compensations.subscriptions == {}  # completed: gone from the state
+    # the REST API (Operate's view) types the elements as Zeebe's does
+    search = f"{engine.rest_url}/v2/element-instances/search"
+    async with gw.http.post(search, json={"filter": {"processInstanceKey": str(pi)}}) as got:
+        assert got.status == 200, await got.text()
+        items = (await got.json())["items"]
+    types = {(item["elementId"], item["type"], item["state"]) for item in items}
+    assert {
+        ("Throw", "INTERMEDIATE_THROW_EVENT", "COMPLETED"),
+        ("BookUndo", "BOUNDARY_EVENT", "COMPLETED"),
+        ("Unbook", "SERVICE_TASK", "COMPLETED"),
+    } <= types
 
 
 async def test_an_end_event_compensates_and_the_process_completes_after_the_handler(
@@ -322,6 +333,90 @@ async def test_a_completed_sub_process_is_compensated_top_to_bottom(gw: Driver, 
         "COMPLETED",
         "COMPLETED",
     ]
+
+
+async def test_without_activity_ref_the_activities_inside_completed_sub_processes_are_compensated_too(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """shouldTriggerCompensationHandlerInSubprocesses: B in the process and A inside the completed Sub."""
+    await gw.deploy_bpmn(
+        "compAllSub",
+        start("Start"),
+        compensable("B", "b", "UndoB", "undo-b"),
+        compensable_sub_process("Sub"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "B", "Sub", "Compensate"),
+    )
+    pi = await gw.start("compAllSub")
+    await gw.complete(await gw.job("b"))
+    await gw.complete(await gw.job("a"))
+
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "UndoA", "UndoB")
+    await gw.complete(await gw.job("undo-a"))
+    await gw.complete(await gw.job("undo-b"))
+    engine.assert_that(pi).is_completed()
+
+
+async def test_the_activities_of_a_sub_process_still_running_are_not_compensated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """shouldNotTriggerCompensationIfSubprocessIsNotCompleted: A completed inside Sub, which still waits at B; the
+    throw event outside finds no subscription in its scope and completes at once."""
+    await gw.deploy_bpmn(
+        "compSubActive",
+        start("Start"),
+        fork("Fork"),
+        sub_process(
+            "Sub",
+            start("SubStart")
+            + compensable("A", "a", "UndoA", "undo-a")
+            + service("B", "b")
+            + end("SubEnd")
+            + chain("SubStart", "A", "B", "SubEnd"),
+        ),
+        service("C", "c"),
+        throw("Throw", COMPENSATE),
+        end("EndSub"),
+        end("EndC"),
+        chain("Start", "Fork", "Sub", "EndSub"),
+        seq_flow("ToC", "Fork", "C"),
+        chain("C", "Throw", "EndC"),
+    )
+    pi = await gw.start("compSubActive")
+    await gw.complete(await gw.job("a"))
+    await gw.complete(await gw.job("c"))
+    engine.assert_that(pi).has_passed("Throw").is_waiting_exactly_at("B")
+    await gw.complete(await gw.job("b"))
+
+    engine.assert_that(pi).is_completed().has_not_passed("UndoA")
+
+
+async def test_an_embedded_sub_process_as_handler(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The documentation's embedded sub-process as compensation handler: several steps undo the activity."""
+    await gw.deploy_bpmn(
+        "compSubHandler",
+        start("Start"),
+        service("Book", "book"),
+        boundary("BookUndo", "Book", COMPENSATE),
+        '<bpmn:subProcess id="Undo" isForCompensation="true">'
+        + start("UndoStart")
+        + service("Cancel", "cancel")
+        + service("Notify", "notify")
+        + end("UndoEnd")
+        + chain("UndoStart", "Cancel", "Notify", "UndoEnd")
+        + "</bpmn:subProcess>",
+        association("BookUndo", "Undo"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Compensate"),
+    )
+    pi = await gw.start("compSubHandler")
+    await gw.complete(await gw.job("book"))
+    await gw.complete(await gw.job("cancel"))
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Notify")
+    await gw.complete(await gw.job("notify"))
+
+    engine.assert_that(pi).is_completed()
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]
 
 
 async def test_a_throw_event_inside_a_sub_process_does_not_compensate_the_parent_scope(
@@ -614,3 +709,36 @@ def test_a_snapshot_keeps_the_compensation_subscriptions(engine: EmbeddedEngine)
     assert list(restored.compensations.subscriptions.values()) == subs
     assert restored.compensations.by_process == {pi: [s.key for s in subs]}
     assert restored.compensations.by_handler == state.compensations.by_handler
+
+
+RPA_DIAGRAM = "tut--solutions--rpa-orchestration-uipath--RPA_Orchestration_-_with_compensation.bpmn"
+
+
+async def test_camunda_s_rpa_example_reverts_the_bot_s_job_when_the_item_fails(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Camunda's RPA orchestration example (the shared corpus, read where it is): the queue item is added (a
+    compensable connector task), the bot reports it failed, the error boundary leads to the compensation throw
+    event, which runs the connector task's handler "revert RPA job" and waits for it; then the manual path ends."""
+    directory = corpus_dir()
+    if directory is None or not (directory / RPA_DIAGRAM).is_file():
+        pytest.skip("the diagram corpus is not there (shared/corpus beside the repository, or PBJ_CORPUS_DIR)")
+    await gw.deploy((RPA_DIAGRAM, (directory / RPA_DIAGRAM).read_bytes()))
+    pi = await gw.start("Orchestrate_UiPath_Bot")
+    [add] = await gw.activate("io.camunda:http-json:1")
+    assert add.elementId == "Activity_118pfe1"
+    await gw.complete(add, {"queueItemId": "Q-1"})
+    engine.assert_that(pi).is_waiting_exactly_at("Gateway_1j8nunf")
+
+    await gw.publish("36a59b39-c6d5-41e6-aa34-bd805badab31", "Q-1", {"queueItemStatus": "queueItem.transactionFailed"})
+
+    engine.assert_that(pi).has_passed("Event_0f7bls8", "Event_04itckl").is_waiting_exactly_at(
+        "Event_0gq12nk", "Activity_1dibkd5"
+    )
+    [revert] = await gw.activate("io.camunda:http-json:1")
+    assert revert.elementId == "Activity_1dibkd5"
+    assert job_variables(revert)["queueItemId"] == "Q-1"
+    await gw.complete(revert)
+
+    engine.assert_that(pi).is_completed().has_passed("Event_0gq12nk", "Activity_1umb1rv", "Event_0qel938")
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]
