@@ -7,6 +7,7 @@ instance), handlers started from an event sub-process, handler variables and inc
 run, and the COMPENSATION_SUBSCRIPTION records."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from engine.durable.snapshot import decode_state, encode_state
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
+from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain
 from tests.engine.bpmn_harness import (
     Driver,
@@ -37,6 +39,13 @@ from tests.engine.bpmn_harness import flow as seq_flow
 from tests.engine.test_corpus import corpus_dir
 
 COMPENSATE = "<bpmn:compensateEventDefinition />"
+
+
+@pytest.fixture(autouse=True)
+def consistent_after(engine: EmbeddedEngine) -> Iterator[None]:
+    """After each test the engine's state is sound (engine/testing/consistency.py, compensation store included)."""
+    yield
+    assert_consistent(engine.engine)
 
 
 def compensate(activity_ref: str) -> str:
