@@ -73,6 +73,23 @@ def association(source: str, target: str) -> str:
     )
 
 
+async def book_then_compensate(gw: Driver, process_id: str, *, end_event: bool) -> int:
+    """Deploys Start → Book (handler Unbook, job `unbook`) → a compensation end event `Compensate`, or a compensation
+    throw event `Throw` → End; starts an instance and completes Book (the compensation has started)."""
+    thrower = (end("Compensate", COMPENSATE),) if end_event else (throw("Throw", COMPENSATE), end("End"))
+    ids = ("Compensate",) if end_event else ("Throw", "End")
+    await gw.deploy_bpmn(
+        process_id,
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        *thrower,
+        chain("Start", "Book", *ids),
+    )
+    pi = await gw.start(process_id)
+    await gw.complete(await gw.job("book"))
+    return pi
+
+
 def subscription_records(engine: EmbeddedEngine, pi: int) -> list[str]:
     return [
         r.intent
@@ -100,16 +117,7 @@ def element_order(engine: EmbeddedEngine, pi: int, intent: str) -> list[str]:
 async def test_a_throw_event_runs_the_handler_and_waits_until_it_completes(gw: Driver, engine: EmbeddedEngine) -> None:
     """Book → throw (compensate all) → End: after Book the throw event activates the compensation boundary event
     (activated and completed at once) and the handler, and completes only when the handler has."""
-    await gw.deploy_bpmn(
-        "comp",
-        start("Start"),
-        compensable("Book", "book", "Unbook", "unbook"),
-        throw("Throw", COMPENSATE),
-        end("End"),
-        chain("Start", "Book", "Throw", "End"),
-    )
-    pi = await gw.start("comp")
-    await gw.complete(await gw.job("book"))
+    pi = await book_then_compensate(gw, "comp", end_event=False)
 
     engine.assert_that(pi).is_waiting_exactly_at("Throw", "Unbook")
     assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED"]
@@ -145,15 +153,7 @@ async def test_a_throw_event_runs_the_handler_and_waits_until_it_completes(gw: D
 async def test_an_end_event_compensates_and_the_process_completes_after_the_handler(
     gw: Driver, engine: EmbeddedEngine
 ) -> None:
-    await gw.deploy_bpmn(
-        "compEnd",
-        start("Start"),
-        compensable("Book", "book", "Unbook", "unbook"),
-        end("Compensate", COMPENSATE),
-        chain("Start", "Book", "Compensate"),
-    )
-    pi = await gw.start("compEnd")
-    await gw.complete(await gw.job("book"))
+    pi = await book_then_compensate(gw, "compEnd", end_event=True)
     engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Unbook")
 
     await gw.complete(await gw.job("unbook"))
@@ -584,15 +584,7 @@ async def test_handler_input_and_output_mappings_and_variables(gw: Driver, engin
 async def test_an_incident_in_a_handler_holds_the_throw_event_until_resolved(
     gw: Driver, engine: EmbeddedEngine
 ) -> None:
-    await gw.deploy_bpmn(
-        "compIncident",
-        start("Start"),
-        compensable("Book", "book", "Unbook", "unbook"),
-        end("Compensate", COMPENSATE),
-        chain("Start", "Book", "Compensate"),
-    )
-    pi = await gw.start("compIncident")
-    await gw.complete(await gw.job("book"))
+    pi = await book_then_compensate(gw, "compIncident", end_event=True)
     job = await gw.job("unbook")
     engine.engine.fail_job(job.key, 0, "the booking system is down", 0, {})
 
@@ -609,16 +601,7 @@ async def test_cancelling_the_instance_terminates_the_handlers_and_deletes_the_s
 ) -> None:
     """shouldTerminateCompensationHandler: the throw event and its handler are terminated; the triggered
     subscription is deleted with the instance."""
-    await gw.deploy_bpmn(
-        "compCancel",
-        start("Start"),
-        compensable("Book", "book", "Unbook", "unbook"),
-        throw("Throw", COMPENSATE),
-        end("End"),
-        chain("Start", "Book", "Throw", "End"),
-    )
-    pi = await gw.start("compCancel")
-    await gw.complete(await gw.job("book"))
+    pi = await book_then_compensate(gw, "compCancel", end_event=False)
     engine.engine.cancel_process_instance(pi)
 
     engine.assert_that(pi).has_terminated("Throw", "Unbook")
