@@ -42,9 +42,6 @@ class CompensationBehavior:
         self.complete: Callable[[ElementInstance], Any] | None = None
         steps.register(self.complete_throw_event)
 
-    def _node(self, inst: ElementInstance, element_id: str) -> FlowNode:
-        return self._definitions[inst.process_definition_key].model.elements[element_id]
-
     # ------------------------------------------------------------------ completion of an activity
     def wanted(self, inst: ElementInstance, node: FlowNode) -> bool:
         """Whether the completing element gets a subscription (called only when one could: see `completing`)."""
@@ -88,27 +85,46 @@ class CompensationBehavior:
         waiting = [s for s in self._store.of_process(throw.process_instance_key) if not s.triggered]
         ref = node.event.activity_ref
         chosen = [s for s in waiting if s.activity_scope_key in scope_keys and (ref is None or s.activity_id == ref)]
-        if not chosen:
-            return False
-        for sub in chosen:
-            self._trigger_one(throw, waiting, sub)
-        return True
+        triggered = [self._trigger_one(throw, waiting, sub) for sub in chosen]
+        return any(triggered)
 
     def _trigger_one(
         self, throw: ElementInstance, waiting: list[CompensationSubscription], sub: CompensationSubscription
-    ) -> None:
+    ) -> bool:
+        """Triggers `sub` (its handler activated) and the subscriptions inside it; False when it was not triggered:
+        triggered already, or its handler is not in the throw event's process version (an instance migrated to a
+        version without it)."""
         if sub.triggered:
-            return
-        handler_key = self._activate_handler(throw, sub) if sub.handler_id is not None else None
+            return False
+        handler_key = None
+        if sub.handler_id is not None:
+            nodes = self._handler_nodes(throw, sub)
+            if nodes is None:
+                return False
+            handler_key = self._activate_handler(throw, *nodes)
         self._w.compensation_subscription_triggered(sub, throw, handler_key)
         for inner in waiting:
             if inner.activity_scope_key == sub.activity_instance_key:
                 self._trigger_one(throw, waiting, inner)
+        return True
 
-    def _activate_handler(self, throw: ElementInstance, sub: CompensationSubscription) -> int:
+    def _handler_nodes(self, throw: ElementInstance, sub: CompensationSubscription) -> tuple[FlowNode, FlowNode] | None:
+        """The compensation boundary event of the subscription's activity and its handler, in the throw event's
+        process version."""
+        elements = self._definitions[throw.process_definition_key].model.elements
+        activity = elements.get(sub.activity_id)
+        handler = elements.get(sub.handler_id or "")
+        if activity is None or handler is None:
+            return None
+        for boundary_id in activity.boundary_events:
+            boundary = elements[boundary_id]
+            if boundary.event is not None and boundary.event.type is EventType.COMPENSATION:
+                return boundary, handler
+        return None
+
+    def _activate_handler(self, throw: ElementInstance, boundary: FlowNode, handler: FlowNode) -> int:
         """The compensation boundary event, activated and completed at once, then the handler's activation queued
         in the throw event's scope with the key it will have."""
-        boundary = self._compensation_boundary(throw, sub.activity_id)
         scope = self._live[throw.flow_scope_key]  # type: ignore[index]
         writer = self._w
         keys = self._state.keys
@@ -117,16 +133,9 @@ class CompensationBehavior:
         writer.element_completing(boundary_inst)
         writer.element_completed(boundary_inst)
         handler_key = keys.next()
-        assert sub.handler_id is not None and self.schedule_activation is not None
-        self.schedule_activation(self._node(throw, sub.handler_id), scope, key=handler_key)
+        assert self.schedule_activation is not None
+        self.schedule_activation(handler, scope, key=handler_key)
         return handler_key
-
-    def _compensation_boundary(self, throw: ElementInstance, activity_id: str) -> FlowNode:
-        for boundary_id in self._node(throw, activity_id).boundary_events:
-            boundary = self._node(throw, boundary_id)
-            if boundary.event is not None and boundary.event.type is EventType.COMPENSATION:
-                return boundary
-        raise AssertionError(f"the activity '{activity_id}' has no compensation boundary event (checked at deploy)")
 
     # ------------------------------------------------------------------ a handler completed
     def handler_completed(self, inst: ElementInstance) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from engine.durable.snapshot import decode_state, encode_state
+from engine.errors import InvalidArgumentError
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
 from engine.testing.consistency import assert_consistent
@@ -796,3 +797,27 @@ async def test_camunda_s_rpa_example_reverts_the_bot_s_job_when_the_item_fails(
 
     engine.assert_that(pi).is_completed().has_passed("Event_0gq12nk", "Activity_1umb1rv", "Event_0qel938")
     assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]
+
+
+async def test_an_instance_with_compensation_subscriptions_is_not_migrated(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The embedded engine migrates instances without compensation subscriptions only: refused with the reason,
+    the instance unchanged (its compensation still runs)."""
+    elements = (
+        start("Start"),
+        compensable("Book", "book", "Unbook", "unbook"),
+        service("Pay", "pay"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Pay", "Compensate"),
+    )
+    await gw.deploy_bpmn("compMigrate", *elements)
+    pi = await gw.start("compMigrate")
+    await gw.complete(await gw.job("book"))
+    await gw.deploy_bpmn("compMigrate", *elements, service("Extra", "extra"))
+    target = max(d.key for d in engine.engine.definitions.values() if d.bpmn_process_id == "compMigrate")
+
+    with pytest.raises(InvalidArgumentError, match="compensation subscriptions"):
+        engine.engine.migrate_process_instance(pi, target, {"Pay": "Pay"})
+
+    await gw.complete(await gw.job("pay"))
+    await gw.complete(await gw.job("unbook"))
+    engine.assert_that(pi).is_completed()
