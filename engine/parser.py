@@ -497,14 +497,18 @@ class _ParseRun:
                 fake,
                 "Execution listeners of type 'start' and 'end' are not supported by [compensation] boundary events",
             )
-        handler = model.elements.get(handlers[0])
-        if handler is None:
-            if handlers[0] not in self.refused:
+        # its associations may also lead to text annotations: the handler is the activity marked for compensation
+        found = [model.elements[t] for t in handlers if t in model.elements]
+        marked = [n for n in found if n.for_compensation]
+        if not marked:
+            if found:
+                self.problem(
+                    fake, f"the compensation handler '{found[0].id}' must be marked isForCompensation=\"true\""
+                )
+            elif not any(t in self.refused for t in handlers):
                 self.problem(fake, f"the compensation handler '{handlers[0]}' is not an activity of this process")
             return
-        if not handler.for_compensation:
-            self.problem(fake, f"the compensation handler '{handler.id}' must be marked isForCompensation=\"true\"")
-            return
+        handler = marked[0]
         if host.compensation_handler is not None:
             self.problem(fake, f"the activity '{host.id}' can have only one compensation boundary event")
             return

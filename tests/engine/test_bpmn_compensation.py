@@ -151,6 +151,28 @@ async def test_a_throw_event_runs_the_handler_and_waits_until_it_completes(gw: D
     } <= types
 
 
+async def test_the_handler_is_the_associated_activity_marked_for_compensation(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A boundary event's associations may also lead to text annotations (as in Camunda's examples): the handler is
+    the one marked isForCompensation."""
+    await gw.deploy_bpmn(
+        "compNote",
+        start("Start"),
+        service("Book", "book"),
+        boundary("BookUndo", "Book", COMPENSATE),
+        '<bpmn:textAnnotation id="Note"><bpmn:text>undo the booking</bpmn:text></bpmn:textAnnotation>',
+        '<bpmn:association id="ToNote" sourceRef="BookUndo" targetRef="Note" />',
+        handler("Unbook", "unbook"),
+        association("BookUndo", "Unbook"),
+        end("Compensate", COMPENSATE),
+        chain("Start", "Book", "Compensate"),
+    )
+    pi = await gw.start("compNote")
+    await gw.complete(await gw.job("book"))
+    engine.assert_that(pi).is_waiting_exactly_at("Compensate", "Unbook")
+
+
 async def test_an_end_event_compensates_and_the_process_completes_after_the_handler(
     gw: Driver, engine: EmbeddedEngine
 ) -> None:

@@ -179,6 +179,22 @@ REFUSALS = [
         "A compensation handler should have no boundary events",
     ),
     (
+        "compensation boundary event associated with an activity not marked for compensation",
+        (
+            start("Start"),
+            service("Book", "book"),
+            boundary("OnUndo", "Book", "<bpmn:compensateEventDefinition />"),
+            service("Unbook", "unbook"),
+            '<bpmn:association id="Undo" sourceRef="OnUndo" targetRef="Unbook" />',
+            end("End"),
+            chain("Start", "Book", "End"),
+        ),
+        "",
+        "OnUndo",
+        "boundaryEvent",
+        "the compensation handler 'Unbook' must be marked isForCompensation",
+    ),
+    (
         "business rule task as compensation handler",
         (
             start("Start"),
