@@ -4,7 +4,8 @@ an association), intermediate throw and end events with and without activityRef,
 handlers, which activities are compensated (completed ones, in the throw event's scope and inside its completed
 sub-processes, once each time they completed, a multi-instance activity once, a multi-instance sub-process per inner
 instance), handlers started from an event sub-process, handler variables and incidents, termination while handlers
-run, and the COMPENSATION_SUBSCRIPTION records."""
+run, the COMPENSATION_SUBSCRIPTION records, and the two compensation diagrams of the shared corpus (Camunda's RPA
+and car rental examples) driven through their compensation."""
 
 import json
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ from tests.engine.bpmn_harness import (
     xor,
 )
 from tests.engine.bpmn_harness import flow as seq_flow
-from tests.engine.test_corpus import corpus_dir
+from tests.engine.test_corpus import Diagram, corpus_dir
 
 COMPENSATE = "<bpmn:compensateEventDefinition />"
 
@@ -843,3 +844,32 @@ async def test_an_instance_with_compensation_subscriptions_is_not_migrated(gw: D
     await gw.complete(await gw.job("pay"))
     await gw.complete(await gw.job("unbook"))
     engine.assert_that(pi).is_completed()
+
+
+CAR_RENTAL_DIAGRAM = "tut--solutions--car-rental-booking-process--car-rental-booking-process.bpmn"
+
+
+async def test_camunda_s_car_rental_example_cancels_the_reservation_when_the_car_is_not_ready(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Camunda's car rental example (the shared corpus): the car is reserved (a compensable task in the "Car
+    Availability Check" sub-process), the inspection finds it not ready, the compensation throw event runs "cancel car
+    reservation and report case" and waits for it; then the error end event starts the proposal of another car."""
+    directory = corpus_dir()
+    if directory is None or not (directory / CAR_RENTAL_DIAGRAM).is_file():
+        pytest.skip("the diagram corpus is not there (shared/corpus beside the repository, or PBJ_CORPUS_DIR)")
+    await gw.deploy(*Diagram(directory / CAR_RENTAL_DIAGRAM).resources())  # with its forms
+    pi = await gw.start("Process_0bgtcqq", {"bookingId": "B-7", "rentalCarValue": 10_000})
+    await gw.complete(await gw.job("get_credit_score"), {"creditScore": 700})
+    await gw.complete(await gw.job("validate_drivers_license"))
+    await gw.complete(await gw.job("check_car_availability_and_reserve_car"))
+    engine.assert_that(pi).is_waiting_exactly_at("Activity_05f95ch")
+    [inspection] = [t for t in engine.engine.user_tasks.values() if t.element_id == "Activity_05f95ch"]
+
+    engine.engine.complete_user_task(inspection.key, {"isCarReady": False})
+
+    engine.assert_that(pi).has_passed("Event_1hlbn3w").is_waiting_exactly_at("Event_0p8oxrp", "Activity_0k4m2k8")
+    await gw.complete(await gw.job("cancel_car_reservation_and_report_case"))
+
+    engine.assert_that(pi).has_passed("Event_0p8oxrp", "Event_0izwftr").is_waiting_exactly_at("Activity_0skmsoh")
+    assert subscription_records(engine, pi) == ["CREATED", "TRIGGERED", "COMPLETED"]

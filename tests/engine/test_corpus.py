@@ -285,7 +285,8 @@ EXPECTED = {
         "Process_wctxyvg: waiting at Activity_18y2a76"
     ),
     # compensation (a boundary event, its handler, a throw event); started without variables, the condition
-    # `not(isCreditCheckNecessary)` is null, not a boolean – the script before it sets nothing it reads
+    # `not(isCreditCheckNecessary)` is null, not a boolean (the script before it reads `rentalCarValue`);
+    # test_bpmn_compensation.py starts it with its variables and drives it to its compensation
     "tut--solutions--car-rental-booking-process--car-rental-booking-process.bpmn": (
         "Process_0bgtcqq: incident EXTRACT_VALUE_ERROR at Gateway_19nqqnx"
     ),
