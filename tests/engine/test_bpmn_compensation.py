@@ -748,6 +748,39 @@ async def test_user_task_and_script_task_handlers(gw: Driver, engine: EmbeddedEn
     assert (engine.engine.process_instances[pi].final_variables or {})["refund"] == "refunded"
 
 
+async def test_undefined_and_manual_task_handlers_complete_at_once(gw: Driver, engine: EmbeddedEngine) -> None:
+    """Handlers without behaviour of their own (an undefined task, a manual task) pass through: the throw event
+    completes in the same command."""
+    await gw.deploy_bpmn(
+        "compPass",
+        start("Start"),
+        service("Book", "book"),
+        boundary("BookUndo", "Book", COMPENSATE),
+        '<bpmn:task id="Note" isForCompensation="true" />',
+        association("BookUndo", "Note"),
+        service("Pay", "pay"),
+        boundary("PayUndo", "Pay", COMPENSATE),
+        '<bpmn:manualTask id="CallBank" isForCompensation="true" />',
+        association("PayUndo", "CallBank"),
+        throw("Throw", COMPENSATE),
+        service("After", "after"),
+        chain("Start", "Book", "Pay", "Throw", "After"),
+    )
+    pi = await gw.start("compPass")
+    await gw.complete(await gw.job("book"))
+    await gw.complete(await gw.job("pay"))
+
+    engine.assert_that(pi).has_passed("Note", "CallBank", "Throw").is_waiting_exactly_at("After")
+    assert subscription_records(engine, pi) == [
+        "CREATED",
+        "CREATED",
+        "TRIGGERED",
+        "TRIGGERED",
+        "COMPLETED",
+        "COMPLETED",
+    ]
+
+
 def test_a_snapshot_keeps_the_compensation_subscriptions(engine: EmbeddedEngine) -> None:
     """The compensation store is part of the snapshot document: a subscription waiting for its throw event and one
     triggered come back with every field."""
