@@ -82,15 +82,16 @@ class CompensationBehavior:
         scope = self._live[throw.flow_scope_key]
         if scope.kind is Kind.EVENT_SUB_PROCESS and scope.flow_scope_key is not None:
             scope_keys.add(scope.flow_scope_key)  # from an event sub-process: its parent's activities too
-        waiting = [s for s in self._store.of_process(throw.process_instance_key) if not s.triggered]
         ref = node.event.activity_ref
-        chosen = [s for s in waiting if s.activity_scope_key in scope_keys and (ref is None or s.activity_id == ref)]
-        triggered = [self._trigger_one(throw, waiting, sub) for sub in chosen]
+        store = self._store
+        chosen = sorted(
+            (s for key in scope_keys for s in store.in_scope(key) if ref is None or s.activity_id == ref),
+            key=lambda s: s.key,
+        )
+        triggered = [self._trigger_one(throw, sub) for sub in chosen]
         return any(triggered)
 
-    def _trigger_one(
-        self, throw: ElementInstance, waiting: list[CompensationSubscription], sub: CompensationSubscription
-    ) -> bool:
+    def _trigger_one(self, throw: ElementInstance, sub: CompensationSubscription) -> bool:
         """Triggers `sub` (its handler activated) and the subscriptions inside it; False when it was not triggered:
         triggered already, or its handler is not in the throw event's process version (an instance migrated to a
         version without it)."""
@@ -103,9 +104,8 @@ class CompensationBehavior:
                 return False
             handler_key = self._activate_handler(throw, *nodes)
         self._w.compensation_subscription_triggered(sub, throw, handler_key)
-        for inner in waiting:
-            if inner.activity_scope_key == sub.activity_instance_key:
-                self._trigger_one(throw, waiting, inner)
+        for inner in self._store.in_scope(sub.activity_instance_key):
+            self._trigger_one(throw, inner)
         return True
 
     def _handler_nodes(self, throw: ElementInstance, sub: CompensationSubscription) -> tuple[FlowNode, FlowNode] | None:
@@ -147,22 +147,21 @@ class CompensationBehavior:
             return
         sub = store.subscriptions[sub_key]
         self._w.compensation_subscription_completed(sub)
-        self._complete_scopes(sub.process_instance_key, sub.activity_scope_key)
+        self._complete_scopes(sub.activity_scope_key)
         throw_key = sub.throw_event_instance_key
-        if any(s.throw_event_instance_key == throw_key for s in store.of_process(sub.process_instance_key)):
+        if throw_key in store.by_throw:
             return
         throw = self._live.get(throw_key) if throw_key is not None else None
         if throw is not None:
             self._steps.queue.append(functools.partial(self.complete_throw_event, throw))
 
-    def _complete_scopes(self, process_instance_key: int, scope_key: int) -> None:
+    def _complete_scopes(self, scope_key: int) -> None:
         store = self._store
         while scope_key not in store.by_scope:
-            outer = next(
-                (s for s in store.of_process(process_instance_key) if s.activity_instance_key == scope_key), None
-            )
-            if outer is None:
+            outer_key = store.by_activity.get(scope_key)
+            if outer_key is None:
                 return
+            outer = store.subscriptions[outer_key]
             self._w.compensation_subscription_completed(outer)
             scope_key = outer.activity_scope_key
 

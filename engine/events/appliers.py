@@ -894,8 +894,7 @@ class Appliers:
         sub.throw_event_id = throw.element_id
         sub.throw_event_instance_key = throw.key
         sub.handler_instance_key = handler_instance_key
-        if handler_instance_key is not None:
-            self._state.compensations.by_handler[handler_instance_key] = sub.key
+        self._state.compensations.note_triggered(sub)
         self._record("COMPENSATION_SUBSCRIPTION", "TRIGGERED", sub.key, pi=sub.process_instance_key)
 
     def compensation_subscription_completed(self, sub: CompensationSubscription) -> None:

@@ -210,6 +210,12 @@ def _compensation_violations(engine: Engine) -> list[str]:
             out.append(f"{where}: triggered without a throw event instance")
         if sub.handler_instance_key is not None and store.by_handler.get(sub.handler_instance_key) != sub.key:
             out.append(f"{where}: missing from the index by handler instance")
+        if store.by_activity.get(sub.activity_instance_key) != sub.key:
+            out.append(f"{where}: missing from the index by activity instance")
+        if sub.throw_event_instance_key is not None and sub.key not in store.by_throw.get(
+            sub.throw_event_instance_key, ()
+        ):
+            out.append(f"{where}: missing from the index by throw event")
     indexed = {key for keys in store.by_process.values() for key in keys}
     if indexed != set(store.subscriptions):
         out.append("the compensation subscriptions indexed by process instance are not the subscriptions")
