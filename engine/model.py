@@ -45,6 +45,7 @@ class EventType(StrEnum):
     SIGNAL = "SIGNAL"
     ESCALATION = "ESCALATION"
     LINK = "LINK"
+    COMPENSATION = "COMPENSATION"
 
 
 class TimerType(StrEnum):
@@ -114,6 +115,8 @@ class EventDefinition:
     signal_name: str | None = None  # static or FEEL ("=...")
     escalation_code: str | None = None  # None on a catch event means "catch every escalation"; FEEL on a throw
     link_name: str | None = None
+    # a compensation throw or end event: the activity it compensates (None: every one in its scope)
+    activity_ref: str | None = None
 
 
 class BindingType(StrEnum):
@@ -251,6 +254,10 @@ class FlowNode:
     end_listeners: list[ListenerDefinition] = field(default_factory=list)
     task_listeners: dict[ListenerEvent, list[ListenerDefinition]] = field(default_factory=dict)
     attached_to: str | None = None
+    # compensation: an activity's handler (from its compensation boundary event's association), and whether this
+    # activity is a handler itself (isForCompensation: started by a compensation throw event, never by a flow)
+    compensation_handler: str | None = None
+    for_compensation: bool = False
     cancel_activity: bool = True
     interrupting: bool = True  # for start events of event sub-processes
     default_flow: str | None = None

@@ -84,12 +84,16 @@ _EVENT_DEFINITIONS = {
     "signalEventDefinition": EventType.SIGNAL,
     "escalationEventDefinition": EventType.ESCALATION,
     "linkEventDefinition": EventType.LINK,
+    "compensateEventDefinition": EventType.COMPENSATION,
 }
 _REFUSED_EVENT_DEFINITIONS = {
-    "compensateEventDefinition": "compensation events are not supported by the embedded engine (Zeebe 8.8 runs them)",
     "conditionalEventDefinition": "conditional events are not supported by Zeebe 8.8",
     "cancelEventDefinition": "cancel events are not supported by Zeebe (it has no transactions)",
 }
+# the activities that can be compensation handlers (isForCompensation): the tasks Zeebe's CompensationTaskValidator
+# allows, and the sub-processes and call activities its documentation shows as handlers
+_COMPENSATION_TASK_TAGS = {"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"}
+_COMPENSATION_HANDLER_TAGS = _COMPENSATION_TASK_TAGS | {"subProcess", "callActivity"}
 # the activities an escalation boundary event may be attached to (Zeebe's BoundaryEventValidator)
 _ESCALATION_HOSTS = (Kind.SUB_PROCESS, Kind.CALL_ACTIVITY)
 # what may follow an event-based gateway
@@ -196,6 +200,8 @@ class _ParseRun:
         self.broken: set[str] = set()
         # elements of ad-hoc sub-processes whose fromAi() parameters Zeebe refuses (reported if they are activities)
         self.parameter_problems: dict[str, str] = {}
+        # bpmn:association sourceRef → targetRefs (a compensation boundary event → its handler)
+        self.associations: dict[str, list[str]] = {}
 
     # ---------------------------------------------------------------- helpers
     def problem(self, el: etree._Element, reason: str) -> None:
@@ -257,6 +263,10 @@ class _ParseRun:
                 self.signals[el.get("id", "")] = el
             elif _local(el.tag) == "escalation" and el.get("id"):
                 self.escalations[el.get("id", "")] = el
+        for association in self.root.iter(f"{{{BPMN}}}association"):
+            source, target = association.get("sourceRef"), association.get("targetRef")
+            if source and target:
+                self.associations.setdefault(source, []).append(target)
         models: list[ProcessModel] = []
         for el in self.root.iterchildren(f"{{{BPMN}}}process"):
             if el.get("isExecutable", "false").lower() != "true":
@@ -321,11 +331,15 @@ class _ParseRun:
             if tag in _REFUSED_TAGS:
                 self.refuse(child, _REFUSED_TAGS[tag])
                 continue
-            if child.get("isForCompensation", "false").lower() == "true":
-                self.refuse(
-                    child, "compensation handlers are not supported by the embedded engine (Zeebe 8.8 runs them)"
+            for_compensation = child.get("isForCompensation", "false").lower() == "true"
+            if for_compensation and (
+                tag not in _COMPENSATION_HANDLER_TAGS or child.get("triggeredByEvent", "false").lower() == "true"
+            ):
+                self.problem(
+                    child,
+                    "Compensation task must be one of: service task, user task, send task, script task, manual task, "
+                    "or undefined task (or an embedded sub-process or a call activity).",
                 )
-                continue
             builder = _BUILDERS.get(tag)
             if builder is None:
                 self.refuse(child, f"the element type bpmn:{tag} is not supported by the embedded engine")
@@ -343,6 +357,7 @@ class _ParseRun:
                 continue
             flow_node.scope_id = node.id
             flow_node.line = _line(child)
+            flow_node.for_compensation = for_compensation
             model.elements[child_id] = flow_node
             node.children.append(child_id)
             if (
@@ -439,6 +454,75 @@ class _ParseRun:
         for node in children:
             if node.boundary_events:
                 self.check_competing_catches(node, [model.elements[b] for b in node.boundary_events])
+            self.check_compensation(node, model)
+
+    def check_compensation(self, node: FlowNode, model: ProcessModel) -> None:
+        """Zeebe's checks of compensation: a handler has no sequence flows and no boundary events; a compensation
+        throw or end event's activityRef names an activity of its scope that has a compensation boundary event or is
+        an embedded sub-process."""
+        fake = self._fake(node)
+        if node.for_compensation:
+            if node.incoming:
+                self.problem(fake, "A compensation handler should have no incoming sequence flows")
+            if node.outgoing:
+                self.problem(fake, "A compensation handler should have no outgoing sequence flows")
+            if node.boundary_events:
+                self.problem(fake, "A compensation handler should have no boundary events")
+        event = node.event
+        if event is None or event.type is not EventType.COMPENSATION or event.activity_ref is None:
+            return
+        if node.kind not in (Kind.INTERMEDIATE_THROW_EVENT, Kind.END_EVENT):
+            return
+        ref = event.activity_ref
+        target = model.elements.get(ref)
+        if target is None:
+            if ref not in self.refused:
+                self.problem(fake, f"The referenced compensation activity '{ref}' doesn't exist")
+            return
+        if target.compensation_handler is None and target.kind is not Kind.SUB_PROCESS:
+            self.problem(
+                fake,
+                f"The referenced compensation activity '{ref}' must have either a compensation boundary event or be "
+                "a subprocess",
+            )
+        if target.scope_id != node.scope_id:
+            self.problem(
+                fake,
+                f"The referenced compensation activity '{ref}' must be in the same scope as the compensation "
+                "throw event",
+            )
+
+    def compensation_boundary(self, node: FlowNode, host: FlowNode, model: ProcessModel) -> None:
+        """A compensation boundary event: no outgoing flows, an association to its activity's handler."""
+        fake = self._fake(node)
+        handlers = self.associations.get(node.id, [])
+        if node.outgoing or not handlers:
+            self.problem(
+                fake,
+                "Compensation boundary events must have a compensation association and no outgoing sequence flows",
+            )
+            return
+        if node.start_listeners or node.end_listeners:
+            self.problem(
+                fake,
+                "Execution listeners of type 'start' and 'end' are not supported by [compensation] boundary events",
+            )
+        # its associations may also lead to text annotations: the handler is the activity marked for compensation
+        found = [model.elements[t] for t in handlers if t in model.elements]
+        marked = [n for n in found if n.for_compensation]
+        if not marked:
+            if found:
+                self.problem(
+                    fake, f"the compensation handler '{found[0].id}' must be marked isForCompensation=\"true\""
+                )
+            elif not any(t in self.refused for t in handlers):
+                self.problem(fake, f"the compensation handler '{handlers[0]}' is not an activity of this process")
+            return
+        handler = marked[0]
+        if host.compensation_handler is not None:
+            self.problem(fake, f"the activity '{host.id}' can have only one compensation boundary event")
+            return
+        host.compensation_handler = handler.id
 
     def check_competing_catches(self, owner: FlowNode, events: list[FlowNode]) -> None:
         """Catch events that compete in one scope (the boundary events of an activity, the start events of a
@@ -510,6 +594,8 @@ class _ParseRun:
                 self.problem(fake, f"attachedToRef '{node.attached_to}' is not an activity of this process")
             else:
                 host.boundary_events.append(node.id)
+                if node.event is not None and node.event.type is EventType.COMPENSATION:
+                    self.compensation_boundary(node, host, model)
                 if host.scope_id != node.scope_id:
                     self.problem(fake, "a boundary event must be in the same scope as its activity")
                 if (
@@ -760,6 +846,15 @@ class _ParseRun:
             return EventDefinition(etype, signal_name=name)
         if etype is EventType.ESCALATION:
             return self.escalation_definition(el, d, throw=throw)
+        if etype is EventType.COMPENSATION:
+            wait = d.get("waitForCompletion")
+            if _local(el.tag) == "intermediateThrowEvent" and wait is not None and wait.strip().lower() != "true":
+                self.problem(
+                    el,
+                    "A compensation intermediate throwing event waitForCompletion attribute must be true or not "
+                    "present",
+                )
+            return EventDefinition(etype, activity_ref=(d.get("activityRef") or "").strip() or None)
         if etype is EventType.LINK:
             link_name = (d.get("name") or "").strip()
             if not link_name:
@@ -1134,6 +1229,12 @@ class _ParseRun:
             return node
         node.event = event
         etype = event.type
+        if kind is Kind.START_EVENT and etype is EventType.COMPENSATION:
+            self.problem(
+                el, "compensation start events (compensation event sub-processes) are not supported by Zeebe 8.8"
+            )
+            self.broken.add(node.id)
+            return node
         if kind is Kind.START_EVENT:
             node.interrupting = el.get("isInterrupting", "true").lower() != "false"
             if etype is EventType.ERROR and not node.interrupting:
@@ -1154,6 +1255,7 @@ class _ParseRun:
                 EventType.TERMINATE,
                 EventType.SIGNAL,
                 EventType.ESCALATION,
+                EventType.COMPENSATION,
             ):
                 self.problem(el, f"a {etype.lower()} end event is not supported")
         elif kind is Kind.INTERMEDIATE_CATCH_EVENT:
@@ -1169,7 +1271,13 @@ class _ParseRun:
             if etype is EventType.MESSAGE:
                 node.kind = Kind.JOB_TASK
                 node.job = self.job_definition(el)
-            elif etype not in (EventType.NONE, EventType.SIGNAL, EventType.ESCALATION, EventType.LINK):
+            elif etype not in (
+                EventType.NONE,
+                EventType.SIGNAL,
+                EventType.ESCALATION,
+                EventType.LINK,
+                EventType.COMPENSATION,
+            ):
                 self.problem(el, f"a {etype.lower()} intermediate throw event is not supported")
         elif kind is Kind.BOUNDARY_EVENT:
             if etype not in (
@@ -1178,8 +1286,11 @@ class _ParseRun:
                 EventType.ERROR,
                 EventType.SIGNAL,
                 EventType.ESCALATION,
+                EventType.COMPENSATION,
             ):
-                self.problem(el, "a boundary event needs a timer, message, error, signal or escalation definition")
+                self.problem(
+                    el, "a boundary event needs a timer, message, error, signal, escalation or compensation definition"
+                )
             elif etype is EventType.MESSAGE and event.message is not None and not event.message.correlation_key:
                 self.problem(el, "a message boundary event needs a correlation key (zeebe:subscription)")
             elif (

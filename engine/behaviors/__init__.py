@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.behaviors.compensation import CompensationBehavior
 from engine.behaviors.decisions import DecisionBehavior
 from engine.behaviors.errors import ErrorBehavior
 from engine.behaviors.events import EventTriggerBehavior
@@ -43,6 +44,7 @@ class BpmnBehaviors:
     events: EventTriggerBehavior
     errors: ErrorBehavior
     decisions: DecisionBehavior
+    compensation: CompensationBehavior
     # queues a signal broadcast (a throw event's), as Zeebe writes a BROADCAST command; set by the engine
     broadcast: Callable[[str, dict[str, Any]], None] | None = None
     # starts a process instance (engine/bpmn/process.py); set by the processor registry
@@ -65,6 +67,8 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
     decisions = DecisionBehavior(state, writer, expressions, incidents, DecisionEvaluator(expressions.feel))
+    compensation = CompensationBehavior(state, writer, steps)
+    transitions.use_compensation(compensation)
     return BpmnBehaviors(
         state,
         writer,
@@ -80,4 +84,5 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
         events,
         errors,
         decisions,
+        compensation,
     )

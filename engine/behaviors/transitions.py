@@ -29,6 +29,7 @@ from engine.state.values import (
 )
 
 if TYPE_CHECKING:
+    from engine.behaviors.compensation import CompensationBehavior
     from engine.bpmn.registry import Processors
 
 _ACTIVATED = ElementState.ACTIVATED
@@ -84,6 +85,8 @@ class Transitions:
         self._live = state.instances.live
         self._definitions = state.deployments.definitions
         self._triggers = state.flow.triggers
+        self._compensations = state.compensations
+        self.compensation: CompensationBehavior  # set by build_behaviors (`use_compensation`)
         # what an element may wait on, by element key (close_waits): looked up for every element that ends
         self._waits = (
             state.jobs.by_element,
@@ -125,6 +128,14 @@ class Transitions:
         self.processors = processors
         self._activation = processors.activation
         self._selection = processors.flow_selection
+
+    def use_compensation(self, compensation: "CompensationBehavior") -> None:
+        """Compensation (engine/behaviors/compensation.py): told when an activity completes, when a handler completes
+        and when a process instance ends; it activates handlers and completes throw events through this."""
+        self.compensation = compensation
+        self._compensations = self._state.compensations
+        compensation.schedule_activation = self.schedule_activation
+        compensation.complete = self.complete
 
     def model_of(self, inst: ElementInstance) -> ProcessModel:
         return self._definitions[inst.process_definition_key].model
@@ -181,23 +192,27 @@ class Transitions:
         loop_item: tuple[str | None, Any] | None = None,
         triggered: bool = False,
         join: bool = False,
+        key: int | None = None,
     ) -> None:
         """Activates `node` in `scope`: what an event delivered (`event_variables`, `event_locals`), the index and
         item of an inner instance of a multi-instance body, `triggered` for a catch event whose event already
-        occurred, `join` for a token arriving at a joining inclusive gateway."""
+        occurred, `join` for a token arriving at a joining inclusive gateway, the `key` given to it beforehand (a
+        compensation handler's, named by its subscription when triggered)."""
         if scope.state not in _LIVE_STATES:
             return
         if join and not self.processors.inclusive_join_ready(node, scope):
             self.complete_scope_if_done(scope)  # this token is gone without an element
             return
         if node.loop is not None and loop_counter is None:
-            body = self._w.element_activating(self._keys.next(), node, scope, body=True)
+            body = self._w.element_activating(self._keys.next() if key is None else key, node, scope, body=True)
             self.processors.multi_instance.activate_body(body, node)
             return
         trigger = None
         if event_variables is not None or event_locals is not None or triggered:
             trigger = EventTrigger(event_variables, event_locals, triggered)
-        inst = self._w.element_activating(self._keys.next(), node, scope, False, loop_counter, trigger, join)
+        inst = self._w.element_activating(
+            self._keys.next() if key is None else key, node, scope, False, loop_counter, trigger, join
+        )
         if loop_counter is not None:
             assert loop_item is not None
             name, item = loop_item
@@ -387,7 +402,12 @@ class Transitions:
             self._w.element_completed(inst)
             self._process_ended(inst, "COMPLETED", start_key)
             return
+        compensations = self._compensations
+        if node.compensation_handler is not None or (compensations.by_scope and inst.key in compensations.by_scope):
+            self.compensation.completing(inst, node)
         self._w.element_completed(inst)
+        if compensations.by_handler and inst.key in compensations.by_handler:
+            self.compensation.handler_completed(inst)
         assert scope is not None
         if inst.loop_counter is not None:
             self.processors.multi_instance.inner_finished(scope, node, inst, completed=True)
@@ -628,6 +648,8 @@ class Transitions:
         a scan of every timer and subscription of the engine, thousands of which may be waiting in other
         instances). Returns the correlation key of the message that started it, if any."""
         instances = self._state.instances
+        if self._compensations.by_process and root.key in self._compensations.by_process:
+            self.compensation.process_ending(root)
         if not any(self._subscription_waits):  # nothing waits on a timer or a subscription anywhere
             return instances.message_start_keys.get(root.key)
         pi = instances.process_instances[root.key]

@@ -1,8 +1,8 @@
-"""End events: none, error, escalation, signal and terminate (message end events are job tasks)."""
+"""End events: none, error, escalation, signal, terminate and compensation (message end events are job tasks)."""
 
 from engine.bpmn.element import ElementProcessor
 from engine.bpmn.intermediate_catch_event import throw_signal
-from engine.bpmn.intermediate_throw_event import escalation_code
+from engine.bpmn.intermediate_throw_event import escalation_code, throw_compensation
 from engine.model import EventType, FlowNode
 from engine.state.values import ElementInstance
 
@@ -19,6 +19,9 @@ class EndEventProcessor(ElementProcessor):
         if etype is EventType.SIGNAL:
             throw_signal(self, inst, node)
             transitions.complete(inst)
+            return
+        if etype is EventType.COMPENSATION:
+            throw_compensation(self, inst, node)
             return
         if etype is EventType.ESCALATION:
             code = escalation_code(self, inst, node)

@@ -22,6 +22,7 @@ from engine.events.codec import (
     encode_optional,
 )
 from engine.model import Kind, ProcessModel
+from engine.state.compensation import CompensationSubscription
 from engine.state.engine_state import EngineState
 from engine.state.history import RECORD_WIDTH
 from engine.state.values import (
@@ -169,6 +170,23 @@ def encode_state(state: EngineState) -> Doc:
             ]
             for s in state.signals.subscriptions.values()
         ],
+        # optional when read (compensation came later): [key, process instance, definition, activity id, activity
+        # instance, activity scope, handler id, throw event id, throw event instance, handler instance]
+        "compensation_subscriptions": [
+            [
+                c.key,
+                c.process_instance_key,
+                c.process_definition_key,
+                c.activity_id,
+                c.activity_instance_key,
+                c.activity_scope_key,
+                c.handler_id,
+                c.throw_event_id,
+                c.throw_event_instance_key,
+                c.handler_instance_key,
+            ]
+            for c in state.compensations.subscriptions.values()
+        ],
         "incidents": [
             [
                 i.key,
@@ -309,6 +327,8 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
     for key, continuations in doc.get("awaiting", ()):
         flow.awaiting[key] = continuations
     flow.ad_hoc_fulfilled.update(doc.get("ad_hoc_fulfilled", ()))
+    for row in doc.get("compensation_subscriptions", []):
+        state.compensations.add(CompensationSubscription(*row))
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:

@@ -19,6 +19,7 @@ from engine.decisions.instances import instance_rows
 from engine.dmn import DecisionRequirementsGraph, load_graph
 from engine.model import FlowNode, Kind, ProcessModel
 from engine.state import due as due_kinds
+from engine.state.compensation import CompensationSubscription
 from engine.state.engine_state import EngineState
 from engine.state.values import (
     DeployedDecision,
@@ -918,3 +919,26 @@ class Appliers:
     # ================================================================== escalations
     def escalation(self, key: int, escalated: bool, thrower: ElementInstance) -> None:
         self._record("ESCALATION", "ESCALATED" if escalated else "NOT_ESCALATED", key, element=thrower)
+
+    # ================================================================== compensation
+    def compensation_subscription_created(self, sub: CompensationSubscription) -> None:
+        self._state.compensations.add(sub)
+        self._record("COMPENSATION_SUBSCRIPTION", "CREATED", sub.key, pi=sub.process_instance_key)
+
+    def compensation_subscription_triggered(
+        self, sub: CompensationSubscription, throw: ElementInstance, handler_instance_key: int | None
+    ) -> None:
+        """A compensation throw event (`throw`) triggered it; `handler_instance_key`: the handler activated for it."""
+        sub.throw_event_id = throw.element_id
+        sub.throw_event_instance_key = throw.key
+        sub.handler_instance_key = handler_instance_key
+        self._state.compensations.note_triggered(sub)
+        self._record("COMPENSATION_SUBSCRIPTION", "TRIGGERED", sub.key, pi=sub.process_instance_key)
+
+    def compensation_subscription_completed(self, sub: CompensationSubscription) -> None:
+        self._state.compensations.remove(sub)
+        self._record("COMPENSATION_SUBSCRIPTION", "COMPLETED", sub.key, pi=sub.process_instance_key)
+
+    def compensation_subscription_deleted(self, sub: CompensationSubscription) -> None:
+        self._state.compensations.remove(sub)
+        self._record("COMPENSATION_SUBSCRIPTION", "DELETED", sub.key, pi=sub.process_instance_key)

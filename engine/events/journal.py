@@ -9,6 +9,7 @@ from engine.events import catalogue as ev
 from engine.events.appliers import Appliers
 from engine.events.codec import encode_bytes, encode_instant, encode_optional
 from engine.model import FlowNode, ProcessModel
+from engine.state.compensation import CompensationSubscription
 from engine.state.values import (
     BPMN_ELEMENT,
     DeployedDecision,
@@ -536,3 +537,33 @@ class JournalingAppliers(Appliers):
         spec = ev.ESCALATION_ESCALATED if escalated else ev.ESCALATION_NOT_ESCALATED
         self.events.append([spec.id, key, thrower.key])
         super().escalation(key, escalated, thrower)
+
+    # ------------------------------------------------------------------ compensation
+    def compensation_subscription_created(self, sub: CompensationSubscription) -> None:
+        self.events.append(
+            [
+                ev.COMPENSATION_SUBSCRIPTION_CREATED.id,
+                sub.key,
+                sub.process_instance_key,
+                sub.process_definition_key,
+                sub.activity_id,
+                sub.activity_instance_key,
+                sub.activity_scope_key,
+                sub.handler_id,
+            ]
+        )
+        super().compensation_subscription_created(sub)
+
+    def compensation_subscription_triggered(
+        self, sub: CompensationSubscription, throw: ElementInstance, handler_instance_key: int | None
+    ) -> None:
+        self.events.append([ev.COMPENSATION_SUBSCRIPTION_TRIGGERED.id, sub.key, throw.key, handler_instance_key])
+        super().compensation_subscription_triggered(sub, throw, handler_instance_key)
+
+    def compensation_subscription_completed(self, sub: CompensationSubscription) -> None:
+        self.events.append([ev.COMPENSATION_SUBSCRIPTION_COMPLETED.id, sub.key])
+        super().compensation_subscription_completed(sub)
+
+    def compensation_subscription_deleted(self, sub: CompensationSubscription) -> None:
+        self.events.append([ev.COMPENSATION_SUBSCRIPTION_DELETED.id, sub.key])
+        super().compensation_subscription_deleted(sub)

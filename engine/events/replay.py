@@ -8,6 +8,7 @@ from typing import Any
 from engine.events import catalogue as ev
 from engine.events.appliers import Appliers
 from engine.events.codec import decode_bytes, decode_instant, decode_optional
+from engine.state.compensation import CompensationSubscription
 from engine.state.engine_state import EngineState
 from engine.state.values import (
     DeployedDecision,
@@ -446,6 +447,24 @@ def _not_escalated(a: Appliers, s: EngineState, e: Event) -> None:
     a.escalation(e[1], False, s.instances.live[e[2]])
 
 
+# ---------------------------------------------------------------------- compensation
+def _compensation_subscription_created(a: Appliers, s: EngineState, e: Event) -> None:
+    a.compensation_subscription_created(CompensationSubscription(e[1], e[2], e[3], e[4], e[5], e[6], e[7]))
+
+
+def _compensation_subscription_triggered(a: Appliers, s: EngineState, e: Event) -> None:
+    # the throw event is live when it triggers: it waits for the handlers, or completes in the same command
+    a.compensation_subscription_triggered(s.compensations.subscriptions[e[1]], s.instances.live[e[2]], e[3])
+
+
+def _compensation_subscription_completed(a: Appliers, s: EngineState, e: Event) -> None:
+    a.compensation_subscription_completed(s.compensations.subscriptions[e[1]])
+
+
+def _compensation_subscription_deleted(a: Appliers, s: EngineState, e: Event) -> None:
+    a.compensation_subscription_deleted(s.compensations.subscriptions[e[1]])
+
+
 APPLY: dict[int, Apply] = {
     ev.ELEMENT_ACTIVATING.id: _element_activating,
     ev.ELEMENT_ACTIVATED.id: _element_activated,
@@ -519,6 +538,10 @@ APPLY: dict[int, Apply] = {
     ev.INCIDENT_RESOLVED.id: _incident_resolved,
     ev.ESCALATION_ESCALATED.id: _escalated,
     ev.ESCALATION_NOT_ESCALATED.id: _not_escalated,
+    ev.COMPENSATION_SUBSCRIPTION_CREATED.id: _compensation_subscription_created,
+    ev.COMPENSATION_SUBSCRIPTION_TRIGGERED.id: _compensation_subscription_triggered,
+    ev.COMPENSATION_SUBSCRIPTION_COMPLETED.id: _compensation_subscription_completed,
+    ev.COMPENSATION_SUBSCRIPTION_DELETED.id: _compensation_subscription_deleted,
 }
 assert set(APPLY) == set(ev.SPECS), "every event of the catalogue has its applier here"
 

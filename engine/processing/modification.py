@@ -188,6 +188,11 @@ class ModificationProcessor:
                 f"Expected to migrate process instance '{key}' but its process waits on event sub-process start "
                 "events: the embedded engine migrates instances without them"
             )
+        if key in self._state.compensations.by_process:
+            raise InvalidArgumentError(
+                f"Expected to migrate process instance '{key}' but it has compensation subscriptions (completed "
+                "activities that can be compensated): the embedded engine migrates instances without them"
+            )
         active = [inst for k in pi.element_keys if (inst := self._live.get(k)) is not None and inst.state.is_active]
         plan: list[tuple[ElementInstance, str]] = []
         for inst in active:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from engine.state import due as due_kinds
+from engine.state.compensation import Compensations
 from engine.state.decisions import Decisions
 from engine.state.deployments import Deployments
 from engine.state.due import DueIndex
@@ -23,8 +24,8 @@ class EngineState:
     """The stores, the key sequence and the history. `instant` is the time of the command being processed (or
     replayed): the one time the appliers write into the state."""
 
-    __slots__ = ("decisions", "deployments", "due", "flow", "history", "incidents", "instances", "instant", "jobs",
-                 "keys", "messages", "signals", "timers", "user_tasks")  # fmt: skip
+    __slots__ = ("compensations", "decisions", "deployments", "due", "flow", "history", "incidents", "instances",
+                 "instant", "jobs", "keys", "messages", "signals", "timers", "user_tasks")  # fmt: skip
 
     def __init__(self, keys: KeyGenerator | None = None) -> None:
         self.keys = keys or KeyGenerator()
@@ -38,6 +39,7 @@ class EngineState:
         self.signals = Signals()
         self.incidents = Incidents()
         self.flow = Flow()
+        self.compensations = Compensations()
         self.due = DueIndex()
         self.history = History()
         self.instant: datetime | None = None
@@ -46,7 +48,7 @@ class EngineState:
         """Empties every store in place (the behaviours hold their dicts): before the state is read again from a
         data directory."""
         for name in ("deployments", "decisions", "instances", "jobs", "user_tasks", "timers", "messages", "signals",
-                     "incidents", "flow"):  # fmt: skip
+                     "incidents", "flow", "compensations"):  # fmt: skip
             store = getattr(self, name)
             for slot in type(store).__slots__:
                 value = getattr(store, slot)

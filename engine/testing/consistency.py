@@ -20,6 +20,7 @@ def state_violations(engine: Engine) -> list[str]:
     out += _process_instance_violations(engine)
     out += _wait_violations(engine)
     out += _decision_violations(engine)
+    out += _compensation_violations(engine)
     return out
 
 
@@ -200,4 +201,34 @@ def _decision_violations(engine: Engine) -> list[str]:
         latest_graph = store.latest_requirements(requirements.requirements_id)
         if latest_graph is None or latest_graph.version < requirements.version:
             out.append(f"decision graph {requirements.key} is newer than its latest version")
+    return out
+
+
+def _compensation_violations(engine: Engine) -> list[str]:
+    """Compensation subscriptions belong to active process instances (deleted when one ends), their indexes agree,
+    and a triggered one names a throw event and, if it has a handler, the handler's instance."""
+    out = []
+    store = engine.state.compensations
+    for sub in store.subscriptions.values():
+        where = f"compensation subscription {sub.key} ({sub.activity_id})"
+        pi = engine.process_instances.get(sub.process_instance_key)
+        if pi is None or pi.state != ACTIVE:
+            out.append(f"{where}: its process instance {sub.process_instance_key} is not active")
+        if sub.key not in store.by_process.get(sub.process_instance_key, ()):
+            out.append(f"{where}: missing from the index by process instance")
+        if sub.key not in store.by_scope.get(sub.activity_scope_key, ()):
+            out.append(f"{where}: missing from the index by scope")
+        if sub.triggered and sub.throw_event_instance_key is None:
+            out.append(f"{where}: triggered without a throw event instance")
+        if sub.handler_instance_key is not None and store.by_handler.get(sub.handler_instance_key) != sub.key:
+            out.append(f"{where}: missing from the index by handler instance")
+        if store.by_activity.get(sub.activity_instance_key) != sub.key:
+            out.append(f"{where}: missing from the index by activity instance")
+        if sub.throw_event_instance_key is not None and sub.key not in store.by_throw.get(
+            sub.throw_event_instance_key, ()
+        ):
+            out.append(f"{where}: missing from the index by throw event")
+    indexed = {key for keys in store.by_process.values() for key in keys}
+    if indexed != set(store.subscriptions):
+        out.append("the compensation subscriptions indexed by process instance are not the subscriptions")
     return out

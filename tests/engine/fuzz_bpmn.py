@@ -151,6 +151,8 @@ def _event_definition(draw: st.DrawFn, allowed: list[str], sloppy: bool) -> tupl
         return "<bpmn:terminateEventDefinition />", ""
     if choice == "link":
         return f"<bpmn:linkEventDefinition name={_attr(draw(st.sampled_from(['L1', 'L2'])))} />", ""
+    if choice == "compensation":
+        return "<bpmn:compensateEventDefinition />", ""
     return "", ""
 
 
@@ -190,7 +192,7 @@ def _node(
         definition, extra = draw(_event_definition(allowed, sloppy))
         inner += definition
     elif kind == "intermediateThrowEvent":
-        allowed = ["none", "signal", "escalation"] + (["link"] if sloppy else [])
+        allowed = ["none", "signal", "escalation", "compensation"] + (["link"] if sloppy else [])
         definition, extra = draw(_event_definition(allowed, sloppy))
         inner += definition
     elif kind == "receiveTask":
@@ -236,7 +238,7 @@ def _flow(draw: st.DrawFn, pool: "KeyPool", depth: int, sloppy: bool, prefix: st
     has_outgoing = {source for source, _ in flows}
     end_count = draw(st.integers(min_value=1, max_value=2))
     for e in range(end_count):
-        end_kinds = ["none"] * 4 + ["error", "terminate", "escalation"]
+        end_kinds = ["none"] * 4 + ["error", "terminate", "escalation", "compensation"]
         end_definition, end_extra = draw(_event_definition(end_kinds, sloppy))
         end_id = f"{prefix}End{e}"
         parts.append(f"<bpmn:endEvent id={_attr(end_id)}>{end_definition}</bpmn:endEvent>")
@@ -266,6 +268,17 @@ def _flow(draw: st.DrawFn, pool: "KeyPool", depth: int, sloppy: bool, prefix: st
     # boundary events on random activities
     activities = [n for n in nodes if n[1] in {"serviceTask", "userTask", "receiveTask", "callActivity"}]
     for number, (attached, _, _, _) in enumerate(activities):
+        if draw(st.integers(0, 3)) == 0:  # compensation: the boundary event, its handler, their association
+            boundary_id, handler_id = f"{prefix}CB{number}", f"{prefix}CH{number}"
+            handler_type = draw(st.one_of(pool.pick("job_types"), st.sampled_from(NAMES)))
+            parts.append(
+                f"<bpmn:boundaryEvent id={_attr(boundary_id)} attachedToRef={_attr(attached)}>"
+                "<bpmn:compensateEventDefinition /></bpmn:boundaryEvent>"
+                f'<bpmn:serviceTask id={_attr(handler_id)} isForCompensation="true"><bpmn:extensionElements>'
+                f"<zeebe:taskDefinition type={_attr(handler_type)} /></bpmn:extensionElements></bpmn:serviceTask>"
+                f"<bpmn:association id={_attr(f'{prefix}CA{number}')} sourceRef={_attr(boundary_id)} "
+                f"targetRef={_attr(handler_id)} />"
+            )
         if draw(st.integers(0, 2)) == 0:
             kinds_allowed = ["timer", "message", "error", "signal", "escalation"]
             definition, boundary_extra = draw(_event_definition(kinds_allowed, sloppy))

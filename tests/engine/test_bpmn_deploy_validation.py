@@ -34,6 +34,14 @@ from tests.engine.bpmn_harness import (
 )
 
 SIGNAL = '<bpmn:signal id="Signal_Go" name="go" />'
+# Book with a compensation boundary event associated with its handler Unbook
+COMPENSABLE_BOOK = (
+    service("Book", "book"),
+    boundary("OnUndo", "Book", "<bpmn:compensateEventDefinition />"),
+    '<bpmn:serviceTask id="Unbook" isForCompensation="true"><bpmn:extensionElements>'
+    '<zeebe:taskDefinition type="unbook" /></bpmn:extensionElements></bpmn:serviceTask>',
+    '<bpmn:association id="Undo" associationDirection="One" sourceRef="OnUndo" targetRef="Unbook" />',
+)
 
 # (case id, diagram elements, extra definitions, element id, element type, a fragment of the reason)
 REFUSALS = [
@@ -111,7 +119,7 @@ REFUSALS = [
         "Must not contain a start event.",  # Zeebe's AdHocSubProcessValidator
     ),
     (
-        "compensation boundary event",
+        "compensation boundary event without an association to a handler",
         (
             start("Start"),
             service("Book", "book"),
@@ -122,22 +130,189 @@ REFUSALS = [
         "",
         "Undo",
         "boundaryEvent",
-        "compensation events are not supported by the embedded engine",
+        "Compensation boundary events must have a compensation association and no outgoing sequence flows",
     ),
     (
-        "compensation handler",
+        "compensation boundary event with an outgoing flow",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            end("End"),
+            end("UndoEnd"),
+            chain("Start", "Book", "End"),
+            flow("Astray", "OnUndo", "UndoEnd"),
+        ),
+        "",
+        "OnUndo",
+        "boundaryEvent",
+        "Compensation boundary events must have a compensation association and no outgoing sequence flows",
+    ),
+    (
+        "compensation handler with an incoming flow",
+        (start("Start"), *COMPENSABLE_BOOK, end("End"), chain("Start", "Book", "End"), flow("In", "Book", "Unbook")),
+        "",
+        "Unbook",
+        "serviceTask",
+        "A compensation handler should have no incoming sequence flows",
+    ),
+    (
+        "compensation handler with an outgoing flow",
+        (start("Start"), *COMPENSABLE_BOOK, end("End"), chain("Start", "Book", "End"), flow("Out", "Unbook", "End")),
+        "",
+        "Unbook",
+        "serviceTask",
+        "A compensation handler should have no outgoing sequence flows",
+    ),
+    (
+        "compensation handler with a boundary event",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            boundary("Late", "Unbook", timer("timeDuration", "PT1H")),
+            end("End"),
+            end("LateEnd"),
+            chain("Start", "Book", "End"),
+            flow("LateFlow", "Late", "LateEnd"),
+        ),
+        "",
+        "Unbook",
+        "serviceTask",
+        "A compensation handler should have no boundary events",
+    ),
+    (
+        "compensation boundary event associated with an activity not marked for compensation",
         (
             start("Start"),
             service("Book", "book"),
-            '<bpmn:serviceTask id="Cancel" isForCompensation="true"><bpmn:extensionElements>'
-            '<zeebe:taskDefinition type="cancel" /></bpmn:extensionElements></bpmn:serviceTask>',
+            boundary("OnUndo", "Book", "<bpmn:compensateEventDefinition />"),
+            service("Unbook", "unbook"),
+            '<bpmn:association id="Undo" sourceRef="OnUndo" targetRef="Unbook" />',
             end("End"),
             chain("Start", "Book", "End"),
         ),
         "",
-        "Cancel",
-        "serviceTask",
-        "compensation handlers are not supported by the embedded engine",
+        "OnUndo",
+        "boundaryEvent",
+        "the compensation handler 'Unbook' must be marked isForCompensation",
+    ),
+    (
+        "business rule task as compensation handler",
+        (
+            start("Start"),
+            service("Book", "book"),
+            boundary("OnUndo", "Book", "<bpmn:compensateEventDefinition />"),
+            '<bpmn:businessRuleTask id="Decide" isForCompensation="true"><bpmn:extensionElements>'
+            '<zeebe:taskDefinition type="decide" /></bpmn:extensionElements></bpmn:businessRuleTask>',
+            '<bpmn:association id="Undo" sourceRef="OnUndo" targetRef="Decide" />',
+            end("End"),
+            chain("Start", "Book", "End"),
+        ),
+        "",
+        "Decide",
+        "businessRuleTask",
+        "Compensation task must be one of: service task, user task, send task, script task, manual task",
+    ),
+    (
+        "compensation boundary event with execution listeners",
+        (
+            start("Start"),
+            service("Book", "book"),
+            boundary(
+                "OnUndo",
+                "Book",
+                "<bpmn:compensateEventDefinition />",
+                '<zeebe:executionListeners><zeebe:executionListener eventType="end" type="audit" />'
+                "</zeebe:executionListeners>",
+            ),
+            COMPENSABLE_BOOK[2],
+            COMPENSABLE_BOOK[3],
+            end("End"),
+            chain("Start", "Book", "End"),
+        ),
+        "",
+        "OnUndo",
+        "boundaryEvent",
+        "Execution listeners of type 'start' and 'end' are not supported by [compensation] boundary events",
+    ),
+    (
+        "compensation intermediate throw event that does not wait for completion",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            throw("Compensate", '<bpmn:compensateEventDefinition waitForCompletion="false" />'),
+            end("End"),
+            chain("Start", "Book", "Compensate", "End"),
+        ),
+        "",
+        "Compensate",
+        "intermediateThrowEvent",
+        "A compensation intermediate throwing event waitForCompletion attribute must be true or not present",
+    ),
+    (
+        "compensation throw event referring to no activity",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            end("Compensate", '<bpmn:compensateEventDefinition activityRef="Nothing" />'),
+            chain("Start", "Book", "Compensate"),
+        ),
+        "",
+        "Compensate",
+        "endEvent",
+        "The referenced compensation activity 'Nothing' doesn't exist",
+    ),
+    (
+        "compensation throw event referring to an activity without compensation",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            service("Pay", "pay"),
+            end("Compensate", '<bpmn:compensateEventDefinition activityRef="Pay" />'),
+            chain("Start", "Book", "Pay", "Compensate"),
+        ),
+        "",
+        "Compensate",
+        "endEvent",
+        "The referenced compensation activity 'Pay' must have either a compensation boundary event or be a subprocess",
+    ),
+    (
+        "compensation throw event referring to an activity of another scope",
+        (
+            start("Start"),
+            sub_process(
+                "Booking",
+                start("BookingStart")
+                + "".join(COMPENSABLE_BOOK)
+                + end("BookingEnd")
+                + chain("BookingStart", "Book", "BookingEnd"),
+            ),
+            end("Compensate", '<bpmn:compensateEventDefinition activityRef="Book" />'),
+            chain("Start", "Booking", "Compensate"),
+        ),
+        "",
+        "Compensate",
+        "endEvent",
+        "The referenced compensation activity 'Book' must be in the same scope as the compensation throw event",
+    ),
+    (
+        "compensation event sub-process",
+        (
+            start("Start"),
+            *COMPENSABLE_BOOK,
+            end("End"),
+            chain("Start", "Book", "End"),
+            sub_process(
+                "OnCompensation",
+                start("CompensationStart", "<bpmn:compensateEventDefinition />")
+                + end("CompensationEnd")
+                + chain("CompensationStart", "CompensationEnd"),
+                event=True,
+            ),
+        ),
+        "",
+        "CompensationStart",
+        "startEvent",
+        "compensation start events (compensation event sub-processes) are not supported by Zeebe 8.8",
     ),
     (
         "conditional catch event",
@@ -603,13 +778,6 @@ ADHOC = (
     '<zeebe:taskDefinition type="tool" /></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="Done" />'
     "</bpmn:adHocSubProcess>"
 )
-COMPENSATION = (
-    service("Book", "book"),
-    '<bpmn:boundaryEvent id="OnUndo" attachedToRef="Book"><bpmn:compensateEventDefinition /></bpmn:boundaryEvent>',
-    '<bpmn:serviceTask id="Unbook" isForCompensation="true"><bpmn:extensionElements>'
-    '<zeebe:taskDefinition type="unbook" /></bpmn:extensionElements></bpmn:serviceTask>',
-    '<bpmn:association id="Undo" associationDirection="One" sourceRef="OnUndo" targetRef="Unbook" />',
-)
 
 
 @pytest.mark.parametrize(
@@ -630,13 +798,20 @@ COMPENSATION = (
             id="ad-hoc sub-process with flows and a boundary event",
         ),
         pytest.param(
-            (start("Start"), *COMPENSATION, end("End"), chain("Start", "Book", "End")),
+            (
+                start("Start"),
+                *COMPENSABLE_BOOK,
+                end("End"),
+                chain("Start", "Book", "End"),
+                flow("In", "Book", "Unbook"),
+                flow("Out", "Unbook", "End"),
+            ),
             "",
             [
-                "'OnUndo' (bpmn:boundaryEvent) (line 7): compensation events are not supported",
-                "'Unbook' (bpmn:serviceTask) (line 8): compensation handlers are not supported",
+                "'Unbook' (bpmn:serviceTask) (line 8): A compensation handler should have no incoming sequence flows",
+                "'Unbook' (bpmn:serviceTask) (line 8): A compensation handler should have no outgoing sequence flows",
             ],
-            id="compensation boundary event and handler",
+            id="compensation handler with flows",
         ),
         pytest.param(
             (
