@@ -19,8 +19,9 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
   tick finds the job deadlines and timers that fell due meanwhile.
-- **Commit per command.** With WAL and synchronous=NORMAL a commit is one write() to the WAL without fsync; with
-  `SyncMode.FULL` each commit is fsynced.
+- **Commit per command.** The entry is encoded once (engine/durable/entries.py: orjson whenever it writes the values
+  the standard encoder writes) and inserted as one row; with WAL and synchronous=NORMAL that commit writes the
+  changed pages to the WAL (mostly one: two pwrite()s) without fsync; with `SyncMode.FULL` each commit is fsynced.
 - **Keys.** The key sequence (engine/state/keys.py ReservedKeys) hands out keys in blocks whose end is written to
   `meta` before the block's first key is handed out; recovery continues after the highest block written, so a key a
   command took in memory is never handed out again, even when that command's entry was never written.
