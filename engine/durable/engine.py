@@ -311,7 +311,7 @@ class DurableEngine(Engine):
         appliers = self._appliers
         events = appliers.events
         steps = self._steps
-        queued = bool(steps.queue) or bool(steps.held)
+        queued = steps.waiting
         if not events and queued == self._durable_queue_logged:
             # nothing written, and the steps left for later are those logged last (give or take steps that found
             # nothing to do): a long poll or a tick while an expression is evaluated off the loop is not logged
