@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.behaviors.incidents import IncidentBehavior
 from engine.decisions.evaluation import evaluate
+from engine.decisions.instances import evaluated_decisions
 from engine.dmn import DecisionEvaluator
 from engine.events.appliers import Appliers
 from engine.expressions import ExpressionError, Expressions
@@ -62,6 +63,7 @@ class DecisionBehavior:
         evaluation = evaluate(self._state.decisions, self.evaluator, decision, context, now, key)
         result = evaluation.result
         self._w.decision_evaluated(key, result.failed, inst)
+        self._w.decision_instances_recorded(key, evaluated_decisions(evaluation), result.failure_message, inst)
         if result.failure_message is not None:
             raise self._incidents.raise_(inst, DECISION_EVALUATION_ERROR, result.failure_message, phase)
         return result.decision_output

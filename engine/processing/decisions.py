@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.decisions.evaluation import DecisionEvaluation, evaluate, find_decision
+from engine.decisions.instances import evaluated_decisions
 from engine.dmn import DecisionRequirementsGraph, DmnParser
 from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
@@ -87,4 +88,5 @@ class DecisionProcessor:
         key = self._state.keys.next()
         evaluation = evaluate(store, self._evaluator, decision, variables, now, key)
         self._w.decision_evaluated(key, evaluation.result.failed)
+        self._w.decision_instances_recorded(key, evaluated_decisions(evaluation), evaluation.result.failure_message)
         return evaluation
