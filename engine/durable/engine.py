@@ -19,8 +19,9 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
   tick finds the job deadlines and timers that fell due meanwhile.
-- **Commit per command.** With WAL and synchronous=NORMAL a commit is one write() to the WAL without fsync; with
-  `SyncMode.FULL` each commit is fsynced.
+- **Commit per command.** The entry is encoded once (engine/durable/entries.py: orjson whenever it writes the values
+  the standard encoder writes) and inserted as one row; with WAL and synchronous=NORMAL that commit writes the
+  changed pages to the WAL (mostly one: two pwrite()s) without fsync; with `SyncMode.FULL` each commit is fsynced.
 - **Keys.** The key sequence (engine/state/keys.py ReservedKeys) hands out keys in blocks whose end is written to
   `meta` before the block's first key is handed out; recovery continues after the highest block written, so a key a
   command took in memory is never handed out again, even when that command's entry was never written.
@@ -35,13 +36,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.clock import Clock
-from engine.durable import migrations, snapshot
+from engine.durable import entries, migrations, snapshot
 from engine.durable.errors import DurableError, StorageError
 from engine.durable.steps import decode_queue, encode_queue
 from engine.durable.store import FORMAT_VERSION, Store, SyncMode
@@ -95,20 +96,6 @@ CLOCK_META = "clock"
 _KEYS_META = "keys"  # the highest key reserved (engine/state/keys.py ReservedKeys): a restart continues after it
 
 
-_JSON_TYPES = frozenset({str, int, float, bool, dict, list})
-
-
-def _plain(value: Any) -> Any:
-    """A command argument as JSON (variables are JSON documents already; a mapping view becomes an object)."""
-    if value is None or type(value) in _JSON_TYPES:  # most arguments: as they are (no ABC check)
-        return value
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 class _PersistentClock(Clock):
     """The engine clock, which tells the engine when it was moved, pinned or reset."""
 
@@ -139,21 +126,8 @@ class _PersistentClock(Clock):
         self._pinned, self._offset = decode_optional(pinned), timedelta(microseconds=micros)
 
 
-class _GuardedKeys(ReservedKeys):
-    """The reserved key sequence, refusing to hand out a key outside a command: that key would be in no logged
-    event."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, reserve: Callable[[int], None]) -> None:
-        super().__init__(reserve)
-        self.state: EngineState | None = None  # the engine's, set once it exists: its instant is set in a command
-
-    def next(self) -> int:
-        state = self.state  # one attribute read and a comparison: this runs for every key taken
-        if state is None or state.instant is None:
-            raise DurableError("internal: a key was taken outside a logged command; the durable engine must log it")
-        return ReservedKeys.next(self)
+def _key_outside_command() -> NoReturn:
+    raise DurableError("internal: a key was taken outside a logged command; the durable engine must log it")
 
 
 class DurableEngine(Engine):
@@ -174,8 +148,8 @@ class DurableEngine(Engine):
         – no snapshot, no migration, no step resumed, no command taken (engine/durable/transfer.py exports it)."""
         clock = _PersistentClock(controlled=controlled_clock)
         super().__init__(clock=clock, feel=feel)
-        assert isinstance(self.state.keys, _GuardedKeys)
-        self.state.keys.state = self.state
+        assert isinstance(self.state.keys, ReservedKeys)
+        self.state.keys.commands = self.state  # from now on a key is handed out only within a command
         self._durable_store = store
         self._durable_snapshot_every = snapshot_every
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
@@ -195,7 +169,7 @@ class DurableEngine(Engine):
 
     # ------------------------------------------------------------------ parts
     def _key_generator(self) -> KeyGenerator:
-        return _GuardedKeys(self._reserve_keys)
+        return ReservedKeys(self._reserve_keys, _key_outside_command)
 
     def _reserve_keys(self, limit: int) -> None:
         """Records that keys up to `limit` may be handed out, before the first of them is: a restart continues after
@@ -337,20 +311,25 @@ class DurableEngine(Engine):
             raise StorageError(self._durable_failure)
         appliers = self._appliers
         events = appliers.events
-        queued = self._steps.waiting
+        steps = self._steps
+        queued = steps.waiting
         if not events and queued == self._durable_queue_logged:
             # nothing written, and the steps left for later are those logged last (give or take steps that found
             # nothing to do): a long poll or a tick while an expression is evaluated off the loop is not logged
             return
         appliers.events = []
-        instant = self.state.instant
+        state = self.state
+        instant = state.instant
         assert instant is not None
-        entry: dict[str, Any] = {"c": name, "t": encode_instant(instant), "k": self.state.keys.last, "e": events}
-        if self._command_args:
-            entry["a"] = [_plain(arg) for arg in self._command_args]  # the command itself, as Zeebe logs it
+        entry: dict[str, Any] = {"c": name, "t": encode_instant(instant), "k": state.keys.last, "e": events}
+        args = self._command_args
+        if args:
+            entry["a"] = args  # the command itself, as Zeebe logs it (a mapping written as an object)
         if queued:
-            entry["q"] = encode_queue(self._steps)
-        self._append(dumps(entry).encode())
+            entry["q"] = encode_queue(steps)
+            self._append(entries.encode_standard(entry))
+        else:
+            self._append(entries.encode(entry, args.count(None)))
         self._durable_queue_logged = queued
 
     def _append(self, entry: bytes) -> None:

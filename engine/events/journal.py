@@ -27,10 +27,10 @@ from engine.state.values import (
     UserTaskState,
 )
 
-Event = list[Any]
+Event = list[Any] | tuple[Any, ...]  # the hot path's events are tuples (one allocation each)
 
 
-def _task_event(event_id: int, task: UserTask, inst: ElementInstance) -> Event:
+def _task_event(event_id: int, task: UserTask, inst: ElementInstance) -> list[Any]:
     return [
         event_id,
         task.key,
@@ -49,13 +49,19 @@ def _task_event(event_id: int, task: UserTask, inst: ElementInstance) -> Event:
     ]
 
 
-# the ids of the events the token flow writes for every element (the journaling methods below are its hot path: they
-# call the appliers' methods directly rather than through super())
+# the ids of the events the token flow writes for every element, every job and variable (the journaling methods below
+# are its hot path: they call the appliers' methods directly rather than through super())
+_PROCESS_ACTIVATING = ev.PROCESS_ACTIVATING.id
 _ELEMENT_ACTIVATING = ev.ELEMENT_ACTIVATING.id
 _ELEMENT_ACTIVATED = ev.ELEMENT_ACTIVATED.id
 _ELEMENT_COMPLETING = ev.ELEMENT_COMPLETING.id
 _ELEMENT_COMPLETED = ev.ELEMENT_COMPLETED.id
 _SEQUENCE_FLOW_TAKEN = ev.SEQUENCE_FLOW_TAKEN.id
+_VARIABLE_CREATED = ev.VARIABLE_CREATED.id
+_VARIABLE_UPDATED = ev.VARIABLE_UPDATED.id
+_JOB_CREATED = ev.JOB_CREATED.id
+_JOB_ACTIVATED = ev.JOB_ACTIVATED.id
+_JOB_COMPLETED = ev.JOB_COMPLETED.id
 
 
 def encode_trigger(trigger: EventTrigger | None) -> list[Any] | None:
@@ -64,7 +70,7 @@ def encode_trigger(trigger: EventTrigger | None) -> list[Any] | None:
     return [trigger.variables, trigger.locals, 1 if trigger.occurred else 0]
 
 
-def _trimmed(event: Event, defaults: int) -> Event:
+def _trimmed(event: list[Any], defaults: int) -> list[Any]:
     """Drops the last `defaults` values while they are empty (None, 0, False)."""
     while defaults and not event[-1]:
         event.pop()
@@ -95,11 +101,14 @@ class JournalingAppliers(Appliers):
         parent: ElementInstance | None,
         start_message: tuple[int, str] | None,
     ) -> ElementInstance:
-        message_key, correlation_key = start_message if start_message is not None else (None, None)
-        event = [ev.PROCESS_ACTIVATING.id, key, definition.key, parent.key if parent else None, message_key,
-                 correlation_key]  # fmt: skip
-        self.events.append(_trimmed(event, 3))
-        return super().process_activating(key, definition, parent, start_message)
+        if parent is not None or start_message is not None:
+            message_key, correlation_key = start_message if start_message is not None else (None, None)
+            event = [_PROCESS_ACTIVATING, key, definition.key, parent.key if parent else None, message_key,
+                     correlation_key]  # fmt: skip
+            self.events.append(_trimmed(event, 3))
+        else:  # the common case, as _trimmed leaves it
+            self.events.append((_PROCESS_ACTIVATING, key, definition.key))
+        return Appliers.process_activating(self, key, definition, parent, start_message)
 
     def element_activating(
         self,
@@ -117,14 +126,14 @@ class JournalingAppliers(Appliers):
                      encode_trigger(trigger), 1 if join else 0, 1 if clear_joins else 0]  # fmt: skip
             self.events.append(_trimmed(event, 5))
         else:  # the common case, as _trimmed leaves it
-            self.events.append([_ELEMENT_ACTIVATING, key, node.id, scope.key])
+            self.events.append((_ELEMENT_ACTIVATING, key, node.id, scope.key))
         return Appliers.element_activating(self, key, node, scope, body, loop_counter, trigger, join, clear_joins)
 
     def element_activated(self, inst: ElementInstance, collection: list[Any] | None = None) -> None:
-        event: Event = [_ELEMENT_ACTIVATED, inst.key]
-        if collection is not None:
-            event.append(collection)
-        self.events.append(event)
+        if collection is None:
+            self.events.append((_ELEMENT_ACTIVATED, inst.key))
+        else:
+            self.events.append((_ELEMENT_ACTIVATED, inst.key, collection))
         Appliers.element_activated(self, inst, collection)
 
     def element_completing(
@@ -134,11 +143,11 @@ class JournalingAppliers(Appliers):
             event = [ev.ELEMENT_COMPLETING.id, inst.key, encode_trigger(trigger), 1 if clear_scope_joins else 0]
             self.events.append(_trimmed(event, 2))
         else:  # the common case, as _trimmed leaves it
-            self.events.append([_ELEMENT_COMPLETING, inst.key])
+            self.events.append((_ELEMENT_COMPLETING, inst.key))
         Appliers.element_completing(self, inst, trigger, clear_scope_joins)
 
     def element_completed(self, inst: ElementInstance) -> None:
-        self.events.append([_ELEMENT_COMPLETED, inst.key])
+        self.events.append((_ELEMENT_COMPLETED, inst.key))
         Appliers.element_completed(self, inst)
 
     def element_terminating(self, inst: ElementInstance, interrupted: bool = False) -> None:
@@ -161,9 +170,9 @@ class JournalingAppliers(Appliers):
         self, key: int, scope: ElementInstance, flow_id: str, target: FlowNode, join: int = 0
     ) -> None:
         if join:
-            self.events.append([_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id, join])
+            self.events.append((_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id, join))
         else:  # as _trimmed leaves it
-            self.events.append([_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id])
+            self.events.append((_SEQUENCE_FLOW_TAKEN, key, scope.key, flow_id))
         Appliers.sequence_flow_taken(self, key, scope, flow_id, target, join)
 
     # ------------------------------------------------------------------ process instances
@@ -189,12 +198,12 @@ class JournalingAppliers(Appliers):
 
     # ------------------------------------------------------------------ variables
     def variable_created(self, scope: ElementInstance, name: str, value: Any, variable_key: int) -> None:
-        self.events.append([ev.VARIABLE_CREATED.id, scope.key, name, value, variable_key])
-        super().variable_created(scope, name, value, variable_key)
+        self.events.append((_VARIABLE_CREATED, scope.key, name, value, variable_key))
+        Appliers.variable_created(self, scope, name, value, variable_key)
 
     def variable_updated(self, scope: ElementInstance, name: str, value: Any) -> None:
-        self.events.append([ev.VARIABLE_UPDATED.id, scope.key, name, value])
-        super().variable_updated(scope, name, value)
+        self.events.append((_VARIABLE_UPDATED, scope.key, name, value))
+        Appliers.variable_updated(self, scope, name, value)
 
     def variable_document_updated(self, key: int, inst: ElementInstance) -> None:
         self.events.append([ev.VARIABLE_DOCUMENT_UPDATED.id, key, inst.key])
@@ -301,20 +310,17 @@ class JournalingAppliers(Appliers):
 
     # ------------------------------------------------------------------ jobs
     def job_created(self, job: Job, inst: ElementInstance) -> None:
-        event = [
-            ev.JOB_CREATED.id,
-            job.key,
-            inst.key,
-            job.type,
-            job.custom_headers,
-            job.retries,
-            job.process_definition_version,
-        ]
-        if job.kind != BPMN_ELEMENT:
-            event[0] = ev.LISTENER_JOB_CREATED.id
-            event += [job.kind, job.listener_event_type, job.listener_index]
-        self.events.append(event)
-        super().job_created(job, inst)
+        if job.kind == BPMN_ELEMENT:
+            self.events.append(
+                (_JOB_CREATED, job.key, inst.key, job.type, job.custom_headers, job.retries,
+                 job.process_definition_version)
+            )  # fmt: skip
+        else:
+            self.events.append(
+                (ev.LISTENER_JOB_CREATED.id, job.key, inst.key, job.type, job.custom_headers, job.retries,
+                 job.process_definition_version, job.kind, job.listener_event_type, job.listener_index)
+            )  # fmt: skip
+        Appliers.job_created(self, job, inst)
 
     def ad_hoc_activated(self, key: int, ad_hoc: ElementInstance, element_ids: list[str]) -> None:
         self.events.append([ev.AD_HOC_ACTIVATED.id, key, ad_hoc.key, list(element_ids)])
@@ -329,12 +335,12 @@ class JournalingAppliers(Appliers):
         super().listener_job_completed(job)
 
     def job_activated(self, job: Job, worker: str, deadline: datetime) -> None:
-        self.events.append([ev.JOB_ACTIVATED.id, job.key, worker, encode_instant(deadline)])
-        super().job_activated(job, worker, deadline)
+        self.events.append((_JOB_ACTIVATED, job.key, worker, encode_instant(deadline)))
+        Appliers.job_activated(self, job, worker, deadline)
 
     def job_completed(self, job: Job, variables: dict[str, Any]) -> None:
-        self.events.append([ev.JOB_COMPLETED.id, job.key, variables])
-        super().job_completed(job, variables)
+        self.events.append((_JOB_COMPLETED, job.key, variables))
+        Appliers.job_completed(self, job, variables)
 
     def job_failed(self, job: Job, retries: int, error_message: str, backoff_until: datetime | None) -> None:
         self.events.append([ev.JOB_FAILED.id, job.key, retries, error_message, encode_optional(backoff_until)])
