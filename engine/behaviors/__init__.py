@@ -15,7 +15,6 @@ from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.task_listeners import TaskListenerBehavior
 from engine.behaviors.transitions import Transitions
 from engine.behaviors.variables import VariableBehavior
-from engine.dmn import DecisionEvaluator
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions
 from engine.processing.steps import Steps
@@ -62,7 +61,7 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
-    decisions = DecisionBehavior(state, writer, expressions, incidents, DecisionEvaluator(expressions.feel))
+    decisions = DecisionBehavior(state, writer, expressions, incidents)
     return BpmnBehaviors(
         state,
         writer,
