@@ -335,13 +335,10 @@ class Engine:
             return answer
         pending = answer.pending
         self._decisions_off_loop += 1
-        try:
-            try:
-                result: Any = await asyncio.wrap_future(self.expressions.submit(pending))
-            except asyncio.CancelledError:
-                raise  # the client went away: its evaluation is not written
-            except Exception as exc:  # its outcome: a failed evaluation saying why
-                result = exc
+        try:  # a client that goes away cancels this wait (CancelledError passes): its evaluation is not written
+            result: Any = await asyncio.wrap_future(self.expressions.submit(pending))
+        except Exception as exc:  # its outcome: a failed evaluation saying why
+            result = exc
         finally:
             self._decisions_off_loop -= 1
         outcome, decision = pending.outcome(result), answer.decision

@@ -16,10 +16,11 @@ import aiohttp
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
-from engine.durable import open_durable_engine
+from engine.durable import DurableEngine, open_durable_engine
 from engine.durable.verify import full_state, replay_differences
 from engine.engine import Engine
 from engine.feel import FeelinEvaluator
+from engine.feel.off_loop import PendingEvaluation
 from engine.testing import EmbeddedEngine
 from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain, simple_service_process
@@ -30,7 +31,7 @@ from tests.engine.rpc_helpers import activate_one, complete, create
 from tests.engine.test_bpmn_business_rule_task import rule_task
 from tests.engine.test_bpmn_execution_listeners import listeners
 from tests.engine.test_durable_replay import StarvedFeel
-from tests.engine.test_feel_off_loop import COSTLY, COUNT, SHORTER_COSTLY, until
+from tests.engine.test_feel_off_loop import COSTLY, COUNT, SHORTER, SHORTER_COSTLY, until
 
 
 def berkas_table(amount: str, *, rules: int = 200) -> Table:
@@ -50,19 +51,27 @@ def berkas_dmn(amount: str) -> tuple[str, bytes]:
     return "berkas.dmn", dmn(berkas_table(amount), drg_id="berkas")
 
 
-# the category table requiring a costly literal decision: the whole graph is evaluated off the loop
-REQUIRED = dmn(
-    Literal("jumlahBerkas", "Jumlah berkas", "jumlahBerkas", COSTLY, "number"),
-    Table(
-        "kategoriBerkas",
-        "Kategori berkas",
-        [In("Jumlah berkas", "jumlahBerkas", "number")],
-        [Out("Kategori", "kategori")],
-        [["< 1000", '"sedikit"'], [">= 1000", '"banyak"']],
-        requires=("jumlahBerkas",),
-    ),
-    drg_id="berkasBertingkat",
-)
+# runs for minutes: a decision with it runs into any limit, however fast the machine (and is stopped there)
+RUNAWAY = "count(for i in 1..1000000000 return i)"
+
+
+def required_dmn(amount: str) -> bytes:
+    """The category table requiring a literal decision that counts the documents: evaluated as one graph."""
+    return dmn(
+        Literal("jumlahBerkas", "Jumlah berkas", "jumlahBerkas", amount, "number"),
+        Table(
+            "kategoriBerkas",
+            "Kategori berkas",
+            [In("Jumlah berkas", "jumlahBerkas", "number")],
+            [Out("Kategori", "kategori")],
+            [["< 1000", '"sedikit"'], [">= 1000", '"banyak"']],
+            requires=("jumlahBerkas",),
+        ),
+        drg_id="berkasBertingkat",
+    )
+
+
+REQUIRED = required_dmn(COSTLY)  # a costly required decision: the whole graph goes off the loop
 
 # a cheap decision, evaluated while the costly one runs: answered without V8 (FEEL's fast path), so that on a starved
 # machine it cannot run out of its own slice and queue behind the costly one in the second isolate (a decision that
@@ -231,6 +240,24 @@ async def test_evaluate_decision_over_grpc_is_answered_when_its_required_costly_
     assert core.decisions_off_loop == 0
 
 
+async def test_an_evaluation_whose_client_went_away_is_never_written(engine: EmbeddedEngine, gateway: Any) -> None:
+    """A client that cancels its EvaluateDecision while the decision is evaluated off the loop: the request stops
+    waiting, and when the evaluation is done (the second isolate has run what came after it) nothing is written."""
+    core = engine.engine
+    core.deploy([berkas_dmn(COSTLY)])
+    call = gateway.EvaluateDecision(pb.EvaluateDecisionRequest(decisionId="kategoriBerkas", variables="{}"))
+    await until(lambda: core.decisions_off_loop == 1, "the decision to go off the event loop")
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await until(lambda: core.decisions_off_loop == 0, "the request to stop waiting")
+
+    after = PendingEvaluation("1 + 1", "{}", core.now())  # runs in the second isolate once the decision is done
+    assert (await asyncio.wrap_future(core.expressions.submit(after))).value == 2
+    await asyncio.sleep(0)
+    assert decision_records(core) == []
+
+
 async def test_the_rest_evaluation_is_answered_when_the_costly_table_is_done(
     engine: EmbeddedEngine, gateway: Any
 ) -> None:
@@ -268,19 +295,19 @@ async def test_a_decision_past_the_limit_fails_off_the_loop_and_without_a_loop()
     feel = FeelinEvaluator(timeout=0.3)
     try:
         core = Engine(feel=feel)
-        core.deploy([("bertingkat.dmn", REQUIRED)])
+        core.deploy([("bertingkat.dmn", required_dmn(RUNAWAY))])
         off_loop = await core.evaluate_decision_off_loop("kategoriBerkas")
         result = off_loop.result
         assert result.failed and result.failed_decision_id == "jumlahBerkas"
         assert result.failure_message == (
             "Expected to evaluate decision 'kategoriBerkas', but failed to evaluate expression "
-            f"'{COSTLY}': the evaluation of the decision took longer than 0.3 s and was stopped"
+            f"'{RUNAWAY}': the evaluation of the decision took longer than 0.3 s and was stopped"
         )
         assert [d.decision_id for d in result.evaluated_decisions] == ["jumlahBerkas"]
         assert decision_records(core) == [("FAILED", off_loop.key, None)]
 
         without_loop = Engine(feel=feel)
-        without_loop.deploy([("bertingkat.dmn", REQUIRED)])
+        without_loop.deploy([("bertingkat.dmn", required_dmn(RUNAWAY))])
         in_place = await asyncio.to_thread(without_loop.evaluate_decision, "kategoriBerkas")  # no loop runs there
         assert in_place.result.failure_message == result.failure_message
     finally:
@@ -291,28 +318,45 @@ async def test_a_time_out_off_the_loop_is_an_incident_that_recovery_applies_and_
     tmp_path: Path,
 ) -> None:
     """A business rule task whose decision runs past the limit off the loop gets the DECISION_EVALUATION_ERROR
-    incident after the FAILED evaluation, both events; a recovery on a machine where every FEEL call fails keeps
-    them as they were and evaluates nothing."""
+    incident after the FAILED evaluation, both events; resolved with a smaller count (and FEEL's default limit),
+    the decision is evaluated off the loop again and the instance goes on. A recovery on a machine where every FEEL
+    call fails keeps all of it as it was and evaluates nothing."""
     feel = FeelinEvaluator(timeout=0.3)
     core = open_durable_engine(tmp_path, feel=feel, controlled_clock=True)
-    core.deploy([berkas_dmn(COSTLY), rule_process(after=True)])
-    pi = core.create_process_instance(bpmn_process_id="periksaBerkas").key
+    core.deploy([berkas_dmn("count(for i in 1..batas return i)"), rule_process(after=True)])
+    pi = core.create_process_instance(bpmn_process_id="periksaBerkas", variables={"batas": 10**9}).key
     assert core.steps_deferred
     await until(lambda: not core.steps_deferred, "the decision's time-out")
     [incident] = core.incidents.values()
     assert (incident.error_type, incident.element_id) == ("DECISION_EVALUATION_ERROR", "Tentukan")
     assert incident.error_message.endswith("the evaluation of the decision took longer than 0.3 s and was stopped")
     assert [intent for intent, _key, _element in decision_records(core, pi)] == ["FAILED"]
-    before = state_of(core)
-    core.close(snapshot=False)
+    assert core.process_instances[pi].state == "ACTIVE"
+    assert_recovers_without_feel(tmp_path, core)
+
+    core = open_durable_engine(tmp_path, controlled_clock=True)  # FEEL's default limit, 10 s
+    core.expressions.slice = 0.01  # the shorter count surely outlasts it, however fast the machine
+    core.set_variables(pi, {"batas": SHORTER}, local=False)
+    core.resolve_incident(incident.key)
+    assert core.steps_deferred  # evaluated off the loop again
+    await until(lambda: not core.steps_deferred, "the decision evaluated again")
+    assert [j.type for j in core.jobs.values() if j.process_instance_key == pi] == ["periksa"]
+    assert kategori(core, pi) == "banyak"
+    assert [intent for intent, _key, _element in decision_records(core, pi)] == ["FAILED", "EVALUATED"]
+    assert_recovers_without_feel(tmp_path, core)
     feel.close()
 
+
+def assert_recovers_without_feel(tmp_path: Path, core: DurableEngine) -> None:
+    """Stops `core` as if killed and recovers its data directory with every FEEL call failing: the same state, and
+    no FEEL evaluated, no step left to resume."""
+    before = state_of(core)
+    core.close(snapshot=False)
     StarvedFeel.calls = 0
     recovered = open_durable_engine(tmp_path, feel=StarvedFeel(), controlled_clock=True)
     try:
         assert state_of(recovered) == before
         assert StarvedFeel.calls == 0
-        assert recovered.process_instances[pi].state == "ACTIVE"
         assert not recovered.steps_deferred
     finally:
         recovered.close()
@@ -332,16 +376,7 @@ async def test_recovery_applies_the_evaluations_made_off_the_loop_without_feel(t
     answer = await core.evaluate_decision_off_loop("kategoriBerkas")
     await until(lambda: not core.steps_deferred, "the task's decision")
     assert kategori(core, pi) == answer.result.decision_output == "banyak"
-    before = state_of(core)
-    core.close(snapshot=False)
-
-    StarvedFeel.calls = 0
-    recovered = open_durable_engine(tmp_path, feel=StarvedFeel(), controlled_clock=True)
-    try:
-        assert state_of(recovered) == before
-        assert StarvedFeel.calls == 0
-    finally:
-        recovered.close()
+    assert_recovers_without_feel(tmp_path, core)
 
 
 async def test_a_crash_while_a_decision_runs_off_the_loop_evaluates_it_again_after_recovery(tmp_path: Path) -> None:
