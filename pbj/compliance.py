@@ -8,9 +8,12 @@ source `pbj status` and `pbj terlambat` use too – measured in the working cale
 
 Definitions, for a period of whole days in the province's zone and an SOP:
 
-- A step is a timed SOP row: an element with an SLA timer in the diagram. Its instance's *working time* is the
-  working time between its start and its end (`WorkingCalendar.elapsed`). A multi-instance step counts as its body
-  (one instance however many systems it activates), as its SLA timer does.
+- A step is a timed SOP row: an element with an SLA timer in the diagram (the timer's host). Its instance's *working
+  time* is the working time between its start and its end (`WorkingCalendar.elapsed`). SOP 2 row 7 is the embedded
+  sub-process around its multi-instance task, which carries the row's timer: it counts once per activation however
+  many systems it activates, from the sub-process's start to its end (with the version that still timed the task
+  itself, as the multi-instance body). A step is identified by its SLA timer (`<Step>SlaTimer`), which keeps its id
+  when the process owner moves it to another host, so such versions report as one row.
 - *Done* (`selesai`): instances COMPLETED with their end inside the period. *Within the standard*
   (`dalamStandar`): done with working time ≤ the standard. *Running* (`berjalan`): started by the cut-off (the
   period's end, or the report's instant if earlier) and not ended by then; *running over* the standard when their
@@ -151,6 +154,7 @@ class StepFigures:
     """The figures of one timed step (SOP row) against one standard time."""
 
     element_id: str
+    """The step's element: its SLA timer's host (in the newest version the period's history ran on)."""
     name: str
     row: int | None
     standard: str
@@ -243,6 +247,7 @@ def build_report(
     for record in _steps_counted_once(records):
         by_request[record.process_instance_key].append(record)
 
+    # by (SLA timer, standard time): a row per step and standard
     done_steps: dict[tuple[str, str], list[tuple[timedelta, bool]]] = defaultdict(list)
     running_steps: dict[tuple[str, str], list[bool]] = defaultdict(list)
     names: dict[tuple[str, str], Standard] = {}
@@ -250,10 +255,10 @@ def build_report(
     done_requests: list[tuple[timedelta, bool]] = []
     running_requests: list[bool] = []
 
-    for by_element in standards.values():
-        for timed in by_element.values():
+    for _, by_element in sorted(standards.items(), key=lambda item: _version_order(item[0])):
+        for timed in by_element.values():  # the newest version names the row and its element
             if timed.sla_timer_id is not None and timed.duration is not None:
-                names.setdefault((timed.element_id, timed.duration), timed)
+                names[(timed.sla_timer_id, timed.duration)] = timed
 
     for key, elements in by_request.items():
         first_start = min(element.started for element in elements)
@@ -271,7 +276,8 @@ def build_report(
             if standard is None or standard.duration is None or element.started > cutoff:
                 continue
             limit = _limit(calendar, element.started, standard.duration)
-            row_key = (element.element_id, standard.duration)
+            assert standard.sla_timer_id is not None
+            row_key = (standard.sla_timer_id, standard.duration)
             names.setdefault(row_key, standard)
             ended_by_cutoff = element.ended is not None and element.ended <= cutoff
             if ended_by_cutoff and element.state == COMPLETED:
@@ -307,13 +313,13 @@ def build_report(
 
     steps = [
         StepFigures(
-            element_id=element_id,
-            name=names[(element_id, duration)].activity or names[(element_id, duration)].name or element_id,
-            row=names[(element_id, duration)].row,
-            standard=duration,
-            figures=_figures(done_steps.get((element_id, duration), []), running_steps.get((element_id, duration), [])),
+            element_id=standard.element_id,
+            name=standard.activity or standard.name or standard.element_id,
+            row=standard.row,
+            standard=row_key[1],
+            figures=_figures(done_steps.get(row_key, []), running_steps.get(row_key, [])),
         )
-        for element_id, duration in names
+        for row_key, standard in names.items()
     ]
     steps.sort(key=lambda step: (step.row if step.row is not None else 10**6, step.element_id, step.standard))
     requests.sort(key=lambda request: (request.started, request.process_instance_key))
@@ -341,6 +347,11 @@ def _steps_counted_once(records: list[ElementRecord]) -> list[ElementRecord]:
     """The records with the inner instances of a multi-instance left out (its body stands for the step)."""
     bodies = {(r.process_instance_key, r.element_id) for r in records if r.type == MULTI_INSTANCE_BODY}
     return [r for r in records if r.type == MULTI_INSTANCE_BODY or (r.process_instance_key, r.element_id) not in bodies]
+
+
+def _version_order(definition_key: str) -> int:
+    """Process definition keys in deployment order (keys grow with each deployment); "" (no key) first."""
+    return int(definition_key) if definition_key.isdigit() else -1
 
 
 def _standard_of(element: ElementRecord, standards: Mapping[str, Mapping[str, Standard]]) -> Standard | None:

@@ -24,7 +24,7 @@ from lxml import etree
 from pbj.commands.output import parse_time
 from pbj.commands.pantau import STEP_TYPES, Standards
 from pbj.commands.rest import CamundaRest
-from pbj.commands.standar import Standard
+from pbj.commands.standar import Standard, covered_elements
 from pbj.compliance import past_standard, working_time
 from workers.domain import RequestKind
 from workers.working_time import WorkingCalendar
@@ -165,8 +165,8 @@ async def overview(
 def waiting_steps(
     active: list[dict[str, Any]], known: dict[str, dict[str, Standard]], calendar: WorkingCalendar, now: datetime
 ) -> list[Waiting]:
-    """The active steps (a multi-instance once, as its body – as its SLA timer counts it), each measured against the
-    standard of its own version."""
+    """The active steps (a multi-instance once, as its body), each measured against the standard of its own version:
+    SOP 2 row 7's at the sub-process that times it (the activations inside it wait there too, never late)."""
     bodies = {
         (str(i["processInstanceKey"]), str(i["elementId"])) for i in active if i.get("type") == MULTI_INSTANCE_BODY
     }
@@ -262,6 +262,7 @@ async def instance_view(
     flows = await rest.get(f"/v2/process-instances/{key}/sequence-flows")
     incidents = await rest.search("incidents", {"processInstanceKey": key, "state": "ACTIVE"})
     bodies = {str(i["elementId"]) for i in items if i.get("type") == MULTI_INSTANCE_BODY}
+    inside = covered_elements(known)  # parts of a timed sub-process's step (SOP 2 row 7): the sub-process's row
     timeline: list[TimelineStep] = []
     completed: dict[str, None] = {}
     active: dict[str, None] = {}
@@ -271,6 +272,8 @@ async def instance_view(
             continue
         (active if item.get("state") == "ACTIVE" else completed).setdefault(element_id, None)
         if item.get("type") not in STEP_TYPES or (item.get("type") != MULTI_INSTANCE_BODY and element_id in bodies):
+            continue
+        if element_id in inside:
             continue
         started, ended = parse_time(item.get("startDate")), parse_time(item.get("endDate"))
         if started is None:

@@ -126,9 +126,12 @@ STATUS_LABELS = {
 }
 """Request statuses as people read them."""
 
-SIDE_END_EVENTS = frozenset({"NotifikasiSlaTerkirimEndEvent", "PengingatKelengkapanTerkirimEndEvent"})
-"""End events of side paths (an SLA notice, a reminder): the instance goes on after them, so none of them is where a
-request ended, even when it is reached at the same instant as the end that is."""
+SIDE_END_EVENTS = frozenset(
+    {"NotifikasiSlaTerkirimEndEvent", "PengingatKelengkapanTerkirimEndEvent", "AktivasiAkunPpbjSelesaiEndEvent"}
+)
+"""End events the instance goes on after – of side paths (an SLA notice, a reminder) and of SOP 2 row 7's embedded
+sub-process – so none of them is where a request ended, even when it is reached at the same instant as the end that
+is."""
 
 ADMIN_PPE_ACCOUNT_SYSTEM = System.SPSE
 """SOP 1 row 5 creates the Admin PPE's account on SPSE (`BuatAkunAdminPpeTask`, header `sistem`)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pbj.commands.output import parse_time
 from pbj.commands.rest import CamundaRest
-from pbj.commands.standar import Standard, read_standards
+from pbj.commands.standar import Standard, covered_elements, read_standards
 from workers.constants import SIDE_END_EVENTS
 from workers.working_time import WorkingCalendar
 
@@ -106,8 +106,9 @@ def build_steps(
     calendar: WorkingCalendar,
 ) -> list[Step]:
     """The active steps of one process instance (one per element id: a multi-instance counts once, from its first
-    start), each with its deadline in the province's working `calendar` and the time its SLA timer fired in this
-    activation, oldest first."""
+    start; a timed sub-process once, the elements inside it left out – SOP 2 row 7), each with its deadline in the
+    province's working `calendar` and the time its SLA timer fired in this activation, oldest first."""
+    inside = covered_elements(standards)
     fired: dict[str, list[datetime]] = defaultdict(list)
     for boundary in boundaries:
         moment = parse_time(boundary.get("startDate"))
@@ -115,9 +116,9 @@ def build_steps(
             fired[str(boundary.get("elementId"))].append(moment)
     first: dict[str, dict[str, Any]] = {}
     for item in active:
-        if item.get("type") not in STEP_TYPES:
-            continue
         element_id = str(item.get("elementId"))
+        if item.get("type") not in STEP_TYPES or element_id in inside:
+            continue
         known = first.get(element_id)
         if known is None or (parse_time(item.get("startDate")) or _FAR) < (parse_time(known.get("startDate")) or _FAR):
             first[element_id] = item

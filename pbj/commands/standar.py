@@ -8,6 +8,12 @@ output `slaBatasWaktu`; its other output mappings name the SOP row (`slaBarisSop
 the Modeler – so a changed diagram changes what `pbj status` and `pbj terlambat` measure against. The standard
 times are working time: `Standard.deadline` counts them in the province's working calendar
 (`workers.working_time`).
+
+A step may be an embedded sub-process around the SOP row's own element: SOP 2 row 7's timer and deadline sit on
+`AktifkanAkunPpbjSubProcess`, around the multi-instance `AktifkanAkunPpbjTask` (Zeebe runs a multi-instance's start
+listeners per inner instance, after its body's timer was set). Its standard is read like any other, by the
+sub-process's id – the row is measured from the sub-process's start to its end – and `Standard.covers` names the
+elements inside it, which are part of that step rather than steps of their own.
 """
 
 import json
@@ -44,6 +50,8 @@ class Standard:
     expiry: str | None = None
     activity: str | None = None
     """The SOP row's Kegiatan (the timer's `slaKegiatan`), as reminders and reports name the step."""
+    covers: frozenset[str] = frozenset()
+    """The elements inside the step when it is an embedded sub-process: parts of this step, not steps of their own."""
 
     @property
     def performer_label(self) -> str | None:
@@ -71,6 +79,7 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
         if isinstance(element.tag, str) and element.get("id")
     }
     found: dict[str, Standard] = {}
+    hosts = {element.get("id"): element for element in root.iterfind(".//bpmn:subProcess", _NS)}
     for event in root.iterfind(".//bpmn:boundaryEvent", _NS):
         duration = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=_NS)
         attached = event.get("attachedToRef")
@@ -83,7 +92,9 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
             duration = literal if isinstance(literal, str) else None
         if duration is None or not attached:
             continue
-        step = found.get(attached) or Standard(element_id=attached, name=names.get(attached))
+        step = found.get(attached) or Standard(
+            element_id=attached, name=names.get(attached), covers=_inner_elements(hosts.get(attached))
+        )
         if is_sla_timer:
             outputs = _outputs(event)
             row = outputs.get("slaBarisSop")
@@ -98,11 +109,42 @@ def read_standards(xml: bytes | str) -> dict[str, Standard]:
                 performer=performer if isinstance(performer, str) else None,
                 expiry=step.expiry,
                 activity=activity if isinstance(activity, str) else None,
+                covers=step.covers,
             )
         elif event.get("cancelActivity") != "false":
             step = Standard(**{**step.__dict__, "expiry": duration.strip()})
         found[attached] = step
     return found
+
+
+def covered_elements(standards: dict[str, Standard]) -> frozenset[str]:
+    """The elements inside timed sub-processes: while one of them runs, its sub-process is the step that waits."""
+    return frozenset(element for standard in standards.values() for element in standard.covers)
+
+
+def _inner_elements(sub_process: etree._Element | None) -> frozenset[str]:
+    """The ids of the flow nodes inside an embedded sub-process (none for another element)."""
+    if sub_process is None:
+        return frozenset()
+    return frozenset(
+        str(node.get("id"))
+        for node in sub_process.iterdescendants()
+        if isinstance(node.tag, str)
+        and node.get("id")
+        and etree.QName(node).namespace == BPMN
+        and etree.QName(node).localname in _FLOW_NODES
+    )
+
+
+_FLOW_NODES = frozenset(
+    {
+        *("task", "serviceTask", "userTask", "receiveTask", "sendTask", "scriptTask", "businessRuleTask", "manualTask"),
+        *("callActivity", "subProcess", "adHocSubProcess", "transaction"),
+        *("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"),
+        *("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"),
+    }
+)
+"""The BPMN elements a process instance passes through (element instances), by local name."""
 
 
 def _outputs(event: etree._Element) -> dict[str, object]:

@@ -62,6 +62,12 @@ class Row:
     message: tuple[str, str] | None = None  # (name, correlation key)
     sla: str | None = None  # literal ISO-8601 duration of the SLA timer
     waits_without_time: bool = False  # reminder (non-interrupting) + expiry (interrupting)
+    sla_host: str | None = None  # the embedded sub-process wrapping the row's element that carries its SLA timer
+
+    @property
+    def timed_element(self) -> str:
+        """The element the row's SLA timer is attached to and whose start listener computes its deadline."""
+        return self.sla_host or self.element_id
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,9 @@ PENDAFTARAN_AKUN_PPBJ = Process(
             "aktifkan-akun",
             {"peran": "PPBJ"},
             sla="PT5M",
+            # a multi-instance: Camunda 8.8 runs its start listeners on each inner instance, after the body subscribed
+            # its boundary timer, so the timer and the deadline's listener sit on a sub-process around it
+            sla_host="AktifkanAkunPpbjSubProcess",
         ),
         Row("8", "AkunPpbjAktifEndEvent", "endEvent", ADMIN_PPE),
     ),
@@ -302,8 +311,12 @@ def documentation(node: etree._Element) -> str:
 
 
 def lane_of(process: Process, element_id: str) -> str | None:
+    """The lane of an element of the process, or of the process's element (a sub-process) that contains it."""
+    node = element(process, element_id)
+    while (parent := node.getparent()) is not None and parent is not process_element(process):
+        node = parent
     for lane in xpath(process_element(process), "bpmn:laneSet/bpmn:lane"):
-        if element_id in [ref.text for ref in xpath(lane, "bpmn:flowNodeRef")]:
+        if node.get("id") in [ref.text for ref in xpath(lane, "bpmn:flowNodeRef")]:
             return lane.get("name")
     return None
 
@@ -383,21 +396,23 @@ def test_row_message_and_correlation_key(process: Process, row: Row) -> None:
 
 @pytest.mark.parametrize(("process", "row"), ALL_ROWS, ids=_row_id)
 def test_row_sla_timer(process: Process, row: Row) -> None:
-    """A timed row has exactly one non-interrupting timer with the SOP's literal standard time."""
-    timers = boundary_timers(process, row.element_id)
+    """A timed row has exactly one non-interrupting timer with the SOP's literal standard time, falling due at the
+    step's working-time deadline, on the row's element or on the sub-process wrapping it (then nothing else carries
+    a timer); the timer's id is the row's element id with `Task`/`UserTask`/`ReceiveTask` replaced by `SlaTimer`."""
+    timers = boundary_timers(process, row.timed_element)
     if row.sla is None:
         assert not [t for t in timers if t.get("id", "").endswith("SlaTimer")]
         if not row.waits_without_time:
             assert timers == []
         return
+    if row.sla_host is not None:
+        assert boundary_timers(process, row.element_id) == []
     expected_id = re.sub(r"(UserTask|ReceiveTask|Task)$", "SlaTimer", row.element_id)
     sla = [t for t in timers if not is_interrupting(t) and t.get("id", "").endswith("SlaTimer")]
     assert [t.get("id") for t in sla] == [expected_id]
-    if row.element_id in WALL_CLOCK_SLA_HOSTS:
-        assert timer_value(sla[0]) == ("timeDuration", row.sla)
-    else:  # at the step's working-time deadline, computed from the step's literal standard time
-        assert timer_value(sla[0]) == ("timeDate", "=slaBatasWaktuKerja")
-        assert mappings(element(process, row.element_id), "input")["slaBatasWaktu"] == f'="{row.sla}"'
+    # at the step's working-time deadline, computed from the step's literal standard time
+    assert timer_value(sla[0]) == ("timeDate", "=slaBatasWaktuKerja")
+    assert mappings(element(process, row.timed_element), "input")["slaBatasWaktu"] == f'="{row.sla}"'
 
 
 @pytest.mark.parametrize(("process", "row"), ALL_ROWS, ids=_row_id)
@@ -426,6 +441,10 @@ def test_row_documentation_carries_sop_row_and_mutu_baku(process: Process, row: 
         assert "Mutu Baku" in text
     if row.sla:
         assert f"Waktu: {minutes(row.sla)} ({row.sla})" in text
+        if row.sla_host is not None:
+            host_text = documentation(element(process, row.sla_host))
+            assert f"SOP baris {row.sop_row}" in host_text
+            assert f"Waktu: {minutes(row.sla)} ({row.sla})" in host_text
 
 
 # --- behaviour the tables describe in words -----------------------------------------------------
@@ -484,7 +503,7 @@ def test_registrasi_main_path_follows_rows_5_to_8() -> None:
         (
             "InformasiLengkapGateway",
             "informasiLengkap",
-            "AktifkanAkunPpbjTask",
+            "AktifkanAkunPpbjSubProcess",
             "LengkapiInformasiPpbjReceiveTask",
             "informasi-perlu-dilengkapi",
         ),
@@ -539,9 +558,43 @@ def test_pendaftaran_activation_is_parallel_over_the_three_systems() -> None:
     characteristics = one(loop, "bpmn:extensionElements/zeebe:loopCharacteristics")
     assert characteristics.get("inputCollection") == '=["SiRUP", "SPSE", "SiPRAJA"]'
     assert characteristics.get("inputElement") == "sistem"
-    (email,) = reachable_through_gateways(process, "AktifkanAkunPpbjTask")
+    (email,) = reachable_through_gateways(process, "AktifkanAkunPpbjSubProcess")
     assert headers(email)["template"] == "akun-ppbj-aktif"
     assert outgoing_targets(process, email.get("id", "")) == ["AkunPpbjAktifEndEvent"]
+
+
+def test_pendaftaran_activation_is_wrapped_in_a_sub_process_carrying_its_standard_time() -> None:
+    """SOP 2 row 7: the embedded sub-process `AktifkanAkunPpbjSubProcess` (in the Admin PPE's lane, drawn expanded
+    around the task) holds only a none start event, the multi-instance `AktifkanAkunPpbjTask` and an end event; it
+    carries the row's deadline listener, inputs and SLA timer, the task none of them (its start listeners would run
+    per system, after the multi-instance body's timer was set)."""
+    process = PENDAFTARAN_AKUN_PPBJ
+    wrapper = element(process, "AktifkanAkunPpbjSubProcess")
+    assert local(wrapper) == "subProcess" and wrapper.getparent() is process_element(process)
+    assert wrapper.get("triggeredByEvent", "false") == "false"
+    assert wrapper.get("name") and documentation(wrapper).startswith("SOP baris 7")
+    assert lane_of(process, "AktifkanAkunPpbjSubProcess") == ADMIN_PPE
+    inner = {local(node): node.get("id", "") for node in wrapper if local(node) in FLOW_NODE_TAGS}
+    assert inner == {
+        "startEvent": inner["startEvent"],
+        "serviceTask": "AktifkanAkunPpbjTask",
+        "endEvent": inner["endEvent"],
+    }
+    assert xpath(wrapper, "bpmn:startEvent/*[contains(local-name(), 'EventDefinition')]") == []
+    chain = [inner["startEvent"], "AktifkanAkunPpbjTask", inner["endEvent"]]
+    for source, target in itertools.pairwise(chain):
+        assert [flow.get("targetRef") for flow in xpath(wrapper, f"bpmn:sequenceFlow[@sourceRef='{source}']")] == [
+            target
+        ]
+    task = element(process, "AktifkanAkunPpbjTask")
+    assert xpath(task, "bpmn:extensionElements/zeebe:executionListeners") == []
+    assert not {"slaMulai", "slaBatasWaktu"} & set(mappings(task, "input"))
+    shape = one(document(process.file), "//bpmndi:BPMNShape[@bpmnElement='AktifkanAkunPpbjSubProcess']")
+    assert shape.get("isExpanded") == "true"
+    x, y, width, height = bounds(process, "AktifkanAkunPpbjSubProcess")
+    for node_id in chain:
+        nx, ny, nwidth, nheight = bounds(process, node_id)
+        assert x < nx and nx + nwidth < x + width and y < ny and ny + nheight < y + height, node_id
 
 
 def test_pendaftaran_review_is_a_camunda_user_task_with_its_form() -> None:
@@ -587,7 +640,7 @@ def test_every_sla_timer_tells_the_notifier_which_step_breached(process: Process
             mapping.get("target"): mapping.get("source")
             for mapping in xpath(timer, "bpmn:extensionElements/zeebe:ioMapping/zeebe:output")
         }
-        assert outputs["slaLangkah"] == f'="{row.element_id}"'
+        assert outputs["slaLangkah"] == f'="{row.timed_element}"'
         assert outputs["slaBatasWaktu"] == f'="{row.sla}"'
         assert outputs["slaBarisSop"] == f"={row.sop_row}"
         (notifier,) = reachable_through_gateways(process, timer_id)
@@ -602,12 +655,6 @@ def test_every_sla_timer_tells_the_notifier_which_step_breached(process: Process
 
 DEADLINE_LISTENER = "hitung-batas-waktu-sla"
 """The start execution listener that computes a timed step's working-time deadline (`slaBatasWaktuKerja`)."""
-
-WALL_CLOCK_SLA_HOSTS = {
-    "AktifkanAkunPpbjTask": "a multi-instance activity: Camunda 8.8 runs its start listeners on each inner instance, "
-    "after the multi-instance body subscribed its boundary timer, so the body's timer cannot read their result",
-}
-"""Timed steps whose SLA timer keeps a `timeDuration`, and why."""
 
 
 def sla_timers(process: Process) -> list[etree._Element]:
@@ -629,8 +676,8 @@ def mappings(node: etree._Element, kind: str) -> dict[str, str]:
 def test_every_sla_timer_falls_due_at_its_steps_working_time_deadline(process: Process) -> None:
     """Each SLA timer fires at `timeDate` `=slaBatasWaktuKerja`; its step computes that deadline with the start
     listener `hitung-batas-waktu-sla` from its inputs `slaMulai` (`=now()`) and `slaBatasWaktu` – the same literal
-    as the timer's output `slaBatasWaktu` (the standard time the reminder names). Only the hosts named in
-    WALL_CLOCK_SLA_HOSTS keep a `timeDuration` of that literal, without the listener."""
+    as the timer's output `slaBatasWaktu` (the standard time the reminder names) – every one of them, SOP 2 row 7's
+    on the sub-process around its multi-instance task included."""
     timers = sla_timers(process)
     assert timers
     for timer in timers:
@@ -642,10 +689,6 @@ def test_every_sla_timer_falls_due_at_its_steps_working_time_deadline(process: P
             for listener in xpath(host, "bpmn:extensionElements/zeebe:executionListeners/zeebe:executionListener")
         ]
         inputs = mappings(host, "input")
-        if host_id in WALL_CLOCK_SLA_HOSTS:
-            assert timer_value(timer) == ("timeDuration", json.loads(standard[1:])), host_id
-            assert DEADLINE_LISTENER not in [type_ for _, type_, _ in listeners], host_id
-            continue
         assert timer_value(timer) == ("timeDate", "=slaBatasWaktuKerja"), timer.get("id")
         assert ("start", DEADLINE_LISTENER, "3") in listeners, host_id
         assert inputs.get("slaMulai") == "=now()", host_id
@@ -668,13 +711,14 @@ def bounds(process: Process, element_id: str) -> tuple[float, float, float, floa
 
 @pytest.mark.parametrize("process", PROCESSES, ids=_row_id)
 def test_every_element_is_drawn(process: Process) -> None:
-    """Every flow node has a shape with sensible bounds and every flow an edge with waypoints."""
+    """Every flow node has a shape with sensible bounds and every flow an edge with waypoints, inside sub-processes
+    too."""
     root = process_element(process)
-    for node in root:
-        if local(node) in FLOW_NODE_TAGS:
+    for node in root.iter():
+        if isinstance(node.tag, str) and etree.QName(node).namespace == NS["bpmn"] and local(node) in FLOW_NODE_TAGS:
             x, y, width, height = bounds(process, node.get("id", ""))
             assert x >= 0 and y >= 0 and width >= 36 and height >= 36, node.get("id")
-    for flow in xpath(root, "bpmn:sequenceFlow"):
+    for flow in xpath(root, ".//bpmn:sequenceFlow"):
         edge = one(document(process.file), f"//bpmndi:BPMNEdge[@bpmnElement='{flow.get('id')}']")
         assert len(xpath(edge, "di:waypoint")) >= 2, flow.get("id")
     for lane in xpath(root, "bpmn:laneSet/bpmn:lane"):

@@ -9,7 +9,7 @@ from aiohttp import web
 from pbj.commands.files import read_document
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import DEFAULT_REST_ADDRESS, CommandSettings
-from pbj.commands.standar import Standard, read_standards
+from pbj.commands.standar import Standard, covered_elements, read_standards
 from pbj.sample_documents import pdf_document
 from tests.workers.harness import BPMN_DIR, settings_environ
 from workers.domain import WIB, WITA, DocumentType, RequestKind
@@ -37,8 +37,21 @@ def test_standard_times_are_read_from_the_sla_timers_of_the_diagrams() -> None:
         "VerifikasiIdentitasPpbjTask": "PT15M",
         "LengkapiInformasiPpbjReceiveTask": "PT15M",
         "PeriksaInformasiPpbjUserTask": "PT15M",
-        "AktifkanAkunPpbjTask": "PT5M",
+        "AktifkanAkunPpbjSubProcess": "PT5M",  # row 7: the sub-process around the multi-instance task carries it
     }
+    activation = sop2["AktifkanAkunPpbjSubProcess"]
+    assert (activation.row, activation.performer, activation.sla_timer_id) == (
+        7,
+        "admin-ppe",
+        "AktifkanAkunPpbjSlaTimer",
+    )
+    assert activation.covers == {
+        "AktivasiAkunPpbjDimulaiStartEvent",
+        "AktifkanAkunPpbjTask",
+        "AktivasiAkunPpbjSelesaiEndEvent",
+    }
+    assert covered_elements(sop2) == activation.covers and covered_elements(sop1) == frozenset()
+    assert "AktifkanAkunPpbjTask" not in sop2
     review = sop2["PeriksaInformasiPpbjUserTask"]
     assert (review.sla_timer_id, review.performer_label, review.expiry) == (
         "PeriksaInformasiPpbjSlaTimer",

@@ -9,7 +9,7 @@ from engine.testing import EmbeddedEngine
 from tests.commands.harness import Cli, Files, ajukan_args, register_until_review
 from tests.workers.harness import MailSink, running_worker
 from workers.constants import TaskType
-from workers.domain import WITA
+from workers.domain import WIB, WITA
 from workers.services import Services
 
 
@@ -175,3 +175,53 @@ async def test_status_says_where_a_finished_or_an_expired_registration_ended(
     assert "  Status        : ditutup (kedaluwarsa) – Pendaftaran kedaluwarsa" in expired.out
     assert "diajukan" not in expired.out
     assert (completed.json()["status"], completed.json()["keadaan"]) == ("SELESAI", "selesai – Akun PPBJ aktif")
+
+
+async def test_the_activation_on_three_systems_is_one_step_timed_in_working_time(
+    deployed: EmbeddedEngine,
+    cli: Cli,
+    files: Files,
+    services: Services,
+    zeebe_channel: grpc.aio.Channel,
+    mail_sink: MailSink,
+) -> None:
+    """SOP 2 row 7 reached on Friday at 16.28 WIB with the activation worker stopped: `status` shows it once – the
+    sub-process timing the three systems' activation, not each system – with 5 minutes due on Monday at 07.33 WIB
+    (two on Friday, three after Monday's opening); it is not overdue over the weekend, and is at 07.33 on Monday."""
+    deployed.engine.clock.pin(datetime(2026, 3, 6, 16, 28, tzinfo=WIB).astimezone(UTC))
+    async with running_worker(zeebe_channel, services, without=[TaskType.AKTIFKAN_AKUN]):
+        number = await register_until_review(cli, files, deployed)
+        [task] = (await cli("tugas", "daftar", "--json")).json()
+        assert (await cli("tugas", "selesaikan", task["userTaskKey"], "--hasil", "lengkap")).code == 0
+        await deployed.wait_for_idle()
+        friday = await cli("status", number, "--json")
+        text = await cli("status", number)
+        await deployed.increase_time(timedelta(minutes=6))  # 16.34: five minutes of wall-clock time are up
+        await deployed.wait_for_idle()
+        weekend = await cli("terlambat", "--sop", "ppbj")
+        await deployed.increase_time(datetime(2026, 3, 9, 7, 33, tzinfo=WIB) - deployed.current_time)
+        await deployed.wait_for_idle()
+        overdue = await cli("terlambat", "--sop", "ppbj", "--json")
+
+    [step] = friday.json()["proses"]["menungguDi"]
+    assert (step["elementId"], step["langkah"], step["barisSop"], step["pelaksana"], step["standarWaktu"]) == (
+        "AktifkanAkunPpbjSubProcess",
+        "Mengaktifkan akun PPBJ",
+        7,
+        "admin-ppe",
+        "PT5M",
+    )
+    assert (step["sejak"], step["batasWaktu"], step["terlambat"]) == (
+        "2026-03-06T16:28:00+07:00",
+        "2026-03-09T07:33:00+07:00",
+        False,
+    )
+    assert text.out.count("Mengaktifkan akun PPBJ") == 1 and "09-03-2026 07.33" in text.out, text.out
+    assert weekend.out.startswith("Tidak ada langkah"), weekend.out
+    [row] = overdue.json()
+    assert (row["nomor"], row["elementId"], row["terlambat"], row["terlampauiPada"]) == (
+        number,
+        "AktifkanAkunPpbjSubProcess",
+        True,
+        "2026-03-09T07:33:00+07:00",
+    )

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from openpyxl import load_workbook
 from pbj.commands.standar import read_standards
 from pbj.compliance import ComplianceError, ElementRecord, Period, build_report, minutes, percentile
 from pbj.compliance_export import REQUEST_HEADINGS, STEP_HEADINGS, requests_csv, steps_csv, workbook_bytes
-from workers.domain import WITA, RequestKind
+from workers.domain import WIB, WITA, RequestKind
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,3 +303,104 @@ def test_standards_are_read_the_same_from_timers_at_their_working_time_deadline(
         "SampaikanAkunKeAdminPpeTask": "PT5M",
         "ArsipkanDokumenTask": "PT10M",
     }
+
+
+# --- SOP 2 row 7: the sub-process around the multi-instance activation is the step --------------------------------
+
+SOP2_XML = (ROOT / "bpmn" / "pendaftaran-akun-ppbj.bpmn").read_bytes()
+OLD_VERSION, NEW_VERSION = "2251799813685260", "2251799813685300"
+ACTIVATION, BODY = "AktifkanAkunPpbjSubProcess", "AktifkanAkunPpbjTask"
+NEW_STANDARDS = read_standards(SOP2_XML)
+OLD_STANDARDS = {  # an earlier version timed the multi-instance task itself (its body), with the same timer
+    **{step: standard for step, standard in NEW_STANDARDS.items() if step != ACTIVATION},
+    BODY: replace(NEW_STANDARDS[ACTIVATION], element_id=BODY, covers=frozenset()),
+}
+SOP2_STANDARDS = {OLD_VERSION: OLD_STANDARDS, NEW_VERSION: NEW_STANDARDS}
+
+
+def at_wib(day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, second, tzinfo=WIB)
+
+
+def sop2_item(
+    key: str, element_id: str, kind: str, start: datetime, end: datetime | None, version: str = NEW_VERSION
+) -> dict[str, Any]:
+    """An element instance of SOP 2 as `/v2/element-instances/search` returns it."""
+    return {
+        **item(key, element_id, start, end),
+        "elementInstanceKey": f"{key}{element_id}{kind}{start:%H%M%S}",
+        "processDefinitionKey": version,
+        "processDefinitionId": "pendaftaranAkunPpbj",
+        "type": kind,
+    }
+
+
+def activation(key: str, start: datetime, end: datetime | None, body_end: datetime | None) -> list[dict[str, Any]]:
+    """Row 7 of one registration on the current diagram: the sub-process from `start` to `end`, inside it its start
+    event, the multi-instance body (ending at `body_end`) and one activation per system, each shorter than the body;
+    then the activation e-mail and the end when the sub-process ended."""
+    systems = [
+        sop2_item(key, BODY, "SERVICE_TASK", start, None if body_end is None else body_end - timedelta(seconds=n))
+        for n in (30, 20, 10)
+    ]
+    items = [
+        sop2_item(key, "PendaftaranDimulaiStartEvent", "START_EVENT", start, start),
+        sop2_item(key, ACTIVATION, "SUB_PROCESS", start, end),
+        sop2_item(key, "AktivasiAkunPpbjDimulaiStartEvent", "START_EVENT", start, start),
+        sop2_item(key, BODY, "MULTI_INSTANCE_BODY", start, body_end),
+        *systems,
+    ]
+    if end is not None:
+        items += [
+            sop2_item(key, "AktivasiAkunPpbjSelesaiEndEvent", "END_EVENT", end, end),
+            sop2_item(key, "KirimInformasiAkunAktifTask", "SERVICE_TASK", end, end),
+            sop2_item(key, "AkunPpbjAktifEndEvent", "END_EVENT", end, end),
+        ]
+    return items
+
+
+SOP2_HISTORY = [
+    # P1: the sub-process 4 working minutes (within); its body and the systems ended a minute earlier – not counted
+    *activation("21", at_wib(2, 8, 0), at_wib(2, 8, 4), at_wib(2, 8, 3)),
+    # P2: from Monday 15.58 to Tuesday 07.36 WIB – 2 + 6 = 8 working minutes over the night (a breach)
+    *activation("22", at_wib(2, 15, 58), at_wib(3, 7, 36), at_wib(3, 7, 36)),
+    # P3: still running at the period's end since Friday 16.27 – 3 working minutes (running within)
+    *activation("23", at_wib(6, 16, 27), None, None),
+    # P4: the earlier version, where the multi-instance body carried the timer: 6 minutes (a breach)
+    sop2_item("24", "PendaftaranDimulaiStartEvent", "START_EVENT", at_wib(3, 10, 0), at_wib(3, 10, 0), OLD_VERSION),
+    sop2_item("24", BODY, "MULTI_INSTANCE_BODY", at_wib(3, 10, 0), at_wib(3, 10, 6), OLD_VERSION),
+    *(sop2_item("24", BODY, "SERVICE_TASK", at_wib(3, 10, 0), at_wib(3, 10, 1, n), OLD_VERSION) for n in (1, 2, 3)),
+    sop2_item("24", "AkunPpbjAktifEndEvent", "END_EVENT", at_wib(3, 10, 6), at_wib(3, 10, 6), OLD_VERSION),
+    # P5: exactly the standard, 5 minutes (within)
+    *activation("25", at_wib(4, 9, 0), at_wib(4, 9, 5), at_wib(4, 9, 5)),
+]
+
+
+def test_row_7_is_measured_by_its_sub_process_in_working_time() -> None:
+    """SOP 2 row 7 in Kalimantan Barat (WIB), Monday 2 to Friday 6 March: done in 4, 8 (over the night), 6 (on the
+    version that timed the task's body) and 5 working minutes – median 5.5, p90 7.4 (h = 2.7: 6 + 0.7 × 2), 2 of 4
+    within, 2 breaches – and one running within the standard, in one row whatever version timed it. The figures are
+    the sub-process's: its body and the activation per system are part of the step, not counted apart."""
+    calendar = Settings.from_env({}).working_time.calendar(RequestKind.PPBJ)
+    report = build_report(
+        RequestKind.PPBJ, calendar, PERIOD, datetime(2026, 3, 9, 10, 0, tzinfo=WIB), SOP2_HISTORY, SOP2_STANDARDS
+    )
+    assert [step.row for step in report.steps] == [2, 3, 4, 5, 6, 7]
+    row7 = report.steps[-1]
+    assert (row7.element_id, row7.name, row7.standard) == (ACTIVATION, "Mengaktifkan akun PPBJ", "PT5M")
+    figures = row7.figures
+    assert (figures.done, figures.within, figures.over, figures.share_within) == (4, 2, 2, 0.5)
+    assert minutes(figures.median) == 5.5
+    assert minutes(figures.p90) == pytest.approx(7.4)
+    assert (figures.running, figures.running_over, figures.breaches) == (1, 0, 2)
+    by_key = {r.process_instance_key: r for r in report.requests}
+    assert {key: (r.steps_done, r.steps_within, r.breaches, r.done) for key, r in by_key.items()} == {
+        "21": (1, 1, 0, True),
+        "22": (1, 0, 1, True),
+        "23": (0, 0, 0, False),
+        "24": (1, 0, 1, True),
+        "25": (1, 1, 0, True),
+    }
+    assert minutes(by_key["21"].working_time) == 4
+    rows = list(csv.reader(io.StringIO(steps_csv(report).decode("utf-8-sig")), delimiter=";"))
+    assert rows[6] == ["7", "Mengaktifkan akun PPBJ", "5 menit", "4", "5,50", "7,40", "2", "50,00", "2", "1", "0", "2"]

@@ -11,7 +11,7 @@ from engine.testing import EmbeddedEngine
 from pbj.commands.rest import PAGE_SIZE, CamundaRest
 from pbj.commands.settings import CommandSettings
 from pbj.compliance import Period, fetch_report, minutes
-from tests.compliance.scenario import REQUESTS, number, run_monday
+from tests.compliance.scenario import REQUESTS, number, registration, run_activations, run_monday
 from tests.engine.bpmn_harness import Driver
 from workers.domain import RequestKind
 from workers.settings import Settings
@@ -51,3 +51,34 @@ async def test_figures_from_the_engines_history(engine: EmbeddedEngine, gw: Driv
     [running] = [request for request in report.requests if not request.done]
     assert running.process_instance_key == str(waiting)
     assert (minutes(running.working_time), running.breaches) == (32, 1)
+
+
+async def test_row_7_figures_from_the_engines_history(engine: EmbeddedEngine, gw: Driver) -> None:
+    """SOP 2 row 7's scripted Monday (`tests.compliance.scenario.run_activations`): the activation on three systems
+    counts once per registration, as the sub-process that times it, from its start to its end – done in 3, 3 and 6
+    working minutes: median 3, p90 5.4 (h = 1.8: 3 + 0.8 × 3), 2 of 3 within; with the one still waiting past its 5
+    minutes, 2 breaches. No other row is measured: the activations inside it are part of the step."""
+    keys = await run_activations(engine, gw)
+
+    settings = CommandSettings.from_env({"CAMUNDA_REST_ADDRESS": engine.rest_url})
+    calendar = Settings.from_env({}).working_time.calendar(RequestKind.PPBJ)
+    async with CamundaRest(settings) as rest:
+        report = await fetch_report(
+            rest, RequestKind.PPBJ, calendar, Period(date(2026, 3, 2), date(2026, 3, 2)), engine.current_time
+        )
+
+    assert [step.row for step in report.steps] == [2, 3, 4, 5, 6, 7]
+    row7 = report.steps[-1]
+    assert (row7.element_id, row7.name, row7.standard) == (
+        "AktifkanAkunPpbjSubProcess",
+        "Mengaktifkan akun PPBJ",
+        "PT5M",
+    )
+    figures = row7.figures
+    assert (figures.done, figures.within, minutes(figures.median), figures.share_within) == (3, 2, 3, 2 / 3)
+    assert minutes(figures.p90) == pytest.approx(5.4)
+    assert (figures.running, figures.running_over, figures.breaches) == (1, 1, 2)
+    assert all(step.figures.done == step.figures.running == 0 for step in report.steps[:-1])
+    by_key = {request.process_instance_key: request for request in report.requests}
+    assert [(by_key[str(k)].steps_done, by_key[str(k)].breaches) for k in keys] == [(1, 0), (1, 0), (1, 1), (0, 1)]
+    assert [by_key[str(k)].number for k in keys] == [registration(n) for n in range(4)]

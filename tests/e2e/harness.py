@@ -147,8 +147,11 @@ class SlaTimer:
     step: str
     step_kind: str
     task_type: str | None
+    """The job type of the service task doing the step: the step itself, or the one inside the step's sub-process."""
     duration: str
     outputs: Mapping[str, Any] = field(compare=False)
+    job_elements: frozenset[str] = field(default=frozenset(), compare=False)
+    """The service tasks doing the step: the step itself, or those inside the step's sub-process (SOP 2 row 7)."""
 
     @property
     def standard_time(self) -> timedelta:
@@ -182,7 +185,12 @@ def sla_timers() -> tuple[SlaTimer, ...]:
                 if not timer_id.endswith("SlaTimer"):
                     continue
                 step = elements[timer.get("attachedToRef")]
-                task_definition = step.find(f"{_BPMN}extensionElements/{_ZEEBE}taskDefinition")
+                doing = (
+                    [step] if etree.QName(step).localname != "subProcess" else list(step.iter(f"{_BPMN}serviceTask"))
+                )
+                definitions = [t.find(f"{_BPMN}extensionElements/{_ZEEBE}taskDefinition") for t in doing]
+                task_types = {d.get("type") for d in definitions if d is not None}
+                assert len(task_types) <= 1, f"{timer_id}: the step's work has one job type, not {task_types}"
                 outputs = {
                     str(o.get("target")): json.loads(str(o.get("source")).removeprefix("="))
                     for o in timer.iter(f"{_ZEEBE}output")
@@ -193,9 +201,12 @@ def sla_timers() -> tuple[SlaTimer, ...]:
                         timer_id=timer_id,
                         step=str(step.get("id")),
                         step_kind=etree.QName(step).localname,
-                        task_type=None if task_definition is None else task_definition.get("type"),
+                        task_type=next(iter(task_types), None),
                         duration=str(outputs["slaBatasWaktu"]),
                         outputs=outputs,
+                        job_elements=frozenset(
+                            str(t.get("id")) for t, d in zip(doing, definitions, strict=True) if d is not None
+                        ),
                     )
                 )
     return tuple(timers)

@@ -26,7 +26,11 @@ REGISTERED = ["PendaftaranDimulaiStartEvent", "BuatAkunPpbjTask", "KirimFormulir
 IDENTITY = ["IsiIdentitasPpbjReceiveTask", "VerifikasiIdentitasPpbjTask"]
 ASKED = ["KirimPermintaanInformasiTask"]
 INFORMATION = ["LengkapiInformasiPpbjReceiveTask", "PeriksaInformasiPpbjUserTask"]
-ACTIVATED = [*["AktifkanAkunPpbjTask"] * 4, "KirimInformasiAkunAktifTask", "AkunPpbjAktifEndEvent"]
+ACTIVATED = [
+    *("AktifkanAkunPpbjSubProcess", "AktivasiAkunPpbjDimulaiStartEvent"),  # row 7 in the sub-process timing it
+    *["AktifkanAkunPpbjTask"] * 4,  # the multi-instance body and one activation per system
+    *("AktivasiAkunPpbjSelesaiEndEvent", "KirimInformasiAkunAktifTask", "AkunPpbjAktifEndEvent"),
+]
 NOTE = "Surat Keputusan belum ditandatangani oleh pejabat yang berwenang. Mohon unggah SK yang telah ditandatangani."
 
 

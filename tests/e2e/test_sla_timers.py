@@ -2,13 +2,13 @@
 
 The timers are read from bpmn/ (every `*SlaTimer` boundary event), so a timer added in the Modeler is covered
 without touching this file. For each one an instance is driven to the timed step – with the step's worker stopped (a
-service task; jobs of the same type at earlier steps are handled one by one by the real handler) or simply not
-answered (a receive or user task) – and the clock is moved one second short of the standard time (nothing fires),
-then past it. The reminder goes to the performer role's address and to the bureau head, the breach enters the audit
-trail, the step still waits; the reminder names the SOP's activity in the SOP province's time zone and links where
-the step is done (an applicant's own page, the staff inbox, the request's review page; the instance on the
-managers' monitor for the bureau head); then the worker comes back (or the person answers) and the instance
-finishes. SOP 1 instances start without the KTP, so that their route
+service task, or the service task inside the step's sub-process: SOP 2 row 7; jobs of the same type at earlier steps
+are handled one by one by the real handler) or simply not answered (a receive or user task) – and the clock is moved
+one second short of the standard time (nothing fires), then past it. The reminder goes to the performer role's
+address and to the bureau head, the breach enters the audit trail, the step still waits; the reminder names the
+SOP's activity in the SOP province's time zone and links where the step is done (an applicant's own page, the staff
+inbox, the request's review page; the instance on the managers' monitor for the bureau head); then the worker comes
+back (or the person answers) and the instance finishes. SOP 1 instances start without the KTP, so that their route
 passes every row.
 """
 
@@ -55,7 +55,8 @@ async def test_sla_timer_reminds_the_performer_while_the_step_waits(system: Syst
     """Past its standard time (not a second before) the step's performer and the bureau head are reminded once."""
     assert (timer.outputs["slaLangkah"], timer.outputs["slaBatasWaktu"]) == (timer.step, timer.duration)
     performer = PERFORMER_ADDRESSES[timer.performer]
-    held = timer.task_type if timer.step_kind == "serviceTask" else None
+    # the step's worker stopped: a service task's, or that of the tasks inside its sub-process (SOP 2 row 7)
+    held = timer.task_type if timer.step_kind in ("serviceTask", "subProcess") else None
     async with system.workers(without=[held] if held else []):
         if timer.process_id == SOP1:
             number, pi = await system.submit_admin_ppe_request(without=[DocumentType.KTP_ADMIN_PPE])
@@ -74,7 +75,7 @@ async def test_sla_timer_reminds_the_performer_while_the_step_waits(system: Syst
             timer.timer_id, "KirimNotifikasiSlaTask", "NotifikasiSlaTerkirimEndEvent"
         )
         if held and (engine := system.embedded_only("the held step's jobs untouched, read from the job table")):
-            waiting = [j for j in engine.jobs(held) if j.element_id == timer.step]
+            waiting = [j for j in engine.jobs(held) if j.element_id in timer.job_elements]
             assert waiting and all(
                 j.retries == DEFAULT_JOB_RETRIES and j.state is JobState.ACTIVATABLE for j in waiting
             )

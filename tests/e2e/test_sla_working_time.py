@@ -6,6 +6,10 @@ near the end of a working day, before a weekend, or before national holidays wit
 its performer reminded – exactly when its standard time of office hours has passed in the province's zone (WITA for
 SOP 1 in Kalimantan Timur, WIB for SOP 2 in Kalimantan Barat), not a second earlier; walking the clock through the
 nights, the weekend and the holidays in between sends nothing, and the reminder goes out in office hours.
+
+SOP 2 row 7 activates the account on three systems in parallel (a multi-instance task); its deadline is computed
+once, by the embedded sub-process around the task that carries the row's listener and timer
+(`AktifkanAkunPpbjSubProcess`), so it is timed in working time like every other step – as is SOP 1's row 7.
 """
 
 from dataclasses import dataclass
@@ -85,6 +89,39 @@ CASES = [
         ),
         id="SOP 2, over Kenaikan Yesus Kristus (Thursday) and its cuti bersama (Friday)",
     ),
+    pytest.param(
+        Case(
+            "pendaftaranAkunPpbj",
+            "AktifkanAkunPpbjSubProcess",
+            "AktifkanAkunPpbjSlaTimer",
+            "aktifkan-akun",
+            datetime(2026, 3, 6, 16, 28, tzinfo=WIB),
+            datetime(2026, 3, 9, 7, 33, tzinfo=WIB),
+        ),
+        id="SOP 2 row 7 (three systems), 5 minutes from Friday 16.28 WIB: 2 on Friday, 3 on Monday",
+    ),
+    pytest.param(
+        Case(
+            "pendaftaranAkunPpbj",
+            "AktifkanAkunPpbjSubProcess",
+            "AktifkanAkunPpbjSlaTimer",
+            "aktifkan-akun",
+            datetime(2026, 3, 4, 15, 58, tzinfo=WIB),
+            datetime(2026, 3, 5, 7, 33, tzinfo=WIB),
+        ),
+        id="SOP 2 row 7 (three systems), 5 minutes from Wednesday 15.58 WIB: 2 on Wednesday, 3 on Thursday",
+    ),
+    pytest.param(
+        Case(
+            SOP1,
+            "SampaikanAkunKeAdminPpeTask",
+            "SampaikanAkunKeAdminPpeSlaTimer",
+            "kirim-email",
+            datetime(2026, 3, 6, 16, 27, tzinfo=WITA),
+            datetime(2026, 3, 9, 7, 32, tzinfo=WITA),
+        ),
+        id="SOP 1 row 7, 5 minutes from Friday 16.27 WITA: 3 on Friday, 2 on Monday",
+    ),
 ]
 
 
@@ -105,8 +142,13 @@ async def test_the_sla_timer_falls_due_after_the_standard_time_of_office_hours(
         assert system.now == case.started
 
         [step] = await system.backend.search_element_instances(processInstanceKey=str(pi), elementId=case.step)
-        [deadline] = await system.backend.search_variables(processInstanceKey=str(pi), name="slaBatasWaktuKerja")
-        assert deadline["scopeKey"] == step["elementInstanceKey"]  # a local variable of the step
+        deadlines = await system.backend.search_variables(processInstanceKey=str(pi), name="slaBatasWaktuKerja")
+        [deadline] = [v for v in deadlines if v["scopeKey"] == step["elementInstanceKey"]]  # local to the step
+        # SOP 2 row 7: computed once, for the sub-process – none for the multi-instance body or a system's activation
+        activations = await system.backend.search_element_instances(
+            processInstanceKey=str(pi), elementId="AktifkanAkunPpbjTask"
+        )
+        assert not {v["scopeKey"] for v in deadlines} & {a["elementInstanceKey"] for a in activations}
         assert deadline["value"] == f'"{case.due.isoformat()}"'
         if engine := system.embedded_only("the timer's due date, read from the engine's timers"):
             timers = engine.engine.state.timers.timers.values()

@@ -1,5 +1,6 @@
 """The rules behind the monitor and the report, without a browser: who may retry an incident, how the report's form is
-checked, which active steps count as waiting and past their standard, and the chart drawn for a report."""
+checked, which active steps count as waiting and past their standard (SOP 2 row 7 as the sub-process timing it, read
+from an engine's `/v2`), and the chart drawn for a report."""
 
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -8,9 +9,15 @@ from xml.etree import ElementTree
 import pytest
 from multidict import MultiDict
 
+from engine.testing import EmbeddedEngine
+from pbj.commands.pantau import Standards
+from pbj.commands.rest import CamundaRest
+from pbj.commands.settings import CommandSettings
 from pbj.commands.standar import read_standards
+from tests.compliance.scenario import run_activations
+from tests.engine.bpmn_harness import Driver
 from web.charts import share_chart
-from web.monitor import element_names, waiting_steps
+from web.monitor import element_names, instance_view, minutes_text, overview, waiting_steps
 from web.pages.monitor import may_retry
 from web.pages.report import read_choice
 from workers.domain import WITA, RequestKind
@@ -122,3 +129,47 @@ def test_the_chart_is_plain_svg_with_a_bar_per_step_and_no_inline_style() -> Non
     assert "Persentase <dalam> standar" in texts and "Memeriksa & mencatat" in texts
     assert "53,85%" in texts and "–" in texts
     assert "style=" not in svg
+
+
+async def test_the_activation_on_three_systems_is_one_timed_step_on_the_monitor(
+    engine: EmbeddedEngine, gw: Driver
+) -> None:
+    """SOP 2 row 7 on the monitor, from the engine's `/v2` (`tests.compliance.scenario.run_activations`, at 08:06 WIB):
+    the one registration still waiting counts at the sub-process that times the row – waiting and past its 5 minutes –
+    while the activations inside it are never late; an instance's timeline has one row 7 line, the sub-process's, with
+    its 6 working minutes past the standard, and none for the systems."""
+    keys = await run_activations(engine, gw)
+    now = engine.current_time
+    calendar = Settings.from_env({}).working_time.calendar(RequestKind.PPBJ)
+    async with CamundaRest(CommandSettings.from_env({"CAMUNDA_REST_ADDRESS": engine.rest_url})) as rest:
+        standards = Standards(rest)
+        seen = await overview(rest, standards, RequestKind.PPBJ, calendar, now)
+        late = await instance_view(rest, standards, str(keys[2]), lambda kind: calendar, now)
+        waiting = await instance_view(rest, standards, str(keys[3]), lambda kind: calendar, now)
+
+    overlays = seen.overlays()
+    assert overlays["AktifkanAkunPpbjSubProcess"] == {"menunggu": 1, "insiden": 0, "terlambat": 1}
+    assert overlays["AktifkanAkunPpbjTask"]["terlambat"] == 0
+    [at_row_7] = seen.at("AktifkanAkunPpbjSubProcess")
+    assert (at_row_7.process_instance_key, at_row_7.late) == (str(keys[3]), True)
+    assert seen.elements["AktifkanAkunPpbjSubProcess"].name == "Mengaktifkan akun PPBJ"
+
+    assert late is not None and waiting is not None
+    row_7 = {"AktifkanAkunPpbjSubProcess", "AktifkanAkunPpbjTask", "AktivasiAkunPpbjDimulaiStartEvent"}
+    [row7] = [step for step in late.timeline if step.element_id in row_7]
+    assert [step.element_id for step in late.timeline] == [
+        "AktifkanAkunPpbjSubProcess",
+        "KirimNotifikasiSlaTask",  # the reminder sent at 08:05 (no standard of its own)
+        "KirimInformasiAkunAktifTask",
+    ]
+    assert (row7.element_id, row7.name, row7.standard, row7.verdict) == (
+        "AktifkanAkunPpbjSubProcess",
+        "Mengaktifkan akun PPBJ",
+        "PT5M",
+        "lampau",
+    )
+    assert minutes_text(row7.working_time) == "6 menit"
+    assert "AktifkanAkunPpbjTask" in late.completed_elements  # drawn as passed on the diagram all the same
+    [running] = [step for step in waiting.timeline if step.element_id in row_7]
+    assert (running.element_id, running.verdict, running.ended) == ("AktifkanAkunPpbjSubProcess", "lampau", None)
+    assert {"AktifkanAkunPpbjSubProcess", "AktifkanAkunPpbjTask"} <= set(waiting.active_elements)

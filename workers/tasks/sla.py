@@ -159,7 +159,8 @@ APPLICANT_ROLES = frozenset({PersonRole.KEPALA_LPSE.value, PersonRole.PPBJ.value
 
 
 def step_kind(element_id: str) -> str:
-    """What a late step waits on, from its id's suffix (processes.md: `…ReceiveTask`, `…UserTask`, `…Task`)."""
+    """What a late step waits on, from its id's suffix (processes.md: `…ReceiveTask`, `…UserTask`, `…Task`; SOP 2
+    row 7's `AktifkanAkunPpbjSubProcess` wraps the workers' activation on three systems)."""
     if element_id.endswith("ReceiveTask"):
         return STEP_APPLICANT
     if element_id.endswith("UserTask"):
