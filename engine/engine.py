@@ -310,7 +310,8 @@ class Engine:
         self, decision_id: str = "", decision_key: int = NO_KEY, variables: Mapping[str, Any] | None = None
     ) -> DecisionEvaluation:
         """Zeebe's EvaluateDecision: the latest version of `decision_id`, or else the decision `decision_key`
-        (engine/processing/decisions.py); a failed evaluation is answered, not raised."""
+        (engine/processing/decisions.py); a failed evaluation is answered, not raised. Evaluated in place, within the
+        decision's limit (the test API's call; the gateway and REST use `evaluate_decision_off_loop`)."""
         given = dict(variables or {})
         return self._command(  # type: ignore[no-any-return]
             lambda: self._decisions.evaluate(decision_id, decision_key, given, self.now()),
