@@ -24,7 +24,7 @@ from engine.feel.off_loop import PendingEvaluation
 from engine.testing import EmbeddedEngine
 from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain, simple_service_process
-from tests.engine.bpmn_harness import bpmn, end, io, service, start
+from tests.engine.bpmn_harness import bpmn, end, ext, io, multi_instance, service, start
 from tests.engine.dmn.dmn_builder import In, Literal, Out, Table, dmn
 from tests.engine.rest_helpers import get, ok
 from tests.engine.rpc_helpers import activate_one, complete, create
@@ -182,6 +182,42 @@ async def test_a_business_rule_task_resumes_where_its_decision_stopped(
     ]
     assert [intent for intent, _key, _element in decision_records(core, pi)] == ["EVALUATED"]
     assert not [r for r in core.records if r.value_type == "VARIABLE" and r.intent == "UPDATED"]
+    assert_consistent(core)
+
+
+# per item: a cheap column (the item) and a costly one (a count that always holds)
+PER_ITEM = dmn(
+    Table(
+        "namaButir",
+        "Nama butir",
+        [In("Butir", "butir", "number"), In("Jumlah", SHORTER_COSTLY, "number")],
+        [Out("Nama", "nama")],
+        [["1", ">= 0", '"satu"'], ["2", ">= 0", '"dua"'], ["3", ">= 0", '"tiga"']],
+    ),
+    drg_id="butir",
+)
+
+
+async def test_each_inner_instance_of_a_parallel_business_rule_task_gets_its_own_result(
+    engine: EmbeddedEngine, gateway: Any
+) -> None:
+    """Three inner instances each evaluate the costly decision off the loop, one after the other (each finds the
+    result of its own variables): the output collection holds each item's name in order, one evaluation each."""
+    core = engine.engine
+    core.expressions.slice = 0.01
+    loop = multi_instance("=[1, 2, 3]", "butir", output_collection="nama", output_element="=namaButir")
+    called = '<zeebe:calledDecision decisionId="namaButir" resultVariable="namaButir" />'
+    task = f'<bpmn:businessRuleTask id="Tentukan">{ext(called)}{loop}</bpmn:businessRuleTask>'
+    path = chain("Mulai", "Tentukan", "Periksa", "Selesai")
+    diagram = bpmn("perButir", start("Mulai"), task, service("Periksa", "periksa"), end("Selesai"), path)
+    core.deploy([("butir.dmn", PER_ITEM), ("perButir.bpmn", diagram)])
+    pi = await create(gateway, "perButir")
+    await until(lambda: any(j.type == "periksa" for j in core.jobs.values()), "the job after the three decisions")
+
+    assert engine.variables(pi)["nama"] == ["satu", "dua", "tiga"]
+    records = decision_records(core, pi)
+    assert [intent for intent, _key, _element in records] == ["EVALUATED"] * 3
+    assert len(engine.element_instances(pi, "Tentukan")) == 4  # the body and three inner instances, once each
     assert_consistent(core)
 
 
