@@ -688,12 +688,6 @@ class _ParseRun:
                     f"canceling, not '{event_type}'",
                 )
                 continue
-            if event is ListenerEvent.CANCELING:
-                self.problem(
-                    el,
-                    "canceling task listeners are not supported by the embedded engine (Zeebe 8.8 runs them)",
-                )
-                continue
             definition = self.listener(el, listener, event)
             if (event, definition.type) in seen:
                 self.problem(

@@ -57,7 +57,9 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     transitions = Transitions(state, writer, steps, expressions, variables, incidents, subscriptions, jobs, listeners)
     task_listeners = TaskListenerBehavior(state, writer, jobs, listeners, steps)
     task_listeners.complete_element = transitions.complete
+    task_listeners.finish_terminating = transitions.finish_terminating
     transitions.task_canceled = task_listeners.canceled
+    transitions.start_canceling = task_listeners.start_canceling
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events

@@ -15,6 +15,8 @@ FAILED event is written first). Resolving it evaluates again (a decision deploye
 from typing import Any
 
 from engine.behaviors.incidents import IncidentBehavior
+from engine.decisions.evaluation import evaluation
+from engine.decisions.instances import evaluated_decisions
 from engine.decisions.off_loop import evaluate_sliced
 from engine.events.appliers import Appliers
 from engine.expressions import ExpressionError, Expressions
@@ -62,6 +64,8 @@ class DecisionBehavior:
         result = evaluate_sliced(self._expressions, graph, decision.decision_id, decision.key, context, now)
         key = self._state.keys.next()
         self._w.decision_evaluated(key, result.failed, inst)
+        evaluated = evaluated_decisions(evaluation(self._state.decisions, decision, result, key))
+        self._w.decision_instances_recorded(key, evaluated, result.failure_message, inst)
         if result.failure_message is not None:
             raise self._incidents.raise_(inst, DECISION_EVALUATION_ERROR, result.failure_message, phase)
         return result.decision_output

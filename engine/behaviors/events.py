@@ -31,6 +31,7 @@ class EventTriggerBehavior:
         self._live = state.instances.live
         self._definitions = state.deployments.definitions
         steps.register(self.trigger)
+        transitions.continuations["event_sub_process"] = self._activate_event_sub_process
 
     def queue(
         self, host: ElementInstance, target_id: str, variables: dict[str, Any], locals_: dict[str, Any] | None = None
@@ -68,8 +69,10 @@ class EventTriggerBehavior:
             scope = self._live.get(host.flow_scope_key) if host.flow_scope_key is not None else None
             if scope is None or not host.state.is_active:
                 return
-            if target.cancel_activity:
-                transitions.terminate(host, check_scope=False, interrupted=True)
+            if target.cancel_activity and not transitions.terminate(host, check_scope=False, interrupted=True):
+                # the host's canceling task listeners run first: the boundary event is activated after them
+                transitions.await_terminations(scope, ["activate", target_id, variables, locals_])
+                return
             transitions.schedule_activation(target, scope, event_variables=variables, event_locals=locals_)
             return
         if (
@@ -82,11 +85,12 @@ class EventTriggerBehavior:
             if not scope.state.is_active:
                 return
             clear_joins = False
+            ended = True
             if esp.interrupting:
                 for child_key in sorted(scope.children or ()):
                     child = self._live[child_key]
                     if child.state.is_active:
-                        transitions.terminate(child, check_scope=False)
+                        ended = transitions.terminate(child, check_scope=False) and ended
                 # the scope's own boundary events stay; its event sub-process starts close
                 state = self._state
                 for timer_key in state.timers.of(scope.key):
@@ -101,15 +105,31 @@ class EventTriggerBehavior:
                     if model.elements[signal_target].kind is Kind.START_EVENT:
                         self._subscriptions.close_signal_subscription(signal_key)
                 clear_joins = True
-            inst = self._w.element_activating(
-                self._state.keys.next(),
-                esp,
-                scope,
-                trigger=EventTrigger(variables, locals_),
-                clear_joins=clear_joins,
-            )
-            transitions.run_activation(inst, esp)
+            if not ended:  # canceling task listeners run first: the event sub-process starts after them
+                transitions.await_terminations(scope, ["event_sub_process", esp.id, variables, locals_, clear_joins])
+                return
+            self._activate_event_sub_process(scope, esp.id, variables, locals_, clear_joins)
             return
         # an intermediate catch event or a receive task completes
         if host.state is ElementState.ACTIVATED:
             transitions.complete(host, trigger=EventTrigger(variables, locals_))
+
+    def _activate_event_sub_process(
+        self,
+        scope: ElementInstance,
+        esp_id: str,
+        variables: dict[str, Any],
+        locals_: dict[str, Any] | None,
+        clear_joins: bool,
+    ) -> None:
+        """The event sub-process starts in `scope` with what its start event delivered (also a continuation, once
+        the children an interrupting one terminated have ended)."""
+        esp = self._definitions[scope.process_definition_key].model.elements[esp_id]
+        inst = self._w.element_activating(
+            self._state.keys.next(),
+            esp,
+            scope,
+            trigger=EventTrigger(variables, locals_),
+            clear_joins=clear_joins,
+        )
+        self._transitions.run_activation(inst, esp)

@@ -10,9 +10,14 @@ the listener event type, one after the other in the diagram's order, blocking th
   not be completed with variables.
 - The job's headers carry the task's data (io.camunda.zeebe:assignee, …, userTaskKey, action, changedAttributes), and
   an activated job its UserTaskProperties.
-- canceling listeners are refused at deploy (engine/parser.py): termination does not wait for jobs here.
+- canceling: the user task's element is terminated (its process instance cancelled, an interrupting boundary event
+  or event sub-process, a modification, a call activity terminated from above): the task is CANCELING, its
+  listeners run while the element stays TERMINATING (engine/behaviors/transitions.py `terminate`), then the task is
+  CANCELED and the termination goes on (`Transitions.finish_terminating`). A canceling listener may correct the task
+  (its CANCELED record carries the corrections) but not deny; its job sees the element's variables, as every job.
 """
 
+import dataclasses
 import functools
 import json
 from typing import Any
@@ -25,7 +30,7 @@ from engine.expressions import Suspended
 from engine.model import FlowNode, ListenerEvent
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
-from engine.state.values import TASK_LISTENER, ElementInstance, Job, UserTask, UserTaskState
+from engine.state.values import TASK_LISTENER, ElementInstance, ElementState, Job, UserTask, UserTaskState
 
 # the incident phase whose resolution runs the task listeners of the task's current transition again from the first
 TASK_LISTENERS = "task-listeners"
@@ -38,6 +43,7 @@ _EVENT_OF_STATE = {
     UserTaskState.ASSIGNING: ListenerEvent.ASSIGNING,
     UserTaskState.UPDATING: ListenerEvent.UPDATING,
     UserTaskState.COMPLETING: ListenerEvent.COMPLETING,
+    UserTaskState.CANCELING: ListenerEvent.CANCELING,
 }
 _DENIED = {
     ListenerEvent.ASSIGNING: ("ASSIGNMENT_DENIED", "Assignment"),
@@ -61,11 +67,18 @@ def changed_attributes(task: UserTask) -> list[str]:
     return []
 
 
+def listened_assignee(task: UserTask) -> str | None:
+    """The assignee a listener sees: during an assignment the one it assigns (Zeebe's ASSIGNING record), else the
+    task's."""
+    pending = task.pending or {}
+    return pending.get("assignee", task.assignee)
+
+
 def user_task_properties(task: UserTask) -> dict[str, Any]:
     """The user task's data as Zeebe 8.8's UserTaskProperties (ActivatedJob.userTask of a task listener job)."""
     return {
         "action": (task.pending or {}).get("action", ""),
-        "assignee": task.assignee,
+        "assignee": listened_assignee(task),
         "candidateGroups": list(task.candidate_groups),
         "candidateUsers": list(task.candidate_users),
         "changedAttributes": changed_attributes(task),
@@ -90,10 +103,12 @@ class TaskListenerBehavior:
         self._w = writer
         self._jobs = jobs
         self._properties = listeners.job_properties
+        self._steps = steps
         self.complete_element: Any = None  # the token flow's completion of an element (set with the processors)
+        self.finish_terminating: Any = None  # the termination going on after canceling listeners (likewise)
         # the transitions the running command decided: (user task key, None when carried out, else why not)
         self.outcomes: list[tuple[int, str | None]] = []
-        steps.register(self.resume_create)
+        steps.register(self.resume_task_listener)
 
     def task_of(self, inst: ElementInstance) -> UserTask:
         tasks = self._state.user_tasks
@@ -106,7 +121,7 @@ class TaskListenerBehavior:
         try:
             job_type, retries = self._properties(inst, listener, TASK_LISTENERS)
         except Suspended as suspended:  # a costly type or retries expression goes on off the event loop
-            raise suspended.at(functools.partial(self.resume_create, inst, node, event.value, index)) from None
+            raise suspended.at(functools.partial(self.resume_task_listener, inst, node, event.value, index)) from None
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self._jobs.create(
             inst,
@@ -119,14 +134,18 @@ class TaskListenerBehavior:
             listener_index=index,
         )
 
-    def resume_create(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
-        """A listener job's creation suspended for an expression goes on, unless the task left that transition
-        meanwhile (its element terminated)."""
+    def resume_task_listener(self, inst: ElementInstance, node: FlowNode, event: str, index: int) -> None:
+        """A listener job's creation (suspended for an expression, or a canceling listener's first) goes on, unless
+        the task left that transition meanwhile. A step registered by this name: ExecutionListenerBehavior has a
+        `resume_create` of its own."""
         listener_event = ListenerEvent(event)
         tasks = self._state.user_tasks
         task_key = tasks.by_element.get(inst.key)
         task = tasks.tasks.get(task_key) if task_key is not None else None
-        if inst.state.is_active and task is not None and _EVENT_OF_STATE.get(task.state) is listener_event:
+        if task is None or _EVENT_OF_STATE.get(task.state) is not listener_event:
+            return
+        terminating = inst.state is ElementState.TERMINATING
+        if inst.state.is_active or (listener_event is ListenerEvent.CANCELING and terminating):
             self.create(inst, node, task, listener_event, index)
 
     def _headers(self, node: FlowNode, task: UserTask) -> dict[str, Any]:
@@ -143,8 +162,9 @@ class TaskListenerBehavior:
         headers[_PREFIX + "userTaskKey"] = str(task.key)
         if task.form_key:
             headers[_PREFIX + "formKey"] = str(task.form_key)
-        if task.assignee:
-            headers[_PREFIX + "assignee"] = task.assignee
+        assignee = listened_assignee(task)
+        if assignee:
+            headers[_PREFIX + "assignee"] = assignee
         if task.candidate_groups:
             headers[_PREFIX + "candidateGroups"] = _list_literal(task.candidate_groups)
         if task.candidate_users:
@@ -221,21 +241,51 @@ class TaskListenerBehavior:
         if following < len(node.task_listeners.get(event, ())):
             self.create(inst, node, task, event, following)
         else:
-            self.finish(inst, task, event)
+            self.finish(inst, node, task, event)
 
-    def finish(self, inst: ElementInstance, task: UserTask, event: ListenerEvent) -> None:
+    def finish(self, inst: ElementInstance, node: FlowNode, task: UserTask, event: ListenerEvent) -> None:
         """Carries out the transition the listeners approved."""
         pending = task.pending or {}
         if event is ListenerEvent.CREATING:
+            initial = task.assignee if node.user_task is not None and node.user_task.assignee else None
+            if initial:
+                # as Zeebe 8.8: CREATED without the model's assignee, then assigned to it through the assigning
+                # listeners (the stored task is replaced by the unassigned one, as a replay builds it)
+                created = dataclasses.replace(task, assignee=None, pending=None)
+                self._w.user_task_created(created, inst)
+                self.outcomes.append((task.key, None))
+                self.assign_initially(inst, node, created, initial)
+                return
             self._w.user_task_created(task, inst)
         elif event is ListenerEvent.ASSIGNING:
             self._w.user_task_assigned(task, pending.get("assignee"))
         elif event is ListenerEvent.UPDATING:
             self._w.user_task_updated(task, dict(pending.get("changes") or {}))
+        elif event is ListenerEvent.CANCELING:
+            self._w.user_task_canceled(task, inst)
+            self.finish_terminating(inst)
+            return
         else:
             self._w.user_task_completed(task, dict(pending.get("variables") or {}))
             self.complete_element(inst)
         self.outcomes.append((task.key, None))
+
+    def assign_initially(self, inst: ElementInstance, node: FlowNode, task: UserTask, assignee: str) -> None:
+        """A task created with an assignee from the model (zeebe:assignmentDefinition) is assigned to it once it is
+        CREATED, as Zeebe 8.8 does: ASSIGNING, its assigning listeners (action "", changedAttributes [assignee]),
+        ASSIGNED – or ASSIGNED at once without them."""
+        if ListenerEvent.ASSIGNING in node.task_listeners:
+            self._w.user_task_transition(task, UserTaskState.ASSIGNING, {"action": "", "assignee": assignee})
+            self.create(inst, node, task, ListenerEvent.ASSIGNING, 0)
+        else:
+            self._w.user_task_assigned(task, assignee)
+
+    def start_canceling(self, inst: ElementInstance, node: FlowNode) -> None:
+        """The task of `inst` is CANCELING: its first canceling listener's job is created, as a step of its own (its
+        type and retries are expressions: an incident or a suspension stops that step, not the termination)."""
+        self._steps.queue.append(
+            functools.partial(self.resume_task_listener, inst, node, ListenerEvent.CANCELING.value, 0)
+        )
 
     def retry(self, inst: ElementInstance, node: FlowNode) -> None:
         """Resolving a task listener's EXTRACT_VALUE_ERROR runs the listeners of the task's transition again."""

@@ -19,7 +19,14 @@ from engine.expressions import ExpressionError, Expressions, Suspended
 from engine.model import FlowNode, Kind, ListenerEvent, ProcessModel
 from engine.processing.steps import Steps
 from engine.state.engine_state import EngineState
-from engine.state.values import ElementInstance, ElementState, EventTrigger, IncidentState, UserTask
+from engine.state.values import (
+    ElementInstance,
+    ElementState,
+    EventTrigger,
+    IncidentState,
+    UserTask,
+    UserTaskState,
+)
 
 if TYPE_CHECKING:
     from engine.bpmn.registry import Processors
@@ -27,12 +34,18 @@ if TYPE_CHECKING:
 _ACTIVATED = ElementState.ACTIVATED
 _ACTIVATING = ElementState.ACTIVATING
 _COMPLETING = ElementState.COMPLETING
+_TERMINATING = ElementState.TERMINATING
+_TERMINATED = ElementState.TERMINATED
+_TASK_CANCELING = UserTaskState.CANCELING
+_CANCELING = ListenerEvent.CANCELING
 _LIVE_STATES = (ElementState.ACTIVATED, ElementState.ACTIVATING, ElementState.COMPLETING)
 _BODY = Kind.MULTI_INSTANCE_BODY
 _PROCESS = Kind.PROCESS
 _PARALLEL = Kind.PARALLEL_GATEWAY
 _INCLUSIVE = Kind.INCLUSIVE_GATEWAY
 _ESP = Kind.EVENT_SUB_PROCESS
+# the incident phase of task listeners (engine/behaviors/task_listeners.py TASK_LISTENERS)
+_TASK_LISTENERS = "task-listeners"
 # an empty list that is never changed: no flows, no output values
 _NONE: list[Any] = []
 
@@ -86,6 +99,11 @@ class Transitions:
         self.on_process_ended: Callable[[ElementInstance, str, str | None], None] | None = None
         # called when a user task is canceled with its element (whoever waits for its transition is told)
         self.task_canceled: Callable[[UserTask], None] | None = None
+        # creates the first canceling task listener's job of a user task's element being terminated
+        self.start_canceling: Callable[[ElementInstance, FlowNode], None] | None = None
+        # what a scope may go on with once the children it terminated have ended (`await_terminations`), by kind;
+        # the element processors and behaviours add theirs
+        self.continuations: dict[str, Callable[..., None]] = {"activate": self._activate_after_terminations}
         for method in (
             self.run_scheduled,
             self.check_scope_done,
@@ -429,12 +447,17 @@ class Transitions:
             self.complete(scope)
 
     # ================================================================== termination
-    def terminate(self, inst: ElementInstance, *, check_scope: bool = True, interrupted: bool = False) -> None:
+    def terminate(self, inst: ElementInstance, *, check_scope: bool = True, interrupted: bool = False) -> bool:
         """Terminates `inst`, its children and the instance a call activity created, innermost first. An explicit
         stack instead of recursion: a chain of call activities (a process calling itself) of any depth ends
-        without exhausting Python's stack."""
+        without exhausting Python's stack.
+
+        A user task with `canceling` task listeners does not end at once (Zeebe 8.8's UserTaskProcessor.onTerminate
+        returns AWAIT): its task is CANCELING while its listeners run, and it and every element above it that this
+        terminates stay TERMINATING until the last listener is done (`finish_terminating`). Returns whether `inst`
+        has ended; if not, a caller that goes on after the termination hands that on to `await_terminations`."""
         if not inst.state.is_active:
-            return
+            return inst.state is _TERMINATED
         self._w.element_terminating(inst, interrupted)
         stack = [(inst, check_scope, self._inner_of(inst))]
         while stack:
@@ -446,7 +469,101 @@ class Transitions:
                     stack.append((child, False, self._inner_of(child)))
                 continue
             stack.pop()
+            if self._holds(current) or self._starts_canceling(current):
+                continue  # stays TERMINATING until what is inside it has ended
             self._terminated(current, check)
+        return inst.state is _TERMINATED
+
+    def _holds(self, inst: ElementInstance) -> bool:
+        """Whether something inside `inst` is still terminating: a child, or the instance it called."""
+        if inst.children:
+            return True
+        called_key = self._state.instances.called.get(inst.key)
+        if called_key is None:
+            return False
+        called = self._live.get(called_key)
+        return called is not None and called.state is _TERMINATING
+
+    def _starts_canceling(self, inst: ElementInstance) -> bool:
+        """A user task with canceling listeners: what it waited on is closed and its incidents resolved, its task
+        becomes CANCELING and its first canceling listener's job is created (a step of its own: its type and retries
+        are expressions); the element stays TERMINATING."""
+        task_key = self._state.user_tasks.by_element.get(inst.key)
+        if task_key is None:
+            return False
+        node = self.node_of(inst)
+        if _CANCELING not in node.task_listeners:
+            return False
+        task = self._state.user_tasks.tasks[task_key]
+        if not task.state.is_open or task.state is _TASK_CANCELING:
+            return task.state is _TASK_CANCELING
+        key = inst.key
+        if key in self._state.jobs.by_element:
+            self._jobs.cancel_of(inst)  # a listener job of the transition under way
+        if self._subscriptions.has_waits(key):
+            self._subscriptions.close_of(inst)
+        self._incidents.resolve_of(inst)
+        if self.task_canceled is not None:
+            self.task_canceled(task)
+        self._w.user_task_transition(task, _TASK_CANCELING, {})
+        if self.start_canceling is not None:
+            self.start_canceling(inst, node)
+        return True
+
+    def finish_terminating(self, inst: ElementInstance) -> None:
+        """The canceling listeners of the user task of `inst` are done (its task CANCELED): `inst` ends, and so does
+        every element above it that waited only for it (Zeebe's CONTINUE_TERMINATING_ELEMENT); the first one still
+        active goes on with what it awaited (`await_terminations`)."""
+        current: ElementInstance | None = inst
+        while current is not None:
+            outer = self._outer_of(current)
+            self._terminated(current, False)
+            if outer is None:
+                return
+            if outer.state is _TERMINATING:
+                current = None if self._holds(outer) or self._starts_canceling(outer) else outer
+                continue
+            if outer.state.is_active:
+                self._continue_after_terminations(outer)
+            return
+
+    def _outer_of(self, inst: ElementInstance) -> ElementInstance | None:
+        """The flow scope of `inst`, or for a process instance created by a call activity, that call activity."""
+        if inst.flow_scope_key is not None:
+            return self._live.get(inst.flow_scope_key)
+        if inst.kind is _PROCESS:
+            pi = self._state.instances.process_instances[inst.key]
+            if pi.parent_element_instance_key is not None:
+                return self._live.get(pi.parent_element_instance_key)
+        return None
+
+    def await_terminations(self, scope: ElementInstance, continuation: list[Any]) -> None:
+        """`scope` goes on with `continuation` ([kind, arguments…], a kind registered in `continuations`) once none of
+        its children is terminating any more: at once if none is."""
+        live = self._live
+        if any(live[key].state is _TERMINATING for key in scope.children or ()):
+            self._w.termination_awaited(scope, continuation)
+        else:
+            self.continuations[continuation[0]](scope, *continuation[1:])
+
+    def _continue_after_terminations(self, scope: ElementInstance) -> None:
+        live = self._live
+        if any(live[key].state is _TERMINATING for key in scope.children or ()):
+            return
+        awaited = self._state.flow.awaiting.get(scope.key)
+        if awaited:
+            self._w.termination_continued(scope)
+            for continuation in awaited:
+                if scope.state.is_active:
+                    self.continuations[continuation[0]](scope, *continuation[1:])
+        self.complete_scope_if_done(scope)
+
+    def _activate_after_terminations(
+        self, scope: ElementInstance, element_id: str, variables: Any, locals_: Any
+    ) -> None:
+        """A continuation: an element (an interrupting boundary event) is activated with what its event delivered."""
+        node = self.model_of(scope).elements[element_id]
+        self.schedule_activation(node, scope, event_variables=variables, event_locals=locals_)
 
     def _inner_of(self, inst: ElementInstance) -> Iterator[ElementInstance]:
         """What ends with `inst`, in the order it ends: its children (newest first), then the process instance it
@@ -516,8 +633,9 @@ class Transitions:
 
     # ================================================================== incidents
     def retry(self, inst: ElementInstance, phase: str) -> None:
-        """Resolving an incident raised in `phase` runs that phase of the element again."""
-        if not inst.state.is_active:
+        """Resolving an incident raised in `phase` runs that phase of the element again (for a terminating user task,
+        only its canceling listeners)."""
+        if not inst.state.is_active and not (inst.state is _TERMINATING and phase == _TASK_LISTENERS):
             return
         node = self.node_of(inst)
         if phase == ACTIVATE:

@@ -17,6 +17,7 @@ class MultiInstanceProcessor(ElementProcessor):
     def __init__(self, behaviors: BpmnBehaviors) -> None:
         super().__init__(behaviors)
         behaviors.steps.register(self.resume_completion_condition)
+        behaviors.transitions.continuations["complete_body"] = self._complete_body
 
     def activate_body(self, body: ElementInstance, node: FlowNode) -> None:
         assert node.loop is not None
@@ -42,6 +43,11 @@ class MultiInstanceProcessor(ElementProcessor):
         else:
             for index in range(len(collection)):
                 self._start_inner(body, node, index)
+
+    def _complete_body(self, body: ElementInstance) -> None:
+        """The body whose completion condition held completes once its inner instances have ended (a continuation:
+        their canceling task listeners ran first)."""
+        self._transitions.complete(body)
 
     def _start_inner(self, body: ElementInstance, node: FlowNode, index: int) -> None:
         assert node.loop is not None
@@ -96,11 +102,15 @@ class MultiInstanceProcessor(ElementProcessor):
         if not finished:
             return False
         live = self._state.instances.live
+        ended = True
         for key in sorted(body.children or ()):
             child = live[key]
             if child.state.is_active:
-                self._transitions.terminate(child, check_scope=False)
-        self._transitions.complete(body)
+                ended = self._transitions.terminate(child, check_scope=False) and ended
+        if ended:
+            self._transitions.complete(body)
+        else:  # canceling task listeners of inner instances run first
+            self._transitions.await_terminations(body, ["complete_body"])
         return True
 
     def _go_on(self, body: ElementInstance, node: FlowNode, active: int) -> None:

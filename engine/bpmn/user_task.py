@@ -111,4 +111,11 @@ class UserTaskProcessor(ElementProcessor):
             self.b.writer.user_task_creating(task, inst)
             self.b.task_listeners.create(inst, node, task, ListenerEvent.CREATING, 0)
             return
+        if task.assignee is None:
+            self.b.writer.user_task_created(task, inst)
+            return
+        # as Zeebe 8.8: created without its assignee, then assigned to it (through the assigning listeners)
+        assignee = task.assignee
+        task.assignee = None  # not yet in the state: the CREATED event carries the task as it is created
         self.b.writer.user_task_created(task, inst)
+        self.b.task_listeners.assign_initially(inst, node, task, assignee)

@@ -4,7 +4,8 @@ versions), evaluating a deployed decision on its own, and what the gRPC gateway 
 engine/dmn parses and evaluates DMN and knows nothing of deployments; this package adds what Zeebe 8.8 adds:
 
 - evaluation.py: which decision an EvaluateDecision request means, and its evaluation with keys;
-- grpc.py and rest.py: the gateway's messages and the `/v2` endpoints (decision definitions and requirements).
+- grpc.py and rest.py: the gateway's messages and the `/v2` endpoints (decision definitions and requirements);
+- instances.py: the decision instances an evaluation leaves (`/v2/decision-instances`).
 
 The deployed graphs and decisions are state (engine/state/decisions.py, changed by the appliers of
 DECISION_REQUIREMENTS_CREATED and DECISION_CREATED); deploying and evaluating are the processor engine/processing/

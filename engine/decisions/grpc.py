@@ -7,19 +7,11 @@ decision evaluated on the way (a failed one with what it evaluated), each with t
 version in the same graph.
 """
 
-import json
-from typing import Any
-
 from pyzeebe.proto import gateway_pb2 as pb
 
 from engine.decisions.evaluation import DecisionEvaluation
+from engine.decisions.instances import TENANT, json_text
 from engine.processing.deployment import DeployedResource
-
-TENANT = "<default>"
-
-
-def json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def deployment_message(resource: DeployedResource) -> pb.Deployment:

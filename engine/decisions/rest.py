@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.decisions.evaluation import NO_KEY, DecisionEvaluation
-from engine.decisions.grpc import TENANT, json_text
+from engine.decisions.instances import TENANT, evaluated_decisions, json_text
 from engine.engine import Engine
 from engine.errors import InvalidArgumentError, NotFoundError
 from engine.processing.deployment import DeployedResource
@@ -101,39 +101,7 @@ def _decision_key(raw: Any) -> int:
 def evaluation_json(evaluation: DecisionEvaluation) -> dict[str, Any]:
     """EvaluateDecisionResult."""
     decision, result = evaluation.decision, evaluation.result
-    evaluated = []
-    for audit in result.evaluated_decisions:
-        deployed = evaluation.deployed(audit.decision_id)
-        evaluated.append(
-            {
-                "decisionDefinitionId": audit.decision_id,
-                "decisionDefinitionName": deployed.name if deployed else audit.decision_name or audit.decision_id,
-                "decisionDefinitionVersion": deployed.version if deployed else -1,
-                "decisionDefinitionType": audit.decision_type.value,
-                "output": json_text(audit.decision_output),
-                "tenantId": TENANT,
-                "matchedRules": [
-                    {
-                        "ruleId": rule.rule_id,
-                        "ruleIndex": rule.rule_index,
-                        "evaluatedOutputs": [
-                            {
-                                "outputId": output.output_id,
-                                "outputName": output.output_name or "",
-                                "outputValue": json_text(output.output_value),
-                            }
-                            for output in rule.evaluated_outputs
-                        ],
-                    }
-                    for rule in audit.matched_rules
-                ],
-                "evaluatedInputs": [
-                    {"inputId": i.input_id, "inputName": i.input_name, "inputValue": json_text(i.input_value)}
-                    for i in audit.evaluated_inputs
-                ],
-                "decisionDefinitionKey": str(deployed.key if deployed else -1),
-            }
-        )
+    evaluated = evaluated_decisions(evaluation)
     return {
         "decisionDefinitionId": decision.decision_id,
         "decisionDefinitionName": decision.name,

@@ -102,6 +102,12 @@ def encode_state(state: EngineState) -> Doc:
             [d.key, d.decision_id, d.name, d.version, d.requirements_key, d.requirements_id, d.deployment_key]
             for d in state.decisions.decisions.values()
         ],
+        # the decision instances, in the order evaluated (engine/decisions/instances.py rows); absent in snapshots
+        # of releases before /v2/decision-instances (none kept)
+        "decision_instances": [
+            {**row, "evaluationDate": encode_instant(row["evaluationDate"])}
+            for row in state.decisions.instances.values()
+        ],
         "process_instances": [_encode_process_instance(pi) for pi in instances.process_instances.values()],
         "elements": [_encode_element(inst) for inst in instances.live.values()],
         "archive": [_encode_finished(entry) for entry in instances.archive.values()],
@@ -184,6 +190,8 @@ def encode_state(state: EngineState) -> Doc:
         "joins": [[scope, gateways] for scope, gateways in flow.joins.items()],
         "bodies": [[key, b.collection, b.next_index, b.completed, b.terminated] for key, b in flow.bodies.items()],
         "triggers": [[key, t.variables, t.locals, t.occurred] for key, t in flow.triggers.items()],
+        # optional (absent in snapshots written before canceling task listeners)
+        "awaiting": [[key, continuations] for key, continuations in flow.awaiting.items()],
     }
 
 
@@ -296,6 +304,8 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
         flow.bodies[key] = MultiInstanceBody(collection, next_index, completed, terminated)
     for key, variables, locals_, occurred in doc["triggers"]:
         flow.triggers[key] = EventTrigger(variables, locals_, occurred)
+    for key, continuations in doc.get("awaiting", ()):
+        flow.awaiting[key] = continuations
 
 
 def _decode_deployments(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
@@ -343,6 +353,11 @@ def _decode_decisions(doc: Doc, state: EngineState) -> None:
         latest_decision = store.latest_decision(decision.decision_id)
         if latest_decision is None or latest_decision.version < decision.version:
             store.latest_decisions[decision.decision_id] = decision.key
+    for row in doc.get("decision_instances", []):
+        store.instances[row["decisionEvaluationInstanceKey"]] = {
+            **row,
+            "evaluationDate": decode_instant(row["evaluationDate"]),
+        }
 
 
 def _decode_waits(doc: Doc, state: EngineState) -> None:

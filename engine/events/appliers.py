@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from engine.decisions.instances import instance_rows
 from engine.dmn import DecisionRequirementsGraph, load_graph
 from engine.model import FlowNode, Kind, ProcessModel
 from engine.state import due as due_kinds
@@ -311,6 +312,14 @@ class Appliers:
             inst.interrupted = True
         self._record_element(_TERMINATING._value_, inst)
 
+    def termination_awaited(self, scope: ElementInstance, continuation: list[Any]) -> None:
+        """`scope` goes on with `continuation` once none of its children is terminating any more."""
+        self._flow.awaiting.setdefault(scope.key, []).append(continuation)
+
+    def termination_continued(self, scope: ElementInstance) -> None:
+        """The children `scope` terminated have ended: what it awaited is taken (the behaviour carries it out)."""
+        self._flow.awaiting.pop(scope.key, None)
+
     def element_terminated(self, inst: ElementInstance) -> None:
         inst.ended_at = self._state.instant
         inst.state = _TERMINATED
@@ -326,6 +335,8 @@ class Appliers:
             flow.triggers.pop(key, None)
         if inst.kind is _BODY:
             flow.bodies.pop(key, None)
+        if flow.awaiting:
+            flow.awaiting.pop(key, None)
         if flow.joins:
             flow.joins.pop(key, None)
         scope_key = inst.flow_scope_key
@@ -553,6 +564,20 @@ class Appliers:
         """A decision evaluated on its own (EvaluateDecision) or by the business rule task `element`: only its record
         (linked to the element's process instance); the evaluation changes no state."""
         self._record("DECISION_EVALUATION", "FAILED" if failed else "EVALUATED", key, element=element)
+
+    def decision_instances_recorded(
+        self,
+        key: int,
+        evaluated: list[dict[str, Any]],
+        failure: str | None,
+        element: ElementInstance | None = None,
+    ) -> None:
+        """The decision instances of the evaluation `key` (engine/decisions/instances.py), kept for searches."""
+        instant = self._state.instant
+        assert instant is not None
+        instances = self._state.decisions.instances
+        for row in instance_rows(key, evaluated, failure, instant, element):
+            instances[row["decisionEvaluationInstanceKey"]] = row
 
     def process_deleted(self, key: int) -> None:
         """The definition is gone; the version before it, if any, is the latest again (its message start events

@@ -38,6 +38,10 @@ PROCESS_INSTANCE_MODIFIED = EventSpec(13, "PROCESS_INSTANCE_MODIFICATION", "MODI
 PROCESS_INSTANCE_MIGRATED = EventSpec(14, "PROCESS_INSTANCE_MIGRATION", "MIGRATED")
 # a process's start listeners run first: where it starts and what its start event delivered are kept until then
 PROCESS_START_DEFERRED = EventSpec(16, _PI, "START_DEFERRED", recorded=False)
+# a scope terminated children whose termination waits (a user task's canceling listeners): what it does once they
+# have ended, kept until then; and taken when they have (both bookkeeping, as Zeebe's event trigger of the scope)
+TERMINATION_AWAITED = EventSpec(44, _PI, "TERMINATION_AWAITED", recorded=False)
+TERMINATION_CONTINUED = EventSpec(45, _PI, "TERMINATION_CONTINUED", recorded=False)
 
 VARIABLE_CREATED = EventSpec(10, "VARIABLE", "CREATED")
 VARIABLE_UPDATED = EventSpec(11, "VARIABLE", "UPDATED")
@@ -106,6 +110,9 @@ DECISION_EVALUATION_FAILED = EventSpec(121, "DECISION_EVALUATION", "FAILED")
 # version 2: with the element instance that evaluated it (a business rule task), or null for EvaluateDecision
 DECISION_EVALUATED_2 = EventSpec(122, "DECISION_EVALUATION", "EVALUATED", 2)
 DECISION_EVALUATION_FAILED_2 = EventSpec(123, "DECISION_EVALUATION", "FAILED", 2)
+# the decision instances of an evaluation (each decision it evaluated), kept for /v2/decision-instances: written
+# right after its DECISION_EVALUATED/FAILED record (bookkeeping: that record is the one in the history)
+DECISION_INSTANCES_RECORDED = EventSpec(46, "DECISION_EVALUATION", "INSTANCES_RECORDED", recorded=False)
 
 ESCALATION_ESCALATED = EventSpec(110, "ESCALATION", "ESCALATED")
 ESCALATION_NOT_ESCALATED = EventSpec(111, "ESCALATION", "NOT_ESCALATED")

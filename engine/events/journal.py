@@ -144,6 +144,14 @@ class JournalingAppliers(Appliers):
         self.events.append(_trimmed([ev.ELEMENT_TERMINATING.id, inst.key, 1 if interrupted else 0], 1))
         super().element_terminating(inst, interrupted)
 
+    def termination_awaited(self, scope: ElementInstance, continuation: list[Any]) -> None:
+        self.events.append([ev.TERMINATION_AWAITED.id, scope.key, continuation])
+        super().termination_awaited(scope, continuation)
+
+    def termination_continued(self, scope: ElementInstance) -> None:
+        self.events.append([ev.TERMINATION_CONTINUED.id, scope.key])
+        super().termination_continued(scope)
+
     def element_terminated(self, inst: ElementInstance) -> None:
         self.events.append([ev.ELEMENT_TERMINATED.id, inst.key])
         super().element_terminated(inst)
@@ -270,6 +278,17 @@ class JournalingAppliers(Appliers):
         spec = ev.DECISION_EVALUATION_FAILED_2 if failed else ev.DECISION_EVALUATED_2
         self.events.append([spec.id, key, element.key if element is not None else None])
         super().decision_evaluated(key, failed, element)
+
+    def decision_instances_recorded(
+        self,
+        key: int,
+        evaluated: list[dict[str, Any]],
+        failure: str | None,
+        element: ElementInstance | None = None,
+    ) -> None:
+        element_key = element.key if element is not None else None
+        self.events.append([ev.DECISION_INSTANCES_RECORDED.id, key, element_key, failure, evaluated])
+        super().decision_instances_recorded(key, evaluated, failure, element)
 
     def process_deleted(self, key: int) -> None:
         self.events.append([ev.PROCESS_DELETED.id, key])

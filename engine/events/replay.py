@@ -96,6 +96,14 @@ def _element_terminated(a: Appliers, s: EngineState, e: Event) -> None:
     a.element_terminated(s.instances.live[e[1]])
 
 
+def _termination_awaited(a: Appliers, s: EngineState, e: Event) -> None:
+    a.termination_awaited(s.instances.live[e[1]], e[2])
+
+
+def _termination_continued(a: Appliers, s: EngineState, e: Event) -> None:
+    a.termination_continued(s.instances.live[e[1]])
+
+
 def _sequence_flow_taken(a: Appliers, s: EngineState, e: Event) -> None:
     scope = s.instances.live[e[2]]
     model = s.deployments.definitions[scope.process_definition_key].model
@@ -165,6 +173,10 @@ def _decision_evaluated(a: Appliers, s: EngineState, e: Event) -> None:
 
 def _decision_evaluation_failed(a: Appliers, s: EngineState, e: Event) -> None:
     a.decision_evaluated(e[1], True)
+
+
+def _decision_instances_recorded(a: Appliers, s: EngineState, e: Event) -> None:
+    a.decision_instances_recorded(e[1], e[4], e[3], s.instances.live[e[2]] if e[2] is not None else None)
 
 
 def _decision_evaluated_2(a: Appliers, s: EngineState, e: Event) -> None:
@@ -437,6 +449,8 @@ APPLY: dict[int, Apply] = {
     ev.SEQUENCE_FLOW_TAKEN.id: _sequence_flow_taken,
     ev.PROCESS_ACTIVATING.id: _process_activating,
     ev.PROCESS_START_DEFERRED.id: _process_start_deferred,
+    ev.TERMINATION_AWAITED.id: _termination_awaited,
+    ev.TERMINATION_CONTINUED.id: _termination_continued,
     ev.PROCESS_INSTANCE_TAGGED.id: _process_instance_tagged,
     ev.PROCESS_INSTANCE_MODIFIED.id: _process_instance_modified,
     ev.PROCESS_INSTANCE_MIGRATED.id: _process_instance_migrated,
@@ -453,6 +467,7 @@ APPLY: dict[int, Apply] = {
     ev.DECISION_EVALUATED.id: _decision_evaluated,
     ev.DECISION_EVALUATION_FAILED.id: _decision_evaluation_failed,
     ev.DECISION_EVALUATED_2.id: _decision_evaluated_2,
+    ev.DECISION_INSTANCES_RECORDED.id: _decision_instances_recorded,
     ev.DECISION_EVALUATION_FAILED_2.id: _decision_evaluation_failed_2,
     ev.JOB_CREATED.id: _job_created,
     ev.JOB_ACTIVATED.id: _job_activated,

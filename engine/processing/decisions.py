@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.decisions.evaluation import DecisionEvaluation, evaluation, find_decision
+from engine.decisions.instances import evaluated_decisions
 from engine.decisions.off_loop import PendingDecision, evaluate_sliced
 from engine.dmn import DecisionEvaluationResult, DecisionRequirementsGraph, DmnParser
 from engine.expressions import Suspended
@@ -119,7 +120,9 @@ class DecisionProcessor:
         """The evaluation of `decision` that gave `result`, with its key and its event."""
         key = self._state.keys.next()
         self._w.decision_evaluated(key, result.failed)
-        return evaluation(self._state.decisions, decision, result, key)
+        evaluated = evaluation(self._state.decisions, decision, result, key)
+        self._w.decision_instances_recorded(key, evaluated_decisions(evaluated), result.failure_message)
+        return evaluated
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import functools
 
 from engine.behaviors import BpmnBehaviors
 from engine.errors import FailedPreconditionError, NotFoundError
-from engine.state.values import IncidentState
+from engine.state.values import ElementState, IncidentState
 
 
 class IncidentProcessor:
@@ -33,6 +33,6 @@ class IncidentProcessor:
             if job is not None:
                 self.b.jobs.touched_types.add(job.type)
             return
-        if not inst.state.is_active:
-            return
+        if not inst.state.is_active and inst.state is not ElementState.TERMINATING:
+            return  # a terminating element retries only its canceling task listeners (Transitions.retry)
         self.b.steps.queue.append(functools.partial(self.b.transitions.retry, inst, incident.phase))

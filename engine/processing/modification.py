@@ -29,6 +29,7 @@ class ModificationProcessor:
         self._state = behaviors.state
         self._live = behaviors.state.instances.live
         behaviors.steps.register(self.terminate_emptied)
+        behaviors.transitions.continuations["terminate_emptied"] = self._terminate_emptied_scope
 
     # ================================================================== modification
     def modify(self, key: int, activate: Sequence[ActivateInstruction], terminate: Sequence[int]) -> None:
@@ -136,6 +137,11 @@ class ModificationProcessor:
             "an active instance of it"
         )
 
+    def _terminate_emptied_scope(self, scope: ElementInstance) -> None:
+        """A continuation: the scope whose terminated children ran their canceling task listeners is looked at
+        again."""
+        self.terminate_emptied([scope.key])
+
     def terminate_emptied(self, scope_keys: list[int]) -> None:
         """After a modification: a flow scope with nothing active and nothing pending is terminated (up to the
         process instance), as Zeebe does."""
@@ -145,6 +151,9 @@ class ModificationProcessor:
             while scope is not None and scope.state.is_active:
                 active = [k for k in scope.children or () if self._live[k].state.is_active]
                 if active or steps.pending_in(scope.key):
+                    break
+                if scope.children:  # a terminated user task's canceling listeners run: the scope is looked at after
+                    self.b.transitions.await_terminations(scope, ["terminate_emptied"])
                     break
                 parent_key = scope.flow_scope_key
                 self.b.transitions.terminate(scope, check_scope=False)

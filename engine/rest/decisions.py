@@ -1,9 +1,11 @@
 """Decision definitions and decision requirements (DMN): search, read, their DMN file, and the evaluation of a
-decision by id or key – routed to engine/decisions/rest.py, which fills the answers as Zeebe 8.8 does."""
+decision by id or key – routed to engine/decisions/rest.py, which fills the answers as Zeebe 8.8 does; decision
+instances (the decisions evaluations evaluated, engine/decisions/instances.py): search and read."""
 
 from aiohttp import web
 
 from engine.decisions import rest as decisions
+from engine.errors import NotFoundError
 from engine.rest.context import Context
 from engine.rest.http import answer, json_body, path_key
 from engine.rest.reading import search_answer
@@ -43,7 +45,23 @@ def routes(ctx: Context) -> list[web.RouteDef]:
     async def requirements_xml(request: web.Request) -> web.Response:
         return _dmn(decisions.decision_requirements_xml(engine, path_key(request, "decisionRequirementsKey")))
 
+    async def search_instances(request: web.Request) -> web.Response:
+        query = Search.parse(catalogue.DECISION_INSTANCES, await json_body(request))
+        return await search_answer(query, rows.decision_instance_rows(engine))
+
+    async def get_instance(request: web.Request) -> web.Response:
+        instance_id = request.match_info["decisionEvaluationInstanceKey"]
+        row = engine.decision_store.instances.get(instance_id)
+        if row is None:
+            raise NotFoundError(f"Decision instance with key '{instance_id}' not found")
+        found = catalogue.DECISION_INSTANCES.to_json(dict(row))
+        found["evaluatedInputs"] = list(row["evaluatedInputs"])
+        found["matchedRules"] = list(row["matchedRules"])
+        return answer(found)
+
     return [
+        web.post("/v2/decision-instances/search", search_instances),
+        web.get("/v2/decision-instances/{decisionEvaluationInstanceKey}", get_instance),
         web.post("/v2/decision-definitions/search", search_definitions),
         web.post("/v2/decision-definitions/evaluation", evaluate),
         web.get("/v2/decision-definitions/{decisionDefinitionKey}", get_definition),

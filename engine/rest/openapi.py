@@ -141,17 +141,34 @@ class Spec:
 
 
 def _zeebe_sends(op: Operation, error: ValidationError) -> bool:
-    """The one answer Zeebe 8.8 itself gives against its spec, which the engine gives as Zeebe does: a successful
-    evaluation's `failedDecisionDefinitionId` is the empty string. The spec requires the property and types it as a
-    decision id (minLength 1); Zeebe 8.8's REST gateway copies the DECISION_EVALUATION record's failedDecisionId,
-    empty unless a decision failed (zeebe/gateway-rest ResponseMapper.toEvaluateDecisionResponse:
-    `.failedDecisionDefinitionId(decisionEvaluationRecord.getFailedDecisionId())`). Only that property, only empty."""
-    return (
+    """The answers Camunda 8.8 itself gives against its spec, which the engine gives as Camunda does:
+
+    - a successful evaluation's `failedDecisionDefinitionId` is the empty string. The spec requires the property and
+      types it as a decision id (minLength 1); Zeebe 8.8's REST gateway copies the DECISION_EVALUATION record's
+      failedDecisionId, empty unless a decision failed (zeebe/gateway-rest ResponseMapper.toEvaluateDecisionResponse:
+      `.failedDecisionDefinitionId(decisionEvaluationRecord.getFailedDecisionId())`). Only that property, only empty.
+    - a decision instance's `decisionEvaluationInstanceKey` is `<decisionEvaluationKey>-<n>`. The spec types it as a
+      key (digits only); Camunda 8.8's REST gateway answers the exporter's DecisionInstanceEntity id, made of the
+      evaluation's key and the decision's 1-based position in it (SearchQueryResponseMapper.toDecisionInstance:
+      `.decisionEvaluationInstanceKey(entity.decisionInstanceId())`). Only that property, only of that form."""
+    if (
         op.name == "evaluateDecision"
         and error.json_path == "$.failedDecisionDefinitionId"
         and error.instance == ""
         and error.validator in ("minLength", "pattern")
+    ):
+        return True
+    return (
+        op.name in ("searchDecisionInstances", "getDecisionInstance")
+        and error.json_path.endswith(".decisionEvaluationInstanceKey")
+        and isinstance(error.instance, str)
+        and _INSTANCE_ID.fullmatch(error.instance) is not None
+        and error.validator == "pattern"
     )
+
+
+# a decision instance's id as Camunda 8.8 writes it: the evaluation's key, a dash, the decision's position in it
+_INSTANCE_ID = re.compile(r"[0-9]+-[0-9]+")
 
 
 def load_spec() -> Spec:

@@ -1,7 +1,6 @@
 """The endpoints of the 8.8 API for what the embedded engine does not have, answered as Camunda answers for a
 capability it runs without (403 Forbidden, a problem naming what is missing and what to use instead): identity
-management (its users and API clients are its settings), the history of decision evaluations (decision instances;
-decisions themselves are engine/rest/decisions.py), documents, batch operations, usage metrics, ad-hoc
+management (its users and API clients are its settings), documents, batch operations, usage metrics, ad-hoc
 sub-processes and the history of correlated messages."""
 
 from aiohttp import web
@@ -21,10 +20,6 @@ _MISSING: dict[str, str] = {
     "/v2/tenants": _IDENTITY + " (multi-tenancy is disabled: the only tenant is <default>)",
     "/v2/users": _IDENTITY,
     "/v2/setup": _IDENTITY,
-    "/v2/decision-instances": (
-        "The embedded engine keeps no history of decision evaluations to search: an evaluation answers with what it "
-        "evaluated (POST /v2/decision-definitions/evaluation)"
-    ),
     "/v2/documents": "The document store is not part of the embedded engine: the application keeps its documents",
     "/v2/batch-operations": "Batch operations are not supported by the embedded engine: act on each instance",
     "/v2/batch-operation-items": "Batch operations are not supported by the embedded engine: act on each instance",

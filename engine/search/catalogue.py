@@ -320,6 +320,31 @@ DECISION_REQUIREMENTS = Resource(
     },
 )
 
+DECISION_INSTANCE_STATES = ("EVALUATED", "FAILED", "UNSPECIFIED", "UNKNOWN")
+DECISION_TYPES = ("DECISION_TABLE", "LITERAL_EXPRESSION", "UNSPECIFIED", "UNKNOWN")
+
+DECISION_INSTANCES = Resource(
+    "decision instance",
+    "decisionEvaluationInstanceKey",
+    {
+        "decisionEvaluationInstanceKey": _STRING,
+        "state": Field(FieldKind.ENUM, DECISION_INSTANCE_STATES),
+        "evaluationDate": _DATE,
+        "evaluationFailure": _STRING,
+        "decisionDefinitionId": _STRING,
+        "decisionDefinitionName": _STRING,
+        "decisionDefinitionVersion": _INT,
+        "decisionDefinitionType": Field(FieldKind.ENUM, DECISION_TYPES),
+        "result": _answered(FieldKind.STRING),
+        "tenantId": _STRING,
+        "decisionEvaluationKey": _KEY,
+        "processDefinitionKey": _KEY,
+        "processInstanceKey": _KEY,
+        "decisionDefinitionKey": _KEY,
+        "elementInstanceKey": _KEY,
+    },
+)
+
 SEARCHES = {
     "user-tasks": USER_TASKS,
     "process-instances": PROCESS_INSTANCES,
@@ -331,5 +356,6 @@ SEARCHES = {
     "message-subscriptions": MESSAGE_SUBSCRIPTIONS,
     "decision-definitions": DECISION_DEFINITIONS,
     "decision-requirements": DECISION_REQUIREMENTS,
+    "decision-instances": DECISION_INSTANCES,
 }
 """The resources by the path of their search (`POST /v2/<path>/search`)."""

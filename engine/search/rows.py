@@ -415,6 +415,12 @@ def decision_definition_row(decision: DeployedDecision) -> Row:
     }
 
 
+def decision_instance_rows(engine: Engine) -> Iterator[Row]:
+    """The decision instances, in the order evaluated (each row as kept: engine/decisions/instances.py)."""
+    for row in list(engine.decision_store.instances.values()):
+        yield dict(row)
+
+
 def decision_requirements_rows(engine: Engine) -> Iterator[Row]:
     for requirements in list(engine.decision_store.requirements.values()):
         yield decision_requirements_row(requirements)

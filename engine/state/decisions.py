@@ -8,17 +8,22 @@ and version, versioned as Zeebe 8.8 versions them (DmnResourceTransformer), and 
   decides whether a deployment creates anything).
 
 Changed only by the appliers of DECISION_REQUIREMENTS_CREATED and DECISION_CREATED (engine/events/appliers.py).
+
+Besides them, the decision instances: each decision an evaluation evaluated (EvaluateDecision or a business rule
+task; required decisions too), as Camunda 8.8's history keeps them for `/v2/decision-instances` – by their id
+`<evaluation key>-<n>`, in the order evaluated; written by the applier of DECISION_INSTANCES_RECORDED.
 """
 
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from engine.dmn import DecisionRequirementsGraph
 from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 
 class Decisions:
-    __slots__ = ("by_requirements", "decisions", "latest_decisions", "latest_requirements", "requirements")
+    __slots__ = ("by_requirements", "decisions", "instances", "latest_decisions", "latest_requirements", "requirements")
 
     def __init__(self) -> None:
         self.requirements: dict[int, DeployedDecisionRequirements] = {}
@@ -26,6 +31,8 @@ class Decisions:
         self.latest_requirements: dict[str, int] = {}  # graph id → key of its latest version
         self.latest_decisions: dict[str, int] = {}  # decision id → key of its latest version
         self.by_requirements: dict[int, list[int]] = {}  # graph key → its decisions' keys, in the order of the file
+        # decision instance id (`<evaluation key>-<n>`) → its row (engine/decisions/instances.py `instance_row`)
+        self.instances: dict[str, dict[str, Any]] = {}
 
     def latest_requirements_of(self, requirements_id: str) -> DeployedDecisionRequirements | None:
         key = self.latest_requirements.get(requirements_id)
@@ -85,6 +92,11 @@ class DecisionsView:
     @property
     def decisions(self) -> Mapping[int, DeployedDecision]:
         return MappingProxyType(self._store.decisions)
+
+    @property
+    def instances(self) -> Mapping[str, Mapping[str, Any]]:
+        """The decision instances by id, in the order evaluated (rows: engine/decisions/instances.py)."""
+        return MappingProxyType(self._store.instances)
 
     def latest_requirements(self, requirements_id: str) -> DeployedDecisionRequirements | None:
         return self._store.latest_requirements_of(requirements_id)

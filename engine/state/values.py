@@ -44,6 +44,7 @@ class UserTaskState(StrEnum):
     UPDATING = "UPDATING"
     COMPLETING = "COMPLETING"
     COMPLETED = "COMPLETED"
+    CANCELING = "CANCELING"  # its element is terminated: its canceling task listeners run
     CANCELED = "CANCELED"
 
     @property

@@ -6,7 +6,7 @@ empty list when the state is sound), `assert_consistent` raises with all of them
 
 from engine.engine import ACTIVE, Engine
 from engine.model import Kind
-from engine.state import ElementState, FinishedElement, IncidentState, JobState
+from engine.state import ElementInstance, ElementState, FinishedElement, IncidentState, JobState, UserTaskState
 
 # a job whose error was caught by nothing stays ERROR_THROWN, with its incident, as in Zeebe
 LIVE_JOB_STATES = (JobState.ACTIVATABLE, JobState.ACTIVATED, JobState.FAILED, JobState.ERROR_THROWN)
@@ -41,6 +41,18 @@ def _idle_violations(engine: Engine) -> list[str]:
     return out
 
 
+def _awaits_canceling_listeners(engine: Engine, inst: ElementInstance) -> bool:
+    """A terminating element may wait between commands only for the canceling task listeners of its user task, or
+    for what is inside it (a child, the instance it called) that waits for them."""
+    state = engine.state
+    task_key = state.user_tasks.by_element.get(inst.key)
+    if task_key is not None:
+        return state.user_tasks.tasks[task_key].state is UserTaskState.CANCELING
+    called_key = state.instances.called.get(inst.key)
+    called = engine.element_instances.get(called_key) if called_key is not None else None
+    return bool(inst.children) or (called is not None and called.state is ElementState.TERMINATING)
+
+
 def _element_violations(engine: Engine) -> list[str]:
     out = []
     elements = engine.element_instances
@@ -48,7 +60,7 @@ def _element_violations(engine: Engine) -> list[str]:
         where = f"element instance {inst.key} ({inst.element_id}, {inst.state.value})"
         if inst.process_definition_key not in engine.definitions:
             out.append(f"{where}: its process definition {inst.process_definition_key} does not exist")
-        if inst.state is ElementState.TERMINATING:
+        if inst.state is ElementState.TERMINATING and not _awaits_canceling_listeners(engine, inst):
             out.append(f"{where}: left half-terminated")
         if not inst.state.is_active:
             if inst.children and any(elements[k].state.is_active for k in inst.children if k in elements):

@@ -5,6 +5,7 @@ UserTaskProperties; the REST command waits for them. Cases from Camunda's docume
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -12,6 +13,7 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
+from engine.durable import open_durable_engine
 from engine.durable.snapshot import decode_state, encode_state
 from engine.engine import Engine
 from engine.protocol_fields import encode_job_result, read_activated_job_fields
@@ -19,7 +21,21 @@ from engine.state import UserTaskState
 from engine.state.engine_state import EngineState
 from engine.testing import EmbeddedEngine
 from tests.engine.bpmn_builder import chain
-from tests.engine.bpmn_harness import Driver, bpmn, end, ext, start
+from tests.engine.bpmn_harness import (
+    Driver,
+    boundary,
+    bpmn,
+    call_activity,
+    end,
+    ext,
+    flow,
+    fork,
+    message,
+    message_ref,
+    multi_instance,
+    start,
+    sub_process,
+)
 from tests.engine.test_corpus import corpus_dir
 
 
@@ -196,8 +212,366 @@ async def test_a_task_listener_without_retries_is_an_incident(gw: Driver, engine
     assert the_task(engine, pi).state is UserTaskState.CREATED
 
 
-async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, engine: EmbeddedEngine) -> None:
-    await deploy_review(gw, ("completing", "check-completion"))
+# ------------------------------------------------------------------------------- a task created with an assignee
+ASSIGNEE = '<zeebe:assignmentDefinition assignee="ani" />'
+
+
+def task_intents(engine: EmbeddedEngine, pi: int) -> list[str]:
+    return [r.intent for r in engine.engine.records if r.process_instance_key == pi and r.value_type == "USER_TASK"]
+
+
+async def test_a_task_created_with_an_assignee_is_assigned_through_its_assigning_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe 8.8 (TaskListenerTest.shouldTriggerAssignmentListenersAfterUserTaskCreationWithDefinedAssignee…):
+    the task is CREATED without the model's assignee, then ASSIGNING it – the listeners see the assignee, no action
+    and the assignee as changed attribute, one after the other – and ASSIGNED after the last."""
+    await deploy_review(gw, ("assigning", "check-assignee"), ("assigning", "check-assignee-2"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.ASSIGNING, None)
+    job = await gw.job("check-assignee")
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event) == ("TASK_LISTENER", "ASSIGNING")
+    assert properties is not None
+    assert (properties["assignee"], properties["action"], properties["changedAttributes"]) == ("ani", "", ["assignee"])
+    headers = json.loads(job.customHeaders)
+    assert headers["io.camunda.zeebe:assignee"] == "ani" and "io.camunda.zeebe:action" not in headers
+    await complete_with_result(gw, job, corrections={"priority": 70})
+    await gw.complete(await gw.job("check-assignee-2"))
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee, task.priority) == (UserTaskState.CREATED, "ani", 70)
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "CORRECTED", "ASSIGNED"]
+
+
+async def test_a_task_created_with_an_assignee_runs_creating_then_assigning_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw, ("creating", "on-create"), ("assigning", "check-assignee"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    assert the_task(engine, pi).state is UserTaskState.CREATING
+    await gw.complete(await gw.job("on-create"))
+    assert (the_task(engine, pi).state, the_task(engine, pi).assignee) == (UserTaskState.ASSIGNING, None)
+    await gw.complete(await gw.job("check-assignee"))
+    assert (the_task(engine, pi).state, the_task(engine, pi).assignee) == (UserTaskState.CREATED, "ani")
+    assert task_intents(engine, pi) == ["CREATING", "CREATED", "ASSIGNING", "ASSIGNED"]
+
+
+async def test_an_assigning_listener_may_deny_the_assignment_of_a_new_task(gw: Driver, engine: EmbeddedEngine) -> None:
+    """The task stays CREATED and unassigned (Zeebe's shouldRevertCorrectedUserTaskDataWhenAssigningOnCreation…)."""
+    await deploy_review(gw, ("assigning", "check-assignee"), assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    await complete_with_result(gw, await gw.job("check-assignee"), denied=True, denied_reason="tidak berwenang")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, None)
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "ASSIGNMENT_DENIED"]
+
+
+async def test_a_task_created_with_an_assignee_and_no_listeners_is_created_then_assigned(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw, assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, "ani")
+    assert task_intents(engine, pi) == ["CREATED", "ASSIGNED"]
+
+
+# ---------------------------------------------------------------------------------------------- canceling listeners
+CANCELING = (("canceling", "on-cancel"), ("canceling", "on-cancel-2"), ("canceling", "on-cancel-3"))
+
+
+def trail(engine: EmbeddedEngine, pi: int, element_id: str = "Review") -> list[tuple[str, str]]:
+    """The records of the user task (its element instance and its task) and of the listener jobs, in order."""
+    return [
+        (r.value_type, r.intent)
+        for r in engine.engine.records
+        if r.process_instance_key == pi
+        and (
+            r.value_type in ("USER_TASK", "JOB") or (r.value_type == "PROCESS_INSTANCE" and r.element_id == element_id)
+        )
+    ]
+
+
+def element_states(engine: EmbeddedEngine, pi: int) -> dict[str, str]:
+    """The last intent of each element of the instance (the process among them), from its records."""
+    return {
+        r.element_id: r.intent
+        for r in engine.engine.records
+        if r.process_instance_key == pi
+        and r.value_type == "PROCESS_INSTANCE"
+        and r.element_id is not None
+        and r.bpmn_element_type != "SEQUENCE_FLOW"
+    }
+
+
+def withdrawable_review(*pairs: tuple[str, str]) -> bytes:
+    """The review with task listeners, interrupted by the message `permohonan-dicabut` for its request (boundary
+    event Cabut → end Dicabut)."""
+    return bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(*pairs)),
+        boundary("Cabut", "Review", message_ref("Msg")),
+        end("End"),
+        end("Dicabut"),
+        chain("Start", "Review", "End"),
+        flow("f-cabut", "Cabut", "Dicabut"),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+
+
+async def listener_ends_the_cancellation(gw: Driver, engine: EmbeddedEngine, pi: int, task_key: int) -> None:
+    """The task is CANCELING and the instance still active until its canceling listener's job is completed."""
+    assert engine.engine.user_tasks[task_key].state is UserTaskState.CANCELING
+    engine.assert_that(pi).is_active()
+    await gw.complete(await gw.job("on-cancel"))
+
+
+async def complete_canceling_listeners(gw: Driver, *types: str) -> None:
+    for job_type in types:
+        await gw.complete(await gw.job(job_type))
+
+
+async def test_a_cancelled_instance_waits_for_the_canceling_listeners_of_its_user_task(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Cancelling the instance answers at once; the task is CANCELING and its element and the instance stay
+    TERMINATING while the canceling listeners run one after the other, each job seeing the task's data and the
+    element's variables; after the last the task is CANCELED and the instance terminated."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task(
+            "Review",
+            '<zeebe:ioMapping><zeebe:input source="=1" target="lokal" /></zeebe:ioMapping>',
+            task_listeners(*CANCELING),
+        ),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-1"})
+    task = the_task(engine, pi)
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert element_states(engine, pi) == {
+        "review": "ELEMENT_TERMINATING",
+        "Start": "ELEMENT_COMPLETED",
+        "Review": "ELEMENT_TERMINATING",
+    }
+    job = await gw.job("on-cancel")
+    kind, event, properties = read_activated_job_fields(job)
+    assert (kind, event) == ("TASK_LISTENER", "CANCELING")
+    assert properties is not None and properties["userTaskKey"] == task.key and properties["action"] == ""
+    assert json.loads(job.variables) == {"nomorPermohonan": "PPBJ-1", "lokal": 1}
+    await gw.complete(job)
+    engine.assert_that(pi).is_active()
+    await complete_canceling_listeners(gw, "on-cancel-2", "on-cancel-3")
+
+    engine.assert_that(pi).is_terminated()
+    assert the_task(engine, pi).state is UserTaskState.CANCELED
+    records = trail(engine, pi)
+    assert records[records.index(("PROCESS_INSTANCE", "ELEMENT_TERMINATING")) :] == [
+        ("PROCESS_INSTANCE", "ELEMENT_TERMINATING"),
+        ("USER_TASK", "CANCELING"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("JOB", "CREATED"),
+        ("JOB", "ACTIVATED"),
+        ("JOB", "COMPLETED"),
+        ("USER_TASK", "CANCELED"),
+        ("PROCESS_INSTANCE", "ELEMENT_TERMINATED"),
+    ], records
+
+
+async def test_an_interrupting_boundary_event_is_activated_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A message boundary event interrupts the task: its canceling listener runs first, then the boundary event is
+    activated and the instance goes on along its path."""
+    await gw.deploy(("review.bpmn", withdrawable_review(CANCELING[0])))
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-2"})
+    await gw.publish("permohonan-dicabut", "PPBJ-2", {"alasan": "ditarik"})
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert "Cabut" not in element_states(engine, pi)
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed().has_variable("alasan", "ditarik")
+    assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATED"
+    records = [(r.element_id, r.intent) for r in engine.engine.records if r.process_instance_key == pi]
+    assert records.index(("Review", "ELEMENT_TERMINATED")) < records.index(("Cabut", "ELEMENT_ACTIVATING"))
+
+
+async def test_cancelling_the_instance_while_an_interrupted_task_cancels_lets_its_listeners_finish(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe's shouldTriggerCancelingAfterHavingBeenInterrupted: the listeners under way go on (not again from the
+    first), the boundary event is never activated, and the instance ends after the last one."""
+    await gw.deploy(("review.bpmn", withdrawable_review(*CANCELING[:2])))
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-3"})
+    await gw.publish("permohonan-dicabut", "PPBJ-3")
+    await gw.complete(await gw.job("on-cancel"))
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    await gw.complete(await gw.job("on-cancel-2"))
+    engine.assert_that(pi).is_terminated()
+    assert "Cabut" not in element_states(engine, pi)
+    assert [intent for kind, intent in trail(engine, pi) if kind == "JOB"].count("CREATED") == 2
+
+
+async def test_an_interrupting_event_sub_process_starts_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        end("End"),
+        chain("Start", "Review", "End"),
+        sub_process(
+            "Pembatalan",
+            start("DibatalkanStart", message_ref("Msg"))
+            + end("DibatalkanEnd")
+            + flow("f-esp", "DibatalkanStart", "DibatalkanEnd"),
+            event=True,
+        ),
+        extra=message("Msg", "permohonan-dicabut", "=nomorPermohonan"),
+    )
+    pi = await gw.start("review", {"nomorPermohonan": "PPBJ-4"})
+    await gw.publish("permohonan-dicabut", "PPBJ-4")
+    assert "Pembatalan" not in element_states(engine, pi)
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(pi).is_completed()
+    assert element_states(engine, pi)["Pembatalan"] == "ELEMENT_COMPLETED"
+
+
+async def test_a_called_task_cancels_before_the_call_activity_and_its_instance_end(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """Cancelling the parent terminates the call activity from above: the called instance's task runs its canceling
+    listener while the called instance, the call activity and the parent stay TERMINATING."""
+    await deploy_review(gw, CANCELING[0])
+    await gw.deploy_bpmn("induk", start("S"), call_activity("Panggil", "review"), end("E"), chain("S", "Panggil", "E"))
+    parent = await gw.start("induk")
+    (child,) = gw.called(parent)
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=parent))
+    assert element_states(engine, parent)["Panggil"] == "ELEMENT_TERMINATING"
+    assert element_states(engine, child.key)["review"] == "ELEMENT_TERMINATING"
+    await gw.complete(await gw.job("on-cancel"))
+    engine.assert_that(child.key).is_terminated()
+    engine.assert_that(parent).is_terminated()
+    assert element_states(engine, parent)["Panggil"] == "ELEMENT_TERMINATED"
+
+
+async def test_a_modification_terminating_the_task_waits_for_its_canceling_listener(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A terminate instruction: the task cancels through its listener; the instance, left with nothing, is
+    terminated after it."""
+    await deploy_review(gw, CANCELING[0])
+    pi = await gw.start("review")
+    (element_key,) = gw.element_keys(pi, "Review")
+    status, _ = await rest(
+        gw,
+        "POST",
+        f"/v2/process-instances/{pi}/modification",
+        {"terminateInstructions": [{"elementInstanceKey": str(element_key)}]},
+    )
+    assert status == 204
+    await listener_ends_the_cancellation(gw, engine, pi, the_task(engine, pi).key)
+    engine.assert_that(pi).is_terminated()
+
+
+async def test_a_terminate_end_event_completes_the_instance_after_the_canceling_listeners(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        fork("Fork"),
+        user_task("Review", task_listeners(CANCELING[0])),
+        end("End"),
+        end("Stop", "<bpmn:terminateEventDefinition />"),
+        chain("Start", "Fork", "Review", "End"),
+        flow("f-stop", "Fork", "Stop"),
+    )
+    pi = await gw.start("review")
+    await listener_ends_the_cancellation(gw, engine, pi, the_task(engine, pi).key)
+    engine.assert_that(pi).is_completed()
+
+
+async def test_a_multi_instance_body_completes_after_the_canceling_listeners_of_the_instances_it_ends(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The completion condition holds when one review is done: the other review cancels through its listener, then
+    the body completes."""
+    loop = multi_instance("=[1, 2]", "nomor", completion_condition="=true")
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        f'<bpmn:userTask id="Review">{ext("<zeebe:userTask />", task_listeners(CANCELING[0]))}{loop}</bpmn:userTask>',
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review")
+    first, second = sorted(engine.user_tasks(pi), key=lambda t: t.key)
+    await gw.complete_user_task(first.key)
+    await listener_ends_the_cancellation(gw, engine, pi, second.key)
+    engine.assert_that(pi).is_completed()
+
+
+async def test_a_canceling_listener_without_retries_is_an_incident_and_cannot_deny(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """TASK_LISTENER_NO_RETRIES while the task cancels; resolved, the failed listener runs again and the
+    termination goes on. Denying is refused as Zeebe 8.8 refuses it; corrections are applied to the task."""
+    await deploy_review(gw, CANCELING[0])
+    pi = await gw.start("review")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    job = await gw.job("on-cancel")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await complete_with_result(gw, job, denied=True)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "Denying result is not supported for 'CANCELING' task listener jobs" in str(refused.value.details())
+    await gw.stub.FailJob(pb.FailJobRequest(jobKey=job.key, retries=0, errorMessage="arsip tidak tersedia"))
+    incident = gw.incident(pi, "TASK_LISTENER_NO_RETRIES")
+    await gw.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=1))
+    await gw.resolve(incident.key)
+    await complete_with_result(gw, await gw.job("on-cancel"), corrections={"priority": 5})
+    engine.assert_that(pi).is_terminated()
+    task = the_task(engine, pi)
+    assert (task.state, task.priority) == (UserTaskState.CANCELED, 5)
+
+
+async def test_a_canceling_listener_type_that_fails_is_an_incident_while_the_task_cancels(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """An EXTRACT_VALUE_ERROR for the listener's type: the element stays TERMINATING with its incident; its variables
+    cannot be set any more (as on Zeebe: the terminating instance's elements are not found), and resolving runs the
+    listeners again – the same incident again."""
+    await deploy_review(gw, ("canceling", "=jenisPendengar"))
+    pi = await gw.start("review")
+    await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
+    incident = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await gw.set_variables(pi, {"jenisPendengar": "on-cancel"})
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    await gw.resolve(incident.key)
+    again = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    assert again.key != incident.key
+    assert the_task(engine, pi).state is UserTaskState.CANCELING
+    assert element_states(engine, pi)["Review"] == "ELEMENT_TERMINATING"
+
+
+@pytest.mark.parametrize("canceling", [False, True])
+async def test_cancelling_the_instance_answers_a_waiting_completion(
+    gw: Driver, engine: EmbeddedEngine, canceling: bool
+) -> None:
+    """A completion waiting for its completing listener: the instance is cancelled, the completing listener's job is
+    canceled and the waiting REST call answered; the task is CANCELED – after its canceling listener, if it has one."""
+    await deploy_review(gw, ("completing", "check-completion"), *CANCELING[: 1 if canceling else 0])
     pi = await gw.start("review")
     task = the_task(engine, pi)
     completion = asyncio.create_task(rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {}))
@@ -205,14 +579,40 @@ async def test_cancelling_the_instance_answers_a_waiting_completion(gw: Driver, 
     await gw.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=pi))
     status, problem = await completion
     assert status == 409 and "was canceled before its task listeners finished" in problem["detail"]
-    assert the_task(engine, pi).state is UserTaskState.CANCELED
     assert not engine.jobs("check-completion")
+    if canceling:
+        await listener_ends_the_cancellation(gw, engine, pi, task.key)
+    engine.assert_that(pi).is_terminated()
+    assert the_task(engine, pi).state is UserTaskState.CANCELED
 
 
-async def test_canceling_listeners_are_refused_at_deploy(gw: Driver) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await deploy_review(gw, ("canceling", "on-cancel"))
-    assert "canceling task listeners are not supported by the embedded engine" in str(refused.value.details())
+@pytest.mark.parametrize("snapshot", [False, True])
+def test_a_restarted_durable_engine_goes_on_where_canceling_listeners_hold_a_boundary_event(
+    tmp_path: Path, snapshot: bool
+) -> None:
+    """A boundary event waiting for the canceling listener of the task it interrupted, and the engine restarted
+    (recovery from the log's events, or from a snapshot): the task is still CANCELING, the scope still awaits the
+    boundary event, and completing the listener's job on the restarted engine activates it."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    engine.deploy([("review.bpmn", withdrawable_review(CANCELING[0]))])
+    pi = engine.create_process_instance(bpmn_process_id="review", variables={"nomorPermohonan": "a"})
+    engine.publish_message("permohonan-dicabut", "a", 0, "", {"alasan": "ditarik"})
+    assert dict(engine.state.flow.awaiting) == {pi.key: [["activate", "Cabut", {"alasan": "ditarik"}, None]]}
+    engine.close(snapshot=snapshot)
+
+    restarted = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert dict(restarted.state.flow.awaiting) == {pi.key: [["activate", "Cabut", {"alasan": "ditarik"}, None]]}
+        (task,) = [t for t in restarted.user_tasks.values() if t.process_instance_key == pi.key]
+        assert task.state is UserTaskState.CANCELING
+        (job,) = restarted.activate_jobs("on-cancel", "uji", 60_000, 1, [])
+        restarted.complete_job(job.job.key, {}, {})
+        assert not restarted.state.flow.awaiting
+        finished = restarted.process_instances[pi.key]
+        expected = {"nomorPermohonan": "a", "alasan": "ditarik"}
+        assert (finished.state, finished.final_variables) == ("COMPLETED", expected)
+    finally:
+        restarted.close()
 
 
 async def test_the_corpus_diagram_with_a_creating_listener_runs(gw: Driver, engine: EmbeddedEngine) -> None:

@@ -26,7 +26,7 @@ from engine.testing.consistency import assert_consistent
 from tests.engine.bpmn_builder import chain, simple_service_process
 from tests.engine.bpmn_harness import bpmn, end, ext, io, multi_instance, service, start
 from tests.engine.dmn.dmn_builder import In, Literal, Out, Table, dmn
-from tests.engine.rest_helpers import get, ok
+from tests.engine.rest_helpers import get, items, ok
 from tests.engine.rpc_helpers import activate_one, complete, create
 from tests.engine.test_bpmn_business_rule_task import rule_task
 from tests.engine.test_bpmn_execution_listeners import listeners
@@ -314,6 +314,12 @@ async def test_the_rest_evaluation_is_answered_when_the_costly_table_is_done(
 
         async with await costly as response:
             answer = await ok(response)
+        # its decision instance, recorded with the evaluation once the result was there
+        body = {"filter": {"decisionEvaluationKey": answer["decisionEvaluationKey"]}}
+        recorded = await items(http, "decision-instances", body)
+    assert [(i["decisionDefinitionId"], i["state"], i["result"]) for i in recorded] == [
+        ("kategoriBerkas", "EVALUATED", '"banyak"')
+    ]
     assert (json.loads(answer["output"]), answer["failureMessage"]) == ("banyak", "")
     [evaluated] = answer["evaluatedDecisions"]
     assert [json.loads(i["inputValue"]) for i in evaluated["evaluatedInputs"]] == [COUNT]

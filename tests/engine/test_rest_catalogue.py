@@ -19,6 +19,7 @@ OPERATIONS = {
     "message-subscriptions": "searchMessageSubscriptions",
     "decision-definitions": "searchDecisionDefinitions",
     "decision-requirements": "searchDecisionRequirements",
+    "decision-instances": "searchDecisionInstances",
 }
 
 
