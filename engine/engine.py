@@ -29,10 +29,10 @@ from engine.dmn import DmnParser, feel_parser
 from engine.errors import DeadlineExceededError, FailedPreconditionError, InvalidArgumentError
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions, Suspended
-from engine.feel import FeelError, FeelEvaluator, FeelResult, default_evaluator
+from engine.feel import FeelEvaluator, default_evaluator
 from engine.model import FlowNode, ProcessModel, TimerType
 from engine.parser import BpmnParser
-from engine.processing.decisions import DecisionProcessor
+from engine.processing.decisions import DecisionOffLoop, DecisionProcessor
 from engine.processing.deployment import DeployedResource, Deployment, DeploymentProcessor
 from engine.processing.incidents import IncidentProcessor
 from engine.processing.jobs import ActivatedJob, JobProcessor, JobStream
@@ -121,6 +121,7 @@ class Engine:
         self.on_change: Callable[[], None] | None = None
         self.commands = 0
         self._command_args: tuple[Any, ...] = ()  # the arguments of the command running now
+        self._decisions_off_loop = 0  # EvaluateDecision requests waiting for their decision, evaluated off the loop
 
     # ------------------------------------------------------------------ parts durable mode replaces
     def _key_generator(self) -> KeyGenerator:
@@ -271,18 +272,22 @@ class Engine:
         if held not in self._steps.held or self.unavailable is not None:
             return
         pending = held.pending
-        outcome = RuntimeError("cancelled") if future.cancelled() else future.exception() or future.result()
-        if not isinstance(outcome, FeelResult | FeelError):
-            outcome = FeelError.failed(pending.expression, f"the evaluation off the event loop failed ({outcome})")
-        held.results.setdefault(pending.expression, {})[pending.variables] = outcome
+        answer = RuntimeError("cancelled") if future.cancelled() else future.exception() or future.result()
+        held.results.setdefault(pending.expression, {})[pending.variables] = pending.outcome(answer)
         self._steps.release(held)
         self.expressions.resumed = held.results
         self._command(lambda: None, "resume_steps")
 
     @property
     def evaluating_off_loop(self) -> bool:
-        """Steps wait for an expression evaluated off the event loop (engine/expressions.py)."""
-        return bool(self._steps.held)
+        """Steps wait for an expression evaluated off the event loop (engine/expressions.py), or an EvaluateDecision
+        for its decision (engine/decisions/off_loop.py)."""
+        return bool(self._steps.held) or self._decisions_off_loop > 0
+
+    @property
+    def decisions_off_loop(self) -> int:
+        """How many EvaluateDecision requests wait for their decision, evaluated off the event loop."""
+        return self._decisions_off_loop
 
     @property
     def steps_deferred(self) -> bool:
@@ -305,7 +310,8 @@ class Engine:
         self, decision_id: str = "", decision_key: int = NO_KEY, variables: Mapping[str, Any] | None = None
     ) -> DecisionEvaluation:
         """Zeebe's EvaluateDecision: the latest version of `decision_id`, or else the decision `decision_key`
-        (engine/processing/decisions.py); a failed evaluation is answered, not raised."""
+        (engine/processing/decisions.py); a failed evaluation is answered, not raised. Evaluated in place, within the
+        decision's limit (the test API's call; the gateway and REST use `evaluate_decision_off_loop`)."""
         given = dict(variables or {})
         return self._command(  # type: ignore[no-any-return]
             lambda: self._decisions.evaluate(decision_id, decision_key, given, self.now()),
@@ -314,6 +320,30 @@ class Engine:
             decision_key,
             given,
         )
+
+    async def evaluate_decision_off_loop(
+        self, decision_id: str = "", decision_key: int = NO_KEY, variables: Mapping[str, Any] | None = None
+    ) -> DecisionEvaluation:
+        """EvaluateDecision as the gateway and REST run it: within a slice of the event loop; a decision that does not
+        fit is evaluated off the loop (engine/decisions/off_loop.py) while other clients are served, and a second
+        command writes its evaluation (key and event) once the result is there."""
+        given = dict(variables or {})
+        args = ("evaluate_decision", decision_id, decision_key, given)
+        answer: DecisionEvaluation | DecisionOffLoop = self._command(
+            lambda: self._decisions.evaluate(decision_id, decision_key, given, self.now(), off_loop=True), *args
+        )
+        if isinstance(answer, DecisionEvaluation):
+            return answer
+        pending = answer.pending
+        self._decisions_off_loop += 1
+        try:  # a client that goes away cancels this wait (CancelledError passes): its evaluation is not written
+            result: Any = await asyncio.wrap_future(self.expressions.submit(pending))
+        except Exception as exc:  # its outcome: a failed evaluation saying why
+            result = exc
+        finally:
+            self._decisions_off_loop -= 1
+        outcome, decision = pending.outcome(result), answer.decision
+        return self._command(lambda: self._decisions.evaluated(decision, outcome), *args)  # type: ignore[no-any-return]
 
     def create_process_instance(
         self,

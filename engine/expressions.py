@@ -10,7 +10,8 @@ within the full time limit), serves other commands meanwhile, and resumes the he
 the result is kept in `resumed` for that exact evaluation (expression and variables), so the step running again
 finds it instead of evaluating again. The outcome – a value, or an incident for an error or a time-out – is decided
 once, by that step, into events: recovery applies the events and never evaluates again. Without a running event loop
-(the engine driven synchronously) an expression runs to its full limit where it is.
+(the engine driven synchronously) an expression runs to its full limit where it is. A DMN decision is evaluated the
+same way as a whole, within one slice (engine/decisions/off_loop.py): its outcome is kept in `resumed` too.
 """
 
 import asyncio
@@ -19,12 +20,15 @@ import functools
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from engine.errors import EngineError
 from engine.feel import FeelError, FeelEvaluator, FeelResult
 from engine.feel.evaluator import variables_json
-from engine.feel.off_loop import FeelStillRunning, PendingEvaluation
+from engine.feel.off_loop import FeelStillRunning, OffLoopTask
+
+if TYPE_CHECKING:
+    from engine.dmn.result import DecisionEvaluationResult
 
 # the instant a deploy-time syntax check evaluates at: a fixed one, so that whether a deployment is accepted
 # never depends on when it runs (a durable engine replays deployments and must reach the same verdict)
@@ -38,8 +42,9 @@ FEEL_SLICE = 0.05
 # hold the event loop
 DEPLOY_EVALUATION_LIMIT = 0.5
 
-# what an evaluation off the loop gave: its result, or the FeelError it failed with
-Outcome = FeelResult | FeelError
+# what an evaluation off the loop gave: its result, or the FeelError it failed with; for a decision evaluated off
+# the loop as a whole, its result (a failure included)
+Outcome: TypeAlias = "FeelResult | FeelError | DecisionEvaluationResult"
 
 
 class ExpressionError(EngineError):
@@ -52,7 +57,7 @@ class Suspended(Exception):  # noqa: N818 - a control-flow signal, not an error
     innermost element behaviour the exception passes (`at`), later ones by callers with more to do after it
     (`then`)."""
 
-    def __init__(self, pending: PendingEvaluation) -> None:
+    def __init__(self, pending: OffLoopTask) -> None:
         super().__init__(pending.expression)
         self.pending = pending
         self.resume: list[functools.partial[Any]] = []
@@ -94,6 +99,12 @@ class Expressions:
         within = getattr(self.feel, "evaluate_within", None)
         self._within = within if within is not None and asyncio._get_running_loop() is not None else None
 
+    @property
+    def sliced(self) -> bool:
+        """Whether an evaluation in this turn runs within a slice and can be suspended (an event loop runs and the
+        evaluator can evaluate within a slice)."""
+        return self._within is not None
+
     def overrun(self) -> bool:
         """Whether this turn's FEEL time is spent."""
         return self.spent >= self.turn_budget
@@ -109,8 +120,8 @@ class Expressions:
         finally:
             self._limit = previous
 
-    def submit(self, pending: PendingEvaluation) -> Any:
-        """Starts a suspended evaluation off the event loop (a concurrent.futures.Future of its FeelResult)."""
+    def submit(self, pending: OffLoopTask) -> Any:
+        """Starts a suspended evaluation off the event loop (a concurrent.futures.Future of what it gives)."""
         return self.feel.submit(pending)  # type: ignore[attr-defined]
 
     def _run(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
@@ -121,9 +132,9 @@ class Expressions:
                     outcome = found.get(variables_json(expression, context))
                 except FeelError:
                     outcome = None  # not JSON: no evaluation off the loop had these variables
-                if outcome is not None:
-                    if isinstance(outcome, FeelError):
-                        raise outcome
+                if isinstance(outcome, FeelError):
+                    raise outcome
+                if isinstance(outcome, FeelResult):
                     return outcome
         start = time.monotonic()
         try:

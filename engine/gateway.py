@@ -203,7 +203,7 @@ class GatewayService(pb_grpc.GatewayServicer):
     @_unary
     async def EvaluateDecision(self, request: pb.EvaluateDecisionRequest, context: Any) -> pb.EvaluateDecisionResponse:
         _tenant("EvaluateDecision", request.tenantId)
-        evaluation = self.engine.evaluate_decision(
+        evaluation = await self.engine.evaluate_decision_off_loop(
             request.decisionId, request.decisionKey, _variables(request.variables)
         )
         return decision_messages.evaluation_response(evaluation)

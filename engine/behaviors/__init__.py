@@ -16,7 +16,6 @@ from engine.behaviors.subscriptions import SubscriptionBehavior
 from engine.behaviors.task_listeners import TaskListenerBehavior
 from engine.behaviors.transitions import Transitions
 from engine.behaviors.variables import VariableBehavior
-from engine.dmn import DecisionEvaluator
 from engine.events.appliers import Appliers
 from engine.expressions import Expressions
 from engine.processing.steps import Steps
@@ -66,7 +65,7 @@ def build_behaviors(state: EngineState, writer: Appliers, expressions: Expressio
     events = EventTriggerBehavior(state, writer, steps, transitions, subscriptions)
     errors = ErrorBehavior(state, writer, incidents)
     errors.events = events
-    decisions = DecisionBehavior(state, writer, expressions, incidents, DecisionEvaluator(expressions.feel))
+    decisions = DecisionBehavior(state, writer, expressions, incidents)
     compensation = CompensationBehavior(state, writer, steps)
     transitions.use_compensation(compensation)
     return BpmnBehaviors(

@@ -3,7 +3,9 @@ does.
 
 The decision id (static or FEEL) is evaluated in the element's scope, the decision found by the binding type (the
 latest version; the version deployed with the process; the latest version with the version tag), and evaluated in its
-version of the graph against the element's visible variables. The evaluation is written as DECISION_EVALUATED – or
+version of the graph against the element's visible variables – within a slice of the event loop, else off it, the
+step suspended and resumed with the result (engine/decisions/off_loop.py; nothing is written before the result is
+there, so a cancellation meanwhile leaves nothing to undo). The evaluation is written as DECISION_EVALUATED – or
 DECISION_EVALUATION_FAILED – linked to the element; the output is returned to become the result variable. What can go
 wrong is an incident on the element, of Zeebe's kinds: EXTRACT_VALUE_ERROR (the decision id or version tag
 expression), CALLED_DECISION_ERROR (no such decision) and DECISION_EVALUATION_ERROR (the evaluation failed; its
@@ -13,9 +15,9 @@ FAILED event is written first). Resolving it evaluates again (a decision deploye
 from typing import Any
 
 from engine.behaviors.incidents import IncidentBehavior
-from engine.decisions.evaluation import evaluate
+from engine.decisions.evaluation import evaluation
 from engine.decisions.instances import evaluated_decisions
-from engine.dmn import DecisionEvaluator
+from engine.decisions.off_loop import evaluate_sliced
 from engine.events.appliers import Appliers
 from engine.expressions import ExpressionError, Expressions
 from engine.model import BindingType, CalledDecision
@@ -33,13 +35,11 @@ class DecisionBehavior:
         writer: Appliers,
         expressions: Expressions,
         incidents: IncidentBehavior,
-        evaluator: DecisionEvaluator,
     ) -> None:
         self._state = state
         self._w = writer
         self._expressions = expressions
         self._incidents = incidents
-        self.evaluator = evaluator
 
     def evaluate_called(
         self, inst: ElementInstance, called: CalledDecision, context: dict[str, Any], phase: str
@@ -59,11 +59,13 @@ class DecisionBehavior:
         decision = self._find(inst, decision_id, called.binding_type, version_tag)
         if isinstance(decision, str):
             raise self._incidents.raise_(inst, CALLED_DECISION_ERROR, decision, phase)
+        graph = self._state.decisions.requirements[decision.requirements_key].graph
+        # within a slice of the event loop; one that does not fit raises Suspended: the step resumes with the result
+        result = evaluate_sliced(self._expressions, graph, decision.decision_id, decision.key, context, now)
         key = self._state.keys.next()
-        evaluation = evaluate(self._state.decisions, self.evaluator, decision, context, now, key)
-        result = evaluation.result
         self._w.decision_evaluated(key, result.failed, inst)
-        self._w.decision_instances_recorded(key, evaluated_decisions(evaluation), result.failure_message, inst)
+        evaluated = evaluated_decisions(evaluation(self._state.decisions, decision, result, key))
+        self._w.decision_instances_recorded(key, evaluated, result.failure_message, inst)
         if result.failure_message is not None:
             raise self._incidents.raise_(inst, DECISION_EVALUATION_ERROR, result.failure_message, phase)
         return result.decision_output

@@ -2,17 +2,15 @@
 as Zeebe 8.8's DecisionEvaluationEvaluateProcessor does.
 
 The decision is the latest version of a decision id, or the one with a given key; it is evaluated within the version
-of the graph it was deployed with (engine/dmn), and the evaluation gets a key of its own. Zeebe accepts a failed
+of the graph it was deployed with (engine/dmn; on the event loop within a slice, else off it: engine/decisions/
+off_loop.py), and the evaluation gets a key of its own once it is done. Zeebe accepts a failed
 evaluation too: the answer then carries the failure (which decision, why) instead of an output. Only a decision that
 is not there is refused: NOT_FOUND, with Zeebe's message.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from engine.dmn import DecisionEvaluationResult, DecisionEvaluator
+from engine.dmn import DecisionEvaluationResult
 from engine.errors import InvalidArgumentError, NotFoundError
 from engine.state.decisions import Decisions
 from engine.state.values import DeployedDecision, DeployedDecisionRequirements
@@ -55,15 +53,10 @@ def find_decision(store: Decisions, decision_id: str, decision_key: int) -> Depl
     raise InvalidArgumentError("Expected either a decision id or a valid decision key, but none provided")
 
 
-def evaluate(
-    store: Decisions,
-    evaluator: DecisionEvaluator,
-    decision: DeployedDecision,
-    variables: Mapping[str, Any],
-    now: datetime,
-    key: int,
+def evaluation(
+    store: Decisions, decision: DeployedDecision, result: DecisionEvaluationResult, key: int
 ) -> DecisionEvaluation:
-    """Evaluates `decision` in its version of the graph; `key` is the evaluation's."""
+    """`decision`'s evaluation with its version of the graph (the decisions evaluated on the way are among those of
+    that version); `key` is the evaluation's."""
     requirements = store.requirements[decision.requirements_key]
-    result = evaluator.evaluate(requirements.graph, decision.decision_id, variables, now)
     return DecisionEvaluation(key, decision, requirements, tuple(store.decisions_of(requirements.key)), result)

@@ -53,7 +53,7 @@ def decision_requirements_xml(engine: Engine, key: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------- evaluating
-def evaluate_decision(engine: Engine, body: Mapping[str, Any]) -> dict[str, Any]:
+async def evaluate_decision(engine: Engine, body: Mapping[str, Any]) -> dict[str, Any]:
     """`POST /v2/decision-definitions/evaluation`: a DecisionEvaluationById or DecisionEvaluationByKey."""
     unknown = sorted(set(body) - _EVALUATION_PROPERTIES)
     if unknown:
@@ -79,7 +79,7 @@ def evaluate_decision(engine: Engine, body: Mapping[str, Any]) -> dict[str, Any]
             f"Expected to handle request Evaluate Decision with tenant identifier '{tenant}', but multi-tenancy is "
             "disabled"
         )
-    evaluation = engine.evaluate_decision(decision_id or "", _decision_key(key), variables)
+    evaluation = await engine.evaluate_decision_off_loop(decision_id or "", _decision_key(key), variables)
     return evaluation_json(evaluation)
 
 

@@ -64,6 +64,7 @@ SNAPSHOT_IDLE_SECONDS = 0.5
 COMMANDS = (
     "deploy",
     "evaluate_decision",
+    "evaluate_decision_off_loop",  # logged as evaluate_decision
     "create_process_instance",
     "cancel_process_instance",
     "activate_jobs",

@@ -32,7 +32,7 @@ from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, M
 
 from engine.feel.api import FeelBundleMissingError, FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 from engine.feel.fastpath import fast_evaluate, json_number
-from engine.feel.off_loop import FeelStillRunning, OffLoopWorker, PendingEvaluation
+from engine.feel.off_loop import FeelStillRunning, OffLoopTask, OffLoopWorker, PendingEvaluation
 
 DEFAULT_BUNDLE: Final = Path(__file__).resolve().parent / "dist" / "feelin.js"
 DEFAULT_TIMEOUT: Final = 10.0
@@ -181,6 +181,11 @@ class FeelinEvaluator:
         _open_evaluators.add(self)
         self._v8()  # load now: a broken bundle should fail at start-up, not at the first expression
 
+    @property
+    def timeout(self) -> float:
+        """Seconds an evaluation may run before it is stopped (its full limit)."""
+        return self._timeout
+
     # -- the FeelEvaluator protocol ------------------------------------------------------------
 
     def evaluate(self, expression: str, context: Mapping[str, Any], now: datetime) -> FeelResult:
@@ -232,9 +237,10 @@ class FeelinEvaluator:
         """Evaluates `expression` against variables given as JSON, within the full time limit."""
         return self._evaluate_json(expression, variables, now, None)
 
-    def submit(self, pending: PendingEvaluation) -> "concurrent.futures.Future[FeelResult]":
+    def submit(self, pending: OffLoopTask) -> "concurrent.futures.Future[Any]":
         """Runs a pending evaluation in a thread of its own with a second V8 isolate (created at the first one),
-        within the full time limit; the future holds its FeelResult or its FeelError."""
+        within the full time limit; the future holds its FeelResult or its FeelError (for another OffLoopTask, what
+        its `run` gives or raises)."""
         if self._closed:
             raise FeelError("the FEEL evaluator is closed")
         if self._worker is None:

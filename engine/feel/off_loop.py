@@ -8,6 +8,9 @@ evaluation to `OffLoopWorker`: a second V8 isolate in a daemon thread, which run
 at a time, in order, each within the evaluator's full time limit, and answers each through a
 concurrent.futures.Future (a FeelResult, or the FeelError it failed with – a time-out among them).
 
+The worker runs any `OffLoopTask`: a PendingEvaluation is one expression; a DMN decision evaluated as a whole
+(engine/decisions/off_loop.py) is another, run with the worker's evaluator in the same thread.
+
 A second isolate, not the event loop's own: an expression running there for seconds would otherwise hold every
 evaluation on the loop behind it (V8 runs one call of an isolate at a time).
 """
@@ -15,12 +18,12 @@ evaluation on the loop behind it (V8 runs one call of an isolate at a time).
 import concurrent.futures
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from engine.feel.api import FeelResult
+from engine.feel.api import FeelError, FeelEvaluator, FeelResult, UnaryTestsResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,30 @@ class PendingEvaluation:
     expression: str
     variables: str
     now: datetime
+
+    def run(self, evaluator: "JsonEvaluator") -> FeelResult:
+        return evaluator.evaluate_json(self.expression, self.variables, self.now)
+
+    def outcome(self, answer: object) -> FeelResult | FeelError:
+        """What the evaluation gave (its result, or the exception it raised) as the step resuming it finds it."""
+        if isinstance(answer, FeelResult | FeelError):
+            return answer
+        return FeelError.failed(self.expression, f"the evaluation off the event loop failed ({answer})")
+
+
+class OffLoopTask(Protocol):
+    """Something to run off the event loop with the worker's evaluator. `expression` and `variables` (JSON) are what
+    a resumed step finds its outcome by; `outcome` turns what `run` gave – or the exception it raised – into that."""
+
+    @property
+    def expression(self) -> str: ...
+
+    @property
+    def variables(self) -> str: ...
+
+    def run(self, evaluator: "JsonEvaluator") -> Any: ...
+
+    def outcome(self, answer: object) -> Any: ...
 
 
 class FeelStillRunning(Exception):  # noqa: N818 - an outcome of a sliced evaluation, not an error
@@ -41,15 +68,37 @@ class FeelStillRunning(Exception):  # noqa: N818 - an outcome of a sliced evalua
         self.pending = pending
 
 
-class JsonEvaluator(Protocol):
-    """What the worker's evaluator offers: an evaluation of variables given as JSON, within its full limit."""
+class SliceableEvaluator(FeelEvaluator, Protocol):
+    """A FeelEvaluator that can also run a call within a limit of its own (a slice): one still running then is
+    stopped and raises FeelStillRunning. `timeout`: its full limit, in seconds."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    def evaluate_within(
+        self, expression: str, context: Mapping[str, Any], now: datetime, limit: float
+    ) -> FeelResult: ...
+
+    def unary_tests(
+        self,
+        input_expression: str,
+        tests: Sequence[str],
+        context: Mapping[str, Any],
+        now: datetime,
+        timeout: float | None = None,
+    ) -> UnaryTestsResult: ...
+
+
+class JsonEvaluator(SliceableEvaluator, Protocol):
+    """What the worker's evaluator offers (a FeelinEvaluator of its own): FEEL within slices, and given variables as
+    JSON within its full limit."""
 
     def evaluate_json(self, expression: str, variables: str, now: datetime) -> FeelResult: ...
 
     def close(self) -> None: ...
 
 
-_Item = tuple[PendingEvaluation, "concurrent.futures.Future[FeelResult]"] | None
+_Item = tuple[OffLoopTask, "concurrent.futures.Future[Any]"] | None
 
 
 class OffLoopWorker:
@@ -63,8 +112,8 @@ class OffLoopWorker:
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, pending: PendingEvaluation) -> "concurrent.futures.Future[FeelResult]":
-        future: concurrent.futures.Future[FeelResult] = concurrent.futures.Future()
+    def submit(self, pending: OffLoopTask) -> "concurrent.futures.Future[Any]":
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the FEEL evaluator is closed")
@@ -95,7 +144,7 @@ class OffLoopWorker:
                 try:
                     if evaluator is None:
                         evaluator = self._make()
-                    result = evaluator.evaluate_json(pending.expression, pending.variables, pending.now)
+                    result = pending.run(evaluator)
                 except BaseException as exc:  # handed to whoever waits for the result
                     future.set_exception(exc)
                 else:

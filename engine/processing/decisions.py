@@ -4,18 +4,23 @@ deployment.py) and evaluating a deployed decision on its own (EvaluateDecision),
 Deploying writes DECISION_REQUIREMENTS_CREATED for the new version of the graph, then DECISION_CREATED for each of its
 decisions in the order of the file (keys in that order). Evaluating runs the decision (engine/dmn, FEEL) here, in
 the command, and writes one event – DECISION_EVALUATED, or DECISION_EVALUATION_FAILED for a failure (which is
-answered, not raised) – with the evaluation's key: recovery applies that record and never evaluates again. Business
-rule tasks evaluate their called decision through engine/behaviors/decisions.py, with the same evaluator.
+answered, not raised) – with the evaluation's key: recovery applies that record and never evaluates again. Through
+the gateway and REST (Engine.evaluate_decision_off_loop) the decision gets a slice of the event loop; one that does
+not fit is evaluated off the loop (engine/decisions/off_loop.py) and a second command writes its event with the
+result (`evaluated`). Business rule tasks evaluate their called decision through engine/behaviors/decisions.py.
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from engine.behaviors import BpmnBehaviors
-from engine.decisions.evaluation import DecisionEvaluation, evaluate, find_decision
+from engine.decisions.evaluation import DecisionEvaluation, evaluation, find_decision
 from engine.decisions.instances import evaluated_decisions
-from engine.dmn import DecisionRequirementsGraph, DmnParser
+from engine.decisions.off_loop import PendingDecision, evaluate_sliced
+from engine.dmn import DecisionEvaluationResult, DecisionRequirementsGraph, DmnParser
+from engine.expressions import Suspended
 from engine.state.values import DeployedDecision, DeployedDecisionRequirements
 
 
@@ -24,7 +29,7 @@ class DecisionProcessor:
         self._state = behaviors.state
         self._w = behaviors.writer
         self._parser = parser
-        self._evaluator = behaviors.decisions.evaluator  # the one business rule tasks use
+        self._expressions = behaviors.expressions
 
     # ---------------------------------------------------------------- deployment
     def parse(self, resource_name: str, content: bytes) -> DecisionRequirementsGraph:
@@ -79,14 +84,50 @@ class DecisionProcessor:
 
     # ---------------------------------------------------------------- EvaluateDecision
     def evaluate(
-        self, decision_id: str, decision_key: int, variables: Mapping[str, Any], now: datetime
-    ) -> DecisionEvaluation:
+        self,
+        decision_id: str,
+        decision_key: int,
+        variables: Mapping[str, Any],
+        now: datetime,
+        *,
+        off_loop: bool = False,
+    ) -> "DecisionEvaluation | DecisionOffLoop":
         """Evaluates the latest version of `decision_id`, or else the decision `decision_key` (engine/decisions/
-        evaluation.py); a failed evaluation is answered, not raised."""
+        evaluation.py); a failed evaluation is answered, not raised. `off_loop`: within a slice of the event loop –
+        a decision that does not fit writes nothing and is answered as the DecisionOffLoop to evaluate off the loop
+        (then `evaluated`)."""
         store = self._state.decisions
         decision = find_decision(store, decision_id, decision_key)
+        requirements = store.requirements[decision.requirements_key]
+        try:
+            result = evaluate_sliced(
+                self._expressions,
+                requirements.graph,
+                decision.decision_id,
+                decision.key,
+                variables,
+                now,
+                suspend=off_loop,
+            )
+        except Suspended as suspended:
+            pending = suspended.pending
+            if not isinstance(pending, PendingDecision):
+                raise
+            return DecisionOffLoop(decision, pending)
+        return self.evaluated(decision, result)
+
+    def evaluated(self, decision: DeployedDecision, result: DecisionEvaluationResult) -> DecisionEvaluation:
+        """The evaluation of `decision` that gave `result`, with its key and its event."""
         key = self._state.keys.next()
-        evaluation = evaluate(store, self._evaluator, decision, variables, now, key)
-        self._w.decision_evaluated(key, evaluation.result.failed)
-        self._w.decision_instances_recorded(key, evaluated_decisions(evaluation), evaluation.result.failure_message)
-        return evaluation
+        self._w.decision_evaluated(key, result.failed)
+        evaluated = evaluation(self._state.decisions, decision, result, key)
+        self._w.decision_instances_recorded(key, evaluated_decisions(evaluated), result.failure_message)
+        return evaluated
+
+
+@dataclass(frozen=True)
+class DecisionOffLoop:
+    """EvaluateDecision's decision, to evaluate off the event loop (`pending`); nothing was written for it yet."""
+
+    decision: DeployedDecision
+    pending: PendingDecision

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.expressions import Outcome, Suspended
-from engine.feel.off_loop import PendingEvaluation
+from engine.feel.off_loop import OffLoopTask
 
 # Steps one command runs before it lets the event loop serve other requests (far more than an ordinary command
 # takes): a loop of tasks and gateways without a wait state never ends by itself; as in Zeebe, which keeps serving
@@ -48,7 +48,7 @@ class Held:
     these steps so far (the expression's among them once it is done), by expression and variables as JSON."""
 
     steps: deque[functools.partial[Any]]
-    pending: PendingEvaluation
+    pending: OffLoopTask
     results: dict[str, dict[str, Outcome]] = field(default_factory=dict)
     started: bool = False
 

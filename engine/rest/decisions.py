@@ -32,7 +32,7 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         return _dmn(decisions.decision_definition_xml(engine, path_key(request, "decisionDefinitionKey")))
 
     async def evaluate(request: web.Request) -> web.Response:
-        return answer(decisions.evaluate_decision(engine, await json_body(request)))
+        return answer(await decisions.evaluate_decision(engine, await json_body(request)))
 
     async def search_requirements(request: web.Request) -> web.Response:
         query = Search.parse(catalogue.DECISION_REQUIREMENTS, await json_body(request))
