@@ -401,7 +401,7 @@ class DurableEngine(Engine):
         store = self._durable_store
         history = self.state.history
         start = self._durable_chunks_saved
-        new_chunks = [dumps(snapshot.encode_chunk(chunk)).encode() for chunk in history.chunks[start:]]
+        new_chunks = [snapshot.chunk_bytes(chunk) for chunk in history.chunks[start:]]
         store.save_snapshot(dumps(snapshot.encode_state(self.state)).encode(), start, new_chunks)
         self._durable_chunks_saved = start + len(new_chunks)
         self._durable_queue_logged = False

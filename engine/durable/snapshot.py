@@ -12,11 +12,14 @@ instance, the deployed decisions) is optional when read, so a snapshot written b
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from engine.dmn import load_graph
 from engine.events.codec import (
     decode_bytes,
     decode_instant,
     decode_optional,
+    dumps,
     encode_bytes,
     encode_instant,
     encode_optional,
@@ -263,13 +266,23 @@ def _encode_user_task(t: UserTask) -> list[Any]:
 def _encode_fields(fields: list[Any] | tuple[Any, ...]) -> list[Any]:
     """History fields: the timestamp of each record (its 5th field) encoded."""
     out = list(fields)
-    for index in range(4, len(out), RECORD_WIDTH):
-        out[index] = encode_instant(out[index])
+    out[4::RECORD_WIDTH] = map(encode_instant, out[4::RECORD_WIDTH])
     return out
 
 
 def encode_chunk(chunk: tuple[Any, ...]) -> list[Any]:
     return _encode_fields(chunk)
+
+
+def chunk_bytes(chunk: tuple[Any, ...]) -> bytes:
+    """A sealed history chunk as the JSON the snapshot stores. Its fields are integers, strings, None and encoded
+    instants – never a float – so orjson writes the same bytes as the standard encoder (compact, UTF-8), several
+    times faster; what orjson cannot write (an integer past 64 bits) goes to the standard encoder."""
+    fields = _encode_fields(chunk)
+    try:
+        return orjson.dumps(fields)
+    except orjson.JSONEncodeError:
+        return dumps(fields).encode()
 
 
 def decode_chunk(values: list[Any]) -> tuple[Any, ...]:
