@@ -261,7 +261,6 @@ def complete_jobs(core: Engine, job_type: str) -> None:
 )
 async def test_a_suspended_step_resumes_where_it_stopped(
     engine: EmbeddedEngine,
-    gateway: Any,
     diagram: bytes,
     process_id: str,
     variables: dict[str, Any],
@@ -275,7 +274,7 @@ async def test_a_suspended_step_resumes_where_it_stopped(
     core = engine.engine
     core.expressions.slice = 0.01  # the shorter expression surely outlasts it, however fast the machine
     core.deploy([(f"{process_id}.bpmn", diagram)])
-    key = await create(gateway, process_id, variables)
+    key = core.create_process_instance(bpmn_process_id=process_id, variables=variables).key
     if before is not None:
         for _ in range(2):  # the multi-instance's inner instances, until the completion condition holds
             await until(lambda: any(j.type == before for j in core.jobs.values()), f"a job '{before}'")
