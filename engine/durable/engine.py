@@ -156,6 +156,7 @@ class DurableEngine(Engine):
         self._durable_snapshot_every = snapshot_every
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
         self._durable_archive = ArchiveMark()  # what the archive chunks in the store hold (engine/durable/archive.py)
+        self.snapshots_taken = 0  # snapshots written since the engine was opened (for figures: bench/engine.py)
         self._durable_queue_logged = False  # the last entry logged steps left for a later turn
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
@@ -422,6 +423,7 @@ class DurableEngine(Engine):
         self._durable_chunks_saved = start + len(new_chunks)
         self._durable_archive = sealed
         self._durable_queue_logged = False
+        self.snapshots_taken += 1
 
     def saved_clock(self) -> Any:
         """The controlled clock's pin and offset as the data directory holds them (JSON), None when it holds none
