@@ -11,11 +11,12 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
   with the appliers (engine/events/replay.py): no behaviour, no FEEL, no clock runs, so a recovery cannot diverge
   from what was acknowledged, however slow the machine, and a later release applies an old log with the appliers
   of the event versions it holds.
-- **Snapshots.** After `snapshot_every` logged commands the whole state is written as an explicit, versioned JSON
+- **Snapshots.** After `snapshot_every` logged commands the state is written as an explicit, versioned JSON
   document (engine/durable/snapshot.py, no pickle) into the `snapshot` table and the log it includes is dropped, in
-  one transaction; the history's sealed chunks (which never change) are stored once each. A snapshot pauses the
-  event loop in proportion to the state, so it waits until no command came for SNAPSHOT_IDLE_SECONDS, unless the
-  log reaches twice the interval. A clean stop takes one too.
+  one transaction; what never changes once written is stored once: the history's sealed chunks, and what finished
+  since the previous snapshot as one archive chunk (engine/durable/archive.py), so the document holds the live
+  state. A snapshot pauses the event loop in proportion to the live state and what is new, so it waits until no
+  command came for SNAPSHOT_IDLE_SECONDS, unless the log reaches twice the interval. A clean stop takes one too.
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
   tick finds the job deadlines and timers that fell due meanwhile.

@@ -5,8 +5,10 @@ the next one, and when a store's shape changes the format number goes up and mig
 document to the new. Datetimes, bytes: codec.py. Process models and decision graphs are not written: each
 definition's and each graph's resource is, and it is parsed again on load (without evaluating FEEL: the deployment
 was checked when it was made). Indexes (jobs by type, subscriptions by element, the latest versions) are rebuilt.
-The history's sealed chunks are stored apart, each once (`encode_chunk`). A field added later (the tags of a process
-instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
+The history's sealed chunks are stored apart, each once (`encode_chunk`), and so is what only grows with finished
+work (engine/durable/archive.py): a document written with `sealed` follows that many archive chunks and holds only
+the rest; one written without (an export) holds everything, as format 2 did. A field added later (the tags of a
+process instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
 """
 
 from collections.abc import Callable, Iterable

@@ -128,8 +128,9 @@ async def test_a_format_2_directory_loads_and_its_next_snapshot_moves_the_archiv
     states = sorted(pi.state for pi in engine.process_instances.values())
     assert states == ["ACTIVE", "ACTIVE", "COMPLETED", "COMPLETED", "COMPLETED"]
     assert state_violations(engine) == []
-    finished = [pi.key for pi in engine.process_instances.values() if pi.state == "COMPLETED"]
-    assert [engine.element_instance(key).variables["nomorPermohonan"] for key in finished] == ["P-0", "P-1", "P-2"]  # type: ignore[union-attr]
+    finished = [pi for pi in engine.process_instances.values() if pi.state == "COMPLETED"]
+    assert [pi.final_variables["nomorPermohonan"] for pi in finished if pi.final_variables] == ["P-0", "P-1", "P-2"]
+    assert all(engine.element_instance(pi.key) is not None for pi in finished)  # their archived element instances
     assert len(engine.state.decisions.instances) >= 1
     assert engine.evaluate_decision("dish", variables=JANUARY_DINNER).result.decision_output == "Roastbeef"
     for activated in engine.activate_jobs("berkas", "w", 60_000, 10, []) + engine.activate_jobs(
