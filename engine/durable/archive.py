@@ -118,7 +118,7 @@ def load_chunk(data: Any, state: EngineState, mark: ArchiveMark) -> ArchiveMark:
     return ArchiveMark(
         mark.chunks + 1,
         len(instances.archive),
-        mark.finished + len(data["process_instances"]),
+        mark.finished + len(data.get("process_instances", ())),
         len(instances.variable_scopes),
         len(state.decisions.instances),
     )
