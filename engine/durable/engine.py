@@ -11,11 +11,12 @@ Design (Zeebe's own shape, an event log plus snapshots, made small):
   with the appliers (engine/events/replay.py): no behaviour, no FEEL, no clock runs, so a recovery cannot diverge
   from what was acknowledged, however slow the machine, and a later release applies an old log with the appliers
   of the event versions it holds.
-- **Snapshots.** After `snapshot_every` logged commands the whole state is written as an explicit, versioned JSON
+- **Snapshots.** After `snapshot_every` logged commands the state is written as an explicit, versioned JSON
   document (engine/durable/snapshot.py, no pickle) into the `snapshot` table and the log it includes is dropped, in
-  one transaction; the history's sealed chunks (which never change) are stored once each. A snapshot pauses the
-  event loop in proportion to the state, so it waits until no command came for SNAPSHOT_IDLE_SECONDS, unless the
-  log reaches twice the interval. A clean stop takes one too.
+  one transaction; what never changes once written is stored once: the history's sealed chunks, and what finished
+  since the previous snapshot as one archive chunk (engine/durable/archive.py), so the document holds the live
+  state. A snapshot pauses the event loop in proportion to the live state and what is new, so it waits until no
+  command came for SNAPSHOT_IDLE_SECONDS, unless the log reaches twice the interval. A clean stop takes one too.
 - **Clock.** The controlled clock's pin and offset are written when they change (and restored only when the engine
   starts with a controlled clock again). Time passes while the engine is down, so on restart the first scheduler
   tick finds the job deadlines and timers that fell due meanwhile.
@@ -42,7 +43,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from engine.clock import Clock
-from engine.durable import entries, migrations, snapshot
+from engine.durable import archive, entries, migrations, snapshot
+from engine.durable.archive import ArchiveMark
 from engine.durable.errors import DurableError, StorageError
 from engine.durable.steps import decode_queue, encode_queue
 from engine.durable.store import FORMAT_VERSION, Store, SyncMode
@@ -154,6 +156,8 @@ class DurableEngine(Engine):
         self._durable_store = store
         self._durable_snapshot_every = snapshot_every
         self._durable_chunks_saved = 0  # sealed history chunks already in the store
+        self._durable_archive = ArchiveMark()  # what the archive chunks in the store hold (engine/durable/archive.py)
+        self.snapshots_taken = 0  # snapshots written since the engine was opened (for figures: bench/engine.py)
         self._durable_queue_logged = False  # the last entry logged steps left for a later turn
         self._durable_closed = False
         self._durable_failure: str | None = None  # why commands are refused after the log could not be written
@@ -190,7 +194,7 @@ class DurableEngine(Engine):
         """Loads the snapshot and applies the events logged after it; then the steps a command left pending.
         Without `write` a data directory of an earlier format is read, not migrated."""
         store = self._durable_store
-        if store.format != FORMAT_VERSION:
+        if store.format == migrations.FORMAT_1:
             self._migrate(write=write)
             return
         state = self.state
@@ -202,8 +206,16 @@ class DurableEngine(Engine):
             chunks.append(snapshot.decode_chunk(loads(data)))
         state.history.chunks = chunks
         self._durable_chunks_saved = len(chunks)
+        sealed = ArchiveMark()
+        for index, data in store.archive_chunks():
+            if index != sealed.chunks:
+                raise DurableError(f"Arsip di direktori data {store.data_dir} tidak utuh (bagian {index}).")
+            sealed = archive.load_chunk(loads(data), state, sealed)
+        self._durable_archive = sealed
         if found is not None:
-            snapshot.decode_state(loads(found.state), state, self._load_model)
+            snapshot.decode_state(loads(found.state), state, self._load_model, sealed)
+        elif sealed.chunks:
+            raise DurableError(f"Arsip di direktori data {store.data_dir} tidak disertai snapshot.")
         clock = store.get_meta(CLOCK_META)
         # a controlled clock continues where it was (pinned or moved); an engine started on real time ignores it
         if clock is not None and self.clock.controlled and isinstance(self.clock, _PersistentClock):
@@ -269,6 +281,7 @@ class DurableEngine(Engine):
             if self.clock.controlled:
                 self.clock.restore_encoded(saved.encoded())
         self._durable_chunks_saved = 0
+        self._durable_archive = ArchiveMark()
         if not write:
             return
         self.snapshot()
@@ -393,18 +406,25 @@ class DurableEngine(Engine):
 
     # ------------------------------------------------------------------ snapshots, clock, closing
     def snapshot(self) -> None:
-        """Stores the whole state now and drops the log it includes; the history's sealed chunks (which never
-        change) are stored once, each with the first snapshot after it was sealed. Not while a command's steps
-        are left for a later turn or held for an evaluation: the log keeps growing until then."""
+        """Stores the live state now and drops the log it includes; the history's sealed chunks (which never
+        change) are stored once, each with the first snapshot after it was sealed, and what finished since the
+        previous snapshot goes into one archive chunk, stored once (engine/durable/archive.py): a snapshot costs the
+        live state plus what is new. Not while a command's steps are left for a later turn or held for an
+        evaluation: the log keeps growing until then."""
         if self._steps.waiting or self._durable_failure is not None:
             return
         store = self._durable_store
-        history = self.state.history
+        state = self.state
         start = self._durable_chunks_saved
-        new_chunks = [snapshot.chunk_bytes(chunk) for chunk in history.chunks[start:]]
-        store.save_snapshot(dumps(snapshot.encode_state(self.state)).encode(), start, new_chunks)
+        new_chunks = [snapshot.chunk_bytes(chunk) for chunk in state.history.chunks[start:]]
+        before = self._durable_archive
+        chunk, sealed = archive.seal(state, before)
+        document = dumps(snapshot.encode_state(state, sealed)).encode()
+        store.save_snapshot(document, start, new_chunks, before.chunks, (chunk,) if chunk is not None else ())
         self._durable_chunks_saved = start + len(new_chunks)
+        self._durable_archive = sealed
         self._durable_queue_logged = False
+        self.snapshots_taken += 1
 
     def saved_clock(self) -> Any:
         """The controlled clock's pin and offset as the data directory holds them (JSON), None when it holds none

@@ -50,6 +50,7 @@ from engine.state.values import (
 )
 
 FORMAT_1 = 1
+SNAPSHOT_FORMAT_2 = 2  # the snapshot document of data format 2 (and of exports with "snapshot_format": 2)
 
 ModelLoader = Callable[[str, bytes, str], ProcessModel]
 
@@ -258,3 +259,10 @@ def _waits(old: dict[str, Any], state: EngineState) -> None:
         state.incidents.incidents[key] = Incident(
             **{**legacy.fields, "state": IncidentState(legacy.fields["state"].value)}
         )
+
+
+def snapshot_2_to_3(doc: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot document of format 2 as one of format 3: format 2 held the archive of finished instances, the
+    variable keys and the decision instances in the document itself, which format 3 still reads – it follows no
+    archive chunk (engine/durable/archive.py). The next snapshot moves them into chunks."""
+    return {**doc, "format": 3, "archive_chunks": 0}

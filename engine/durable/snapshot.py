@@ -5,16 +5,28 @@ the next one, and when a store's shape changes the format number goes up and mig
 document to the new. Datetimes, bytes: codec.py. Process models and decision graphs are not written: each
 definition's and each graph's resource is, and it is parsed again on load (without evaluating FEEL: the deployment
 was checked when it was made). Indexes (jobs by type, subscriptions by element, the latest versions) are rebuilt.
-The history's sealed chunks are stored apart, each once (`encode_chunk`). A field added later (the tags of a process
-instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
+The history's sealed chunks are stored apart, each once (`encode_chunk`), and so is what only grows with finished
+work (engine/durable/archive.py): a document written with `sealed` follows that many archive chunks and holds only
+the rest; one written without (an export) holds everything, as format 2 did. A field added later (the tags of a
+process instance, the deployed decisions) is optional when read, so a snapshot written before it still loads.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
 from engine.dmn import load_graph
+from engine.durable import migrations
+from engine.durable.archive import (
+    ArchiveMark,
+    decode_archive,
+    encode_decision_instance,
+    encode_finished,
+    encode_process_instance,
+    live_process_instances,
+    order_process_instances,
+)
 from engine.events.codec import (
     decode_bytes,
     decode_instant,
@@ -52,7 +64,7 @@ from engine.state.values import (
     UserTaskState,
 )
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 
 ModelLoader = Callable[[str, bytes, str], ProcessModel]
 Doc = dict[str, Any]
@@ -63,13 +75,26 @@ class SnapshotError(Exception):
 
 
 # ====================================================================== encoding
-def encode_state(state: EngineState) -> Doc:
-    """The whole state (but the sealed history chunks) as a JSON-compatible document."""
+def encode_state(state: EngineState, sealed: ArchiveMark | None = None) -> Doc:
+    """The whole state (but the sealed history chunks) as a JSON-compatible document. With `sealed`, what the
+    archive chunks up to that mark hold (engine/durable/archive.py) is left out: the document follows them."""
     deployments = state.deployments
     instances = state.instances
     flow = state.flow
+    if sealed is None:
+        process_instances: Iterable[ProcessInstance] = instances.process_instances.values()
+        archived: Doc = {
+            "archive": [encode_finished(entry) for entry in instances.archive.values()],
+            "variable_keys": [[scope, name, key] for scope, name, key in instances.variable_key_entries()],
+            "decision_instances": [encode_decision_instance(row) for row in state.decisions.instances.values()],
+        }
+    else:
+        process_instances = live_process_instances(state, sealed)
+        archived = {"archive": [], "variable_keys": [], "decision_instances": []}
     return {
         "format": SNAPSHOT_FORMAT,
+        # the archive chunks this document follows (0: it holds everything itself)
+        "archive_chunks": sealed.chunks if sealed is not None else 0,
         "keys": state.keys.last,
         "history": {"next_position": state.history.next_position, "open": _encode_fields(state.history.fields)},
         "due": {
@@ -107,17 +132,13 @@ def encode_state(state: EngineState) -> Doc:
             for d in state.decisions.decisions.values()
         ],
         # the decision instances, in the order evaluated (engine/decisions/instances.py rows); absent in snapshots
-        # of releases before /v2/decision-instances (none kept)
-        "decision_instances": [
-            {**row, "evaluationDate": encode_instant(row["evaluationDate"])}
-            for row in state.decisions.instances.values()
-        ],
-        "process_instances": [_encode_process_instance(pi) for pi in instances.process_instances.values()],
+        # of releases before /v2/decision-instances (none kept); "archive" holds the element instances of finished
+        # process instances, "variable_keys" every variable's key – these three only when not in archive chunks
+        **archived,
+        "process_instances": [encode_process_instance(pi) for pi in process_instances],
         "elements": [_encode_element(inst) for inst in instances.live.values()],
-        "archive": [_encode_finished(entry) for entry in instances.archive.values()],
         "called": [[k, v] for k, v in instances.called.items()],
         "message_start_keys": [[k, v] for k, v in instances.message_start_keys.items()],
-        "variable_keys": [[scope, name, key] for scope, name, key in instances.variable_key_entries()],
         "jobs": [_encode_job(job) for job in state.jobs.jobs.values()],
         "user_tasks": [_encode_user_task(task) for task in state.user_tasks.tasks.values()],
         "timers": [
@@ -223,27 +244,12 @@ def _encode_requirements(r: DeployedDecisionRequirements) -> list[Any]:
             r.deployment_key]  # fmt: skip
 
 
-def _encode_process_instance(pi: ProcessInstance) -> list[Any]:
-    """Its tags last, only when it has some (a row without them decodes to none)."""
-    return [pi.key, pi.bpmn_process_id, pi.version, pi.process_definition_key, pi.state,
-            encode_instant(pi.started_at), encode_optional(pi.ended_at), pi.final_variables,
-            pi.parent_process_instance_key, pi.parent_element_instance_key, pi.element_keys,
-            *([list(pi.tags)] if pi.tags else [])]  # fmt: skip
-
-
 def _encode_element(inst: ElementInstance) -> list[Any]:
     return [inst.key, inst.process_instance_key, inst.process_definition_key, inst.bpmn_process_id, inst.element_id,
             inst.kind.value, inst.bpmn_element_type, inst.flow_scope_key, inst.state.value,
             encode_instant(inst.started_at), encode_optional(inst.ended_at), inst.variables,
             sorted(inst.children) if inst.children is not None else None, inst.loop_counter, inst.incident_key,
             inst.interrupted]  # fmt: skip
-
-
-def _encode_finished(entry: tuple[Any, ...]) -> list[Any]:
-    values = list(entry)
-    values[9] = encode_instant(values[9])  # started_at
-    values[10] = encode_optional(values[10])  # ended_at
-    return values
 
 
 def _encode_job(j: Job) -> list[Any]:
@@ -297,10 +303,17 @@ def _decode_fields(values: list[Any]) -> list[Any]:
 
 
 # ====================================================================== decoding
-def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
-    """Fills a fresh state with a snapshot document of the current format."""
+def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader, sealed: ArchiveMark | None = None) -> None:
+    """Fills a state with a snapshot document of the current format, or of format 2 (which holds the archive
+    itself: migrations.py). A document that follows archive chunks is read after them, and `sealed` says how many
+    were read."""
+    if doc.get("format") == migrations.SNAPSHOT_FORMAT_2:
+        doc = migrations.snapshot_2_to_3(doc)
     if doc.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f"snapshot format {doc.get('format')}, this release reads {SNAPSHOT_FORMAT}")
+    chunks = sealed.chunks if sealed is not None else 0
+    if doc["archive_chunks"] != chunks:
+        raise SnapshotError(f"the snapshot follows {doc['archive_chunks']} archive chunks, {chunks} were read")
     state.keys.restore(doc["keys"])
     history = state.history
     history.restore(history.chunks, _decode_fields(doc["history"]["open"]), doc["history"]["next_position"])
@@ -308,11 +321,7 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
     state.due.restore([(decode_instant(d), seq, kind, key) for d, seq, kind, key in due["entries"]], due["next_seq"])
     _decode_deployments(doc, state, load_model)
     instances = state.instances
-    for row in doc["process_instances"]:
-        pi = ProcessInstance(row[0], row[1], row[2], row[3], row[4], decode_instant(row[5]), decode_optional(row[6]),
-                             row[7], row[8], row[9], list(row[10]),
-                             tuple(row[11]) if len(row) > 11 else ())  # fmt: skip
-        instances.process_instances[pi.key] = pi
+    decode_archive(doc, state)
     for row in doc["elements"]:
         inst = ElementInstance(
             row[0], row[1], row[2], row[3], row[4], Kind(row[5]), row[6], row[7], ElementState(row[8]),
@@ -320,15 +329,10 @@ def decode_state(doc: Doc, state: EngineState, load_model: ModelLoader) -> None:
             set(row[12]) if row[12] is not None else None, row[13], row[14], row[15],
         )  # fmt: skip
         instances.live[inst.key] = inst
-    for row in doc["archive"]:
-        values = list(row)
-        values[9] = decode_instant(values[9])
-        values[10] = decode_optional(values[10])
-        instances.archive[values[0]] = tuple(values)
     instances.called.update((k, v) for k, v in doc["called"])
     instances.message_start_keys.update((k, v) for k, v in doc["message_start_keys"])
-    for scope, name, key in doc["variable_keys"]:
-        instances.note_variable_key(scope, name, key)
+    if chunks:
+        order_process_instances(state)
     _decode_waits(doc, state)
     flow = state.flow
     for scope, gateways in doc["joins"]:
@@ -389,11 +393,6 @@ def _decode_decisions(doc: Doc, state: EngineState) -> None:
         latest_decision = store.latest_decision(decision.decision_id)
         if latest_decision is None or latest_decision.version < decision.version:
             store.latest_decisions[decision.decision_id] = decision.key
-    for row in doc.get("decision_instances", []):
-        store.instances[row["decisionEvaluationInstanceKey"]] = {
-            **row,
-            "evaluationDate": decode_instant(row["evaluationDate"]),
-        }
 
 
 def _decode_waits(doc: Doc, state: EngineState) -> None:

@@ -4,7 +4,9 @@ Layout of `DIR`:
 
     engine.sqlite3        the database: `meta` (the clock's pin and offset, JSON), `log` (one row per command
                           since the snapshot: its events, JSON), `snapshot` (the engine state at one log position,
-                          a JSON document) and `history` (the history's sealed chunks, JSON, each stored once)
+                          a JSON document), `history` (the history's sealed chunks, JSON, each stored once) and
+                          `archive` (what finished since the previous snapshot, one chunk per snapshot, JSON, each
+                          stored once: engine/durable/archive.py)
     engine.sqlite3-wal    SQLite's write-ahead log (and -shm, its index); part of the database
     engine.lock           held (flock) by the running engine; its pid is written in it
 
@@ -30,14 +32,18 @@ LOCK_NAME = "engine.lock"
 APPLICATION_ID = 0x50424A45
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 # bump when the tables or the documents in them change incompatibly (and add the migration, migrations.py)
-FORMAT_VERSION = 2
-FORMATS_MIGRATED = (1,)  # earlier formats this release brings to FORMAT_VERSION on first start
+FORMAT_VERSION = 3
+# earlier formats this release brings to FORMAT_VERSION: 1 on first start (migrations.py), 2 (the same tables but
+# `archive`, a snapshot document holding the archive itself) with its first snapshot
+FORMATS_MIGRATED = (1, 2)
+_ARCHIVE_TABLE = "CREATE TABLE IF NOT EXISTS archive (chunk INTEGER PRIMARY KEY, rows BLOB NOT NULL);"
 
 _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE log (seq INTEGER PRIMARY KEY, entry BLOB NOT NULL);
 CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, state BLOB NOT NULL);
 CREATE TABLE history (chunk INTEGER PRIMARY KEY, rows BLOB NOT NULL);
+CREATE TABLE archive (chunk INTEGER PRIMARY KEY, rows BLOB NOT NULL);
 """
 
 
@@ -159,20 +165,41 @@ class Store:
         rows = self._db.execute("SELECT chunk, rows FROM history ORDER BY chunk").fetchall()
         return [(int(s), bytes(r)) for s, r in rows]
 
-    def save_snapshot(self, state: bytes, first_chunk: int, history_chunks: list[bytes]) -> None:
+    def archive_chunks(self) -> list[tuple[int, bytes]]:
+        """The archive chunks, in order (none in a data directory of an earlier format, which has no such table)."""
+        if self.format < 3:
+            return []
+        rows = self._db.execute("SELECT chunk, rows FROM archive ORDER BY chunk").fetchall()
+        return [(int(s), bytes(r)) for s, r in rows]
+
+    def save_snapshot(
+        self,
+        state: bytes,
+        first_chunk: int,
+        history_chunks: list[bytes],
+        first_archive: int = 0,
+        archive_chunks: tuple[bytes, ...] = (),
+    ) -> None:
         """Stores the state as of the last appended command, with the history chunks sealed since the previous
-        snapshot (numbered from `first_chunk`), and drops the log it includes: one transaction. A data directory of
-        an earlier format becomes one of this format with it (`first_chunk` 0: its history chunks are rewritten)."""
+        snapshot (numbered from `first_chunk`) and the archive chunks (from `first_archive`), and drops the log it
+        includes: one transaction. A data directory of an earlier format becomes one of this format with it
+        (`first_chunk` 0: its history chunks are rewritten)."""
         seq = self.last_seq
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if self.format != FORMAT_VERSION:
                     self._db.execute("DELETE FROM history WHERE chunk >= ?", (first_chunk,))
+                    self._db.execute(_ARCHIVE_TABLE)
+                    self._db.execute("DELETE FROM archive WHERE chunk >= ?", (first_archive,))
                     self._db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
                 self._db.executemany(
                     "INSERT INTO history (chunk, rows) VALUES (?, ?)",
                     [(first_chunk + n, chunk) for n, chunk in enumerate(history_chunks)],
+                )
+                self._db.executemany(
+                    "INSERT INTO archive (chunk, rows) VALUES (?, ?)",
+                    [(first_archive + n, chunk) for n, chunk in enumerate(archive_chunks)],
                 )
                 self._db.execute("INSERT OR REPLACE INTO snapshot (id, seq, state) VALUES (1, ?, ?)", (seq, state))
                 self._db.execute("DELETE FROM log WHERE seq <= ?", (seq,))

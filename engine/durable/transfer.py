@@ -7,9 +7,9 @@ directory of it. The source directory is only read.
 
 The export file is one JSON document (EXPORT_KIND, EXPORT_FORMAT):
 
-    {"document": "pbj-engine-export", "format": 1, "snapshot_format": 2, "data_format": <of the source>,
+    {"document": "pbj-engine-export", "format": 1, "snapshot_format": 3, "data_format": <of the source>,
      "exported_at": "<ISO 8601, UTC>", "sha256": "<hex of the content as written>",
-     "content": {"state": <the snapshot document, engine/durable/snapshot.py>,
+     "content": {"state": <the snapshot document, engine/durable/snapshot.py, holding the archive itself>,
                  "history": [<the history's sealed chunks>], "clock": [pinned, offset µs] | null,
                  "steps": [<steps a command left for a later turn, engine/durable/steps.py>]}}
 
@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.durable import snapshot
+from engine.durable import archive, migrations, snapshot
+from engine.durable.archive import ArchiveMark
 from engine.durable.engine import CLOCK_META, DurableEngine
 from engine.durable.errors import DurableError
 from engine.durable.steps import StepCodecError, decode_queue, encode_queue
@@ -189,7 +190,7 @@ def _read_document(source: Path, raw: bytes) -> dict[str, Any]:
                 f"Berkas {source} ditulis oleh versi pbj yang lebih baru ({name} {found}; versi ini membaca sampai "
                 f"{known}). Impor dengan versi pbj yang mengekspornya atau yang lebih baru."
             )
-        if found != known:
+        if found != known and not (name == "format snapshot" and found == migrations.SNAPSHOT_FORMAT_2):
             raise TransferError(
                 f"Berkas {source} memakai {name} {found}, yang tidak dapat dibaca versi ini (hanya {known})."
             )
@@ -249,7 +250,9 @@ def _write_data_dir(data_dir: Path, state: EngineState, content: dict[str, Any])
     store = Store(data_dir)
     try:
         chunks = [dumps(chunk).encode() for chunk in content["history"]]
-        store.save_snapshot(dumps(snapshot.encode_state(state)).encode(), 0, chunks)
+        archived, sealed = archive.seal(state, ArchiveMark())
+        document = dumps(snapshot.encode_state(state, sealed)).encode()
+        store.save_snapshot(document, 0, chunks, 0, (archived,) if archived is not None else ())
         if content["steps"]:
             store.append(
                 dumps(

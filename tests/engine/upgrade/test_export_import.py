@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from engine.durable import DataDirLockedError, IncompatibleDataDirError, open_durable_engine
+from engine.durable.snapshot import SNAPSHOT_FORMAT
 from engine.durable.store import DATABASE_NAME
 from engine.durable.transfer import EXPORT_FORMAT, TransferError, export_data_dir, import_file
 from engine.durable.verify import full_state
@@ -56,7 +57,7 @@ def test_the_previous_release_s_directory_exported_and_imported_finishes_its_ins
     assert _digest(v1_dir) == before and _format(v1_dir) == 1
     document = json.loads(export.read_bytes())
     assert (document["document"], document["format"], document["data_format"]) == ("pbj-engine-export", 1, 1)
-    assert document["content"]["state"]["format"] == document["snapshot_format"] == 2
+    assert document["content"]["state"]["format"] == document["snapshot_format"] == SNAPSHOT_FORMAT
 
     new_dir = tmp_path / "baru"
     assert main(["engine", "--impor", str(export), "--data-dir", str(new_dir)]) == 0
@@ -177,7 +178,7 @@ def test_an_import_into_a_directory_that_is_not_empty_is_refused(export: Path, t
     ("change", "said"),
     [
         ({"format": EXPORT_FORMAT + 1}, "versi pbj yang lebih baru (format ekspor 2"),
-        ({"snapshot_format": 3}, "versi pbj yang lebih baru (format snapshot 3"),
+        ({"snapshot_format": SNAPSHOT_FORMAT + 1}, f"versi pbj yang lebih baru (format snapshot {SNAPSHOT_FORMAT + 1}"),
         ({"format": "satu"}, "format ekspor yang tidak dikenal"),
         ({"snapshot_format": 1}, "format snapshot 1, yang tidak dapat dibaca"),
         ({"document": "something-else"}, "bukan berkas ekspor mesin proses"),
