@@ -9,6 +9,7 @@ DECISION_INSTANCES_RECORDED); `instance_rows` is what its applier keeps (engine/
 row the search catalogue answers (engine/search/catalogue.py DECISION_INSTANCES) through `answered`."""
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -102,7 +103,7 @@ def instance_rows(
 _NO_PROCESS = {"processDefinitionKey": -1, "processInstanceKey": -1, "elementInstanceKey": -1}
 
 
-def answered(row: dict[str, Any]) -> dict[str, Any]:
+def answered(row: Mapping[str, Any]) -> dict[str, Any]:
     """A kept decision instance as `/v2/decision-instances` answers it (a new dict): an evaluation outside a process
     has -1 for its process definition, process instance and element instance keys, as in Camunda 8.8. The kept row
     has None there (state written by DECISION_INSTANCES_RECORDED's applier, unchanged for logs and snapshots)."""

@@ -5,6 +5,7 @@ UserTaskProperties; the REST command waits for them. Cases from Camunda's docume
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -372,6 +373,40 @@ async def test_a_creating_listener_whose_type_fails_is_an_incident_and_the_eleme
     await gw.complete(await gw.job("on-create"))
     assert trail(engine, pi)[3:] == [JOB_CREATED, JOB_ACTIVATED, JOB_COMPLETED, CREATED]
     assert the_task(engine, pi).state is UserTaskState.CREATED
+
+
+def test_a_task_keeps_the_creation_date_it_got_when_creating(tmp_path: Path) -> None:
+    """Camunda's creationDate is the CREATING record's timestamp: a creating listener done an hour later leaves it;
+    a restarted durable engine (USER_TASK CREATED version 2 replayed) has the same date."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    created_at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    engine.clock.pin(created_at)
+    engine.deploy(
+        [
+            (
+                "review.bpmn",
+                bpmn(
+                    "review",
+                    start("Start"),
+                    user_task("Review", task_listeners(("creating", "on-create"))),
+                    end("End"),
+                    chain("Start", "Review", "End"),
+                ),
+            )
+        ]
+    )
+    pi = engine.create_process_instance(bpmn_process_id="review").key
+    engine.clock.increase(timedelta(hours=1))
+    (job,) = engine.activate_jobs("on-create", "uji", 60_000, 1, [])
+    engine.complete_job(job.job.key, {}, {})
+    (task,) = [t for t in engine.user_tasks.values() if t.process_instance_key == pi]
+    assert (task.state, task.creation_date) == (UserTaskState.CREATED, created_at)
+    engine.close(snapshot=False)
+    restarted = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert restarted.user_tasks[task.key].creation_date == created_at
+    finally:
+        restarted.close(snapshot=False)
 
 
 async def test_a_job_based_user_task_has_its_job_created_before_its_element_is_activated(
