@@ -375,6 +375,35 @@ async def test_a_creating_listener_whose_type_fails_is_an_incident_and_the_eleme
     assert the_task(engine, pi).state is UserTaskState.CREATED
 
 
+async def test_commands_on_a_task_without_listeners_write_the_transition_then_its_end(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe 8.8's command processors (`onCommand` writes ASSIGNING, UPDATING, COMPLETING; `onFinalizeCommand`
+    the end), also when no listener runs between them."""
+    await deploy_review(gw)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (await rest(gw, "POST", f"/v2/user-tasks/{task.key}/assignment", {"assignee": "ani"}))[0] == 204
+    assert (await rest(gw, "PATCH", f"/v2/user-tasks/{task.key}", {"changeset": {"priority": 60}}))[0] == 204
+    assert (await rest(gw, "DELETE", f"/v2/user-tasks/{task.key}/assignee"))[0] == 204
+    assert (await rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {"variables": {"ok": True}}))[0] == 204
+    assert task_intents(engine, pi) == [
+        "CREATING",
+        "CREATED",
+        "ASSIGNING",
+        "ASSIGNED",
+        "UPDATING",
+        "UPDATED",
+        "ASSIGNING",
+        "ASSIGNED",
+        "COMPLETING",
+        "COMPLETED",
+    ]
+    task = engine.engine.user_tasks[task.key]
+    assert (task.state, task.assignee, task.priority, task.pending) == (UserTaskState.COMPLETED, None, 60, None)
+    engine.assert_that(pi).is_completed()
+
+
 def test_a_task_keeps_the_creation_date_it_got_when_creating(tmp_path: Path) -> None:
     """Camunda's creationDate is the CREATING record's timestamp: a creating listener done an hour later leaves it;
     a restarted durable engine (USER_TASK CREATED version 2 replayed) has the same date."""
