@@ -28,6 +28,16 @@ class Ports:
     rest: int | None
 
 
+class PortUnavailableError(OSError):
+    """A port the server was asked to listen on could not be bound (in use, or not allowed)."""
+
+    def __init__(self, service: str, host: str, port: int) -> None:
+        super().__init__(f"cannot listen on {host}:{port} ({service}): the port is in use or not allowed")
+        self.service = service
+        self.host = host
+        self.port = port
+
+
 class _Authentication(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Every gateway call must carry an `authorization` metadata value the authenticator accepts (basic, or a
     bearer token from the REST API's /oauth/token); the health service stays open."""
@@ -111,7 +121,7 @@ class EngineServer:
         except RuntimeError:  # grpcio raises where older versions returned 0
             grpc_port = 0
         if grpc_port == 0:
-            raise OSError(f"cannot listen on {self.host}:{self._requested_port}: the port is in use or not allowed")
+            raise PortUnavailableError("gRPC", self.host, self._requested_port)
         add_gateway_to_server(GatewayService(self.engine, self.host, grpc_port), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         await server.start()
@@ -130,7 +140,7 @@ class EngineServer:
                 rest_port = await self._rest.start()
             except OSError:
                 await server.stop(None)
-                raise
+                raise PortUnavailableError("REST", self.host, self._requested_rest_port) from None
         self.ports = Ports(grpc_port, rest_port)
         for service in ("", GATEWAY_SERVICE):
             await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.SERVING))

@@ -6,14 +6,27 @@ PBJ_ENGINE_PASSWORD) and/or an API client (PBJ_ENGINE_CLIENT_ID, PBJ_ENGINE_CLIE
 the REST API alike; without them the engine does not start, unless the operator insists with --tanpa-autentikasi, and
 then it says loudly that anyone on the network can drive it. The engine serves no TLS: beyond loopback its ready
 line says that credentials travel in clear (a TLS-terminating reverse proxy or a private network) and which
-settings the services send them with."""
+settings the services send them with. And where it cannot listen: the port taken, said in the operator's words."""
 
 from dataclasses import dataclass
 
 from engine.auth import Credentials
+from engine.server import PortUnavailableError
 from workers.authorization import is_loopback
 
 OPEN_FLAG = "--tanpa-autentikasi"
+# the option that chooses each of the engine's ports
+_PORT_OPTIONS = {"gRPC": "--port", "REST": "--rest-port"}
+
+
+def listen_problem(exc: OSError) -> str:
+    """Why the engine cannot listen, for the operator."""
+    if isinstance(exc, PortUnavailableError):
+        return (
+            f"port {exc.port} di {exc.host} untuk {exc.service} sedang dipakai program lain atau tidak diizinkan; "
+            f"hentikan program itu atau pilih port lain dengan {_PORT_OPTIONS[exc.service]}."
+        )
+    return f"alamat tidak dapat dipakai ({exc.strerror or exc})."
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from engine.engine import Engine
 from engine.rest import RestSettings
 from engine.server import EngineServer
 from pbj import commands, deploy, engine_transfer, pengguna, up
-from pbj.access import OPEN_FLAG, access_line, exposure
+from pbj.access import OPEN_FLAG, access_line, exposure, listen_problem
 from pbj.up import ENGINE_DIR_NAME
 from workers.settings import DEFAULT_DATA_DIR
 
@@ -135,7 +135,7 @@ async def run_engine(options: EngineOptions) -> int:
         await server.start()
     except OSError as exc:
         _close(engine)
-        print(f"Mesin proses tidak dapat dijalankan: {exc}", file=sys.stderr)
+        print(f"Mesin proses tidak dapat dijalankan: {listen_problem(exc)}", file=sys.stderr)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

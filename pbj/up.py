@@ -37,7 +37,7 @@ from engine.durable import DurableError
 from engine.embedded import EmbeddedEngine
 from engine.errors import EngineError
 from engine.rest import RestSettings as EngineAccess
-from pbj.access import OPEN_FLAG, access_line, exposure
+from pbj.access import OPEN_FLAG, access_line, exposure, listen_problem
 from pbj.commands.rest import CamundaRest
 from pbj.commands.settings import CommandSettings, RestSettings
 from pbj.commands.zeebe import Gateway
@@ -393,7 +393,7 @@ class LocalStack:
         try:
             await self.engine.server.start()
         except OSError as exc:
-            raise StartError(f"Mesin proses tidak dapat dijalankan: {exc}") from None
+            raise StartError(f"Mesin proses tidak dapat dijalankan: {listen_problem(exc)}") from None
         self._engine_started = True
         self.deploy(self.options.bpmn_dir)
         try:

@@ -20,31 +20,54 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PORT_TAKEN = "sedang dipakai program lain"
+
+
+async def _start_engine(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pbj", "engine", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+
+
 @pytest.fixture(params=["durable", "in-memory"])
 async def engine_process(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, str]]:
-    port, rest_port = _free_port(), _free_port()
     storage = ["--in-memory"] if request.param == "in-memory" else ["--data-dir", str(tmp_path / "mesin")]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "pbj",
-        "engine",
-        "--port",
-        str(port),
-        "--rest-port",
-        str(rest_port),
-        *storage,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    ready = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    for _attempt in range(5):  # a free port may be taken by another process between the pick and the engine's bind
+        port, rest_port = _free_port(), _free_port()
+        proc = await _start_engine("--port", str(port), "--rest-port", str(rest_port), *storage)
+        assert proc.stdout is not None and proc.stderr is not None
+        ready = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        if ready:
+            break
+        error = (await asyncio.wait_for(proc.stderr.read(), 30)).decode()
+        await proc.wait()
+        assert PORT_TAKEN in error, f"pbj engine stopped before it was ready: {error}"
+    else:
+        pytest.fail("five pairs of free ports were all taken before pbj engine could listen on them")
     yield proc, port, ready
     if proc.returncode is None:
         proc.kill()
         await proc.wait()
+
+
+async def test_a_port_in_use_stops_the_engine_with_one_indonesian_line() -> None:
+    """The gRPC or the REST port taken: exit 1 and a line naming the port and the option that chooses another."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        for args, option in (
+            (["--port", str(port), "--rest-port", str(_free_port())], "--port"),
+            (["--port", str(_free_port()), "--rest-port", str(port)], "--rest-port"),
+        ):
+            proc = await _start_engine(*args, "--in-memory")
+            _out, err = await asyncio.wait_for(proc.communicate(), 30)
+            assert proc.returncode == 1
+            message = err.decode().strip().splitlines()[-1]
+            assert message.startswith("Mesin proses tidak dapat dijalankan: port ")
+            assert f"port {port} di 127.0.0.1" in message and PORT_TAKEN in message and option in message
 
 
 async def test_engine_prints_one_ready_line_and_serves_gateway_and_health(
