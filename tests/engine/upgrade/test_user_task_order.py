@@ -6,7 +6,6 @@ ELEMENT_ACTIVATED before its task's records, still recovers – to the state thi
 The fixture data-user-task-order/ is a data directory written by the engine at 6066478
 (make_user_task_order_fixture.py), stopped without a snapshot: its log holds the old order."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from engine.durable import DurableEngine, open_durable_engine
 from engine.durable.verify import full_state, replay_differences
 from engine.state import UserTaskState
 from engine.testing.consistency import state_violations
+from tests.engine.upgrade.fixture_data import copy_fixture, instance_numbered
 from tests.engine.upgrade.make_user_task_order_fixture import WORKLOAD_STEPS
 
 FIXTURE = Path(__file__).parent / "data-user-task-order"
@@ -22,17 +22,7 @@ FIXTURE = Path(__file__).parent / "data-user-task-order"
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def _instance(engine: DurableEngine, number: str) -> int:
-    return next(
-        pi.key
-        for pi in engine.process_instances.values()
-        if engine.element_instance(pi.key).variables["nomorPermohonan"] == number  # type: ignore[union-attr]
-    )
+    return copy_fixture(FIXTURE, tmp_path)
 
 
 def _trail(engine: DurableEngine, pi: int) -> list[tuple[str, str]]:
@@ -56,14 +46,14 @@ def test_an_earlier_release_s_log_in_the_old_order_recovers_to_the_state_this_re
     try:
         exec(WORKLOAD_STEPS, {"engine": fresh})  # the fixture's own workload, from this repository
         # the records as the earlier release wrote them: the element activated first, no CREATING without listeners
-        direct = _instance(engine, "P-langsung")
+        direct = instance_numbered(engine, "P-langsung")
         assert _trail(engine, direct) == [
             ("PROCESS_INSTANCE", "ELEMENT_ACTIVATING"),
             ("PROCESS_INSTANCE", "ELEMENT_ACTIVATED"),
             ("USER_TASK", "CREATED"),
             ("USER_TASK", "ASSIGNED"),
         ]
-        assert _trail(fresh, _instance(fresh, "P-langsung")) == [
+        assert _trail(fresh, instance_numbered(fresh, "P-langsung")) == [
             ("PROCESS_INSTANCE", "ELEMENT_ACTIVATING"),
             ("USER_TASK", "CREATING"),
             ("USER_TASK", "CREATED"),
@@ -77,7 +67,7 @@ def test_an_earlier_release_s_log_in_the_old_order_recovers_to_the_state_this_re
         assert sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name)) == ["history"]
         assert state_violations(engine) == []
 
-        waiting, done = _instance(engine, "P-menunggu"), _instance(engine, "P-selesai")
+        waiting, done = instance_numbered(engine, "P-menunggu"), instance_numbered(engine, "P-selesai")
         tasks = {t.process_instance_key: t for t in engine.user_tasks.values()}
         assert (tasks[direct].state, tasks[direct].assignee) == (UserTaskState.CREATED, "ani")
         assert (tasks[waiting].state, tasks[waiting].assignee) == (UserTaskState.CREATING, "budi")
