@@ -273,9 +273,9 @@ class TaskListenerBehavior:
     def assign_initially(self, inst: ElementInstance, node: FlowNode, task: UserTask, assignee: str) -> None:
         """A task created with an assignee from the model (zeebe:assignmentDefinition) is assigned to it once it is
         CREATED, as Zeebe 8.8 does: ASSIGNING, its assigning listeners (action "", changedAttributes [assignee]),
-        ASSIGNED – or ASSIGNED at once without them."""
+        ASSIGNED – ASSIGNING and ASSIGNED at once without them."""
+        self._w.user_task_transition(task, UserTaskState.ASSIGNING, {"action": "", "assignee": assignee})
         if ListenerEvent.ASSIGNING in node.task_listeners:
-            self._w.user_task_transition(task, UserTaskState.ASSIGNING, {"action": "", "assignee": assignee})
             self.create(inst, node, task, ListenerEvent.ASSIGNING, 0)
         else:
             self._w.user_task_assigned(task, assignee)

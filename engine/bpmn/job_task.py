@@ -18,6 +18,7 @@ class JobTaskProcessor(ElementProcessor):
         if node.user_task is not None:  # a job-based user task
             headers.update(job_user_task_headers(self.b, inst, node.user_task, context))
         self._subscriptions.open_boundary_events(inst, node, context)
-        self._transitions.activated(inst)
+        # as Zeebe's JobWorkerTaskProcessor: the job CREATED, then the element ACTIVATED
         version = self._state.deployments.definitions[inst.process_definition_key].version
         self.b.jobs.create(inst, job_type, retries, headers, version)
+        self._transitions.activated(inst)

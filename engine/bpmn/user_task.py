@@ -1,13 +1,16 @@
 """User tasks: Camunda user tasks (completed through the REST API), and the headers of job-based ones."""
 
+import functools
 import json
 from typing import Any
 
 from engine.behaviors import BpmnBehaviors
 from engine.behaviors.incidents import ACTIVATE
 from engine.bpmn.element import ElementProcessor
+from engine.expressions import Suspended
 from engine.model import FlowNode, ListenerEvent, UserTaskDefinition
-from engine.state.values import ElementInstance, UserTask, UserTaskState
+from engine.processing.steps import Interrupt
+from engine.state.values import ElementInstance, ElementState, UserTask, UserTaskState
 
 
 def linked_form_key(b: BpmnBehaviors, inst: ElementInstance, form_id_text: str, context: dict[str, Any]) -> int:
@@ -60,6 +63,10 @@ def job_user_task_headers(
 
 
 class UserTaskProcessor(ElementProcessor):
+    def __init__(self, behaviors: BpmnBehaviors) -> None:
+        super().__init__(behaviors)
+        behaviors.steps.register(self.activated_after_listener_job)
+
     def activate(self, inst: ElementInstance, node: FlowNode) -> None:
         definition = node.user_task
         assert definition is not None
@@ -85,7 +92,6 @@ class UserTaskProcessor(ElementProcessor):
         opens = self._subscriptions.boundary_opens(inst, node, context)
         for open_ in opens:
             open_()
-        self._transitions.activated(inst)
         task = UserTask(
             key=self._state.keys.next(),
             element_instance_key=inst.key,
@@ -95,7 +101,7 @@ class UserTaskProcessor(ElementProcessor):
             bpmn_process_id=inst.bpmn_process_id,
             element_id=inst.element_id,
             name=node.name,
-            state=UserTaskState.CREATED,
+            state=UserTaskState.CREATING,
             creation_date=now,
             assignee=assignee or None,
             candidate_groups=groups,
@@ -107,15 +113,29 @@ class UserTaskProcessor(ElementProcessor):
             priority=priority,
             custom_headers=dict(node.headers),
         )
+        # as Zeebe 8.8's UserTaskProcessor: the task CREATING (with the model's assignee), then the first creating
+        # listener's job – or the task CREATED without its assignee –, then the element ACTIVATED, then the assignee
+        # assigned through ASSIGNING (and the assigning listeners) to ASSIGNED
+        self.b.writer.user_task_creating(task, inst)
         if ListenerEvent.CREATING in node.task_listeners:
-            self.b.writer.user_task_creating(task, inst)
-            self.b.task_listeners.create(inst, node, task, ListenerEvent.CREATING, 0)
+            try:
+                self.b.task_listeners.create(inst, node, task, ListenerEvent.CREATING, 0)
+            except Suspended as suspended:  # the listener's job is created off the event loop: activated after it
+                raise suspended.then(functools.partial(self.activated_after_listener_job, inst)) from None
+            except Interrupt:  # an incident of the listener's job type or retries: the element is activated still
+                self._transitions.activated(inst)
+                raise
+            self._transitions.activated(inst)
             return
-        if task.assignee is None:
-            self.b.writer.user_task_created(task, inst)
-            return
-        # as Zeebe 8.8: created without its assignee, then assigned to it (through the assigning listeners)
         assignee = task.assignee
-        task.assignee = None  # not yet in the state: the CREATED event carries the task as it is created
+        task.assignee = None  # the CREATED event carries the task without it
         self.b.writer.user_task_created(task, inst)
-        self.b.task_listeners.assign_initially(inst, node, task, assignee)
+        self._transitions.activated(inst)
+        if assignee is not None:
+            self.b.task_listeners.assign_initially(inst, node, task, assignee)
+
+    def activated_after_listener_job(self, inst: ElementInstance) -> None:
+        """The element of a task whose first creating listener's job was created off the event loop is activated
+        (unless it was terminated meanwhile)."""
+        if inst.state is ElementState.ACTIVATING:
+            self._transitions.activated(inst)

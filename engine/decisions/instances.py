@@ -6,9 +6,10 @@ failure message, the ones before it EVALUATED.
 
 `evaluated_decisions` is what an evaluation hands on (plain JSON, written into the journal by
 DECISION_INSTANCES_RECORDED); `instance_rows` is what its applier keeps (engine/state/decisions.py `instances`), the
-row the search catalogue answers (engine/search/catalogue.py DECISION_INSTANCES)."""
+row the search catalogue answers (engine/search/catalogue.py DECISION_INSTANCES) through `answered`."""
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -94,3 +95,19 @@ def instance_rows(
             }
         )
     return rows
+
+
+# what Camunda 8.8 answers for the process of a decision evaluated on its own (EvaluateDecision, REST evaluation): its
+# DecisionEvaluationRecord's defaults (-1), which the exporter copies into DecisionInstanceEntity's primitive longs
+# and the REST mapper (KeyUtil.keyToString) turns into "-1"
+_NO_PROCESS = {"processDefinitionKey": -1, "processInstanceKey": -1, "elementInstanceKey": -1}
+
+
+def answered(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A kept decision instance as `/v2/decision-instances` answers it (a new dict): an evaluation outside a process
+    has -1 for its process definition, process instance and element instance keys, as in Camunda 8.8. The kept row
+    has None there (state written by DECISION_INSTANCES_RECORDED's applier, unchanged for logs and snapshots)."""
+    found = dict(row)
+    if found["elementInstanceKey"] is None:
+        found.update(_NO_PROCESS)
+    return found

@@ -722,9 +722,10 @@ class Appliers:
 
     # ================================================================== user tasks
     def user_task_created(self, task: UserTask, inst: ElementInstance) -> None:
+        """The task CREATED, with the creation date it carries (the instant it was CREATING; a replayed version-1
+        event gives the instant it was CREATED, as that release dated it)."""
         tasks = self._state.user_tasks
         task.state = UserTaskState.CREATED
-        task.creation_date = self._state.instant  # type: ignore[assignment]
         tasks.tasks[task.key] = task
         tasks.by_element[inst.key] = task.key
         self._record("USER_TASK", "CREATED", task.key, element=inst)

@@ -82,6 +82,9 @@ USER_TASK_CREATING = EventSpec(55, "USER_TASK", "CREATING")
 USER_TASK_TRANSITION = EventSpec(56, "USER_TASK", "ASSIGNING")
 USER_TASK_CORRECTED = EventSpec(57, "USER_TASK", "CORRECTED")
 USER_TASK_DENIED = EventSpec(58, "USER_TASK", "COMPLETION_DENIED")
+# version 2: the task keeps the creation date it got when CREATING (Camunda's creationDate is the CREATING record's
+# timestamp); version 1 (id 50) dated it when CREATED – later than CREATING when creating listeners ran between them
+USER_TASK_CREATED_2 = EventSpec(47, "USER_TASK", "CREATED", version=2)
 
 TIMER_CREATED = EventSpec(60, "TIMER", "CREATED")
 TIMER_CANCELED = EventSpec(61, "TIMER", "CANCELED")

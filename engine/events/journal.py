@@ -376,7 +376,7 @@ class JournalingAppliers(Appliers):
 
     # ------------------------------------------------------------------ user tasks
     def user_task_created(self, task: UserTask, inst: ElementInstance) -> None:
-        self.events.append(_task_event(ev.USER_TASK_CREATED.id, task, inst))
+        self.events.append(_task_event(ev.USER_TASK_CREATED_2.id, task, inst))
         super().user_task_created(task, inst)
 
     def user_task_creating(self, task: UserTask, inst: ElementInstance) -> None:

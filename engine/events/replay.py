@@ -285,8 +285,19 @@ def _job_yielded(a: Appliers, s: EngineState, e: Event) -> None:
 
 # ---------------------------------------------------------------------- user tasks
 def _user_task_created(a: Appliers, s: EngineState, e: Event) -> None:
+    """Version 1: the task dated when CREATED."""
     inst = s.instances.live[e[2]]
     a.user_task_created(_task(s, inst, e), inst)
+
+
+def _user_task_created_2(a: Appliers, s: EngineState, e: Event) -> None:
+    """Version 2: the task keeps the date it got when CREATING."""
+    inst = s.instances.live[e[2]]
+    task = _task(s, inst, e)
+    creating = s.user_tasks.tasks.get(task.key)
+    if creating is not None:
+        task.creation_date = creating.creation_date
+    a.user_task_created(task, inst)
 
 
 def _user_task_creating(a: Appliers, s: EngineState, e: Event) -> None:
@@ -516,6 +527,7 @@ APPLY: dict[int, Apply] = {
     ev.AD_HOC_ACTIVATED.id: _ad_hoc_activated,
     ev.AD_HOC_COMPLETED.id: _ad_hoc_completed,
     ev.USER_TASK_CREATED.id: _user_task_created,
+    ev.USER_TASK_CREATED_2.id: _user_task_created_2,
     ev.USER_TASK_COMPLETED.id: _user_task_completed,
     ev.USER_TASK_CANCELED.id: _user_task_canceled,
     ev.USER_TASK_ASSIGNED.id: _user_task_assigned,

@@ -28,17 +28,19 @@ class UserTaskProcessor:
         return task
 
     def _through_listeners(self, task: UserTask, event: ListenerEvent, pending: dict[str, Any]) -> bool:
-        """Starts the transition through the task's listeners of `event`, if it has any."""
+        """Starts the transition – ASSIGNING, UPDATING or COMPLETING, written whether or not listeners follow, as
+        Zeebe 8.8's command processors do (`onCommand`) – and its first listener's job, if the task has listeners
+        of `event` (else the caller carries it out at once)."""
         inst = self._state.instances.live[task.element_instance_key]
         node = self.b.transitions.node_of(inst)
-        if event not in node.task_listeners:
-            return False
         state = {
             ListenerEvent.ASSIGNING: UserTaskState.ASSIGNING,
             ListenerEvent.UPDATING: UserTaskState.UPDATING,
             ListenerEvent.COMPLETING: UserTaskState.COMPLETING,
         }[event]
         self.b.writer.user_task_transition(task, state, pending)
+        if event not in node.task_listeners:
+            return False
         self.b.task_listeners.create(inst, node, task, event, 0)
         return True
 

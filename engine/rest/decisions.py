@@ -5,6 +5,7 @@ instances (the decisions evaluations evaluated, engine/decisions/instances.py): 
 from aiohttp import web
 
 from engine.decisions import rest as decisions
+from engine.decisions.instances import answered
 from engine.errors import NotFoundError
 from engine.rest.context import Context
 from engine.rest.http import answer, json_body, path_key
@@ -54,7 +55,7 @@ def routes(ctx: Context) -> list[web.RouteDef]:
         row = engine.decision_store.instances.get(instance_id)
         if row is None:
             raise NotFoundError(f"Decision instance with key '{instance_id}' not found")
-        found = catalogue.DECISION_INSTANCES.to_json(dict(row))
+        found = catalogue.DECISION_INSTANCES.to_json(answered(row))
         found["evaluatedInputs"] = list(row["evaluatedInputs"])
         found["matchedRules"] = list(row["matchedRules"])
         return answer(found)

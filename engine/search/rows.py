@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from engine.decisions.instances import answered
 from engine.engine import Engine
 from engine.model import Kind
 from engine.search.catalogue import VARIABLE_VALUE_LIMIT
@@ -418,7 +419,7 @@ def decision_definition_row(decision: DeployedDecision) -> Row:
 def decision_instance_rows(engine: Engine) -> Iterator[Row]:
     """The decision instances, in the order evaluated (each row as kept: engine/decisions/instances.py)."""
     for row in list(engine.decision_store.instances.values()):
-        yield dict(row)
+        yield answered(row)
 
 
 def decision_requirements_rows(engine: Engine) -> Iterator[Row]:

@@ -5,6 +5,7 @@ UserTaskProperties; the REST command waits for them. Cases from Camunda's docume
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -242,7 +243,7 @@ async def test_a_task_created_with_an_assignee_is_assigned_through_its_assigning
     await gw.complete(await gw.job("check-assignee-2"))
     task = the_task(engine, pi)
     assert (task.state, task.assignee, task.priority) == (UserTaskState.CREATED, "ani", 70)
-    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "CORRECTED", "ASSIGNED"]
+    assert task_intents(engine, pi) == ["CREATING", "CREATED", "ASSIGNING", "CORRECTED", "ASSIGNED"]
 
 
 async def test_a_task_created_with_an_assignee_runs_creating_then_assigning_listeners(
@@ -265,7 +266,7 @@ async def test_an_assigning_listener_may_deny_the_assignment_of_a_new_task(gw: D
     await complete_with_result(gw, await gw.job("check-assignee"), denied=True, denied_reason="tidak berwenang")
     task = the_task(engine, pi)
     assert (task.state, task.assignee) == (UserTaskState.CREATED, None)
-    assert task_intents(engine, pi) == ["CREATED", "ASSIGNING", "ASSIGNMENT_DENIED"]
+    assert task_intents(engine, pi) == ["CREATING", "CREATED", "ASSIGNING", "ASSIGNMENT_DENIED"]
 
 
 async def test_a_task_created_with_an_assignee_and_no_listeners_is_created_then_assigned(
@@ -275,7 +276,194 @@ async def test_a_task_created_with_an_assignee_and_no_listeners_is_created_then_
     pi = await gw.start("review")
     task = the_task(engine, pi)
     assert (task.state, task.assignee) == (UserTaskState.CREATED, "ani")
-    assert task_intents(engine, pi) == ["CREATED", "ASSIGNED"]
+    assert task_intents(engine, pi) == ["CREATING", "CREATED", "ASSIGNING", "ASSIGNED"]
+
+
+# ---------------------------------------------------------------------------------------------- record order
+# Zeebe 8.8's UserTaskProcessor.onFinalizeActivation: the task CREATING (BpmnUserTaskBehavior.createNewUserTask), then
+# the first creating listener's job – or, without creating listeners, the task CREATED without the model's assignee –,
+# then the element ACTIVATED, then the assignee assigned: ASSIGNING, the assigning listeners' jobs, ASSIGNED.
+# (`trail` and the records it reads are defined with the canceling listeners below.)
+ACTIVATING = ("PROCESS_INSTANCE", "ELEMENT_ACTIVATING")
+ACTIVATED = ("PROCESS_INSTANCE", "ELEMENT_ACTIVATED")
+CREATING = ("USER_TASK", "CREATING")
+CREATED = ("USER_TASK", "CREATED")
+ASSIGNING = ("USER_TASK", "ASSIGNING")
+ASSIGNED = ("USER_TASK", "ASSIGNED")
+JOB_CREATED = ("JOB", "CREATED")
+JOB_ACTIVATED = ("JOB", "ACTIVATED")  # the engine's record of each job a worker activated (Zeebe: JOB_BATCH)
+JOB_COMPLETED = ("JOB", "COMPLETED")
+
+
+async def trail_of_length(engine: EmbeddedEngine, pi: int, length: int) -> list[tuple[str, str]]:
+    """The trail once it has `length` records (waiting up to 30 s for steps held off the event loop)."""
+    for _ in range(3000):
+        found = trail(engine, pi)
+        if len(found) >= length:
+            return found
+        await asyncio.sleep(0.01)
+    return trail(engine, pi)
+
+
+async def test_a_task_without_listeners_is_creating_then_created_before_its_element_is_activated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw)
+    pi = await gw.start("review")
+    assert trail(engine, pi) == [ACTIVATING, CREATING, CREATED, ACTIVATED]
+    assert the_task(engine, pi).state is UserTaskState.CREATED
+
+
+async def test_a_task_with_an_assignee_is_assigned_after_its_element_is_activated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    await deploy_review(gw, assignment=ASSIGNEE)
+    pi = await gw.start("review")
+    assert trail(engine, pi) == [ACTIVATING, CREATING, CREATED, ACTIVATED, ASSIGNING, ASSIGNED]
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, "ani")
+
+
+async def test_a_task_with_creating_listeners_has_its_element_activated_after_the_first_listener_job(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """The element is ACTIVATED while the task is still CREATING (Zeebe: transitionToActivated right after the first
+    creating listener's job); the task is CREATED after the last creating listener, then assigned."""
+    await deploy_review(
+        gw, ("creating", "on-create"), ("creating", "on-create-2"), ("assigning", "check-assignee"), assignment=ASSIGNEE
+    )
+    pi = await gw.start("review")
+    assert trail(engine, pi) == [ACTIVATING, CREATING, JOB_CREATED, ACTIVATED]
+    assert element_states(engine, pi)["Review"] == "ELEMENT_ACTIVATED"
+    assert the_task(engine, pi).state is UserTaskState.CREATING
+    await gw.complete(await gw.job("on-create"))
+    await gw.complete(await gw.job("on-create-2"))
+    await gw.complete(await gw.job("check-assignee"))
+    assert trail(engine, pi) == [
+        ACTIVATING,
+        CREATING,
+        JOB_CREATED,
+        ACTIVATED,
+        JOB_ACTIVATED,
+        JOB_COMPLETED,
+        JOB_CREATED,
+        JOB_ACTIVATED,
+        JOB_COMPLETED,
+        CREATED,
+        ASSIGNING,
+        JOB_CREATED,
+        JOB_ACTIVATED,
+        JOB_COMPLETED,
+        ASSIGNED,
+    ]
+    task = the_task(engine, pi)
+    assert (task.state, task.assignee) == (UserTaskState.CREATED, "ani")
+
+
+async def test_a_creating_listener_whose_type_fails_is_an_incident_and_the_element_is_activated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe's createNewTaskListenerJob: the incident is raised, the element activated all the same; resolving
+    it creates the listener's job, and the task is CREATED after it."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        user_task(
+            "Review",
+            '<zeebe:taskListeners><zeebe:taskListener eventType="creating" type="=jenis" /></zeebe:taskListeners>',
+        ),
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review")
+    # the type's evaluation may go off the event loop (feelin, a missing variable): the answer can come before it
+    assert await trail_of_length(engine, pi, 3) == [ACTIVATING, CREATING, ACTIVATED]
+    incident = gw.incident(pi, "EXTRACT_VALUE_ERROR")
+    await gw.set_variables(pi, {"jenis": "on-create"})
+    await gw.resolve(incident.key)
+    # long polling: the FEEL type may be evaluated off the event loop, the job created after the resolution's answer
+    await gw.complete(await next_job(gw, "on-create"))
+    assert trail(engine, pi)[3:] == [JOB_CREATED, JOB_ACTIVATED, JOB_COMPLETED, CREATED]
+    assert the_task(engine, pi).state is UserTaskState.CREATED
+
+
+async def test_commands_on_a_task_without_listeners_write_the_transition_then_its_end(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """As Zeebe 8.8's command processors (`onCommand` writes ASSIGNING, UPDATING, COMPLETING; `onFinalizeCommand`
+    the end), also when no listener runs between them."""
+    await deploy_review(gw)
+    pi = await gw.start("review")
+    task = the_task(engine, pi)
+    assert (await rest(gw, "POST", f"/v2/user-tasks/{task.key}/assignment", {"assignee": "ani"}))[0] == 204
+    assert (await rest(gw, "PATCH", f"/v2/user-tasks/{task.key}", {"changeset": {"priority": 60}}))[0] == 204
+    assert (await rest(gw, "DELETE", f"/v2/user-tasks/{task.key}/assignee"))[0] == 204
+    assert (await rest(gw, "POST", f"/v2/user-tasks/{task.key}/completion", {"variables": {"ok": True}}))[0] == 204
+    assert task_intents(engine, pi) == [
+        "CREATING",
+        "CREATED",
+        "ASSIGNING",
+        "ASSIGNED",
+        "UPDATING",
+        "UPDATED",
+        "ASSIGNING",
+        "ASSIGNED",
+        "COMPLETING",
+        "COMPLETED",
+    ]
+    task = engine.engine.user_tasks[task.key]
+    assert (task.state, task.assignee, task.priority, task.pending) == (UserTaskState.COMPLETED, None, 60, None)
+    engine.assert_that(pi).is_completed()
+
+
+def test_a_task_keeps_the_creation_date_it_got_when_creating(tmp_path: Path) -> None:
+    """Camunda's creationDate is the CREATING record's timestamp: a creating listener done an hour later leaves it;
+    a restarted durable engine (USER_TASK CREATED version 2 replayed) has the same date."""
+    engine = open_durable_engine(tmp_path, controlled_clock=True)
+    created_at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    engine.clock.pin(created_at)
+    engine.deploy(
+        [
+            (
+                "review.bpmn",
+                bpmn(
+                    "review",
+                    start("Start"),
+                    user_task("Review", task_listeners(("creating", "on-create"))),
+                    end("End"),
+                    chain("Start", "Review", "End"),
+                ),
+            )
+        ]
+    )
+    pi = engine.create_process_instance(bpmn_process_id="review").key
+    engine.clock.increase(timedelta(hours=1))
+    (job,) = engine.activate_jobs("on-create", "uji", 60_000, 1, [])
+    engine.complete_job(job.job.key, {}, {})
+    (task,) = [t for t in engine.user_tasks.values() if t.process_instance_key == pi]
+    assert (task.state, task.creation_date) == (UserTaskState.CREATED, created_at)
+    engine.close(snapshot=False)
+    restarted = open_durable_engine(tmp_path, controlled_clock=True)
+    try:
+        assert restarted.user_tasks[task.key].creation_date == created_at
+    finally:
+        restarted.close(snapshot=False)
+
+
+async def test_a_job_based_user_task_has_its_job_created_before_its_element_is_activated(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A user task without zeebe:userTask is a job (type io.camunda.zeebe:userTask), as Zeebe's
+    JobWorkerTaskProcessor: JOB CREATED, then ELEMENT_ACTIVATED; no user task records."""
+    await gw.deploy_bpmn(
+        "review",
+        start("Start"),
+        f'<bpmn:userTask id="Review">{ext(ASSIGNEE)}</bpmn:userTask>',
+        end("End"),
+        chain("Start", "Review", "End"),
+    )
+    pi = await gw.start("review")
+    assert trail(engine, pi) == [ACTIVATING, JOB_CREATED, ACTIVATED]
 
 
 # ---------------------------------------------------------------------------------------------- canceling listeners

@@ -315,11 +315,16 @@ async def test_each_decision_an_evaluation_evaluated_is_a_decision_instance(
         "tenantId": "<default>",
         "decisionEvaluationKey": key,
         "decisionDefinitionKey": answer["decisionDefinitionKey"],
+        # evaluated outside a process: Camunda 8.8 answers its record's defaults (DecisionInstanceEntity's longs)
+        "processDefinitionKey": "-1",
+        "processInstanceKey": "-1",
+        "elementInstanceKey": "-1",
     }
     read = await get(http, f"/v2/decision-instances/{key}-3")
     evaluated = answer["evaluatedDecisions"][2]
     assert (read["evaluatedInputs"], read["matchedRules"]) == (evaluated["evaluatedInputs"], evaluated["matchedRules"])
     assert read["result"] == evaluated["output"] and read["decisionDefinitionKey"] == evaluated["decisionDefinitionKey"]
+    assert (read["processInstanceKey"], read["elementInstanceKey"]) == ("-1", "-1")
 
 
 async def test_a_failed_evaluation_leaves_its_failed_decision_as_a_failed_instance(

@@ -8,26 +8,24 @@ a token waiting at a parallel join."""
 
 import contextlib
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from engine.durable import DurableEngine, open_durable_engine
+from engine.durable import open_durable_engine
 from engine.durable.store import DATABASE_NAME
 from engine.durable.verify import replay_differences
 from engine.events import catalogue as ev
 from engine.testing.consistency import state_violations
+from tests.engine.upgrade.fixture_data import copy_fixture, instance_numbered
 
 FIXTURE = Path(__file__).parent / "data-events-v1"
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(FIXTURE, target)
-    return target
+    return copy_fixture(FIXTURE, tmp_path)
 
 
 def _logged_event_ids(data_dir: Path) -> list[int]:
@@ -37,14 +35,6 @@ def _logged_event_ids(data_dir: Path) -> list[int]:
             for (entry,) in db.execute("SELECT entry FROM log ORDER BY seq")
             for event in json.loads(entry)["e"]
         ]
-
-
-def _instance(engine: DurableEngine, number: str) -> int:
-    return next(
-        pi.key
-        for pi in engine.process_instances.values()
-        if engine.element_instance(pi.key).variables["nomorPermohonan"] == number  # type: ignore[union-attr]
-    )
 
 
 def test_an_earlier_release_s_log_is_applied_with_the_old_event_version_s_applier(data_dir: Path) -> None:
@@ -57,7 +47,7 @@ def test_an_earlier_release_s_log_is_applied_with_the_old_event_version_s_applie
         # as version 1 recorded them: no flow id, element type or scope
         assert {(r.element_id, r.bpmn_element_type, r.flow_scope_key) for r in flows} == {(None, None, None)}
         # and the state it changed as it did: one token of the two waits at the join
-        half, fresh = _instance(engine, "P-separuh"), _instance(engine, "P-baru")
+        half, fresh = instance_numbered(engine, "P-separuh"), instance_numbered(engine, "P-baru")
         assert engine.join_tokens(half) == {"Gabung": {"f4": 1}}
         assert engine.join_tokens(fresh) == {}
         assert state_violations(engine) == []
