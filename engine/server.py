@@ -103,6 +103,7 @@ class EngineServer:
         self._rest: RestApi | None = None
         self._wake = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
+        self._stopping = False
         self.ports = Ports(port, rest_port)
 
     @property
@@ -145,15 +146,20 @@ class EngineServer:
         for service in ("", GATEWAY_SERVICE):
             await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.SERVING))
         self.engine.on_change = self._wake.set
+        self._stopping = False
         self._scheduler = asyncio.create_task(self._run_scheduler(), name="engine-scheduler")
 
     async def stop(self, grace: float = 1.0) -> None:
         for service in ("", GATEWAY_SERVICE):
             await _maybe_await(self._health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING))
         if self._scheduler is not None:
+            # the flag ends the scheduler even if the cancellation met it just as it woke; waiting with
+            # asyncio.wait leaves a cancellation of this stop itself to its caller (suppressing CancelledError
+            # around `await self._scheduler` swallowed it)
+            self._stopping = True
+            self._wake.set()
             self._scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler
+            await asyncio.wait({self._scheduler})
         if self._server is not None:
             await self._server.stop(grace)
         if self._rest is not None:
@@ -166,7 +172,7 @@ class EngineServer:
 
     async def _run_scheduler(self) -> None:
         engine = self.engine
-        while True:
+        while not self._stopping:
             self._wake.clear()
             due = engine.next_due()
             if due is not None and due <= engine.now():
@@ -176,8 +182,11 @@ class EngineServer:
                 )  # what is due at once for ever (a loop through a zero timer) must not starve the rest
                 continue
             timeout = MAX_SLEEP_SECONDS if due is None else _seconds_until(due, engine.now())
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result when a cancellation arrives
+            # together with the wake-up, and the cancelled scheduler slept on (EngineServer.stop waited for ever)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
 
 def _seconds_until(due: datetime, now: datetime) -> float:

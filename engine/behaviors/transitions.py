@@ -674,7 +674,10 @@ class Transitions:
         if phase == ACTIVATE:
             if inst.kind is _BODY:
                 self.processors.multi_instance.activate_body(inst, node)
+            elif inst.kind is _PROCESS and inst.state is _ACTIVATING:
+                self.processors.process.resume_start(inst)  # its event sub-process starts, then its start elements
             elif inst.kind is _PROCESS or inst.state is _ACTIVATED:
+                # (an incident of an earlier release, raised after the instance was activated)
                 self._subscriptions.open_event_sub_processes(inst)
             else:
                 self.run_activation(inst)

@@ -304,3 +304,58 @@ async def test_an_event_sub_process_start_that_fails_at_creation_is_an_incident_
     pi = await gw.start("espNeedsVariable")
 
     engine.assert_that(pi).is_active().has_incident("EXTRACT_VALUE_ERROR", "espNeedsVariable")
+    assert process_records(engine, pi) == ["ELEMENT_ACTIVATING"]  # as in Zeebe: activated once its waits are open
+    assert not engine.element_instances(pi, "Start")
+
+    await gw.set_variables(pi, {"tenggat": "PT1H"})
+    await gw.resolve(gw.incident(pi, "EXTRACT_VALUE_ERROR").key)
+
+    await gw.complete(await gw.job("work"))  # the none start event ran: the instance reached its task
+    engine.assert_that(pi).is_completed().has_passed("Start", "Work", "End", times=1).has_no_incidents()
+    assert process_records(engine, pi) == ["ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                                           "ELEMENT_COMPLETED"]  # fmt: skip
+
+
+async def test_a_message_event_sub_process_whose_correlation_key_fails_at_creation_starts_once_resolved(
+    gw: Driver, engine: EmbeddedEngine
+) -> None:
+    """A message event sub-process correlated by a variable the new instance lacks: the instance waits with an
+    EXTRACT_VALUE_ERROR incident at the process (not activated, its none start event not run). Once the variable is
+    set and the incident resolved, the subscription opens with the key, the instance is activated and runs from its
+    none start event – and the message then reaches the event sub-process."""
+    await gw.deploy_bpmn(
+        "espKeyLater",
+        start("Start"),
+        service("Work", "work"),
+        end("End"),
+        chain("Start", "Work", "End"),
+        sub_process(
+            "Cancel",
+            start("CancelStart", message_ref("Msg_Cancel")) + end("CancelEnd") + chain("CancelStart", "CancelEnd"),
+            event=True,
+        ),
+        extra=message("Msg_Cancel", "batalkan", "=nomorPermohonan"),
+    )
+    pi = await gw.start("espKeyLater")
+
+    engine.assert_that(pi).is_active().has_incident("EXTRACT_VALUE_ERROR", "espKeyLater")
+    assert process_records(engine, pi) == ["ELEMENT_ACTIVATING"]
+    assert not engine.element_instances(pi, "Start")
+
+    await gw.set_variables(pi, {"nomorPermohonan": "PBJ-7"})
+    await gw.resolve(gw.incident(pi, "EXTRACT_VALUE_ERROR").key)
+
+    await gw.job("work")  # the none start event ran once: the instance waits at its task
+    engine.assert_that(pi).is_waiting_at("Work").has_passed("Start", times=1).has_no_incidents()
+    assert process_records(engine, pi) == ["ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED"]
+    await gw.publish("batalkan", "PBJ-7")
+    engine.assert_that(pi).is_completed().has_passed("CancelEnd").has_not_passed("End")
+
+
+def process_records(engine: EmbeddedEngine, pi: int) -> list[str]:
+    """The intents of the process element's own records."""
+    return [
+        r.intent
+        for r in engine.engine.records
+        if r.value_type == "PROCESS_INSTANCE" and r.key == pi and r.bpmn_element_type == "PROCESS"
+    ]

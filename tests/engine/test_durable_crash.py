@@ -1,6 +1,6 @@
 """Crash recovery of `pbj engine --data-dir` as a real subprocess: SIGKILL at varied moments, then a restart on the
-same data directory and ports. What was acknowledged is there; job deadlines and timers that fell due while the
-engine was down take effect once; a locked or foreign data directory is refused in Indonesian."""
+same data directory (on ports the system picks). What was acknowledged is there; job deadlines and timers that fell
+due while the engine was down take effect once; a locked or foreign data directory is refused in Indonesian."""
 
 import asyncio
 import os
@@ -19,7 +19,7 @@ from engine.durable import open_durable_engine
 from engine.state import JobState
 from tests.engine.bpmn_builder import simple_service_process
 from tests.engine.bpmn_harness import bpmn, catch, end, flow, service, start, timer
-from tests.engine.durable_process import EngineProcess, free_port
+from tests.engine.durable_process import EngineProcess, ready_ports
 from tests.engine.rpc_helpers import activate, rpc_error, stub
 
 TIMED = bpmn(
@@ -206,9 +206,9 @@ async def _refused(data_dir: Path) -> str:
         "pbj",
         "engine",
         "--port",
-        str(free_port()),
+        "0",
         "--rest-port",
-        str(free_port()),
+        "0",
         "--data-dir",
         str(data_dir),
         stdout=asyncio.subprocess.PIPE,
@@ -262,8 +262,6 @@ async def test_in_memory_keeps_nothing(tmp_path: Path) -> None:
     """`--in-memory` writes no data directory (not even the default one) and starts empty after a restart."""
     env_dir = tmp_path / "pbj-data"
     engine = EngineProcess(tmp_path / "unused")
-    engine.extra = []
-    port, rest_port = engine.port, engine.rest_port
     for _ in range(2):
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -272,9 +270,9 @@ async def test_in_memory_keeps_nothing(tmp_path: Path) -> None:
             "engine",
             "--in-memory",
             "--port",
-            str(port),
+            "0",
             "--rest-port",
-            str(rest_port),
+            "0",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "PBJ_DATA_DIR": str(env_dir)},
@@ -282,6 +280,7 @@ async def test_in_memory_keeps_nothing(tmp_path: Path) -> None:
         assert proc.stdout is not None
         ready = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
         assert "disimpan di memori" in ready
+        port, _rest_port = ready_ports(ready)
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
                 gateway = stub(channel)

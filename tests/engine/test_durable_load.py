@@ -95,7 +95,7 @@ async def test_two_thousand_instances_complete_once_across_a_sigkill(tmp_path: P
         assert len(created) == INSTANCES
         await asyncio.wait_for(enough.wait(), 120)
         await engine.kill()
-        await engine.start()
+        await engine.start(same_ports=True)  # the worker keeps its channel
         async with aiohttp.ClientSession() as http:
             give_up = asyncio.get_running_loop().time() + 180
             while await _completed(http, engine) < INSTANCES:

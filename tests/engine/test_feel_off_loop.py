@@ -261,7 +261,6 @@ def complete_jobs(core: Engine, job_type: str) -> None:
 )
 async def test_a_suspended_step_resumes_where_it_stopped(
     engine: EmbeddedEngine,
-    gateway: Any,
     diagram: bytes,
     process_id: str,
     variables: dict[str, Any],
@@ -275,7 +274,7 @@ async def test_a_suspended_step_resumes_where_it_stopped(
     core = engine.engine
     core.expressions.slice = 0.01  # the shorter expression surely outlasts it, however fast the machine
     core.deploy([(f"{process_id}.bpmn", diagram)])
-    key = await create(gateway, process_id, variables)
+    key = core.create_process_instance(bpmn_process_id=process_id, variables=variables).key
     if before is not None:
         for _ in range(2):  # the multi-instance's inner instances, until the completion condition holds
             await until(lambda: any(j.type == before for j in core.jobs.values()), f"a job '{before}'")
@@ -349,4 +348,46 @@ async def test_a_costly_listener_type_and_the_behaviour_after_the_listener_resum
     assert [j.type for j in core.jobs.values() if j.process_instance_key == key] == ["periksa"]
     assert engine.variables(key)["jumlah"] == SHORTER
     assert len(engine.element_instances(key, "Hitung")) == 1
+    assert_consistent(core)
+
+
+# an event sub-process timer whose costly duration needs a variable the new instance lacks
+EVENT_SUB_PROCESS_NEEDING_A_VARIABLE = process(
+    "pengingatNanti",
+    '<bpmn:startEvent id="Mulai" />'
+    + service_task("Periksa", "periksa")
+    + chain("Mulai", "Periksa")
+    + '<bpmn:subProcess id="Pengingat" triggeredByEvent="true">'
+    '<bpmn:startEvent id="Waktunya" isInterrupting="false"><bpmn:timerEventDefinition>'
+    f"<bpmn:timeDuration>=if {SHORTER_COSTLY} &gt; 0 then tenggat else null</bpmn:timeDuration>"
+    "</bpmn:timerEventDefinition></bpmn:startEvent>"
+    '<bpmn:endEvent id="Diingatkan" />' + chain("Waktunya", "Diingatkan") + "</bpmn:subProcess>",
+)
+
+
+async def test_an_event_sub_process_start_failing_after_its_suspension_starts_the_instance_once_resolved(
+    engine: EmbeddedEngine,
+) -> None:
+    """The event sub-process timer of a new instance is evaluated off the loop and then fails (no `tenggat`): an
+    incident at the process, which is neither activated nor started. Resolved after `tenggat` is set, the timer is
+    evaluated off the loop again, opened once, and the instance runs from its none start event to 'Periksa' once."""
+    core = engine.engine
+    core.expressions.slice = 0.01
+    core.deploy([("nanti.bpmn", EVENT_SUB_PROCESS_NEEDING_A_VARIABLE)])
+    key = core.create_process_instance(bpmn_process_id="pengingatNanti").key
+    await until(lambda: not core.steps_deferred, "the suspended step to resume")
+    [incident] = engine.incidents(key)
+    assert incident.element_id == "pengingatNanti"
+    assert core.element_instances[key].state.name == "ACTIVATING"
+    assert not engine.element_instances(key, "Mulai")
+
+    core.set_variables(key, {"tenggat": "PT1H"}, local=False)
+    core.resolve_incident(incident.key)
+    assert core.steps_deferred  # evaluated off the loop again
+    await until(lambda: not core.steps_deferred, "the resolved start to resume")
+
+    assert [j.type for j in core.jobs.values() if j.process_instance_key == key] == ["periksa"]
+    assert len(engine.element_instances(key, "Mulai")) == 1
+    assert len(core.timers_of(key)) == 1
+    assert core.element_instances[key].state.name == "ACTIVATED"
     assert_consistent(core)

@@ -9,8 +9,8 @@ from engine.clock import Clock
 from engine.engine import Engine
 from engine.state import JobState
 from engine.testing import EmbeddedEngine
-from tests.engine.bpmn_builder import simple_service_process
-from tests.engine.bpmn_harness import bpmn, catch, end, flow, start, timer
+from tests.engine.bpmn_builder import chain, simple_service_process
+from tests.engine.bpmn_harness import bpmn, catch, end, flow, service, start, sub_process, timer
 
 
 def waiting(process_id: str, duration: str) -> bytes:
@@ -46,6 +46,44 @@ async def test_an_earlier_timer_wakes_the_sleeping_scheduler() -> None:
             quick = engine.engine.create_process_instance(bpmn_process_id="quick").key
             assert await _completed(engine, quick)
         engine.assert_that(slow).is_waiting_at("Wait")
+
+
+STOP_BOUND_SECONDS = 20.0  # a stop takes milliseconds; a scheduler that missed its cancellation sleeps for ever
+
+
+def with_reminder(process_id: str) -> bytes:
+    """start → Work (a service task), with a non-interrupting timer event sub-process reminding after an hour."""
+    return bpmn(
+        process_id,
+        start("Start"),
+        service("Work", "work"),
+        chain("Start", "Work"),
+        sub_process(
+            "Reminder",
+            start("RemindStart", timer("timeDuration", "PT1H"), attrs='isInterrupting="false"')
+            + end("RemindEnd")
+            + chain("RemindStart", "RemindEnd"),
+            event=True,
+        ),
+    )
+
+
+async def test_a_server_no_client_connected_to_stops_right_after_a_timer_was_opened() -> None:
+    """An instance created in process (no gRPC client ever connected) opens its event sub-process's timer, which
+    wakes the scheduler; the server is stopped before the scheduler ran again. The stop returns (it once waited for
+    ever: the scheduler's cancellation was lost when it arrived together with the wake-up)."""
+    engine = EmbeddedEngine()
+    await engine.server.start()
+    engine.engine.deploy([("reminder.bpmn", with_reminder("reminder"))])
+    await asyncio.sleep(0.01)  # the loop runs what is ready first: the scheduler is asleep afterwards
+    key = engine.engine.create_process_instance(bpmn_process_id="reminder").key
+    # bounded by asyncio.wait rather than wait_for: a stop that swallowed wait_for's cancellation would return late
+    # and pass
+    stopping = asyncio.ensure_future(engine.server.stop(grace=0.2))
+    done, _ = await asyncio.wait({stopping}, timeout=STOP_BOUND_SECONDS)
+    assert stopping in done, f"the server did not stop within {STOP_BOUND_SECONDS} s"
+    stopping.result()
+    assert len(engine.engine.timers_of(key)) == 1  # the timer still waits: stopping the server changes no state
 
 
 def test_completed_jobs_leave_no_deadlines_behind_and_a_live_one_still_times_out() -> None:

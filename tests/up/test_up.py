@@ -35,6 +35,10 @@ from workers.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 READY_LAST_LINE = "Tekan Ctrl-C untuk menghentikan semuanya."
 WAIT = 60.0
+PORT_ATTEMPTS = 5
+# what `pbj up` says (exit 1) about a port another program listens on: found by its check before anything starts,
+# or taken after the check when the engine binds (pbj/access.py listen_problem)
+PORT_TAKEN = ("sudah digunakan oleh program lain", "sedang dipakai program lain")
 
 
 def free_port() -> int:
@@ -112,29 +116,36 @@ def run_up(data_dir: Path, *args: str, timeout: float = WAIT) -> subprocess.Comp
 
 def start_up(data_dir: Path, stderr_path: Path, **settings: str) -> Up:
     """`pbj up` on free ports, with these settings besides the data directory; returns once its ready text is
-    printed."""
-    ports = free_port(), free_port(), free_port(), free_port()
-    args = ["--port", str(ports[0]), "--rest-port", str(ports[1]), "--smtp-port", str(ports[2])]
-    args += ["--web-port", str(ports[3])]
-    with stderr_path.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pbj", "up", *args],
-            cwd=ROOT,
-            env={**environ(data_dir), **settings},
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.strip() == READY_LAST_LINE:
-            break
-    else:
+    printed. A port another process took between its pick and `pbj up`'s check (parallel suites) is refused before
+    anything starts: then again on other free ports."""
+    for _ in range(PORT_ATTEMPTS):
+        ports = free_port(), free_port(), free_port(), free_port()
+        args = ["--port", str(ports[0]), "--rest-port", str(ports[1]), "--smtp-port", str(ports[2])]
+        args += ["--web-port", str(ports[3])]
+        with stderr_path.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pbj", "up", *args],
+                cwd=ROOT,
+                env={**environ(data_dir), **settings},
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.strip() == READY_LAST_LINE:
+                return Up(process, *ports, data_dir, "".join(lines))
         process.wait(timeout=WAIT)
-        pytest.fail(f"pbj up ended (exit {process.returncode}) before it was ready: {''.join(lines)}")
-    return Up(process, *ports, data_dir, "".join(lines))
+        errors = stderr_path.read_text()
+        if process.returncode == 1 and any(taken in errors for taken in PORT_TAKEN):
+            continue
+        pytest.fail(
+            f"pbj up ended (exit {process.returncode}) before it was ready; its output: {''.join(lines)!r}; "
+            f"its standard error: {errors!r}"
+        )
+    pytest.fail(f"pbj up found a port taken {PORT_ATTEMPTS} times in a row: {errors!r}")
 
 
 @pytest.fixture(scope="module")
